@@ -1,0 +1,130 @@
+//! `headroom bench …`: the speed figures the issues ask for, printed by the program
+//! itself so anyone can reproduce them (`cargo run -- bench import`).
+
+use crate::forecast::{ForecastSettings, Periods, forecast};
+use crate::import::csv::{CsvOptions, read_csv};
+use crate::series::{Series, Unit};
+use crate::time::{MINUTE_MS, push_rfc3339};
+use clap::Subcommand;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// What to measure.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// CSV import throughput on a generated long-form file.
+    Import {
+        /// Data rows in the generated file.
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: usize,
+    },
+    /// Fit-and-predict time of a 30-day 5-minute series (8,640 points, periods 288 and 2016).
+    Forecast {
+        /// Timed repetitions (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+/// Runs one benchmark and prints its figures.
+///
+/// # Errors
+/// The temporary file cannot be written or the work fails.
+pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
+    match what {
+        BenchCommand::Import { rows } => import(rows),
+        BenchCommand::Forecast { runs } => forecast_bench(runs),
+    }
+}
+
+fn import(rows: usize) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bench.csv");
+    let series = 10usize;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    writeln!(file, "timestamp,series,value")?;
+    let mut line = String::new();
+    let start = 1_767_225_600_000i64;
+    for i in 0..rows {
+        line.clear();
+        push_rfc3339(&mut line, start + (i / series) as i64 * 15_000);
+        let v = 50.0 + ((i * 7919) % 1000) as f64 / 37.0;
+        line.push_str(&format!(",host-{},{v:.3}\n", i % series));
+        file.write_all(line.as_bytes())?;
+    }
+    file.flush()?;
+    drop(file);
+    let size = std::fs::metadata(&path)?.len();
+    let t = Instant::now();
+    let imported = read_csv(&path, &CsvOptions::default())?;
+    let secs = t.elapsed().as_secs_f64();
+    let points: usize = imported.series.iter().map(Series::len).sum();
+    println!(
+        "bench import: {rows} rows ({:.0} MiB, {series} series, RFC 3339 timestamps, long form)",
+        size as f64 / 1048576.0
+    );
+    println!(
+        "  read + parse + grid: {secs:.2} s = {:.2} M rows/s ({points} points)",
+        rows as f64 / secs / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A 30-day 5-minute series with daily and weekly shape, trend and noise.
+pub fn bench_series() -> Series {
+    let n = 8640;
+    let values = (0..n)
+        .map(|i| {
+            let day = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+            let weekend = if (i / 288) % 7 >= 5 { -8.0 } else { 0.0 };
+            40.0 + 12.0 * day.sin() + weekend + 0.001 * i as f64 + ((i * 7919) % 17) as f64 * 0.2
+        })
+        .collect();
+    Series {
+        name: "bench".into(),
+        labels: BTreeMap::new(),
+        unit: Unit::Percent,
+        start_ms: 1_767_225_600_000,
+        step_ms: 5 * MINUTE_MS,
+        values,
+    }
+}
+
+fn forecast_bench(runs: usize) -> anyhow::Result<ExitCode> {
+    let s = bench_series();
+    let settings = ForecastSettings {
+        horizon: 576,
+        levels: vec![80.0, 95.0],
+        periods: Periods::Given(vec![288, 2016]),
+    };
+    let mut times = Vec::new();
+    let mut model = String::new();
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let f = forecast(&s, &settings)?;
+        times.push(t.elapsed().as_secs_f64());
+        model = f.model;
+    }
+    times.sort_by(f64::total_cmp);
+    let auto = ForecastSettings {
+        periods: Periods::Auto,
+        ..settings
+    };
+    let t = Instant::now();
+    let f = forecast(&s, &auto)?;
+    let auto_secs = t.elapsed().as_secs_f64();
+    println!("bench forecast: 8640 points at 5m, horizon 576, levels 80,95");
+    println!(
+        "  {model}: median {:.3} s over {} runs (min {:.3} s)",
+        times[times.len() / 2],
+        times.len(),
+        times[0]
+    );
+    println!(
+        "  with period detection (found {:?}): {auto_secs:.3} s",
+        f.periods
+    );
+    Ok(ExitCode::SUCCESS)
+}

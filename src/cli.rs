@@ -1,0 +1,241 @@
+//! The command line: clap arguments → validated settings → pipeline → export.
+//! anyhow lives only here and in `gui/`.
+
+use crate::export::csv::write_forecasts;
+use crate::forecast::{ForecastSettings, Periods};
+use crate::import::csv::CsvOptions;
+use crate::pipeline::{self, Horizon};
+use crate::progress::Progress;
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Headroom: forecast metric history, find the runway, plan capacity.
+#[derive(Debug, Parser)]
+#[command(name = "headroom", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; with none, the window opens on the bundled sample data.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the window, on the given CSV files or directories (default: sample data).
+    Gui {
+        /// CSV files or directories of CSV files.
+        inputs: Vec<PathBuf>,
+    },
+    /// Forecast CSV metric history and write the forecast as CSV.
+    Forecast(ForecastArgs),
+    /// Write the bundled sample data with the deterministic generator.
+    SampleData {
+        /// Directory to write into.
+        #[arg(long, default_value = "sample-data")]
+        out: PathBuf,
+    },
+    /// Measure speed: `bench import` or `bench forecast`.
+    Bench {
+        /// What to measure.
+        #[command(subcommand)]
+        what: crate::bench::BenchCommand,
+    },
+}
+
+/// `headroom forecast` arguments.
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// A CSV file, or a directory whose `*.csv` files are all forecast in parallel.
+    pub input: PathBuf,
+    /// Forecast only the series with this name.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// How far ahead: a number of steps (48) or a duration (2d, 36h, 2w).
+    #[arg(long)]
+    pub horizon: String,
+    /// Interval levels in percent, comma-separated, in output order.
+    #[arg(long, default_value = "80,95")]
+    pub level: String,
+    /// Seasonal periods in steps (`288,2016`), or `auto` to detect day and week.
+    #[arg(long, default_value = "auto")]
+    pub period: String,
+    /// Time zone of timestamps written without an offset (IANA name).
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    /// Output CSV file (for one input file; default: standard output).
+    #[arg(long, conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+    /// Output directory (for a directory input): one CSV per input, same file name.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Print the model and warnings per series on standard error.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// Settings for `forecast`, validated from [`ForecastArgs`].
+#[derive(Debug, Clone)]
+pub struct ForecastJob {
+    /// Import options.
+    pub csv: CsvOptions,
+    /// Forecast settings (its `horizon` is replaced per series from `horizon`).
+    pub settings: ForecastSettings,
+    /// The horizon as given.
+    pub horizon: Horizon,
+}
+
+impl ForecastArgs {
+    /// Validates the arguments into settings, naming the bad flag.
+    ///
+    /// # Errors
+    /// A flag whose value cannot be used.
+    pub fn validate(&self) -> anyhow::Result<ForecastJob> {
+        let horizon = Horizon::parse(&self.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
+        let levels = parse_levels(&self.level)?;
+        let periods = parse_periods(&self.period)?;
+        let time_zone =
+            crate::time::zone(&self.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+        let settings = ForecastSettings {
+            horizon: 1,
+            levels,
+            periods,
+        };
+        settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
+        Ok(ForecastJob {
+            csv: CsvOptions {
+                time_zone,
+                series: self.series.clone(),
+            },
+            settings,
+            horizon,
+        })
+    }
+}
+
+/// Parses `80,95` into levels.
+///
+/// # Errors
+/// A part that is not a number.
+pub fn parse_levels(text: &str) -> anyhow::Result<Vec<f64>> {
+    text.split(',')
+        .map(|p| {
+            p.trim().parse::<f64>().map_err(|_| {
+                anyhow::anyhow!("--level: \"{p}\" is not a number (e.g. --level 80,95)")
+            })
+        })
+        .collect()
+}
+
+/// Parses `auto` or `288,2016` into periods.
+///
+/// # Errors
+/// A part that is not a whole number.
+pub fn parse_periods(text: &str) -> anyhow::Result<Periods> {
+    if text.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Periods::Auto);
+    }
+    let p = text
+        .split(',')
+        .map(|p| {
+            p.trim().parse::<usize>().map_err(|_| {
+                anyhow::anyhow!("--period: \"{p}\" is not a whole number of steps (or use auto)")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Periods::Given(p))
+}
+
+/// Runs a parsed command line that is not the GUI.
+///
+/// # Errors
+/// Whatever the command failed on, with context.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Forecast(args) => forecast(&args),
+        Command::SampleData { out } => {
+            let files = crate::sample_data::write_all(&out)?;
+            for f in files {
+                println!("{}", f.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what } => crate::bench::run(what),
+        Command::Gui { .. } => {
+            bail!("this build has no window (built without the \"gui\" feature)")
+        }
+    }
+}
+
+fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
+    let job = args.validate()?;
+    if args.input.is_dir() {
+        let Some(out_dir) = &args.out_dir else {
+            bail!(
+                "--out-dir is required when the input is a directory ({})",
+                args.input.display()
+            );
+        };
+        std::fs::create_dir_all(out_dir)
+            .with_context(|| format!("creating {}", out_dir.display()))?;
+        let files = crate::files::csv_files_in(&args.input)?;
+        if files.is_empty() {
+            bail!("{}: no *.csv files in this directory", args.input.display());
+        }
+        let results: Vec<anyhow::Result<()>> = files
+            .par_iter()
+            .map(|file| {
+                let bytes = forecast_one(&[file.clone()], &job, args.verbose)?;
+                crate::files::atomic_write(&pipeline::output_path(out_dir, file), &bytes)?;
+                Ok(())
+            })
+            .collect();
+        for r in results {
+            r?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.out_dir.is_some() {
+        bail!("--out-dir is for a directory input; for one file use --out FILE");
+    }
+    let bytes = forecast_one(std::slice::from_ref(&args.input), &job, args.verbose)?;
+    match &args.out {
+        Some(path) => crate::files::atomic_write(path, &bytes)?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn forecast_one(inputs: &[PathBuf], job: &ForecastJob, verbose: bool) -> anyhow::Result<Vec<u8>> {
+    let import = pipeline::load(inputs, &job.csv)?;
+    if verbose {
+        for w in &import.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let results =
+        pipeline::forecast_all(&import.series, job.horizon, &job.settings, &Progress::new());
+    let mut forecasts = Vec::with_capacity(results.len());
+    for r in results {
+        let f = r?;
+        if verbose {
+            eprintln!(
+                "{}: {} (periods {:?}), {} steps",
+                f.series,
+                f.model,
+                f.periods,
+                f.point.len()
+            );
+            for w in &f.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        forecasts.push(f);
+    }
+    let mut out = Vec::new();
+    write_forecasts(&mut out, &forecasts, &job.settings.levels)?;
+    Ok(out)
+}

@@ -1,0 +1,110 @@
+//! CSV output: numbers in plain decimal, timestamps RFC 3339 UTC, and text cells
+//! escaped so that a spreadsheet never runs them as formulas.
+
+use crate::forecast::Forecast;
+use crate::time::push_rfc3339;
+use std::io::{self, Write};
+
+/// The column label of a level: `80` for 80.0, `99.5` for 99.5.
+pub fn level_label(level: f64) -> String {
+    if level.fract() == 0.0 {
+        format!("{level:.0}")
+    } else {
+        format!("{level}")
+    }
+}
+
+/// The header of the forecast CSV for these levels:
+/// `timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95` for 80 and 95.
+pub fn forecast_header(levels: &[f64]) -> String {
+    let mut h = String::from("timestamp,series,forecast");
+    for l in levels {
+        let l = level_label(*l);
+        h.push_str(&format!(",lower_{l},upper_{l}"));
+    }
+    h
+}
+
+/// Writes forecasts in the forecast CSV contract: one row per series per step.
+///
+/// # Errors
+/// Only the writer's own I/O errors.
+pub fn write_forecasts<W: Write>(
+    mut out: W,
+    forecasts: &[Forecast],
+    levels: &[f64],
+) -> io::Result<()> {
+    writeln!(out, "{}", forecast_header(levels))?;
+    let mut line = String::with_capacity(128);
+    for f in forecasts {
+        let name = text_cell(&f.series);
+        for i in 0..f.point.len() {
+            line.clear();
+            push_rfc3339(&mut line, f.timestamp(i));
+            line.push(',');
+            line.push_str(&name);
+            line.push(',');
+            push_number(&mut line, f.point[i]);
+            for &l in levels {
+                let band = f.band(l);
+                line.push(',');
+                if let Some(b) = band {
+                    push_number(&mut line, b.lower[i]);
+                }
+                line.push(',');
+                if let Some(b) = band {
+                    push_number(&mut line, b.upper[i]);
+                }
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    out.flush()
+}
+
+/// Appends a number in plain decimal (never exponent form), or nothing for `NaN`.
+pub fn push_number(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    if v.is_finite() {
+        // Six decimals are finer than any metric here and keep files stable and small.
+        let r = (v * 1e6).round() / 1e6;
+        let r = if r == 0.0 { 0.0 } else { r }; // no "-0"
+        let _ = write!(out, "{r}");
+    }
+}
+
+/// A text cell made safe for CSV and spreadsheets: quoted when it holds a delimiter,
+/// quote or newline; prefixed with `'` when it would start a formula (`=`, `+`, `-`, `@`,
+/// tab or carriage return).
+pub fn text_cell(s: &str) -> String {
+    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_formulas_and_quotes() {
+        assert_eq!(text_cell("=cmd()"), "'=cmd()");
+        assert_eq!(text_cell("a,b"), "\"a,b\"");
+        assert_eq!(text_cell("plain"), "plain");
+        assert_eq!(
+            forecast_header(&[80.0, 95.0]),
+            "timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95"
+        );
+        let mut s = String::new();
+        push_number(&mut s, 1e21);
+        assert!(!s.contains('e'), "{s}");
+    }
+}

@@ -1,0 +1,73 @@
+//! Everything the user can do in the window. Buttons, menus and shortcuts emit an
+//! [`Action`]; [`HeadroomApp::apply`](super::HeadroomApp::apply) is the one place that
+//! carries them out, so a menu item and its shortcut can never disagree.
+
+use eframe::egui::{Key, KeyboardShortcut, Modifiers};
+use std::path::PathBuf;
+
+/// A user intent.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Show the file dialog to open CSV files.
+    OpenCsvDialog,
+    /// Import these files or directories (added to what is loaded).
+    Load(Vec<PathBuf>),
+    /// Show series `i` in the chart.
+    Select(usize),
+    /// Fit the forecasts again with the current settings.
+    Refit,
+    /// Stop the running job.
+    Cancel,
+    /// Hide the last error.
+    DismissError,
+    /// Show or hide the warnings panel.
+    ToggleWarnings,
+}
+
+impl Action {
+    /// The label on menus and buttons.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Action::OpenCsvDialog => "Open CSV…",
+            Action::Load(_) => "Load",
+            Action::Select(_) => "Select",
+            Action::Refit => "Refit",
+            Action::Cancel => "Cancel",
+            Action::DismissError => "Dismiss",
+            Action::ToggleWarnings => "Warnings",
+        }
+    }
+
+    /// The tooltip.
+    pub fn tooltip(&self) -> &'static str {
+        match self {
+            Action::OpenCsvDialog => {
+                "Import metric history from CSV files (long, wide or Grafana form)"
+            }
+            Action::Load(_) => "Import these files",
+            Action::Select(_) => "Show this series in the chart",
+            Action::Refit => {
+                "Fit the forecasts again with the current horizon, bands and seasonality"
+            }
+            Action::Cancel => "Stop the running job; what is loaded stays as it is",
+            Action::DismissError => "Hide this message",
+            Action::ToggleWarnings => "Show what the import and the fits repaired or assumed",
+        }
+    }
+
+    /// The keyboard shortcut, if any.
+    pub fn shortcut(&self) -> Option<KeyboardShortcut> {
+        match self {
+            Action::OpenCsvDialog => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::O)),
+            Action::Refit => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::R)),
+            Action::Cancel => Some(KeyboardShortcut::new(Modifiers::NONE, Key::Escape)),
+            _ => None,
+        }
+    }
+
+    /// Actions that have a shortcut, for the key handler.
+    pub fn with_shortcuts() -> [Action; 3] {
+        [Action::OpenCsvDialog, Action::Refit, Action::Cancel]
+    }
+}

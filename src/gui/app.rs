@@ -1,0 +1,354 @@
+//! The eframe application: `logic()` polls the jobs and applies their results,
+//! `ui()` draws the panels and applies the actions they return.
+
+use super::action::Action;
+use super::jobs::Job;
+use super::model::Model;
+use super::panels;
+use super::state::AppState;
+use crate::cli::parse_periods;
+use crate::forecast::{Forecast, ForecastSettings};
+use crate::import::csv::CsvOptions;
+use crate::pipeline::{self, Horizon};
+use crate::series::Series;
+use crate::warning::Warning;
+use eframe::egui;
+use std::path::PathBuf;
+
+/// What a load job returns: the series with their source files, and the warnings.
+type Loaded = Result<(Vec<(Series, Option<PathBuf>)>, Vec<Warning>), String>;
+/// What a fit job returns: per series display name, the forecast or its error.
+type Fitted = Result<Vec<(String, Result<Forecast, String>)>, String>;
+
+const STATE_KEY: &str = "headroom.state";
+
+/// The Headroom window.
+pub struct HeadroomApp {
+    /// Persisted settings.
+    pub state: AppState,
+    /// Loaded data and results.
+    pub model: Model,
+    ctx: egui::Context,
+    load_job: Option<Job<Loaded>>,
+    fit_job: Option<Job<Fitted>>,
+    dialog_job: Option<Job<Option<Vec<PathBuf>>>>,
+}
+
+impl HeadroomApp {
+    /// Creates the app and starts loading `inputs` (or the sample data).
+    pub fn new(cc: &eframe::CreationContext<'_>, inputs: Vec<PathBuf>) -> Self {
+        super::theme::apply(&cc.egui_ctx);
+        let state = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, STATE_KEY))
+            .unwrap_or_default();
+        let mut app = HeadroomApp {
+            state,
+            model: Model::default(),
+            ctx: cc.egui_ctx.clone(),
+            load_job: None,
+            fit_job: None,
+            dialog_job: None,
+        };
+        let inputs = if inputs.is_empty() {
+            super::sample_data_dir().into_iter().collect()
+        } else {
+            inputs
+        };
+        if inputs.is_empty() {
+            app.load_generated_samples();
+        } else {
+            app.apply(Action::Load(inputs));
+        }
+        app
+    }
+
+    /// With no sample-data directory at hand, the same series come from the generator.
+    fn load_generated_samples(&mut self) {
+        let mut series = Vec::new();
+        let mut warnings = Vec::new();
+        for s in crate::sample_data::generate() {
+            let points = s
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    (
+                        crate::sample_data::START_MS + i as i64 * crate::sample_data::STEP_MS,
+                        *v,
+                    )
+                })
+                .collect();
+            match Series::from_points(
+                s.name,
+                Default::default(),
+                crate::series::Unit::infer(s.name),
+                points,
+            ) {
+                Ok((series_, w)) => {
+                    series.push((series_, None));
+                    warnings.extend(w);
+                }
+                Err(e) => self.model.error = Some(e.to_string()),
+            }
+        }
+        self.model.add_series(series, warnings);
+        self.model.status = "Generated the sample data".into();
+        self.apply(Action::Refit);
+    }
+
+    /// The job shown in the top bar, with its progress.
+    pub fn busy(&self) -> Option<(&'static str, f32)> {
+        if let Some(j) = &self.load_job {
+            return Some((j.name, j.progress.fraction()));
+        }
+        self.fit_job
+            .as_ref()
+            .map(|j| (j.name, j.progress.fraction()))
+    }
+
+    /// True while any background job runs.
+    pub fn is_busy(&self) -> bool {
+        self.load_job.is_some() || self.fit_job.is_some() || self.dialog_job.is_some()
+    }
+
+    /// Carries out one action. The only place that changes the model in response to
+    /// the user.
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::OpenCsvDialog => {
+                if self.dialog_job.is_none() {
+                    self.dialog_job = Some(Job::spawn("Choosing files", &self.ctx, |_| {
+                        rfd::FileDialog::new()
+                            .set_title("Open metric history")
+                            .add_filter("CSV", &["csv", "tsv", "txt"])
+                            .pick_files()
+                    }));
+                }
+            }
+            Action::Load(paths) => {
+                if let Some(old) = self.load_job.take() {
+                    old.cancel();
+                }
+                let label = describe_paths(&paths);
+                self.model.status = format!("Loading {label}…");
+                self.load_job = Some(Job::spawn("Importing", &self.ctx, move |progress| {
+                    progress.add_total(1);
+                    let loaded = pipeline::load_files(&paths, &CsvOptions::default())
+                        .map_err(|e| e.to_string())?;
+                    progress.advance(1);
+                    let mut series = Vec::new();
+                    let mut warnings = Vec::new();
+                    for (path, import) in loaded {
+                        series.extend(import.series.into_iter().map(|s| (s, Some(path.clone()))));
+                        warnings.extend(import.warnings);
+                    }
+                    Ok((series, warnings))
+                }));
+            }
+            Action::Select(i) => {
+                if i < self.model.entries.len() {
+                    self.model.selected = i;
+                }
+            }
+            Action::Refit => self.start_fit(),
+            Action::Cancel => {
+                for p in [
+                    self.load_job.as_ref().map(|j| &j.progress),
+                    self.fit_job.as_ref().map(|j| &j.progress),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    p.cancel();
+                }
+                self.load_job = None;
+                self.fit_job = None;
+                self.model.status = "Cancelled; everything loaded before is unchanged".into();
+            }
+            Action::DismissError => self.model.error = None,
+            Action::ToggleWarnings => self.state.show_warnings = !self.state.show_warnings,
+        }
+    }
+
+    fn start_fit(&mut self) {
+        let horizon = match Horizon::parse(&self.state.horizon) {
+            Ok(h) => h,
+            Err(e) => {
+                self.model.error = Some(e.to_string());
+                return;
+            }
+        };
+        let periods = match parse_periods(&self.state.periods) {
+            Ok(p) => p,
+            Err(e) => {
+                self.model.error = Some(format!("Seasonality: {e:#}").replace("--period: ", ""));
+                return;
+            }
+        };
+        let settings = ForecastSettings {
+            horizon: 1,
+            levels: self.state.levels(),
+            periods,
+        };
+        if let Err(e) = settings.validate() {
+            self.model.error = Some(e.to_string());
+            return;
+        }
+        if self.model.entries.is_empty() {
+            return;
+        }
+        if let Some(old) = self.fit_job.take() {
+            old.cancel();
+        }
+        let series: Vec<Series> = self
+            .model
+            .entries
+            .iter()
+            .map(|e| e.series.clone())
+            .collect();
+        self.model.status = format!("Forecasting {} series…", series.len());
+        self.fit_job = Some(Job::spawn("Forecasting", &self.ctx, move |progress| {
+            let results = pipeline::forecast_all(&series, horizon, &settings, progress);
+            if progress.is_cancelled() {
+                return Err("cancelled".into());
+            }
+            Ok(series
+                .iter()
+                .map(|s| s.display_name())
+                .zip(results.into_iter().map(|r| r.map_err(|e| e.to_string())))
+                .collect())
+        }));
+    }
+
+    /// Applies finished jobs. Called every frame before drawing, and by tests.
+    pub fn poll_jobs(&mut self) {
+        if let Some(result) = self.dialog_job.as_ref().and_then(Job::poll) {
+            self.dialog_job = None;
+            if let Some(paths) = result {
+                self.apply(Action::Load(paths));
+            }
+        }
+        if let Some(result) = self.load_job.as_ref().and_then(Job::poll) {
+            self.load_job = None;
+            match result {
+                Ok((series, warnings)) => {
+                    let n = series.len();
+                    let files: Vec<PathBuf> = series.iter().filter_map(|s| s.1.clone()).collect();
+                    self.model.add_series(series, warnings);
+                    self.model.status =
+                        format!("Loaded {n} series from {}", describe_paths(&dedup(files)));
+                    self.model.error = None;
+                    self.start_fit();
+                }
+                Err(e) => {
+                    self.model.error = Some(format!("import failed, nothing changed: {e}"));
+                    self.model.status.clear();
+                }
+            }
+        }
+        if let Some(result) = self.fit_job.as_ref().and_then(Job::poll) {
+            let secs = self
+                .fit_job
+                .as_ref()
+                .map_or(0.0, |j| j.started.elapsed().as_secs_f64());
+            self.fit_job = None;
+            match result {
+                Ok(results) => {
+                    let failed = results.iter().filter(|r| r.1.is_err()).count();
+                    self.model.set_forecasts(results);
+                    self.model.status = if failed == 0 {
+                        format!(
+                            "Forecast {} series in {secs:.1} s",
+                            self.model.entries.len()
+                        )
+                    } else {
+                        format!(
+                            "Forecast done in {secs:.1} s; {failed} series could not be forecast"
+                        )
+                    };
+                }
+                Err(e) => self.model.status = format!("Forecasting stopped: {e}"),
+            }
+        }
+    }
+
+    /// The bands the chart shows.
+    pub fn levels(&self) -> Vec<f64> {
+        self.state.levels()
+    }
+}
+
+fn dedup(mut files: Vec<PathBuf>) -> Vec<PathBuf> {
+    files.dedup();
+    files
+}
+
+fn describe_paths(paths: &[PathBuf]) -> String {
+    match paths {
+        [] => "nothing".into(),
+        [one] => one.display().to_string(),
+        [first, rest @ ..] => format!("{} and {} more", first.display(), rest.len()),
+    }
+}
+
+impl eframe::App for HeadroomApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_jobs();
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.apply(Action::Load(dropped));
+        }
+        for action in Action::with_shortcuts() {
+            if let Some(sc) = action.shortcut()
+                && ctx.input_mut(|i| i.consume_shortcut(&sc))
+            {
+                self.apply(action);
+            }
+        }
+        if self.is_busy() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut actions = Vec::new();
+        let busy = self.busy();
+        egui::Panel::top("controls").show(ui, |ui| {
+            actions.extend(panels::controls::ui(ui, &mut self.state, busy));
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            actions.extend(panels::status::ui(ui, &self.model));
+        });
+        if self.state.show_warnings {
+            egui::Panel::bottom("warnings")
+                .resizable(true)
+                .default_size(140.0)
+                .show(ui, |ui| panels::status::warnings(ui, &self.model));
+        }
+        egui::Panel::left("series")
+            .resizable(true)
+            .default_size(260.0)
+            .show(ui, |ui| {
+                actions.extend(panels::series_list::ui(ui, &self.model));
+            });
+        let levels = self.levels();
+        egui::CentralPanel::default().show(ui, |ui| {
+            panels::chart_view::ui(ui, self.model.selected(), &levels);
+        });
+        for a in actions {
+            self.apply(a);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STATE_KEY, &self.state);
+    }
+}

@@ -1,0 +1,94 @@
+//! The top bar: the File menu and the forecast controls (horizon, bands, seasonality).
+
+use super::action_button;
+use crate::gui::action::Action;
+use crate::gui::state::AppState;
+use eframe::egui;
+
+/// Draws the menu and controls; returns the actions asked for.
+pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) -> Vec<Action> {
+    let mut actions = Vec::new();
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            let open = Action::OpenCsvDialog;
+            let shortcut = open
+                .shortcut()
+                .map(|s| ui.ctx().format_shortcut(&s))
+                .unwrap_or_default();
+            if ui
+                .add(egui::Button::new(open.label()).shortcut_text(shortcut))
+                .on_hover_text(open.tooltip())
+                .clicked()
+            {
+                actions.push(open);
+            }
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("View", |ui| {
+            if ui
+                .checkbox(&mut state.show_warnings, "Warnings panel")
+                .changed()
+            {
+                ui.close();
+            }
+        });
+    });
+    ui.horizontal(|ui| {
+        if action_button(ui, &Action::OpenCsvDialog, true) {
+            actions.push(Action::OpenCsvDialog);
+        }
+        ui.separator();
+        let label = ui.label("Horizon");
+        let h = ui
+            .add(egui::TextEdit::singleline(&mut state.horizon).desired_width(56.0))
+            .labelled_by(label.id)
+            .on_hover_text("Steps (576) or a duration: 2d, 36h, 2w");
+        if h.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            actions.push(Action::Refit);
+        }
+        for preset in ["2d", "7d", "14d", "30d"] {
+            if ui
+                .selectable_label(state.horizon == preset, preset)
+                .clicked()
+            {
+                state.horizon = preset.to_string();
+                actions.push(Action::Refit);
+            }
+        }
+        ui.separator();
+        if ui.checkbox(&mut state.show_80, "80 % band").changed() {
+            actions.push(Action::Refit);
+        }
+        if ui.checkbox(&mut state.show_95, "95 % band").changed() {
+            actions.push(Action::Refit);
+        }
+        ui.separator();
+        let label = ui.label("Seasonality");
+        let p = ui
+            .add(egui::TextEdit::singleline(&mut state.periods).desired_width(80.0))
+            .labelled_by(label.id)
+            .on_hover_text("auto (detect day and week) or periods in steps, e.g. 288,2016");
+        if p.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            actions.push(Action::Refit);
+        }
+        if action_button(ui, &Action::Refit, busy.is_none()) {
+            actions.push(Action::Refit);
+        }
+        if let Some((name, fraction)) = busy {
+            ui.separator();
+            ui.spinner();
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(120.0)
+                    .text(name),
+            );
+            if action_button(ui, &Action::Cancel, true) {
+                actions.push(Action::Cancel);
+            }
+        }
+    });
+    actions
+}

@@ -1,0 +1,210 @@
+//! The forecast chart: history, median forecast, 80/95 % bands, "now" marker, time axis,
+//! hover with time and value in the series' unit. Long series are decimated.
+
+use super::theme;
+use crate::forecast::Forecast;
+use crate::series::Series;
+use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS, civil_from_days, format_short};
+use eframe::egui;
+use egui_plot::{
+    FilledArea, GridInput, GridMark, Legend, Line, LineStyle, Plot, PlotPoints, VLine,
+};
+
+/// Most points drawn per line; longer series are reduced to per-bucket min and max.
+pub const MAX_DRAWN: usize = 4000;
+
+/// Reduces `(x, y)` points to at most about `max` by keeping each bucket's min and max
+/// (in time order), so spikes survive. `NaN` values break the line and are kept as gaps.
+pub fn decimate(xs: &[f64], ys: &[f64], max: usize) -> Vec<[f64; 2]> {
+    let n = xs.len().min(ys.len());
+    if n <= max || max < 4 {
+        return (0..n).map(|i| [xs[i], ys[i]]).collect();
+    }
+    let buckets = max / 2;
+    let size = n.div_ceil(buckets);
+    let mut out = Vec::with_capacity(max + 2);
+    for start in (0..n).step_by(size) {
+        let end = (start + size).min(n);
+        let (mut lo, mut hi): (Option<usize>, Option<usize>) = (None, None);
+        for i in start..end {
+            if ys[i].is_nan() {
+                continue;
+            }
+            if lo.is_none_or(|l| ys[i] < ys[l]) {
+                lo = Some(i);
+            }
+            if hi.is_none_or(|h| ys[i] > ys[h]) {
+                hi = Some(i);
+            }
+        }
+        match (lo, hi) {
+            (Some(a), Some(b)) => {
+                let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                out.push([xs[a], ys[a]]);
+                if b != a {
+                    out.push([xs[b], ys[b]]);
+                }
+            }
+            _ => out.push([xs[start], f64::NAN]),
+        }
+    }
+    out
+}
+
+/// Time-axis grid: steps of minutes to weeks, aligned to UTC.
+fn time_grid(input: GridInput) -> Vec<GridMark> {
+    const STEPS: [i64; 12] = [
+        MINUTE_MS,
+        5 * MINUTE_MS,
+        15 * MINUTE_MS,
+        HOUR_MS,
+        3 * HOUR_MS,
+        6 * HOUR_MS,
+        12 * HOUR_MS,
+        DAY_MS,
+        2 * DAY_MS,
+        WEEK_MS,
+        2 * WEEK_MS,
+        4 * WEEK_MS,
+    ];
+    let (lo, hi) = input.bounds;
+    let min_step = input.base_step_size * 1000.0 * 80.0; // x is seconds; ~80 px between labels
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|s| *s as f64 >= min_step)
+        .unwrap_or(4 * WEEK_MS);
+    let step_s = step as f64 / 1000.0;
+    let mut marks = Vec::new();
+    // Weeks align to Monday (the epoch was a Thursday).
+    let offset = if step >= WEEK_MS { 4.0 * 86400.0 } else { 0.0 };
+    let mut x = ((lo + offset) / step_s).floor() * step_s - offset;
+    while x <= hi && marks.len() < 500 {
+        if x >= lo {
+            marks.push(GridMark {
+                value: x,
+                step_size: step_s,
+            });
+        }
+        x += step_s;
+    }
+    marks
+}
+
+fn format_tick(x: f64, range_days: f64) -> String {
+    let ms = (x * 1000.0) as i64;
+    let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    let rem = ms.rem_euclid(DAY_MS);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mon = MONTHS[((m - 1).clamp(0, 11)) as usize];
+    if range_days > 3.0 && rem == 0 {
+        format!("{mon} {d}")
+    } else {
+        format!(
+            "{mon} {d} {:02}:{:02}",
+            rem / HOUR_MS,
+            rem % HOUR_MS / MINUTE_MS
+        )
+    }
+}
+
+/// Draws the chart of `series` with its forecast (if any) and the given bands.
+pub fn chart(
+    ui: &mut egui::Ui,
+    series: &Series,
+    forecast: Option<&Forecast>,
+    levels: &[f64],
+) -> egui::Response {
+    let unit = series.unit;
+    let xs: Vec<f64> = (0..series.len())
+        .map(|i| series.timestamp(i) as f64 / 1000.0)
+        .collect();
+    let history = decimate(&xs, &series.values, MAX_DRAWN);
+    let end_x = series.end_ms() as f64 / 1000.0;
+    let span_days = {
+        let last = forecast.map_or(series.end_ms(), |f| {
+            f.timestamp(f.point.len().saturating_sub(1))
+        });
+        (last - series.start_ms) as f64 / DAY_MS as f64
+    };
+    Plot::new(("forecast_chart", series.display_name()))
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .x_grid_spacer(time_grid)
+        .x_axis_formatter(move |mark, _| format_tick(mark.value, span_days))
+        .y_axis_formatter(move |mark, _| unit.format(mark.value))
+        .y_axis_min_width(64.0)
+        .label_formatter(move |pos| {
+            let p = match pos {
+                egui_plot::HoverPosition::NearDataPoint { position, .. }
+                | egui_plot::HoverPosition::Elsewhere { position } => position,
+            };
+            Some(format!(
+                "{}\n{}",
+                format_short((p.x * 1000.0) as i64),
+                unit.format(p.y)
+            ))
+        })
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            if let Some(f) = forecast {
+                let fx: Vec<f64> = (0..f.point.len())
+                    .map(|i| f.timestamp(i) as f64 / 1000.0)
+                    .collect();
+                let mut bands: Vec<_> = f
+                    .bands
+                    .iter()
+                    .filter(|b| levels.iter().any(|l| (l - b.level).abs() < 1e-9))
+                    .collect();
+                bands.sort_by(|a, b| b.level.total_cmp(&a.level)); // widest first, underneath
+                for b in bands {
+                    let n = fx.len().min(b.lower.len()).min(b.upper.len());
+                    plot.add(
+                        FilledArea::new(
+                            format!("{} % band", crate::export::csv::level_label(b.level)),
+                            &fx[..n],
+                            &b.lower[..n],
+                            &b.upper[..n],
+                        )
+                        .fill_color(theme::band_fill(b.level)),
+                    );
+                }
+                let mut points = vec![[end_x, series.values.last().copied().unwrap_or(f64::NAN)]];
+                points.extend(fx.iter().zip(&f.point).map(|(x, y)| [*x, *y]));
+                plot.line(
+                    Line::new("Forecast", PlotPoints::new(points))
+                        .color(theme::FORECAST)
+                        .width(2.0)
+                        .style(LineStyle::dashed_loose()),
+                );
+            }
+            plot.line(
+                Line::new("History", PlotPoints::new(history))
+                    .color(theme::HISTORY)
+                    .width(1.5),
+            );
+            plot.add(
+                VLine::new("Now (end of history)", end_x)
+                    .color(theme::NOW)
+                    .style(LineStyle::dotted_dense()),
+            );
+        })
+        .response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_extremes_and_bounds_size() {
+        let xs: Vec<f64> = (0..100_000).map(f64::from).collect();
+        let mut ys: Vec<f64> = xs.iter().map(|x| (x / 100.0).sin()).collect();
+        ys[54_321] = 50.0;
+        let d = decimate(&xs, &ys, 1000);
+        assert!(d.len() <= 1002, "{}", d.len());
+        assert!(d.iter().any(|p| p[1] == 50.0), "the spike survives");
+        assert!(d.windows(2).all(|w| w[0][0] <= w[1][0]), "time order");
+    }
+}

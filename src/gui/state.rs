@@ -1,0 +1,46 @@
+//! What the window remembers between runs: the user's intent, never loaded data,
+//! caches or jobs. Every field has a default so an older saved state still loads.
+
+use serde::{Deserialize, Serialize};
+
+/// Persisted settings of the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppState {
+    /// The horizon as typed: steps (`576`) or a duration (`7d`).
+    pub horizon: String,
+    /// Whether the 80 % band is shown and exported.
+    pub show_80: bool,
+    /// Whether the 95 % band is shown and exported.
+    pub show_95: bool,
+    /// Seasonal periods: `auto` or steps such as `288,2016`.
+    pub periods: String,
+    /// Show the warnings panel.
+    pub show_warnings: bool,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState {
+            horizon: "14d".into(),
+            show_80: true,
+            show_95: true,
+            periods: "auto".into(),
+            show_warnings: false,
+        }
+    }
+}
+
+impl AppState {
+    /// The interval levels selected, highest last (at least one: 95 when both are off).
+    pub fn levels(&self) -> Vec<f64> {
+        let mut l = Vec::new();
+        if self.show_80 {
+            l.push(80.0);
+        }
+        if self.show_95 || l.is_empty() {
+            l.push(95.0);
+        }
+        l
+    }
+}

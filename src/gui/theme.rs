@@ -1,0 +1,33 @@
+//! Colours and spacing, in one place.
+
+use eframe::egui::{self, Color32};
+
+/// History line.
+pub const HISTORY: Color32 = Color32::from_rgb(90, 160, 230);
+/// Median forecast line.
+pub const FORECAST: Color32 = Color32::from_rgb(245, 160, 60);
+/// The 80 % band fill.
+pub const BAND_80: Color32 = Color32::from_rgba_premultiplied(245, 160, 60, 70);
+/// The 95 % band fill.
+pub const BAND_95: Color32 = Color32::from_rgba_premultiplied(245, 160, 60, 32);
+/// The "now" marker (end of history).
+pub const NOW: Color32 = Color32::from_rgb(150, 150, 150);
+/// Error text.
+pub const ERROR: Color32 = Color32::from_rgb(235, 90, 80);
+/// Warning text.
+pub const WARNING: Color32 = Color32::from_rgb(230, 180, 60);
+/// Secondary text.
+pub const MUTED: Color32 = Color32::from_rgb(150, 150, 150);
+
+/// The fill for a band at `level` (wider bands are lighter).
+pub fn band_fill(level: f64) -> Color32 {
+    if level >= 90.0 { BAND_95 } else { BAND_80 }
+}
+
+/// Applies Headroom's look to the context.
+pub fn apply(ctx: &egui::Context) {
+    ctx.set_visuals(egui::Visuals::dark());
+    ctx.global_style_mut(|s| {
+        s.spacing.item_spacing = egui::vec2(8.0, 6.0);
+    });
+}

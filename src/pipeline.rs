@@ -1,0 +1,129 @@
+//! The data's one road, as functions both faces call: load files → series → forecasts.
+//! The CLI and the GUI build the same settings and call the same functions here.
+
+use crate::error::{Error, Result};
+use crate::forecast::{self, Forecast, ForecastSettings};
+use crate::import::Import;
+use crate::import::csv::{CsvOptions, read_csv};
+use crate::progress::Progress;
+use crate::series::Series;
+use crate::time::parse_duration;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A forecast horizon as the user gives it: a number of steps or a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Horizon {
+    /// A number of steps of the series' own step.
+    Steps(usize),
+    /// A duration in milliseconds, rounded up to whole steps.
+    Duration(i64),
+}
+
+impl Horizon {
+    /// Parses `48` (steps) or `2d`, `36h`, `2w` (durations).
+    ///
+    /// # Errors
+    /// Neither a whole number nor a duration, or zero.
+    pub fn parse(text: &str) -> Result<Horizon> {
+        let t = text.trim();
+        let h = if let Ok(n) = t.parse::<usize>() {
+            Horizon::Steps(n)
+        } else {
+            Horizon::Duration(parse_duration(t).map_err(|m| Error::setting("horizon", m))?)
+        };
+        match h {
+            Horizon::Steps(0) | Horizon::Duration(0) => {
+                Err(Error::setting("horizon", "must be more than zero"))
+            }
+            Horizon::Duration(d) if d < 0 => {
+                Err(Error::setting("horizon", "must be more than zero"))
+            }
+            h => Ok(h),
+        }
+    }
+
+    /// The horizon in steps of `step_ms` (at least one).
+    pub fn steps(self, step_ms: i64) -> usize {
+        match self {
+            Horizon::Steps(n) => n.max(1),
+            Horizon::Duration(d) => usize::try_from((d + step_ms - 1) / step_ms.max(1))
+                .unwrap_or(1)
+                .max(1),
+        }
+    }
+}
+
+/// Reads every input: a CSV file, or every `*.csv` directly in a directory.
+///
+/// # Errors
+/// The first file that fails, with its location; nothing partial is returned.
+pub fn load(inputs: &[PathBuf], options: &CsvOptions) -> Result<Import> {
+    let mut all = Import::default();
+    for (_, part) in load_files(inputs, options)? {
+        all.series.extend(part.series);
+        all.warnings.extend(part.warnings);
+    }
+    Ok(all)
+}
+
+/// Like [`load`], but keeps each file's import apart, in file order.
+///
+/// # Errors
+/// The first file that fails, with its location; nothing partial is returned.
+pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathBuf, Import)>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let found = crate::files::csv_files_in(input)?;
+            if found.is_empty() {
+                return Err(Error::parse(
+                    crate::error::Location::file(input),
+                    "no *.csv files in this directory",
+                ));
+            }
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    files
+        .par_iter()
+        .map(|f| read_csv(f, options).map(|i| (f.clone(), i)))
+        .collect()
+}
+
+/// Forecasts each series in parallel over `horizon`, reporting one unit of progress per
+/// series. Failures stay per series so one bad series does not sink the others.
+pub fn forecast_all(
+    series: &[Series],
+    horizon: Horizon,
+    settings: &ForecastSettings,
+    progress: &Progress,
+) -> Vec<Result<Forecast>> {
+    progress.add_total(series.len() as u64);
+    series
+        .par_iter()
+        .map(|s| {
+            progress.check()?;
+            let settings = ForecastSettings {
+                horizon: horizon.steps(s.step_ms),
+                ..settings.clone()
+            };
+            let f = forecast::forecast(s, &settings);
+            progress.advance(1);
+            f
+        })
+        .collect()
+}
+
+/// The output path for `input` under `out_dir`, keeping the file name.
+pub fn output_path(out_dir: &Path, input: &Path) -> PathBuf {
+    out_dir.join(
+        input
+            .file_name()
+            .unwrap_or_else(|| std::ffi::OsStr::new("forecast.csv")),
+    )
+}

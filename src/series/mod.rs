@@ -1,0 +1,411 @@
+//! `Series`: the shared currency of Headroom. A named metric on a regular UTC grid.
+//!
+//! Raw points (from CSV or Prometheus) become a `Series` through [`Series::from_points`],
+//! which sorts, drops duplicate timestamps (the last wins), infers the step, aligns
+//! jittered timestamps and turns gaps into missing slots, reporting each as a
+//! [`Warning`]. Missing slots hold `NaN`; nothing is ever silently turned into `0.0`.
+
+mod unit;
+
+pub use unit::Unit;
+
+use crate::error::{Error, Result};
+use crate::time::{format_duration, format_short};
+use crate::warning::Warning;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A metric series on a regular grid: `values[i]` is the value at `start_ms + i * step_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// The series' name (a CSV column, a metric name or a `series` cell).
+    pub name: String,
+    /// Extra labels (Prometheus labels, extra CSV columns). Sorted by key.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// What the values measure.
+    #[serde(default)]
+    pub unit: Unit,
+    /// UTC milliseconds of the first slot.
+    pub start_ms: i64,
+    /// The grid's step in milliseconds (always > 0).
+    pub step_ms: i64,
+    /// One value per slot; `NaN` marks a missing slot.
+    pub values: Vec<f64>,
+}
+
+/// Most slots a series may have after gridding (protects against a stray timestamp
+/// decades away turning into billions of empty slots).
+const MAX_SLOTS: usize = 200_000_000;
+
+impl Series {
+    /// Builds a series from raw `(utc_ms, value)` points in any order. `NaN` values are
+    /// missing cells. Returns the series and the warnings about what was repaired.
+    ///
+    /// # Errors
+    /// Fewer than two distinct timestamps, no value at all, or timestamps so scattered
+    /// that no regular grid fits them.
+    pub fn from_points(
+        name: impl Into<String>,
+        labels: BTreeMap<String, String>,
+        unit: Unit,
+        mut points: Vec<(i64, f64)>,
+    ) -> Result<(Series, Vec<Warning>)> {
+        let name = name.into();
+        let mut warnings = Vec::new();
+        if !points.windows(2).all(|w| w[0].0 <= w[1].0) {
+            let out_of_order = points.windows(2).filter(|w| w[0].0 > w[1].0).count();
+            points.sort_by_key(|p| p.0); // stable: among equal times, file order is kept
+            warnings.push(Warning::new(
+                &name,
+                format!("{out_of_order} rows were out of time order and have been sorted"),
+            ));
+        }
+        // Duplicates: keep the last value of each timestamp.
+        let mut dups: Vec<i64> = Vec::new();
+        let mut deduped: Vec<(i64, f64)> = Vec::with_capacity(points.len());
+        for p in points {
+            match deduped.last_mut() {
+                Some(last) if last.0 == p.0 => {
+                    dups.push(p.0);
+                    *last = p;
+                }
+                _ => deduped.push(p),
+            }
+        }
+        if !dups.is_empty() {
+            dups.dedup();
+            warnings.push(Warning::new(
+                &name,
+                format!(
+                    "{} duplicate timestamps, the last value of each kept: {}",
+                    dups.len(),
+                    list_times(&dups)
+                ),
+            ));
+        }
+        let points = deduped;
+        let (Some(first), Some(last)) = (points.first(), points.last()) else {
+            return Err(Error::series(&name, "has no rows"));
+        };
+        if points.len() < 2 {
+            return Err(Error::series(
+                &name,
+                "has only one timestamp: at least two are needed to infer the step",
+            ));
+        }
+        if points.iter().all(|p| p.1.is_nan()) {
+            return Err(Error::series(
+                &name,
+                "has no values: every cell is empty or NaN",
+            ));
+        }
+        let step_ms = median_step(&points);
+        let start_ms = first.0;
+        let span = last.0 - start_ms;
+        let n = usize::try_from(span / step_ms)
+            .unwrap_or(usize::MAX)
+            .saturating_add(2);
+        if n > MAX_SLOTS || n > points.len().saturating_mul(50).saturating_add(10_000) {
+            return Err(Error::series(
+                &name,
+                format!(
+                    "timestamps from {} to {} at a step of {} would need {n} slots for {} rows: look for a stray timestamp",
+                    format_short(start_ms),
+                    format_short(last.0),
+                    format_duration(step_ms),
+                    points.len()
+                ),
+            ));
+        }
+        let mut values = vec![f64::NAN; n];
+        let mut filled = vec![false; n];
+        let mut off_grid = 0usize;
+        let mut max_jitter = 0i64;
+        let mut collided: Vec<i64> = Vec::new();
+        let mut empty_cells = 0usize;
+        let mut used = 0usize;
+        for &(t, v) in &points {
+            let offset = t - start_ms;
+            let slot = (offset + step_ms / 2).div_euclid(step_ms);
+            let Ok(slot) = usize::try_from(slot) else {
+                continue;
+            };
+            let Some(cell) = values.get_mut(slot) else {
+                continue;
+            };
+            let jitter = (offset - slot as i64 * step_ms).abs();
+            if jitter != 0 {
+                off_grid += 1;
+                max_jitter = max_jitter.max(jitter);
+            }
+            if filled[slot] {
+                collided.push(t);
+            }
+            filled[slot] = true;
+            used = used.max(slot + 1);
+            if v.is_nan() {
+                empty_cells += 1;
+            }
+            *cell = v;
+        }
+        values.truncate(used);
+        filled.truncate(used);
+        if off_grid > 0 {
+            warnings.push(Warning::new(
+                &name,
+                format!(
+                    "{off_grid} timestamps were off the {} grid by up to {} and were aligned to it",
+                    format_duration(step_ms),
+                    format_duration(max_jitter)
+                ),
+            ));
+        }
+        if !collided.is_empty() {
+            warnings.push(Warning::new(
+                &name,
+                format!("{} points fell on an already filled slot after alignment; the later value was kept: {}", collided.len(), list_times(&collided)),
+            ));
+        }
+        if empty_cells > 0 {
+            warnings.push(Warning::new(
+                &name,
+                format!("{empty_cells} empty or NaN cells are treated as missing"),
+            ));
+        }
+        let series = Series {
+            name,
+            labels,
+            unit,
+            start_ms,
+            step_ms,
+            values,
+        };
+        let gaps = series.gaps_where(|i| !filled[i]);
+        if !gaps.is_empty() {
+            let missing: usize = gaps.iter().map(|g| g.1 - g.0).sum();
+            let shown: Vec<String> = gaps
+                .iter()
+                .take(5)
+                .map(|&(a, b)| {
+                    format!(
+                        "{} to {}",
+                        format_short(series.timestamp(a)),
+                        format_short(series.timestamp(b - 1))
+                    )
+                })
+                .collect();
+            let more = if gaps.len() > 5 {
+                format!(" and {} more", gaps.len() - 5)
+            } else {
+                String::new()
+            };
+            warnings.push(Warning::new(
+                &series.name,
+                format!(
+                    "{} gaps ({missing} missing slots of {}) left as missing: {}{more}",
+                    gaps.len(),
+                    format_duration(step_ms),
+                    shown.join(", ")
+                ),
+            ));
+        }
+        Ok((series, warnings))
+    }
+
+    /// The number of slots.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when the series has no slots.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// UTC milliseconds of slot `i`.
+    pub fn timestamp(&self, i: usize) -> i64 {
+        self.start_ms + i as i64 * self.step_ms
+    }
+
+    /// UTC milliseconds of the last slot.
+    pub fn end_ms(&self) -> i64 {
+        self.timestamp(self.len().saturating_sub(1))
+    }
+
+    /// A name with labels, `name{a="b"}`, as Prometheus prints it.
+    pub fn display_name(&self) -> String {
+        if self.labels.is_empty() {
+            return self.name.clone();
+        }
+        let labels: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        format!("{}{{{}}}", self.name, labels.join(", "))
+    }
+
+    /// Number of missing slots.
+    pub fn missing(&self) -> usize {
+        self.values.iter().filter(|v| v.is_nan()).count()
+    }
+
+    /// Runs of missing slots as half-open index ranges.
+    pub fn gaps(&self) -> Vec<(usize, usize)> {
+        self.gaps_where(|i| self.values[i].is_nan())
+    }
+
+    fn gaps_where(&self, missing: impl Fn(usize) -> bool) -> Vec<(usize, usize)> {
+        let mut gaps = Vec::new();
+        let mut start = None;
+        for i in 0..self.len() {
+            match (missing(i), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    gaps.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            gaps.push((s, self.len()));
+        }
+        gaps
+    }
+
+    /// The values with interior gaps linearly interpolated and leading/trailing gaps
+    /// filled with the nearest value, for models that need a complete series. Returns
+    /// the filled values and how many slots were filled.
+    pub fn interpolated(&self) -> (Vec<f64>, usize) {
+        let mut out = self.values.clone();
+        let mut filled = 0;
+        let Some(first) = out.iter().position(|v| !v.is_nan()) else {
+            return (out, 0);
+        };
+        let mut prev = first;
+        for i in 0..first {
+            out[i] = out[first];
+            filled += 1;
+        }
+        for i in first + 1..out.len() {
+            if !out[i].is_nan() {
+                if i > prev + 1 {
+                    let (a, b) = (out[prev], out[i]);
+                    let span = (i - prev) as f64;
+                    for j in prev + 1..i {
+                        out[j] = a + (b - a) * (j - prev) as f64 / span;
+                        filled += 1;
+                    }
+                }
+                prev = i;
+            }
+        }
+        for i in prev + 1..out.len() {
+            out[i] = out[prev];
+            filled += 1;
+        }
+        (out, filled)
+    }
+
+    /// The smallest and largest present value.
+    pub fn min_max(&self) -> Option<(f64, f64)> {
+        self.values
+            .iter()
+            .filter(|v| !v.is_nan())
+            .fold(None, |acc, &v| match acc {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+            })
+    }
+
+    /// The last `n` slots as a new series (used for backtests and regime cuts).
+    pub fn tail(&self, n: usize) -> Series {
+        let skip = self.len().saturating_sub(n);
+        Series {
+            values: self.values[skip..].to_vec(),
+            start_ms: self.timestamp(skip),
+            ..self.clone()
+        }
+    }
+
+    /// The first `n` slots as a new series.
+    pub fn head(&self, n: usize) -> Series {
+        let n = n.min(self.len());
+        Series {
+            values: self.values[..n].to_vec(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The median of the positive differences between consecutive timestamps.
+fn median_step(points: &[(i64, f64)]) -> i64 {
+    let mut diffs: Vec<i64> = points
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .filter(|d| *d > 0)
+        .collect();
+    if diffs.is_empty() {
+        return 1;
+    }
+    let mid = diffs.len() / 2;
+    let (_, m, _) = diffs.select_nth_unstable(mid);
+    (*m).max(1)
+}
+
+fn list_times(times: &[i64]) -> String {
+    let mut s: Vec<String> = times.iter().take(3).map(|t| format_short(*t)).collect();
+    if times.len() > 3 {
+        s.push(format!("and {} more", times.len() - 3));
+    }
+    s.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::MINUTE_MS;
+
+    fn pts(ts: &[i64]) -> Vec<(i64, f64)> {
+        ts.iter().map(|t| (t * MINUTE_MS, *t as f64)).collect()
+    }
+
+    #[test]
+    fn sorts_dedups_and_fills_gaps_with_warnings() {
+        let mut p = pts(&[0, 5, 10, 30, 35, 20]);
+        p.push((10 * MINUTE_MS, 99.0));
+        let (s, w) = Series::from_points("cpu", BTreeMap::new(), Unit::Percent, p).unwrap();
+        assert_eq!(s.step_ms, 5 * MINUTE_MS);
+        assert_eq!(s.len(), 8);
+        assert_eq!(s.values[2], 99.0, "last duplicate wins");
+        assert!(s.values[3].is_nan() && s.values[5].is_nan());
+        assert_eq!(s.values[4], 20.0);
+        let text: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+        assert!(text.iter().any(|t| t.contains("sorted")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("duplicate")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("2 gaps")), "{text:?}");
+    }
+
+    #[test]
+    fn one_point_is_an_error() {
+        let e = Series::from_points("x", BTreeMap::new(), Unit::None, pts(&[0])).unwrap_err();
+        assert!(e.to_string().contains("only one timestamp"), "{e}");
+    }
+
+    #[test]
+    fn interpolation_fills_interior_and_edges() {
+        let s = Series {
+            name: "x".into(),
+            labels: BTreeMap::new(),
+            unit: Unit::None,
+            start_ms: 0,
+            step_ms: 1,
+            values: vec![f64::NAN, 1.0, f64::NAN, 3.0, f64::NAN],
+        };
+        let (v, n) = s.interpolated();
+        assert_eq!(v, vec![1.0, 1.0, 2.0, 3.0, 3.0]);
+        assert_eq!(n, 3);
+    }
+}

@@ -1,0 +1,433 @@
+//! Timestamps: parsing the forms metric exports use, formatting RFC 3339 UTC, durations.
+//!
+//! All times inside Headroom are UTC milliseconds since the Unix epoch (`i64`).
+//! Parsing is hand-written for speed (an import may hold tens of millions of rows);
+//! named time zones go through `jiff`.
+
+use jiff::tz::TimeZone;
+
+/// Milliseconds in a second, minute, hour, day and week.
+pub const SECOND_MS: i64 = 1_000;
+/// Milliseconds in a minute.
+pub const MINUTE_MS: i64 = 60 * SECOND_MS;
+/// Milliseconds in an hour.
+pub const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+/// Milliseconds in a week.
+pub const WEEK_MS: i64 = 7 * DAY_MS;
+
+/// The textual form a timestamp was written in. A column must use one form throughout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// `2026-01-05T10:15:00Z` or with an offset such as `+02:00`.
+    Rfc3339,
+    /// `2026-01-05 10:15:00[.fff]` or `2026-01-05T10:15:00` with no offset: a wall-clock
+    /// time in the import's time zone (UTC unless one is given).
+    Naive,
+    /// Unix epoch seconds (integer or fractional).
+    EpochSeconds,
+    /// Unix epoch milliseconds.
+    EpochMillis,
+}
+
+impl TimeFormat {
+    /// A human name for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TimeFormat::Rfc3339 => "RFC 3339 with an offset",
+            TimeFormat::Naive => "a date-time without offset",
+            TimeFormat::EpochSeconds => "Unix epoch seconds",
+            TimeFormat::EpochMillis => "Unix epoch milliseconds",
+        }
+    }
+}
+
+/// Epoch values at or above this magnitude are milliseconds (1e11 s is the year 5138,
+/// 1e11 ms is March 1973).
+const EPOCH_MS_THRESHOLD: f64 = 1e11;
+
+/// Parses one timestamp cell. Returns the UTC milliseconds and the form it was in.
+///
+/// `zone` applies to forms without an offset. The error is a short reason fit to
+/// follow the cell's location.
+pub fn parse_timestamp(text: &str, zone: &TimeZone) -> Result<(i64, TimeFormat), String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("timestamp is empty".into());
+    }
+    let b = s.as_bytes();
+    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        return parse_iso(s, zone);
+    }
+    if b.iter().all(|c| {
+        c.is_ascii_digit() || *c == b'.' || *c == b'-' || *c == b'e' || *c == b'E' || *c == b'+'
+    }) {
+        let v: f64 = s
+            .parse()
+            .map_err(|_| format!("\"{s}\" is not a timestamp"))?;
+        if !v.is_finite() {
+            return Err(format!("\"{s}\" is not a timestamp"));
+        }
+        return if v.abs() >= EPOCH_MS_THRESHOLD {
+            Ok((v.round() as i64, TimeFormat::EpochMillis))
+        } else {
+            Ok(((v * 1000.0).round() as i64, TimeFormat::EpochSeconds))
+        };
+    }
+    Err(format!(
+        "\"{s}\" is not a timestamp (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix epoch)"
+    ))
+}
+
+fn digits(b: &[u8], from: usize, n: usize) -> Option<i64> {
+    let mut v: i64 = 0;
+    for i in from..from + n {
+        let c = *b.get(i)?;
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    Some(v)
+}
+
+fn parse_iso(s: &str, zone: &TimeZone) -> Result<(i64, TimeFormat), String> {
+    let bad = || {
+        format!("\"{s}\" is not a timestamp (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix epoch)")
+    };
+    let b = s.as_bytes();
+    let year = digits(b, 0, 4).ok_or_else(bad)?;
+    let month = digits(b, 5, 2).ok_or_else(bad)?;
+    let day = digits(b, 8, 2).ok_or_else(bad)?;
+    let (mut hour, mut minute, mut second, mut millis) = (0, 0, 0, 0);
+    let mut i = 10;
+    if i < b.len() {
+        if b[i] != b'T' && b[i] != b' ' && b[i] != b't' {
+            return Err(bad());
+        }
+        hour = digits(b, i + 1, 2).ok_or_else(bad)?;
+        if b.get(i + 3) != Some(&b':') {
+            return Err(bad());
+        }
+        minute = digits(b, i + 4, 2).ok_or_else(bad)?;
+        i += 6;
+        if b.get(i) == Some(&b':') {
+            second = digits(b, i + 1, 2).ok_or_else(bad)?;
+            i += 3;
+            if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
+                i += 1;
+                let start = i;
+                let mut frac: i64 = 0;
+                let mut scale = 0;
+                while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                    if scale < 3 {
+                        frac = frac * 10 + i64::from(c - b'0');
+                        scale += 1;
+                    }
+                    i += 1;
+                }
+                if i == start {
+                    return Err(bad());
+                }
+                while scale < 3 {
+                    frac *= 10;
+                    scale += 1;
+                }
+                millis = frac;
+            }
+        }
+    }
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(format!("\"{s}\" is not a valid date-time"));
+    }
+    let second = second.min(59); // a leap second folds onto :59
+    let local = days_from_civil(year, month, day) * DAY_MS
+        + hour * HOUR_MS
+        + minute * MINUTE_MS
+        + second * SECOND_MS
+        + millis;
+    // Offset: Z, ±HH:MM, ±HHMM, ±HH, or " UTC".
+    let rest = s.get(i..).unwrap_or("").trim();
+    if rest.is_empty() {
+        if zone == &TimeZone::UTC {
+            return Ok((local, TimeFormat::Naive));
+        }
+        return local_to_utc(year, month, day, hour, minute, second, millis, zone)
+            .map(|t| (t, TimeFormat::Naive))
+            .ok_or_else(bad);
+    }
+    if rest.eq_ignore_ascii_case("z") || rest.eq_ignore_ascii_case("utc") {
+        return Ok((local, TimeFormat::Rfc3339));
+    }
+    let rb = rest.as_bytes();
+    let sign = match rb.first() {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => return Err(bad()),
+    };
+    let oh = digits(rb, 1, 2).ok_or_else(bad)?;
+    let om = match rb.len() {
+        3 => 0,
+        5 => digits(rb, 3, 2).ok_or_else(bad)?,
+        6 if rb[3] == b':' => digits(rb, 4, 2).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    if oh > 23 || om > 59 {
+        return Err(bad());
+    }
+    Ok((
+        local - sign * (oh * HOUR_MS + om * MINUTE_MS),
+        TimeFormat::Rfc3339,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn local_to_utc(
+    y: i64,
+    mo: i64,
+    d: i64,
+    h: i64,
+    mi: i64,
+    s: i64,
+    ms: i64,
+    zone: &TimeZone,
+) -> Option<i64> {
+    let dt = jiff::civil::DateTime::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(mo).ok()?,
+        i8::try_from(d).ok()?,
+        i8::try_from(h).ok()?,
+        i8::try_from(mi).ok()?,
+        i8::try_from(s).ok()?,
+        i32::try_from(ms * 1_000_000).ok()?,
+    )
+    .ok()?;
+    let ts = zone.to_ambiguous_timestamp(dt).compatible().ok()?;
+    Some(ts.as_millisecond())
+}
+
+/// Looks up a time zone by IANA name (`Europe/Berlin`) or `UTC`.
+pub fn zone(name: &str) -> Result<TimeZone, String> {
+    if name.eq_ignore_ascii_case("utc") || name == "Z" {
+        return Ok(TimeZone::UTC);
+    }
+    TimeZone::get(name).map_err(|e| format!("unknown time zone \"{name}\": {e}"))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date (year, month, day) of a count of days since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Formats UTC milliseconds as RFC 3339 (`2026-01-05T10:15:00Z`; milliseconds only when
+/// not zero).
+pub fn format_rfc3339(ms: i64) -> String {
+    let mut s = String::with_capacity(24);
+    push_rfc3339(&mut s, ms);
+    s
+}
+
+/// Appends the RFC 3339 form of `ms` to `out` (no allocation beyond `out`'s growth).
+pub fn push_rfc3339(out: &mut String, ms: i64) {
+    use std::fmt::Write;
+    let days = ms.div_euclid(DAY_MS);
+    let rem = ms.rem_euclid(DAY_MS);
+    let (y, m, d) = civil_from_days(days);
+    let (h, mi, s, milli) = (
+        rem / HOUR_MS,
+        rem % HOUR_MS / MINUTE_MS,
+        rem % MINUTE_MS / SECOND_MS,
+        rem % SECOND_MS,
+    );
+    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+    if milli != 0 {
+        let _ = write!(out, ".{milli:03}");
+    }
+    out.push('Z');
+}
+
+/// A short human form: `2026-01-05 10:15 UTC`.
+pub fn format_short(ms: i64) -> String {
+    let days = ms.div_euclid(DAY_MS);
+    let rem = ms.rem_euclid(DAY_MS);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / HOUR_MS,
+        rem % HOUR_MS / MINUTE_MS
+    )
+}
+
+/// Parses a duration such as `5m`, `2d`, `1h30m`, `90s`, `2w`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total: i64 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let n_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if n_end == 0 {
+            return Err(format!("\"{s}\" is not a duration (try 5m, 2h, 7d, 2w)"));
+        }
+        let n: i64 = rest[..n_end]
+            .parse()
+            .map_err(|_| format!("\"{s}\" is too large"))?;
+        rest = &rest[n_end..];
+        let u_end = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..u_end] {
+            "ms" => 1,
+            "s" => SECOND_MS,
+            "m" => MINUTE_MS,
+            "h" => HOUR_MS,
+            "d" => DAY_MS,
+            "w" => WEEK_MS,
+            "y" => 365 * DAY_MS,
+            "" => return Err(format!("\"{s}\" needs a unit (ms, s, m, h, d, w)")),
+            other => {
+                return Err(format!(
+                    "\"{other}\" in \"{s}\" is not a duration unit (ms, s, m, h, d, w)"
+                ));
+            }
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("\"{s}\" is too large"))?;
+        rest = &rest[u_end..];
+    }
+    Ok(total)
+}
+
+/// Formats a duration in ms compactly: `5m`, `1d`, `2h30m`.
+pub fn format_duration(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms.abs();
+    if ms < 0 {
+        out.push('-');
+    }
+    for (unit, name) in [
+        (WEEK_MS, "w"),
+        (DAY_MS, "d"),
+        (HOUR_MS, "h"),
+        (MINUTE_MS, "m"),
+        (SECOND_MS, "s"),
+        (1, "ms"),
+    ] {
+        if rest >= unit {
+            out.push_str(&format!("{}{name}", rest / unit));
+            rest %= unit;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_supported_forms() {
+        let utc = TimeZone::UTC;
+        let t = 1_767_608_100_000; // 2026-01-05T10:15:00Z
+        assert_eq!(
+            parse_timestamp("2026-01-05T10:15:00Z", &utc),
+            Ok((t, TimeFormat::Rfc3339))
+        );
+        assert_eq!(
+            parse_timestamp("2026-01-05T12:15:00+02:00", &utc),
+            Ok((t, TimeFormat::Rfc3339))
+        );
+        assert_eq!(
+            parse_timestamp("2026-01-05 10:15:00", &utc),
+            Ok((t, TimeFormat::Naive))
+        );
+        assert_eq!(
+            parse_timestamp("2026-01-05 10:15:00.250", &utc),
+            Ok((t + 250, TimeFormat::Naive))
+        );
+        assert_eq!(
+            parse_timestamp("1767608100", &utc),
+            Ok((t, TimeFormat::EpochSeconds))
+        );
+        assert_eq!(
+            parse_timestamp("1767608100000", &utc),
+            Ok((t, TimeFormat::EpochMillis))
+        );
+        assert!(parse_timestamp("2026-13-05 10:15:00", &utc).is_err());
+        assert!(parse_timestamp("yesterday", &utc).is_err());
+    }
+
+    #[test]
+    fn naive_times_use_the_given_zone() {
+        let berlin = zone("Europe/Berlin").unwrap();
+        let (t, _) = parse_timestamp("2026-01-05 11:15:00", &berlin).unwrap();
+        assert_eq!(format_rfc3339(t), "2026-01-05T10:15:00Z");
+    }
+
+    #[test]
+    fn formats_and_round_trips() {
+        for ms in [0, 1_767_608_100_000, 951_782_400_000, -86_400_000] {
+            let s = format_rfc3339(ms);
+            assert_eq!(parse_timestamp(&s, &TimeZone::UTC).unwrap().0, ms, "{s}");
+        }
+        assert_eq!(format_rfc3339(1_767_608_100_000), "2026-01-05T10:15:00Z");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2d"), Ok(2 * DAY_MS));
+        assert_eq!(parse_duration("1h30m"), Ok(90 * MINUTE_MS));
+        assert!(parse_duration("2x").is_err());
+        assert!(parse_duration("5").is_err());
+        assert_eq!(format_duration(90 * MINUTE_MS), "1h30m");
+    }
+}

@@ -1,0 +1,161 @@
+//! The window as a user sees it, through egui_kittest (no GPU, no display).
+#![cfg(feature = "gui")]
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use headroom::gui::HeadroomApp;
+use headroom::gui::action::Action;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn sample_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data")
+}
+
+fn open(inputs: Vec<PathBuf>) -> Harness<'static, HeadroomApp> {
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| HeadroomApp::new(cc, inputs))
+}
+
+/// Steps frames until no job runs (the jobs are real threads).
+fn settle(h: &mut Harness<'static, HeadroomApp>) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        h.step();
+        if !h.state().is_busy() {
+            h.step();
+            return;
+        }
+        assert!(Instant::now() < deadline, "jobs did not finish in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn opens_on_the_sample_data_forecast_with_chart_and_controls() {
+    let mut h = open(vec![sample_dir()]);
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.model.entries.len(), 5, "{:?}", app.model.error);
+    assert!(
+        app.model
+            .entries
+            .iter()
+            .all(|e| matches!(e.forecast, Some(Ok(_)))),
+        "every sample series is forecast"
+    );
+    // The controls, found by their labels.
+    h.get_by_label("Horizon");
+    h.get_by_label("Seasonality");
+    h.get_by_label("Open CSV…");
+    h.get_by_label("Refit");
+    // The chart of the first series with its model and legend.
+    assert!(
+        !h.get_all_by_label("api_requests_per_second")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    h.get_by_label_contains("Model: MSTL(288, 2016) + AutoETS");
+    h.get_by_label("History");
+    h.get_by_label("Forecast");
+    // Each band has its checkbox and its legend entry.
+    assert_eq!(h.get_all_by_label("80 % band").count(), 2);
+    assert_eq!(h.get_all_by_label("95 % band").count(), 2);
+    // The status line reports the work and the warnings.
+    h.get_by_label_contains("Forecast 5 series in");
+    h.get_by_label_contains("warnings");
+}
+
+#[test]
+fn choosing_a_preset_horizon_refits() {
+    let mut h = open(vec![sample_dir().join("web_cpu_percent.csv")]);
+    settle(&mut h);
+    h.get_by_label("2d").click();
+    h.step();
+    settle(&mut h);
+    let f = h.state().model.entries[0]
+        .forecast
+        .clone()
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.point.len(), 576, "2 days at 5 minutes");
+    h.get_all_by_label("95 % band").next().unwrap().click();
+    h.step();
+    settle(&mut h);
+    let f = h.state().model.entries[0]
+        .forecast
+        .clone()
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.bands.len(), 1, "only the 80 % band is asked for");
+}
+
+#[test]
+fn selecting_a_series_shows_its_chart() {
+    let mut h = open(vec![sample_dir()]);
+    settle(&mut h);
+    h.get_by_label("web_cpu_percent").click();
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().model.selected().unwrap().series.name,
+        "web_cpu_percent"
+    );
+    let header = h.get_by_label_contains("last ");
+    assert!(
+        format!("{header:?}").contains(" %"),
+        "the value is shown with its unit: {header:?}"
+    );
+}
+
+#[test]
+fn a_failed_import_leaves_what_was_loaded_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,x\n",
+    )
+    .unwrap();
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    let before: Vec<String> = h
+        .state()
+        .model
+        .entries
+        .iter()
+        .map(|e| e.series.display_name())
+        .collect();
+    h.state_mut().apply(Action::Load(vec![bad]));
+    settle(&mut h);
+    let app = h.state();
+    let after: Vec<String> = app
+        .model
+        .entries
+        .iter()
+        .map(|e| e.series.display_name())
+        .collect();
+    assert_eq!(before, after);
+    assert!(
+        matches!(app.model.entries[0].forecast, Some(Ok(_))),
+        "the forecast is kept too"
+    );
+    let err = app.model.error.clone().unwrap();
+    assert_eq!(
+        err,
+        "import failed, nothing changed: bad.csv:3:2: \"x\" is not a number"
+    );
+    h.get_by_label_contains("bad.csv:3:2");
+}
+
+#[test]
+fn a_bad_horizon_is_an_error_not_a_crash() {
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    h.state_mut().state.horizon = "soon".into();
+    h.state_mut().apply(Action::Refit);
+    settle(&mut h);
+    let err = h.state().model.error.clone().unwrap();
+    assert!(err.starts_with("horizon: \"soon\""), "{err}");
+}
