@@ -51,9 +51,11 @@ pub fn decimate(xs: &[f64], ys: &[f64], max: usize) -> Vec<[f64; 2]> {
     out
 }
 
-/// Time-axis grid: steps of minutes to weeks, aligned to UTC.
+/// Time-axis grid: calendar steps (minutes to weeks) at three levels, like egui_plot's
+/// own spacer, so fine lines fade and labels appear only where they fit. Weeks start on
+/// Monday (UTC).
 fn time_grid(input: GridInput) -> Vec<GridMark> {
-    const STEPS: [i64; 12] = [
+    const STEPS: [i64; 13] = [
         MINUTE_MS,
         5 * MINUTE_MS,
         15 * MINUTE_MS,
@@ -66,27 +68,36 @@ fn time_grid(input: GridInput) -> Vec<GridMark> {
         WEEK_MS,
         2 * WEEK_MS,
         4 * WEEK_MS,
+        12 * WEEK_MS,
     ];
     let (lo, hi) = input.bounds;
-    let min_step = input.base_step_size * 1000.0 * 80.0; // x is seconds; ~80 px between labels
-    let step = STEPS
-        .iter()
-        .copied()
-        .find(|s| *s as f64 >= min_step)
-        .unwrap_or(4 * WEEK_MS);
-    let step_s = step as f64 / 1000.0;
-    let mut marks = Vec::new();
-    // Weeks align to Monday (the epoch was a Thursday).
-    let offset = if step >= WEEK_MS { 4.0 * 86400.0 } else { 0.0 };
-    let mut x = ((lo + offset) / step_s).floor() * step_s - offset;
-    while x <= hi && marks.len() < 500 {
-        if x >= lo {
-            marks.push(GridMark {
-                value: x,
-                step_size: step_s,
-            });
+    let next = |min_ms: f64| {
+        STEPS
+            .iter()
+            .copied()
+            .find(|s| *s as f64 >= min_ms)
+            .unwrap_or(12 * WEEK_MS)
+    };
+    let s1 = next(input.base_step_size * 1000.0);
+    let s2 = next(s1 as f64 * 4.0);
+    let s3 = next(s2 as f64 * 4.0);
+    let mut marks: Vec<GridMark> = Vec::new();
+    for step in [s3, s2, s1] {
+        let step_s = step as f64 / 1000.0;
+        // 1970-01-05 was a Monday: weekly marks are offset by four days from the epoch.
+        let offset = if step >= WEEK_MS { 4.0 * 86_400.0 } else { 0.0 };
+        let mut x = ((lo - offset) / step_s).ceil() * step_s + offset;
+        let mut n = 0;
+        while x <= hi && n < 2000 {
+            if !marks.iter().any(|m| (m.value - x).abs() < 1e-6) {
+                marks.push(GridMark {
+                    value: x,
+                    step_size: step_s,
+                });
+            }
+            x += step_s;
+            n += 1;
         }
-        x += step_s;
     }
     marks
 }

@@ -7,9 +7,9 @@ pub const HISTORY: Color32 = Color32::from_rgb(90, 160, 230);
 /// Median forecast line.
 pub const FORECAST: Color32 = Color32::from_rgb(245, 160, 60);
 /// The 80 % band fill.
-pub const BAND_80: Color32 = Color32::from_rgba_premultiplied(245, 160, 60, 70);
+pub const BAND_80: Color32 = Color32::from_rgba_unmultiplied_const(245, 160, 60, 90);
 /// The 95 % band fill.
-pub const BAND_95: Color32 = Color32::from_rgba_premultiplied(245, 160, 60, 32);
+pub const BAND_95: Color32 = Color32::from_rgba_unmultiplied_const(245, 160, 60, 45);
 /// The "now" marker (end of history).
 pub const NOW: Color32 = Color32::from_rgb(150, 150, 150);
 /// Error text.
