@@ -61,14 +61,8 @@ fn import(rows: usize) -> anyhow::Result<ExitCode> {
     let imported = read_csv(&path, &CsvOptions::default())?;
     let secs = t.elapsed().as_secs_f64();
     let points: usize = imported.series.iter().map(Series::len).sum();
-    println!(
-        "bench import: {rows} rows ({:.0} MiB, {series} series, RFC 3339 timestamps, long form)",
-        size as f64 / 1048576.0
-    );
-    println!(
-        "  read + parse + grid: {secs:.2} s = {:.2} M rows/s ({points} points)",
-        rows as f64 / secs / 1e6
-    );
+    println!("bench import: {rows} rows ({:.0} MiB, {series} series, RFC 3339 timestamps, long form)", size as f64 / 1048576.0);
+    println!("  read + parse + grid: {secs:.2} s = {:.2} M rows/s ({points} points)", rows as f64 / secs / 1e6);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -94,11 +88,7 @@ pub fn bench_series() -> Series {
 
 fn forecast_bench(runs: usize) -> anyhow::Result<ExitCode> {
     let s = bench_series();
-    let settings = ForecastSettings {
-        horizon: 576,
-        levels: vec![80.0, 95.0],
-        periods: Periods::Given(vec![288, 2016]),
-    };
+    let settings = ForecastSettings { horizon: 576, levels: vec![80.0, 95.0], periods: Periods::Given(vec![288, 2016]) };
     let mut times = Vec::new();
     let mut model = String::new();
     for _ in 0..runs.max(1) {
@@ -108,23 +98,12 @@ fn forecast_bench(runs: usize) -> anyhow::Result<ExitCode> {
         model = f.model;
     }
     times.sort_by(f64::total_cmp);
-    let auto = ForecastSettings {
-        periods: Periods::Auto,
-        ..settings
-    };
+    let auto = ForecastSettings { periods: Periods::Auto, ..settings };
     let t = Instant::now();
     let f = forecast(&s, &auto)?;
     let auto_secs = t.elapsed().as_secs_f64();
     println!("bench forecast: 8640 points at 5m, horizon 576, levels 80,95");
-    println!(
-        "  {model}: median {:.3} s over {} runs (min {:.3} s)",
-        times[times.len() / 2],
-        times.len(),
-        times[0]
-    );
-    println!(
-        "  with period detection (found {:?}): {auto_secs:.3} s",
-        f.periods
-    );
+    println!("  {model}: median {:.3} s over {} runs (min {:.3} s)", times[times.len() / 2], times.len(), times[0]);
+    println!("  with period detection (found {:?}): {auto_secs:.3} s", f.periods);
     Ok(ExitCode::SUCCESS)
 }

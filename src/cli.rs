@@ -97,22 +97,10 @@ impl ForecastArgs {
         let horizon = Horizon::parse(&self.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
         let levels = parse_levels(&self.level)?;
         let periods = parse_periods(&self.period)?;
-        let time_zone =
-            crate::time::zone(&self.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
-        let settings = ForecastSettings {
-            horizon: 1,
-            levels,
-            periods,
-        };
+        let time_zone = crate::time::zone(&self.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+        let settings = ForecastSettings { horizon: 1, levels, periods };
         settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
-        Ok(ForecastJob {
-            csv: CsvOptions {
-                time_zone,
-                series: self.series.clone(),
-            },
-            settings,
-            horizon,
-        })
+        Ok(ForecastJob { csv: CsvOptions { time_zone, series: self.series.clone() }, settings, horizon })
     }
 }
 
@@ -122,11 +110,7 @@ impl ForecastArgs {
 /// A part that is not a number.
 pub fn parse_levels(text: &str) -> anyhow::Result<Vec<f64>> {
     text.split(',')
-        .map(|p| {
-            p.trim().parse::<f64>().map_err(|_| {
-                anyhow::anyhow!("--level: \"{p}\" is not a number (e.g. --level 80,95)")
-            })
-        })
+        .map(|p| p.trim().parse::<f64>().map_err(|_| anyhow::anyhow!("--level: \"{p}\" is not a number (e.g. --level 80,95)")))
         .collect()
 }
 
@@ -140,11 +124,7 @@ pub fn parse_periods(text: &str) -> anyhow::Result<Periods> {
     }
     let p = text
         .split(',')
-        .map(|p| {
-            p.trim().parse::<usize>().map_err(|_| {
-                anyhow::anyhow!("--period: \"{p}\" is not a whole number of steps (or use auto)")
-            })
-        })
+        .map(|p| p.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--period: \"{p}\" is not a whole number of steps (or use auto)")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Periods::Given(p))
 }
@@ -174,13 +154,9 @@ fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
     let job = args.validate()?;
     if args.input.is_dir() {
         let Some(out_dir) = &args.out_dir else {
-            bail!(
-                "--out-dir is required when the input is a directory ({})",
-                args.input.display()
-            );
+            bail!("--out-dir is required when the input is a directory ({})", args.input.display());
         };
-        std::fs::create_dir_all(out_dir)
-            .with_context(|| format!("creating {}", out_dir.display()))?;
+        std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
         let files = crate::files::csv_files_in(&args.input)?;
         if files.is_empty() {
             bail!("{}: no *.csv files in this directory", args.input.display());
@@ -216,19 +192,12 @@ fn forecast_one(inputs: &[PathBuf], job: &ForecastJob, verbose: bool) -> anyhow:
             eprintln!("warning: {w}");
         }
     }
-    let results =
-        pipeline::forecast_all(&import.series, job.horizon, &job.settings, &Progress::new());
+    let results = pipeline::forecast_all(&import.series, job.horizon, &job.settings, &Progress::new());
     let mut forecasts = Vec::with_capacity(results.len());
     for r in results {
         let f = r?;
         if verbose {
-            eprintln!(
-                "{}: {} (periods {:?}), {} steps",
-                f.series,
-                f.model,
-                f.periods,
-                f.point.len()
-            );
+            eprintln!("{}: {} (periods {:?}), {} steps", f.series, f.model, f.periods, f.point.len());
             for w in &f.warnings {
                 eprintln!("warning: {w}");
             }

@@ -22,20 +22,12 @@ pub struct Location {
 impl Location {
     /// A location in `file` with no line yet.
     pub fn file(file: &Path) -> Self {
-        Location {
-            file: Some(file.to_path_buf()),
-            line: None,
-            column: None,
-        }
+        Location { file: Some(file.to_path_buf()), line: None, column: None }
     }
 
     /// The same file at `line` (1-based) and optional `column` (1-based).
     pub fn at(&self, line: u64, column: Option<u64>) -> Self {
-        Location {
-            file: self.file.clone(),
-            line: Some(line),
-            column,
-        }
+        Location { file: self.file.clone(), line: Some(line), column }
     }
 }
 
@@ -44,12 +36,7 @@ impl fmt::Display for Location {
         let name = self
             .file
             .as_deref()
-            .map(|p| {
-                p.file_name().map_or_else(
-                    || p.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                )
-            })
+            .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "<input>".to_string());
         write!(f, "{name}")?;
         if let Some(line) = self.line {
@@ -106,34 +93,22 @@ pub enum Error {
 impl Error {
     /// A parse error at `location`.
     pub fn parse(location: Location, message: impl Into<String>) -> Self {
-        Error::Parse {
-            location,
-            message: message.into(),
-        }
+        Error::Parse { location, message: message.into() }
     }
 
     /// A problem with one series.
     pub fn series(series: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Series {
-            series: series.into(),
-            message: message.into(),
-        }
+        Error::Series { series: series.into(), message: message.into() }
     }
 
     /// An invalid user setting.
     pub fn setting(setting: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Setting {
-            setting: setting.into(),
-            message: message.into(),
-        }
+        Error::Setting { setting: setting.into(), message: message.into() }
     }
 
     /// An I/O failure on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        Error::Io { path: path.to_path_buf(), source }
     }
 
     /// True for parse errors (bad input data rather than a bad environment).

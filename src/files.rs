@@ -44,7 +44,5 @@ pub fn csv_files_in(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 #[cfg(unix)]
 fn permissions_for(path: &Path) -> std::fs::Permissions {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644))
+    std::fs::metadata(path).map(|m| m.permissions()).unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644))
 }

@@ -25,16 +25,11 @@ fn run() -> anyhow::Result<ExitCode> {
         #[cfg(feature = "gui")]
         Some(Command::Gui { inputs }) => headroom::gui::run(inputs),
         #[cfg(not(feature = "gui"))]
-        None => anyhow::bail!(
-            "this build has no window (built without the \"gui\" feature); see `headroom --help`"
-        ),
+        None => anyhow::bail!("this build has no window (built without the \"gui\" feature); see `headroom --help`"),
         Some(command) => headroom::cli::run(command),
     }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -35,12 +35,8 @@ impl Horizon {
             Horizon::Duration(parse_duration(t).map_err(|m| Error::setting("horizon", m))?)
         };
         match h {
-            Horizon::Steps(0) | Horizon::Duration(0) => {
-                Err(Error::setting("horizon", "must be more than zero"))
-            }
-            Horizon::Duration(d) if d < 0 => {
-                Err(Error::setting("horizon", "must be more than zero"))
-            }
+            Horizon::Steps(0) | Horizon::Duration(0) => Err(Error::setting("horizon", "must be more than zero")),
+            Horizon::Duration(d) if d < 0 => Err(Error::setting("horizon", "must be more than zero")),
             h => Ok(h),
         }
     }
@@ -49,9 +45,7 @@ impl Horizon {
     pub fn steps(self, step_ms: i64) -> usize {
         match self {
             Horizon::Steps(n) => n.max(1),
-            Horizon::Duration(d) => usize::try_from((d + step_ms - 1) / step_ms.max(1))
-                .unwrap_or(1)
-                .max(1),
+            Horizon::Duration(d) => usize::try_from((d + step_ms - 1) / step_ms.max(1)).unwrap_or(1).max(1),
         }
     }
 }
@@ -79,39 +73,25 @@ pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathB
         if input.is_dir() {
             let found = crate::files::csv_files_in(input)?;
             if found.is_empty() {
-                return Err(Error::parse(
-                    crate::error::Location::file(input),
-                    "no *.csv files in this directory",
-                ));
+                return Err(Error::parse(crate::error::Location::file(input), "no *.csv files in this directory"));
             }
             files.extend(found);
         } else {
             files.push(input.clone());
         }
     }
-    files
-        .par_iter()
-        .map(|f| read_csv(f, options).map(|i| (f.clone(), i)))
-        .collect()
+    files.par_iter().map(|f| read_csv(f, options).map(|i| (f.clone(), i))).collect()
 }
 
 /// Forecasts each series in parallel over `horizon`, reporting one unit of progress per
 /// series. Failures stay per series so one bad series does not sink the others.
-pub fn forecast_all(
-    series: &[Series],
-    horizon: Horizon,
-    settings: &ForecastSettings,
-    progress: &Progress,
-) -> Vec<Result<Forecast>> {
+pub fn forecast_all(series: &[Series], horizon: Horizon, settings: &ForecastSettings, progress: &Progress) -> Vec<Result<Forecast>> {
     progress.add_total(series.len() as u64);
     series
         .par_iter()
         .map(|s| {
             progress.check()?;
-            let settings = ForecastSettings {
-                horizon: horizon.steps(s.step_ms),
-                ..settings.clone()
-            };
+            let settings = ForecastSettings { horizon: horizon.steps(s.step_ms), ..settings.clone() };
             let f = forecast::forecast(s, &settings);
             progress.advance(1);
             f
@@ -121,9 +101,5 @@ pub fn forecast_all(
 
 /// The output path for `input` under `out_dir`, keeping the file name.
 pub fn output_path(out_dir: &Path, input: &Path) -> PathBuf {
-    out_dir.join(
-        input
-            .file_name()
-            .unwrap_or_else(|| std::ffi::OsStr::new("forecast.csv")),
-    )
+    out_dir.join(input.file_name().unwrap_or_else(|| std::ffi::OsStr::new("forecast.csv")))
 }

@@ -39,11 +39,7 @@ impl Progress {
     /// # Errors
     /// The work was cancelled.
     pub fn check(&self) -> Result<()> {
-        if self.is_cancelled() {
-            Err(Error::Cancelled)
-        } else {
-            Ok(())
-        }
+        if self.is_cancelled() { Err(Error::Cancelled) } else { Ok(()) }
     }
 
     /// Adds `n` units to the total amount of work.
@@ -59,10 +55,6 @@ impl Progress {
     /// The fraction done, 0 to 1 (0 while the total is unknown).
     pub fn fraction(&self) -> f32 {
         let total = self.inner.total.load(Ordering::Relaxed);
-        if total == 0 {
-            0.0
-        } else {
-            (self.inner.done.load(Ordering::Relaxed) as f32 / total as f32).min(1.0)
-        }
+        if total == 0 { 0.0 } else { (self.inner.done.load(Ordering::Relaxed) as f32 / total as f32).min(1.0) }
     }
 }

@@ -34,13 +34,7 @@ pub struct SampleSeries {
 
 /// Generates all sample series.
 pub fn generate() -> Vec<SampleSeries> {
-    vec![
-        web_cpu(),
-        api_requests(),
-        orders_memory(),
-        db_disk(),
-        jobs_queue(),
-    ]
+    vec![web_cpu(), api_requests(), orders_memory(), db_disk(), jobs_queue()]
 }
 
 /// Writes every sample series as `<name>.csv` (`timestamp,value`) into `dir`.
@@ -116,10 +110,7 @@ fn web_cpu() -> SampleSeries {
             let (hour, dow) = clock(i);
             let weekend = if dow >= 5 { 0.65 } else { 1.0 };
             let base = (14.0 + 26.0 * daily_shape(hour) * weekend) * (per_step * i as f64).exp();
-            let spike = incidents
-                .iter()
-                .map(|&(at, len)| if i >= at && i < at + len { 38.0 } else { 0.0 })
-                .sum::<f64>();
+            let spike = incidents.iter().map(|&(at, len)| if i >= at && i < at + len { 38.0 } else { 0.0 }).sum::<f64>();
             (base + spike + noise(&mut r, 1.6)).clamp(0.5, 100.0)
         })
         .collect();
@@ -163,10 +154,7 @@ fn orders_memory() -> SampleSeries {
             }
             since_restart += 1;
             let (hour, _) = clock(i);
-            2.1 * gib
-                + leak_per_step * since_restart as f64
-                + 0.15 * gib * daily_shape(hour)
-                + noise(&mut r, 0.02 * gib)
+            2.1 * gib + leak_per_step * since_restart as f64 + 0.15 * gib * daily_shape(hour) + noise(&mut r, 0.02 * gib)
         })
         .collect();
     SampleSeries {
@@ -228,23 +216,9 @@ mod tests {
         assert_eq!(a.len(), 5);
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.values.len(), POINTS);
-            assert!(
-                x.values
-                    .iter()
-                    .zip(&y.values)
-                    .all(|(p, q)| p.to_bits() == q.to_bits()),
-                "{}",
-                x.name
-            );
+            assert!(x.values.iter().zip(&y.values).all(|(p, q)| p.to_bits() == q.to_bits()), "{}", x.name);
         }
-        assert_eq!(
-            a[0].values.iter().filter(|v| v.is_nan()).count(),
-            36,
-            "a 3-hour gap"
-        );
-        assert_eq!(
-            crate::time::format_rfc3339(START_MS),
-            "2026-09-28T00:00:00Z"
-        );
+        assert_eq!(a[0].values.iter().filter(|v| v.is_nan()).count(), 36, "a 3-hour gap");
+        assert_eq!(crate::time::format_rfc3339(START_MS), "2026-09-28T00:00:00Z");
     }
 }

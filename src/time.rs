@@ -60,12 +60,8 @@ pub fn parse_timestamp(text: &str, zone: &TimeZone) -> Result<(i64, TimeFormat),
     if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
         return parse_iso(s, zone);
     }
-    if b.iter().all(|c| {
-        c.is_ascii_digit() || *c == b'.' || *c == b'-' || *c == b'e' || *c == b'E' || *c == b'+'
-    }) {
-        let v: f64 = s
-            .parse()
-            .map_err(|_| format!("\"{s}\" is not a timestamp"))?;
+    if b.iter().all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'-' || *c == b'e' || *c == b'E' || *c == b'+') {
+        let v: f64 = s.parse().map_err(|_| format!("\"{s}\" is not a timestamp"))?;
         if !v.is_finite() {
             return Err(format!("\"{s}\" is not a timestamp"));
         }
@@ -75,9 +71,7 @@ pub fn parse_timestamp(text: &str, zone: &TimeZone) -> Result<(i64, TimeFormat),
             Ok(((v * 1000.0).round() as i64, TimeFormat::EpochSeconds))
         };
     }
-    Err(format!(
-        "\"{s}\" is not a timestamp (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix epoch)"
-    ))
+    Err(format!("\"{s}\" is not a timestamp (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix epoch)"))
 }
 
 fn digits(b: &[u8], from: usize, n: usize) -> Option<i64> {
@@ -93,9 +87,7 @@ fn digits(b: &[u8], from: usize, n: usize) -> Option<i64> {
 }
 
 fn parse_iso(s: &str, zone: &TimeZone) -> Result<(i64, TimeFormat), String> {
-    let bad = || {
-        format!("\"{s}\" is not a timestamp (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix epoch)")
-    };
+    let bad = || format!("\"{s}\" is not a timestamp (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix epoch)");
     let b = s.as_bytes();
     let year = digits(b, 0, 4).ok_or_else(bad)?;
     let month = digits(b, 5, 2).ok_or_else(bad)?;
@@ -138,30 +130,18 @@ fn parse_iso(s: &str, zone: &TimeZone) -> Result<(i64, TimeFormat), String> {
             }
         }
     }
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
         return Err(format!("\"{s}\" is not a valid date-time"));
     }
     let second = second.min(59); // a leap second folds onto :59
-    let local = days_from_civil(year, month, day) * DAY_MS
-        + hour * HOUR_MS
-        + minute * MINUTE_MS
-        + second * SECOND_MS
-        + millis;
+    let local = days_from_civil(year, month, day) * DAY_MS + hour * HOUR_MS + minute * MINUTE_MS + second * SECOND_MS + millis;
     // Offset: Z, ±HH:MM, ±HHMM, ±HH, or " UTC".
     let rest = s.get(i..).unwrap_or("").trim();
     if rest.is_empty() {
         if zone == &TimeZone::UTC {
             return Ok((local, TimeFormat::Naive));
         }
-        return local_to_utc(year, month, day, hour, minute, second, millis, zone)
-            .map(|t| (t, TimeFormat::Naive))
-            .ok_or_else(bad);
+        return local_to_utc(year, month, day, hour, minute, second, millis, zone).map(|t| (t, TimeFormat::Naive)).ok_or_else(bad);
     }
     if rest.eq_ignore_ascii_case("z") || rest.eq_ignore_ascii_case("utc") {
         return Ok((local, TimeFormat::Rfc3339));
@@ -182,23 +162,11 @@ fn parse_iso(s: &str, zone: &TimeZone) -> Result<(i64, TimeFormat), String> {
     if oh > 23 || om > 59 {
         return Err(bad());
     }
-    Ok((
-        local - sign * (oh * HOUR_MS + om * MINUTE_MS),
-        TimeFormat::Rfc3339,
-    ))
+    Ok((local - sign * (oh * HOUR_MS + om * MINUTE_MS), TimeFormat::Rfc3339))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn local_to_utc(
-    y: i64,
-    mo: i64,
-    d: i64,
-    h: i64,
-    mi: i64,
-    s: i64,
-    ms: i64,
-    zone: &TimeZone,
-) -> Option<i64> {
+fn local_to_utc(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, ms: i64, zone: &TimeZone) -> Option<i64> {
     let dt = jiff::civil::DateTime::new(
         i16::try_from(y).ok()?,
         i8::try_from(mo).ok()?,
@@ -273,12 +241,7 @@ pub fn push_rfc3339(out: &mut String, ms: i64) {
     let days = ms.div_euclid(DAY_MS);
     let rem = ms.rem_euclid(DAY_MS);
     let (y, m, d) = civil_from_days(days);
-    let (h, mi, s, milli) = (
-        rem / HOUR_MS,
-        rem % HOUR_MS / MINUTE_MS,
-        rem % MINUTE_MS / SECOND_MS,
-        rem % SECOND_MS,
-    );
+    let (h, mi, s, milli) = (rem / HOUR_MS, rem % HOUR_MS / MINUTE_MS, rem % MINUTE_MS / SECOND_MS, rem % SECOND_MS);
     let _ = write!(out, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
     if milli != 0 {
         let _ = write!(out, ".{milli:03}");
@@ -291,11 +254,7 @@ pub fn format_short(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);
     let rem = ms.rem_euclid(DAY_MS);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / HOUR_MS,
-        rem % HOUR_MS / MINUTE_MS
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / HOUR_MS, rem % HOUR_MS / MINUTE_MS)
 }
 
 /// Parses a duration such as `5m`, `2d`, `1h30m`, `90s`, `2w`, `500ms`.
@@ -307,19 +266,13 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
     let mut total: i64 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let n_end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let n_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if n_end == 0 {
             return Err(format!("\"{s}\" is not a duration (try 5m, 2h, 7d, 2w)"));
         }
-        let n: i64 = rest[..n_end]
-            .parse()
-            .map_err(|_| format!("\"{s}\" is too large"))?;
+        let n: i64 = rest[..n_end].parse().map_err(|_| format!("\"{s}\" is too large"))?;
         rest = &rest[n_end..];
-        let u_end = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let u_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = match &rest[..u_end] {
             "ms" => 1,
             "s" => SECOND_MS,
@@ -330,15 +283,10 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
             "y" => 365 * DAY_MS,
             "" => return Err(format!("\"{s}\" needs a unit (ms, s, m, h, d, w)")),
             other => {
-                return Err(format!(
-                    "\"{other}\" in \"{s}\" is not a duration unit (ms, s, m, h, d, w)"
-                ));
+                return Err(format!("\"{other}\" in \"{s}\" is not a duration unit (ms, s, m, h, d, w)"));
             }
         };
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("\"{s}\" is too large"))?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(|| format!("\"{s}\" is too large"))?;
         rest = &rest[u_end..];
     }
     Ok(total)
@@ -354,14 +302,7 @@ pub fn format_duration(ms: i64) -> String {
     if ms < 0 {
         out.push('-');
     }
-    for (unit, name) in [
-        (WEEK_MS, "w"),
-        (DAY_MS, "d"),
-        (HOUR_MS, "h"),
-        (MINUTE_MS, "m"),
-        (SECOND_MS, "s"),
-        (1, "ms"),
-    ] {
+    for (unit, name) in [(WEEK_MS, "w"), (DAY_MS, "d"), (HOUR_MS, "h"), (MINUTE_MS, "m"), (SECOND_MS, "s"), (1, "ms")] {
         if rest >= unit {
             out.push_str(&format!("{}{name}", rest / unit));
             rest %= unit;
@@ -378,30 +319,12 @@ mod tests {
     fn parses_the_supported_forms() {
         let utc = TimeZone::UTC;
         let t = 1_767_608_100_000; // 2026-01-05T10:15:00Z
-        assert_eq!(
-            parse_timestamp("2026-01-05T10:15:00Z", &utc),
-            Ok((t, TimeFormat::Rfc3339))
-        );
-        assert_eq!(
-            parse_timestamp("2026-01-05T12:15:00+02:00", &utc),
-            Ok((t, TimeFormat::Rfc3339))
-        );
-        assert_eq!(
-            parse_timestamp("2026-01-05 10:15:00", &utc),
-            Ok((t, TimeFormat::Naive))
-        );
-        assert_eq!(
-            parse_timestamp("2026-01-05 10:15:00.250", &utc),
-            Ok((t + 250, TimeFormat::Naive))
-        );
-        assert_eq!(
-            parse_timestamp("1767608100", &utc),
-            Ok((t, TimeFormat::EpochSeconds))
-        );
-        assert_eq!(
-            parse_timestamp("1767608100000", &utc),
-            Ok((t, TimeFormat::EpochMillis))
-        );
+        assert_eq!(parse_timestamp("2026-01-05T10:15:00Z", &utc), Ok((t, TimeFormat::Rfc3339)));
+        assert_eq!(parse_timestamp("2026-01-05T12:15:00+02:00", &utc), Ok((t, TimeFormat::Rfc3339)));
+        assert_eq!(parse_timestamp("2026-01-05 10:15:00", &utc), Ok((t, TimeFormat::Naive)));
+        assert_eq!(parse_timestamp("2026-01-05 10:15:00.250", &utc), Ok((t + 250, TimeFormat::Naive)));
+        assert_eq!(parse_timestamp("1767608100", &utc), Ok((t, TimeFormat::EpochSeconds)));
+        assert_eq!(parse_timestamp("1767608100000", &utc), Ok((t, TimeFormat::EpochMillis)));
         assert!(parse_timestamp("2026-13-05 10:15:00", &utc).is_err());
         assert!(parse_timestamp("yesterday", &utc).is_err());
     }

@@ -18,19 +18,12 @@ pub struct Warning {
 impl Warning {
     /// A warning about `series`.
     pub fn new(series: impl Into<String>, message: impl Into<String>) -> Self {
-        Warning {
-            series: series.into(),
-            message: message.into(),
-        }
+        Warning { series: series.into(), message: message.into() }
     }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.series.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.series, self.message)
-        }
+        if self.series.is_empty() { write!(f, "{}", self.message) } else { write!(f, "{}: {}", self.series, self.message) }
     }
 }

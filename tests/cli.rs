@@ -14,10 +14,7 @@ fn write_export(path: &Path, start_ms: i64) {
     for i in 0..(14 * 288) {
         let d = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
         let v = 50.0 + 15.0 * d.sin() + ((i * 37) % 11) as f64 * 0.4;
-        text.push_str(&format!(
-            "{},{v:.2}\n",
-            format_rfc3339(start_ms + i as i64 * 5 * MINUTE_MS)
-        ));
+        text.push_str(&format!("{},{v:.2}\n", format_rfc3339(start_ms + i as i64 * 5 * MINUTE_MS)));
     }
     std::fs::write(path, text).unwrap();
 }
@@ -29,49 +26,22 @@ fn forecast_contract_for_one_file() {
     let start = 1_767_225_600_000;
     write_export(&input, start);
     let out = dir.path().join("f.csv");
-    let run = headroom()
-        .args([
-            "forecast",
-            input.to_str().unwrap(),
-            "--horizon",
-            "2d",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = headroom().args(["forecast", input.to_str().unwrap(), "--horizon", "2d", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95")
-    );
+    assert_eq!(lines.next(), Some("timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95"));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 576, "2 days at 5 minutes");
     let last_history = start + (14 * 288 - 1) * 5 * MINUTE_MS;
     for (i, row) in rows.iter().enumerate() {
         let cells: Vec<&str> = row.split(',').collect();
         assert_eq!(cells.len(), 7, "{row}");
-        assert_eq!(
-            cells[0],
-            format_rfc3339(last_history + (i as i64 + 1) * 5 * MINUTE_MS)
-        );
-        assert!(
-            cells[0].ends_with('Z') && cells[0].len() == 20,
-            "{}",
-            cells[0]
-        );
+        assert_eq!(cells[0], format_rfc3339(last_history + (i as i64 + 1) * 5 * MINUTE_MS));
+        assert!(cells[0].ends_with('Z') && cells[0].len() == 20, "{}", cells[0]);
         assert_eq!(cells[1], "web");
         let v: Vec<f64> = cells[2..].iter().map(|c| c.parse().unwrap()).collect();
-        assert!(
-            v[3] <= v[1] && v[1] <= v[0] && v[0] <= v[2] && v[2] <= v[4],
-            "{row}"
-        );
+        assert!(v[3] <= v[1] && v[1] <= v[0] && v[0] <= v[2] && v[2] <= v[4], "{row}");
     }
 }
 
@@ -81,28 +51,12 @@ fn levels_and_periods_flags_shape_the_header() {
     let input = dir.path().join("web.csv");
     write_export(&input, 1_767_225_600_000);
     let run = headroom()
-        .args([
-            "forecast",
-            input.to_str().unwrap(),
-            "--horizon",
-            "12",
-            "--level",
-            "50,99.5",
-            "--period",
-            "288",
-        ])
+        .args(["forecast", input.to_str().unwrap(), "--horizon", "12", "--level", "50,99.5", "--period", "288"])
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let text = String::from_utf8(run.stdout).unwrap();
-    assert_eq!(
-        text.lines().next(),
-        Some("timestamp,series,forecast,lower_50,upper_50,lower_99.5,upper_99.5")
-    );
+    assert_eq!(text.lines().next(), Some("timestamp,series,forecast,lower_50,upper_50,lower_99.5,upper_99.5"));
     assert_eq!(text.lines().count(), 13);
 }
 
@@ -116,26 +70,11 @@ fn directory_in_directory_out_in_parallel() {
     }
     std::fs::write(inputs.join("notes.txt"), "not a csv").unwrap();
     let out = dir.path().join("out");
-    let run = headroom()
-        .args([
-            "forecast",
-            inputs.to_str().unwrap(),
-            "--horizon",
-            "1h",
-            "--out-dir",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let mut written: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let run =
+        headroom().args(["forecast", inputs.to_str().unwrap(), "--horizon", "1h", "--out-dir", out.to_str().unwrap()]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut written: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     written.sort();
     assert_eq!(written, ["a.csv", "b.csv", "c.csv"]);
     let b = std::fs::read_to_string(out.join("b.csv")).unwrap();
@@ -147,22 +86,12 @@ fn directory_in_directory_out_in_parallel() {
 fn bad_input_exits_non_zero_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad.csv");
-    std::fs::write(
-        &input,
-        "timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,oops\n",
-    )
-    .unwrap();
-    let run = headroom()
-        .args(["forecast", input.to_str().unwrap(), "--horizon", "2d"])
-        .output()
-        .unwrap();
+    std::fs::write(&input, "timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,oops\n").unwrap();
+    let run = headroom().args(["forecast", input.to_str().unwrap(), "--horizon", "2d"]).output().unwrap();
     assert!(!run.status.success());
     let err = String::from_utf8(run.stderr).unwrap();
     assert_eq!(err, "error: bad.csv:3:2: \"oops\" is not a number\n");
-    let run = headroom()
-        .args(["forecast", input.to_str().unwrap(), "--horizon", "2x"])
-        .output()
-        .unwrap();
+    let run = headroom().args(["forecast", input.to_str().unwrap(), "--horizon", "2x"]).output().unwrap();
     assert!(!run.status.success());
     let err = String::from_utf8(run.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -172,15 +101,8 @@ fn bad_input_exits_non_zero_with_one_line() {
 #[test]
 fn sample_data_generator_reproduces_the_committed_files() {
     let dir = tempfile::tempdir().unwrap();
-    let run = headroom()
-        .args(["sample-data", "--out", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = headroom().args(["sample-data", "--out", dir.path().to_str().unwrap()]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
     for name in [
         "web_cpu_percent.csv",
@@ -192,18 +114,12 @@ fn sample_data_generator_reproduces_the_committed_files() {
     ] {
         let a = std::fs::read(dir.path().join(name)).unwrap();
         let b = std::fs::read(committed.join(name)).unwrap();
-        assert!(
-            a == b,
-            "{name} differs from the generator's output: run `headroom sample-data --out sample-data/`"
-        );
+        assert!(a == b, "{name} differs from the generator's output: run `headroom sample-data --out sample-data/`");
     }
     // Timestamps continue at 5 minutes from the documented start.
     let text = std::fs::read_to_string(committed.join("api_requests_per_second.csv")).unwrap();
     let second = text.lines().nth(2).unwrap().split(',').next().unwrap();
-    assert_eq!(
-        parse_timestamp(second, &jiff_utc()).unwrap().0,
-        headroom::sample_data::START_MS + 5 * MINUTE_MS
-    );
+    assert_eq!(parse_timestamp(second, &jiff_utc()).unwrap().0, headroom::sample_data::START_MS + 5 * MINUTE_MS);
 }
 
 fn jiff_utc() -> jiff::tz::TimeZone {

@@ -11,12 +11,7 @@ fn parse(text: &str) -> headroom::Result<Import> {
 }
 
 fn parse_with(text: &str, options: &CsvOptions) -> headroom::Result<Import> {
-    parse_csv(
-        text.as_bytes(),
-        &Location::file(Path::new("web.csv")),
-        "web",
-        options,
-    )
+    parse_csv(text.as_bytes(), &Location::file(Path::new("web.csv")), "web", options)
 }
 
 fn err(text: &str) -> String {
@@ -70,11 +65,7 @@ fn grafana_panel_csv() {
     assert_eq!(imp.series[0].name, "web-1 cpu");
     assert_eq!(imp.series[0].values, vec![12.5, 12.7, 12.9]);
     assert!(imp.series[1].values[1].is_nan(), "empty cell is missing");
-    assert!(
-        imp.warnings.iter().any(|w| w.message.contains("missing")),
-        "{:?}",
-        imp.warnings
-    );
+    assert!(imp.warnings.iter().any(|w| w.message.contains("missing")), "{:?}", imp.warnings);
 }
 
 #[test]
@@ -96,17 +87,8 @@ fn quoted_fields_and_missing_values() {
     let s = &imp.series[0];
     assert_eq!(s.name, "api, eu");
     assert_eq!(s.values.len(), 4);
-    assert!(
-        s.values[1].is_nan() && s.values[2].is_nan(),
-        "NaN and empty are missing, never 0"
-    );
-    assert!(
-        imp.warnings
-            .iter()
-            .any(|w| w.message.contains("2 empty or NaN cells")),
-        "{:?}",
-        imp.warnings
-    );
+    assert!(s.values[1].is_nan() && s.values[2].is_nan(), "NaN and empty are missing, never 0");
+    assert!(imp.warnings.iter().any(|w| w.message.contains("2 empty or NaN cells")), "{:?}", imp.warnings);
 }
 
 #[test]
@@ -119,37 +101,18 @@ fn timestamp_forms_agree() {
         "1767607200000\n1767607500000",
     ];
     for f in forms {
-        let rows: Vec<String> = f
-            .lines()
-            .enumerate()
-            .map(|(i, t)| format!("{t},{i}"))
-            .collect();
-        let imp = parse(&format!("timestamp,value\n{}\n", rows.join("\n")))
-            .unwrap_or_else(|e| panic!("{f}: {e}"));
-        assert_eq!(
-            format_rfc3339(imp.series[0].start_ms),
-            "2026-01-05T10:00:00Z",
-            "{f}"
-        );
+        let rows: Vec<String> = f.lines().enumerate().map(|(i, t)| format!("{t},{i}")).collect();
+        let imp = parse(&format!("timestamp,value\n{}\n", rows.join("\n"))).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(format_rfc3339(imp.series[0].start_ms), "2026-01-05T10:00:00Z", "{f}");
         assert_eq!(imp.series[0].step_ms, 5 * MINUTE_MS, "{f}");
     }
 }
 
 #[test]
 fn naive_timestamps_in_a_named_zone() {
-    let opts = CsvOptions {
-        time_zone: zone("America/New_York").unwrap(),
-        series: None,
-    };
-    let imp = parse_with(
-        "timestamp,value\n2026-07-01 08:00:00,1\n2026-07-01 08:05:00,2\n",
-        &opts,
-    )
-    .unwrap();
-    assert_eq!(
-        format_rfc3339(imp.series[0].start_ms),
-        "2026-07-01T12:00:00Z"
-    );
+    let opts = CsvOptions { time_zone: zone("America/New_York").unwrap(), series: None };
+    let imp = parse_with("timestamp,value\n2026-07-01 08:00:00,1\n2026-07-01 08:05:00,2\n", &opts).unwrap();
+    assert_eq!(format_rfc3339(imp.series[0].start_ms), "2026-07-01T12:00:00Z");
 }
 
 #[test]
@@ -163,97 +126,54 @@ fn unsorted_duplicates_and_gaps_are_repaired_and_reported() {
     assert_eq!(s.values[1], 2.5, "the last duplicate wins");
     assert!(s.values[3].is_nan() && s.values[5].is_nan());
     let w: Vec<String> = imp.warnings.iter().map(ToString::to_string).collect();
-    assert!(
-        w.iter()
-            .any(|m| m.starts_with("web: ") && m.contains("sorted")),
-        "{w:?}"
-    );
-    assert!(
-        w.iter()
-            .any(|m| m.contains("duplicate") && m.contains("2026-01-05 10:05 UTC")),
-        "{w:?}"
-    );
-    assert!(
-        w.iter().any(|m| m.contains("1 gaps (3 missing slots")
-            && m.contains("10:15 UTC to 2026-01-05 10:25 UTC")),
-        "{w:?}"
-    );
+    assert!(w.iter().any(|m| m.starts_with("web: ") && m.contains("sorted")), "{w:?}");
+    assert!(w.iter().any(|m| m.contains("duplicate") && m.contains("2026-01-05 10:05 UTC")), "{w:?}");
+    assert!(w.iter().any(|m| m.contains("1 gaps (3 missing slots") && m.contains("10:15 UTC to 2026-01-05 10:25 UTC")), "{w:?}");
 }
 
 #[test]
 fn series_filter() {
-    let opts = CsvOptions {
-        series: Some("b".into()),
-        ..CsvOptions::default()
-    };
+    let opts = CsvOptions { series: Some("b".into()), ..CsvOptions::default() };
     let imp = parse_with("timestamp,a,b\n1767607200,1,2\n1767607500,1,3\n", &opts).unwrap();
     assert_eq!(imp.series.len(), 1);
     assert_eq!(imp.series[0].name, "b");
-    let none = CsvOptions {
-        series: Some("zzz".into()),
-        ..CsvOptions::default()
-    };
+    let none = CsvOptions { series: Some("zzz".into()), ..CsvOptions::default() };
     let e = parse_with("timestamp,a,b\n1767607200,1,2\n1767607500,1,3\n", &none).unwrap_err();
     assert!(e.to_string().contains("no series named \"zzz\""), "{e}");
 }
 
 #[test]
 fn empty_file() {
-    assert_eq!(
-        err(""),
-        "web.csv:1: the file is empty: expected a header such as timestamp,value"
-    );
+    assert_eq!(err(""), "web.csv:1: the file is empty: expected a header such as timestamp,value");
     assert!(err("\n\n").starts_with("web.csv:1: the file is empty"));
 }
 
 #[test]
 fn header_only() {
-    assert_eq!(
-        err("timestamp,value\n"),
-        "web.csv:2: the file has a header but no data rows"
-    );
+    assert_eq!(err("timestamp,value\n"), "web.csv:2: the file has a header but no data rows");
 }
 
 #[test]
 fn non_numeric_cell() {
     let mut text = String::from("timestamp,value\n");
     for i in 0..1100 {
-        text.push_str(&format!(
-            "{},{}\n",
-            1_767_607_200 + i * 300,
-            if i == 1046 {
-                "abc".to_string()
-            } else {
-                i.to_string()
-            }
-        ));
+        text.push_str(&format!("{},{}\n", 1_767_607_200 + i * 300, if i == 1046 { "abc".to_string() } else { i.to_string() }));
     }
     assert_eq!(err(&text), "web.csv:1048:2: \"abc\" is not a number");
 }
 
 #[test]
 fn bad_timestamp() {
-    let e = err(
-        "timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T1O:05:00Z,2\n2026-01-05T10:10:00Z,3\n",
-    );
-    assert!(
-        e.starts_with("web.csv:3:1: \"2026-01-05T1O:05:00Z\" is not a timestamp"),
-        "{e}"
-    );
+    let e = err("timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T1O:05:00Z,2\n2026-01-05T10:10:00Z,3\n");
+    assert!(e.starts_with("web.csv:3:1: \"2026-01-05T1O:05:00Z\" is not a timestamp"), "{e}");
     let e = err("timestamp,value\n2026-02-30 10:00:00,1\n2026-03-01 10:00:00,2\n");
-    assert_eq!(
-        e,
-        "web.csv:2:1: \"2026-02-30 10:00:00\" is not a valid date-time"
-    );
+    assert_eq!(e, "web.csv:2:1: \"2026-02-30 10:00:00\" is not a valid date-time");
 }
 
 #[test]
 fn mixed_timestamp_formats() {
     let e = err("timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,2\n1767608100,3\n");
-    assert_eq!(
-        e,
-        "web.csv:4:1: mixed timestamp formats: \"1767608100\" is Unix epoch seconds, but line 2 uses RFC 3339 with an offset"
-    );
+    assert_eq!(e, "web.csv:4:1: mixed timestamp formats: \"1767608100\" is Unix epoch seconds, but line 2 uses RFC 3339 with an offset");
 }
 
 #[test]
@@ -267,34 +187,21 @@ fn one_row() {
 #[test]
 fn all_missing_column() {
     let e = err("timestamp,cpu,mem\n2026-01-05T10:00:00Z,1,\n2026-01-05T10:05:00Z,2,NaN\n");
-    assert_eq!(
-        e,
-        "web.csv:1:3: column \"mem\" has no values: every cell is empty or NaN"
-    );
+    assert_eq!(e, "web.csv:1:3: column \"mem\" has no values: every cell is empty or NaN");
 }
 
 #[test]
 fn ragged_row_and_single_column() {
     let e = err("timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,2,9\n");
-    assert!(
-        e.starts_with("web.csv:3:3: expected 2 fields, found 3"),
-        "{e}"
-    );
+    assert!(e.starts_with("web.csv:3:3: expected 2 fields, found 3"), "{e}");
     let e = err("timestamp\n2026-01-05T10:00:00Z\n");
     assert!(e.starts_with("web.csv:1: found one column"), "{e}");
 }
 
 #[test]
 fn missing_file_names_the_path() {
-    let e = read_csv(
-        Path::new("/nonexistent/dir/web.csv"),
-        &CsvOptions::default(),
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string().starts_with("/nonexistent/dir/web.csv: "),
-        "{e}"
-    );
+    let e = read_csv(Path::new("/nonexistent/dir/web.csv"), &CsvOptions::default()).unwrap_err();
+    assert!(e.to_string().starts_with("/nonexistent/dir/web.csv: "), "{e}");
 }
 
 #[test]
@@ -302,18 +209,12 @@ fn sample_data_imports_cleanly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
     let imp = headroom::pipeline::load(&[dir], &CsvOptions::default()).unwrap();
     assert_eq!(imp.series.len(), 5);
-    let cpu = imp
-        .series
-        .iter()
-        .find(|s| s.name == "web_cpu_percent")
-        .unwrap();
+    let cpu = imp.series.iter().find(|s| s.name == "web_cpu_percent").unwrap();
     assert_eq!(cpu.unit, headroom::series::Unit::Percent);
     assert_eq!(cpu.len(), headroom::sample_data::POINTS);
     assert_eq!(cpu.missing(), 36, "the 3-hour gap");
     assert!(
-        imp.warnings.iter().any(
-            |w| w.series == "web_cpu_percent" && w.message.contains("1 gaps (36 missing slots")
-        ),
+        imp.warnings.iter().any(|w| w.series == "web_cpu_percent" && w.message.contains("1 gaps (36 missing slots")),
         "{:?}",
         imp.warnings
     );

@@ -6,14 +6,7 @@ use headroom::time::{HOUR_MS, MINUTE_MS};
 use std::collections::BTreeMap;
 
 fn series(unit: Unit, values: Vec<f64>, step_ms: i64) -> Series {
-    Series {
-        name: "s".into(),
-        labels: BTreeMap::new(),
-        unit,
-        start_ms: 1_767_225_600_000,
-        step_ms,
-        values,
-    }
+    Series { name: "s".into(), labels: BTreeMap::new(), unit, start_ms: 1_767_225_600_000, step_ms, values }
 }
 
 /// Two weeks at 5 minutes: daily shape, weekday/weekend, trend, deterministic noise.
@@ -31,54 +24,28 @@ fn seasonal(days: usize, base: f64) -> Vec<f64> {
 #[test]
 fn bands_are_ordered_and_widen_with_the_horizon() {
     let s = series(Unit::Percent, seasonal(14, 40.0), 5 * MINUTE_MS);
-    let settings = ForecastSettings {
-        horizon: 576,
-        levels: vec![80.0, 95.0],
-        periods: Periods::Auto,
-    };
+    let settings = ForecastSettings { horizon: 576, levels: vec![80.0, 95.0], periods: Periods::Auto };
     let f = forecast(&s, &settings).unwrap();
     assert_eq!(f.point.len(), 576);
     assert_eq!(f.start_ms, s.end_ms() + s.step_ms);
     let (b80, b95) = (f.band(80.0).unwrap(), f.band(95.0).unwrap());
     for i in 0..f.point.len() {
-        assert!(
-            b95.lower[i] <= b80.lower[i] && b80.lower[i] <= f.point[i],
-            "step {i}"
-        );
-        assert!(
-            f.point[i] <= b80.upper[i] && b80.upper[i] <= b95.upper[i],
-            "step {i}"
-        );
+        assert!(b95.lower[i] <= b80.lower[i] && b80.lower[i] <= f.point[i], "step {i}");
+        assert!(f.point[i] <= b80.upper[i] && b80.upper[i] <= b95.upper[i], "step {i}");
     }
     let width = |i: usize| b95.upper[i] - b95.lower[i];
-    assert!(
-        width(575) > width(0),
-        "the band widens: {} vs {}",
-        width(0),
-        width(575)
-    );
+    assert!(width(575) > width(0), "the band widens: {} vs {}", width(0), width(575));
     for i in 1..f.point.len() {
-        assert!(
-            width(i) >= width(i - 1) - 1e-9,
-            "width never shrinks (step {i})"
-        );
+        assert!(width(i) >= width(i - 1) - 1e-9, "width never shrinks (step {i})");
     }
-    assert_eq!(
-        f.periods,
-        vec![288, 2016],
-        "the weekend dip makes a weekly season, and two weeks hold two of them"
-    );
+    assert_eq!(f.periods, vec![288, 2016], "the weekend dip makes a weekly season, and two weeks hold two of them");
     assert!(f.model.starts_with("MSTL(288"), "{}", f.model);
 }
 
 #[test]
 fn levels_come_back_in_the_order_asked() {
     let s = series(Unit::None, seasonal(7, 40.0), 5 * MINUTE_MS);
-    let settings = ForecastSettings {
-        horizon: 12,
-        levels: vec![95.0, 50.0, 99.0],
-        periods: Periods::Given(vec![288]),
-    };
+    let settings = ForecastSettings { horizon: 12, levels: vec![95.0, 50.0, 99.0], periods: Periods::Given(vec![288]) };
     let f = forecast(&s, &settings).unwrap();
     let levels: Vec<f64> = f.bands.iter().map(|b| b.level).collect();
     assert_eq!(levels, vec![95.0, 50.0, 99.0]);
@@ -89,31 +56,19 @@ fn levels_come_back_in_the_order_asked() {
 #[test]
 fn non_negative_and_percent_bounds_hold() {
     // A series falling towards zero: the lower band must not cross it.
-    let falling: Vec<f64> = (0..400)
-        .map(|i| (40.0 - 0.1 * i as f64).max(0.5) + (i % 3) as f64)
-        .collect();
+    let falling: Vec<f64> = (0..400).map(|i| (40.0 - 0.1 * i as f64).max(0.5) + (i % 3) as f64).collect();
     let f = forecast(
         &series(Unit::Count, falling, HOUR_MS),
-        &ForecastSettings {
-            horizon: 200,
-            levels: vec![95.0],
-            periods: Periods::Given(vec![]),
-        },
+        &ForecastSettings { horizon: 200, levels: vec![95.0], periods: Periods::Given(vec![]) },
     )
     .unwrap();
     assert!(f.bands[0].lower.iter().all(|v| *v >= 0.0));
     assert!(f.point.iter().all(|v| *v >= 0.0));
     // A percentage near its ceiling stays within 100.
-    let rising: Vec<f64> = (0..400)
-        .map(|i| (60.0 + 0.1 * i as f64).min(99.0) + (i % 2) as f64 * 0.5)
-        .collect();
+    let rising: Vec<f64> = (0..400).map(|i| (60.0 + 0.1 * i as f64).min(99.0) + (i % 2) as f64 * 0.5).collect();
     let f = forecast(
         &series(Unit::Percent, rising, HOUR_MS),
-        &ForecastSettings {
-            horizon: 200,
-            levels: vec![95.0],
-            periods: Periods::Given(vec![]),
-        },
+        &ForecastSettings { horizon: 200, levels: vec![95.0], periods: Periods::Given(vec![]) },
     )
     .unwrap();
     assert!(f.bands[0].upper.iter().all(|v| *v <= 100.0));
@@ -122,45 +77,18 @@ fn non_negative_and_percent_bounds_hold() {
 #[test]
 fn short_history_falls_back_to_non_seasonal() {
     let s = series(Unit::Percent, seasonal(1, 40.0), 5 * MINUTE_MS);
-    let f = forecast(
-        &s,
-        &ForecastSettings {
-            horizon: 24,
-            ..ForecastSettings::default()
-        },
-    )
-    .unwrap();
+    let f = forecast(&s, &ForecastSettings { horizon: 24, ..ForecastSettings::default() }).unwrap();
     assert_eq!(f.model, "AutoETS");
     assert!(f.periods.is_empty());
-    assert!(
-        f.warnings
-            .iter()
-            .any(|w| w.message.contains("without seasonality")),
-        "{:?}",
-        f.warnings
-    );
+    assert!(f.warnings.iter().any(|w| w.message.contains("without seasonality")), "{:?}", f.warnings);
 }
 
 #[test]
 fn given_periods_too_long_are_dropped_with_a_warning() {
     let s = series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS);
-    let f = forecast(
-        &s,
-        &ForecastSettings {
-            horizon: 24,
-            levels: vec![80.0],
-            periods: Periods::Given(vec![288, 2016]),
-        },
-    )
-    .unwrap();
+    let f = forecast(&s, &ForecastSettings { horizon: 24, levels: vec![80.0], periods: Periods::Given(vec![288, 2016]) }).unwrap();
     assert_eq!(f.periods, vec![288]);
-    assert!(
-        f.warnings
-            .iter()
-            .any(|w| w.message.contains("[2016] dropped")),
-        "{:?}",
-        f.warnings
-    );
+    assert!(f.warnings.iter().any(|w| w.message.contains("[2016] dropped")), "{:?}", f.warnings);
 }
 
 #[test]
@@ -169,61 +97,26 @@ fn gaps_are_interpolated_and_reported() {
     for x in &mut v[300..320] {
         *x = f64::NAN;
     }
-    let f = forecast(
-        &series(Unit::Percent, v, 5 * MINUTE_MS),
-        &ForecastSettings {
-            horizon: 24,
-            ..ForecastSettings::default()
-        },
-    )
-    .unwrap();
-    assert!(
-        f.warnings
-            .iter()
-            .any(|w| w.message.contains("20 missing slots were interpolated")),
-        "{:?}",
-        f.warnings
-    );
+    let f = forecast(&series(Unit::Percent, v, 5 * MINUTE_MS), &ForecastSettings { horizon: 24, ..ForecastSettings::default() }).unwrap();
+    assert!(f.warnings.iter().any(|w| w.message.contains("20 missing slots were interpolated")), "{:?}", f.warnings);
     assert!(f.point.iter().all(|v| v.is_finite()));
 }
 
 #[test]
 fn bad_settings_name_the_setting() {
     let s = series(Unit::Percent, seasonal(2, 40.0), 5 * MINUTE_MS);
-    let e = forecast(
-        &s,
-        &ForecastSettings {
-            horizon: 10,
-            levels: vec![120.0],
-            periods: Periods::Auto,
-        },
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "level: 120 is not a level between 0 and 100 (exclusive)"
-    );
+    let e = forecast(&s, &ForecastSettings { horizon: 10, levels: vec![120.0], periods: Periods::Auto }).unwrap_err();
+    assert_eq!(e.to_string(), "level: 120 is not a level between 0 and 100 (exclusive)");
     let tiny = series(Unit::Percent, vec![1.0, 2.0, 3.0], 5 * MINUTE_MS);
     let e = forecast(&tiny, &ForecastSettings::default()).unwrap_err();
-    assert!(
-        e.to_string().starts_with("series \"s\": has 3 values"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("series \"s\": has 3 values"), "{e}");
 }
 
 #[test]
 fn sample_cpu_has_day_and_week() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/web_cpu_percent.csv");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/web_cpu_percent.csv");
     let imp = headroom::import::csv::read_csv(&dir, &Default::default()).unwrap();
-    let f = forecast(
-        &imp.series[0],
-        &ForecastSettings {
-            horizon: 2016,
-            ..ForecastSettings::default()
-        },
-    )
-    .unwrap();
+    let f = forecast(&imp.series[0], &ForecastSettings { horizon: 2016, ..ForecastSettings::default() }).unwrap();
     assert_eq!(f.periods, vec![288, 2016]);
     assert!(f.point.iter().all(|v| (0.0..=100.0).contains(v)));
 }

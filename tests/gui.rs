@@ -13,9 +13,7 @@ fn sample_dir() -> PathBuf {
 }
 
 fn open(inputs: Vec<PathBuf>) -> Harness<'static, HeadroomApp> {
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| HeadroomApp::new(cc, inputs))
+    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| HeadroomApp::new(cc, inputs))
 }
 
 /// Steps frames until no job runs (the jobs are real threads).
@@ -38,24 +36,14 @@ fn opens_on_the_sample_data_forecast_with_chart_and_controls() {
     settle(&mut h);
     let app = h.state();
     assert_eq!(app.model.entries.len(), 5, "{:?}", app.model.error);
-    assert!(
-        app.model
-            .entries
-            .iter()
-            .all(|e| matches!(e.forecast, Some(Ok(_)))),
-        "every sample series is forecast"
-    );
+    assert!(app.model.entries.iter().all(|e| matches!(e.forecast, Some(Ok(_)))), "every sample series is forecast");
     // The controls, found by their labels.
     h.get_by_label("Horizon");
     h.get_by_label("Seasonality");
     h.get_by_label("Open CSV…");
     h.get_by_label("Refit");
     // The chart of the first series with its model and legend.
-    assert!(
-        !h.get_all_by_label("api_requests_per_second")
-            .collect::<Vec<_>>()
-            .is_empty()
-    );
+    assert!(!h.get_all_by_label("api_requests_per_second").collect::<Vec<_>>().is_empty());
     h.get_by_label_contains("Model: MSTL(288, 2016) + AutoETS");
     h.get_by_label("History");
     h.get_by_label("Forecast");
@@ -74,20 +62,12 @@ fn choosing_a_preset_horizon_refits() {
     h.get_by_label("2d").click();
     h.step();
     settle(&mut h);
-    let f = h.state().model.entries[0]
-        .forecast
-        .clone()
-        .unwrap()
-        .unwrap();
+    let f = h.state().model.entries[0].forecast.clone().unwrap().unwrap();
     assert_eq!(f.point.len(), 576, "2 days at 5 minutes");
     h.get_all_by_label("95 % band").next().unwrap().click();
     h.step();
     settle(&mut h);
-    let f = h.state().model.entries[0]
-        .forecast
-        .clone()
-        .unwrap()
-        .unwrap();
+    let f = h.state().model.entries[0].forecast.clone().unwrap().unwrap();
     assert_eq!(f.bands.len(), 1, "only the 80 % band is asked for");
 }
 
@@ -98,54 +78,27 @@ fn selecting_a_series_shows_its_chart() {
     h.get_by_label("web_cpu_percent").click();
     h.step();
     h.step();
-    assert_eq!(
-        h.state().model.selected().unwrap().series.name,
-        "web_cpu_percent"
-    );
+    assert_eq!(h.state().model.selected().unwrap().series.name, "web_cpu_percent");
     let header = h.get_by_label_contains("last ");
-    assert!(
-        format!("{header:?}").contains(" %"),
-        "the value is shown with its unit: {header:?}"
-    );
+    assert!(format!("{header:?}").contains(" %"), "the value is shown with its unit: {header:?}");
 }
 
 #[test]
 fn a_failed_import_leaves_what_was_loaded_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.csv");
-    std::fs::write(
-        &bad,
-        "timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,x\n",
-    )
-    .unwrap();
+    std::fs::write(&bad, "timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,x\n").unwrap();
     let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
     settle(&mut h);
-    let before: Vec<String> = h
-        .state()
-        .model
-        .entries
-        .iter()
-        .map(|e| e.series.display_name())
-        .collect();
+    let before: Vec<String> = h.state().model.entries.iter().map(|e| e.series.display_name()).collect();
     h.state_mut().apply(Action::Load(vec![bad]));
     settle(&mut h);
     let app = h.state();
-    let after: Vec<String> = app
-        .model
-        .entries
-        .iter()
-        .map(|e| e.series.display_name())
-        .collect();
+    let after: Vec<String> = app.model.entries.iter().map(|e| e.series.display_name()).collect();
     assert_eq!(before, after);
-    assert!(
-        matches!(app.model.entries[0].forecast, Some(Ok(_))),
-        "the forecast is kept too"
-    );
+    assert!(matches!(app.model.entries[0].forecast, Some(Ok(_))), "the forecast is kept too");
     let err = app.model.error.clone().unwrap();
-    assert_eq!(
-        err,
-        "import failed, nothing changed: bad.csv:3:2: \"x\" is not a number"
-    );
+    assert_eq!(err, "import failed, nothing changed: bad.csv:3:2: \"x\" is not a number");
     h.get_by_label_contains("bad.csv:3:2");
 }
 

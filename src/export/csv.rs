@@ -7,11 +7,7 @@ use std::io::{self, Write};
 
 /// The column label of a level: `80` for 80.0, `99.5` for 99.5.
 pub fn level_label(level: f64) -> String {
-    if level.fract() == 0.0 {
-        format!("{level:.0}")
-    } else {
-        format!("{level}")
-    }
+    if level.fract() == 0.0 { format!("{level:.0}") } else { format!("{level}") }
 }
 
 /// The header of the forecast CSV for these levels:
@@ -29,11 +25,7 @@ pub fn forecast_header(levels: &[f64]) -> String {
 ///
 /// # Errors
 /// Only the writer's own I/O errors.
-pub fn write_forecasts<W: Write>(
-    mut out: W,
-    forecasts: &[Forecast],
-    levels: &[f64],
-) -> io::Result<()> {
+pub fn write_forecasts<W: Write>(mut out: W, forecasts: &[Forecast], levels: &[f64]) -> io::Result<()> {
     writeln!(out, "{}", forecast_header(levels))?;
     let mut line = String::with_capacity(128);
     for f in forecasts {
@@ -78,16 +70,8 @@ pub fn push_number(out: &mut String, v: f64) {
 /// quote or newline; prefixed with `'` when it would start a formula (`=`, `+`, `-`, `@`,
 /// tab or carriage return).
 pub fn text_cell(s: &str) -> String {
-    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
+    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if guarded.contains([',', '"', '\n', '\r']) { format!("\"{}\"", guarded.replace('"', "\"\"")) } else { guarded }
 }
 
 #[cfg(test)]
@@ -99,10 +83,7 @@ mod tests {
         assert_eq!(text_cell("=cmd()"), "'=cmd()");
         assert_eq!(text_cell("a,b"), "\"a,b\"");
         assert_eq!(text_cell("plain"), "plain");
-        assert_eq!(
-            forecast_header(&[80.0, 95.0]),
-            "timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95"
-        );
+        assert_eq!(forecast_header(&[80.0, 95.0]), "timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95");
         let mut s = String::new();
         push_number(&mut s, 1e21);
         assert!(!s.contains('e'), "{s}");

@@ -45,11 +45,7 @@ pub struct ForecastSettings {
 
 impl Default for ForecastSettings {
     fn default() -> Self {
-        ForecastSettings {
-            horizon: 288,
-            levels: vec![80.0, 95.0],
-            periods: Periods::Auto,
-        }
+        ForecastSettings { horizon: 288, levels: vec![80.0, 95.0], periods: Periods::Auto }
     }
 }
 
@@ -63,26 +59,17 @@ impl ForecastSettings {
             return Err(Error::setting("horizon", "must be at least one step"));
         }
         if self.levels.is_empty() {
-            return Err(Error::setting(
-                "level",
-                "give at least one interval level, e.g. 80,95",
-            ));
+            return Err(Error::setting("level", "give at least one interval level, e.g. 80,95"));
         }
         for l in &self.levels {
             if !(*l > 0.0 && *l < 100.0) {
-                return Err(Error::setting(
-                    "level",
-                    format!("{l} is not a level between 0 and 100 (exclusive)"),
-                ));
+                return Err(Error::setting("level", format!("{l} is not a level between 0 and 100 (exclusive)")));
             }
         }
         if let Periods::Given(p) = &self.periods
             && p.iter().any(|p| *p < 2)
         {
-            return Err(Error::setting(
-                "period",
-                "seasonal periods must be at least 2 steps",
-            ));
+            return Err(Error::setting("period", "seasonal periods must be at least 2 steps"));
         }
         Ok(())
     }
@@ -159,24 +146,17 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     let name = series.display_name();
     let present = series.len() - series.missing();
     if present < MIN_POINTS {
-        return Err(Error::series(
-            &name,
-            format!("has {present} values: at least {MIN_POINTS} are needed to forecast"),
-        ));
+        return Err(Error::series(&name, format!("has {present} values: at least {MIN_POINTS} are needed to forecast")));
     }
     let mut warnings = Vec::new();
     let (values, filled) = series.interpolated();
     if filled > 0 {
-        warnings.push(Warning::new(
-            &name,
-            format!("{filled} missing slots were interpolated for fitting"),
-        ));
+        warnings.push(Warning::new(&name, format!("{filled} missing slots were interpolated for fitting")));
     }
     let periods = match &settings.periods {
         Periods::Auto => seasonality::detect(&values, series.step_ms),
         Periods::Given(given) => {
-            let (ok, dropped): (Vec<usize>, Vec<usize>) =
-                given.iter().partition(|p| 2 * **p <= values.len());
+            let (ok, dropped): (Vec<usize>, Vec<usize>) = given.iter().partition(|p| 2 * **p <= values.len());
             if !dropped.is_empty() {
                 warnings.push(Warning::new(
                     &name,
@@ -188,27 +168,16 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     };
     let (raw, model) = if periods.is_empty() {
         if matches!(settings.periods, Periods::Auto)
-            && values.len()
-                < 2 * seasonality::calendar_periods(series.step_ms)
-                    .first()
-                    .copied()
-                    .unwrap_or(usize::MAX)
+            && values.len() < 2 * seasonality::calendar_periods(series.step_ms).first().copied().unwrap_or(usize::MAX)
         {
             warnings.push(Warning::new(
                 &name,
-                format!(
-                    "less than two days of history at {} steps: fitted without seasonality",
-                    format_duration(series.step_ms)
-                ),
+                format!("less than two days of history at {} steps: fitted without seasonality", format_duration(series.step_ms)),
             ));
         }
-        (
-            fit_ets(&values, settings.horizon).map_err(|m| Error::series(&name, m))?,
-            "AutoETS".to_string(),
-        )
+        (fit_ets(&values, settings.horizon).map_err(|m| Error::series(&name, m))?, "AutoETS".to_string())
     } else {
-        let raw =
-            fit_mstl(&values, &periods, settings.horizon).map_err(|m| Error::series(&name, m))?;
+        let raw = fit_mstl(&values, &periods, settings.horizon).map_err(|m| Error::series(&name, m))?;
         let list: Vec<String> = periods.iter().map(|p| p.to_string()).collect();
         (raw, format!("MSTL({}) + AutoETS", list.join(", ")))
     };
@@ -220,25 +189,9 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         .iter()
         .map(|&level| {
             let z = normal_quantile(0.5 + level / 200.0);
-            let lower = raw
-                .point
-                .iter()
-                .zip(&raw.sigma_lower)
-                .zip(&point)
-                .map(|((p, s), c)| bounds.clamp(p - z * s).min(*c))
-                .collect();
-            let upper = raw
-                .point
-                .iter()
-                .zip(&raw.sigma_upper)
-                .zip(&point)
-                .map(|((p, s), c)| bounds.clamp(p + z * s).max(*c))
-                .collect();
-            Band {
-                level,
-                lower,
-                upper,
-            }
+            let lower = raw.point.iter().zip(&raw.sigma_lower).zip(&point).map(|((p, s), c)| bounds.clamp(p - z * s).min(*c)).collect();
+            let upper = raw.point.iter().zip(&raw.sigma_upper).zip(&point).map(|((p, s), c)| bounds.clamp(p + z * s).max(*c)).collect();
+            Band { level, lower, upper }
         })
         .collect();
     Ok(Forecast {
@@ -263,16 +216,8 @@ struct Bounds {
 impl Bounds {
     fn for_series(series: &Series) -> Self {
         let (min, max) = series.min_max().unwrap_or((0.0, 0.0));
-        let lower = if min >= 0.0 || series.unit.is_non_negative() {
-            0.0
-        } else {
-            f64::NEG_INFINITY
-        };
-        let upper = if series.unit == Unit::Percent && max <= 100.0 {
-            100.0
-        } else {
-            f64::INFINITY
-        };
+        let lower = if min >= 0.0 || series.unit.is_non_negative() { 0.0 } else { f64::NEG_INFINITY };
+        let upper = if series.unit == Unit::Percent && max <= 100.0 { 100.0 } else { f64::INFINITY };
         Bounds { lower, upper }
     }
 
@@ -286,39 +231,23 @@ fn spread(point: &[f64], lower: &[f64], upper: &[f64]) -> RawForecast {
     let nonneg = |v: f64| if v.is_finite() { v.max(0.0) } else { 0.0 };
     RawForecast {
         point: point.to_vec(),
-        sigma_lower: point
-            .iter()
-            .zip(lower)
-            .map(|(p, l)| nonneg((p - l) / z))
-            .collect(),
-        sigma_upper: point
-            .iter()
-            .zip(upper)
-            .map(|(p, u)| nonneg((u - p) / z))
-            .collect(),
+        sigma_lower: point.iter().zip(lower).map(|(p, l)| nonneg((p - l) / z)).collect(),
+        sigma_upper: point.iter().zip(upper).map(|(p, u)| nonneg((u - p) / z)).collect(),
     }
 }
 
 fn fit_mstl(values: &[f64], periods: &[usize], horizon: usize) -> Result<RawForecast, String> {
     let trend = AutoETS::non_seasonal().into_trend_model();
     let model = MSTLModel::new(periods.to_vec(), trend);
-    let fitted = model
-        .fit(values)
-        .map_err(|e| format!("MSTL fit failed: {e}"))?;
-    let f = fitted
-        .predict(horizon, REFERENCE_LEVEL)
-        .map_err(|e| format!("MSTL prediction failed: {e}"))?;
+    let fitted = model.fit(values).map_err(|e| format!("MSTL fit failed: {e}"))?;
+    let f = fitted.predict(horizon, REFERENCE_LEVEL).map_err(|e| format!("MSTL prediction failed: {e}"))?;
     let iv = f.intervals.ok_or("MSTL returned no intervals")?;
     Ok(spread(&f.point, &iv.lower, &iv.upper))
 }
 
 fn fit_ets(values: &[f64], horizon: usize) -> Result<RawForecast, String> {
-    let fitted = AutoETS::non_seasonal()
-        .fit(values)
-        .map_err(|e| format!("AutoETS fit failed: {e}"))?;
-    let f = fitted
-        .predict(horizon, REFERENCE_LEVEL)
-        .map_err(|e| format!("AutoETS prediction failed: {e}"))?;
+    let fitted = AutoETS::non_seasonal().fit(values).map_err(|e| format!("AutoETS fit failed: {e}"))?;
+    let f = fitted.predict(horizon, REFERENCE_LEVEL).map_err(|e| format!("AutoETS prediction failed: {e}"))?;
     let iv = f.intervals.ok_or("AutoETS returned no intervals")?;
     Ok(spread(&f.point, &iv.lower, &iv.upper))
 }

@@ -20,44 +20,25 @@ const WEEKLY_GAIN: f64 = 0.05;
 /// The calendar periods (day, week) expressed in steps of `step_ms`, when the step
 /// divides them and they are at least two steps long.
 pub fn calendar_periods(step_ms: i64) -> Vec<usize> {
-    [DAY_MS, WEEK_MS]
-        .into_iter()
-        .filter(|p| step_ms > 0 && p % step_ms == 0 && p / step_ms >= 2)
-        .map(|p| (p / step_ms) as usize)
-        .collect()
+    [DAY_MS, WEEK_MS].into_iter().filter(|p| step_ms > 0 && p % step_ms == 0 && p / step_ms >= 2).map(|p| (p / step_ms) as usize).collect()
 }
 
 /// Detects the seasonal periods of `values` (complete, no NaN) sampled every `step_ms`.
 pub fn detect(values: &[f64], step_ms: i64) -> Vec<usize> {
-    let candidates: Vec<usize> = calendar_periods(step_ms)
-        .into_iter()
-        .filter(|p| 2 * p <= values.len())
-        .collect();
+    let candidates: Vec<usize> = calendar_periods(step_ms).into_iter().filter(|p| 2 * p <= values.len()).collect();
     let Some(&longest) = candidates.last() else {
         return Vec::new();
     };
-    let max_period = ((longest as f64 * (1.0 + SNAP_TOLERANCE)) as usize)
-        .min(values.len() / 2)
-        .max(4);
-    let peaks = PeriodogramDetector::builder()
-        .min_period(2)
-        .max_period(max_period as u32)
-        .build()
-        .detect(values);
-    let near_peak = |p: usize| {
-        peaks
-            .iter()
-            .any(|&q| ((q as f64) - p as f64).abs() <= SNAP_TOLERANCE * p as f64)
-    };
+    let max_period = ((longest as f64 * (1.0 + SNAP_TOLERANCE)) as usize).min(values.len() / 2).max(4);
+    let peaks = PeriodogramDetector::builder().min_period(2).max_period(max_period as u32).build().detect(values);
+    let near_peak = |p: usize| peaks.iter().any(|&q| ((q as f64) - p as f64).abs() <= SNAP_TOLERANCE * p as f64);
     let mut out = Vec::new();
     let day = candidates.first().copied();
     for &p in &candidates {
         let residual = detrend(values, p);
         let strength = profile_strength(&residual, p);
         let keep = match day {
-            Some(d) if d != p => {
-                strength > MIN_STRENGTH && strength > profile_strength(&residual, d) + WEEKLY_GAIN
-            }
+            Some(d) if d != p => strength > MIN_STRENGTH && strength > profile_strength(&residual, d) + WEEKLY_GAIN,
             _ => near_peak(p) || strength > MIN_STRENGTH,
         };
         if keep {
@@ -84,11 +65,7 @@ pub fn profile_strength(values: &[f64], period: usize) -> f64 {
     if sst <= 0.0 {
         return 0.0;
     }
-    let sse: f64 = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v - sum[i % period] / count[i % period] as f64).powi(2))
-        .sum();
+    let sse: f64 = values.iter().enumerate().map(|(i, v)| (v - sum[i % period] / count[i % period] as f64).powi(2)).sum();
     1.0 - (sse / (n - period) as f64) / (sst / (n - 1) as f64)
 }
 
@@ -124,9 +101,7 @@ pub fn autocorrelation(values: &[f64], lag: usize) -> f64 {
     if var <= 0.0 {
         return 0.0;
     }
-    let cov: f64 = (lag..n)
-        .map(|i| (values[i] - mean) * (values[i - lag] - mean))
-        .sum();
+    let cov: f64 = (lag..n).map(|i| (values[i] - mean) * (values[i - lag] - mean)).sum();
     cov / var
 }
 
@@ -140,11 +115,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let d = (i as f64 / 288.0) * std::f64::consts::TAU;
-                let w = if weekly && (i / 288) % 7 >= 5 {
-                    -20.0
-                } else {
-                    0.0
-                };
+                let w = if weekly && (i / 288) % 7 >= 5 { -20.0 } else { 0.0 };
                 50.0 + 10.0 * d.sin() + w + 0.01 * i as f64 + ((i * 7919) % 13) as f64 * 0.3
             })
             .collect()

@@ -42,14 +42,10 @@ impl Action {
     /// The tooltip.
     pub fn tooltip(&self) -> &'static str {
         match self {
-            Action::OpenCsvDialog => {
-                "Import metric history from CSV files (long, wide or Grafana form)"
-            }
+            Action::OpenCsvDialog => "Import metric history from CSV files (long, wide or Grafana form)",
             Action::Load(_) => "Import these files",
             Action::Select(_) => "Show this series in the chart",
-            Action::Refit => {
-                "Fit the forecasts again with the current horizon, bands and seasonality"
-            }
+            Action::Refit => "Fit the forecasts again with the current horizon, bands and seasonality",
             Action::Cancel => "Stop the running job; what is loaded stays as it is",
             Action::DismissError => "Hide this message",
             Action::ToggleWarnings => "Show what the import and the fits repaired or assumed",

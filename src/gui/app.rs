@@ -38,23 +38,10 @@ impl HeadroomApp {
     /// Creates the app and starts loading `inputs` (or the sample data).
     pub fn new(cc: &eframe::CreationContext<'_>, inputs: Vec<PathBuf>) -> Self {
         super::theme::apply(&cc.egui_ctx);
-        let state = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, STATE_KEY))
-            .unwrap_or_default();
-        let mut app = HeadroomApp {
-            state,
-            model: Model::default(),
-            ctx: cc.egui_ctx.clone(),
-            load_job: None,
-            fit_job: None,
-            dialog_job: None,
-        };
-        let inputs = if inputs.is_empty() {
-            super::sample_data_dir().into_iter().collect()
-        } else {
-            inputs
-        };
+        let state = cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)).unwrap_or_default();
+        let mut app =
+            HeadroomApp { state, model: Model::default(), ctx: cc.egui_ctx.clone(), load_job: None, fit_job: None, dialog_job: None };
+        let inputs = if inputs.is_empty() { super::sample_data_dir().into_iter().collect() } else { inputs };
         if inputs.is_empty() {
             app.load_generated_samples();
         } else {
@@ -72,19 +59,9 @@ impl HeadroomApp {
                 .values
                 .iter()
                 .enumerate()
-                .map(|(i, v)| {
-                    (
-                        crate::sample_data::START_MS + i as i64 * crate::sample_data::STEP_MS,
-                        *v,
-                    )
-                })
+                .map(|(i, v)| (crate::sample_data::START_MS + i as i64 * crate::sample_data::STEP_MS, *v))
                 .collect();
-            match Series::from_points(
-                s.name,
-                Default::default(),
-                crate::series::Unit::infer(s.name),
-                points,
-            ) {
+            match Series::from_points(s.name, Default::default(), crate::series::Unit::infer(s.name), points) {
                 Ok((series_, w)) => {
                     series.push((series_, None));
                     warnings.extend(w);
@@ -102,9 +79,7 @@ impl HeadroomApp {
         if let Some(j) = &self.load_job {
             return Some((j.name, j.progress.fraction()));
         }
-        self.fit_job
-            .as_ref()
-            .map(|j| (j.name, j.progress.fraction()))
+        self.fit_job.as_ref().map(|j| (j.name, j.progress.fraction()))
     }
 
     /// True while any background job runs.
@@ -119,10 +94,7 @@ impl HeadroomApp {
             Action::OpenCsvDialog => {
                 if self.dialog_job.is_none() {
                     self.dialog_job = Some(Job::spawn("Choosing files", &self.ctx, |_| {
-                        rfd::FileDialog::new()
-                            .set_title("Open metric history")
-                            .add_filter("CSV", &["csv", "tsv", "txt"])
-                            .pick_files()
+                        rfd::FileDialog::new().set_title("Open metric history").add_filter("CSV", &["csv", "tsv", "txt"]).pick_files()
                     }));
                 }
             }
@@ -134,8 +106,7 @@ impl HeadroomApp {
                 self.model.status = format!("Loading {label}…");
                 self.load_job = Some(Job::spawn("Importing", &self.ctx, move |progress| {
                     progress.add_total(1);
-                    let loaded = pipeline::load_files(&paths, &CsvOptions::default())
-                        .map_err(|e| e.to_string())?;
+                    let loaded = pipeline::load_files(&paths, &CsvOptions::default()).map_err(|e| e.to_string())?;
                     progress.advance(1);
                     let mut series = Vec::new();
                     let mut warnings = Vec::new();
@@ -153,13 +124,7 @@ impl HeadroomApp {
             }
             Action::Refit => self.start_fit(),
             Action::Cancel => {
-                for p in [
-                    self.load_job.as_ref().map(|j| &j.progress),
-                    self.fit_job.as_ref().map(|j| &j.progress),
-                ]
-                .into_iter()
-                .flatten()
-                {
+                for p in [self.load_job.as_ref().map(|j| &j.progress), self.fit_job.as_ref().map(|j| &j.progress)].into_iter().flatten() {
                     p.cancel();
                 }
                 self.load_job = None;
@@ -186,11 +151,7 @@ impl HeadroomApp {
                 return;
             }
         };
-        let settings = ForecastSettings {
-            horizon: 1,
-            levels: self.state.levels(),
-            periods,
-        };
+        let settings = ForecastSettings { horizon: 1, levels: self.state.levels(), periods };
         if let Err(e) = settings.validate() {
             self.model.error = Some(e.to_string());
             return;
@@ -201,23 +162,14 @@ impl HeadroomApp {
         if let Some(old) = self.fit_job.take() {
             old.cancel();
         }
-        let series: Vec<Series> = self
-            .model
-            .entries
-            .iter()
-            .map(|e| e.series.clone())
-            .collect();
+        let series: Vec<Series> = self.model.entries.iter().map(|e| e.series.clone()).collect();
         self.model.status = format!("Forecasting {} series…", series.len());
         self.fit_job = Some(Job::spawn("Forecasting", &self.ctx, move |progress| {
             let results = pipeline::forecast_all(&series, horizon, &settings, progress);
             if progress.is_cancelled() {
                 return Err("cancelled".into());
             }
-            Ok(series
-                .iter()
-                .map(|s| s.display_name())
-                .zip(results.into_iter().map(|r| r.map_err(|e| e.to_string())))
-                .collect())
+            Ok(series.iter().map(|s| s.display_name()).zip(results.into_iter().map(|r| r.map_err(|e| e.to_string()))).collect())
         }));
     }
 
@@ -236,8 +188,7 @@ impl HeadroomApp {
                     let n = series.len();
                     let files: Vec<PathBuf> = series.iter().filter_map(|s| s.1.clone()).collect();
                     self.model.add_series(series, warnings);
-                    self.model.status =
-                        format!("Loaded {n} series from {}", describe_paths(&dedup(files)));
+                    self.model.status = format!("Loaded {n} series from {}", describe_paths(&dedup(files)));
                     self.model.error = None;
                     self.start_fit();
                 }
@@ -248,24 +199,16 @@ impl HeadroomApp {
             }
         }
         if let Some(result) = self.fit_job.as_ref().and_then(Job::poll) {
-            let secs = self
-                .fit_job
-                .as_ref()
-                .map_or(0.0, |j| j.started.elapsed().as_secs_f64());
+            let secs = self.fit_job.as_ref().map_or(0.0, |j| j.started.elapsed().as_secs_f64());
             self.fit_job = None;
             match result {
                 Ok(results) => {
                     let failed = results.iter().filter(|r| r.1.is_err()).count();
                     self.model.set_forecasts(results);
                     self.model.status = if failed == 0 {
-                        format!(
-                            "Forecast {} series in {secs:.1} s",
-                            self.model.entries.len()
-                        )
+                        format!("Forecast {} series in {secs:.1} s", self.model.entries.len())
                     } else {
-                        format!(
-                            "Forecast done in {secs:.1} s; {failed} series could not be forecast"
-                        )
+                        format!("Forecast done in {secs:.1} s; {failed} series could not be forecast")
                     };
                 }
                 Err(e) => self.model.status = format!("Forecasting stopped: {e}"),
@@ -295,14 +238,8 @@ fn describe_paths(paths: &[PathBuf]) -> String {
 impl eframe::App for HeadroomApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_jobs();
-        let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
-        });
+        let dropped: Vec<PathBuf> =
+            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
         if !dropped.is_empty() {
             self.apply(Action::Load(dropped));
         }
@@ -328,17 +265,11 @@ impl eframe::App for HeadroomApp {
             actions.extend(panels::status::ui(ui, &self.model));
         });
         if self.state.show_warnings {
-            egui::Panel::bottom("warnings")
-                .resizable(true)
-                .default_size(140.0)
-                .show(ui, |ui| panels::status::warnings(ui, &self.model));
+            egui::Panel::bottom("warnings").resizable(true).default_size(140.0).show(ui, |ui| panels::status::warnings(ui, &self.model));
         }
-        egui::Panel::left("series")
-            .resizable(true)
-            .default_size(260.0)
-            .show(ui, |ui| {
-                actions.extend(panels::series_list::ui(ui, &self.model));
-            });
+        egui::Panel::left("series").resizable(true).default_size(260.0).show(ui, |ui| {
+            actions.extend(panels::series_list::ui(ui, &self.model));
+        });
         let levels = self.levels();
         egui::CentralPanel::default().show(ui, |ui| {
             panels::chart_view::ui(ui, self.model.selected(), &levels);

@@ -19,33 +19,22 @@ pub struct Job<T> {
 
 impl<T: Send + 'static> Job<T> {
     /// Starts `work` on a named thread. When it finishes the UI is woken.
-    pub fn spawn(
-        name: &'static str,
-        ctx: &egui::Context,
-        work: impl FnOnce(&Progress) -> T + Send + 'static,
-    ) -> Self {
+    pub fn spawn(name: &'static str, ctx: &egui::Context, work: impl FnOnce(&Progress) -> T + Send + 'static) -> Self {
         let (tx, rx) = mpsc::channel();
         let progress = Progress::new();
         let worker_progress = progress.clone();
         let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("headroom: {name}"))
-            .spawn(move || {
-                let result = work(&worker_progress);
-                let _ = tx.send(result); // the app may have dropped the job: nothing to do then
-                ctx.request_repaint();
-            });
+        let spawned = std::thread::Builder::new().name(format!("headroom: {name}")).spawn(move || {
+            let result = work(&worker_progress);
+            let _ = tx.send(result); // the app may have dropped the job: nothing to do then
+            ctx.request_repaint();
+        });
         if let Err(e) = spawned {
             // Without a thread the channel closes at once; poll() then reports nothing
             // and the job stays "running": make that visible instead.
             eprintln!("headroom: could not start {name}: {e}");
         }
-        Job {
-            name,
-            progress,
-            started: Instant::now(),
-            rx,
-        }
+        Job { name, progress, started: Instant::now(), rx }
     }
 
     /// The result, once the work is done.

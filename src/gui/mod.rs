@@ -36,21 +36,12 @@ pub fn run(inputs: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
             .with_drag_and_drop(true),
         ..Default::default()
     };
-    eframe::run_native(
-        "Headroom",
-        options,
-        Box::new(move |cc| Ok(Box::new(HeadroomApp::new(cc, inputs)))),
-    )
-    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))?;
+    eframe::run_native("Headroom", options, Box::new(move |cc| Ok(Box::new(HeadroomApp::new(cc, inputs)))))
+        .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Where the bundled sample data lives: `./sample-data`, else the source tree's.
 pub fn sample_data_dir() -> Option<PathBuf> {
-    [
-        PathBuf::from("sample-data"),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir())
+    [PathBuf::from("sample-data"), PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data")].into_iter().find(|p| p.is_dir())
 }

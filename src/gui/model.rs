@@ -43,16 +43,8 @@ impl Model {
     pub fn add_series(&mut self, series: Vec<(Series, Option<PathBuf>)>, warnings: Vec<Warning>) {
         for (s, source) in series {
             let name = s.display_name();
-            let entry = Entry {
-                series: s,
-                source,
-                forecast: None,
-            };
-            match self
-                .entries
-                .iter_mut()
-                .find(|e| e.series.display_name() == name)
-            {
+            let entry = Entry { series: s, source, forecast: None };
+            match self.entries.iter_mut().find(|e| e.series.display_name() == name) {
                 Some(existing) => *existing = entry,
                 None => self.entries.push(entry),
             }
@@ -67,11 +59,7 @@ impl Model {
     /// longer loaded are dropped).
     pub fn set_forecasts(&mut self, results: Vec<(String, Result<Forecast, String>)>) {
         for (name, result) in results {
-            if let Some(e) = self
-                .entries
-                .iter_mut()
-                .find(|e| e.series.display_name() == name)
-            {
+            if let Some(e) = self.entries.iter_mut().find(|e| e.series.display_name() == name) {
                 if let Ok(f) = &result {
                     self.warnings.extend(f.warnings.iter().cloned());
                 }

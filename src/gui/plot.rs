@@ -6,9 +6,7 @@ use crate::forecast::Forecast;
 use crate::series::Series;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS, civil_from_days, format_short};
 use eframe::egui;
-use egui_plot::{
-    FilledArea, GridInput, GridMark, Legend, Line, LineStyle, Plot, PlotPoints, VLine,
-};
+use egui_plot::{FilledArea, GridInput, GridMark, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
 /// Most points drawn per line; longer series are reduced to per-bucket min and max.
 pub const MAX_DRAWN: usize = 4000;
@@ -71,13 +69,7 @@ fn time_grid(input: GridInput) -> Vec<GridMark> {
         12 * WEEK_MS,
     ];
     let (lo, hi) = input.bounds;
-    let next = |min_ms: f64| {
-        STEPS
-            .iter()
-            .copied()
-            .find(|s| *s as f64 >= min_ms)
-            .unwrap_or(12 * WEEK_MS)
-    };
+    let next = |min_ms: f64| STEPS.iter().copied().find(|s| *s as f64 >= min_ms).unwrap_or(12 * WEEK_MS);
     let s1 = next(input.base_step_size * 1000.0);
     let s2 = next(s1 as f64 * 4.0);
     let s3 = next(s2 as f64 * 4.0);
@@ -90,10 +82,7 @@ fn time_grid(input: GridInput) -> Vec<GridMark> {
         let mut n = 0;
         while x <= hi && n < 2000 {
             if !marks.iter().any(|m| (m.value - x).abs() < 1e-6) {
-                marks.push(GridMark {
-                    value: x,
-                    step_size: step_s,
-                });
+                marks.push(GridMark { value: x, step_size: step_s });
             }
             x += step_s;
             n += 1;
@@ -106,38 +95,23 @@ fn format_tick(x: f64, range_days: f64) -> String {
     let ms = (x * 1000.0) as i64;
     let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     let rem = ms.rem_euclid(DAY_MS);
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let mon = MONTHS[((m - 1).clamp(0, 11)) as usize];
     if range_days > 3.0 && rem == 0 {
         format!("{mon} {d}")
     } else {
-        format!(
-            "{mon} {d} {:02}:{:02}",
-            rem / HOUR_MS,
-            rem % HOUR_MS / MINUTE_MS
-        )
+        format!("{mon} {d} {:02}:{:02}", rem / HOUR_MS, rem % HOUR_MS / MINUTE_MS)
     }
 }
 
 /// Draws the chart of `series` with its forecast (if any) and the given bands.
-pub fn chart(
-    ui: &mut egui::Ui,
-    series: &Series,
-    forecast: Option<&Forecast>,
-    levels: &[f64],
-) -> egui::Response {
+pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, levels: &[f64]) -> egui::Response {
     let unit = series.unit;
-    let xs: Vec<f64> = (0..series.len())
-        .map(|i| series.timestamp(i) as f64 / 1000.0)
-        .collect();
+    let xs: Vec<f64> = (0..series.len()).map(|i| series.timestamp(i) as f64 / 1000.0).collect();
     let history = decimate(&xs, &series.values, MAX_DRAWN);
     let end_x = series.end_ms() as f64 / 1000.0;
     let span_days = {
-        let last = forecast.map_or(series.end_ms(), |f| {
-            f.timestamp(f.point.len().saturating_sub(1))
-        });
+        let last = forecast.map_or(series.end_ms(), |f| f.timestamp(f.point.len().saturating_sub(1)));
         (last - series.start_ms) as f64 / DAY_MS as f64
     };
     Plot::new(("forecast_chart", series.display_name()))
@@ -148,26 +122,15 @@ pub fn chart(
         .y_axis_min_width(64.0)
         .label_formatter(move |pos| {
             let p = match pos {
-                egui_plot::HoverPosition::NearDataPoint { position, .. }
-                | egui_plot::HoverPosition::Elsewhere { position } => position,
+                egui_plot::HoverPosition::NearDataPoint { position, .. } | egui_plot::HoverPosition::Elsewhere { position } => position,
             };
-            Some(format!(
-                "{}\n{}",
-                format_short((p.x * 1000.0) as i64),
-                unit.format(p.y)
-            ))
+            Some(format!("{}\n{}", format_short((p.x * 1000.0) as i64), unit.format(p.y)))
         })
         .allow_scroll(false)
         .show(ui, |plot| {
             if let Some(f) = forecast {
-                let fx: Vec<f64> = (0..f.point.len())
-                    .map(|i| f.timestamp(i) as f64 / 1000.0)
-                    .collect();
-                let mut bands: Vec<_> = f
-                    .bands
-                    .iter()
-                    .filter(|b| levels.iter().any(|l| (l - b.level).abs() < 1e-9))
-                    .collect();
+                let fx: Vec<f64> = (0..f.point.len()).map(|i| f.timestamp(i) as f64 / 1000.0).collect();
+                let mut bands: Vec<_> = f.bands.iter().filter(|b| levels.iter().any(|l| (l - b.level).abs() < 1e-9)).collect();
                 bands.sort_by(|a, b| b.level.total_cmp(&a.level)); // widest first, underneath
                 for b in bands {
                     let n = fx.len().min(b.lower.len()).min(b.upper.len());
@@ -184,22 +147,11 @@ pub fn chart(
                 let mut points = vec![[end_x, series.values.last().copied().unwrap_or(f64::NAN)]];
                 points.extend(fx.iter().zip(&f.point).map(|(x, y)| [*x, *y]));
                 plot.line(
-                    Line::new("Forecast", PlotPoints::new(points))
-                        .color(theme::FORECAST)
-                        .width(2.0)
-                        .style(LineStyle::dashed_loose()),
+                    Line::new("Forecast", PlotPoints::new(points)).color(theme::FORECAST).width(2.0).style(LineStyle::dashed_loose()),
                 );
             }
-            plot.line(
-                Line::new("History", PlotPoints::new(history))
-                    .color(theme::HISTORY)
-                    .width(1.5),
-            );
-            plot.add(
-                VLine::new("Now (end of history)", end_x)
-                    .color(theme::NOW)
-                    .style(LineStyle::dotted_dense()),
-            );
+            plot.line(Line::new("History", PlotPoints::new(history)).color(theme::HISTORY).width(1.5));
+            plot.add(VLine::new("Now (end of history)", end_x).color(theme::NOW).style(LineStyle::dotted_dense()));
         })
         .response
 }

@@ -21,13 +21,7 @@ pub struct AppState {
 
 impl Default for AppState {
     fn default() -> Self {
-        AppState {
-            horizon: "14d".into(),
-            show_80: true,
-            show_95: true,
-            periods: "auto".into(),
-            show_warnings: false,
-        }
+        AppState { horizon: "14d".into(), show_80: true, show_95: true, periods: "auto".into(), show_warnings: false }
     }
 }
 

@@ -18,9 +18,7 @@ use crate::error::{Error, Location, Result};
 use crate::series::{Series, Unit};
 use crate::time::{TimeFormat, parse_timestamp};
 use jiff::tz::TimeZone;
-use polars::prelude::{
-    CsvParseOptions, CsvReadOptions, DataFrame, DataType, Field, NullValues, Schema, SerReader,
-};
+use polars::prelude::{CsvParseOptions, CsvReadOptions, DataFrame, DataType, Field, NullValues, Schema, SerReader};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -36,10 +34,7 @@ pub struct CsvOptions {
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions {
-            time_zone: TimeZone::UTC,
-            series: None,
-        }
+        CsvOptions { time_zone: TimeZone::UTC, series: None }
     }
 }
 
@@ -49,23 +44,12 @@ impl Default for CsvOptions {
 /// An unreadable file, or bad content, with file, line and column.
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Import> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "series".into());
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "series".into());
     parse_csv(&bytes, &Location::file(path), &stem, options)
 }
 
 /// Names that mark the time column (compared case-insensitively).
-const TIME_NAMES: [&str; 7] = [
-    "timestamp",
-    "time",
-    "ts",
-    "date",
-    "datetime",
-    "_time",
-    "time_stamp",
-];
+const TIME_NAMES: [&str; 7] = ["timestamp", "time", "ts", "date", "datetime", "_time", "time_stamp"];
 /// Names that mark the value column of the long form.
 const VALUE_NAMES: [&str; 3] = ["value", "_value", "val"];
 /// Names that mark the series column of the long form.
@@ -77,11 +61,7 @@ const NULLS: [&str; 8] = ["", "NaN", "nan", "NAN", "null", "NULL", "None", "N/A"
 #[derive(Debug, Clone)]
 enum Layout {
     /// One row per (time, series); `series` names the series column if any.
-    Long {
-        value: usize,
-        series: Option<usize>,
-        labels: Vec<usize>,
-    },
+    Long { value: usize, series: Option<usize>, labels: Vec<usize> },
     /// One column per series.
     Wide { columns: Vec<usize> },
 }
@@ -91,37 +71,20 @@ enum Layout {
 ///
 /// # Errors
 /// Bad content, with line and column.
-pub fn parse_csv(
-    bytes: &[u8],
-    source: &Location,
-    default_name: &str,
-    options: &CsvOptions,
-) -> Result<Import> {
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(bytes);
+pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &CsvOptions) -> Result<Import> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
     let err = |line: u64, col: Option<u64>, msg: String| Error::parse(source.at(line, col), msg);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(err(
-            1,
-            None,
-            "the file is empty: expected a header such as timestamp,value".into(),
-        ));
+        return Err(err(1, None, "the file is empty: expected a header such as timestamp,value".into()));
     }
     if std::str::from_utf8(bytes).is_err() {
         let (line, col) = first_invalid_utf8(bytes);
         return Err(err(line, Some(col), "the file is not UTF-8 text".into()));
     }
-    let header_end = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .unwrap_or(bytes.len());
+    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
     let header_line = trim_cr(&bytes[..header_end]);
     let sep = detect_delimiter(header_line);
-    let header: Vec<String> = split_record(header_line, sep)
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let header: Vec<String> = split_record(header_line, sep).into_iter().map(|h| h.trim().to_string()).collect();
     if header.len() < 2 {
         return Err(err(
             1,
@@ -138,52 +101,21 @@ pub fn parse_csv(
             return Err(err(1, Some(i as u64 + 1), "a column has no name".into()));
         }
         if let Some(j) = seen.insert(name.to_ascii_lowercase(), i) {
-            return Err(err(
-                1,
-                Some(i as u64 + 1),
-                format!("column \"{name}\" appears twice (also column {})", j + 1),
-            ));
+            return Err(err(1, Some(i as u64 + 1), format!("column \"{name}\" appears twice (also column {})", j + 1)));
         }
     }
+    // Row-to-line mapping is only needed for errors: built on first use.
     let records = RecordIndex::new(bytes, sep);
-    match records.data_rows() {
-        0 => {
-            return Err(err(
-                2,
-                None,
-                "the file has a header but no data rows".into(),
-            ));
-        }
-        1 => return Err(err(
-            records.line_of(0),
-            None,
-            "the file has only one data row: at least two timestamps are needed to infer the step"
-                .into(),
-        )),
-        _ => {}
-    }
 
-    let find = |names: &[&str]| {
-        header
-            .iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
-    };
+    let find = |names: &[&str]| header.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
     let time_col = find(&TIME_NAMES).unwrap_or(0);
     let layout = match find(&VALUE_NAMES) {
         Some(value) if value != time_col => {
             let series = find(&SERIES_NAMES).filter(|s| *s != time_col && *s != value);
-            let labels = (0..header.len())
-                .filter(|i| *i != time_col && *i != value && Some(*i) != series)
-                .collect();
-            Layout::Long {
-                value,
-                series,
-                labels,
-            }
+            let labels = (0..header.len()).filter(|i| *i != time_col && *i != value && Some(*i) != series).collect();
+            Layout::Long { value, series, labels }
         }
-        _ => Layout::Wide {
-            columns: (0..header.len()).filter(|i| *i != time_col).collect(),
-        },
+        _ => Layout::Wide { columns: (0..header.len()).filter(|i| *i != time_col).collect() },
     };
     let numeric: Vec<usize> = match &layout {
         Layout::Long { value, .. } => vec![*value],
@@ -192,16 +124,7 @@ pub fn parse_csv(
     let schema: Schema = header
         .iter()
         .enumerate()
-        .map(|(i, name)| {
-            Field::new(
-                name.as_str().into(),
-                if numeric.contains(&i) {
-                    DataType::Float64
-                } else {
-                    DataType::String
-                },
-            )
-        })
+        .map(|(i, name)| Field::new(name.as_str().into(), if numeric.contains(&i) { DataType::Float64 } else { DataType::String }))
         .collect();
     let df = read_frame(bytes, sep, schema).map_err(|polars_err| {
         records
@@ -209,23 +132,18 @@ pub fn parse_csv(
             .map(|(line, col, msg)| err(line, Some(col), msg))
             .unwrap_or_else(|| err(1, None, format!("could not read the file: {polars_err}")))
     })?;
-    if df.height() != records.data_rows() {
-        return Err(err(
-            1,
-            None,
-            format!(
-                "read {} rows but the file has {} records; is a quote left open?",
-                df.height(),
-                records.data_rows()
-            ),
-        ));
+    match df.height() {
+        0 => return Err(err(2, None, "the file has a header but no data rows".into())),
+        1 => {
+            let msg = "the file has only one data row: at least two timestamps are needed to infer the step";
+            return Err(err(records.line_of(0), None, msg.into()));
+        }
+        _ => {}
     }
 
     // Timestamps, one form per column.
-    let times_col = df
-        .column(header[time_col].as_str())
-        .and_then(|c| c.str())
-        .map_err(|e| err(1, Some(time_col as u64 + 1), e.to_string()))?;
+    let times_col =
+        df.column(header[time_col].as_str()).and_then(|c| c.str()).map_err(|e| err(1, Some(time_col as u64 + 1), e.to_string()))?;
     let mut times = Vec::with_capacity(df.height());
     let mut form: Option<(TimeFormat, usize)> = None;
     for (row, cell) in times_col.iter().enumerate() {
@@ -246,103 +164,65 @@ pub fn parse_csv(
         }
         times.push(t);
     }
-
     let mut import = Import::default();
     let col_values = |i: usize| -> Result<Vec<f64>> {
-        let c = df
-            .column(header[i].as_str())
-            .and_then(|c| c.f64())
-            .map_err(|e| err(1, Some(i as u64 + 1), e.to_string()))?;
+        let c = df.column(header[i].as_str()).and_then(|c| c.f64()).map_err(|e| err(1, Some(i as u64 + 1), e.to_string()))?;
         let v: Vec<f64> = c.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
         if v.iter().all(|x| x.is_nan()) {
-            return Err(err(
-                1,
-                Some(i as u64 + 1),
-                format!(
-                    "column \"{}\" has no values: every cell is empty or NaN",
-                    header[i]
-                ),
-            ));
+            return Err(err(1, Some(i as u64 + 1), format!("column \"{}\" has no values: every cell is empty or NaN", header[i])));
         }
         Ok(v)
     };
-    let mut push =
-        |name: String, labels: BTreeMap<String, String>, points: Vec<(i64, f64)>| -> Result<()> {
-            if options
-                .series
-                .as_ref()
-                .is_some_and(|wanted| *wanted != name)
-            {
-                return Ok(());
-            }
-            let unit = Unit::infer(&name);
-            let (series, warnings) =
-                Series::from_points(name, labels, unit, points).map_err(|e| match e {
-                    Error::Series { series, message } => {
-                        Error::parse(source.clone(), format!("series \"{series}\" {message}"))
-                    }
-                    other => other,
-                })?;
-            import.series.push(series);
-            import.warnings.extend(warnings);
-            Ok(())
-        };
+    let mut push = |name: String, labels: BTreeMap<String, String>, points: Vec<(i64, f64)>| -> Result<()> {
+        if options.series.as_ref().is_some_and(|wanted| *wanted != name) {
+            return Ok(());
+        }
+        let unit = Unit::infer(&name);
+        let (series, warnings) = Series::from_points(name, labels, unit, points).map_err(|e| match e {
+            Error::Series { series, message } => Error::parse(source.clone(), format!("series \"{series}\" {message}")),
+            other => other,
+        })?;
+        import.series.push(series);
+        import.warnings.extend(warnings);
+        Ok(())
+    };
     match &layout {
         Layout::Wide { columns } => {
             for &c in columns {
                 let values = col_values(c)?;
-                push(
-                    header[c].clone(),
-                    BTreeMap::new(),
-                    times.iter().copied().zip(values).collect(),
-                )?;
+                push(header[c].clone(), BTreeMap::new(), times.iter().copied().zip(values).collect())?;
             }
         }
-        Layout::Long {
-            value,
-            series,
-            labels,
-        } => {
+        Layout::Long { value, series, labels } => {
             let values = col_values(*value)?;
-            let text_col = |i: usize| {
-                df.column(header[i].as_str())
-                    .and_then(|c| c.str())
-                    .map_err(|e| err(1, Some(i as u64 + 1), e.to_string()))
-            };
+            let text_col =
+                |i: usize| df.column(header[i].as_str()).and_then(|c| c.str()).map_err(|e| err(1, Some(i as u64 + 1), e.to_string()));
             let series_col = series.map(text_col).transpose()?;
-            let label_cols: Vec<_> = labels
-                .iter()
-                .map(|&i| text_col(i).map(|c| (header[i].clone(), c)))
-                .collect::<Result<_>>()?;
-            // Group rows by (name, labels), keeping first-seen order.
+            let label_cols: Vec<_> = labels.iter().map(|&i| text_col(i).map(|c| (header[i].clone(), c))).collect::<Result<_>>()?;
+            // Group rows by (name, labels), keeping first-seen order. The key is built in
+            // one reused buffer, so a row allocates only when it starts a new group.
             let mut groups: Vec<(String, BTreeMap<String, String>, Vec<(i64, f64)>)> = Vec::new();
-            let mut index: HashMap<(String, Vec<Option<String>>), usize> = HashMap::new();
+            let mut index: HashMap<String, usize> = HashMap::new();
+            let mut key = String::new();
             for row in 0..df.height() {
                 let name = match &series_col {
-                    Some(c) => c.get(row).map(str::to_string).ok_or_else(|| {
-                        err(
-                            records.line_of(row),
-                            series.map(|s| s as u64 + 1),
-                            "the series name is empty".into(),
-                        )
-                    })?,
-                    None => default_name.to_string(),
+                    Some(c) => c
+                        .get(row)
+                        .ok_or_else(|| err(records.line_of(row), series.map(|s| s as u64 + 1), "the series name is empty".into()))?,
+                    None => default_name,
                 };
-                let label_vals: Vec<Option<String>> = label_cols
-                    .iter()
-                    .map(|(_, c)| c.get(row).map(str::to_string))
-                    .collect();
-                let key = (name, label_vals);
-                let g = match index.get(&key) {
+                key.clear();
+                key.push_str(name);
+                for (_, c) in &label_cols {
+                    key.push('\u{1f}');
+                    key.push_str(c.get(row).unwrap_or("\u{0}"));
+                }
+                let g = match index.get(key.as_str()) {
                     Some(&g) => g,
                     None => {
-                        let labels = label_cols
-                            .iter()
-                            .zip(&key.1)
-                            .filter_map(|((k, _), v)| v.clone().map(|v| (k.clone(), v)))
-                            .collect();
-                        groups.push((key.0.clone(), labels, Vec::new()));
-                        index.insert(key, groups.len() - 1);
+                        let labels = label_cols.iter().filter_map(|(k, c)| c.get(row).map(|v| (k.clone(), v.to_string()))).collect();
+                        groups.push((name.to_string(), labels, Vec::new()));
+                        index.insert(key.clone(), groups.len() - 1);
                         groups.len() - 1
                     }
                 };
@@ -355,10 +235,7 @@ pub fn parse_csv(
     }
     if import.series.is_empty() {
         let wanted = options.series.as_deref().unwrap_or("");
-        return Err(Error::parse(
-            source.clone(),
-            format!("no series named \"{wanted}\" in the file"),
-        ));
+        return Err(Error::parse(source.clone(), format!("no series named \"{wanted}\" in the file")));
     }
     Ok(import)
 }
@@ -368,11 +245,7 @@ fn read_frame(bytes: &[u8], sep: u8, schema: Schema) -> polars::prelude::PolarsR
     CsvReadOptions::default()
         .with_has_header(true)
         .with_schema(Some(Arc::new(schema)))
-        .with_parse_options(
-            CsvParseOptions::default()
-                .with_separator(sep)
-                .with_null_values(Some(nulls)),
-        )
+        .with_parse_options(CsvParseOptions::default().with_separator(sep).with_null_values(Some(nulls)))
         .into_reader_with_file_handle(std::io::Cursor::new(bytes))
         .finish()
 }
@@ -383,10 +256,7 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 
 /// Picks the delimiter that splits the header into the most fields (outside quotes).
 fn detect_delimiter(header: &[u8]) -> u8 {
-    [b',', b';', b'\t']
-        .into_iter()
-        .max_by_key(|&d| (split_record(header, d).len(), d == b','))
-        .unwrap_or(b',')
+    [b',', b';', b'\t'].into_iter().max_by_key(|&d| (split_record(header, d).len(), d == b',')).unwrap_or(b',')
 }
 
 /// Splits one record into fields, honouring double quotes (`""` is a literal quote).
@@ -423,15 +293,10 @@ fn split_record(line: &[u8], sep: u8) -> Vec<String> {
 }
 
 fn first_invalid_utf8(bytes: &[u8]) -> (u64, u64) {
-    let valid = std::str::from_utf8(bytes)
-        .err()
-        .map_or(bytes.len(), |e| e.valid_up_to());
+    let valid = std::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to());
     let before = &bytes[..valid];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     (line, (valid - line_start) as u64 + 1)
 }
 
@@ -440,12 +305,20 @@ fn first_invalid_utf8(bytes: &[u8]) -> (u64, u64) {
 struct RecordIndex<'a> {
     bytes: &'a [u8],
     sep: u8,
-    /// (start, end, 1-based line) of each data record after the header.
-    records: Vec<(usize, usize, u64)>,
+    /// (start, end, 1-based line) of each data record after the header, built on first use.
+    records: std::cell::OnceCell<Vec<(usize, usize, u64)>>,
 }
 
 impl<'a> RecordIndex<'a> {
     fn new(bytes: &'a [u8], sep: u8) -> Self {
+        RecordIndex { bytes, sep, records: std::cell::OnceCell::new() }
+    }
+
+    fn records(&self) -> &[(usize, usize, u64)] {
+        self.records.get_or_init(|| Self::scan(self.bytes))
+    }
+
+    fn scan(bytes: &[u8]) -> Vec<(usize, usize, u64)> {
         let mut records = Vec::new();
         let mut in_quotes = false;
         let mut start = 0;
@@ -467,43 +340,22 @@ impl<'a> RecordIndex<'a> {
             records.push((start, bytes.len(), start_line));
         }
         // Drop the header and blank lines.
-        let records = records
-            .into_iter()
-            .skip(1)
-            .filter(|&(s, e, _)| {
-                !trim_cr(&bytes[s..e])
-                    .iter()
-                    .all(|b| *b == b' ' || *b == b'\t')
-            })
-            .collect();
-        RecordIndex {
-            bytes,
-            sep,
-            records,
-        }
-    }
-
-    fn data_rows(&self) -> usize {
-        self.records.len()
+        records.into_iter().skip(1).filter(|&(s, e, _)| !trim_cr(&bytes[s..e]).iter().all(|b| *b == b' ' || *b == b'\t')).collect()
     }
 
     /// The 1-based line of data row `row` (0-based).
     fn line_of(&self, row: usize) -> u64 {
-        self.records.get(row).map_or(1, |r| r.2)
+        self.records().get(row).map_or(1, |r| r.2)
     }
 
     /// Finds the first cell polars would reject: a wrong field count or a non-number
     /// in a numeric column.
     fn locate_bad_cell(&self, numeric: &[usize], width: usize) -> Option<(u64, u64, String)> {
-        for &(s, e, line) in &self.records {
+        for &(s, e, line) in self.records() {
             let fields = split_record(trim_cr(&self.bytes[s..e]), self.sep);
             if fields.len() != width {
                 let col = fields.len().min(width) as u64 + if fields.len() > width { 1 } else { 0 };
-                return Some((
-                    line,
-                    col.max(1),
-                    format!("expected {width} fields, found {}", fields.len()),
-                ));
+                return Some((line, col.max(1), format!("expected {width} fields, found {}", fields.len())));
             }
             for &c in numeric {
                 let cell = fields[c].trim();
@@ -524,12 +376,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Import> {
-        parse_csv(
-            text.as_bytes(),
-            &Location::file(Path::new("web.csv")),
-            "web",
-            &CsvOptions::default(),
-        )
+        parse_csv(text.as_bytes(), &Location::file(Path::new("web.csv")), "web", &CsvOptions::default())
     }
 
     #[test]
@@ -542,8 +389,7 @@ mod tests {
 
     #[test]
     fn bad_number_names_line_and_column() {
-        let e = parse("timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,abc\n")
-            .unwrap_err();
+        let e = parse("timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,abc\n").unwrap_err();
         assert_eq!(e.to_string(), "web.csv:3:2: \"abc\" is not a number");
     }
 }

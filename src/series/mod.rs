@@ -56,10 +56,7 @@ impl Series {
         if !points.windows(2).all(|w| w[0].0 <= w[1].0) {
             let out_of_order = points.windows(2).filter(|w| w[0].0 > w[1].0).count();
             points.sort_by_key(|p| p.0); // stable: among equal times, file order is kept
-            warnings.push(Warning::new(
-                &name,
-                format!("{out_of_order} rows were out of time order and have been sorted"),
-            ));
+            warnings.push(Warning::new(&name, format!("{out_of_order} rows were out of time order and have been sorted")));
         }
         // Duplicates: keep the last value of each timestamp.
         let mut dups: Vec<i64> = Vec::new();
@@ -77,11 +74,7 @@ impl Series {
             dups.dedup();
             warnings.push(Warning::new(
                 &name,
-                format!(
-                    "{} duplicate timestamps, the last value of each kept: {}",
-                    dups.len(),
-                    list_times(&dups)
-                ),
+                format!("{} duplicate timestamps, the last value of each kept: {}", dups.len(), list_times(&dups)),
             ));
         }
         let points = deduped;
@@ -89,23 +82,15 @@ impl Series {
             return Err(Error::series(&name, "has no rows"));
         };
         if points.len() < 2 {
-            return Err(Error::series(
-                &name,
-                "has only one timestamp: at least two are needed to infer the step",
-            ));
+            return Err(Error::series(&name, "has only one timestamp: at least two are needed to infer the step"));
         }
         if points.iter().all(|p| p.1.is_nan()) {
-            return Err(Error::series(
-                &name,
-                "has no values: every cell is empty or NaN",
-            ));
+            return Err(Error::series(&name, "has no values: every cell is empty or NaN"));
         }
         let step_ms = median_step(&points);
         let start_ms = first.0;
         let span = last.0 - start_ms;
-        let n = usize::try_from(span / step_ms)
-            .unwrap_or(usize::MAX)
-            .saturating_add(2);
+        let n = usize::try_from(span / step_ms).unwrap_or(usize::MAX).saturating_add(2);
         if n > MAX_SLOTS || n > points.len().saturating_mul(50).saturating_add(10_000) {
             return Err(Error::series(
                 &name,
@@ -164,42 +149,26 @@ impl Series {
         if !collided.is_empty() {
             warnings.push(Warning::new(
                 &name,
-                format!("{} points fell on an already filled slot after alignment; the later value was kept: {}", collided.len(), list_times(&collided)),
+                format!(
+                    "{} points fell on an already filled slot after alignment; the later value was kept: {}",
+                    collided.len(),
+                    list_times(&collided)
+                ),
             ));
         }
         if empty_cells > 0 {
-            warnings.push(Warning::new(
-                &name,
-                format!("{empty_cells} empty or NaN cells are treated as missing"),
-            ));
+            warnings.push(Warning::new(&name, format!("{empty_cells} empty or NaN cells are treated as missing")));
         }
-        let series = Series {
-            name,
-            labels,
-            unit,
-            start_ms,
-            step_ms,
-            values,
-        };
+        let series = Series { name, labels, unit, start_ms, step_ms, values };
         let gaps = series.gaps_where(|i| !filled[i]);
         if !gaps.is_empty() {
             let missing: usize = gaps.iter().map(|g| g.1 - g.0).sum();
             let shown: Vec<String> = gaps
                 .iter()
                 .take(5)
-                .map(|&(a, b)| {
-                    format!(
-                        "{} to {}",
-                        format_short(series.timestamp(a)),
-                        format_short(series.timestamp(b - 1))
-                    )
-                })
+                .map(|&(a, b)| format!("{} to {}", format_short(series.timestamp(a)), format_short(series.timestamp(b - 1))))
                 .collect();
-            let more = if gaps.len() > 5 {
-                format!(" and {} more", gaps.len() - 5)
-            } else {
-                String::new()
-            };
+            let more = if gaps.len() > 5 { format!(" and {} more", gaps.len() - 5) } else { String::new() };
             warnings.push(Warning::new(
                 &series.name,
                 format!(
@@ -238,11 +207,7 @@ impl Series {
         if self.labels.is_empty() {
             return self.name.clone();
         }
-        let labels: Vec<String> = self
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{v}\""))
-            .collect();
+        let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
         format!("{}{{{}}}", self.name, labels.join(", "))
     }
 
@@ -311,42 +276,28 @@ impl Series {
 
     /// The smallest and largest present value.
     pub fn min_max(&self) -> Option<(f64, f64)> {
-        self.values
-            .iter()
-            .filter(|v| !v.is_nan())
-            .fold(None, |acc, &v| match acc {
-                None => Some((v, v)),
-                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-            })
+        self.values.iter().filter(|v| !v.is_nan()).fold(None, |acc, &v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
     }
 
     /// The last `n` slots as a new series (used for backtests and regime cuts).
     pub fn tail(&self, n: usize) -> Series {
         let skip = self.len().saturating_sub(n);
-        Series {
-            values: self.values[skip..].to_vec(),
-            start_ms: self.timestamp(skip),
-            ..self.clone()
-        }
+        Series { values: self.values[skip..].to_vec(), start_ms: self.timestamp(skip), ..self.clone() }
     }
 
     /// The first `n` slots as a new series.
     pub fn head(&self, n: usize) -> Series {
         let n = n.min(self.len());
-        Series {
-            values: self.values[..n].to_vec(),
-            ..self.clone()
-        }
+        Series { values: self.values[..n].to_vec(), ..self.clone() }
     }
 }
 
 /// The median of the positive differences between consecutive timestamps.
 fn median_step(points: &[(i64, f64)]) -> i64 {
-    let mut diffs: Vec<i64> = points
-        .windows(2)
-        .map(|w| w[1].0 - w[0].0)
-        .filter(|d| *d > 0)
-        .collect();
+    let mut diffs: Vec<i64> = points.windows(2).map(|w| w[1].0 - w[0].0).filter(|d| *d > 0).collect();
     if diffs.is_empty() {
         return 1;
     }

@@ -24,45 +24,13 @@ impl Unit {
     pub fn infer(name: &str) -> Unit {
         let n = name.to_ascii_lowercase();
         let has = |w: &[&str]| w.iter().any(|x| n.contains(x));
-        if has(&[
-            "percent",
-            "pct",
-            "%",
-            "utilization",
-            "utilisation",
-            "ratio_pct",
-        ]) || (has(&["cpu"]) && !has(&["seconds", "cores"]))
-        {
+        if has(&["percent", "pct", "%", "utilization", "utilisation", "ratio_pct"]) || (has(&["cpu"]) && !has(&["seconds", "cores"])) {
             Unit::Percent
-        } else if has(&[
-            "bytes",
-            "memory",
-            "mem_",
-            "_mem",
-            "rss",
-            "disk_used",
-            "heap",
-        ]) {
+        } else if has(&["bytes", "memory", "mem_", "_mem", "rss", "disk_used", "heap"]) {
             Unit::Bytes
-        } else if has(&[
-            "per_second",
-            "_rate",
-            "rps",
-            "qps",
-            "requests",
-            "req_s",
-            "/s",
-        ]) {
+        } else if has(&["per_second", "_rate", "rps", "qps", "requests", "req_s", "/s"]) {
             Unit::PerSecond
-        } else if has(&[
-            "depth",
-            "count",
-            "total",
-            "queue",
-            "replicas",
-            "connections",
-            "pods",
-        ]) {
+        } else if has(&["depth", "count", "total", "queue", "replicas", "connections", "pods"]) {
             Unit::Count
         } else {
             Unit::None
@@ -107,11 +75,7 @@ fn format_bytes(v: f64) -> String {
         x /= 1024.0;
         i += 1;
     }
-    if i == 0 {
-        format!("{x:.0} B")
-    } else {
-        format!("{x:.2} {}", UNITS[i])
-    }
+    if i == 0 { format!("{x:.0} B") } else { format!("{x:.2} {}", UNITS[i]) }
 }
 
 /// Formats with an SI suffix: `950`, `12.3k`, `4.50M`.
@@ -140,9 +104,6 @@ mod tests {
         assert_eq!(Unit::infer("api_memory_bytes"), Unit::Bytes);
         assert_eq!(Unit::infer("api_requests_per_second"), Unit::PerSecond);
         assert_eq!(Unit::infer("queue_depth"), Unit::Count);
-        assert_eq!(
-            Unit::Bytes.format(3.0 * 1024.0 * 1024.0 * 1024.0),
-            "3.00 GiB"
-        );
+        assert_eq!(Unit::Bytes.format(3.0 * 1024.0 * 1024.0 * 1024.0), "3.00 GiB");
     }
 }

@@ -8,26 +8,14 @@ use eframe::egui;
 /// Draws the header and chart of `entry`.
 pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64]) {
     let Some(entry) = entry else {
-        ui.centered_and_justified(|ui| {
-            ui.label("Open a CSV file (File > Open CSV…) or drop one on the window.")
-        });
+        ui.centered_and_justified(|ui| ui.label("Open a CSV file (File > Open CSV…) or drop one on the window."));
         return;
     };
     let s = &entry.series;
     ui.horizontal_wrapped(|ui| {
         ui.heading(s.display_name());
-        let last = s
-            .values
-            .iter()
-            .rev()
-            .find(|v| !v.is_nan())
-            .copied()
-            .unwrap_or(f64::NAN);
-        ui.label(format!(
-            "last {} at {}",
-            s.unit.format(last),
-            format_short(s.end_ms())
-        ));
+        let last = s.values.iter().rev().find(|v| !v.is_nan()).copied().unwrap_or(f64::NAN);
+        ui.label(format!("last {} at {}", s.unit.format(last), format_short(s.end_ms())));
     });
     match &entry.forecast {
         Some(Ok(f)) => {

@@ -11,15 +11,8 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             let open = Action::OpenCsvDialog;
-            let shortcut = open
-                .shortcut()
-                .map(|s| ui.ctx().format_shortcut(&s))
-                .unwrap_or_default();
-            if ui
-                .add(egui::Button::new(open.label()).shortcut_text(shortcut))
-                .on_hover_text(open.tooltip())
-                .clicked()
-            {
+            let shortcut = open.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
+            if ui.add(egui::Button::new(open.label()).shortcut_text(shortcut)).on_hover_text(open.tooltip()).clicked() {
                 actions.push(open);
             }
             ui.separator();
@@ -28,10 +21,7 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             }
         });
         ui.menu_button("View", |ui| {
-            if ui
-                .checkbox(&mut state.show_warnings, "Warnings panel")
-                .changed()
-            {
+            if ui.checkbox(&mut state.show_warnings, "Warnings panel").changed() {
                 ui.close();
             }
         });
@@ -50,10 +40,7 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             actions.push(Action::Refit);
         }
         for preset in ["2d", "7d", "14d", "30d"] {
-            if ui
-                .selectable_label(state.horizon == preset, preset)
-                .clicked()
-            {
+            if ui.selectable_label(state.horizon == preset, preset).clicked() {
                 state.horizon = preset.to_string();
                 actions.push(Action::Refit);
             }
@@ -80,11 +67,7 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
         if let Some((name, fraction)) = busy {
             ui.separator();
             ui.spinner();
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .desired_width(120.0)
-                    .text(name),
-            );
+            ui.add(egui::ProgressBar::new(fraction).desired_width(120.0).text(name));
             if action_button(ui, &Action::Cancel, true) {
                 actions.push(Action::Cancel);
             }

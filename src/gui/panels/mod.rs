@@ -15,7 +15,5 @@ pub fn action_button(ui: &mut egui::Ui, action: &Action, enabled: bool) -> bool 
     if let Some(sc) = action.shortcut() {
         tip.push_str(&format!(" ({})", ui.ctx().format_shortcut(&sc)));
     }
-    ui.add_enabled(enabled, egui::Button::new(action.label()))
-        .on_hover_text(tip)
-        .clicked()
+    ui.add_enabled(enabled, egui::Button::new(action.label())).on_hover_text(tip).clicked()
 }

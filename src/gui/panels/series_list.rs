@@ -11,51 +11,37 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.heading("Series");
     if model.entries.is_empty() {
-        ui.label(
-            egui::RichText::new("Nothing loaded. Open a CSV file or drop one here.")
-                .color(theme::MUTED),
-        );
+        ui.label(egui::RichText::new("Nothing loaded. Open a CSV file or drop one here.").color(theme::MUTED));
         return actions;
     }
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            for (i, e) in model.entries.iter().enumerate() {
-                let s = &e.series;
-                let selected = i == model.selected;
-                let r =
-                    ui.selectable_label(selected, egui::RichText::new(s.display_name()).strong());
-                if r.clicked() && !selected {
-                    actions.push(Action::Select(i));
-                }
-                let detail = format!(
-                    "{} points · {} steps · {}",
-                    s.len(),
-                    format_duration(s.step_ms),
-                    if s.unit.symbol().is_empty() {
-                        "no unit"
-                    } else {
-                        s.unit.symbol()
-                    }
-                );
-                ui.label(egui::RichText::new(detail).small().color(theme::MUTED));
-                match &e.forecast {
-                    Some(Ok(f)) => {
-                        ui.label(egui::RichText::new(&f.model).small());
-                    }
-                    Some(Err(msg)) => {
-                        ui.label(egui::RichText::new(msg).small().color(theme::ERROR));
-                    }
-                    None => {
-                        ui.label(
-                            egui::RichText::new("not forecast yet")
-                                .small()
-                                .color(theme::MUTED),
-                        );
-                    }
-                }
-                ui.add_space(4.0);
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        for (i, e) in model.entries.iter().enumerate() {
+            let s = &e.series;
+            let selected = i == model.selected;
+            let r = ui.selectable_label(selected, egui::RichText::new(s.display_name()).strong());
+            if r.clicked() && !selected {
+                actions.push(Action::Select(i));
             }
-        });
+            let detail = format!(
+                "{} points · {} steps · {}",
+                s.len(),
+                format_duration(s.step_ms),
+                if s.unit.symbol().is_empty() { "no unit" } else { s.unit.symbol() }
+            );
+            ui.label(egui::RichText::new(detail).small().color(theme::MUTED));
+            match &e.forecast {
+                Some(Ok(f)) => {
+                    ui.label(egui::RichText::new(&f.model).small());
+                }
+                Some(Err(msg)) => {
+                    ui.label(egui::RichText::new(msg).small().color(theme::ERROR));
+                }
+                None => {
+                    ui.label(egui::RichText::new("not forecast yet").small().color(theme::MUTED));
+                }
+            }
+            ui.add_space(4.0);
+        }
+    });
     actions
 }

@@ -11,11 +11,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
     ui.horizontal(|ui| {
         if let Some(err) = &model.error {
             ui.label(egui::RichText::new(format!("Error: {err}")).color(theme::ERROR));
-            if ui
-                .small_button(Action::DismissError.label())
-                .on_hover_text(Action::DismissError.tooltip())
-                .clicked()
-            {
+            if ui.small_button(Action::DismissError.label()).on_hover_text(Action::DismissError.tooltip()).clicked() {
                 actions.push(Action::DismissError);
             }
             ui.separator();
@@ -23,16 +19,8 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
         ui.label(&model.status);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let n = model.warnings.len();
-            let text = egui::RichText::new(format!("{n} warnings")).color(if n > 0 {
-                theme::WARNING
-            } else {
-                theme::MUTED
-            });
-            if ui
-                .button(text)
-                .on_hover_text(Action::ToggleWarnings.tooltip())
-                .clicked()
-            {
+            let text = egui::RichText::new(format!("{n} warnings")).color(if n > 0 { theme::WARNING } else { theme::MUTED });
+            if ui.button(text).on_hover_text(Action::ToggleWarnings.tooltip()).clicked() {
                 actions.push(Action::ToggleWarnings);
             }
         });
@@ -43,18 +31,12 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
 /// The list of warnings, newest last.
 pub fn warnings(ui: &mut egui::Ui, model: &Model) {
     ui.heading("Warnings");
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .stick_to_bottom(true)
-        .show(ui, |ui| {
-            if model.warnings.is_empty() {
-                ui.label(
-                    egui::RichText::new("No warnings: nothing had to be repaired.")
-                        .color(theme::MUTED),
-                );
-            }
-            for w in &model.warnings {
-                ui.label(w.to_string());
-            }
-        });
+    egui::ScrollArea::vertical().auto_shrink([false, false]).stick_to_bottom(true).show(ui, |ui| {
+        if model.warnings.is_empty() {
+            ui.label(egui::RichText::new("No warnings: nothing had to be repaired.").color(theme::MUTED));
+        }
+        for w in &model.warnings {
+            ui.label(w.to_string());
+        }
+    });
 }
