@@ -2,7 +2,7 @@
 //! anyhow lives only here and in `gui/`.
 
 use crate::export::csv::write_forecasts;
-use crate::forecast::{ForecastSettings, Periods};
+use crate::forecast::{Forecast, ForecastSettings, ModelChoice, Periods};
 use crate::import::csv::CsvOptions;
 use crate::pipeline::{self, Horizon};
 use crate::progress::Progress;
@@ -63,6 +63,12 @@ pub struct ForecastArgs {
     /// Seasonal periods in steps (`288,2016`), or `auto` to detect day and week.
     #[arg(long, default_value = "auto")]
     pub period: String,
+    /// Model: auto (best by backtest), combination, mstl, ets, seasonal-naive or linear.
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// Backtest windows, each as long as the horizon (0: no backtest, uncalibrated bands).
+    #[arg(long, default_value_t = 3)]
+    pub folds: usize,
     /// Time zone of timestamps written without an offset (IANA name).
     #[arg(long, default_value = "UTC")]
     pub timezone: String,
@@ -72,7 +78,7 @@ pub struct ForecastArgs {
     /// Output directory (for a directory input): one CSV per input, same file name.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
-    /// Print the model and warnings per series on standard error.
+    /// Print the chosen model, the backtest table and the warnings on standard error.
     #[arg(long, short)]
     pub verbose: bool,
 }
@@ -98,7 +104,8 @@ impl ForecastArgs {
         let levels = parse_levels(&self.level)?;
         let periods = parse_periods(&self.period)?;
         let time_zone = crate::time::zone(&self.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
-        let settings = ForecastSettings { horizon: 1, levels, periods };
+        let model = ModelChoice::parse(&self.model).map_err(|e| anyhow::anyhow!("--{e}"))?;
+        let settings = ForecastSettings { horizon: 1, levels, periods, model, folds: self.folds, robust: true };
         settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
         Ok(ForecastJob { csv: CsvOptions { time_zone, series: self.series.clone() }, settings, horizon })
     }
@@ -197,7 +204,7 @@ fn forecast_one(inputs: &[PathBuf], job: &ForecastJob, verbose: bool) -> anyhow:
     for r in results {
         let f = r?;
         if verbose {
-            eprintln!("{}: {} (periods {:?}), {} steps", f.series, f.model, f.periods, f.point.len());
+            eprint!("{}", describe_forecast(&f));
             for w in &f.warnings {
                 eprintln!("warning: {w}");
             }
@@ -207,4 +214,42 @@ fn forecast_one(inputs: &[PathBuf], job: &ForecastJob, verbose: bool) -> anyhow:
     let mut out = Vec::new();
     write_forecasts(&mut out, &forecasts, &job.settings.levels)?;
     Ok(out)
+}
+
+/// A plain-text account of a forecast: the model, its backtest table, the calibrated
+/// coverage. Printed by `forecast --verbose`.
+pub fn describe_forecast(f: &Forecast) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {} ({} steps)", f.series, f.model, f.point.len());
+    let Some(ev) = &f.evidence else {
+        let _ = writeln!(out, "  no backtest (too little history): bands are the model's own");
+        return out;
+    };
+    let _ = writeln!(out, "  backtest: {} windows of {} steps", ev.plan.folds, ev.plan.fold_len);
+    let levels: Vec<f64> = ev.chosen.coverage.iter().map(|c| c.level).collect();
+    let mut head = format!("  {:<48} {:>7} {:>7}", "model", "MASE", "sMAPE");
+    for l in &levels {
+        head.push_str(&format!(" {:>7}", format!("cov{}", crate::export::csv::level_label(*l))));
+    }
+    head.push_str(&format!(" {:>7}", "MSIS"));
+    let _ = writeln!(out, "{head}");
+    for s in &ev.scores {
+        let mut row = format!("  {:<48} {:>7.3} {:>7.2}", truncate(&s.model, 48), s.mase, s.smape);
+        for c in &s.coverage {
+            row.push_str(&format!(" {:>7.3}", c.value));
+        }
+        row.push_str(&format!(" {:>7.2}", s.msis));
+        let _ = writeln!(out, "{row}");
+    }
+    let _ = writeln!(out, "  chosen: {} (MASE {:.3})", ev.chosen.model, ev.chosen.mase);
+    if let Some(cov) = &ev.calibrated_coverage {
+        let parts: Vec<String> = cov.iter().map(|c| format!("{} %: {:.3}", crate::export::csv::level_label(c.level), c.value)).collect();
+        let _ = writeln!(out, "  calibrated band coverage (leave one window out): {}", parts.join(", "));
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
 }

@@ -1,24 +1,37 @@
-//! Seasonal forecasts with prediction intervals.
+//! Forecasts SREs can trust: several models, chosen by rolling-origin backtest, with
+//! bands calibrated on the backtest errors so that an 80 % band covers 80 %.
 //!
-//! v1 model: augurs' MSTL decomposition with an AutoETS trend model, over seasonal
-//! periods that are either given or detected ([`seasonality`]). Series too short for two
-//! full seasons fall back to non-seasonal AutoETS. Intervals come from the model's
-//! error variance at each step and can be had at any set of levels.
-//!
-//! augurs sees only `&[f64]`: gaps are interpolated before fitting and reported.
+//! The road for one series:
+//! 1. gaps are interpolated for fitting (reported);
+//! 2. seasonal periods are detected ([`seasonality`]) or given;
+//! 3. incident outliers are masked ([`robust`], reported);
+//! 4. every candidate model ([`models`]) is backtested on the last `folds` windows of
+//!    the horizon's length ([`backtest`]); with `auto`, the lowest MASE wins, among the
+//!    single models and the means of the best two and three;
+//! 5. the winner is tried on the regime after the last level shift and on a log scale,
+//!    each kept only when its backtest is better;
+//! 6. the winner is fitted on all history; each level's band is the model's sigma times
+//!    a conformal multiplier from the backtest errors;
+//! 7. bounds hold: never below zero for non-negative series, within 0–100 for percents.
 
+pub mod backtest;
+pub mod metrics;
+pub mod models;
+pub mod robust;
 pub mod seasonality;
 mod stats;
 
+pub use backtest::{LevelValue, Score};
+pub use models::ModelKind;
 pub use stats::{normal_cdf, normal_quantile};
 
 use crate::error::{Error, Result};
 use crate::series::{Series, Unit};
-use crate::time::format_duration;
+use crate::time::{format_duration, format_short};
 use crate::warning::Warning;
-use augurs::ets::AutoETS;
-use augurs::mstl::MSTLModel;
-use augurs::{Fit, Predict};
+use backtest::{Fold, Variant};
+use models::RawForecast;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// How seasonal periods are chosen.
@@ -32,8 +45,46 @@ pub enum Periods {
     Given(Vec<usize>),
 }
 
+/// Which model to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelChoice {
+    /// The best by backtest among all models and their combinations.
+    Auto,
+    /// Always this model.
+    Single(ModelKind),
+    /// The best combination (mean of the top two or three models).
+    Combination,
+}
+
+impl ModelChoice {
+    /// Parses `auto`, `combination` or a model name (`mstl`, `ets`, `seasonal-naive`, `linear`).
+    ///
+    /// # Errors
+    /// An unknown name, listing the known ones.
+    pub fn parse(text: &str) -> Result<ModelChoice> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(ModelChoice::Auto),
+            "combination" | "combo" => Ok(ModelChoice::Combination),
+            other => ModelKind::parse(other).map(ModelChoice::Single).ok_or_else(|| {
+                Error::setting("model", format!("\"{text}\" is not a model: use auto, combination, mstl, ets, seasonal-naive or linear"))
+            }),
+        }
+    }
+
+    /// The name as [`parse`](Self::parse) takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelChoice::Auto => "auto",
+            ModelChoice::Combination => "combination",
+            ModelChoice::Single(k) => k.name(),
+        }
+    }
+}
+
 /// What to forecast and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ForecastSettings {
     /// Steps to forecast past the end of history.
     pub horizon: usize,
@@ -41,11 +92,24 @@ pub struct ForecastSettings {
     pub levels: Vec<f64>,
     /// Seasonal periods.
     pub periods: Periods,
+    /// Which model.
+    pub model: ModelChoice,
+    /// Backtest windows (0 turns backtests and calibration off).
+    pub folds: usize,
+    /// Mask outliers, look for level shifts and a log scale.
+    pub robust: bool,
 }
 
 impl Default for ForecastSettings {
     fn default() -> Self {
-        ForecastSettings { horizon: 288, levels: vec![80.0, 95.0], periods: Periods::Auto }
+        ForecastSettings {
+            horizon: 288,
+            levels: vec![80.0, 95.0],
+            periods: Periods::Auto,
+            model: ModelChoice::Auto,
+            folds: 3,
+            robust: true,
+        }
     }
 }
 
@@ -71,6 +135,9 @@ impl ForecastSettings {
         {
             return Err(Error::setting("period", "seasonal periods must be at least 2 steps"));
         }
+        if self.folds > 20 {
+            return Err(Error::setting("folds", "at most 20 backtest windows"));
+        }
         Ok(())
     }
 }
@@ -84,6 +151,22 @@ pub struct Band {
     pub lower: Vec<f64>,
     /// Upper bound per forecast step.
     pub upper: Vec<f64>,
+}
+
+/// The evidence behind a forecast: how each model did on the backtest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Where the windows were.
+    pub plan: backtest::Plan,
+    /// Every candidate's scores, best (lowest MASE) first.
+    pub scores: Vec<Score>,
+    /// The chosen model's scores (also in `scores`, unless a variant improved it).
+    pub chosen: Score,
+    /// Coverage of the calibrated bands, each window judged by a calibration from the
+    /// others (leave one window out). `None` with a single window.
+    pub calibrated_coverage: Option<Vec<LevelValue>>,
+    /// The bands were rescaled from the backtest errors.
+    pub calibrated: bool,
 }
 
 /// A forecast of one series.
@@ -103,6 +186,14 @@ pub struct Forecast {
     pub model: String,
     /// The seasonal periods used, in steps.
     pub periods: Vec<usize>,
+    /// Backtest figures, when history allowed a backtest.
+    pub evidence: Option<Evidence>,
+    /// Timestamps (UTC ms) of the points masked as outliers before fitting.
+    pub outliers: Vec<i64>,
+    /// Where the fitted regime starts, when a level shift was found and used.
+    pub level_shift_ms: Option<i64>,
+    /// The model was fitted on the log of the values.
+    pub log_scale: bool,
     /// What was repaired or assumed while fitting.
     pub warnings: Vec<Warning>,
 }
@@ -124,23 +215,27 @@ impl Forecast {
     }
 }
 
-/// Point forecast plus the spread of the model's error per step, below and above.
-struct RawForecast {
-    point: Vec<f64>,
-    sigma_lower: Vec<f64>,
-    sigma_upper: Vec<f64>,
-}
-
-/// The level at which we ask augurs for intervals; others are derived from its spread.
-const REFERENCE_LEVEL: f64 = 0.95;
-
 /// Fewest present values a series must have to be forecast.
 pub const MIN_POINTS: usize = 8;
+
+/// A model (or a mean of models) with its backtest.
+struct Candidate {
+    members: Vec<ModelKind>,
+    folds: Vec<Fold>,
+    score: Score,
+}
+
+fn describe(members: &[ModelKind], periods: &[usize]) -> String {
+    match members {
+        [one] => one.describe(periods),
+        many => format!("mean of {}", many.iter().map(|k| k.describe(periods)).collect::<Vec<_>>().join(", ")),
+    }
+}
 
 /// Forecasts `series` over `settings.horizon` steps.
 ///
 /// # Errors
-/// Invalid settings, too little data, or a model that fails to fit, naming the series.
+/// Invalid settings, too little data, or no model that fits, naming the series.
 pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     settings.validate()?;
     let name = series.display_name();
@@ -153,57 +248,254 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     if filled > 0 {
         warnings.push(Warning::new(&name, format!("{filled} missing slots were interpolated for fitting")));
     }
-    let periods = match &settings.periods {
-        Periods::Auto => seasonality::detect(&values, series.step_ms),
+    let periods = choose_periods(series, &values, settings, &name, &mut warnings);
+    let horizon = settings.horizon;
+
+    // Outliers.
+    let decomposition = settings.robust.then(|| robust::decompose(&values, &periods));
+    let masked = match &decomposition {
+        Some(d) => robust::mask_outliers(&values, d),
+        None => robust::Masked { values: values.clone(), ..Default::default() },
+    };
+    if masked.heavy_tailed {
+        warnings.push(Warning::new(&name, "many points lie far from the seasonal pattern: treated as normal behaviour, none masked"));
+    }
+    let outliers: Vec<i64> = masked.outliers.iter().map(|&i| series.timestamp(i)).collect();
+    if !outliers.is_empty() {
+        let shown: Vec<String> = outliers.iter().take(3).map(|t| format_short(*t)).collect();
+        let more = if outliers.len() > 3 { format!(" and {} more", outliers.len() - 3) } else { String::new() };
+        warnings.push(Warning::new(&name, format!("{} outliers masked before fitting: {}{more}", outliers.len(), shown.join(", "))));
+    }
+    let fit_values = masked.values;
+    let actual: Vec<f64> = series.values.iter().zip(&fit_values).map(|(raw, fit)| if raw.is_nan() { f64::NAN } else { *fit }).collect();
+    let season = periods.first().copied().unwrap_or(1);
+
+    let plan = backtest::plan(fit_values.len(), horizon, settings.folds, &periods);
+    let Some(plan) = plan else {
+        // Too short to backtest: the chosen (or default) model with its own intervals.
+        let kind = match settings.model {
+            ModelChoice::Single(k) => k,
+            _ if periods.is_empty() => ModelKind::Ets,
+            _ => ModelKind::Mstl,
+        };
+        if settings.folds > 0 {
+            warnings.push(Warning::new(&name, "too little history for a backtest: the bands are the model's own, not calibrated"));
+        }
+        let raw = models::fit_predict(kind, &fit_values, &periods, horizon).map_err(|m| Error::series(&name, m))?;
+        let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
+        return Ok(finish(series, raw, bands, kind.describe(&periods), periods, None, outliers, None, false, warnings));
+    };
+
+    // Backtest every candidate model.
+    let kinds: Vec<ModelKind> = match settings.model {
+        ModelChoice::Single(k) => vec![k],
+        _ => ModelKind::ALL.into_iter().filter(|k| *k != ModelKind::Mstl || !periods.is_empty()).collect(),
+    };
+    let runs: Vec<(ModelKind, std::result::Result<Vec<Fold>, String>)> =
+        kinds.par_iter().map(|&k| (k, backtest::run(k, &fit_values, &actual, &periods, &plan, Variant::default(), season))).collect();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut first_error = None;
+    for (kind, run) in runs {
+        match run {
+            Ok(folds) => {
+                let score = backtest::score(kind.describe(&periods), &folds, &settings.levels);
+                candidates.push(Candidate { members: vec![kind], folds, score });
+            }
+            Err(e) => {
+                warnings.push(Warning::new(&name, format!("{} could not be fitted: {e}", kind.describe(&periods))));
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Err(Error::series(&name, first_error.unwrap_or_else(|| "no model could be fitted".into())));
+    }
+    let by_mase = |a: &Candidate, b: &Candidate| a.score.mase.partial_cmp(&b.score.mase).unwrap_or(std::cmp::Ordering::Greater);
+    candidates.sort_by(by_mase);
+    if settings.model != ModelChoice::Single(ModelKind::Mstl) && !matches!(settings.model, ModelChoice::Single(_)) {
+        for k in [2, 3] {
+            if candidates.iter().filter(|c| c.members.len() == 1).count() >= k {
+                let top: Vec<&Candidate> = candidates.iter().filter(|c| c.members.len() == 1).take(k).collect();
+                let members: Vec<ModelKind> = top.iter().map(|c| c.members[0]).collect();
+                let folds = backtest::combine(&top.iter().map(|c| c.folds.as_slice()).collect::<Vec<_>>());
+                let score = backtest::score(describe(&members, &periods), &folds, &settings.levels);
+                candidates.push(Candidate { members, folds, score });
+            }
+        }
+        candidates.sort_by(by_mase);
+    }
+    let scores: Vec<Score> = candidates.iter().map(|c| c.score.clone()).collect();
+    let chosen_index = match settings.model {
+        ModelChoice::Combination => candidates.iter().position(|c| c.members.len() > 1).unwrap_or(0),
+        _ => 0,
+    };
+    let mut chosen = candidates.swap_remove(chosen_index);
+    let mut variant = Variant::default();
+
+    // A level shift: fit only the regime after it, when that backtests better.
+    let mut level_shift_ms = None;
+    if let Some(d) = &decomposition {
+        let block = periods.first().copied().unwrap_or(24).max(1);
+        let min_after = backtest::min_train(&periods) + plan.folds * plan.fold_len;
+        if let Some(shift) = robust::last_level_shift(&d.deseasonalised, block, min_after) {
+            let v = Variant { start: shift, ..variant };
+            if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &periods, &plan, season, &settings.levels) {
+                chosen = better;
+                variant = v;
+                level_shift_ms = Some(series.timestamp(shift));
+                warnings.push(Warning::new(
+                    &name,
+                    format!("level shift at {}: fitted on the history after it", format_short(series.timestamp(shift))),
+                ));
+            }
+        }
+    }
+    // Multiplicative growth: a log scale, when that backtests better.
+    if settings.robust && fit_values.iter().all(|v| *v > 0.0) {
+        let v = Variant { log: true, ..variant };
+        if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &periods, &plan, season, &settings.levels) {
+            chosen = better;
+            variant = v;
+        }
+    }
+
+    // Final fit on all (regime) history, then calibrated bands.
+    let train = &fit_values[variant.start..];
+    let parts: Vec<RawForecast> = chosen
+        .members
+        .par_iter()
+        .map(|&k| backtest::fit_variant(k, train, &periods, horizon, variant.log))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|m| Error::series(&name, m))?;
+    let raw = RawForecast::mean(&parts.iter().collect::<Vec<_>>()).ok_or_else(|| Error::series(&name, "no model could be fitted"))?;
+    let calibration = if settings.folds > 0 { backtest::calibrate(&chosen.folds, &settings.levels) } else { None };
+    let bands: Vec<Band> = settings
+        .levels
+        .iter()
+        .map(|&level| match calibration.as_ref().and_then(|c| c.band(&raw, level)) {
+            Some((lower, upper)) => Band { level, lower, upper },
+            None => gaussian_band(&raw, level),
+        })
+        .collect();
+    let mut model = describe(&chosen.members, &periods);
+    if variant.log {
+        model.push_str(", log scale");
+    }
+    chosen.score.model = model.clone();
+    let evidence = Evidence {
+        plan,
+        scores,
+        calibrated_coverage: backtest::cross_validated_coverage(&chosen.folds, &settings.levels),
+        chosen: chosen.score,
+        calibrated: calibration.is_some(),
+    };
+    Ok(finish(series, raw, bands, model, periods, Some(evidence), outliers, level_shift_ms, variant.log, warnings))
+}
+
+/// Backtests `base`'s members under `variant`; returns the result if its MASE is lower.
+#[allow(clippy::too_many_arguments)]
+fn try_variant(
+    base: &Candidate,
+    variant: Variant,
+    fit_values: &[f64],
+    actual: &[f64],
+    periods: &[usize],
+    plan: &backtest::Plan,
+    season: usize,
+    levels: &[f64],
+) -> Option<Candidate> {
+    let runs: Vec<Vec<Fold>> = base
+        .members
+        .par_iter()
+        .map(|&k| backtest::run(k, fit_values, actual, periods, plan, variant, season))
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    let folds =
+        if runs.len() == 1 { runs.into_iter().next()? } else { backtest::combine(&runs.iter().map(Vec::as_slice).collect::<Vec<_>>()) };
+    let score = backtest::score(base.score.model.clone(), &folds, levels);
+    (score.mase.is_finite() && score.mase < base.score.mase).then(|| Candidate { members: base.members.clone(), folds, score })
+}
+
+fn gaussian_band(raw: &RawForecast, level: f64) -> Band {
+    let z = normal_quantile(0.5 + level / 200.0);
+    Band {
+        level,
+        lower: raw.point.iter().zip(&raw.sigma_lower).map(|(p, s)| p - z * s).collect(),
+        upper: raw.point.iter().zip(&raw.sigma_upper).map(|(p, s)| p + z * s).collect(),
+    }
+}
+
+fn choose_periods(series: &Series, values: &[f64], settings: &ForecastSettings, name: &str, warnings: &mut Vec<Warning>) -> Vec<usize> {
+    match &settings.periods {
+        Periods::Auto => {
+            let found = seasonality::detect(values, series.step_ms);
+            let day = seasonality::calendar_periods(series.step_ms).first().copied();
+            if found.is_empty() && day.is_some_and(|d| values.len() < 2 * d) {
+                warnings.push(Warning::new(
+                    name,
+                    format!("less than two days of history at {} steps: fitted without seasonality", format_duration(series.step_ms)),
+                ));
+            }
+            found
+        }
         Periods::Given(given) => {
             let (ok, dropped): (Vec<usize>, Vec<usize>) = given.iter().partition(|p| 2 * **p <= values.len());
             if !dropped.is_empty() {
                 warnings.push(Warning::new(
-                    &name,
+                    name,
                     format!("periods {dropped:?} dropped: fewer than two full seasons of history ({} steps)", values.len()),
                 ));
             }
             ok
         }
-    };
-    let (raw, model) = if periods.is_empty() {
-        if matches!(settings.periods, Periods::Auto)
-            && values.len() < 2 * seasonality::calendar_periods(series.step_ms).first().copied().unwrap_or(usize::MAX)
-        {
-            warnings.push(Warning::new(
-                &name,
-                format!("less than two days of history at {} steps: fitted without seasonality", format_duration(series.step_ms)),
-            ));
-        }
-        (fit_ets(&values, settings.horizon).map_err(|m| Error::series(&name, m))?, "AutoETS".to_string())
-    } else {
-        let raw = fit_mstl(&values, &periods, settings.horizon).map_err(|m| Error::series(&name, m))?;
-        let list: Vec<String> = periods.iter().map(|p| p.to_string()).collect();
-        (raw, format!("MSTL({}) + AutoETS", list.join(", ")))
-    };
+    }
+}
+
+/// Applies the physical bounds, keeps bands nested and around the point, and packs
+/// the result.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    series: &Series,
+    raw: RawForecast,
+    mut bands: Vec<Band>,
+    model: String,
+    periods: Vec<usize>,
+    evidence: Option<Evidence>,
+    outliers: Vec<i64>,
+    level_shift_ms: Option<i64>,
+    log_scale: bool,
+    warnings: Vec<Warning>,
+) -> Forecast {
     let bounds = Bounds::for_series(series);
-    let mut point = raw.point.clone();
-    point.iter_mut().for_each(|v| *v = bounds.clamp(*v));
-    let bands = settings
-        .levels
-        .iter()
-        .map(|&level| {
-            let z = normal_quantile(0.5 + level / 200.0);
-            let lower = raw.point.iter().zip(&raw.sigma_lower).zip(&point).map(|((p, s), c)| bounds.clamp(p - z * s).min(*c)).collect();
-            let upper = raw.point.iter().zip(&raw.sigma_upper).zip(&point).map(|((p, s), c)| bounds.clamp(p + z * s).max(*c)).collect();
-            Band { level, lower, upper }
-        })
-        .collect();
-    Ok(Forecast {
-        series: name,
+    let point: Vec<f64> = raw.point.iter().map(|v| bounds.clamp(*v)).collect();
+    // Narrow to wide, so each wider band contains the narrower one.
+    let mut order: Vec<usize> = (0..bands.len()).collect();
+    order.sort_by(|&a, &b| bands[a].level.total_cmp(&bands[b].level));
+    let mut inner_lo = point.clone();
+    let mut inner_hi = point.clone();
+    for i in order {
+        let b = &mut bands[i];
+        for h in 0..point.len() {
+            b.lower[h] = bounds.clamp(b.lower[h]).min(inner_lo[h]);
+            b.upper[h] = bounds.clamp(b.upper[h]).max(inner_hi[h]);
+        }
+        inner_lo.clone_from(&b.lower);
+        inner_hi.clone_from(&b.upper);
+    }
+    Forecast {
+        series: series.display_name(),
         start_ms: series.end_ms() + series.step_ms,
         step_ms: series.step_ms,
         point,
         bands,
         model,
         periods,
+        evidence,
+        outliers,
+        level_shift_ms,
+        log_scale,
         warnings,
-    })
+    }
 }
 
 /// Physical limits a forecast must respect.
@@ -222,32 +514,6 @@ impl Bounds {
     }
 
     fn clamp(self, v: f64) -> f64 {
-        v.clamp(self.lower, self.upper)
+        if v.is_nan() { v } else { v.clamp(self.lower, self.upper) }
     }
-}
-
-fn spread(point: &[f64], lower: &[f64], upper: &[f64]) -> RawForecast {
-    let z = normal_quantile(0.5 + REFERENCE_LEVEL / 2.0);
-    let nonneg = |v: f64| if v.is_finite() { v.max(0.0) } else { 0.0 };
-    RawForecast {
-        point: point.to_vec(),
-        sigma_lower: point.iter().zip(lower).map(|(p, l)| nonneg((p - l) / z)).collect(),
-        sigma_upper: point.iter().zip(upper).map(|(p, u)| nonneg((u - p) / z)).collect(),
-    }
-}
-
-fn fit_mstl(values: &[f64], periods: &[usize], horizon: usize) -> Result<RawForecast, String> {
-    let trend = AutoETS::non_seasonal().into_trend_model();
-    let model = MSTLModel::new(periods.to_vec(), trend);
-    let fitted = model.fit(values).map_err(|e| format!("MSTL fit failed: {e}"))?;
-    let f = fitted.predict(horizon, REFERENCE_LEVEL).map_err(|e| format!("MSTL prediction failed: {e}"))?;
-    let iv = f.intervals.ok_or("MSTL returned no intervals")?;
-    Ok(spread(&f.point, &iv.lower, &iv.upper))
-}
-
-fn fit_ets(values: &[f64], horizon: usize) -> Result<RawForecast, String> {
-    let fitted = AutoETS::non_seasonal().fit(values).map_err(|e| format!("AutoETS fit failed: {e}"))?;
-    let f = fitted.predict(horizon, REFERENCE_LEVEL).map_err(|e| format!("AutoETS prediction failed: {e}"))?;
-    let iv = f.intervals.ok_or("AutoETS returned no intervals")?;
-    Ok(spread(&f.point, &iv.lower, &iv.upper))
 }

@@ -7,7 +7,7 @@ use super::model::Model;
 use super::panels;
 use super::state::AppState;
 use crate::cli::parse_periods;
-use crate::forecast::{Forecast, ForecastSettings};
+use crate::forecast::{Forecast, ForecastSettings, ModelChoice};
 use crate::import::csv::CsvOptions;
 use crate::pipeline::{self, Horizon};
 use crate::series::Series;
@@ -151,7 +151,14 @@ impl HeadroomApp {
                 return;
             }
         };
-        let settings = ForecastSettings { horizon: 1, levels: self.state.levels(), periods };
+        let model = match ModelChoice::parse(&self.state.model) {
+            Ok(m) => m,
+            Err(e) => {
+                self.model.error = Some(e.to_string());
+                return;
+            }
+        };
+        let settings = ForecastSettings { horizon: 1, levels: self.state.levels(), periods, model, ..ForecastSettings::default() };
         if let Err(e) = settings.validate() {
             self.model.error = Some(e.to_string());
             return;

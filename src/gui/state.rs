@@ -17,11 +17,23 @@ pub struct AppState {
     pub periods: String,
     /// Show the warnings panel.
     pub show_warnings: bool,
+    /// The model: `auto`, `combination` or a model name.
+    pub model: String,
+    /// Show the backtest table.
+    pub show_backtest: bool,
 }
 
 impl Default for AppState {
     fn default() -> Self {
-        AppState { horizon: "14d".into(), show_80: true, show_95: true, periods: "auto".into(), show_warnings: false }
+        AppState {
+            horizon: "14d".into(),
+            show_80: true,
+            show_95: true,
+            periods: "auto".into(),
+            show_warnings: false,
+            model: "auto".into(),
+            show_backtest: true,
+        }
     }
 }
 

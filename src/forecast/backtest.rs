@@ -1,0 +1,337 @@
+//! Rolling-origin backtests, model scores and conformal calibration of the bands.
+//!
+//! The last `folds × fold_len` steps of history are cut into `folds` windows. For each
+//! window a model is fitted on everything before it and scored on it: MASE, sMAPE,
+//! interval coverage per level and MSIS. The windows' errors, divided by the model's own
+//! sigma at each step, are the conformity scores from which each level's band is
+//! rescaled so that it covers what it promises (per horizon bucket when there are
+//! enough scores). Nothing after a fold's origin is ever seen by its fit.
+
+use super::metrics;
+use super::models::{ModelKind, RawForecast, fit_predict};
+use super::normal_quantile;
+use serde::{Deserialize, Serialize};
+
+/// Where the backtest windows lie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Number of windows.
+    pub folds: usize,
+    /// Steps per window (the horizon, or less when history is short).
+    pub fold_len: usize,
+    /// Index of the first window's first step.
+    pub first_origin: usize,
+}
+
+impl Plan {
+    /// The origin (first forecast index) of each window.
+    pub fn origins(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.folds).map(|f| self.first_origin + f * self.fold_len)
+    }
+}
+
+/// Fewest training points a fold may have.
+pub fn min_train(periods: &[usize]) -> usize {
+    periods.iter().map(|p| 2 * p + 1).max().unwrap_or(0).max(24)
+}
+
+/// Lays out `folds` windows at the end of `n` points, each `horizon` long when history
+/// allows, else shorter. `None` when not even one-step windows fit.
+pub fn plan(n: usize, horizon: usize, folds: usize, periods: &[usize]) -> Option<Plan> {
+    if folds == 0 {
+        return None;
+    }
+    // Seasons longer than the data can hold do not count against the training minimum.
+    let usable: Vec<usize> = periods.iter().copied().filter(|p| 2 * p + 1 <= n / 2).collect();
+    let available = n.checked_sub(min_train(&usable))?;
+    let fold_len = horizon.min(available / folds);
+    if fold_len == 0 {
+        return None;
+    }
+    Some(Plan { folds, fold_len, first_origin: n - folds * fold_len })
+}
+
+/// One window's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fold {
+    /// Index of the first forecast step.
+    pub origin: usize,
+    /// What the model said.
+    pub forecast: RawForecast,
+    /// What happened (`NaN` where the series had a gap).
+    pub actual: Vec<f64>,
+    /// The MASE scale of the training part.
+    pub scale: f64,
+}
+
+/// How a fit is transformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Variant {
+    /// Fit on the natural log and transform back.
+    pub log: bool,
+    /// Ignore history before this index (a level shift).
+    pub start: usize,
+}
+
+/// Fits `kind` on `fit_values[variant.start..origin]` for every window and keeps the
+/// results. `actual` holds the observed values (with `NaN` gaps) for scoring.
+///
+/// # Errors
+/// The model fails on a window.
+pub fn run(
+    kind: ModelKind,
+    fit_values: &[f64],
+    actual: &[f64],
+    periods: &[usize],
+    plan: &Plan,
+    variant: Variant,
+    season: usize,
+) -> Result<Vec<Fold>, String> {
+    plan.origins()
+        .map(|origin| {
+            let train = &fit_values[variant.start.min(origin)..origin];
+            let forecast = fit_variant(kind, train, periods, plan.fold_len, variant.log)?;
+            Ok(Fold {
+                origin,
+                forecast,
+                actual: actual[origin..origin + plan.fold_len].to_vec(),
+                scale: metrics::mase_scale(train, season),
+            })
+        })
+        .collect()
+}
+
+/// Fits `kind` directly or on the log scale.
+///
+/// # Errors
+/// The model fails.
+pub fn fit_variant(kind: ModelKind, train: &[f64], periods: &[usize], horizon: usize, log: bool) -> Result<RawForecast, String> {
+    if !log {
+        return fit_predict(kind, train, periods, horizon);
+    }
+    let logged: Vec<f64> = train.iter().map(|v| v.ln()).collect();
+    let f = fit_predict(kind, &logged, periods, horizon)?;
+    let point: Vec<f64> = f.point.iter().map(|p| p.exp()).collect();
+    // The same cap as on the natural scale: a few times the range history spanned.
+    let (lo, hi) = train.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    let cap = 3.0 * (hi - lo).max(1e-9 * (1.0 + hi.abs()));
+    let capped = |v: f64| if v.is_finite() { v.min(cap) } else { cap };
+    Ok(RawForecast {
+        sigma_lower: f.point.iter().zip(&f.sigma_lower).zip(&point).map(|((p, s), e)| capped(e - (p - s).exp())).collect(),
+        sigma_upper: f.point.iter().zip(&f.sigma_upper).zip(&point).map(|((p, s), e)| capped((p + s).exp() - e)).collect(),
+        point,
+    })
+}
+
+/// Averages the windows of several models (all run on the same plan) into a combination.
+pub fn combine(members: &[&[Fold]]) -> Vec<Fold> {
+    let Some(first) = members.first() else { return Vec::new() };
+    (0..first.len())
+        .filter_map(|i| {
+            let parts: Vec<&RawForecast> = members.iter().filter_map(|m| m.get(i).map(|f| &f.forecast)).collect();
+            Some(Fold { forecast: RawForecast::mean(&parts)?, ..first[i].clone() })
+        })
+        .collect()
+}
+
+/// A model's backtest figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// The model, e.g. `MSTL(288, 2016) + AutoETS` or `mean of …`.
+    pub model: String,
+    /// Mean absolute scaled error over all windows.
+    pub mase: f64,
+    /// Symmetric MAPE in percent.
+    pub smape: f64,
+    /// Coverage of the model's own (uncalibrated) intervals, per requested level.
+    pub coverage: Vec<LevelValue>,
+    /// Mean scaled interval score of the model's own 95 % interval.
+    pub msis: f64,
+}
+
+/// A figure at one interval level.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LevelValue {
+    /// Level in percent.
+    pub level: f64,
+    /// The figure (a coverage share, 0 to 1).
+    pub value: f64,
+}
+
+/// Scores windows with the model's own Gaussian intervals.
+pub fn score(model: String, folds: &[Fold], levels: &[f64]) -> Score {
+    let per_fold = |f: &dyn Fn(&Fold) -> f64| metrics::mean(folds.iter().map(f).filter(|v| v.is_finite()));
+    let band = |fold: &Fold, level: f64| {
+        let z = normal_quantile(0.5 + level / 200.0);
+        let lo: Vec<f64> = fold.forecast.point.iter().zip(&fold.forecast.sigma_lower).map(|(p, s)| p - z * s).collect();
+        let hi: Vec<f64> = fold.forecast.point.iter().zip(&fold.forecast.sigma_upper).map(|(p, s)| p + z * s).collect();
+        (lo, hi)
+    };
+    Score {
+        model,
+        mase: per_fold(&|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)),
+        smape: per_fold(&|f| metrics::smape(&f.actual, &f.forecast.point)),
+        coverage: levels
+            .iter()
+            .map(|&level| LevelValue {
+                level,
+                value: per_fold(&|f| {
+                    let (lo, hi) = band(f, level);
+                    metrics::coverage(&f.actual, &lo, &hi)
+                }),
+            })
+            .collect(),
+        msis: per_fold(&|f| {
+            let (lo, hi) = band(f, 95.0);
+            metrics::msis(&f.actual, &lo, &hi, f.scale, 0.05)
+        }),
+    }
+}
+
+/// Per-level multipliers of the model's sigma, per horizon bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Steps per bucket.
+    pub bucket_len: usize,
+    /// One entry per level.
+    pub levels: Vec<LevelScale>,
+}
+
+/// The multipliers of one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelScale {
+    /// Level in percent.
+    pub level: f64,
+    /// Multiplier of the lower sigma, per bucket.
+    pub lower: Vec<f64>,
+    /// Multiplier of the upper sigma, per bucket.
+    pub upper: Vec<f64>,
+}
+
+/// Fewest conformity scores per horizon bucket.
+const MIN_SCORES_PER_BUCKET: usize = 40;
+/// Most horizon buckets.
+const MAX_BUCKETS: usize = 4;
+
+/// Derives the multipliers from the windows (split conformal, normalised by sigma).
+pub fn calibrate(folds: &[Fold], levels: &[f64]) -> Option<Calibration> {
+    let fold_len = folds.first()?.actual.len();
+    let total = folds.iter().map(|f| f.actual.iter().filter(|v| !v.is_nan()).count()).sum::<usize>();
+    if total < 10 {
+        return None;
+    }
+    let buckets = (total / MIN_SCORES_PER_BUCKET).clamp(1, MAX_BUCKETS).min(fold_len);
+    let bucket_len = fold_len.div_ceil(buckets);
+    let mut up: Vec<Vec<f64>> = vec![Vec::new(); buckets];
+    let mut down: Vec<Vec<f64>> = vec![Vec::new(); buckets];
+    for f in folds {
+        for (h, y) in f.actual.iter().enumerate() {
+            if y.is_nan() {
+                continue;
+            }
+            let b = (h / bucket_len).min(buckets - 1);
+            let e = y - f.forecast.point[h];
+            let floor = 1e-9 * (1.0 + f.scale.abs());
+            up[b].push(e / f.forecast.sigma_upper[h].max(floor));
+            down[b].push(-e / f.forecast.sigma_lower[h].max(floor));
+        }
+    }
+    let scale_for = |scores: &mut Vec<Vec<f64>>, q: f64| -> Vec<f64> {
+        let mut out: Vec<f64> = scores.iter_mut().map(|s| conformal_quantile(s, q).max(0.0)).collect();
+        for i in 1..out.len() {
+            out[i] = out[i].max(out[i - 1]); // uncertainty never shrinks with the horizon
+        }
+        out
+    };
+    let levels = levels
+        .iter()
+        .map(|&level| {
+            let q = 0.5 + level / 200.0;
+            LevelScale { level, lower: scale_for(&mut down, q), upper: scale_for(&mut up, q) }
+        })
+        .collect();
+    Some(Calibration { bucket_len, levels })
+}
+
+/// The split-conformal quantile: the ⌈(n+1)q⌉-th smallest score. When that exceeds n
+/// (too few scores to support level q), the largest score is stretched along a normal
+/// tail, so that higher levels still give wider bands.
+fn conformal_quantile(scores: &mut [f64], q: f64) -> f64 {
+    if scores.is_empty() {
+        return normal_quantile(q);
+    }
+    scores.sort_by(f64::total_cmp);
+    let n = scores.len();
+    let k = (((n + 1) as f64) * q).ceil() as usize;
+    if k <= n {
+        return scores[k.max(1) - 1];
+    }
+    let largest = scores[n - 1];
+    let supported = normal_quantile(n as f64 / (n + 1) as f64);
+    if largest > 0.0 && supported > 0.0 { largest * normal_quantile(q) / supported } else { largest }
+}
+
+impl Calibration {
+    /// The lower and upper band of `level` around `raw`.
+    pub fn band(&self, raw: &RawForecast, level: f64) -> Option<(Vec<f64>, Vec<f64>)> {
+        let scale = self.levels.iter().find(|l| (l.level - level).abs() < 1e-9)?;
+        let pick = |v: &[f64], h: usize| v.get(h / self.bucket_len.max(1)).or(v.last()).copied().unwrap_or(0.0);
+        let lower = (0..raw.point.len()).map(|h| raw.point[h] - pick(&scale.lower, h) * raw.sigma_lower[h]).collect();
+        let upper = (0..raw.point.len()).map(|h| raw.point[h] + pick(&scale.upper, h) * raw.sigma_upper[h]).collect();
+        Some((lower, upper))
+    }
+}
+
+/// Coverage of calibrated bands, each window judged by a calibration from the other
+/// windows (leave one window out), per level. An honest estimate of what the bands
+/// will cover; `None` with fewer than two windows.
+pub fn cross_validated_coverage(folds: &[Fold], levels: &[f64]) -> Option<Vec<LevelValue>> {
+    if folds.len() < 2 {
+        return None;
+    }
+    let mut hits = vec![(0usize, 0usize); levels.len()];
+    for i in 0..folds.len() {
+        let others: Vec<Fold> = folds.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| f.clone()).collect();
+        let cal = calibrate(&others, levels)?;
+        for (li, &level) in levels.iter().enumerate() {
+            let (lo, hi) = cal.band(&folds[i].forecast, level)?;
+            for (h, y) in folds[i].actual.iter().enumerate() {
+                if !y.is_nan() {
+                    hits[li].1 += 1;
+                    if *y >= lo[h] && *y <= hi[h] {
+                        hits[li].0 += 1;
+                    }
+                }
+            }
+        }
+    }
+    Some(
+        levels
+            .iter()
+            .zip(hits)
+            .map(|(&level, (h, n))| LevelValue { level, value: if n == 0 { f64::NAN } else { h as f64 / n as f64 } })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_fits_windows_at_the_end() {
+        let p = plan(1000, 48, 3, &[24]).unwrap();
+        assert_eq!(p, Plan { folds: 3, fold_len: 48, first_origin: 1000 - 144 });
+        let short = plan(100, 48, 3, &[24]).unwrap();
+        assert_eq!(short.fold_len, (100 - 49) / 3);
+        assert!(plan(20, 48, 3, &[]).is_none());
+    }
+
+    #[test]
+    fn conformal_quantile_is_conservative() {
+        let mut s: Vec<f64> = (1..=19).map(f64::from).collect();
+        assert_eq!(conformal_quantile(&mut s, 0.9), 18.0); // ceil(20 * 0.9) = 18
+        let top = conformal_quantile(&mut s, 0.99);
+        assert!(top > 19.0, "beyond the scores, a normal tail: {top}");
+    }
+}

@@ -1,0 +1,229 @@
+//! The forecasting models behind one interface: fit on `&[f64]`, predict `horizon` steps
+//! with a point forecast and the model's own one-sigma spread below and above.
+//!
+//! - MSTL + AutoETS: augurs' MSTL decomposition; the deseasonalised series' recent
+//!   window is fitted by AutoETS (the window keeps fits fast on long histories and
+//!   follows the current level and trend);
+//! - AutoETS without seasonality;
+//! - seasonal naive (the last season repeated);
+//! - linear trend (least squares over a recent window, as PromQL's `predict_linear`).
+//!
+//! Combinations of these are formed from backtest results in [`super::backtest`].
+
+use super::normal_quantile;
+use augurs::ets::AutoETS;
+use augurs::{Fit, Predict};
+use serde::{Deserialize, Serialize};
+
+/// A model that can be fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// MSTL decomposition with an AutoETS trend model.
+    Mstl,
+    /// Non-seasonal AutoETS.
+    Ets,
+    /// The last full season repeated.
+    SeasonalNaive,
+    /// A least-squares line over the recent window.
+    Linear,
+}
+
+impl ModelKind {
+    /// Every single model, in the order tables list them.
+    pub const ALL: [ModelKind; 4] = [ModelKind::Mstl, ModelKind::Ets, ModelKind::SeasonalNaive, ModelKind::Linear];
+
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Mstl => "mstl",
+            ModelKind::Ets => "ets",
+            ModelKind::SeasonalNaive => "seasonal-naive",
+            ModelKind::Linear => "linear",
+        }
+    }
+
+    /// Parses a name as printed by [`name`](Self::name).
+    pub fn parse(text: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// A description with its periods: `MSTL(288, 2016) + AutoETS`.
+    pub fn describe(self, periods: &[usize]) -> String {
+        let list = periods.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        match self {
+            ModelKind::Mstl if !periods.is_empty() => format!("MSTL({list}) + AutoETS"),
+            ModelKind::Mstl | ModelKind::Ets => "AutoETS".into(),
+            ModelKind::SeasonalNaive => match periods.last() {
+                Some(p) => format!("seasonal naive ({p})"),
+                None => "naive".into(),
+            },
+            ModelKind::Linear => "linear trend".into(),
+        }
+    }
+}
+
+/// A point forecast with the model's one-sigma spread on each side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawForecast {
+    /// Point forecast per step.
+    pub point: Vec<f64>,
+    /// One-sigma distance below the point, per step (≥ 0).
+    pub sigma_lower: Vec<f64>,
+    /// One-sigma distance above the point, per step (≥ 0).
+    pub sigma_upper: Vec<f64>,
+}
+
+impl RawForecast {
+    fn symmetric(point: Vec<f64>, sigma: Vec<f64>) -> Self {
+        RawForecast { sigma_lower: sigma.clone(), sigma_upper: sigma, point }
+    }
+
+    /// The mean of several forecasts of the same length (for combinations).
+    pub fn mean(parts: &[&RawForecast]) -> Option<RawForecast> {
+        let first = parts.first()?;
+        let n = first.point.len();
+        let k = parts.len() as f64;
+        let avg = |f: fn(&RawForecast) -> &Vec<f64>| (0..n).map(|i| parts.iter().map(|p| f(p)[i]).sum::<f64>() / k).collect();
+        Some(RawForecast { point: avg(|p| &p.point), sigma_lower: avg(|p| &p.sigma_lower), sigma_upper: avg(|p| &p.sigma_upper) })
+    }
+}
+
+/// The level at which augurs is asked for intervals; sigma is derived from it.
+const REFERENCE_LEVEL: f64 = 0.95;
+
+/// Shortest window the trend models are fitted on.
+const MIN_WINDOW: usize = 500;
+/// Longest window the trend models are fitted on (AutoETS time grows with it).
+const MAX_WINDOW: usize = 4096;
+
+/// The recent window a trend model sees: long enough to hold the horizon thrice and the
+/// longest season once, never the whole of a very long history.
+pub fn trend_window(n: usize, horizon: usize, periods: &[usize]) -> usize {
+    let longest = periods.iter().copied().max().unwrap_or(0);
+    n.min((3 * horizon).max(longest).clamp(MIN_WINDOW, MAX_WINDOW.max(longest)))
+}
+
+/// Fits `kind` to `y` (complete, no NaN) and predicts `horizon` steps.
+///
+/// # Errors
+/// The model cannot be fitted (too little data, a numerical failure), as a message.
+pub fn fit_predict(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize) -> Result<RawForecast, String> {
+    let periods: Vec<usize> = periods.iter().copied().filter(|p| 2 * p <= y.len()).collect();
+    let mut f = fit_unchecked(kind, y, &periods, horizon)?;
+    cap_spread(&mut f, y);
+    Ok(f)
+}
+
+/// Some ETS fits (multiplicative error or trend) give intervals that grow
+/// exponentially: cap the spread at a few times the range the series has ever spanned.
+fn cap_spread(f: &mut RawForecast, y: &[f64]) {
+    let (lo, hi) = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    let cap = 3.0 * (hi - lo).max(1e-9 * (1.0 + hi.abs()));
+    for s in f.sigma_lower.iter_mut().chain(f.sigma_upper.iter_mut()) {
+        if !s.is_finite() || *s > cap {
+            *s = cap;
+        }
+    }
+}
+
+fn fit_unchecked(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize) -> Result<RawForecast, String> {
+    let periods = periods.to_vec();
+    match kind {
+        ModelKind::Mstl if !periods.is_empty() => mstl(y, &periods, horizon),
+        ModelKind::Mstl | ModelKind::Ets => {
+            let w = trend_window(y.len(), horizon, &periods);
+            ets(&y[y.len() - w..], horizon)
+        }
+        ModelKind::SeasonalNaive => Ok(seasonal_naive(y, periods.last().copied().unwrap_or(1), horizon)),
+        ModelKind::Linear => Ok(linear(y, horizon, trend_window(y.len(), horizon, &periods))),
+    }
+}
+
+fn sigma_from_interval(point: &[f64], lower: &[f64], upper: &[f64]) -> RawForecast {
+    let z = normal_quantile(0.5 + REFERENCE_LEVEL / 2.0);
+    let nonneg = |v: f64| if v.is_finite() { v.max(0.0) } else { 0.0 };
+    RawForecast {
+        point: point.to_vec(),
+        sigma_lower: point.iter().zip(lower).map(|(p, l)| nonneg((p - l) / z)).collect(),
+        sigma_upper: point.iter().zip(upper).map(|(p, u)| nonneg((u - p) / z)).collect(),
+    }
+}
+
+fn ets(y: &[f64], horizon: usize) -> Result<RawForecast, String> {
+    let fitted = AutoETS::non_seasonal().fit(y).map_err(|e| format!("AutoETS fit failed: {e}"))?;
+    let f = fitted.predict(horizon, REFERENCE_LEVEL).map_err(|e| format!("AutoETS prediction failed: {e}"))?;
+    let iv = f.intervals.ok_or("AutoETS returned no intervals")?;
+    let out = sigma_from_interval(&f.point, &iv.lower, &iv.upper);
+    if out.point.iter().any(|v| !v.is_finite()) {
+        return Err("AutoETS produced a non-finite forecast".into());
+    }
+    Ok(out)
+}
+
+/// MSTL: decompose the whole history, forecast the deseasonalised recent window with
+/// AutoETS, add each season's last cycle back.
+fn mstl(y: &[f64], periods: &[usize], horizon: usize) -> Result<RawForecast, String> {
+    let y32: Vec<f32> = y.iter().map(|v| *v as f32).collect();
+    let fit = augurs::mstl::stlrs::MstlParams::new().fit(&y32, periods).map_err(|e| format!("MSTL decomposition failed: {e}"))?;
+    let deseasonalised: Vec<f64> = fit.trend().iter().zip(fit.remainder()).map(|(t, r)| f64::from(*t) + f64::from(*r)).collect();
+    let w = trend_window(y.len(), horizon, periods);
+    let mut out = ets(&deseasonalised[deseasonalised.len() - w..], horizon)?;
+    for (period, component) in periods.iter().zip(fit.seasonal()) {
+        let last = &component[component.len() - period..];
+        for (i, p) in out.point.iter_mut().enumerate() {
+            *p += f64::from(last[i % period]);
+        }
+    }
+    Ok(out)
+}
+
+/// The last season repeated; the spread grows with the number of seasons ahead, from
+/// the in-sample seasonal differences.
+fn seasonal_naive(y: &[f64], period: usize, horizon: usize) -> RawForecast {
+    let n = y.len();
+    let period = period.clamp(1, n.max(1));
+    let diffs: Vec<f64> = (period..n).map(|i| y[i] - y[i - period]).collect();
+    let sd = if diffs.is_empty() { 0.0 } else { (diffs.iter().map(|d| d * d).sum::<f64>() / diffs.len() as f64).sqrt() };
+    let point = (0..horizon).map(|h| y[n - period + h % period]).collect();
+    let sigma = (0..horizon).map(|h| sd * ((h / period + 1) as f64).sqrt()).collect();
+    RawForecast::symmetric(point, sigma)
+}
+
+/// Least squares over the last `window` points, with the usual prediction spread.
+fn linear(y: &[f64], horizon: usize, window: usize) -> RawForecast {
+    let w = window.clamp(2, y.len().max(2)).min(y.len());
+    let ys = &y[y.len() - w..];
+    let n = ys.len() as f64;
+    let xbar = (n - 1.0) / 2.0;
+    let ybar = ys.iter().sum::<f64>() / n;
+    let sxx: f64 = (0..ys.len()).map(|i| (i as f64 - xbar).powi(2)).sum();
+    let sxy: f64 = ys.iter().enumerate().map(|(i, v)| (i as f64 - xbar) * (v - ybar)).sum();
+    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let intercept = ybar - slope * xbar;
+    let rss: f64 = ys.iter().enumerate().map(|(i, v)| (v - intercept - slope * i as f64).powi(2)).sum();
+    let s = (rss / (n - 2.0).max(1.0)).sqrt();
+    let point = (0..horizon).map(|h| intercept + slope * (n + h as f64)).collect();
+    let sigma = (0..horizon).map(|h| s * (1.0 + 1.0 / n + ((n + h as f64) - xbar).powi(2) / sxx.max(1e-12)).sqrt()).collect();
+    RawForecast::symmetric(point, sigma)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seasonal_naive_repeats_the_last_season() {
+        let y = [1.0, 2.0, 3.0, 1.0, 2.0, 3.0];
+        let f = seasonal_naive(&y, 3, 5);
+        assert_eq!(f.point, vec![1.0, 2.0, 3.0, 1.0, 2.0]);
+        assert_eq!(f.sigma_upper[0], 0.0);
+    }
+
+    #[test]
+    fn linear_extends_an_exact_line() {
+        let y: Vec<f64> = (0..50).map(|i| 2.0 * i as f64 + 1.0).collect();
+        let f = linear(&y, 3, 50);
+        assert!((f.point[0] - 101.0).abs() < 1e-9 && (f.point[2] - 105.0).abs() < 1e-9);
+    }
+}

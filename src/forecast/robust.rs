@@ -1,0 +1,141 @@
+//! Robustness before fitting: incident outliers are masked, level shifts found.
+//!
+//! Both work on a baseline of the series: its MSTL trend plus seasons when it has
+//! seasons, else a running median. Points far from the baseline (a robust z-score over
+//! the median absolute deviation) are outliers; they are replaced by the baseline for
+//! fitting and reported. A level shift is a changepoint in the block means of the
+//! deseasonalised series, found by augurs' Bayesian online changepoint detector.
+
+use augurs::changepoint::{Detector, NormalGammaDetector};
+
+/// Robust z-score beyond which a point is an outlier.
+const OUTLIER_Z: f64 = 6.0;
+/// When more than this share of points looks extreme, the series is heavy-tailed, not
+/// disturbed by incidents: nothing is masked.
+const MAX_OUTLIER_SHARE: f64 = 0.02;
+
+/// A series split into a smooth baseline and its deseasonalised form.
+#[derive(Debug, Clone)]
+pub struct Decomposition {
+    /// Trend plus seasons (or a running median).
+    pub baseline: Vec<f64>,
+    /// The series minus its seasons.
+    pub deseasonalised: Vec<f64>,
+}
+
+/// Decomposes `values` (complete) over `periods`.
+pub fn decompose(values: &[f64], periods: &[usize]) -> Decomposition {
+    let usable: Vec<usize> = periods.iter().copied().filter(|p| 2 * p <= values.len()).collect();
+    if !usable.is_empty() {
+        let y: Vec<f32> = values.iter().map(|v| *v as f32).collect();
+        if let Ok(fit) = augurs::mstl::stlrs::MstlParams::new().fit(&y, &usable) {
+            let trend = fit.trend();
+            let baseline: Vec<f64> =
+                (0..values.len()).map(|i| f64::from(trend[i]) + fit.seasonal().iter().map(|s| f64::from(s[i])).sum::<f64>()).collect();
+            let deseasonalised = (0..values.len()).map(|i| values[i] - (baseline[i] - f64::from(trend[i]))).collect();
+            return Decomposition { baseline, deseasonalised };
+        }
+    }
+    let baseline = running_median(values, 5);
+    Decomposition { baseline, deseasonalised: values.to_vec() }
+}
+
+fn running_median(values: &[f64], half: usize) -> Vec<f64> {
+    let n = values.len();
+    (0..n)
+        .map(|i| {
+            let mut w: Vec<f64> = values[i.saturating_sub(half)..(i + half + 1).min(n)].to_vec();
+            w.sort_by(f64::total_cmp);
+            w[w.len() / 2]
+        })
+        .collect()
+}
+
+/// The median and the scaled MAD (a robust standard deviation) of `values`.
+pub fn median_mad(values: &[f64]) -> (f64, f64) {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return (0.0, 0.0);
+    }
+    v.sort_by(f64::total_cmp);
+    let med = v[v.len() / 2];
+    let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    (med, 1.4826 * dev[dev.len() / 2])
+}
+
+/// What masking found.
+#[derive(Debug, Clone, Default)]
+pub struct Masked {
+    /// The values with outliers replaced by the baseline.
+    pub values: Vec<f64>,
+    /// Indices of the masked points.
+    pub outliers: Vec<usize>,
+    /// True when too many points were extreme and nothing was masked.
+    pub heavy_tailed: bool,
+}
+
+/// Masks incident outliers of `values` against `decomposition`'s baseline.
+pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
+    let residual: Vec<f64> = values.iter().zip(&decomposition.baseline).map(|(v, b)| v - b).collect();
+    let (med, sd) = median_mad(&residual);
+    if sd <= 0.0 {
+        return Masked { values: values.to_vec(), ..Masked::default() };
+    }
+    let outliers: Vec<usize> = (0..values.len()).filter(|&i| ((residual[i] - med) / sd).abs() > OUTLIER_Z).collect();
+    if outliers.len() as f64 > MAX_OUTLIER_SHARE * values.len() as f64 {
+        return Masked { values: values.to_vec(), outliers: Vec::new(), heavy_tailed: true };
+    }
+    let mut cleaned = values.to_vec();
+    for &i in &outliers {
+        cleaned[i] = decomposition.baseline[i];
+    }
+    Masked { values: cleaned, outliers, heavy_tailed: false }
+}
+
+/// The index where the last level shift starts, if the deseasonalised series has one
+/// that leaves at least `min_after` points after it. Blocks of `block` points are
+/// averaged first so that noise and seasons do not read as shifts.
+pub fn last_level_shift(deseasonalised: &[f64], block: usize, min_after: usize) -> Option<usize> {
+    let block = block.max(1);
+    let means: Vec<f64> = deseasonalised.chunks_exact(block).map(|c| c.iter().sum::<f64>() / block as f64).collect();
+    if means.len() < 6 {
+        return None;
+    }
+    // Standardise by the robust spread of block-to-block changes.
+    let diffs: Vec<f64> = means.windows(2).map(|w| w[1] - w[0]).collect();
+    let (_, diff_sd) = median_mad(&diffs);
+    let (center, _) = median_mad(&means);
+    // Floor the noise scale: near-constant blocks would otherwise make every wiggle a shift.
+    let spread = (means.iter().map(|m| (m - center).powi(2)).sum::<f64>() / means.len() as f64).sqrt();
+    let sd = (diff_sd / std::f64::consts::SQRT_2).max(0.05 * spread).max(1e-9 * center.abs());
+    if sd <= 0.0 {
+        return None;
+    }
+    let z: Vec<f64> = means.iter().map(|m| (m - center) / sd).collect();
+    let mut detector = NormalGammaDetector::default();
+    let points = detector.detect_changepoints(&z);
+    points.into_iter().filter(|&c| c >= 2 && c * block + min_after <= deseasonalised.len()).map(|c| c * block).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_a_spike_and_keeps_the_rest() {
+        let mut v: Vec<f64> = (0..500).map(|i| 10.0 + ((i * 7) % 5) as f64 * 0.1).collect();
+        v[250] = 90.0;
+        let d = decompose(&v, &[]);
+        let m = mask_outliers(&v, &d);
+        assert_eq!(m.outliers, vec![250]);
+        assert!(m.values[250] < 11.0);
+    }
+
+    #[test]
+    fn finds_a_step() {
+        let v: Vec<f64> = (0..2000).map(|i| if i < 1400 { 10.0 } else { 25.0 } + ((i * 13) % 7) as f64 * 0.3).collect();
+        let shift = last_level_shift(&v, 50, 100).unwrap();
+        assert!((1350..=1450).contains(&shift), "{shift}");
+    }
+}
