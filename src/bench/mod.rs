@@ -36,8 +36,9 @@ pub enum BenchCommand {
         /// Only the first N series (for a quick look).
         #[arg(long)]
         limit: Option<usize>,
-        /// Backtest windows per series.
-        #[arg(long, default_value_t = 3)]
+        /// Backtest windows per series (models are chosen on the latest three, bands
+        /// calibrated on all).
+        #[arg(long, default_value_t = 5)]
         folds: usize,
     },
 }

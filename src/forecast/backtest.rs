@@ -8,7 +8,7 @@
 //! enough scores). Nothing after a fold's origin is ever seen by its fit.
 
 use super::metrics;
-use super::models::{ModelKind, RawForecast, fit_predict};
+use super::models::{RawForecast, Spec, fit_predict};
 use super::normal_quantile;
 use serde::{Deserialize, Serialize};
 
@@ -73,24 +73,16 @@ pub struct Variant {
     pub start: usize,
 }
 
-/// Fits `kind` on `fit_values[variant.start..origin]` for every window and keeps the
+/// Fits `spec` on `fit_values[variant.start..origin]` for every window and keeps the
 /// results. `actual` holds the observed values (with `NaN` gaps) for scoring.
 ///
 /// # Errors
 /// The model fails on a window.
-pub fn run(
-    kind: ModelKind,
-    fit_values: &[f64],
-    actual: &[f64],
-    periods: &[usize],
-    plan: &Plan,
-    variant: Variant,
-    season: usize,
-) -> Result<Vec<Fold>, String> {
+pub fn run(spec: &Spec, fit_values: &[f64], actual: &[f64], plan: &Plan, variant: Variant, season: usize) -> Result<Vec<Fold>, String> {
     plan.origins()
         .map(|origin| {
             let train = &fit_values[variant.start.min(origin)..origin];
-            let forecast = fit_variant(kind, train, periods, plan.fold_len, variant.log)?;
+            let forecast = fit_variant(spec, train, plan.fold_len, variant.log)?;
             Ok(Fold {
                 origin,
                 forecast,
@@ -101,16 +93,16 @@ pub fn run(
         .collect()
 }
 
-/// Fits `kind` directly or on the log scale.
+/// Fits `spec` directly or on the log scale.
 ///
 /// # Errors
 /// The model fails.
-pub fn fit_variant(kind: ModelKind, train: &[f64], periods: &[usize], horizon: usize, log: bool) -> Result<RawForecast, String> {
+pub fn fit_variant(spec: &Spec, train: &[f64], horizon: usize, log: bool) -> Result<RawForecast, String> {
     if !log {
-        return fit_predict(kind, train, periods, horizon);
+        return fit_predict(spec.kind, train, &spec.periods, horizon);
     }
     let logged: Vec<f64> = train.iter().map(|v| v.ln()).collect();
-    let f = fit_predict(kind, &logged, periods, horizon)?;
+    let f = fit_predict(spec.kind, &logged, &spec.periods, horizon)?;
     let point: Vec<f64> = f.point.iter().map(|p| p.exp()).collect();
     // The same cap as on the natural scale: a few times the range history spanned.
     let (lo, hi) = train.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));

@@ -30,7 +30,7 @@ use crate::series::{Series, Unit};
 use crate::time::{format_duration, format_short};
 use crate::warning::Warning;
 use backtest::{Fold, Variant};
-use models::RawForecast;
+use models::{RawForecast, Spec};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -220,15 +220,28 @@ pub const MIN_POINTS: usize = 8;
 
 /// A model (or a mean of models) with its backtest.
 struct Candidate {
-    members: Vec<ModelKind>,
+    members: Vec<Spec>,
     folds: Vec<Fold>,
     score: Score,
 }
 
-fn describe(members: &[ModelKind], periods: &[usize]) -> String {
+/// Models are chosen on the most recent windows only (the past that most resembles the
+/// future); bands are calibrated on all of them (more errors, steadier quantiles).
+pub const SELECTION_WINDOWS: usize = 3;
+
+impl Candidate {
+    /// MASE over the most recent [`SELECTION_WINDOWS`] windows: lower is better.
+    fn selection_error(&self) -> f64 {
+        let recent = &self.folds[self.folds.len().saturating_sub(SELECTION_WINDOWS)..];
+        let e = metrics::mean(recent.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
+        if e.is_finite() { e } else { f64::INFINITY }
+    }
+}
+
+fn describe(members: &[Spec]) -> String {
     match members {
-        [one] => one.describe(periods),
-        many => format!("mean of {}", many.iter().map(|k| k.describe(periods)).collect::<Vec<_>>().join(", ")),
+        [one] => one.describe(),
+        many => format!("mean of {}", many.iter().map(Spec::describe).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -287,22 +300,27 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     };
 
     // Backtest every candidate model.
-    let kinds: Vec<ModelKind> = match settings.model {
-        ModelChoice::Single(k) => vec![k],
-        _ => ModelKind::ALL.into_iter().filter(|k| *k != ModelKind::Mstl || !periods.is_empty()).collect(),
+    let specs: Vec<Spec> = match settings.model {
+        ModelChoice::Single(kind) => vec![Spec { kind, periods: periods.clone() }],
+        _ => Spec::candidates(&periods),
     };
-    let runs: Vec<(ModelKind, std::result::Result<Vec<Fold>, String>)> =
-        kinds.par_iter().map(|&k| (k, backtest::run(k, &fit_values, &actual, &periods, &plan, Variant::default(), season))).collect();
+    let runs: Vec<(Spec, std::result::Result<Vec<Fold>, String>)> = specs
+        .into_par_iter()
+        .map(|spec| {
+            let run = backtest::run(&spec, &fit_values, &actual, &plan, Variant::default(), season);
+            (spec, run)
+        })
+        .collect();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut first_error = None;
-    for (kind, run) in runs {
+    for (spec, run) in runs {
         match run {
             Ok(folds) => {
-                let score = backtest::score(kind.describe(&periods), &folds, &settings.levels);
-                candidates.push(Candidate { members: vec![kind], folds, score });
+                let score = backtest::score(spec.describe(), &folds, &settings.levels);
+                candidates.push(Candidate { members: vec![spec], folds, score });
             }
             Err(e) => {
-                warnings.push(Warning::new(&name, format!("{} could not be fitted: {e}", kind.describe(&periods))));
+                warnings.push(Warning::new(&name, format!("{} could not be fitted: {e}", spec.describe())));
                 first_error.get_or_insert(e);
             }
         }
@@ -310,15 +328,15 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     if candidates.is_empty() {
         return Err(Error::series(&name, first_error.unwrap_or_else(|| "no model could be fitted".into())));
     }
-    let by_mase = |a: &Candidate, b: &Candidate| a.score.mase.partial_cmp(&b.score.mase).unwrap_or(std::cmp::Ordering::Greater);
+    let by_mase = |a: &Candidate, b: &Candidate| a.selection_error().total_cmp(&b.selection_error());
     candidates.sort_by(by_mase);
-    if settings.model != ModelChoice::Single(ModelKind::Mstl) && !matches!(settings.model, ModelChoice::Single(_)) {
+    if !matches!(settings.model, ModelChoice::Single(_)) {
         for k in [2, 3] {
             if candidates.iter().filter(|c| c.members.len() == 1).count() >= k {
                 let top: Vec<&Candidate> = candidates.iter().filter(|c| c.members.len() == 1).take(k).collect();
-                let members: Vec<ModelKind> = top.iter().map(|c| c.members[0]).collect();
+                let members: Vec<Spec> = top.iter().map(|c| c.members[0].clone()).collect();
                 let folds = backtest::combine(&top.iter().map(|c| c.folds.as_slice()).collect::<Vec<_>>());
-                let score = backtest::score(describe(&members, &periods), &folds, &settings.levels);
+                let score = backtest::score(describe(&members), &folds, &settings.levels);
                 candidates.push(Candidate { members, folds, score });
             }
         }
@@ -339,7 +357,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         let min_after = backtest::min_train(&periods) + plan.folds * plan.fold_len;
         if let Some(shift) = robust::last_level_shift(&d.deseasonalised, block, min_after) {
             let v = Variant { start: shift, ..variant };
-            if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &periods, &plan, season, &settings.levels) {
+            if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &plan, season, &settings.levels) {
                 chosen = better;
                 variant = v;
                 level_shift_ms = Some(series.timestamp(shift));
@@ -353,7 +371,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     // Multiplicative growth: a log scale, when that backtests better.
     if settings.robust && fit_values.iter().all(|v| *v > 0.0) {
         let v = Variant { log: true, ..variant };
-        if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &periods, &plan, season, &settings.levels) {
+        if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &plan, season, &settings.levels) {
             chosen = better;
             variant = v;
         }
@@ -364,7 +382,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     let parts: Vec<RawForecast> = chosen
         .members
         .par_iter()
-        .map(|&k| backtest::fit_variant(k, train, &periods, horizon, variant.log))
+        .map(|spec| backtest::fit_variant(spec, train, horizon, variant.log))
         .collect::<std::result::Result<_, _>>()
         .map_err(|m| Error::series(&name, m))?;
     let raw = RawForecast::mean(&parts.iter().collect::<Vec<_>>()).ok_or_else(|| Error::series(&name, "no model could be fitted"))?;
@@ -377,7 +395,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
             None => gaussian_band(&raw, level),
         })
         .collect();
-    let mut model = describe(&chosen.members, &periods);
+    let mut model = describe(&chosen.members);
     if variant.log {
         model.push_str(", log scale");
     }
@@ -399,7 +417,6 @@ fn try_variant(
     variant: Variant,
     fit_values: &[f64],
     actual: &[f64],
-    periods: &[usize],
     plan: &backtest::Plan,
     season: usize,
     levels: &[f64],
@@ -407,13 +424,14 @@ fn try_variant(
     let runs: Vec<Vec<Fold>> = base
         .members
         .par_iter()
-        .map(|&k| backtest::run(k, fit_values, actual, periods, plan, variant, season))
+        .map(|spec| backtest::run(spec, fit_values, actual, plan, variant, season))
         .collect::<std::result::Result<_, _>>()
         .ok()?;
     let folds =
         if runs.len() == 1 { runs.into_iter().next()? } else { backtest::combine(&runs.iter().map(Vec::as_slice).collect::<Vec<_>>()) };
     let score = backtest::score(base.score.model.clone(), &folds, levels);
-    (score.mase.is_finite() && score.mase < base.score.mase).then(|| Candidate { members: base.members.clone(), folds, score })
+    let candidate = Candidate { members: base.members.clone(), folds, score };
+    (candidate.selection_error() < base.selection_error()).then_some(candidate)
 }
 
 fn gaussian_band(raw: &RawForecast, level: f64) -> Band {

@@ -63,6 +63,40 @@ impl ModelKind {
     }
 }
 
+/// A model with the seasonal periods it uses: one candidate of a backtest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    /// The model.
+    pub kind: ModelKind,
+    /// Its seasonal periods, in steps.
+    pub periods: Vec<usize>,
+}
+
+impl Spec {
+    /// A description such as `MSTL(24, 168) + AutoETS`.
+    pub fn describe(&self) -> String {
+        self.kind.describe(&self.periods)
+    }
+
+    /// The candidates for automatic choice over `periods`: every model with all the
+    /// periods, and the seasonal ones also with the shortest period alone (a weekly
+    /// season is not always worth its noise).
+    pub fn candidates(periods: &[usize]) -> Vec<Spec> {
+        let mut out = Vec::new();
+        for kind in ModelKind::ALL {
+            let seasonal = matches!(kind, ModelKind::Mstl | ModelKind::SeasonalNaive);
+            if kind == ModelKind::Mstl && periods.is_empty() {
+                continue;
+            }
+            out.push(Spec { kind, periods: periods.to_vec() });
+            if seasonal && periods.len() > 1 {
+                out.push(Spec { kind, periods: periods[..1].to_vec() });
+            }
+        }
+        out
+    }
+}
+
 /// A point forecast with the model's one-sigma spread on each side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawForecast {
