@@ -44,7 +44,12 @@ fn opens_on_the_sample_data_forecast_with_chart_and_controls() {
     h.get_by_label("Refit");
     // The chart of the first series with its model and legend.
     assert!(!h.get_all_by_label("api_requests_per_second").collect::<Vec<_>>().is_empty());
-    h.get_by_label_contains("Model: MSTL(288, 2016) + AutoETS");
+    h.get_by_label_contains("Model: ");
+    // The evidence: the backtest table with the chosen model, and the model picker.
+    h.get_by_label_contains("Backtest: 3 windows of");
+    h.get_by_label_contains("(chosen)");
+    h.get_by_label_contains("checked window by window");
+    h.get_by_label("Model");
     h.get_by_label("History");
     h.get_by_label("Forecast");
     // Each band has its checkbox and its legend entry.
@@ -111,4 +116,16 @@ fn a_bad_horizon_is_an_error_not_a_crash() {
     settle(&mut h);
     let err = h.state().model.error.clone().unwrap();
     assert!(err.starts_with("horizon: \"soon\""), "{err}");
+}
+
+#[test]
+fn forcing_a_model_refits_with_it() {
+    let mut h = open(vec![sample_dir().join("web_cpu_percent.csv")]);
+    settle(&mut h);
+    h.state_mut().state.model = "seasonal-naive".into();
+    h.state_mut().apply(Action::Refit);
+    settle(&mut h);
+    let f = h.state().model.entries[0].forecast.clone().unwrap().unwrap();
+    assert!(f.model.starts_with("seasonal naive"), "{}", f.model);
+    assert_eq!(f.evidence.unwrap().scores.len(), 1, "only the forced model is backtested");
 }

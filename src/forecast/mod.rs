@@ -280,7 +280,9 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         warnings.push(Warning::new(&name, format!("{} outliers masked before fitting: {}{more}", outliers.len(), shown.join(", "))));
     }
     let fit_values = masked.values;
-    let actual: Vec<f64> = series.values.iter().zip(&fit_values).map(|(raw, fit)| if raw.is_nan() { f64::NAN } else { *fit }).collect();
+    // Windows are scored against what was observed, incidents included: the future will
+    // have incidents too, and bands calibrated on cleaned values would be too narrow.
+    let actual: Vec<f64> = series.values.clone();
     let season = periods.first().copied().unwrap_or(1);
 
     let plan = backtest::plan(fit_values.len(), horizon, settings.folds, &periods);

@@ -1,7 +1,7 @@
 //! Robustness before fitting: incident outliers are masked, level shifts found.
 //!
-//! Both work on a baseline of the series: its MSTL trend plus seasons when it has
-//! seasons, else a running median. Points far from the baseline (a robust z-score over
+//! Both work on a baseline of the series: its robust MSTL trend plus seasons when it
+//! has seasons, else a running median. Points far from the baseline (a robust z-score over
 //! the median absolute deviation) are outliers; they are replaced by the baseline for
 //! fitting and reported. A level shift is a changepoint in the block means of the
 //! deseasonalised series, found by augurs' Bayesian online changepoint detector.
@@ -28,7 +28,11 @@ pub fn decompose(values: &[f64], periods: &[usize]) -> Decomposition {
     let usable: Vec<usize> = periods.iter().copied().filter(|p| 2 * p <= values.len()).collect();
     if !usable.is_empty() {
         let y: Vec<f32> = values.iter().map(|v| *v as f32).collect();
-        if let Ok(fit) = augurs::mstl::stlrs::MstlParams::new().fit(&y, &usable) {
+        // Robust STL: incidents get low weight, so they do not bend trend and seasons
+        // around themselves and stand out whole in the remainder.
+        let mut stl = augurs::mstl::stlrs::StlParams::new();
+        stl.robust(true).outer_loops(3);
+        if let Ok(fit) = augurs::mstl::stlrs::MstlParams::new().stl_params(stl).fit(&y, &usable) {
             let trend = fit.trend();
             let baseline: Vec<f64> =
                 (0..values.len()).map(|i| f64::from(trend[i]) + fit.seasonal().iter().map(|s| f64::from(s[i])).sum::<f64>()).collect();

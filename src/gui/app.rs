@@ -279,7 +279,7 @@ impl eframe::App for HeadroomApp {
         });
         let levels = self.levels();
         egui::CentralPanel::default().show(ui, |ui| {
-            panels::chart_view::ui(ui, self.model.selected(), &levels);
+            panels::chart_view::ui(ui, self.model.selected(), &levels, self.state.show_backtest);
         });
         for a in actions {
             self.apply(a);

@@ -6,7 +6,7 @@ use crate::forecast::Forecast;
 use crate::series::Series;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS, civil_from_days, format_short};
 use eframe::egui;
-use egui_plot::{FilledArea, GridInput, GridMark, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{FilledArea, GridInput, GridMark, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
 
 /// Most points drawn per line; longer series are reduced to per-bucket min and max.
 pub const MAX_DRAWN: usize = 4000;
@@ -151,6 +151,26 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
                 );
             }
             plot.line(Line::new("History", PlotPoints::new(history)).color(theme::HISTORY).width(1.5));
+            if let Some(f) = forecast {
+                let marks: Vec<[f64; 2]> = f
+                    .outliers
+                    .iter()
+                    .filter_map(|t| {
+                        let i = usize::try_from((t - series.start_ms) / series.step_ms).ok()?;
+                        Some([*t as f64 / 1000.0, *series.values.get(i)?])
+                    })
+                    .collect();
+                if !marks.is_empty() {
+                    plot.add(
+                        Points::new("Masked outliers", PlotPoints::new(marks)).color(theme::OUTLIER).radius(3.0).shape(MarkerShape::Cross),
+                    );
+                }
+                if let Some(t) = f.level_shift_ms {
+                    plot.add(
+                        VLine::new("Level shift (fit starts here)", t as f64 / 1000.0).color(theme::SHIFT).style(LineStyle::dashed_dense()),
+                    );
+                }
+            }
             plot.add(VLine::new("Now (end of history)", end_x).color(theme::NOW).style(LineStyle::dotted_dense()));
         })
         .response

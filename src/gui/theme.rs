@@ -12,6 +12,10 @@ pub const BAND_80: Color32 = Color32::from_rgba_unmultiplied_const(245, 160, 60,
 pub const BAND_95: Color32 = Color32::from_rgba_unmultiplied_const(245, 160, 60, 45);
 /// The "now" marker (end of history).
 pub const NOW: Color32 = Color32::from_rgb(150, 150, 150);
+/// Masked outlier markers.
+pub const OUTLIER: Color32 = Color32::from_rgb(235, 90, 80);
+/// The level-shift marker.
+pub const SHIFT: Color32 = Color32::from_rgb(180, 130, 230);
 /// Error text.
 pub const ERROR: Color32 = Color32::from_rgb(235, 90, 80);
 /// Warning text.

@@ -5,8 +5,8 @@ use crate::gui::{plot, theme};
 use crate::time::format_short;
 use eframe::egui;
 
-/// Draws the header and chart of `entry`.
-pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64]) {
+/// Draws the header, the backtest table (when `show_backtest`) and the chart of `entry`.
+pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtest: bool) {
     let Some(entry) = entry else {
         ui.centered_and_justified(|ui| ui.label("Open a CSV file (File > Open CSV…) or drop one on the window."));
         return;
@@ -42,5 +42,63 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64]) {
         }
     }
     let forecast = entry.forecast.as_ref().and_then(|r| r.as_ref().ok());
+    if show_backtest && let Some(f) = forecast {
+        backtest_table(ui, f);
+    }
     plot::chart(ui, s, forecast, levels);
+}
+
+/// The evidence: each candidate's backtest figures, the chosen one first in bold.
+fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
+    let Some(ev) = &f.evidence else {
+        ui.label(
+            egui::RichText::new("No backtest: too little history. The bands are the model's own, not calibrated.").color(theme::WARNING),
+        );
+        return;
+    };
+    egui::CollapsingHeader::new(format!("Backtest: {} windows of {} steps", ev.plan.folds, ev.plan.fold_len))
+        .id_salt("backtest")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().max_height(150.0).show(ui, |ui| {
+                egui::Grid::new("backtest_grid").striped(true).num_columns(4 + ev.chosen.coverage.len()).show(ui, |ui| {
+                    ui.strong("Candidate");
+                    ui.strong("MASE");
+                    ui.strong("sMAPE");
+                    for c in &ev.chosen.coverage {
+                        ui.strong(format!("Coverage {} %", crate::export::csv::level_label(c.level)));
+                    }
+                    ui.strong("MSIS");
+                    ui.end_row();
+                    let chosen = std::iter::once((&ev.chosen, true));
+                    for (s, is_chosen) in chosen.chain(ev.scores.iter().map(|s| (s, false))) {
+                        let text = |t: String| if is_chosen { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
+                        ui.label(text(if is_chosen { format!("{} (chosen)", s.model) } else { s.model.clone() }));
+                        ui.label(text(format!("{:.3}", s.mase)));
+                        ui.label(text(format!("{:.2} %", s.smape)));
+                        for c in &s.coverage {
+                            ui.label(text(format!("{:.1} %", 100.0 * c.value)));
+                        }
+                        ui.label(text(format!("{:.2}", s.msis)));
+                        ui.end_row();
+                    }
+                });
+            });
+            let cov = match &ev.calibrated_coverage {
+                Some(cov) => cov
+                    .iter()
+                    .map(|c| format!("{} % band covered {:.1} %", crate::export::csv::level_label(c.level), 100.0 * c.value))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                None => "one window only: no independent check".into(),
+            };
+            let what = if ev.calibrated { "Bands calibrated on the backtest errors" } else { "Bands are the model's own" };
+            ui.label(
+                egui::RichText::new(format!(
+                    "{what}; checked window by window: {cov}. Coverage columns are the models' own bands before calibration."
+                ))
+                .small()
+                .color(theme::MUTED),
+            );
+        });
 }

@@ -24,6 +24,9 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             if ui.checkbox(&mut state.show_warnings, "Warnings panel").changed() {
                 ui.close();
             }
+            if ui.checkbox(&mut state.show_backtest, "Backtest table").changed() {
+                ui.close();
+            }
         });
     });
     ui.horizontal(|ui| {
@@ -59,6 +62,22 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             .labelled_by(label.id)
             .on_hover_text("auto (detect day and week) or periods in steps, e.g. 288,2016");
         if p.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            actions.push(Action::Refit);
+        }
+        ui.separator();
+        let label = ui.label("Model");
+        let before = state.model.clone();
+        egui::ComboBox::from_id_salt("model")
+            .selected_text(state.model.as_str())
+            .show_ui(ui, |ui| {
+                for m in ["auto", "combination", "mstl", "ets", "seasonal-naive", "linear"] {
+                    ui.selectable_value(&mut state.model, m.to_string(), m);
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text("auto: the best by backtest; or force one model");
+        if state.model != before {
             actions.push(Action::Refit);
         }
         if action_button(ui, &Action::Refit, busy.is_none()) {
