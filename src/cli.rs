@@ -32,6 +32,12 @@ pub enum Command {
     },
     /// Forecast CSV metric history and write the forecast as CSV.
     Forecast(ForecastArgs),
+    /// Import metric history from a server and write it as CSV.
+    Import {
+        /// Where from.
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Write the bundled sample data with the deterministic generator.
     SampleData {
         /// Directory to write into.
@@ -44,6 +50,102 @@ pub enum Command {
         #[command(subcommand)]
         what: crate::bench::BenchCommand,
     },
+}
+
+/// Sources for `headroom import`.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics).
+    Prometheus(PrometheusArgs),
+}
+
+/// `headroom import prometheus` arguments.
+#[derive(Debug, Args)]
+pub struct PrometheusArgs {
+    /// Base URL of the API, e.g. http://prometheus:9090 (Mimir: http://mimir/prometheus).
+    #[arg(long)]
+    pub url: String,
+    /// The PromQL expression.
+    #[arg(long)]
+    pub query: String,
+    /// Start: now, -30d, RFC 3339 or Unix seconds.
+    #[arg(long, allow_hyphen_values = true)]
+    pub start: String,
+    /// End: now, -1h, RFC 3339 or Unix seconds.
+    #[arg(long, allow_hyphen_values = true, default_value = "now")]
+    pub end: String,
+    /// Step (15s, 5m, 1h); chosen from the range when not given.
+    #[arg(long)]
+    pub step: Option<String>,
+    /// User for basic auth (the password comes from --password-env).
+    #[arg(long, requires = "password_env")]
+    pub user: Option<String>,
+    /// Environment variable holding the basic-auth password.
+    #[arg(long)]
+    pub password_env: Option<String>,
+    /// Environment variable holding a bearer token.
+    #[arg(long, conflicts_with_all = ["user", "token_file"])]
+    pub token_env: Option<String>,
+    /// File holding a bearer token.
+    #[arg(long, conflicts_with = "user")]
+    pub token_file: Option<PathBuf>,
+    /// Extra header, `Name: value` (repeatable), e.g. 'X-Scope-OrgID: tenant-1'.
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+    /// PEM file of CA certificates to trust for https.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    /// Accept any TLS certificate (unsafe: only for a test server).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Seconds before a request gives up.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Chunks fetched at once.
+    #[arg(long, default_value_t = 4)]
+    pub parallel: usize,
+    /// Output CSV (long form: timestamp,series,value plus label columns).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl PrometheusArgs {
+    /// Validates into connection settings and a range query.
+    ///
+    /// # Errors
+    /// A flag whose value cannot be used.
+    pub fn validate(
+        &self,
+        now_ms: i64,
+    ) -> anyhow::Result<(crate::import::prometheus::ConnectionSettings, crate::import::prometheus::RangeQuery)> {
+        use crate::import::prometheus::{AuthSettings, ConnectionSettings, RangeQuery, SecretSource, parse_header};
+        let auth = match (&self.user, &self.password_env, &self.token_env, &self.token_file) {
+            (Some(user), Some(var), _, _) => AuthSettings::Basic { user: user.clone(), password: SecretSource::Env(var.clone()) },
+            (None, Some(_), _, _) => anyhow::bail!("--password-env needs --user"),
+            (_, _, Some(var), _) => AuthSettings::Bearer { token: SecretSource::Env(var.clone()) },
+            (_, _, _, Some(file)) => AuthSettings::Bearer { token: SecretSource::File(file.clone()) },
+            _ => AuthSettings::None,
+        };
+        let headers =
+            self.headers.iter().map(|h| parse_header(h).map_err(|e| anyhow::anyhow!("--{e}"))).collect::<anyhow::Result<Vec<_>>>()?;
+        let start_ms = crate::time::parse_instant(&self.start, now_ms).map_err(|m| anyhow::anyhow!("--start: {m}"))?;
+        let end_ms = crate::time::parse_instant(&self.end, now_ms).map_err(|m| anyhow::anyhow!("--end: {m}"))?;
+        if end_ms <= start_ms {
+            anyhow::bail!("--end must be after --start");
+        }
+        let step_ms =
+            self.step.as_deref().map(|s| crate::time::parse_duration(s).map_err(|m| anyhow::anyhow!("--step: {m}"))).transpose()?;
+        let settings = ConnectionSettings {
+            url: self.url.clone(),
+            auth,
+            headers,
+            ca_file: self.ca_file.clone(),
+            insecure: self.insecure,
+            timeout_secs: self.timeout,
+            parallel: self.parallel,
+        };
+        Ok((settings, RangeQuery { query: self.query.clone(), start_ms, end_ms, step_ms }))
+    }
 }
 
 /// `headroom forecast` arguments.
@@ -151,10 +253,26 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what } => crate::bench::run(what),
+        Command::Import { source: ImportSource::Prometheus(args) } => import_prometheus(&args),
         Command::Gui { .. } => {
             bail!("this build has no window (built without the \"gui\" feature)")
         }
     }
+}
+
+fn import_prometheus(args: &PrometheusArgs) -> anyhow::Result<ExitCode> {
+    let (settings, query) = args.validate(crate::time::now_ms())?;
+    let client = crate::import::prometheus::Client::new(&settings)?;
+    let import = client.query_range(&query, &Progress::new())?;
+    for w in &import.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut bytes = Vec::new();
+    crate::export::csv::write_series_long(&mut bytes, &import.series)?;
+    crate::files::atomic_write(&args.out, &bytes)?;
+    let points: usize = import.series.iter().map(|s| s.len() - s.missing()).sum();
+    eprintln!("{} series, {points} samples written to {}", import.series.len(), args.out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {

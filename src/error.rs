@@ -85,6 +85,20 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// An HTTP API (Prometheus and compatibles) failed: the endpoint, the query when
+    /// there was one, the HTTP status when one came back, and what went wrong. Never
+    /// carries a secret: credentials travel in headers, which are not part of it.
+    #[error("{}", http_message(endpoint, query.as_deref(), *status, message))]
+    Http {
+        /// The endpoint (base URL and path), e.g. `http://prom:9090/api/v1/query_range`.
+        endpoint: String,
+        /// The PromQL query, when the request had one.
+        query: Option<String>,
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// What went wrong, in the user's terms.
+        message: String,
+    },
     /// The work was cancelled by the user.
     #[error("cancelled")]
     Cancelled,
@@ -121,6 +135,14 @@ impl Error {
         matches!(self, Error::Cancelled)
     }
 
+    /// The HTTP status of an API error, if the server answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } => *status,
+            _ => None,
+        }
+    }
+
     /// The location of a parse error, if this is one.
     pub fn location(&self) -> Option<&Location> {
         match self {
@@ -128,6 +150,19 @@ impl Error {
             _ => None,
         }
     }
+}
+
+fn http_message(endpoint: &str, query: Option<&str>, status: Option<u16>, message: &str) -> String {
+    let mut s = endpoint.to_string();
+    if let Some(code) = status {
+        s.push_str(&format!(" (HTTP {code})"));
+    }
+    s.push_str(": ");
+    s.push_str(message);
+    if let Some(q) = query {
+        s.push_str(&format!(" [query: {q}]"));
+    }
+    s
 }
 
 /// The library's result type.

@@ -80,7 +80,14 @@ pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathB
             files.push(input.clone());
         }
     }
-    files.par_iter().map(|f| read_csv(f, options).map(|i| (f.clone(), i))).collect()
+    files
+        .par_iter()
+        .map(|f| {
+            let is_json = f.extension().is_some_and(|x| x.eq_ignore_ascii_case("json"));
+            let import = if is_json { crate::import::prometheus::read_json(f) } else { read_csv(f, options) };
+            import.map(|i| (f.clone(), i))
+        })
+        .collect()
 }
 
 /// Forecasts each series in parallel over `horizon`, reporting one unit of progress per

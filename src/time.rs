@@ -292,6 +292,31 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
     Ok(total)
 }
 
+/// Parses an instant as the command line takes it: `now`, a relative `-30d` (before
+/// `now_ms`), RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or Unix seconds.
+///
+/// # Errors
+/// None of those forms.
+pub fn parse_instant(text: &str, now_ms: i64) -> Result<i64, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now_ms);
+    }
+    if let Some(rel) = t.strip_prefix('-').filter(|r| r.chars().last().is_some_and(|c| c.is_ascii_alphabetic())) {
+        return parse_duration(rel).map(|d| now_ms - d).map_err(|e| format!("\"{t}\": {e}"));
+    }
+    match parse_timestamp(t, &TimeZone::UTC) {
+        Ok((ms, TimeFormat::EpochMillis)) => Ok(ms),
+        Ok((ms, _)) => Ok(ms),
+        Err(_) => Err(format!("\"{t}\" is not a time: use now, -30d, RFC 3339 or Unix seconds")),
+    }
+}
+
+/// The current time in UTC milliseconds.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
 /// Formats a duration in ms compactly: `5m`, `1d`, `2h30m`.
 pub fn format_duration(ms: i64) -> String {
     if ms == 0 {
@@ -343,6 +368,16 @@ mod tests {
             assert_eq!(parse_timestamp(&s, &TimeZone::UTC).unwrap().0, ms, "{s}");
         }
         assert_eq!(format_rfc3339(1_767_608_100_000), "2026-01-05T10:15:00Z");
+    }
+
+    #[test]
+    fn instants() {
+        let now = 1_767_608_100_000;
+        assert_eq!(parse_instant("now", now), Ok(now));
+        assert_eq!(parse_instant("-30d", now), Ok(now - 30 * DAY_MS));
+        assert_eq!(parse_instant("1767608100", now), Ok(now));
+        assert_eq!(parse_instant("2026-01-05T10:15:00Z", now), Ok(now));
+        assert!(parse_instant("yesterday", now).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `headroom bench …`: the speed and accuracy figures the issues ask for, printed by the
 //! program itself so anyone can reproduce them (`cargo run -- bench import`).
 
+pub mod local_prometheus;
 pub mod m4;
 
 use crate::forecast::{ForecastSettings, ModelChoice, ModelKind, Periods, forecast};
@@ -28,6 +29,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Import speed from a local Prometheus (started here, on 127.0.0.1).
+    Prometheus {
+        /// Series to backfill and import.
+        #[arg(long, default_value_t = 100)]
+        series: usize,
+        /// Days of 5-minute history.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// Accuracy and speed on the M4 competition's hourly set.
     M4 {
         /// Directory holding Hourly-train.csv and Hourly-test.csv.
@@ -51,6 +61,7 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
     match what {
         BenchCommand::Import { rows } => import(rows),
         BenchCommand::Forecast { runs } => forecast_bench(runs),
+        BenchCommand::Prometheus { series, days } => local_prometheus::bench(series, days).map(|()| ExitCode::SUCCESS),
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
     }
 }

@@ -55,6 +55,44 @@ pub fn write_forecasts<W: Write>(mut out: W, forecasts: &[Forecast], levels: &[f
     out.flush()
 }
 
+/// Writes series in the long form the CSV import reads back:
+/// `timestamp,series,value` plus one column per label (the union over all series,
+/// sorted; empty where a series lacks the label). Missing slots are left out.
+///
+/// # Errors
+/// Only the writer's own I/O errors.
+pub fn write_series_long<W: Write>(mut out: W, series: &[crate::series::Series]) -> io::Result<()> {
+    let mut labels: Vec<&str> = series.iter().flat_map(|s| s.labels.keys().map(String::as_str)).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let mut header = String::from("timestamp,series,value");
+    for l in &labels {
+        header.push(',');
+        header.push_str(&text_cell(l));
+    }
+    writeln!(out, "{header}")?;
+    let mut line = String::with_capacity(128);
+    for s in series {
+        let name = text_cell(&s.name);
+        let tail: String = labels.iter().map(|l| format!(",{}", s.labels.get(*l).map(|v| text_cell(v)).unwrap_or_default())).collect();
+        for (i, v) in s.values.iter().enumerate() {
+            if v.is_nan() {
+                continue;
+            }
+            line.clear();
+            push_rfc3339(&mut line, s.timestamp(i));
+            line.push(',');
+            line.push_str(&name);
+            line.push(',');
+            push_number(&mut line, *v);
+            line.push_str(&tail);
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    out.flush()
+}
+
 /// Appends a number in plain decimal (never exponent form), or nothing for `NaN`.
 pub fn push_number(out: &mut String, v: f64) {
     use std::fmt::Write as _;

@@ -5,6 +5,7 @@
 //! failed import leaves everything loaded before untouched.
 
 pub mod csv;
+pub mod prometheus;
 
 use crate::series::Series;
 use crate::warning::Warning;

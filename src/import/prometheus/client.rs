@@ -1,0 +1,492 @@
+//! HTTP to the Prometheus API with reqwest (blocking, rustls): auth, TLS, timeouts,
+//! retries with backoff where a retry can help (5xx, timeouts, dropped connections), and
+//! long ranges fetched as chunks under the 11,000-points-per-series limit.
+
+use super::wire::{self, RawSeries, WireError};
+use super::{AuthSettings, ConnectionSettings, Secret};
+use crate::error::{Error, Result};
+use crate::import::Import;
+use crate::progress::Progress;
+use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
+use crate::warning::Warning;
+use reqwest::Url;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Points per series per request: under Prometheus' 11,000 with room to spare.
+pub const POINTS_PER_CHUNK: i64 = 10_000;
+/// Attempts per request when a retry can help.
+const ATTEMPTS: u32 = 3;
+
+/// A `query_range` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeQuery {
+    /// The PromQL expression.
+    pub query: String,
+    /// First instant, UTC ms.
+    pub start_ms: i64,
+    /// Last instant, UTC ms.
+    pub end_ms: i64,
+    /// Step in ms; `None` chooses one from the range.
+    pub step_ms: Option<i64>,
+}
+
+/// The step chosen for a range when none is given: the first of 15 s, 30 s, 1 m, 2 m,
+/// 5 m, 10 m, 15 m, 30 m, 1 h, 3 h, 6 h, 12 h, 1 d that keeps the range under 10,000
+/// points; never finer than 15 s, the usual scrape interval.
+pub fn auto_step(start_ms: i64, end_ms: i64) -> i64 {
+    const STEPS: [i64; 13] = [
+        15 * SECOND_MS,
+        30 * SECOND_MS,
+        MINUTE_MS,
+        2 * MINUTE_MS,
+        5 * MINUTE_MS,
+        10 * MINUTE_MS,
+        15 * MINUTE_MS,
+        30 * MINUTE_MS,
+        HOUR_MS,
+        3 * HOUR_MS,
+        6 * HOUR_MS,
+        12 * HOUR_MS,
+        DAY_MS,
+    ];
+    let span = (end_ms - start_ms).max(0);
+    STEPS.into_iter().find(|s| span / s < POINTS_PER_CHUNK).unwrap_or(DAY_MS)
+}
+
+/// The chunks `[start, end]` of a range, each at most [`POINTS_PER_CHUNK`] points,
+/// aligned to `start + k·step` so that consecutive chunks neither overlap nor leave a gap.
+pub fn chunks(start_ms: i64, end_ms: i64, step_ms: i64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let step = step_ms.max(1);
+    let span = step * (POINTS_PER_CHUNK - 1);
+    let mut s = start_ms;
+    while s <= end_ms {
+        let e = (s + span).min(end_ms);
+        out.push((s, e));
+        s = e + step - (e - start_ms) % step; // the next grid point after e
+    }
+    out
+}
+
+/// A connected client.
+pub struct Client {
+    http: reqwest::blocking::Client,
+    base: Url,
+    display_base: String,
+    auth: ResolvedAuth,
+    headers: Vec<(String, String)>,
+    parallel: usize,
+    timeout_secs: u64,
+}
+
+enum ResolvedAuth {
+    None,
+    Basic(String, Secret),
+    Bearer(Secret),
+}
+
+impl Client {
+    /// Builds a client: reads the secret from its source, the CA file, and checks the URL.
+    ///
+    /// # Errors
+    /// A bad URL, an unreadable secret or CA file, a bad header.
+    pub fn new(settings: &ConnectionSettings) -> Result<Client> {
+        // One crypto provider for rustls (ring); a second install is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let trimmed = settings.url.trim().trim_end_matches('/');
+        let mut base = Url::parse(&format!("{trimmed}/")).map_err(|e| Error::setting("url", format!("\"{trimmed}\" is not a URL: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::setting("url", format!("\"{trimmed}\" must start with http:// or https://")));
+        }
+        // Credentials in the URL would end up in messages: move them out.
+        let url_user = (!base.username().is_empty()).then(|| base.username().to_string());
+        let url_password = base.password().map(str::to_string);
+        let _ = base.set_username("");
+        let _ = base.set_password(None);
+        let display_base = base.as_str().trim_end_matches('/').to_string();
+        let auth = match &settings.auth {
+            AuthSettings::None => match (url_user, url_password) {
+                (Some(u), Some(p)) => ResolvedAuth::Basic(u, Secret::new(p)),
+                _ => ResolvedAuth::None,
+            },
+            AuthSettings::Basic { user, password } => ResolvedAuth::Basic(user.clone(), password.read()?),
+            AuthSettings::Bearer { token } => ResolvedAuth::Bearer(token.read()?),
+        };
+        for (name, _) in &settings.headers {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(Error::setting("header", format!("\"{name}\" is not a valid header name")));
+            }
+        }
+        let mut builder = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(settings.timeout_secs.clamp(1, 10)))
+            .user_agent(concat!("headroom/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::setting("ca-file", format!("{}: not a PEM certificate bundle: {e}", path.display())))?;
+            if certs.is_empty() {
+                return Err(Error::setting("ca-file", format!("{}: no certificate in it", path.display())));
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        if settings.insecure {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|e| Error::setting("url", format!("cannot build an HTTP client: {}", e.without_url())))?;
+        Ok(Client {
+            http,
+            base,
+            display_base,
+            auth,
+            headers: settings.headers.clone(),
+            parallel: settings.parallel.clamp(1, 16),
+            timeout_secs: settings.timeout_secs,
+        })
+    }
+
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}/{path}", self.display_base)
+    }
+
+    /// GETs `path` with `params`, retrying where a retry can help. Returns the body of a
+    /// 2xx answer; anything else becomes an [`Error::Http`] naming endpoint, query and
+    /// status. `retries` counts the retries made.
+    fn get(&self, path: &str, params: &[(&str, String)], query: Option<&str>, retries: &AtomicUsize) -> Result<Vec<u8>> {
+        let endpoint = self.endpoint(path);
+        let err = |status: Option<u16>, message: String| Error::Http {
+            endpoint: endpoint.clone(),
+            query: query.map(str::to_string),
+            status,
+            message,
+        };
+        let mut url = self.base.join(path).map_err(|e| err(None, e.to_string()))?;
+        url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
+        let mut last = None;
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                retries.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(200 << attempt));
+            }
+            let mut req = self.http.get(url.clone());
+            for (k, v) in &self.headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            req = match &self.auth {
+                ResolvedAuth::None => req,
+                ResolvedAuth::Basic(user, password) => req.basic_auth(user, Some(password.expose())),
+                ResolvedAuth::Bearer(token) => req.bearer_auth(token.expose()),
+            };
+            let response = match req.send() {
+                Ok(r) => r,
+                Err(e) => {
+                    let (retry, message) = describe_transport(&e, self.timeout_secs);
+                    last = Some(err(None, message));
+                    if retry {
+                        continue;
+                    }
+                    break;
+                }
+            };
+            let status = response.status().as_u16();
+            let body = match response.bytes() {
+                Ok(b) => b.to_vec(),
+                Err(e) => {
+                    last = Some(err(Some(status), format!("the response was cut off: {}", e.without_url())));
+                    continue; // a dropped body is worth another try
+                }
+            };
+            if (200..300).contains(&status) {
+                return Ok(body);
+            }
+            let api = wire::api_error(&body);
+            let message = match (status, &api) {
+                (401, _) => "authentication failed: check the user and password (or token)".to_string(),
+                (403, _) => "forbidden: the credentials are valid but may not read this (tenant or permissions)".to_string(),
+                (400, Some((kind, msg))) if msg.contains("exceeded maximum resolution") => {
+                    format!("resolution too fine ({kind}): {msg}; choose a coarser --step")
+                }
+                (400, Some((kind, msg))) => format!("the query was rejected ({kind}): {msg}"),
+                (422, Some((kind, msg))) => format!("the query could not be executed ({kind}): {msg}"),
+                (503, Some((kind, msg))) => format!("the server is unavailable ({kind}): {msg}"),
+                (503, None) => "the server is unavailable".to_string(),
+                (404, _) => "not found: is the URL the API's base (e.g. http://host:9090, or Mimir's .../prometheus)?".to_string(),
+                (_, Some((kind, msg))) => format!("{kind}: {msg}"),
+                (_, None) if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') => WireError::Html.to_string(),
+                (_, None) => format!("unexpected answer: {}", String::from_utf8_lossy(&body[..body.len().min(200)]).trim()),
+            };
+            last = Some(err(Some(status), message));
+            if status >= 500 {
+                continue;
+            }
+            break;
+        }
+        Err(last.unwrap_or_else(|| err(None, "no answer".into())))
+    }
+
+    /// Runs a range query, chunked and in parallel, reporting one unit of progress per
+    /// chunk. Every label set becomes one series.
+    ///
+    /// # Errors
+    /// The first chunk that fails (with endpoint, query and status), an empty result,
+    /// or cancellation. Nothing partial is returned.
+    pub fn query_range(&self, q: &RangeQuery, progress: &Progress) -> Result<Import> {
+        let endpoint = self.endpoint("api/v1/query_range");
+        let err = |message: String| Error::Http { endpoint: endpoint.clone(), query: Some(q.query.clone()), status: None, message };
+        if q.query.trim().is_empty() {
+            return Err(Error::setting("query", "the query is empty"));
+        }
+        if q.end_ms <= q.start_ms {
+            return Err(Error::setting("end", "the end must be after the start"));
+        }
+        let step = match q.step_ms {
+            Some(s) => s,
+            None => {
+                // Never finer than the data: for a plain selector, look at the raw
+                // sample spacing in the last hour and step no finer than that.
+                let by_range = auto_step(q.start_ms, q.end_ms);
+                match self.sample_interval(&q.query, q.end_ms) {
+                    Some(interval) if interval > by_range => nice_step(interval),
+                    _ => by_range,
+                }
+            }
+        };
+        if step <= 0 {
+            return Err(Error::setting("step", "the step must be positive"));
+        }
+        let parts = chunks(q.start_ms, q.end_ms, step);
+        progress.add_total(parts.len() as u64);
+        let next = AtomicUsize::new(0);
+        let retries = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Result<(Vec<RawSeries>, Vec<String>)>>>> = Mutex::new((0..parts.len()).map(|_| None).collect());
+        std::thread::scope(|scope| {
+            for _ in 0..self.parallel.min(parts.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(s, e)) = parts.get(i) else { break };
+                        let result =
+                            if progress.is_cancelled() { Err(Error::Cancelled) } else { self.fetch_chunk(&q.query, s, e, step, &retries) };
+                        let failed = result.is_err();
+                        if let Ok(mut r) = results.lock() {
+                            r[i] = Some(result);
+                        }
+                        progress.advance(1);
+                        if failed {
+                            // Stop handing out work: the import fails as a whole.
+                            next.store(parts.len(), Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        progress.check()?;
+        let results = results.into_inner().map_err(|_| err("a fetch thread failed".into()))?;
+        let mut raw = Vec::new();
+        let mut api_warnings = Vec::new();
+        for r in results.into_iter().flatten() {
+            let (series, w) = r?;
+            raw.extend(series);
+            api_warnings.extend(w);
+        }
+        if raw.is_empty() {
+            return Err(err("the query returned no series in this range: check the metric name, the labels and the time range".into()));
+        }
+        let mut import = super::to_import(raw, &q.query, &endpoint)?;
+        let n = retries.load(Ordering::Relaxed);
+        if n > 0 {
+            import.warnings.insert(0, Warning::new("", format!("{n} requests were retried after a server error or timeout")));
+        }
+        api_warnings.dedup();
+        for w in api_warnings {
+            import.warnings.insert(0, Warning::new("", format!("Prometheus: {w}")));
+        }
+        Ok(import)
+    }
+
+    /// The median spacing of raw samples of a plain selector (`metric{labels}`) in the
+    /// hour before `at_ms`, or `None` for expressions or when the probe fails.
+    pub fn sample_interval(&self, query: &str, at_ms: i64) -> Option<i64> {
+        if !is_plain_selector(query) {
+            return None;
+        }
+        let params = [("query", format!("{}[1h]", query.trim())), ("time", seconds(at_ms))];
+        let body = self.get("api/v1/query", &params, Some(query), &AtomicUsize::new(0)).ok()?;
+        let (series, _) = wire::parse_query_range(&body).ok()?;
+        let mut gaps: Vec<i64> = series.iter().flat_map(|s| s.samples.windows(2).map(|w| w[1].0 - w[0].0)).filter(|d| *d > 0).collect();
+        if gaps.is_empty() {
+            return None;
+        }
+        let mid = gaps.len() / 2;
+        Some(*gaps.select_nth_unstable(mid).1)
+    }
+
+    fn fetch_chunk(
+        &self,
+        query: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+        retries: &AtomicUsize,
+    ) -> Result<(Vec<RawSeries>, Vec<String>)> {
+        let params = [("query", query.to_string()), ("start", seconds(start_ms)), ("end", seconds(end_ms)), ("step", seconds(step_ms))];
+        let body = self.get("api/v1/query_range", &params, Some(query), retries)?;
+        wire::parse_query_range(&body).map_err(|e| Error::Http {
+            endpoint: self.endpoint("api/v1/query_range"),
+            query: Some(query.to_string()),
+            status: Some(200),
+            message: e.to_string(),
+        })
+    }
+
+    /// Metric names, for completion.
+    ///
+    /// # Errors
+    /// As any request.
+    pub fn metric_names(&self) -> Result<Vec<String>> {
+        self.label_values("__name__")
+    }
+
+    /// Label names.
+    ///
+    /// # Errors
+    /// As any request.
+    pub fn label_names(&self) -> Result<Vec<String>> {
+        self.strings("api/v1/labels", &[])
+    }
+
+    /// Values of one label.
+    ///
+    /// # Errors
+    /// As any request.
+    pub fn label_values(&self, label: &str) -> Result<Vec<String>> {
+        self.strings(&format!("api/v1/label/{label}/values"), &[])
+    }
+
+    /// Label sets of the series matching `matcher` (e.g. `up{job="node"}`).
+    ///
+    /// # Errors
+    /// As any request.
+    pub fn series(&self, matcher: &str, start_ms: i64, end_ms: i64) -> Result<Vec<BTreeMap<String, String>>> {
+        let params = [("match[]", matcher.to_string()), ("start", seconds(start_ms)), ("end", seconds(end_ms))];
+        let body = self.get("api/v1/series", &params, Some(matcher), &AtomicUsize::new(0))?;
+        wire::parse_series(&body).map_err(|e| Error::Http {
+            endpoint: self.endpoint("api/v1/series"),
+            query: Some(matcher.into()),
+            status: Some(200),
+            message: e.to_string(),
+        })
+    }
+
+    fn strings(&self, path: &str, params: &[(&str, String)]) -> Result<Vec<String>> {
+        let body = self.get(path, params, None, &AtomicUsize::new(0))?;
+        wire::parse_strings(&body).map_err(|e| Error::Http {
+            endpoint: self.endpoint(path),
+            query: None,
+            status: Some(200),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The first step of the usual ladder (15 s … 1 d) at or above `interval`.
+pub fn nice_step(interval: i64) -> i64 {
+    [15, 30, 60, 120, 300, 600, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400]
+        .into_iter()
+        .map(|s| s * SECOND_MS)
+        .find(|s| *s >= interval)
+        .unwrap_or(interval)
+}
+
+/// `metric` or `metric{label="x", …}`: a selector whose raw samples can be probed.
+fn is_plain_selector(q: &str) -> bool {
+    let q = q.trim();
+    let name_end = q.find('{').unwrap_or(q.len());
+    let name = &q[..name_end];
+    let name_ok = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    let rest = &q[name_end..];
+    name_ok
+        && (rest.is_empty() || (rest.starts_with('{') && rest.ends_with('}') && !rest[1..rest.len() - 1].contains(['{', '}', '[', '('])))
+}
+
+/// Milliseconds as the API's decimal seconds.
+fn seconds(ms: i64) -> String {
+    if ms % 1000 == 0 { (ms / 1000).to_string() } else { format!("{:.3}", ms as f64 / 1000.0) }
+}
+
+/// A transport failure in the user's terms, and whether a retry may help.
+fn describe_transport(e: &reqwest::Error, timeout_secs: u64) -> (bool, String) {
+    let chain = {
+        let mut parts = Vec::new();
+        let mut source: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = source {
+            parts.push(s.to_string());
+            source = s.source();
+        }
+        parts.join(": ").to_ascii_lowercase()
+    };
+    if e.is_timeout() {
+        return (true, format!("timed out after {timeout_secs} s"));
+    }
+    if chain.contains("dns error") || chain.contains("failed to lookup address") || chain.contains("name or service not known") {
+        return (false, "the host name could not be resolved (DNS)".into());
+    }
+    if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
+        let hint = if chain.contains("unknown issuer") || chain.contains("unknownissuer") {
+            "the server's certificate is not signed by a trusted CA: give its CA with --ca-file"
+        } else {
+            "check the CA file and the host name"
+        };
+        return (false, format!("TLS failed ({hint})"));
+    }
+    if chain.contains("connection refused") {
+        return (false, "connection refused: is the server running and the port right?".into());
+    }
+    if e.is_connect() {
+        return (true, "could not connect".into());
+    }
+    (true, format!("request failed: {}", chain.chars().take(200).collect::<String>()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_tile_the_range_on_the_step_grid() {
+        let step = 60_000;
+        let start = 1_700_000_000_000;
+        let end = start + 25_000 * step;
+        let c = chunks(start, end, step);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0], (start, start + 9_999 * step));
+        assert_eq!(c[1].0, c[0].1 + step);
+        assert_eq!(c[2].1, end);
+        let points: i64 = c.iter().map(|(s, e)| (e - s) / step + 1).sum();
+        assert_eq!(points, 25_001, "every grid point once");
+    }
+
+    #[test]
+    fn plain_selectors_are_told_from_expressions() {
+        assert!(is_plain_selector("up"));
+        assert!(is_plain_selector("node_cpu{job=\"node\", mode!=\"idle\"}"));
+        assert!(!is_plain_selector("rate(up[5m])"));
+        assert!(!is_plain_selector("sum by (job) (up)"));
+        assert_eq!(nice_step(5 * MINUTE_MS), 5 * MINUTE_MS);
+        assert_eq!(nice_step(20 * SECOND_MS), 30 * SECOND_MS);
+    }
+
+    #[test]
+    fn auto_step_keeps_ranges_under_the_limit() {
+        assert_eq!(auto_step(0, 30 * DAY_MS), 5 * MINUTE_MS);
+        assert_eq!(auto_step(0, 7 * DAY_MS), MINUTE_MS);
+        assert_eq!(auto_step(0, HOUR_MS), 15 * SECOND_MS);
+    }
+}
