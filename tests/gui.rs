@@ -129,3 +129,49 @@ fn forcing_a_model_refits_with_it() {
     assert!(f.model.starts_with("seasonal naive"), "{}", f.model);
     assert_eq!(f.evidence.unwrap().scores.len(), 1, "only the forced model is backtested");
 }
+
+#[test]
+fn importing_from_prometheus_adds_series_and_a_failure_changes_nothing() {
+    use headroom::bench::local_prometheus::{History, LocalPrometheus, WebConfig};
+    let step = 5 * 60_000;
+    let start = (headroom::time::now_ms() - 2 * 86_400_000) / step * step;
+    let history = vec![History {
+        metric: "api_requests_per_second".into(),
+        labels: vec![("job".into(), "api".into())],
+        start_ms: start,
+        step_ms: step,
+        values: (0..500).map(|i| 100.0 + (i % 12) as f64).collect(),
+    }];
+    let server = LocalPrometheus::start(&history, &WebConfig::default(), None, None).unwrap();
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    h.get_by_label("Connect to Prometheus…").click();
+    h.step();
+    h.step();
+    assert!(h.state().prometheus.open, "the dialog opens");
+    h.run_steps(4);
+    h.get_by_label("URL");
+    h.get_by_label("Query (PromQL)");
+    h.get_by_label("last 30d");
+    // A server that is not there: an error, and nothing loaded is lost.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    h.state_mut().state.prometheus.connection.url = format!("http://127.0.0.1:{port}");
+    h.state_mut().state.prometheus.query = "api_requests_per_second".into();
+    h.state_mut().state.prometheus.range = "7d".into();
+    h.state_mut().apply(Action::PrometheusImport);
+    settle(&mut h);
+    assert_eq!(h.state().model.entries.len(), 1);
+    let err = h.state().model.error.clone().unwrap();
+    assert!(err.contains("connection refused"), "{err}");
+    // The real one.
+    h.state_mut().state.prometheus.connection.url = server.url.clone();
+    h.state_mut().apply(Action::PrometheusMetricNames);
+    settle(&mut h);
+    assert!(h.state().prometheus.names.contains(&"api_requests_per_second".to_string()));
+    h.state_mut().apply(Action::PrometheusImport);
+    settle(&mut h);
+    let names: Vec<String> = h.state().model.entries.iter().map(|e| e.series.display_name()).collect();
+    assert_eq!(names, vec!["jobs_queue_depth".to_string(), "api_requests_per_second{job=\"api\"}".to_string()]);
+    assert_eq!(h.state().model.entries[1].series.len(), 500);
+    assert!(h.state().model.entries.iter().all(|e| matches!(e.forecast, Some(Ok(_)))), "the new series is forecast too");
+}

@@ -13,6 +13,12 @@ pub enum Action {
     OpenCsvDialog,
     /// Import these files or directories (added to what is loaded).
     Load(Vec<PathBuf>),
+    /// Show the "Connect to Prometheus" dialog.
+    ConnectPrometheus,
+    /// Fetch metric names from the server, for completion.
+    PrometheusMetricNames,
+    /// Run the dialog's range query and add its series.
+    PrometheusImport,
     /// Show series `i` in the chart.
     Select(usize),
     /// Fit the forecasts again with the current settings.
@@ -31,6 +37,9 @@ impl Action {
         match self {
             Action::OpenCsvDialog => "Open CSV…",
             Action::Load(_) => "Load",
+            Action::ConnectPrometheus => "Connect to Prometheus…",
+            Action::PrometheusMetricNames => "Load metric names",
+            Action::PrometheusImport => "Import",
             Action::Select(_) => "Select",
             Action::Refit => "Refit",
             Action::Cancel => "Cancel",
@@ -44,6 +53,9 @@ impl Action {
         match self {
             Action::OpenCsvDialog => "Import metric history from CSV files (long, wide or Grafana form)",
             Action::Load(_) => "Import these files",
+            Action::ConnectPrometheus => "Import from Prometheus, Thanos, Mimir or VictoriaMetrics",
+            Action::PrometheusMetricNames => "Fetch metric names for completion",
+            Action::PrometheusImport => "Run the range query and add its series",
             Action::Select(_) => "Show this series in the chart",
             Action::Refit => "Fit the forecasts again with the current horizon, bands and seasonality",
             Action::Cancel => "Stop the running job; what is loaded stays as it is",

@@ -32,6 +32,9 @@ pub struct HeadroomApp {
     load_job: Option<Job<Loaded>>,
     fit_job: Option<Job<Fitted>>,
     dialog_job: Option<Job<Option<Vec<PathBuf>>>>,
+    names_job: Option<Job<Result<Vec<String>, String>>>,
+    /// The Prometheus dialog's transient state.
+    pub prometheus: panels::prometheus::PrometheusDialog,
 }
 
 impl HeadroomApp {
@@ -39,8 +42,16 @@ impl HeadroomApp {
     pub fn new(cc: &eframe::CreationContext<'_>, inputs: Vec<PathBuf>) -> Self {
         super::theme::apply(&cc.egui_ctx);
         let state = cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)).unwrap_or_default();
-        let mut app =
-            HeadroomApp { state, model: Model::default(), ctx: cc.egui_ctx.clone(), load_job: None, fit_job: None, dialog_job: None };
+        let mut app = HeadroomApp {
+            state,
+            model: Model::default(),
+            ctx: cc.egui_ctx.clone(),
+            load_job: None,
+            fit_job: None,
+            dialog_job: None,
+            names_job: None,
+            prometheus: Default::default(),
+        };
         let inputs = if inputs.is_empty() { super::sample_data_dir().into_iter().collect() } else { inputs };
         if inputs.is_empty() {
             app.load_generated_samples();
@@ -84,7 +95,7 @@ impl HeadroomApp {
 
     /// True while any background job runs.
     pub fn is_busy(&self) -> bool {
-        self.load_job.is_some() || self.fit_job.is_some() || self.dialog_job.is_some()
+        self.load_job.is_some() || self.fit_job.is_some() || self.dialog_job.is_some() || self.names_job.is_some()
     }
 
     /// Carries out one action. The only place that changes the model in response to
@@ -117,6 +128,17 @@ impl HeadroomApp {
                     Ok((series, warnings))
                 }));
             }
+            Action::ConnectPrometheus => self.prometheus.open = true,
+            Action::PrometheusMetricNames => {
+                let settings = self.prometheus_settings();
+                self.prometheus.names_status = "Loading metric names…".into();
+                self.names_job = Some(Job::spawn("Metric names", &self.ctx, move |_| {
+                    let settings = settings.map_err(|e| e.to_string())?;
+                    let client = crate::import::prometheus::Client::new(&settings).map_err(|e| e.to_string())?;
+                    client.metric_names().map_err(|e| e.to_string())
+                }));
+            }
+            Action::PrometheusImport => self.start_prometheus_import(),
             Action::Select(i) => {
                 if i < self.model.entries.len() {
                     self.model.selected = i;
@@ -134,6 +156,60 @@ impl HeadroomApp {
             Action::DismissError => self.model.error = None,
             Action::ToggleWarnings => self.state.show_warnings = !self.state.show_warnings,
         }
+    }
+
+    /// The dialog's connection with its typed headers applied.
+    fn prometheus_settings(&self) -> crate::Result<crate::import::prometheus::ConnectionSettings> {
+        let form = &self.state.prometheus;
+        let mut settings = form.connection.clone();
+        settings.headers = form
+            .headers_text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(crate::import::prometheus::parse_header)
+            .collect::<crate::Result<Vec<_>>>()?;
+        Ok(settings)
+    }
+
+    fn start_prometheus_import(&mut self) {
+        let form = self.state.prometheus.clone();
+        let settings = match self.prometheus_settings() {
+            Ok(s) => s,
+            Err(e) => {
+                self.model.error = Some(e.to_string());
+                return;
+            }
+        };
+        let range = match crate::time::parse_duration(&form.range) {
+            Ok(r) => r,
+            Err(m) => {
+                self.model.error = Some(format!("range: {m}"));
+                return;
+            }
+        };
+        let step_ms = if form.step.trim().is_empty() {
+            None
+        } else {
+            match crate::time::parse_duration(&form.step) {
+                Ok(s) => Some(s),
+                Err(m) => {
+                    self.model.error = Some(format!("step: {m}"));
+                    return;
+                }
+            }
+        };
+        if let Some(old) = self.load_job.take() {
+            old.cancel();
+        }
+        let now = crate::time::now_ms();
+        let query =
+            crate::import::prometheus::RangeQuery { query: form.query.trim().to_string(), start_ms: now - range, end_ms: now, step_ms };
+        self.model.status = format!("Querying {}…", settings.url);
+        self.load_job = Some(Job::spawn("Importing from Prometheus", &self.ctx, move |progress| {
+            let client = crate::import::prometheus::Client::new(&settings).map_err(|e| e.to_string())?;
+            let import = client.query_range(&query, progress).map_err(|e| e.to_string())?;
+            Ok((import.series.into_iter().map(|s| (s, None)).collect(), import.warnings))
+        }));
     }
 
     fn start_fit(&mut self) {
@@ -182,6 +258,16 @@ impl HeadroomApp {
 
     /// Applies finished jobs. Called every frame before drawing, and by tests.
     pub fn poll_jobs(&mut self) {
+        if let Some(result) = self.names_job.as_ref().and_then(Job::poll) {
+            self.names_job = None;
+            match result {
+                Ok(names) => {
+                    self.prometheus.names_status = format!("{} metrics", names.len());
+                    self.prometheus.names = names;
+                }
+                Err(e) => self.prometheus.names_status = format!("Could not load names: {e}"),
+            }
+        }
         if let Some(result) = self.dialog_job.as_ref().and_then(Job::poll) {
             self.dialog_job = None;
             if let Some(paths) = result {
@@ -195,7 +281,11 @@ impl HeadroomApp {
                     let n = series.len();
                     let files: Vec<PathBuf> = series.iter().filter_map(|s| s.1.clone()).collect();
                     self.model.add_series(series, warnings);
-                    self.model.status = format!("Loaded {n} series from {}", describe_paths(&dedup(files)));
+                    self.model.status = if files.is_empty() {
+                        format!("Imported {n} series from {}", self.state.prometheus.connection.url)
+                    } else {
+                        format!("Loaded {n} series from {}", describe_paths(&dedup(files)))
+                    };
                     self.model.error = None;
                     self.start_fit();
                 }
@@ -281,6 +371,8 @@ impl eframe::App for HeadroomApp {
         egui::CentralPanel::default().show(ui, |ui| {
             panels::chart_view::ui(ui, self.model.selected(), &levels, self.state.show_backtest);
         });
+        let busy = self.load_job.is_some() || self.names_job.is_some();
+        actions.extend(panels::prometheus::ui(ui.ctx(), &mut self.prometheus, &mut self.state.prometheus, busy));
         for a in actions {
             self.apply(a);
         }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub model: String,
     /// Show the backtest table.
     pub show_backtest: bool,
+    /// The Prometheus dialog's connection and query (never a secret value).
+    pub prometheus: super::panels::prometheus::PrometheusForm,
 }
 
 impl Default for AppState {
@@ -33,6 +35,7 @@ impl Default for AppState {
             show_warnings: false,
             model: "auto".into(),
             show_backtest: true,
+            prometheus: Default::default(),
         }
     }
 }

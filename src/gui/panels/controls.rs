@@ -15,6 +15,11 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             if ui.add(egui::Button::new(open.label()).shortcut_text(shortcut)).on_hover_text(open.tooltip()).clicked() {
                 actions.push(open);
             }
+            let connect = Action::ConnectPrometheus;
+            if ui.button(connect.label()).on_hover_text(connect.tooltip()).clicked() {
+                actions.push(connect);
+                ui.close();
+            }
             ui.separator();
             if ui.button("Quit").clicked() {
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -32,6 +37,9 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
     ui.horizontal(|ui| {
         if action_button(ui, &Action::OpenCsvDialog, true) {
             actions.push(Action::OpenCsvDialog);
+        }
+        if action_button(ui, &Action::ConnectPrometheus, true) {
+            actions.push(Action::ConnectPrometheus);
         }
         ui.separator();
         let label = ui.label("Horizon");

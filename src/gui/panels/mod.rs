@@ -3,6 +3,7 @@
 
 pub mod chart_view;
 pub mod controls;
+pub mod prometheus;
 pub mod series_list;
 pub mod status;
 

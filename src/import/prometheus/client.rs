@@ -236,8 +236,6 @@ impl Client {
     /// The first chunk that fails (with endpoint, query and status), an empty result,
     /// or cancellation. Nothing partial is returned.
     pub fn query_range(&self, q: &RangeQuery, progress: &Progress) -> Result<Import> {
-        let endpoint = self.endpoint("api/v1/query_range");
-        let err = |message: String| Error::Http { endpoint: endpoint.clone(), query: Some(q.query.clone()), status: None, message };
         if q.query.trim().is_empty() {
             return Err(Error::setting("query", "the query is empty"));
         }
@@ -245,20 +243,53 @@ impl Client {
             return Err(Error::setting("end", "the end must be after the start"));
         }
         let step = match q.step_ms {
+            Some(s) if s <= 0 => return Err(Error::setting("step", "the step must be positive")),
             Some(s) => s,
             None => {
                 // Never finer than the data: for a plain selector, look at the raw
-                // sample spacing in the last hour and step no finer than that.
+                // sample spacing in an hour of it (at the end, the middle or the start
+                // of the range) and step no finer than that.
                 let by_range = auto_step(q.start_ms, q.end_ms);
-                match self.sample_interval(&q.query, q.end_ms) {
+                let probes = [q.end_ms, q.start_ms + (q.end_ms - q.start_ms) / 2, (q.start_ms + HOUR_MS).min(q.end_ms)];
+                match probes.into_iter().find_map(|at| self.sample_interval(&q.query, at)) {
                     Some(interval) if interval > by_range => nice_step(interval),
                     _ => by_range,
                 }
             }
         };
-        if step <= 0 {
-            return Err(Error::setting("step", "the step must be positive"));
+        let (mut raw, mut api_warnings, mut retries) = self.fetch_range(q, step, progress)?;
+        if q.step_ms.is_none() {
+            // Still finer than the data (the probes found no samples)? Runs of repeated
+            // values give it away: fetch again at the step the runs imply.
+            let run = mean_run(&raw);
+            if run >= 1.5 {
+                let coarser = nice_step((step as f64 * run).round() as i64);
+                if coarser > step {
+                    (raw, api_warnings, retries) = self.fetch_range(q, coarser, progress)?;
+                }
+            }
         }
+        if raw.is_empty() {
+            return Err(Error::Http {
+                endpoint: self.endpoint("api/v1/query_range"),
+                query: Some(q.query.clone()),
+                status: None,
+                message: "the query returned no series in this range: check the metric name, the labels and the time range".into(),
+            });
+        }
+        let mut import = super::to_import(raw, &q.query, &self.endpoint("api/v1/query_range"))?;
+        if retries > 0 {
+            import.warnings.insert(0, Warning::new("", format!("{retries} requests were retried after a server error or timeout")));
+        }
+        api_warnings.dedup();
+        for w in api_warnings {
+            import.warnings.insert(0, Warning::new("", format!("Prometheus: {w}")));
+        }
+        Ok(import)
+    }
+
+    /// Fetches every chunk of the range at `step`, in parallel; all or nothing.
+    fn fetch_range(&self, q: &RangeQuery, step: i64, progress: &Progress) -> Result<(Vec<RawSeries>, Vec<String>, usize)> {
         let parts = chunks(q.start_ms, q.end_ms, step);
         progress.add_total(parts.len() as u64);
         let next = AtomicUsize::new(0);
@@ -286,7 +317,12 @@ impl Client {
             }
         });
         progress.check()?;
-        let results = results.into_inner().map_err(|_| err("a fetch thread failed".into()))?;
+        let results = results.into_inner().map_err(|_| Error::Http {
+            endpoint: self.endpoint("api/v1/query_range"),
+            query: Some(q.query.clone()),
+            status: None,
+            message: "a fetch thread failed".into(),
+        })?;
         let mut raw = Vec::new();
         let mut api_warnings = Vec::new();
         for r in results.into_iter().flatten() {
@@ -294,19 +330,7 @@ impl Client {
             raw.extend(series);
             api_warnings.extend(w);
         }
-        if raw.is_empty() {
-            return Err(err("the query returned no series in this range: check the metric name, the labels and the time range".into()));
-        }
-        let mut import = super::to_import(raw, &q.query, &endpoint)?;
-        let n = retries.load(Ordering::Relaxed);
-        if n > 0 {
-            import.warnings.insert(0, Warning::new("", format!("{n} requests were retried after a server error or timeout")));
-        }
-        api_warnings.dedup();
-        for w in api_warnings {
-            import.warnings.insert(0, Warning::new("", format!("Prometheus: {w}")));
-        }
-        Ok(import)
+        Ok((raw, api_warnings, retries.load(Ordering::Relaxed)))
     }
 
     /// The median spacing of raw samples of a plain selector (`metric{labels}`) in the
@@ -392,6 +416,28 @@ impl Client {
             message: e.to_string(),
         })
     }
+}
+
+/// The mean length of runs of identical consecutive values over all series (the last
+/// run of each, stretched by the lookback after the final sample, left out): 1 for data
+/// sampled at least as often as the step, about interval/step when finer.
+fn mean_run(series: &[RawSeries]) -> f64 {
+    let (mut points, mut runs) = (0usize, 0usize);
+    for s in series {
+        let mut run = 1;
+        let mut done: Vec<usize> = Vec::new();
+        for w in s.samples.windows(2) {
+            if w[0].1 == w[1].1 || (w[0].1.is_nan() && w[1].1.is_nan()) {
+                run += 1;
+            } else {
+                done.push(run);
+                run = 1;
+            }
+        }
+        points += done.iter().sum::<usize>();
+        runs += done.len();
+    }
+    if runs == 0 { 1.0 } else { points as f64 / runs as f64 }
 }
 
 /// The first step of the usual ladder (15 s … 1 d) at or above `interval`.
@@ -486,7 +532,8 @@ mod tests {
     #[test]
     fn auto_step_keeps_ranges_under_the_limit() {
         assert_eq!(auto_step(0, 30 * DAY_MS), 5 * MINUTE_MS);
-        assert_eq!(auto_step(0, 7 * DAY_MS), MINUTE_MS);
+        assert_eq!(auto_step(0, 6 * DAY_MS), MINUTE_MS);
+        assert_eq!(auto_step(0, 7 * DAY_MS), 2 * MINUTE_MS);
         assert_eq!(auto_step(0, HOUR_MS), 15 * SECOND_MS);
     }
 }

@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn tells_errors_apart() {
         assert_eq!(parse_query_range(b"<html><body>Grafana</body></html>"), Err(WireError::Html));
-        assert_eq!(parse_query_range(br#"{"status":"success","data":{"resultType":"mat"#), Err(WireError::Truncated { bytes: 43 }));
+        assert_eq!(parse_query_range(br#"{"status":"success","data":{"resultType":"mat"#), Err(WireError::Truncated { bytes: 45 }));
         let e = parse_query_range(br#"{"status":"error","errorType":"bad_data","error":"parse error at char 5"}"#).unwrap_err();
         assert_eq!(e.to_string(), "bad_data: parse error at char 5");
         let e = parse_query_range(br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#).unwrap_err();
