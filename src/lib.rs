@@ -25,6 +25,7 @@
 //! [`warning::Warning`]s that travel with the result.
 
 pub mod bench;
+pub mod capacity;
 pub mod cli;
 pub mod error;
 pub mod export;

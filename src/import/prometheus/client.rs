@@ -263,7 +263,7 @@ impl Client {
             // values give it away: fetch again at the step the runs imply.
             let run = mean_run(&raw);
             if run >= 1.5 {
-                let coarser = nice_step((step as f64 * run).round() as i64);
+                let coarser = nearest_step((step as f64 * run).round() as i64);
                 if coarser > step {
                     (raw, api_warnings, retries) = self.fetch_range(q, coarser, progress)?;
                 }
@@ -449,6 +449,19 @@ pub fn nice_step(interval: i64) -> i64 {
         .unwrap_or(interval)
 }
 
+/// The step of the usual ladder nearest to an estimated `interval` (by ratio): runs of
+/// repeated values give the interval only roughly.
+pub fn nearest_step(interval: i64) -> i64 {
+    [15, 30, 60, 120, 300, 600, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400]
+        .into_iter()
+        .map(|s| s * SECOND_MS)
+        .min_by(|a, b| {
+            let d = |s: i64| ((s as f64) / (interval.max(1) as f64)).ln().abs();
+            d(*a).total_cmp(&d(*b))
+        })
+        .unwrap_or(interval)
+}
+
 /// `metric` or `metric{label="x", …}`: a selector whose raw samples can be probed.
 fn is_plain_selector(q: &str) -> bool {
     let q = q.trim();
@@ -527,6 +540,8 @@ mod tests {
         assert!(!is_plain_selector("sum by (job) (up)"));
         assert_eq!(nice_step(5 * MINUTE_MS), 5 * MINUTE_MS);
         assert_eq!(nice_step(20 * SECOND_MS), 30 * SECOND_MS);
+        assert_eq!(nearest_step(301_200), 5 * MINUTE_MS);
+        assert_eq!(nearest_step(290_000), 5 * MINUTE_MS);
     }
 
     #[test]

@@ -1,0 +1,202 @@
+//! Capacity questions over a forecast: when is each threshold crossed (as a range of
+//! dates from the bands), how likely is a breach by a date, how much headroom is left,
+//! and what capacity keeps the forecast peak under a target utilisation.
+
+use crate::forecast::{Forecast, normal_cdf, normal_quantile};
+use crate::series::{Series, Unit};
+use serde::{Deserialize, Serialize};
+
+/// A named threshold level of a series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    /// `warning`, `critical`, `emergency`, or the value as typed.
+    pub label: String,
+    /// The level, in the series' unit.
+    pub value: f64,
+}
+
+/// Default thresholds by kind: CPU 65/80/90 %, memory 70/85/95 %, disk 75/85/92 %
+/// (percent series); other series have none until the user gives them.
+pub fn default_thresholds(series: &Series) -> Vec<Threshold> {
+    if series.unit != Unit::Percent {
+        return Vec::new();
+    }
+    let name = series.name.to_ascii_lowercase();
+    let levels = if name.contains("mem") {
+        [70.0, 85.0, 95.0]
+    } else if name.contains("disk") || name.contains("fs") || name.contains("volume") {
+        [75.0, 85.0, 92.0]
+    } else {
+        [65.0, 80.0, 90.0]
+    };
+    ["warning", "critical", "emergency"].iter().zip(levels).map(|(l, v)| Threshold { label: (*l).into(), value: v }).collect()
+}
+
+/// Thresholds from plain values (`65,80,90`), labelled by their value.
+pub fn thresholds_from_values(values: &[f64]) -> Vec<Threshold> {
+    values.iter().map(|v| Threshold { label: crate::export::csv::level_label(*v), value: *v }).collect()
+}
+
+/// When a threshold is crossed: by the median, and the plausible range from the band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Crossing {
+    /// The threshold.
+    pub threshold: Threshold,
+    /// First step (UTC ms) where the median forecast reaches it; `None`: not within the
+    /// horizon.
+    pub median_ms: Option<i64>,
+    /// First step where the band's upper edge reaches it: the earliest plausible date.
+    pub earliest_ms: Option<i64>,
+    /// First step where the band's lower edge reaches it: the latest plausible date
+    /// (`None`: plausibly never within the horizon).
+    pub latest_ms: Option<i64>,
+    /// The band level the range comes from.
+    pub level: f64,
+    /// Probability that some step within the horizon is at or above the threshold.
+    pub probability: f64,
+    /// The last value of history is already at or above it.
+    pub already: bool,
+}
+
+/// The runway to each threshold. `level` picks the band (e.g. 95); a level the forecast
+/// lacks falls back to its widest band.
+pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], level: f64) -> Vec<Crossing> {
+    let band = forecast.band(level).or_else(|| forecast.widest());
+    let first = |values: &[f64], thr: f64| values.iter().position(|v| *v >= thr).map(|i| forecast.timestamp(i));
+    let last_value = series.values.iter().rev().find(|v| !v.is_nan()).copied();
+    thresholds
+        .iter()
+        .map(|t| {
+            let (earliest_ms, latest_ms) = match band {
+                Some(b) => (first(&b.upper, t.value), first(&b.lower, t.value)),
+                None => (None, None),
+            };
+            Crossing {
+                threshold: t.clone(),
+                median_ms: first(&forecast.point, t.value),
+                earliest_ms,
+                latest_ms,
+                level: band.map_or(level, |b| b.level),
+                probability: breach_probability(forecast, t.value, forecast.point.len()),
+                already: last_value.is_some_and(|v| v >= t.value),
+            }
+        })
+        .collect()
+}
+
+/// The probability that the value reaches `threshold` at some step among the first
+/// `steps`, from the widest band read as a normal spread per step. Steps are treated as
+/// fully dependent (the largest single-step probability), a lower bound that is close
+/// for the smooth, strongly autocorrelated paths of capacity metrics.
+pub fn breach_probability(forecast: &Forecast, threshold: f64, steps: usize) -> f64 {
+    let Some(b) = forecast.widest() else { return f64::NAN };
+    let z = normal_quantile(0.5 + b.level / 200.0);
+    (0..steps.min(forecast.point.len()))
+        .map(|i| {
+            let p = forecast.point[i];
+            let sigma = if threshold >= p { (b.upper[i] - p) / z } else { (p - b.lower[i]) / z };
+            if sigma <= 0.0 {
+                if p >= threshold { 1.0 } else { 0.0 }
+            } else {
+                1.0 - normal_cdf((threshold - p) / sigma)
+            }
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The probability of a breach by `date_ms` (steps up to that date).
+pub fn breach_probability_by(forecast: &Forecast, threshold: f64, date_ms: i64) -> f64 {
+    let steps = if date_ms < forecast.start_ms { 0 } else { ((date_ms - forecast.start_ms) / forecast.step_ms.max(1)) as usize + 1 };
+    breach_probability(forecast, threshold, steps)
+}
+
+/// Peak forecast against a capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Headroom {
+    /// The median forecast's peak over the horizon and when.
+    pub peak_median: f64,
+    /// When the median peaks (UTC ms).
+    pub peak_median_ms: i64,
+    /// The band's upper edge at its peak.
+    pub peak_upper: f64,
+    /// The capacity compared against.
+    pub capacity: f64,
+    /// `1 - peak_upper / capacity`: the share of capacity left at the plausible peak
+    /// (negative when the peak exceeds it).
+    pub headroom: f64,
+    /// Capacity needed to keep the plausible peak at `target_utilisation`.
+    pub required_capacity: f64,
+    /// The target utilisation used (0 to 1).
+    pub target_utilisation: f64,
+}
+
+/// Headroom of `forecast` against `capacity`, and the capacity needed to keep the peak
+/// of the `level` band at `target_utilisation` (0 to 1).
+pub fn headroom(forecast: &Forecast, capacity: f64, level: f64, target_utilisation: f64) -> Option<Headroom> {
+    let (i, &peak_median) = forecast.point.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    let upper = forecast.band(level).or_else(|| forecast.widest()).map_or(&forecast.point, |b| &b.upper);
+    let peak_upper = upper.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let target = target_utilisation.clamp(0.01, 1.0);
+    Some(Headroom {
+        peak_median,
+        peak_median_ms: forecast.timestamp(i),
+        peak_upper,
+        capacity,
+        headroom: if capacity > 0.0 { 1.0 - peak_upper / capacity } else { f64::NAN },
+        required_capacity: peak_upper / target,
+        target_utilisation: target,
+    })
+}
+
+/// Rounds a required capacity up to whole units of `increment` (instances, 0.5 cores,
+/// 1 GiB, 100 GiB of disk).
+pub fn round_up(required: f64, increment: f64) -> f64 {
+    if increment <= 0.0 { required } else { (required / increment).ceil() * increment }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::Band;
+
+    fn line_forecast() -> Forecast {
+        let point: Vec<f64> = (0..100).map(|i| 50.0 + i as f64).collect();
+        Forecast {
+            series: "x".into(),
+            start_ms: 1000,
+            step_ms: 10,
+            bands: vec![Band { level: 95.0, lower: point.iter().map(|p| p - 10.0).collect(), upper: point.iter().map(|p| p + 10.0).collect() }],
+            point,
+            model: "line".into(),
+            periods: vec![],
+            evidence: None,
+            outliers: vec![],
+            level_shift_ms: None,
+            log_scale: false,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn crossings_come_as_a_range() {
+        let f = line_forecast();
+        let s = Series { name: "cpu".into(), labels: Default::default(), unit: Unit::Percent, start_ms: 0, step_ms: 10, values: vec![40.0; 10] };
+        let r = runway(&s, &f, &thresholds_from_values(&[80.0, 500.0]), 95.0);
+        assert_eq!(r[0].median_ms, Some(1000 + 30 * 10));
+        assert_eq!(r[0].earliest_ms, Some(1000 + 20 * 10));
+        assert_eq!(r[0].latest_ms, Some(1000 + 40 * 10));
+        assert!(r[0].probability > 0.99);
+        assert_eq!(r[1].median_ms, None, "never within the horizon is an answer");
+        assert!(r[1].probability < 1e-6);
+    }
+
+    #[test]
+    fn headroom_and_required_capacity() {
+        let h = headroom(&line_forecast(), 200.0, 95.0, 0.8).unwrap();
+        assert_eq!(h.peak_median, 149.0);
+        assert_eq!(h.peak_upper, 159.0);
+        assert!((h.headroom - (1.0 - 159.0 / 200.0)).abs() < 1e-12);
+        assert!((h.required_capacity - 159.0 / 0.8).abs() < 1e-9);
+        assert_eq!(round_up(198.75, 100.0), 200.0);
+    }
+}
