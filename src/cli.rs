@@ -32,6 +32,10 @@ pub enum Command {
     },
     /// Forecast CSV metric history and write the forecast as CSV.
     Forecast(ForecastArgs),
+    /// Replay scaling policies over the forecast: per-step and summary CSV.
+    Simulate(SimulateArgs),
+    /// When each threshold is crossed: CSV of median, earliest and latest crossing.
+    Runway(RunwayArgs),
     /// Import metric history from a server and write it as CSV.
     Import {
         /// Where from.
@@ -50,6 +54,46 @@ pub enum Command {
         #[command(subcommand)]
         what: crate::bench::BenchCommand,
     },
+}
+
+/// `headroom simulate` arguments.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The scenario file (TOML, one [[scenario]] per what-if).
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// The demand data (CSV or directory); default: the file's `data`.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Directory for steps.csv and summary.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `headroom runway` arguments.
+#[derive(Debug, Args)]
+pub struct RunwayArgs {
+    /// A CSV file (or a directory of them).
+    pub input: PathBuf,
+    /// Threshold values in the series' unit, e.g. 65,80,90 (default: by kind, for
+    /// percent series).
+    #[arg(long)]
+    pub thresholds: Option<String>,
+    /// How far ahead to look.
+    #[arg(long, default_value = "30d")]
+    pub horizon: String,
+    /// The band that gives the earliest and latest dates.
+    #[arg(long, default_value_t = 95.0)]
+    pub level: f64,
+    /// Forecast only the series with this name.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Model: auto, combination, mstl, ets, seasonal-naive or linear.
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// Output CSV (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Sources for `headroom import`.
@@ -253,11 +297,114 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what } => crate::bench::run(what),
+        Command::Runway(args) => runway(&args),
+        Command::Simulate(args) => simulate(&args),
         Command::Import { source: ImportSource::Prometheus(args) } => import_prometheus(&args),
         Command::Gui { .. } => {
             bail!("this build has no window (built without the \"gui\" feature)")
         }
     }
+}
+
+fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    use crate::simulate::{ScenarioFile, recommend, run_scenario, write_steps_csv, write_summary_csv};
+    let text = std::fs::read_to_string(&args.scenario).with_context(|| format!("reading {}", args.scenario.display()))?;
+    let file = ScenarioFile::parse(&text, &args.scenario.display().to_string())?;
+    let data = match (&args.data, &file.data) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => args.scenario.parent().unwrap_or(std::path::Path::new(".")).join(d),
+        (None, None) => bail!("{}: no `data` in the file: give --data", args.scenario.display()),
+    };
+    let horizon = Horizon::parse(&file.horizon).map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    let import = pipeline::load(&[data], &CsvOptions::default())?;
+    let mut names: Vec<&str> = file.scenario.iter().map(|s| s.series.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut forecasts = std::collections::HashMap::new();
+    for name in names {
+        let series = import
+            .series
+            .iter()
+            .find(|s| s.name == name || s.display_name() == name)
+            .ok_or_else(|| anyhow::anyhow!("{}: series \"{name}\" is not in the data", args.scenario.display()))?;
+        let settings = ForecastSettings { horizon: horizon.steps(series.step_ms), ..ForecastSettings::default() };
+        forecasts.insert(name.to_string(), (series, crate::forecast::forecast(series, &settings)?));
+    }
+    let mut outcomes = Vec::new();
+    for s in &file.scenario {
+        let Some((series, forecast)) = forecasts.get(&s.series) else { continue };
+        outcomes.push(run_scenario(s, series, forecast, file.paths, file.seed).with_context(|| format!("scenario \"{}\"", s.name))?);
+    }
+    let horizon_minutes = forecasts.values().next().map_or(0.0, |(_, f)| f.point.len() as f64 * f.step_ms as f64 / 60_000.0);
+    let best = recommend(&outcomes, horizon_minutes, file.risk_budget);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let mut steps = Vec::new();
+    write_steps_csv(&mut steps, &outcomes)?;
+    crate::files::atomic_write(&args.out.join("steps.csv"), &steps)?;
+    let mut summary = Vec::new();
+    write_summary_csv(&mut summary, &outcomes, best)?;
+    crate::files::atomic_write(&args.out.join("summary.csv"), &summary)?;
+    println!(
+        "{:<34} {:>16} {:>12} {:>10} {:>10} {:>8} {:>9}",
+        "scenario", "policy", "cost/month", "min>target", "min>cap", "events", "P(sat)"
+    );
+    for (i, o) in outcomes.iter().enumerate() {
+        println!(
+            "{:<34} {:>16} {:>12.2} {:>10.0} {:>10.0} {:>8} {:>9.3}{}",
+            o.name,
+            o.policy,
+            o.cost_per_month,
+            o.minutes_over_target,
+            o.minutes_over_capacity,
+            o.scaling_events,
+            o.saturation_probability,
+            if best == Some(i) { "  <- recommended" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
+    use crate::capacity::{default_thresholds, runway, thresholds_from_values};
+    let horizon = Horizon::parse(&args.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let given =
+        args.thresholds.as_deref().map(|t| parse_levels(t).map_err(|e| anyhow::anyhow!("{e:#}").context("--thresholds"))).transpose()?;
+    let model = ModelChoice::parse(&args.model).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let mut levels = vec![80.0, 95.0];
+    if !levels.contains(&args.level) {
+        levels.push(args.level);
+    }
+    let settings = ForecastSettings { horizon: 1, levels, model, ..ForecastSettings::default() };
+    settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), ..CsvOptions::default() })?;
+    let results = pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new());
+    let mut out = String::from("series,threshold,median_crossing,earliest_crossing,latest_crossing\n");
+    let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
+    for (series, result) in import.series.iter().zip(results) {
+        let f = result?;
+        let thresholds = match &given {
+            Some(v) => thresholds_from_values(v),
+            None => default_thresholds(series),
+        };
+        if thresholds.is_empty() {
+            eprintln!("warning: {}: no thresholds (not a percent series): give --thresholds", f.series);
+        }
+        for c in runway(series, &f, &thresholds, args.level) {
+            out.push_str(&format!(
+                "{},{},{},{},{}\n",
+                crate::export::csv::text_cell(&f.series),
+                crate::export::csv::level_label(c.threshold.value),
+                date(c.median_ms),
+                date(c.earliest_ms),
+                date(c.latest_ms)
+            ));
+        }
+    }
+    match &args.out {
+        Some(p) => crate::files::atomic_write(p, out.as_bytes())?,
+        None => std::io::stdout().lock().write_all(out.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn import_prometheus(args: &PrometheusArgs) -> anyhow::Result<ExitCode> {

@@ -38,6 +38,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod sample_data;
 pub mod series;
+pub mod simulate;
 pub mod time;
 pub mod warning;
 

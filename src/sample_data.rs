@@ -68,12 +68,99 @@ pub fn write_all(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     for s in generate() {
         readme.push_str(&format!("- `{}.csv`: {}\n", s.name, s.description));
     }
+    let scenarios = dir.join("scenarios.toml");
+    crate::files::atomic_write(&scenarios, SCENARIOS_TOML.as_bytes())?;
+    written.push(scenarios);
+    readme.push_str("- `scenarios.toml`: one what-if per scaling policy kind over the API's requests/s, for `headroom simulate`\n");
     let path = dir.join("README.md");
     let mut f = Vec::new();
     let _ = f.write_all(readme.as_bytes());
     crate::files::atomic_write(&path, &f)?;
     Ok(written)
 }
+
+/// What-ifs over the sample API demand, one per policy kind (`headroom simulate`).
+pub const SCENARIOS_TOML: &str = r#"# Scaling what-ifs for the sample API (requests/s). One instance serves 250 req/s;
+# above 70 % utilisation a minute counts as "over target".
+# headroom simulate --scenario sample-data/scenarios.toml --out sim/
+data = "api_requests_per_second.csv"
+horizon = "14d"
+paths = 200
+seed = 7
+risk_budget = 0.001
+
+[[scenario]]
+name = "static 20"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+policy = { kind = "static", count = 20 }
+price = { instance_hour = 0.192 }
+
+[[scenario]]
+name = "schedule: business hours"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+price = { instance_hour = 0.192 }
+[scenario.policy]
+kind = "schedule"
+default = 6
+rules = [
+  { days = [0, 1, 2, 3, 4], from_hour = 9, to_hour = 21, count = 20 },
+  { days = [5, 6], from_hour = 10, to_hour = 20, count = 12 },
+]
+
+[[scenario]]
+name = "HPA at 60 %"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+policy = { kind = "hpa", min = 3, max = 40, target = 0.6 }
+price = { instance_hour = 0.192 }
+
+[[scenario]]
+name = "target tracking at 60 %"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+policy = { kind = "target_tracking", min = 3, max = 40, target = 0.6 }
+price = { instance_hour = 0.192 }
+
+[[scenario]]
+name = "step scaling, gradual"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+price = { instance_hour = 0.192 }
+[scenario.policy]
+kind = "step"
+min = 3
+max = 40
+alarm_high = 0.7
+alarm_low = 0.4
+out = [{ lower = 0.0, upper = 0.1, change = 1.0 }, { lower = 0.1, change = 2.0 }]
+in_change = 1.0
+cooldown_s = 300
+
+[[scenario]]
+name = "predictive on the 80 % band"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+policy = { kind = "predictive", min = 3, max = 40, target = 0.6, lead_s = 300, band = 80.0 }
+price = { instance_hour = 0.192 }
+
+[[scenario]]
+name = "HPA, reserved 8, +30 % from Dec 1"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+policy = { kind = "hpa", min = 3, max = 40, target = 0.6 }
+price = { instance_hour = 0.192, model = "reserved", discount = 0.4, commitment = 8, cores = 4.0, memory_gib = 16.0 }
+overlay = [{ kind = "growth", percent = 30.0, from = "2026-12-01" }]
+
+[[scenario]]
+name = "HPA, lose 1 of 3 zones for a day"
+series = "api_requests_per_second"
+capacity = { per_instance = 250.0, target_utilisation = 0.7 }
+policy = { kind = "hpa", min = 3, max = 40, target = 0.6 }
+price = { instance_hour = 0.192 }
+overlay = [{ kind = "zone_loss", zones = 3, lost = 1, from = "2026-11-30", to = "2026-12-01" }]
+"#;
 
 fn rng(stream: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(SEED ^ (stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)))

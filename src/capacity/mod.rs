@@ -95,11 +95,7 @@ pub fn breach_probability(forecast: &Forecast, threshold: f64, steps: usize) -> 
         .map(|i| {
             let p = forecast.point[i];
             let sigma = if threshold >= p { (b.upper[i] - p) / z } else { (p - b.lower[i]) / z };
-            if sigma <= 0.0 {
-                if p >= threshold { 1.0 } else { 0.0 }
-            } else {
-                1.0 - normal_cdf((threshold - p) / sigma)
-            }
+            if sigma <= 0.0 { if p >= threshold { 1.0 } else { 0.0 } } else { 1.0 - normal_cdf((threshold - p) / sigma) }
         })
         .fold(0.0, f64::max)
 }
@@ -165,7 +161,11 @@ mod tests {
             series: "x".into(),
             start_ms: 1000,
             step_ms: 10,
-            bands: vec![Band { level: 95.0, lower: point.iter().map(|p| p - 10.0).collect(), upper: point.iter().map(|p| p + 10.0).collect() }],
+            bands: vec![Band {
+                level: 95.0,
+                lower: point.iter().map(|p| p - 10.0).collect(),
+                upper: point.iter().map(|p| p + 10.0).collect(),
+            }],
             point,
             model: "line".into(),
             periods: vec![],
@@ -180,7 +180,14 @@ mod tests {
     #[test]
     fn crossings_come_as_a_range() {
         let f = line_forecast();
-        let s = Series { name: "cpu".into(), labels: Default::default(), unit: Unit::Percent, start_ms: 0, step_ms: 10, values: vec![40.0; 10] };
+        let s = Series {
+            name: "cpu".into(),
+            labels: Default::default(),
+            unit: Unit::Percent,
+            start_ms: 0,
+            step_ms: 10,
+            values: vec![40.0; 10],
+        };
         let r = runway(&s, &f, &thresholds_from_values(&[80.0, 500.0]), 95.0);
         assert_eq!(r[0].median_ms, Some(1000 + 30 * 10));
         assert_eq!(r[0].earliest_ms, Some(1000 + 20 * 10));

@@ -1,0 +1,447 @@
+//! What-if scaling: replay real scaling policies over demand (history and forecast),
+//! with the forecast's uncertainty as seeded sample paths, and price the result.
+//!
+//! - [`policy`]: static, schedule, Kubernetes HPA, AWS target tracking, step scaling
+//!   (with the gradual, aggressive and conservative presets), predictive;
+//! - [`replay`]: the loop, in 15-second steps;
+//! - this module: scenarios (TOML), overlays ("+30 % from 1 March", "lose one of three
+//!   zones"), sample paths and risk, cost, the comparison and the recommendation.
+
+pub mod policy;
+pub mod replay;
+
+pub use policy::Policy;
+pub use replay::{CapacityModel, Replay, StepRecord, Totals, replay};
+
+use crate::error::{Error, Result};
+use crate::forecast::{Forecast, normal_quantile};
+use crate::series::Series;
+use crate::time::{DAY_MS, HOUR_MS};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How instances are paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PricingModel {
+    /// Every instance-hour at the list price.
+    #[default]
+    OnDemand,
+    /// `commitment` instances paid around the clock at a discount; the rest on demand.
+    Reserved,
+    /// Every instance-hour at a discount, with interruptions.
+    Spot,
+}
+
+/// Prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Price {
+    /// List price per instance-hour.
+    pub instance_hour: f64,
+    /// The pricing model.
+    pub model: PricingModel,
+    /// Discount for reserved or spot, 0 to 1.
+    pub discount: f64,
+    /// Reserved: instances committed.
+    pub commitment: u32,
+    /// Spot: interruptions per instance-hour.
+    pub interruption_rate: f64,
+    /// Cores per instance (for the unit-cost view).
+    pub cores: Option<f64>,
+    /// Memory per instance in GiB (for the unit-cost view).
+    pub memory_gib: Option<f64>,
+}
+
+impl Default for Price {
+    fn default() -> Self {
+        Price {
+            instance_hour: 0.1,
+            model: PricingModel::OnDemand,
+            discount: 0.0,
+            commitment: 0,
+            interruption_rate: 0.0,
+            cores: None,
+            memory_gib: None,
+        }
+    }
+}
+
+/// OpenCost's default relative prices of a core-hour and a GiB-hour, used to split an
+/// instance's price into CPU and memory.
+const CORE_HOUR_WEIGHT: f64 = 0.031_611;
+const GIB_HOUR_WEIGHT: f64 = 0.004_237;
+
+impl Price {
+    /// `(per core-hour, per GiB-hour)` of this instance type, splitting its price as
+    /// OpenCost does; `None` without cores and memory.
+    pub fn unit_costs(&self) -> Option<(f64, f64)> {
+        let (c, m) = (self.cores?, self.memory_gib?);
+        let weight = CORE_HOUR_WEIGHT * c + GIB_HOUR_WEIGHT * m;
+        if weight <= 0.0 {
+            return None;
+        }
+        let scale = self.effective_hourly() / weight;
+        Some((CORE_HOUR_WEIGHT * scale, GIB_HOUR_WEIGHT * scale))
+    }
+
+    fn effective_hourly(&self) -> f64 {
+        match self.model {
+            PricingModel::OnDemand | PricingModel::Reserved => self.instance_hour,
+            PricingModel::Spot => self.instance_hour * (1.0 - self.discount),
+        }
+    }
+
+    /// The cost of a replay's instance counts (per demand step) over `hours`.
+    pub fn cost(&self, steps: &[StepRecord], step_hours: f64, instance_hours: f64) -> f64 {
+        match self.model {
+            PricingModel::OnDemand => instance_hours * self.instance_hour,
+            PricingModel::Spot => instance_hours * self.instance_hour * (1.0 - self.discount),
+            PricingModel::Reserved => {
+                let hours = steps.len() as f64 * step_hours;
+                let committed = f64::from(self.commitment) * hours * self.instance_hour * (1.0 - self.discount);
+                let excess: f64 = steps.iter().map(|s| (s.instances - f64::from(self.commitment)).max(0.0) * step_hours).sum();
+                committed + excess * self.instance_hour
+            }
+        }
+    }
+}
+
+/// A change laid over the demand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Overlay {
+    /// Demand grows by `percent` from `from` on.
+    Growth {
+        /// Percent more demand.
+        percent: f64,
+        /// From when (RFC 3339 or `YYYY-MM-DD`).
+        from: String,
+    },
+    /// `lost` of `zones` availability zones are gone between `from` and `to`: the rest
+    /// carry all the demand (modelled as demand × zones / (zones − lost)).
+    ZoneLoss {
+        /// Zones in all.
+        zones: u32,
+        /// Zones lost.
+        lost: u32,
+        /// From when.
+        from: String,
+        /// Until when (none: to the end).
+        #[serde(default)]
+        to: Option<String>,
+    },
+}
+
+impl Overlay {
+    fn apply(&self, values: &mut [f64], start_ms: i64, step_ms: i64, key: &str) -> Result<()> {
+        let at = |text: &str, field: &str| crate::time::parse_instant(text, 0).map_err(|m| Error::setting(format!("{key}.{field}"), m));
+        let (factor, from, to) = match self {
+            Overlay::Growth { percent, from } => (1.0 + percent / 100.0, at(from, "from")?, i64::MAX),
+            Overlay::ZoneLoss { zones, lost, from, to } => {
+                if *lost >= *zones {
+                    return Err(Error::setting(format!("{key}.lost"), "must be fewer than zones"));
+                }
+                let to = match to {
+                    Some(t) => at(t, "to")?,
+                    None => i64::MAX,
+                };
+                (f64::from(*zones) / f64::from(zones - lost), at(from, "from")?, to)
+            }
+        };
+        for (i, v) in values.iter_mut().enumerate() {
+            let t = start_ms + i as i64 * step_ms;
+            if t >= from && t < to {
+                *v *= factor;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A named what-if.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The name in tables.
+    pub name: String,
+    /// The demand series' name (as imported).
+    pub series: String,
+    /// What one instance serves and the target utilisation.
+    pub capacity: CapacityModel,
+    /// The scaling policy.
+    pub policy: Policy,
+    /// Prices.
+    #[serde(default)]
+    pub price: Price,
+    /// Changes over the demand.
+    #[serde(default)]
+    pub overlay: Vec<Overlay>,
+}
+
+/// A scenario file: shared settings and the scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// The demand data (CSV), relative to the file; `--data` overrides it.
+    #[serde(default)]
+    pub data: Option<String>,
+    /// Forecast horizon (`14d`).
+    #[serde(default = "default_horizon")]
+    pub horizon: String,
+    /// Sample paths for the risk figures.
+    #[serde(default = "default_paths")]
+    pub paths: usize,
+    /// Seed of the sample paths.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Risk budget: largest acceptable share of minutes over target (0.001 = 0.1 %).
+    #[serde(default = "default_budget")]
+    pub risk_budget: f64,
+    /// The scenarios.
+    pub scenario: Vec<Scenario>,
+}
+
+fn default_horizon() -> String {
+    "14d".into()
+}
+fn default_paths() -> usize {
+    200
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_budget() -> f64 {
+    0.001
+}
+
+impl ScenarioFile {
+    /// Parses and validates TOML; errors name the key (and the line).
+    ///
+    /// # Errors
+    /// Bad TOML, an unknown or missing key, a value out of range.
+    pub fn parse(text: &str, origin: &str) -> Result<ScenarioFile> {
+        let file: ScenarioFile = toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_string();
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
+            let loc = crate::error::Location { file: Some(origin.into()), line, column: None };
+            Error::parse(loc, msg)
+        })?;
+        if file.scenario.is_empty() {
+            return Err(Error::setting("scenario", "the file has no [[scenario]]"));
+        }
+        for (i, s) in file.scenario.iter().enumerate() {
+            s.policy.validate().map_err(|m| Error::setting(format!("scenario[{i}] ({})", s.name), m))?;
+            if s.capacity.per_instance <= 0.0 {
+                return Err(Error::setting(format!("scenario[{i}].capacity.per_instance"), "must be more than zero"));
+            }
+            if !(s.capacity.target_utilisation > 0.0 && s.capacity.target_utilisation <= 1.0) {
+                return Err(Error::setting(format!("scenario[{i}].capacity.target_utilisation"), "must be in (0, 1]"));
+            }
+            if s.price.instance_hour < 0.0 || !(0.0..=1.0).contains(&s.price.discount) {
+                return Err(Error::setting(format!("scenario[{i}].price"), "instance_hour ≥ 0 and discount within 0..1"));
+            }
+        }
+        if !(file.risk_budget >= 0.0 && file.risk_budget <= 1.0) {
+            return Err(Error::setting("risk_budget", "a share between 0 and 1"));
+        }
+        Ok(file)
+    }
+}
+
+/// A scenario's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The scenario's name.
+    pub name: String,
+    /// The policy kind.
+    pub policy: String,
+    /// Cost per 30 days over the forecast horizon.
+    pub cost_per_month: f64,
+    /// Instance-hours over the forecast horizon (median demand).
+    pub instance_hours: f64,
+    /// Minutes over target utilisation (median demand).
+    pub minutes_over_target: f64,
+    /// Minutes over capacity (median demand).
+    pub minutes_over_capacity: f64,
+    /// Scaling events (median demand).
+    pub scaling_events: u32,
+    /// Share of sample paths with any minute over capacity.
+    pub saturation_probability: f64,
+    /// Mean minutes over target over the sample paths.
+    pub expected_minutes_over_target: f64,
+    /// Expected spot interruptions over the horizon.
+    pub interruptions: f64,
+    /// `(per core-hour, per GiB-hour)`, when cores and memory are known.
+    pub unit_costs: Option<(f64, f64)>,
+    /// Per demand step over history and forecast (median demand).
+    pub steps: Vec<StepRecord>,
+    /// Where the forecast starts in `steps`.
+    pub forecast_start: usize,
+}
+
+/// Demand sample paths around a forecast: normal per step with the band's spread and
+/// AR(1) correlation between steps (ρ = 0.95), seeded.
+pub fn sample_paths(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
+    let Some(band) = forecast.widest() else { return vec![forecast.point.clone(); paths] };
+    let z = normal_quantile(0.5 + band.level / 200.0);
+    let rho: f64 = 0.95;
+    let innov = (1.0 - rho * rho).sqrt();
+    (0..paths)
+        .map(|p| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9).wrapping_add(p as u64));
+            let mut e = 0.0f64;
+            forecast
+                .point
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let n: f64 = StandardNormal.sample(&mut rng);
+                    e = rho * e + innov * n;
+                    let sigma = if e >= 0.0 { (band.upper[i] - m) / z } else { (m - band.lower[i]) / z };
+                    (m + e * sigma).max(0.0)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs one scenario over `series` and its `forecast`.
+///
+/// # Errors
+/// A bad overlay date.
+pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, paths: usize, seed: u64) -> Result<Outcome> {
+    let (history, _) = series.interpolated();
+    let step = series.step_ms;
+    let mut demand = history.clone();
+    demand.extend_from_slice(&forecast.point);
+    for (i, o) in scenario.overlay.iter().enumerate() {
+        o.apply(&mut demand, series.start_ms, step, &format!("overlay[{i}]"))?;
+    }
+    // What a predictive policy plans on: history as it was, then its chosen band.
+    let signal = match &scenario.policy {
+        Policy::Predictive(p) => {
+            let mut s = history.clone();
+            let future = match p.band.and_then(|l| forecast.band(l)) {
+                Some(b) => b.upper.clone(),
+                None => forecast.point.clone(),
+            };
+            s.extend(future);
+            for (i, o) in scenario.overlay.iter().enumerate() {
+                o.apply(&mut s, series.start_ms, step, &format!("overlay[{i}]"))?;
+            }
+            Some(s)
+        }
+        _ => None,
+    };
+    let full = replay(&scenario.policy, &scenario.capacity, &demand, series.start_ms, step, signal.as_deref(), true);
+    let h = history.len();
+    let step_hours = step as f64 / HOUR_MS as f64;
+    let future =
+        replay(&scenario.policy, &scenario.capacity, &demand[h..], forecast.start_ms, step, signal.as_deref().map(|s| &s[h..]), true);
+    let horizon_hours = (demand.len() - h) as f64 * step_hours;
+    let cost = scenario.price.cost(&future.steps, step_hours, future.totals.instance_hours);
+    let month_hours = 30.0 * DAY_MS as f64 / HOUR_MS as f64;
+    // Risk over sample paths of the forecast part.
+    let mut paths_demand = sample_paths(forecast, paths, seed);
+    for p in &mut paths_demand {
+        for (i, o) in scenario.overlay.iter().enumerate() {
+            o.apply(p, forecast.start_ms, step, &format!("overlay[{i}]"))?;
+        }
+    }
+    let risks: Vec<Totals> = paths_demand
+        .par_iter()
+        .map(|p| replay(&scenario.policy, &scenario.capacity, p, forecast.start_ms, step, signal.as_deref().map(|s| &s[h..]), false).totals)
+        .collect();
+    let n = risks.len().max(1) as f64;
+    Ok(Outcome {
+        name: scenario.name.clone(),
+        policy: scenario.policy.kind().into(),
+        cost_per_month: if horizon_hours > 0.0 { cost * month_hours / horizon_hours } else { 0.0 },
+        instance_hours: future.totals.instance_hours,
+        minutes_over_target: future.totals.minutes_over_target,
+        minutes_over_capacity: future.totals.minutes_over_capacity,
+        scaling_events: future.totals.scaling_events,
+        saturation_probability: risks.iter().filter(|t| t.minutes_over_capacity > 0.0).count() as f64 / n,
+        expected_minutes_over_target: risks.iter().map(|t| t.minutes_over_target).sum::<f64>() / n,
+        interruptions: if scenario.price.model == PricingModel::Spot {
+            future.totals.instance_hours * scenario.price.interruption_rate
+        } else {
+            0.0
+        },
+        unit_costs: scenario.price.unit_costs(),
+        steps: full.steps,
+        forecast_start: h,
+    })
+}
+
+/// The recommendation: the cheapest scenario whose expected minutes over target stay
+/// within `budget` (a share of the horizon's minutes); when none does, the least risky.
+pub fn recommend(outcomes: &[Outcome], horizon_minutes: f64, budget: f64) -> Option<usize> {
+    let share = |o: &Outcome| if horizon_minutes > 0.0 { o.expected_minutes_over_target / horizon_minutes } else { 0.0 };
+    let within =
+        outcomes.iter().enumerate().filter(|(_, o)| share(o) <= budget).min_by(|a, b| a.1.cost_per_month.total_cmp(&b.1.cost_per_month));
+    within.or_else(|| outcomes.iter().enumerate().min_by(|a, b| share(a.1).total_cmp(&share(b.1)))).map(|(i, _)| i)
+}
+
+/// Writes the per-step replay of every outcome as CSV:
+/// `scenario,timestamp,part,demand,instances,ready,served,unserved,utilisation`.
+///
+/// # Errors
+/// Only the writer's own I/O errors.
+pub fn write_steps_csv<W: std::io::Write>(mut out: W, outcomes: &[Outcome]) -> std::io::Result<()> {
+    use crate::export::csv::{push_number, text_cell};
+    writeln!(out, "scenario,timestamp,part,demand,instances,ready,served,unserved,utilisation")?;
+    let mut line = String::new();
+    for o in outcomes {
+        let name = text_cell(&o.name);
+        for (i, s) in o.steps.iter().enumerate() {
+            line.clear();
+            line.push_str(&name);
+            line.push(',');
+            crate::time::push_rfc3339(&mut line, s.t_ms);
+            line.push_str(if i < o.forecast_start { ",history," } else { ",forecast," });
+            for (k, v) in [s.demand, s.instances, s.ready, s.served, s.unserved, s.utilisation].into_iter().enumerate() {
+                if k > 0 {
+                    line.push(',');
+                }
+                push_number(&mut line, v);
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    out.flush()
+}
+
+/// Writes one row per scenario: cost per month, instance-hours, minutes over target and
+/// over capacity, scaling events, saturation probability, and which is recommended.
+///
+/// # Errors
+/// Only the writer's own I/O errors.
+pub fn write_summary_csv<W: std::io::Write>(mut out: W, outcomes: &[Outcome], recommended: Option<usize>) -> std::io::Result<()> {
+    use crate::export::csv::{push_number, text_cell};
+    writeln!(
+        out,
+        "scenario,policy,cost_per_month,instance_hours,minutes_over_target,minutes_over_capacity,scaling_events,saturation_probability,expected_minutes_over_target,recommended"
+    )?;
+    for (i, o) in outcomes.iter().enumerate() {
+        let mut line = format!("{},{},", text_cell(&o.name), o.policy);
+        for (k, v) in [o.cost_per_month, o.instance_hours, o.minutes_over_target, o.minutes_over_capacity].into_iter().enumerate() {
+            if k > 0 {
+                line.push(',');
+            }
+            push_number(&mut line, v);
+        }
+        line.push_str(&format!(",{},", o.scaling_events));
+        push_number(&mut line, o.saturation_probability);
+        line.push(',');
+        push_number(&mut line, o.expected_minutes_over_target);
+        line.push_str(if recommended == Some(i) { ",yes\n" } else { ",no\n" });
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()
+}

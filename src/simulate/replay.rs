@@ -1,0 +1,383 @@
+//! The replay loop: a policy driven over a demand series in 15-second steps (the HPA's
+//! sync period), with launch delays, and what it costs in instances and risk.
+//!
+//! Demand is piecewise constant per demand step. Instances are billed from launch and
+//! serve load once ready. Each step records served and unserved demand and utilisation;
+//! the totals are instance-hours, minutes over the target utilisation, minutes over
+//! capacity and scaling events.
+
+use super::policy::{Hpa, Policy, Predictive, RatePolicy, Rules, Select, StepScaling, TargetTracking};
+use crate::time::{DAY_MS, HOUR_MS};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// What one instance serves, and the utilisation the service is run at.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityModel {
+    /// Demand one instance serves at 100 % (e.g. requests/s per pod).
+    pub per_instance: f64,
+    /// Utilisation counted as "over target" above this (0 to 1).
+    pub target_utilisation: f64,
+}
+
+/// The simulation clock.
+pub const SIM_STEP_MS: i64 = 15_000;
+
+/// One demand step of a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// UTC ms of the demand step.
+    pub t_ms: i64,
+    /// Demand.
+    pub demand: f64,
+    /// Instances launched (time average over the step).
+    pub instances: f64,
+    /// Instances ready and serving (time average).
+    pub ready: f64,
+    /// Demand served (time average).
+    pub served: f64,
+    /// Demand not served (time average).
+    pub unserved: f64,
+    /// Demand over ready capacity (time average; infinite with no capacity).
+    pub utilisation: f64,
+}
+
+/// Totals of a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Totals {
+    /// Instance-hours billed (from launch).
+    pub instance_hours: f64,
+    /// Minutes with utilisation above the target.
+    pub minutes_over_target: f64,
+    /// Minutes with demand above ready capacity.
+    pub minutes_over_capacity: f64,
+    /// Changes of the instance count.
+    pub scaling_events: u32,
+    /// Most instances at once.
+    pub peak_instances: u32,
+    /// Demand-seconds not served (demand units × seconds).
+    pub unserved: f64,
+    /// Simulated minutes.
+    pub minutes: f64,
+}
+
+/// A replay's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replay {
+    /// Per demand step (empty when not recorded).
+    pub steps: Vec<StepRecord>,
+    /// Totals.
+    pub totals: Totals,
+}
+
+/// Launched and ready instances.
+struct Fleet {
+    total: u32,
+    /// (ready at ms, count), oldest first.
+    pending: VecDeque<(i64, u32)>,
+    pending_count: u32,
+    events: u32,
+}
+
+impl Fleet {
+    fn new(count: u32) -> Self {
+        Fleet { total: count, pending: VecDeque::new(), pending_count: 0, events: 0 }
+    }
+
+    fn ready(&self) -> u32 {
+        self.total - self.pending_count
+    }
+
+    fn advance(&mut self, now: i64) {
+        while let Some(&(at, n)) = self.pending.front() {
+            if at > now {
+                break;
+            }
+            self.pending.pop_front();
+            self.pending_count -= n;
+        }
+    }
+
+    /// Sets the launched count; new instances are ready after `delay_ms`; removals take
+    /// pending instances first (newest first), then ready ones.
+    fn set(&mut self, target: u32, now: i64, delay_ms: i64) {
+        if target == self.total {
+            return;
+        }
+        self.events += 1;
+        if target > self.total {
+            let n = target - self.total;
+            if delay_ms > 0 {
+                self.pending.push_back((now + delay_ms, n));
+                self.pending_count += n;
+            }
+            self.total = target;
+            return;
+        }
+        let mut remove = self.total - target;
+        while remove > 0 {
+            let Some(back) = self.pending.back_mut() else { break };
+            let take = back.1.min(remove);
+            back.1 -= take;
+            self.pending_count -= take;
+            remove -= take;
+            if back.1 == 0 {
+                self.pending.pop_back();
+            }
+        }
+        self.total = target;
+    }
+}
+
+/// The HPA controller's memory: past recommendations for the stabilisation windows.
+struct HpaState {
+    recs: VecDeque<(i64, u32)>,
+}
+
+fn rate_limit(rules: &Rules, current: u32, up: bool) -> Option<u32> {
+    if rules.select == Select::Disabled {
+        return Some(current);
+    }
+    let limits = rules.policies.iter().map(|p| match *p {
+        RatePolicy::Percent { value, .. } => {
+            if up {
+                (f64::from(current) * (1.0 + value / 100.0)).ceil() as u32
+            } else {
+                (f64::from(current) * (1.0 - value / 100.0)).floor().max(0.0) as u32
+            }
+        }
+        RatePolicy::Pods { value, .. } => {
+            if up {
+                current + value
+            } else {
+                current.saturating_sub(value)
+            }
+        }
+    });
+    // For scaling up, Max allows the largest count; for scaling down, Max allows the
+    // largest change, i.e. the smallest count.
+    match (rules.select, up) {
+        (Select::Max, true) | (Select::Min, false) => limits.max(),
+        (Select::Min, true) | (Select::Max, false) => limits.min(),
+        (Select::Disabled, _) => Some(current),
+    }
+}
+
+/// One HPA sync: the recommendation, stabilised and rate-limited.
+fn hpa_decide(h: &Hpa, st: &mut HpaState, now: i64, demand: f64, per_instance: f64, current: u32) -> u32 {
+    let current_f = f64::from(current.max(1));
+    let ratio = demand / (current_f * per_instance * h.target);
+    let rec = if (ratio - 1.0).abs() <= h.tolerance { current } else { (demand / (per_instance * h.target)).ceil().max(0.0) as u32 };
+    let rec = rec.clamp(h.min, h.max);
+    st.recs.push_back((now, rec));
+    let keep = i64::from(h.scale_up.stabilization_s.max(h.scale_down.stabilization_s)) * 1000;
+    while st.recs.front().is_some_and(|(t, _)| *t < now - keep) {
+        st.recs.pop_front();
+    }
+    let window = |secs: u32| st.recs.iter().filter(move |(t, _)| *t >= now - i64::from(secs) * 1000).map(|(_, r)| *r);
+    let up_rec = window(h.scale_up.stabilization_s).min().unwrap_or(rec);
+    let down_rec = window(h.scale_down.stabilization_s).max().unwrap_or(rec);
+    let mut stabilised = current;
+    if stabilised < up_rec {
+        stabilised = up_rec;
+    }
+    if stabilised > down_rec {
+        stabilised = down_rec;
+    }
+    let limited = if stabilised > current {
+        stabilised.min(rate_limit(&h.scale_up, current, true).unwrap_or(stabilised))
+    } else if stabilised < current {
+        stabilised.max(rate_limit(&h.scale_down, current, false).unwrap_or(stabilised))
+    } else {
+        stabilised
+    };
+    limited.clamp(h.min, h.max)
+}
+
+/// Instances needed for `demand` at utilisation `target`.
+fn needed(demand: f64, per_instance: f64, target: f64) -> u32 {
+    if demand <= 0.0 { 0 } else { (demand / (per_instance * target) - 1e-9).ceil() as u32 }
+}
+
+/// Replays `policy` over `demand` (one value per `step_ms` from `start_ms`).
+/// `signal` is what a predictive policy plans on (defaults to the demand itself).
+/// With `record`, per-step records are kept.
+pub fn replay(
+    policy: &Policy,
+    capacity: &CapacityModel,
+    demand: &[f64],
+    start_ms: i64,
+    step_ms: i64,
+    signal: Option<&[f64]>,
+    record: bool,
+) -> Replay {
+    let per = capacity.per_instance.max(1e-12);
+    let sub = (step_ms / SIM_STEP_MS).max(1) as usize;
+    let dt_ms = step_ms / sub as i64;
+    let dt_h = dt_ms as f64 / HOUR_MS as f64;
+    let dt_min = dt_ms as f64 / 60_000.0;
+    let first = demand.iter().copied().find(|d| d.is_finite()).unwrap_or(0.0);
+    let (lo, hi) = bounds(policy);
+    let initial = match policy {
+        Policy::Static { count } => *count,
+        Policy::Schedule { .. } => scheduled(policy, start_ms),
+        Policy::Hpa(h) => needed(first, per, h.target),
+        Policy::TargetTracking(t) => needed(first, per, t.target),
+        Policy::Step(s) => needed(first, per, (s.alarm_high + s.alarm_low) / 2.0),
+        Policy::Predictive(p) => needed(first, per, p.target),
+    }
+    .clamp(lo, hi);
+    let mut fleet = Fleet::new(initial);
+    let mut hpa = HpaState { recs: VecDeque::new() };
+    let mut next_eval = start_ms;
+    let mut cooldown_until = i64::MIN;
+    let mut warm_until = i64::MIN; // target tracking: the last launch's warm-up end
+    let mut totals = Totals::default();
+    let mut steps = if record { Vec::with_capacity(demand.len()) } else { Vec::new() };
+    let signal = signal.unwrap_or(demand);
+    for (i, &d) in demand.iter().enumerate() {
+        let d = if d.is_finite() { d.max(0.0) } else { 0.0 };
+        let (mut inst_sum, mut ready_sum, mut served_sum, mut unserved_sum, mut util_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for k in 0..sub {
+            let now = start_ms + i as i64 * step_ms + k as i64 * dt_ms;
+            fleet.advance(now);
+            if now >= next_eval {
+                match policy {
+                    Policy::Static { .. } => {}
+                    Policy::Schedule { .. } => fleet.set(scheduled(policy, now), now, 0),
+                    Policy::Hpa(h) => {
+                        let target = hpa_decide(h, &mut hpa, now, d, per, fleet.total);
+                        fleet.set(target, now, i64::from(h.readiness_s) * 1000);
+                        next_eval = now + i64::from(h.sync_s.max(1)) * 1000;
+                    }
+                    Policy::TargetTracking(t) => {
+                        target_tracking(t, &mut fleet, &mut cooldown_until, &mut warm_until, now, d, per);
+                        next_eval = now + i64::from(t.period_s.max(1)) * 1000;
+                    }
+                    Policy::Step(s) => {
+                        step_scaling(s, &mut fleet, &mut cooldown_until, now, d, per);
+                        next_eval = now + i64::from(s.period_s.max(1)) * 1000;
+                    }
+                    Policy::Predictive(p) => predictive(p, &mut fleet, now, start_ms, step_ms, signal, per),
+                }
+            }
+            let ready = fleet.ready();
+            let cap = f64::from(ready) * per;
+            let served = d.min(cap);
+            let util = if cap > 0.0 {
+                d / cap
+            } else if d > 0.0 {
+                f64::INFINITY
+            } else {
+                0.0
+            };
+            totals.instance_hours += f64::from(fleet.total) * dt_h;
+            if util > capacity.target_utilisation {
+                totals.minutes_over_target += dt_min;
+            }
+            if d > cap {
+                totals.minutes_over_capacity += dt_min;
+                totals.unserved += (d - cap) * dt_ms as f64 / 1000.0;
+            }
+            totals.peak_instances = totals.peak_instances.max(fleet.total);
+            if record {
+                inst_sum += f64::from(fleet.total);
+                ready_sum += f64::from(ready);
+                served_sum += served;
+                unserved_sum += d - served;
+                util_sum += util;
+            }
+        }
+        if record {
+            let n = sub as f64;
+            steps.push(StepRecord {
+                t_ms: start_ms + i as i64 * step_ms,
+                demand: d,
+                instances: inst_sum / n,
+                ready: ready_sum / n,
+                served: served_sum / n,
+                unserved: unserved_sum / n,
+                utilisation: util_sum / n,
+            });
+        }
+    }
+    totals.scaling_events = fleet.events;
+    totals.minutes = demand.len() as f64 * step_ms as f64 / 60_000.0;
+    Replay { steps, totals }
+}
+
+fn bounds(policy: &Policy) -> (u32, u32) {
+    match policy {
+        Policy::Static { count } => (*count, *count),
+        Policy::Schedule { .. } => (0, u32::MAX),
+        Policy::Hpa(h) => (h.min, h.max),
+        Policy::TargetTracking(t) => (t.min, t.max),
+        Policy::Step(s) => (s.min, s.max),
+        Policy::Predictive(p) => (p.min, p.max),
+    }
+}
+
+fn scheduled(policy: &Policy, now: i64) -> u32 {
+    let Policy::Schedule { default, rules } = policy else { return 0 };
+    let hour = (now.rem_euclid(DAY_MS) / HOUR_MS) as u8;
+    let dow = ((now.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8; // 1970-01-01 was a Thursday
+    rules
+        .iter()
+        .find(|r| (r.days.is_empty() || r.days.contains(&dow)) && hour >= r.from_hour && hour < r.to_hour)
+        .map_or(*default, |r| r.count)
+}
+
+fn target_tracking(t: &TargetTracking, fleet: &mut Fleet, cooldown_until: &mut i64, warm_until: &mut i64, now: i64, demand: f64, per: f64) {
+    let desired = needed(demand, per, t.target).clamp(t.min, t.max);
+    if desired > fleet.total {
+        // Scale out at once. Warming instances already count as capacity, so a second
+        // evaluation during warm-up adds only what is still missing.
+        fleet.set(desired, now, i64::from(t.startup_s) * 1000);
+        *warm_until = now + i64::from(t.warmup_s) * 1000;
+    } else if desired < fleet.total && now >= *warm_until && now >= *cooldown_until {
+        // Scale in gradually, never while instances warm up, then wait the cooldown.
+        let step = ((f64::from(fleet.total) * t.scale_in_step).floor() as u32).max(1);
+        fleet.set(fleet.total.saturating_sub(step).max(desired), now, 0);
+        *cooldown_until = now + i64::from(t.scale_in_cooldown_s) * 1000;
+    }
+}
+
+fn step_scaling(s: &StepScaling, fleet: &mut Fleet, cooldown_until: &mut i64, now: i64, demand: f64, per: f64) {
+    if now < *cooldown_until {
+        return;
+    }
+    let cap = f64::from(fleet.ready()) * per;
+    let util = if cap > 0.0 { demand / cap } else { f64::INFINITY };
+    let current = fleet.total;
+    let target = if util > s.alarm_high {
+        let breach = util - s.alarm_high;
+        let adj = s.out.iter().find(|a| breach >= a.lower && a.upper.is_none_or(|u| breach < u)).or(s.out.last());
+        match adj {
+            Some(a) if a.percent => current + ((f64::from(current) * a.change / 100.0).ceil() as u32).max(1),
+            Some(a) => current + a.change.max(0.0) as u32,
+            None => current,
+        }
+    } else if util < s.alarm_low {
+        let n = if s.in_percent { ((f64::from(current) * s.in_change / 100.0).floor() as u32).max(1) } else { s.in_change.max(0.0) as u32 };
+        current.saturating_sub(n)
+    } else {
+        current
+    }
+    .clamp(s.min, s.max);
+    if target != current {
+        fleet.set(target, now, i64::from(s.startup_s) * 1000);
+        *cooldown_until = now + i64::from(s.cooldown_s) * 1000;
+    }
+}
+
+fn predictive(p: &Predictive, fleet: &mut Fleet, now: i64, start_ms: i64, step_ms: i64, signal: &[f64], per: f64) {
+    let ahead = now + i64::from(p.lead_s) * 1000;
+    let idx = usize::try_from((ahead - start_ms) / step_ms.max(1)).unwrap_or(0).min(signal.len().saturating_sub(1));
+    let planned = signal.get(idx).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    let mut desired = needed(planned, per, p.target).clamp(p.min, p.max);
+    if !p.scale_in {
+        desired = desired.max(fleet.total);
+    }
+    fleet.set(desired, now, i64::from(p.startup_s) * 1000);
+}
