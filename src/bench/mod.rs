@@ -38,6 +38,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 30)]
         days: i64,
     },
+    /// Replay speed: 90 days at 15-second steps, 5 policies × 200 sample paths.
+    Simulate {
+        /// Sample paths per policy.
+        #[arg(long, default_value_t = 200)]
+        paths: usize,
+        /// Days simulated.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
     /// Accuracy and speed on the M4 competition's hourly set.
     M4 {
         /// Directory holding Hourly-train.csv and Hourly-test.csv.
@@ -61,6 +70,7 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
     match what {
         BenchCommand::Import { rows } => import(rows),
         BenchCommand::Forecast { runs } => forecast_bench(runs),
+        BenchCommand::Simulate { paths, days } => simulate_bench(paths, days),
         BenchCommand::Prometheus { series, days } => local_prometheus::bench(series, days).map(|()| ExitCode::SUCCESS),
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
     }
@@ -153,6 +163,65 @@ fn forecast_bench(runs: usize) -> anyhow::Result<ExitCode> {
         "  auto: detection, outliers, 3-window backtest of every model, calibration, final fit: median {:.3} s (min {:.3} s), chose {chosen}",
         auto_times[auto_times.len() / 2],
         auto_times[0]
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn simulate_bench(paths: usize, days: i64) -> anyhow::Result<ExitCode> {
+    use crate::forecast::{Band, Forecast};
+    use crate::simulate::policy::{Hpa, Predictive, StepScaling, TargetTracking};
+    use crate::simulate::{CapacityModel, Policy, replay, sample_paths};
+    use rayon::prelude::*;
+    let step = 5 * MINUTE_MS;
+    let n = (days * crate::time::DAY_MS / step) as usize;
+    let point: Vec<f64> = (0..n)
+        .map(|i| {
+            let day = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+            2000.0 + 1500.0 * day.sin() + i as f64 * 0.01
+        })
+        .collect();
+    let f = Forecast {
+        series: "bench".into(),
+        start_ms: 0,
+        step_ms: step,
+        bands: vec![Band { level: 95.0, lower: point.iter().map(|p| p * 0.8).collect(), upper: point.iter().map(|p| p * 1.2).collect() }],
+        point,
+        model: "bench".into(),
+        periods: vec![288],
+        evidence: None,
+        outliers: vec![],
+        level_shift_ms: None,
+        log_scale: false,
+        warnings: vec![],
+    };
+    let t = Instant::now();
+    let demand = sample_paths(&f, paths, 1);
+    let sampling = t.elapsed().as_secs_f64();
+    let cap = CapacityModel { per_instance: 250.0, target_utilisation: 0.7 };
+    let policies = [
+        Policy::Static { count: 20 },
+        Policy::Hpa(Hpa { min: 2, max: 60, target: 0.6, ..Hpa::default() }),
+        Policy::TargetTracking(TargetTracking { min: 2, max: 60, target: 0.6, ..TargetTracking::default() }),
+        Policy::Step(StepScaling::preset("gradual", 2, 60).ok_or_else(|| anyhow::anyhow!("preset"))?),
+        Policy::Predictive(Predictive { min: 2, max: 60, target: 0.6, ..Predictive::default() }),
+    ];
+    let sim_steps = n as u64 * (step / crate::simulate::replay::SIM_STEP_MS) as u64;
+    let t = Instant::now();
+    let replays: Vec<f64> = policies
+        .par_iter()
+        .flat_map(|p| demand.par_iter().map(move |d| replay(p, &cap, d, 0, step, None, false).totals.instance_hours))
+        .collect();
+    let secs = t.elapsed().as_secs_f64();
+    let total = replays.len() as u64 * sim_steps;
+    println!(
+        "bench simulate: {days} days at 15 s ({sim_steps} steps per replay), {} policies x {paths} sample paths = {} replays",
+        policies.len(),
+        replays.len()
+    );
+    println!(
+        "  sample paths: {sampling:.2} s; replays: {secs:.2} s on {} threads ({:.1} M policy-steps/s)",
+        rayon::current_num_threads(),
+        total as f64 / secs / 1e6
     );
     Ok(ExitCode::SUCCESS)
 }

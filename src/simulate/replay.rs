@@ -212,6 +212,21 @@ pub fn replay(
     signal: Option<&[f64]>,
     record: bool,
 ) -> Replay {
+    replay_impl(policy, capacity, demand, start_ms, step_ms, signal, record, true)
+}
+
+/// The loop; `fast` counts the sub-steps of a policy at a fixed point at once.
+#[allow(clippy::too_many_arguments)]
+fn replay_impl(
+    policy: &Policy,
+    capacity: &CapacityModel,
+    demand: &[f64],
+    start_ms: i64,
+    step_ms: i64,
+    signal: Option<&[f64]>,
+    record: bool,
+    fast: bool,
+) -> Replay {
     let per = capacity.per_instance.max(1e-12);
     let sub = (step_ms / SIM_STEP_MS).max(1) as usize;
     let dt_ms = step_ms / sub as i64;
@@ -239,7 +254,8 @@ pub fn replay(
     for (i, &d) in demand.iter().enumerate() {
         let d = if d.is_finite() { d.max(0.0) } else { 0.0 };
         let (mut inst_sum, mut ready_sum, mut served_sum, mut unserved_sum, mut util_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for k in 0..sub {
+        let mut k = 0;
+        while k < sub {
             let now = start_ms + i as i64 * step_ms + k as i64 * dt_ms;
             fleet.advance(now);
             if now >= next_eval {
@@ -262,6 +278,28 @@ pub fn replay(
                     Policy::Predictive(p) => predictive(p, &mut fleet, now, start_ms, step_ms, signal, per),
                 }
             }
+            // With demand constant for the rest of this demand step, a policy at a fixed
+            // point makes every remaining sub-step the same: count them all at once.
+            let last = start_ms + i as i64 * step_ms + (sub as i64 - 1) * dt_ms;
+            let repeat = if fast
+                && k + 1 < sub
+                && fleet.pending.is_empty()
+                && steady(policy, &hpa, &fleet, d, per, now, last, start_ms, step_ms, signal)
+            {
+                if let Policy::Hpa(h) = policy {
+                    // The skipped syncs would all recommend the current count.
+                    let sync = i64::from(h.sync_s.max(1)) * 1000;
+                    let last_sync = if next_eval <= last { next_eval + (last - next_eval) / sync * sync } else { next_eval - sync };
+                    if last_sync > now {
+                        hpa.recs.push_back((last_sync, fleet.total));
+                    }
+                    next_eval = next_eval.max(last_sync + sync);
+                }
+                sub - k
+            } else {
+                1
+            };
+            let times = repeat as f64;
             let ready = fleet.ready();
             let cap = f64::from(ready) * per;
             let served = d.min(cap);
@@ -272,22 +310,23 @@ pub fn replay(
             } else {
                 0.0
             };
-            totals.instance_hours += f64::from(fleet.total) * dt_h;
+            totals.instance_hours += f64::from(fleet.total) * dt_h * times;
             if util > capacity.target_utilisation {
-                totals.minutes_over_target += dt_min;
+                totals.minutes_over_target += dt_min * times;
             }
             if d > cap {
-                totals.minutes_over_capacity += dt_min;
-                totals.unserved += (d - cap) * dt_ms as f64 / 1000.0;
+                totals.minutes_over_capacity += dt_min * times;
+                totals.unserved += (d - cap) * dt_ms as f64 / 1000.0 * times;
             }
             totals.peak_instances = totals.peak_instances.max(fleet.total);
             if record {
-                inst_sum += f64::from(fleet.total);
-                ready_sum += f64::from(ready);
-                served_sum += served;
-                unserved_sum += d - served;
-                util_sum += util;
+                inst_sum += f64::from(fleet.total) * times;
+                ready_sum += f64::from(ready) * times;
+                served_sum += served * times;
+                unserved_sum += (d - served) * times;
+                util_sum += util * times;
             }
+            k += repeat;
         }
         if record {
             let n = sub as f64;
@@ -305,6 +344,55 @@ pub fn replay(
     totals.scaling_events = fleet.events;
     totals.minutes = demand.len() as f64 * step_ms as f64 / 60_000.0;
     Replay { steps, totals }
+}
+
+/// True when, with demand `d` held until `last`, the policy would change nothing: its
+/// decisions from now to `last` all keep the current count (and time-based rules such
+/// as cooldowns cannot change that, since they only ever block a change).
+#[allow(clippy::too_many_arguments)]
+fn steady(
+    policy: &Policy,
+    hpa: &HpaState,
+    fleet: &Fleet,
+    d: f64,
+    per: f64,
+    now: i64,
+    last: i64,
+    start_ms: i64,
+    step_ms: i64,
+    signal: &[f64],
+) -> bool {
+    let total = fleet.total;
+    match policy {
+        Policy::Static { .. } => true,
+        Policy::Schedule { .. } => scheduled(policy, now) == total && scheduled(policy, last) == total,
+        Policy::Hpa(h) => {
+            let ratio = d / (f64::from(total.max(1)) * per * h.target);
+            let rec = if (ratio - 1.0).abs() <= h.tolerance { total } else { needed(d, per, h.target).clamp(h.min, h.max) };
+            rec == total && hpa.recs.iter().all(|(_, r)| *r == total)
+        }
+        Policy::TargetTracking(t) => needed(d, per, t.target).clamp(t.min, t.max) == total,
+        Policy::Step(s) => {
+            let cap = f64::from(fleet.ready()) * per;
+            let util = if cap > 0.0 { d / cap } else { f64::INFINITY };
+            (util >= s.alarm_low && util <= s.alarm_high)
+                || (util > s.alarm_high && total >= s.max)
+                || (util < s.alarm_low && total <= s.min)
+        }
+        Policy::Predictive(p) => {
+            let index = |t: i64| {
+                usize::try_from((t + i64::from(p.lead_s) * 1000 - start_ms) / step_ms.max(1))
+                    .unwrap_or(0)
+                    .min(signal.len().saturating_sub(1))
+            };
+            let planned = signal.get(index(now)).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+            let mut desired = needed(planned, per, p.target).clamp(p.min, p.max);
+            if !p.scale_in {
+                desired = desired.max(total);
+            }
+            index(now) == index(last) && desired == total
+        }
+    }
 }
 
 fn bounds(policy: &Policy) -> (u32, u32) {
@@ -380,4 +468,38 @@ fn predictive(p: &Predictive, fleet: &mut Fleet, now: i64, start_ms: i64, step_m
         desired = desired.max(fleet.total);
     }
     fleet.set(desired, now, i64::from(p.startup_s) * 1000);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::policy::{Hpa, Predictive, StepScaling, TargetTracking};
+
+    #[test]
+    fn counting_steady_sub_steps_at_once_changes_nothing() {
+        let demand: Vec<f64> = (0..2000).map(|i| 1500.0 + 1200.0 * ((i as f64) / 60.0).sin() + ((i * 7919) % 400) as f64).collect();
+        let cap = CapacityModel { per_instance: 100.0, target_utilisation: 0.7 };
+        let policies = [
+            Policy::Static { count: 20 },
+            Policy::Schedule {
+                default: 5,
+                rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 30 }],
+            },
+            Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, ..Hpa::default() }),
+            Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, sync_s: 30, ..Hpa::default() }),
+            Policy::TargetTracking(TargetTracking { min: 2, max: 80, target: 0.6, ..TargetTracking::default() }),
+            Policy::Step(StepScaling::preset("aggressive", 2, 80).unwrap()),
+            Policy::Predictive(Predictive { min: 2, max: 80, target: 0.6, ..Predictive::default() }),
+        ];
+        for p in &policies {
+            let slow = replay_impl(p, &cap, &demand, 0, 300_000, None, true, false);
+            let fast = replay_impl(p, &cap, &demand, 0, 300_000, None, true, true);
+            assert_eq!(slow.totals.scaling_events, fast.totals.scaling_events, "{}", p.kind());
+            assert!((slow.totals.instance_hours - fast.totals.instance_hours).abs() < 1e-6, "{}", p.kind());
+            assert!((slow.totals.minutes_over_target - fast.totals.minutes_over_target).abs() < 1e-6, "{}", p.kind());
+            for (a, b) in slow.steps.iter().zip(&fast.steps) {
+                assert!((a.instances - b.instances).abs() < 1e-9 && (a.served - b.served).abs() < 1e-6, "{} at {}", p.kind(), a.t_ms);
+            }
+        }
+    }
 }

@@ -1,0 +1,242 @@
+//! The semantics of each policy, pinned; cost and runway by hand; determinism.
+
+use headroom::simulate::policy::{Hpa, Predictive, TargetTracking};
+use headroom::simulate::{CapacityModel, Policy, Price, PricingModel, replay};
+use std::process::Command;
+
+const CAP: CapacityModel = CapacityModel { per_instance: 100.0, target_utilisation: 0.8 };
+const STEP: i64 = 15_000; // demand given every 15 s: one decision per step
+
+fn instances(policy: &Policy, demand: &[f64]) -> Vec<f64> {
+    replay(policy, &CAP, demand, 0, STEP, None, true).steps.iter().map(|s| s.instances).collect()
+}
+
+fn hpa() -> Hpa {
+    Hpa { min: 1, max: 100, target: 0.5, readiness_s: 0, ..Hpa::default() }
+}
+
+#[test]
+fn hpa_scale_down_waits_out_its_stabilisation_window() {
+    // 10 pods' worth of demand (at 50 %), then a drop to 2 pods' worth.
+    let mut demand = vec![500.0; 8];
+    demand.extend(vec![100.0; 40]);
+    let n = instances(&Policy::Hpa(hpa()), &demand);
+    assert_eq!(n[7], 10.0);
+    // The highest recommendation of the last 300 s (20 syncs) holds the count up.
+    for (i, v) in n.iter().enumerate().skip(8).take(20) {
+        assert_eq!(*v, 10.0, "sync {i}: still within the 300 s window");
+    }
+    assert_eq!(n[28], 2.0, "then down, 100 % per 15 s allows it at once");
+}
+
+#[test]
+fn hpa_scale_up_obeys_the_default_rate_policy() {
+    // From 1 pod to 40 pods' worth: max(100 %, 4 pods) per 15 s.
+    let mut demand = vec![50.0; 2];
+    demand.extend(vec![2000.0; 10]);
+    let n = instances(&Policy::Hpa(hpa()), &demand);
+    assert_eq!(&n[1..8], &[1.0, 5.0, 10.0, 20.0, 40.0, 40.0, 40.0], "+4 (4 pods > 100 % of 1), then doubling");
+}
+
+#[test]
+fn hpa_tolerance_suppresses_changes_within_ten_percent() {
+    // 10 pods at exactly 50 %; +8 % demand is within tolerance, +12 % is not.
+    let mut demand = vec![500.0; 4];
+    demand.extend(vec![540.0; 4]);
+    demand.extend(vec![560.0; 4]);
+    let n = instances(&Policy::Hpa(hpa()), &demand);
+    assert_eq!(n[7], 10.0, "ratio 1.08: no change");
+    assert_eq!(n[11], 12.0, "ratio 1.12: ceil(560 / 50)");
+}
+
+#[test]
+fn hpa_new_pods_take_load_only_when_ready() {
+    let h = Hpa { readiness_s: 60, ..hpa() };
+    let mut demand = vec![100.0; 2];
+    demand.extend(vec![400.0; 8]);
+    let r = replay(&Policy::Hpa(h), &CAP, &demand, 0, STEP, None, true);
+    assert_eq!(r.steps[2].instances, 6.0, "launched: 2 + 4 pods");
+    assert_eq!(r.steps[2].ready, 2.0, "not ready yet");
+    assert_eq!(r.steps[5].ready, 2.0);
+    assert!(r.steps[6].ready >= 6.0, "ready 60 s after launch");
+    assert!(r.totals.minutes_over_capacity > 0.0, "400 over 2 ready pods: saturated meanwhile");
+}
+
+#[test]
+fn target_tracking_warm_up_blocks_scale_in_and_double_counting() {
+    let t = TargetTracking {
+        min: 1,
+        max: 50,
+        target: 0.5,
+        warmup_s: 300,
+        startup_s: 0,
+        scale_in_cooldown_s: 300,
+        scale_in_step: 0.5,
+        period_s: 60,
+    };
+    // 60 s steps: up to 10 instances' worth, a little more while warming, then a drop.
+    let mut demand = vec![100.0; 2];
+    demand.extend(vec![500.0; 2]);
+    demand.extend(vec![600.0; 2]); // during warm-up: adds only the missing 2
+    demand.extend(vec![50.0; 12]);
+    let r = replay(&Policy::TargetTracking(t), &CAP, &demand, 0, 60_000, None, true);
+    let n: Vec<f64> = r.steps.iter().map(|s| s.instances).collect();
+    assert_eq!(n[2], 10.0);
+    assert_eq!(n[4], 12.0, "warming instances count as capacity: +2, not +12");
+    // Demand collapses at step 6, but the last launch (step 4) warms until step 9.
+    assert_eq!(n[6], 12.0);
+    assert_eq!(n[8], 12.0, "no scale-in while instances warm up");
+    assert_eq!(n[9], 6.0, "then gradually: half of 12");
+    assert_eq!(n[10], 6.0, "and the 300 s cooldown before the next step in");
+    assert_eq!(n[14], 3.0);
+}
+
+#[test]
+fn predictive_scales_ahead_by_its_lead_time() {
+    let p = Predictive { min: 1, max: 100, target: 0.5, lead_s: 300, band: None, scale_in: true, startup_s: 0 };
+    // 60 s steps: demand steps up at minute 20.
+    let mut demand = vec![100.0; 20];
+    demand.extend(vec![1000.0; 10]);
+    let r = replay(&Policy::Predictive(p.clone()), &CAP, &demand, 0, 60_000, None, true);
+    let n: Vec<f64> = r.steps.iter().map(|s| s.instances).collect();
+    assert_eq!(n[14], 2.0, "more than 5 minutes ahead: nothing yet");
+    assert_eq!(n[15], 20.0, "5 minutes before the step, capacity is in place");
+    assert_eq!(r.totals.minutes_over_capacity, 0.0);
+    assert_eq!(r.totals.minutes_over_target, 0.0);
+    // Never above max, and with scale_in off never down.
+    let capped = Predictive { max: 8, scale_in: false, ..p };
+    let mut down = demand.clone();
+    down.extend(vec![10.0; 10]);
+    let n: Vec<f64> = replay(&Policy::Predictive(capped), &CAP, &down, 0, 60_000, None, true).steps.iter().map(|s| s.instances).collect();
+    assert!(n.iter().all(|v| *v <= 8.0));
+    assert_eq!(*n.last().unwrap(), 8.0, "no scale in");
+}
+
+#[test]
+fn cost_is_instance_hours_times_price() {
+    let demand = vec![250.0; 240]; // 1 h at 15 s
+    let r = replay(&Policy::Static { count: 3 }, &CAP, &demand, 0, STEP, None, true);
+    assert!((r.totals.instance_hours - 3.0).abs() < 1e-9);
+    let on_demand = Price { instance_hour: 0.5, ..Price::default() };
+    let step_hours = STEP as f64 / 3_600_000.0;
+    assert!((on_demand.cost(&r.steps, step_hours, r.totals.instance_hours) - 1.5).abs() < 1e-9);
+    let reserved = Price { instance_hour: 0.5, model: PricingModel::Reserved, discount: 0.4, commitment: 2, ..Price::default() };
+    // 2 committed at 0.30 for an hour + 1 on demand at 0.50.
+    assert!((reserved.cost(&r.steps, step_hours, r.totals.instance_hours) - (2.0 * 0.3 + 0.5)).abs() < 1e-9);
+    let spot = Price { instance_hour: 0.5, model: PricingModel::Spot, discount: 0.7, ..Price::default() };
+    assert!((spot.cost(&r.steps, step_hours, r.totals.instance_hours) - 3.0 * 0.15).abs() < 1e-9);
+}
+
+#[test]
+fn step_scaling_adds_by_breach_size_and_waits_its_cooldown() {
+    let s = headroom::simulate::policy::StepScaling::preset("gradual", 1, 50).unwrap();
+    let s = headroom::simulate::policy::StepScaling { startup_s: 0, ..s };
+    // 60 s periods. Starts at ceil(600 / (100 × 0.55)) = 11 instances.
+    let mut demand = vec![600.0; 2];
+    demand.extend(vec![1000.0; 8]);
+    let r = replay(&Policy::Step(s), &CAP, &demand, 0, 60_000, None, true);
+    let n: Vec<f64> = r.steps.iter().map(|s| s.instances).collect();
+    assert_eq!(n[0], 11.0);
+    assert_eq!(n[2], 13.0, "1000 / 1100 = 91 %: 21 points over the 70 % alarm, +2");
+    assert_eq!(n[6], 13.0, "77 % still breaches, but the 300 s cooldown holds");
+    assert_eq!(n[7], 14.0, "after the cooldown, +1 for a breach under 10 points");
+}
+
+#[test]
+fn simulate_on_the_sample_is_deterministic_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/scenarios.toml");
+    let run = |out: &std::path::Path| {
+        let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .args(["simulate", "--scenario"])
+            .arg(&scenarios)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        (std::fs::read(out.join("summary.csv")).unwrap(), std::fs::read(out.join("steps.csv")).unwrap())
+    };
+    let a = run(&dir.path().join("a"));
+    let b = run(&dir.path().join("b"));
+    assert!(a == b, "same seed, same bytes");
+    let summary = String::from_utf8(a.0).unwrap();
+    let rows: Vec<&str> = summary.lines().collect();
+    assert_eq!(
+        rows[0],
+        "scenario,policy,cost_per_month,instance_hours,minutes_over_target,minutes_over_capacity,scaling_events,saturation_probability,expected_minutes_over_target,recommended"
+    );
+    let fields = |row: &str| -> Vec<String> {
+        let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        for c in row.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => out.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        out.push(cur);
+        out
+    };
+    let kinds: Vec<String> = rows[1..].iter().map(|r| fields(r)[1].clone()).collect();
+    for k in ["static", "schedule", "hpa", "target_tracking", "step", "predictive"] {
+        assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+    }
+    assert_eq!(rows[1..].iter().filter(|r| r.ends_with(",yes")).count(), 1, "one recommendation");
+    // The static scenario by hand: 20 instances × 14 days × 24 h at 0.192/h, per 30 days.
+    let static_row = fields(rows[1]);
+    assert_eq!(static_row[3], "6720");
+    assert!((static_row[2].parse::<f64>().unwrap() - 20.0 * 0.192 * 24.0 * 30.0).abs() < 1e-6);
+}
+
+#[test]
+fn a_bad_scenario_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "data = \"x.csv\"\n[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instance = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"hpa\", min = 5, max = 2 }\n").unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["simulate", "--scenario"])
+        .arg(&path)
+        .args(["--out", "/tmp/never"])
+        .output()
+        .unwrap();
+    assert!(!r.status.success());
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("scenario[0] (a): policy.min (5) is above policy.max (2)"), "{e}");
+    std::fs::write(&path, "[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instanse = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"static\", count = 1 }\n").unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["simulate", "--scenario"])
+        .arg(&path)
+        .args(["--out", "/tmp/never"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("bad.toml:4") && e.contains("per_instanse"), "{e}");
+}
+
+#[test]
+fn runway_on_a_known_line_is_exact_to_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("disk_pct.csv");
+    let mut text = String::from("timestamp,value\n");
+    let start = 1_767_225_600i64;
+    for i in 0..200 {
+        text.push_str(&format!("{},{}\n", start + i * 3600, 10.0 + 0.25 * i as f64));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["runway"])
+        .arg(&csv)
+        .args(["--thresholds", "70,80,500", "--horizon", "20d", "--model", "linear"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = String::from_utf8(r.stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "series,threshold,median_crossing,earliest_crossing,latest_crossing");
+    // 10 + 0.25 i ≥ 70 first at i = 240; ≥ 80 at i = 280. A noiseless line has no spread.
+    let at = |i: i64| headroom::time::format_rfc3339((start + i * 3600) * 1000);
+    assert_eq!(lines[1], format!("disk_pct,70,{},{},{}", at(240), at(240), at(240)));
+    assert_eq!(lines[2], format!("disk_pct,80,{},{},{}", at(280), at(280), at(280)));
+    assert_eq!(lines[3], "disk_pct,500,,,", "never within the horizon: empty");
+}
