@@ -175,3 +175,28 @@ fn importing_from_prometheus_adds_series_and_a_failure_changes_nothing() {
     assert_eq!(h.state().model.entries[1].series.len(), 500);
     assert!(h.state().model.entries.iter().all(|e| matches!(e.forecast, Some(Ok(_)))), "the new series is forecast too");
 }
+
+#[test]
+fn thresholds_and_scenarios_on_the_sample() {
+    let mut h = open(vec![sample_dir()]);
+    settle(&mut h);
+    // Runway lines for the CPU's default thresholds.
+    h.get_by_label("web_cpu_percent").click();
+    h.run_steps(3);
+    h.get_by_label("Thresholds");
+    let runway: Vec<String> = h.get_all_by_label_contains("P(breach within").map(|n| format!("{n:?}")).collect();
+    assert_eq!(runway.len(), 3, "one runway line per default CPU threshold");
+    assert!(runway[0].contains("warning 65.0 %") && runway[2].contains("emergency 90.0 %"), "{runway:?}");
+    // The sample is planned on opening: the scenarios have replayed, one is recommended.
+    let app = h.state();
+    assert_eq!(app.scenarios.outcomes.len(), 8, "{:?}", app.model.error);
+    assert!(app.scenarios.recommended.is_some());
+    h.get_by_label_contains("(recommended)");
+    h.get_by_label("Cost / month");
+    h.get_by_label("P(saturation)");
+    // And they run again on demand.
+    h.get_by_label("Run scenarios").click();
+    h.step();
+    settle(&mut h);
+    assert_eq!(h.state().scenarios.outcomes.len(), 8);
+}

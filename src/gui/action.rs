@@ -19,6 +19,8 @@ pub enum Action {
     PrometheusMetricNames,
     /// Run the dialog's range query and add its series.
     PrometheusImport,
+    /// Replay the scenarios over the loaded forecasts.
+    RunScenarios,
     /// Show series `i` in the chart.
     Select(usize),
     /// Fit the forecasts again with the current settings.
@@ -40,6 +42,7 @@ impl Action {
             Action::ConnectPrometheus => "Connect to Prometheus…",
             Action::PrometheusMetricNames => "Load metric names",
             Action::PrometheusImport => "Import",
+            Action::RunScenarios => "Run scenarios",
             Action::Select(_) => "Select",
             Action::Refit => "Refit",
             Action::Cancel => "Cancel",
@@ -56,6 +59,7 @@ impl Action {
             Action::ConnectPrometheus => "Import from Prometheus, Thanos, Mimir or VictoriaMetrics",
             Action::PrometheusMetricNames => "Fetch metric names for completion",
             Action::PrometheusImport => "Run the range query and add its series",
+            Action::RunScenarios => "Replay every scenario's policy over its series' history and forecast, with sample paths for risk",
             Action::Select(_) => "Show this series in the chart",
             Action::Refit => "Fit the forecasts again with the current horizon, bands and seasonality",
             Action::Cancel => "Stop the running job; what is loaded stays as it is",

@@ -33,6 +33,9 @@ pub struct HeadroomApp {
     fit_job: Option<Job<Fitted>>,
     dialog_job: Option<Job<Option<Vec<PathBuf>>>>,
     names_job: Option<Job<Result<Vec<String>, String>>>,
+    sim_job: Option<Job<Result<(Vec<crate::simulate::Outcome>, Option<usize>), String>>>,
+    /// The scenarios panel's results.
+    pub scenarios: panels::scenarios::ScenarioView,
     /// The Prometheus dialog's transient state.
     pub prometheus: panels::prometheus::PrometheusDialog,
 }
@@ -50,9 +53,14 @@ impl HeadroomApp {
             fit_job: None,
             dialog_job: None,
             names_job: None,
+            sim_job: None,
+            scenarios: Default::default(),
             prometheus: Default::default(),
         };
         let inputs = if inputs.is_empty() { super::sample_data_dir().into_iter().collect() } else { inputs };
+        if app.state.scenarios.trim().is_empty() {
+            app.state.scenarios = crate::sample_data::SCENARIOS_TOML.to_string();
+        }
         if inputs.is_empty() {
             app.load_generated_samples();
         } else {
@@ -90,12 +98,15 @@ impl HeadroomApp {
         if let Some(j) = &self.load_job {
             return Some((j.name, j.progress.fraction()));
         }
+        if let Some(j) = &self.sim_job {
+            return Some((j.name, j.progress.fraction()));
+        }
         self.fit_job.as_ref().map(|j| (j.name, j.progress.fraction()))
     }
 
     /// True while any background job runs.
     pub fn is_busy(&self) -> bool {
-        self.load_job.is_some() || self.fit_job.is_some() || self.dialog_job.is_some() || self.names_job.is_some()
+        self.load_job.is_some() || self.fit_job.is_some() || self.dialog_job.is_some() || self.names_job.is_some() || self.sim_job.is_some()
     }
 
     /// Carries out one action. The only place that changes the model in response to
@@ -139,6 +150,7 @@ impl HeadroomApp {
                 }));
             }
             Action::PrometheusImport => self.start_prometheus_import(),
+            Action::RunScenarios => self.start_scenarios(),
             Action::Select(i) => {
                 if i < self.model.entries.len() {
                     self.model.selected = i;
@@ -212,6 +224,52 @@ impl HeadroomApp {
         }));
     }
 
+    /// Every series the scenarios name is loaded and forecast.
+    fn scenarios_ready(&self) -> bool {
+        let Ok(file) = crate::simulate::ScenarioFile::parse(&self.state.scenarios, "scenarios") else { return false };
+        file.scenario.iter().all(|s| {
+            self.model
+                .entries
+                .iter()
+                .any(|e| (e.series.name == s.series || e.series.display_name() == s.series) && matches!(e.forecast, Some(Ok(_))))
+        })
+    }
+
+    fn start_scenarios(&mut self) {
+        let file = match crate::simulate::ScenarioFile::parse(&self.state.scenarios, "scenarios") {
+            Ok(f) => f,
+            Err(e) => {
+                self.model.error = Some(e.to_string());
+                return;
+            }
+        };
+        let mut work = Vec::new();
+        for s in &file.scenario {
+            let Some(entry) = self.model.entries.iter().find(|e| e.series.name == s.series || e.series.display_name() == s.series) else {
+                self.model.error = Some(format!("scenario \"{}\": series \"{}\" is not loaded", s.name, s.series));
+                return;
+            };
+            let Some(Ok(f)) = &entry.forecast else {
+                self.model.error = Some(format!("scenario \"{}\": series \"{}\" has no forecast yet", s.name, s.series));
+                return;
+            };
+            work.push((s.clone(), entry.series.clone(), f.clone()));
+        }
+        self.model.status = format!("Replaying {} scenarios…", work.len());
+        self.sim_job = Some(Job::spawn("Replaying scenarios", &self.ctx, move |progress| {
+            progress.add_total(work.len() as u64);
+            let mut outcomes = Vec::new();
+            for (s, series, f) in &work {
+                progress.check().map_err(|e| e.to_string())?;
+                outcomes.push(crate::simulate::run_scenario(s, series, f, file.paths, file.seed).map_err(|e| format!("{}: {e}", s.name))?);
+                progress.advance(1);
+            }
+            let minutes = work.first().map_or(0.0, |(_, _, f)| f.point.len() as f64 * f.step_ms as f64 / 60_000.0);
+            let best = crate::simulate::recommend(&outcomes, minutes, file.risk_budget);
+            Ok((outcomes, best))
+        }));
+    }
+
     fn start_fit(&mut self) {
         let horizon = match Horizon::parse(&self.state.horizon) {
             Ok(h) => h,
@@ -258,6 +316,21 @@ impl HeadroomApp {
 
     /// Applies finished jobs. Called every frame before drawing, and by tests.
     pub fn poll_jobs(&mut self) {
+        if let Some(result) = self.sim_job.as_ref().and_then(Job::poll) {
+            self.sim_job = None;
+            match result {
+                Ok((outcomes, best)) => {
+                    self.model.status = match best.and_then(|b| outcomes.get(b)) {
+                        Some(o) => format!("Recommended: {} at {:.2} per month", o.name, o.cost_per_month),
+                        None => "Scenarios replayed".into(),
+                    };
+                    self.scenarios.shown = vec![true; outcomes.len()];
+                    self.scenarios.outcomes = outcomes;
+                    self.scenarios.recommended = best;
+                }
+                Err(e) => self.model.error = Some(format!("scenarios: {e}")),
+            }
+        }
         if let Some(result) = self.names_job.as_ref().and_then(Job::poll) {
             self.names_job = None;
             match result {
@@ -302,11 +375,16 @@ impl HeadroomApp {
                 Ok(results) => {
                     let failed = results.iter().filter(|r| r.1.is_err()).count();
                     self.model.set_forecasts(results);
+                    let plan_now = self.scenarios.outcomes.is_empty() && self.state.show_scenarios && self.scenarios_ready();
                     self.model.status = if failed == 0 {
                         format!("Forecast {} series in {secs:.1} s", self.model.entries.len())
                     } else {
                         format!("Forecast done in {secs:.1} s; {failed} series could not be forecast")
                     };
+                    if plan_now {
+                        // Opened on data the scenarios fit (the sample): plan right away.
+                        self.start_scenarios();
+                    }
                 }
                 Err(e) => self.model.status = format!("Forecasting stopped: {e}"),
             }
@@ -361,6 +439,12 @@ impl eframe::App for HeadroomApp {
         egui::Panel::bottom("status").show(ui, |ui| {
             actions.extend(panels::status::ui(ui, &self.model));
         });
+        if self.state.show_scenarios {
+            let busy = self.sim_job.is_some() || self.fit_job.is_some();
+            egui::Panel::bottom("scenarios").resizable(true).default_size(260.0).show(ui, |ui| {
+                actions.extend(panels::scenarios::ui(ui, &mut self.scenarios, &mut self.state.scenarios, busy));
+            });
+        }
         if self.state.show_warnings {
             egui::Panel::bottom("warnings").resizable(true).default_size(140.0).show(ui, |ui| panels::status::warnings(ui, &self.model));
         }
@@ -368,9 +452,18 @@ impl eframe::App for HeadroomApp {
             actions.extend(panels::series_list::ui(ui, &self.model));
         });
         let levels = self.levels();
+        let key = self.model.selected().map(|e| e.series.display_name()).unwrap_or_default();
+        let mut thresholds = self.state.thresholds.get(&key).cloned().unwrap_or_default();
         egui::CentralPanel::default().show(ui, |ui| {
-            panels::chart_view::ui(ui, self.model.selected(), &levels, self.state.show_backtest);
+            panels::chart_view::ui(ui, self.model.selected(), &levels, self.state.show_backtest, &mut thresholds);
         });
+        if !key.is_empty() {
+            if thresholds.trim().is_empty() {
+                self.state.thresholds.remove(&key);
+            } else {
+                self.state.thresholds.insert(key, thresholds);
+            }
+        }
         let busy = self.load_job.is_some() || self.names_job.is_some();
         actions.extend(panels::prometheus::ui(ui.ctx(), &mut self.prometheus, &mut self.state.prometheus, busy));
         for a in actions {

@@ -17,6 +17,21 @@ pub struct Entry {
     pub forecast: Option<Result<Forecast, String>>,
 }
 
+impl Entry {
+    /// The runway to the thresholds typed (`65,80,90`), or to the defaults by kind when
+    /// the text is empty or not numbers.
+    pub fn crossings(&self, thresholds_text: &str) -> Vec<crate::capacity::Crossing> {
+        let Some(Ok(f)) = &self.forecast else { return Vec::new() };
+        let values: Vec<f64> = thresholds_text.split(',').filter_map(|t| t.trim().parse().ok()).collect();
+        let thresholds = if values.is_empty() {
+            crate::capacity::default_thresholds(&self.series)
+        } else {
+            crate::capacity::thresholds_from_values(&values)
+        };
+        crate::capacity::runway(&self.series, f, &thresholds, 95.0)
+    }
+}
+
 /// Everything loaded in the window.
 #[derive(Debug, Clone, Default)]
 pub struct Model {

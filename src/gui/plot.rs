@@ -2,11 +2,12 @@
 //! hover with time and value in the series' unit. Long series are decimated.
 
 use super::theme;
+use crate::capacity::Crossing;
 use crate::forecast::Forecast;
 use crate::series::Series;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS, civil_from_days, format_short};
 use eframe::egui;
-use egui_plot::{FilledArea, GridInput, GridMark, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
+use egui_plot::{FilledArea, GridInput, GridMark, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, Span, VLine};
 
 /// Most points drawn per line; longer series are reduced to per-bucket min and max.
 pub const MAX_DRAWN: usize = 4000;
@@ -105,7 +106,7 @@ fn format_tick(x: f64, range_days: f64) -> String {
 }
 
 /// Draws the chart of `series` with its forecast (if any) and the given bands.
-pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, levels: &[f64]) -> egui::Response {
+pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, levels: &[f64], crossings: &[Crossing]) -> egui::Response {
     let unit = series.unit;
     let xs: Vec<f64> = (0..series.len()).map(|i| series.timestamp(i) as f64 / 1000.0).collect();
     let history = decimate(&xs, &series.values, MAX_DRAWN);
@@ -172,6 +173,23 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
                 }
             }
             plot.add(VLine::new("Now (end of history)", end_x).color(theme::NOW).style(LineStyle::dotted_dense()));
+            let horizon_end = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
+            for (i, c) in crossings.iter().enumerate() {
+                let colour = theme::threshold(i);
+                let name = format!("{} {}", c.threshold.label, unit.format(c.threshold.value));
+                plot.add(HLine::new(name.clone(), c.threshold.value).color(colour).style(LineStyle::dashed_loose()).width(1.0));
+                if let Some(early) = c.earliest_ms {
+                    let late = c.latest_ms.map_or(horizon_end, |t| t as f64 / 1000.0);
+                    plot.add(
+                        Span::new(format!("{name}: plausible breach"), early as f64 / 1000.0..=late)
+                            .fill(colour.gamma_multiply(0.12))
+                            .border_width(0.0),
+                    );
+                }
+                if let Some(t) = c.median_ms {
+                    plot.add(VLine::new(format!("{name}: median breach"), t as f64 / 1000.0).color(colour).width(1.5));
+                }
+            }
         })
         .response
 }

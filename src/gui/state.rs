@@ -21,6 +21,12 @@ pub struct AppState {
     pub model: String,
     /// Show the backtest table.
     pub show_backtest: bool,
+    /// Thresholds typed per series (display name → `65,80,90`).
+    pub thresholds: std::collections::BTreeMap<String, String>,
+    /// Show the scenarios panel.
+    pub show_scenarios: bool,
+    /// The scenarios, as TOML (the format `headroom simulate` reads).
+    pub scenarios: String,
     /// The Prometheus dialog's connection and query (never a secret value).
     pub prometheus: super::panels::prometheus::PrometheusForm,
 }
@@ -36,6 +42,9 @@ impl Default for AppState {
             model: "auto".into(),
             show_backtest: true,
             prometheus: Default::default(),
+            thresholds: Default::default(),
+            show_scenarios: true,
+            scenarios: String::new(),
         }
     }
 }

@@ -35,3 +35,26 @@ pub fn apply(ctx: &egui::Context) {
         s.spacing.item_spacing = egui::vec2(8.0, 6.0);
     });
 }
+
+/// Threshold colours, warning to emergency.
+pub fn threshold(i: usize) -> Color32 {
+    [Color32::from_rgb(230, 200, 60), Color32::from_rgb(240, 140, 50), Color32::from_rgb(235, 70, 70)]
+        .get(i)
+        .copied()
+        .unwrap_or(Color32::from_rgb(235, 70, 70))
+}
+
+/// Series colours for comparison charts.
+pub fn series(i: usize) -> Color32 {
+    const C: [Color32; 8] = [
+        Color32::from_rgb(90, 160, 230),
+        Color32::from_rgb(245, 160, 60),
+        Color32::from_rgb(120, 200, 120),
+        Color32::from_rgb(200, 120, 220),
+        Color32::from_rgb(230, 90, 90),
+        Color32::from_rgb(100, 210, 210),
+        Color32::from_rgb(220, 200, 90),
+        Color32::from_rgb(170, 170, 170),
+    ];
+    C[i % C.len()]
+}

@@ -259,6 +259,8 @@ pub struct Outcome {
     pub name: String,
     /// The policy kind.
     pub policy: String,
+    /// The capacity model it ran with.
+    pub capacity: CapacityModel,
     /// Cost per 30 days over the forecast horizon.
     pub cost_per_month: f64,
     /// Instance-hours over the forecast horizon (median demand).
@@ -360,6 +362,7 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
     Ok(Outcome {
         name: scenario.name.clone(),
         policy: scenario.policy.kind().into(),
+        capacity: scenario.capacity,
         cost_per_month: if horizon_hours > 0.0 { cost * month_hours / horizon_hours } else { 0.0 },
         instance_hours: future.totals.instance_hours,
         minutes_over_target: future.totals.minutes_over_target,

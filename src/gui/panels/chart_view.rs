@@ -6,10 +6,11 @@ use crate::time::format_short;
 use eframe::egui;
 
 /// Draws the header, the backtest table (when `show_backtest`) and the chart of `entry`.
-pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtest: bool) {
+pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtest: bool, thresholds_text: &mut String) -> bool {
+    let mut changed = false;
     let Some(entry) = entry else {
         ui.centered_and_justified(|ui| ui.label("Open a CSV file (File > Open CSV…) or drop one on the window."));
-        return;
+        return changed;
     };
     let s = &entry.series;
     ui.horizontal_wrapped(|ui| {
@@ -42,10 +43,45 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
         }
     }
     let forecast = entry.forecast.as_ref().and_then(|r| r.as_ref().ok());
-    if show_backtest && let Some(f) = forecast {
-        backtest_table(ui, f);
+    ui.horizontal(|ui| {
+        let l = ui.label("Thresholds");
+        let r = ui
+            .add(egui::TextEdit::singleline(thresholds_text).desired_width(140.0).hint_text(if s.unit == crate::series::Unit::Percent {
+                "65,80,90"
+            } else {
+                "e.g. 800,950"
+            }))
+            .labelled_by(l.id)
+            .on_hover_text("Levels in the series' unit, comma-separated (empty: defaults by kind)");
+        changed = r.lost_focus();
+    });
+    let crossings = entry.crossings(thresholds_text);
+    if let Some(f) = forecast {
+        for c in &crossings {
+            let d = |t: Option<i64>| t.map_or("not within the horizon".to_string(), crate::time::format_short);
+            let text = if c.already {
+                format!("{} {}: already reached", c.threshold.label, s.unit.format(c.threshold.value))
+            } else {
+                format!(
+                    "{} {}: median {} · earliest {} · latest {} ({} % band) · P(breach within {}) {:.0} %",
+                    c.threshold.label,
+                    s.unit.format(c.threshold.value),
+                    d(c.median_ms),
+                    d(c.earliest_ms),
+                    d(c.latest_ms),
+                    crate::export::csv::level_label(c.level),
+                    crate::time::format_duration(f.step_ms * f.point.len() as i64),
+                    100.0 * c.probability
+                )
+            };
+            ui.label(egui::RichText::new(text).small());
+        }
+        if show_backtest {
+            backtest_table(ui, f);
+        }
     }
-    plot::chart(ui, s, forecast, levels);
+    plot::chart(ui, s, forecast, levels, &crossings);
+    changed
 }
 
 /// The evidence: each candidate's backtest figures, the chosen one first in bold.

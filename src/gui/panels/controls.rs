@@ -32,6 +32,9 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             if ui.checkbox(&mut state.show_backtest, "Backtest table").changed() {
                 ui.close();
             }
+            if ui.checkbox(&mut state.show_scenarios, "Scenarios panel").changed() {
+                ui.close();
+            }
         });
     });
     ui.horizontal(|ui| {

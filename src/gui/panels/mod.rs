@@ -4,6 +4,7 @@
 pub mod chart_view;
 pub mod controls;
 pub mod prometheus;
+pub mod scenarios;
 pub mod series_list;
 pub mod status;
 
