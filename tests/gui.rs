@@ -56,7 +56,7 @@ fn opens_on_the_sample_data_forecast_with_chart_and_controls() {
     assert_eq!(h.get_all_by_label("80 % band").count(), 2);
     assert_eq!(h.get_all_by_label("95 % band").count(), 2);
     // The status line reports the work and the warnings.
-    h.get_by_label_contains("Forecast 5 series in");
+    h.get_by_label_contains("Recommended: ");
     h.get_by_label_contains("warnings");
 }
 
