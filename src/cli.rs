@@ -68,6 +68,10 @@ pub struct SimulateArgs {
     /// Directory for steps.csv and summary.csv.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also search each autoscaling scenario's target utilisation and minimum for the
+    /// cheapest setting within the risk budget (search.csv).
+    #[arg(long)]
+    pub search: bool,
 }
 
 /// `headroom runway` arguments.
@@ -344,6 +348,39 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Vec::new();
     write_summary_csv(&mut summary, &outcomes, best)?;
     crate::files::atomic_write(&args.out.join("summary.csv"), &summary)?;
+    if args.search {
+        let mut rows =
+            String::from("scenario,target_utilisation,min,cost_per_month,expected_minutes_over_target,saturation_probability,best\n");
+        for s in &file.scenario {
+            let Some((series, forecast)) = forecasts.get(&s.series) else { continue };
+            let Some((trials, best)) = crate::simulate::search(s, series, forecast, file.paths, file.seed, file.risk_budget)? else {
+                continue;
+            };
+            for (i, t) in trials.iter().enumerate() {
+                rows.push_str(&format!(
+                    "{},{:.2},{},{:.2},{:.1},{:.3},{}\n",
+                    crate::export::csv::text_cell(&s.name),
+                    t.target,
+                    t.min,
+                    t.outcome.cost_per_month,
+                    t.outcome.expected_minutes_over_target,
+                    t.outcome.saturation_probability,
+                    if best == Some(i) { "yes" } else { "no" }
+                ));
+            }
+            if let Some(b) = best.and_then(|b| trials.get(b)) {
+                println!(
+                    "search {}: target {:.0} %, min {} -> {:.2}/month, {:.1} expected minutes over target",
+                    s.name,
+                    100.0 * b.target,
+                    b.min,
+                    b.outcome.cost_per_month,
+                    b.outcome.expected_minutes_over_target
+                );
+            }
+        }
+        crate::files::atomic_write(&args.out.join("search.csv"), rows.as_bytes())?;
+    }
     println!(
         "{:<34} {:>16} {:>12} {:>10} {:>10} {:>8} {:>9}",
         "scenario", "policy", "cost/month", "min>target", "min>cap", "events", "P(sat)"

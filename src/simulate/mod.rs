@@ -448,3 +448,74 @@ pub fn write_summary_csv<W: std::io::Write>(mut out: W, outcomes: &[Outcome], re
     }
     out.flush()
 }
+
+/// One point of a settings search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    /// The target utilisation tried.
+    pub target: f64,
+    /// The minimum instances tried.
+    pub min: u32,
+    /// What it gave.
+    pub outcome: Outcome,
+}
+
+/// Searches a policy's key settings (target utilisation 0.4–0.9 and the minimum
+/// instances) for the cheapest within `budget`; returns every trial and the best one's
+/// index. Static and schedule policies have no such settings: `None`.
+///
+/// # Errors
+/// As [`run_scenario`].
+pub fn search(
+    scenario: &Scenario,
+    series: &Series,
+    forecast: &Forecast,
+    paths: usize,
+    seed: u64,
+    budget: f64,
+) -> Result<Option<(Vec<Trial>, Option<usize>)>> {
+    let base_min = match &scenario.policy {
+        Policy::Hpa(h) => h.min,
+        Policy::TargetTracking(t) => t.min,
+        Policy::Predictive(p) => p.min,
+        _ => return Ok(None),
+    };
+    let mins: Vec<u32> = {
+        let mut m = vec![base_min.max(1), base_min.max(1) * 2];
+        m.dedup();
+        m
+    };
+    let mut grid = Vec::new();
+    for t in 0..=10 {
+        for &min in &mins {
+            grid.push((0.4 + 0.05 * f64::from(t), min));
+        }
+    }
+    let trials: Vec<Trial> = grid
+        .into_par_iter()
+        .map(|(target, min)| {
+            let mut s = scenario.clone();
+            match &mut s.policy {
+                Policy::Hpa(h) => {
+                    h.target = target;
+                    h.min = min.min(h.max);
+                }
+                Policy::TargetTracking(t) => {
+                    t.target = target;
+                    t.min = min.min(t.max);
+                }
+                Policy::Predictive(p) => {
+                    p.target = target;
+                    p.min = min.min(p.max);
+                }
+                _ => {}
+            }
+            s.name = format!("{} [target {:.0} %, min {min}]", scenario.name, 100.0 * target);
+            run_scenario(&s, series, forecast, paths, seed).map(|outcome| Trial { target, min, outcome })
+        })
+        .collect::<Result<_>>()?;
+    let minutes = forecast.point.len() as f64 * forecast.step_ms as f64 / 60_000.0;
+    let outcomes: Vec<Outcome> = trials.iter().map(|t| t.outcome.clone()).collect();
+    let best = recommend(&outcomes, minutes, budget);
+    Ok(Some((trials, best)))
+}
