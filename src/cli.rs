@@ -32,6 +32,8 @@ pub enum Command {
     },
     /// Forecast CSV metric history and write the forecast as CSV.
     Forecast(ForecastArgs),
+    /// Build the capacity plan and export it: PDF, CSV, plan file, rules, HPA.
+    Plan(PlanArgs),
     /// Replay scaling policies over the forecast: per-step and summary CSV.
     Simulate(SimulateArgs),
     /// When each threshold is crossed: CSV of median, earliest and latest crossing.
@@ -54,6 +56,50 @@ pub enum Command {
         #[command(subcommand)]
         what: crate::bench::BenchCommand,
     },
+}
+
+/// `headroom plan` arguments.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// CSV files, directories or saved query_range JSON files.
+    #[arg(required_unless_present = "open")]
+    pub inputs: Vec<PathBuf>,
+    /// Reopen a saved plan instead of building one (then only export).
+    #[arg(long, conflicts_with_all = ["inputs", "scenario", "thresholds"])]
+    pub open: Option<PathBuf>,
+    /// Scenario files (TOML), repeatable.
+    #[arg(long)]
+    pub scenario: Vec<PathBuf>,
+    /// Thresholds for every series, e.g. 65,80,90 (default: by kind).
+    #[arg(long)]
+    pub thresholds: Option<String>,
+    /// Forecast horizon.
+    #[arg(long, default_value = "14d")]
+    pub horizon: String,
+    /// The plan's title (the service under review).
+    #[arg(long, default_value = "Capacity review")]
+    pub title: String,
+    /// Who prepared it.
+    #[arg(long, default_value = "")]
+    pub author: String,
+    /// Write the PDF report here.
+    #[arg(long)]
+    pub pdf: Option<PathBuf>,
+    /// Write forecast.csv, runway.csv, steps.csv and summary.csv into this directory.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Save the plan file (*.headroom.ron) here.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// Write Prometheus alerting rules (YAML) here.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Write a Kubernetes HPA manifest (from the recommended or first HPA scenario).
+    #[arg(long)]
+    pub hpa: Option<PathBuf>,
+    /// Write an AWS predictive scaling policy (JSON) from the first predictive scenario.
+    #[arg(long)]
+    pub aws: Option<PathBuf>,
 }
 
 /// `headroom simulate` arguments.
@@ -303,11 +349,100 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Bench { what } => crate::bench::run(what),
         Command::Runway(args) => runway(&args),
         Command::Simulate(args) => simulate(&args),
+        Command::Plan(args) => plan(&args),
         Command::Import { source: ImportSource::Prometheus(args) } => import_prometheus(&args),
         Command::Gui { .. } => {
             bail!("this build has no window (built without the \"gui\" feature)")
         }
     }
+}
+
+fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    use crate::plan::{Plan, PlanInputs};
+    let plan = match &args.open {
+        Some(path) => Plan::open(path)?,
+        None => {
+            let horizon = Horizon::parse(&args.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
+            let thresholds = args.thresholds.as_deref().map(parse_levels).transpose().context("--thresholds")?;
+            let mut scenarios: Option<crate::simulate::ScenarioFile> = None;
+            for path in &args.scenario {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let file = crate::simulate::ScenarioFile::parse(&text, &path.display().to_string())?;
+                match &mut scenarios {
+                    Some(all) => all.scenario.extend(file.scenario),
+                    None => scenarios = Some(file),
+                }
+            }
+            let import = pipeline::load(&args.inputs, &CsvOptions::default())?;
+            let inputs = PlanInputs {
+                title: args.title.clone(),
+                author: args.author.clone(),
+                created_ms: crate::time::now_ms(),
+                sources: args.inputs.iter().map(|p| p.display().to_string()).collect(),
+                settings: ForecastSettings::default(),
+                horizon,
+                thresholds,
+                runway_level: 95.0,
+            };
+            crate::plan::build(&inputs, import.series, import.warnings, scenarios, &Progress::new())?
+        }
+    };
+    export_plan(&plan, args)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes every export the arguments ask for.
+fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> {
+    use crate::export::code;
+    if let Some(path) = &args.save {
+        plan.save(path)?;
+        eprintln!("plan saved to {}", path.display());
+    }
+    if let Some(path) = &args.pdf {
+        crate::files::atomic_write(path, &crate::export::pdf::write_pdf(plan)?)?;
+        eprintln!("report written to {}", path.display());
+    }
+    if let Some(dir) = &args.csv {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let forecasts: Vec<crate::forecast::Forecast> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
+        let mut buf = Vec::new();
+        write_forecasts(&mut buf, &forecasts, &plan.settings.levels)?;
+        crate::files::atomic_write(&dir.join("forecast.csv"), &buf)?;
+        let mut buf = Vec::new();
+        crate::export::csv::write_runway(&mut buf, plan)?;
+        crate::files::atomic_write(&dir.join("runway.csv"), &buf)?;
+        if let Some(sc) = &plan.scenarios {
+            let mut buf = Vec::new();
+            crate::simulate::write_steps_csv(&mut buf, &sc.outcomes)?;
+            crate::files::atomic_write(&dir.join("steps.csv"), &buf)?;
+            let mut buf = Vec::new();
+            crate::simulate::write_summary_csv(&mut buf, &sc.outcomes, sc.recommended)?;
+            crate::files::atomic_write(&dir.join("summary.csv"), &buf)?;
+        }
+        eprintln!("CSV written to {}", dir.display());
+    }
+    if let Some(path) = &args.rules {
+        crate::files::atomic_write(path, code::prometheus_rules(plan).as_bytes())?;
+    }
+    let scenarios = plan.scenarios.as_ref().map(|s| (s.file.scenario.as_slice(), s.recommended));
+    if let Some(path) = &args.hpa {
+        let (list, rec) = scenarios.context("--hpa needs an HPA scenario (give --scenario)")?;
+        let pick = rec
+            .filter(|&i| matches!(list.get(i).map(|s| &s.policy), Some(crate::simulate::Policy::Hpa(_))))
+            .or_else(|| list.iter().position(|s| matches!(s.policy, crate::simulate::Policy::Hpa(_))));
+        let s = pick.and_then(|i| list.get(i)).context("--hpa: no scenario has an HPA policy")?;
+        let crate::simulate::Policy::Hpa(h) = &s.policy else { bail!("--hpa: no scenario has an HPA policy") };
+        crate::files::atomic_write(path, code::hpa_manifest(&s.name, &s.series, "default", h).as_bytes())?;
+    }
+    if let Some(path) = &args.aws {
+        let (list, _) = scenarios.context("--aws needs a predictive scenario (give --scenario)")?;
+        let p = list
+            .iter()
+            .find_map(|s| if let crate::simulate::Policy::Predictive(p) = &s.policy { Some(p) } else { None })
+            .context("--aws: no scenario has a predictive policy")?;
+        crate::files::atomic_write(path, code::aws_predictive_policy(p).as_bytes())?;
+    }
+    Ok(())
 }
 
 fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {

@@ -35,6 +35,7 @@ pub mod forecast;
 pub mod gui;
 pub mod import;
 pub mod pipeline;
+pub mod plan;
 pub mod progress;
 pub mod sample_data;
 pub mod series;

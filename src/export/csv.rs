@@ -93,6 +93,33 @@ pub fn write_series_long<W: Write>(mut out: W, series: &[crate::series::Series])
     out.flush()
 }
 
+/// Writes the runway summary: one row per series and threshold,
+/// `series,threshold,label,median_crossing,earliest_crossing,latest_crossing,band,probability`.
+///
+/// # Errors
+/// Only the writer's own I/O errors.
+pub fn write_runway<W: Write>(mut out: W, plan: &crate::plan::Plan) -> io::Result<()> {
+    writeln!(out, "series,threshold,label,median_crossing,earliest_crossing,latest_crossing,band,probability")?;
+    let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
+    for ps in &plan.series {
+        for c in &ps.runway {
+            let mut line = format!("{},", text_cell(&ps.series.display_name()));
+            push_number(&mut line, c.threshold.value);
+            line.push_str(&format!(
+                ",{},{},{},{},{},",
+                text_cell(&c.threshold.label),
+                date(c.median_ms),
+                date(c.earliest_ms),
+                date(c.latest_ms),
+                level_label(c.level)
+            ));
+            push_number(&mut line, c.probability);
+            writeln!(out, "{line}")?;
+        }
+    }
+    out.flush()
+}
+
 /// Appends a number in plain decimal (never exponent form), or nothing for `NaN`.
 pub fn push_number(out: &mut String, v: f64) {
     use std::fmt::Write as _;

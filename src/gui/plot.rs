@@ -12,43 +12,7 @@ use egui_plot::{FilledArea, GridInput, GridMark, HLine, Legend, Line, LineStyle,
 /// Most points drawn per line; longer series are reduced to per-bucket min and max.
 pub const MAX_DRAWN: usize = 4000;
 
-/// Reduces `(x, y)` points to at most about `max` by keeping each bucket's min and max
-/// (in time order), so spikes survive. `NaN` values break the line and are kept as gaps.
-pub fn decimate(xs: &[f64], ys: &[f64], max: usize) -> Vec<[f64; 2]> {
-    let n = xs.len().min(ys.len());
-    if n <= max || max < 4 {
-        return (0..n).map(|i| [xs[i], ys[i]]).collect();
-    }
-    let buckets = max / 2;
-    let size = n.div_ceil(buckets);
-    let mut out = Vec::with_capacity(max + 2);
-    for start in (0..n).step_by(size) {
-        let end = (start + size).min(n);
-        let (mut lo, mut hi): (Option<usize>, Option<usize>) = (None, None);
-        for i in start..end {
-            if ys[i].is_nan() {
-                continue;
-            }
-            if lo.is_none_or(|l| ys[i] < ys[l]) {
-                lo = Some(i);
-            }
-            if hi.is_none_or(|h| ys[i] > ys[h]) {
-                hi = Some(i);
-            }
-        }
-        match (lo, hi) {
-            (Some(a), Some(b)) => {
-                let (a, b) = if a <= b { (a, b) } else { (b, a) };
-                out.push([xs[a], ys[a]]);
-                if b != a {
-                    out.push([xs[b], ys[b]]);
-                }
-            }
-            _ => out.push([xs[start], f64::NAN]),
-        }
-    }
-    out
-}
+pub use crate::series::decimate;
 
 /// Time-axis grid: calendar steps (minutes to weeks) at three levels, like egui_plot's
 /// own spacer, so fine lines fade and labels appear only where they fit. Weeks start on
@@ -192,20 +156,4 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
             }
         })
         .response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimation_keeps_extremes_and_bounds_size() {
-        let xs: Vec<f64> = (0..100_000).map(f64::from).collect();
-        let mut ys: Vec<f64> = xs.iter().map(|x| (x / 100.0).sin()).collect();
-        ys[54_321] = 50.0;
-        let d = decimate(&xs, &ys, 1000);
-        assert!(d.len() <= 1002, "{}", d.len());
-        assert!(d.iter().any(|p| p[1] == 50.0), "the spike survives");
-        assert!(d.windows(2).all(|w| w[0][0] <= w[1][0]), "time order");
-    }
 }

@@ -295,6 +295,44 @@ impl Series {
     }
 }
 
+/// Reduces `(x, y)` points to at most about `max` by keeping each bucket's min and max
+/// (in time order), so spikes survive. `NaN` values break the line and are kept as gaps.
+pub fn decimate(xs: &[f64], ys: &[f64], max: usize) -> Vec<[f64; 2]> {
+    let n = xs.len().min(ys.len());
+    if n <= max || max < 4 {
+        return (0..n).map(|i| [xs[i], ys[i]]).collect();
+    }
+    let buckets = max / 2;
+    let size = n.div_ceil(buckets);
+    let mut out = Vec::with_capacity(max + 2);
+    for start in (0..n).step_by(size) {
+        let end = (start + size).min(n);
+        let (mut lo, mut hi): (Option<usize>, Option<usize>) = (None, None);
+        for i in start..end {
+            if ys[i].is_nan() {
+                continue;
+            }
+            if lo.is_none_or(|l| ys[i] < ys[l]) {
+                lo = Some(i);
+            }
+            if hi.is_none_or(|h| ys[i] > ys[h]) {
+                hi = Some(i);
+            }
+        }
+        match (lo, hi) {
+            (Some(a), Some(b)) => {
+                let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                out.push([xs[a], ys[a]]);
+                if b != a {
+                    out.push([xs[b], ys[b]]);
+                }
+            }
+            _ => out.push([xs[start], f64::NAN]),
+        }
+    }
+    out
+}
+
 /// The median of the positive differences between consecutive timestamps.
 fn median_step(points: &[(i64, f64)]) -> i64 {
     let mut diffs: Vec<i64> = points.windows(2).map(|w| w[1].0 - w[0].0).filter(|d| *d > 0).collect();
@@ -337,6 +375,17 @@ mod tests {
         assert!(text.iter().any(|t| t.contains("sorted")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("duplicate")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("2 gaps")), "{text:?}");
+    }
+
+    #[test]
+    fn decimation_keeps_extremes_and_bounds_size() {
+        let xs: Vec<f64> = (0..100_000).map(f64::from).collect();
+        let mut ys: Vec<f64> = xs.iter().map(|x| (x / 100.0).sin()).collect();
+        ys[54_321] = 50.0;
+        let d = decimate(&xs, &ys, 1000);
+        assert!(d.len() <= 1002, "{}", d.len());
+        assert!(d.iter().any(|p| p[1] == 50.0), "the spike survives");
+        assert!(d.windows(2).all(|w| w[0][0] <= w[1][0]), "time order");
     }
 
     #[test]

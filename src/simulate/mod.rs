@@ -279,7 +279,9 @@ pub struct Outcome {
     pub interruptions: f64,
     /// `(per core-hour, per GiB-hour)`, when cores and memory are known.
     pub unit_costs: Option<(f64, f64)>,
-    /// Per demand step over history and forecast (median demand).
+    /// Per demand step over history and forecast (median demand). Not kept in plan
+    /// files: replaying the scenario gives them back exactly.
+    #[serde(skip)]
     pub steps: Vec<StepRecord>,
     /// Where the forecast starts in `steps`.
     pub forecast_start: usize,

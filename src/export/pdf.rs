@@ -1,0 +1,630 @@
+//! The PDF report, written with krilla (text shaped and subset-embedded from the DejaVu
+//! fonts in `assets/fonts`, so it is selectable and searchable). Pages are laid out as
+//! drawing operations first, then rendered, so page numbers know the page count.
+//! No clock is read: the same plan gives the same bytes.
+
+use crate::forecast::Forecast;
+use crate::plan::{Plan, PlanSeries};
+use crate::series::{Series, decimate};
+use crate::time::{DAY_MS, HOUR_MS, civil_from_days, format_short};
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke, StrokeDash};
+use krilla::text::{Font, TextDirection};
+
+const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+const W: f32 = 595.0;
+const H: f32 = 842.0;
+const MARGIN: f32 = 50.0;
+
+type Rgb = (u8, u8, u8);
+const INK: Rgb = (30, 30, 30);
+const MUTED: Rgb = (110, 110, 110);
+const GRID: Rgb = (225, 225, 225);
+const HISTORY: Rgb = (40, 110, 190);
+const FORECAST: Rgb = (220, 120, 20);
+const THRESH: [Rgb; 3] = [(200, 160, 0), (225, 110, 20), (200, 40, 40)];
+
+/// One drawing operation, in page coordinates (points, origin top left).
+#[derive(Debug, Clone)]
+enum Op {
+    Text { x: f32, y: f32, size: f32, bold: bool, colour: Rgb, text: String },
+    Line { pts: Vec<(f32, f32)>, width: f32, colour: Rgb, dash: bool },
+    Area { pts: Vec<(f32, f32)>, colour: Rgb, opacity: f32 },
+}
+
+/// Rough advance width of text in DejaVu Sans (for layout: wrapping, alignment).
+fn text_width(text: &str, size: f32, bold: bool) -> f32 {
+    text.chars().count() as f32 * size * if bold { 0.62 } else { 0.56 }
+}
+
+struct Layout {
+    pages: Vec<Vec<Op>>,
+    y: f32,
+}
+
+impl Layout {
+    fn new() -> Self {
+        Layout { pages: vec![Vec::new()], y: MARGIN }
+    }
+
+    fn ops(&mut self) -> &mut Vec<Op> {
+        if self.pages.is_empty() {
+            self.pages.push(Vec::new());
+        }
+        let n = self.pages.len();
+        &mut self.pages[n - 1]
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+    }
+
+    /// Makes room for `h` points, starting a page when needed.
+    fn need(&mut self, h: f32) {
+        if self.y + h > H - MARGIN - 20.0 {
+            self.new_page();
+        }
+    }
+
+    fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Rgb, text: impl Into<String>) {
+        self.ops().push(Op::Text { x, y, size, bold, colour, text: text.into() });
+    }
+
+    /// A paragraph, wrapped to the text width.
+    fn para(&mut self, text: &str, size: f32, bold: bool, colour: Rgb) {
+        let max = W - 2.0 * MARGIN;
+        let mut line = String::new();
+        for word in text.split_whitespace() {
+            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+            if text_width(&candidate, size, bold) > max && !line.is_empty() {
+                self.need(size * 1.4);
+                let y = self.y + size;
+                self.text_at(MARGIN, y, size, bold, colour, std::mem::take(&mut line));
+                self.y += size * 1.4;
+                line = word.to_string();
+            } else {
+                line = candidate;
+            }
+        }
+        if !line.is_empty() {
+            self.need(size * 1.4);
+            let y = self.y + size;
+            self.text_at(MARGIN, y, size, bold, colour, line);
+            self.y += size * 1.4;
+        }
+    }
+
+    fn heading(&mut self, text: &str) {
+        self.need(40.0);
+        self.y += 8.0;
+        self.para(text, 15.0, true, INK);
+        self.y += 4.0;
+    }
+
+    /// A table with a header row, repeated on each page it spans.
+    fn table(&mut self, header: &[&str], widths: &[f32], rows: &[Vec<String>]) {
+        let size = 8.0;
+        let row_h = 13.0;
+        let draw_header = |l: &mut Layout| {
+            let mut x = MARGIN;
+            for (h, w) in header.iter().zip(widths) {
+                l.text_at(x, l.y + size, size, true, INK, *h);
+                x += w;
+            }
+            let y = l.y + row_h - 2.0;
+            l.ops().push(Op::Line { pts: vec![(MARGIN, y), (W - MARGIN, y)], width: 0.6, colour: MUTED, dash: false });
+            l.y += row_h;
+        };
+        self.need(row_h * 2.0);
+        draw_header(self);
+        for row in rows {
+            if self.y + row_h > H - MARGIN - 20.0 {
+                self.new_page();
+                draw_header(self);
+            }
+            let mut x = MARGIN;
+            for (cell, w) in row.iter().zip(widths) {
+                let mut text = cell.clone();
+                while text_width(&text, size, false) > w - 4.0 && text.chars().count() > 2 {
+                    text = format!("{}…", text.chars().take(text.chars().count().saturating_sub(2)).collect::<String>());
+                }
+                self.text_at(x, self.y + size, size, false, INK, text);
+                x += w;
+            }
+            self.y += row_h;
+        }
+        self.y += 6.0;
+    }
+}
+
+fn date_tick(ms: i64) -> String {
+    let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!("{} {d}", MONTHS[((m - 1).clamp(0, 11)) as usize])
+}
+
+/// "Nice" tick values between lo and hi, about `n` of them.
+fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    if !(hi > lo) {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / n as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + 1e-9 * step {
+        out.push(t);
+        t += step;
+    }
+    out
+}
+
+/// A chart of history (the last four weeks), forecast, 80/95 % bands, thresholds and
+/// breach markers, with axes, ticks, units and a legend.
+fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
+    let s: &Series = &ps.series;
+    let (x0, y0, w, h) = (MARGIN + 45.0, l.y + 10.0, W - 2.0 * MARGIN - 55.0, 210.0);
+    let hist_from = s.len().saturating_sub((28 * DAY_MS / s.step_ms.max(1)) as usize);
+    let t0 = s.timestamp(hist_from);
+    let t1 = forecast.timestamp(forecast.point.len().saturating_sub(1)).max(s.end_ms() + 1);
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for v in s.values[hist_from..].iter().chain(&forecast.point).filter(|v| v.is_finite()) {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+    }
+    for b in &forecast.bands {
+        for v in b.lower.iter().chain(&b.upper).filter(|v| v.is_finite()) {
+            lo = lo.min(*v);
+            hi = hi.max(*v);
+        }
+    }
+    for t in &ps.thresholds {
+        if t.value < hi * 1.5 + 1.0 {
+            hi = hi.max(t.value);
+        }
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        return;
+    }
+    if s.unit.is_non_negative() {
+        lo = lo.min(0.0).max(0.0);
+    }
+    let pad = (hi - lo).max(1e-9) * 0.05;
+    let (lo, hi) = (lo - if lo == 0.0 { 0.0 } else { pad }, hi + pad);
+    let px = |t: i64| x0 + (t - t0) as f32 / (t1 - t0).max(1) as f32 * w;
+    let py = |v: f64| y0 + h - ((v - lo) / (hi - lo)) as f32 * h;
+    // Frame, grid and ticks.
+    for v in ticks(lo, hi, 5) {
+        let y = py(v);
+        l.ops().push(Op::Line { pts: vec![(x0, y), (x0 + w, y)], width: 0.4, colour: GRID, dash: false });
+        let label = s.unit.format(v);
+        l.text_at(x0 - 4.0 - text_width(&label, 7.0, false), y + 2.5, 7.0, false, MUTED, label);
+    }
+    let mut day = (t0 / DAY_MS + 1) * DAY_MS;
+    let span_days = (t1 - t0) / DAY_MS;
+    let every = if span_days > 35 { 14 } else { 7 };
+    while day <= t1 {
+        if (day / DAY_MS + 3).rem_euclid(7) == 0 && (day / DAY_MS / 7) % (every / 7) == 0 {
+            let x = px(day);
+            l.ops().push(Op::Line { pts: vec![(x, y0), (x, y0 + h)], width: 0.4, colour: GRID, dash: false });
+            let label = date_tick(day);
+            l.text_at(x - text_width(&label, 7.0, false) / 2.0, y0 + h + 10.0, 7.0, false, MUTED, label);
+        }
+        day += DAY_MS;
+    }
+    l.ops().push(Op::Line { pts: vec![(x0, y0), (x0, y0 + h), (x0 + w, y0 + h)], width: 0.8, colour: INK, dash: false });
+    // Bands, widest first.
+    let mut bands: Vec<_> = forecast.bands.iter().collect();
+    bands.sort_by(|a, b| b.level.total_cmp(&a.level));
+    let step = (forecast.point.len() / 400).max(1);
+    for b in bands {
+        let idx: Vec<usize> = (0..forecast.point.len()).step_by(step).collect();
+        let mut pts: Vec<(f32, f32)> = idx.iter().map(|&i| (px(forecast.timestamp(i)), py(b.upper[i]))).collect();
+        pts.extend(idx.iter().rev().map(|&i| (px(forecast.timestamp(i)), py(b.lower[i]))));
+        l.ops().push(Op::Area { pts, colour: FORECAST, opacity: if b.level >= 90.0 { 0.15 } else { 0.3 } });
+    }
+    // History and forecast lines.
+    let xs: Vec<f64> = (hist_from..s.len()).map(|i| s.timestamp(i) as f64).collect();
+    let hist = decimate(&xs, &s.values[hist_from..], 900);
+    let mut run: Vec<(f32, f32)> = Vec::new();
+    for p in hist {
+        if p[1].is_nan() {
+            if run.len() > 1 {
+                l.ops().push(Op::Line { pts: std::mem::take(&mut run), width: 0.7, colour: HISTORY, dash: false });
+            }
+            run.clear();
+        } else {
+            run.push((px(p[0] as i64), py(p[1])));
+        }
+    }
+    if run.len() > 1 {
+        l.ops().push(Op::Line { pts: run, width: 0.7, colour: HISTORY, dash: false });
+    }
+    let fx: Vec<f64> = (0..forecast.point.len()).map(|i| forecast.timestamp(i) as f64).collect();
+    let fpts: Vec<(f32, f32)> = decimate(&fx, &forecast.point, 900).iter().map(|p| (px(p[0] as i64), py(p[1]))).collect();
+    l.ops().push(Op::Line { pts: fpts, width: 0.9, colour: FORECAST, dash: false });
+    // Now, thresholds, breach markers.
+    let now = px(s.end_ms());
+    l.ops().push(Op::Line { pts: vec![(now, y0), (now, y0 + h)], width: 0.6, colour: MUTED, dash: true });
+    for (i, c) in ps.runway.iter().enumerate() {
+        let colour = THRESH[i.min(2)];
+        if c.threshold.value > hi || c.threshold.value < lo {
+            continue;
+        }
+        let y = py(c.threshold.value);
+        l.ops().push(Op::Line { pts: vec![(x0, y), (x0 + w, y)], width: 0.7, colour, dash: true });
+        l.text_at(x0 + w - 90.0, y - 3.0, 7.0, false, colour, format!("{} {}", c.threshold.label, s.unit.format(c.threshold.value)));
+        if let Some(early) = c.earliest_ms {
+            let late = c.latest_ms.unwrap_or(t1);
+            l.ops().push(Op::Area {
+                pts: vec![(px(early), y - 4.0), (px(late), y - 4.0), (px(late), y + 4.0), (px(early), y + 4.0)],
+                colour,
+                opacity: 0.35,
+            });
+        }
+        if let Some(m) = c.median_ms {
+            let x = px(m);
+            l.ops().push(Op::Line { pts: vec![(x, y0), (x, y0 + h)], width: 0.8, colour, dash: false });
+        }
+    }
+    // Legend.
+    let ly = y0 + h + 24.0;
+    let mut lx = x0;
+    for (name, colour) in [("history", HISTORY), ("median forecast", FORECAST), ("80 % / 95 % bands", (240, 190, 140))] {
+        l.ops().push(Op::Line { pts: vec![(lx, ly - 3.0), (lx + 14.0, ly - 3.0)], width: 2.0, colour, dash: false });
+        l.text_at(lx + 18.0, ly, 7.5, false, INK, name);
+        lx += 24.0 + text_width(name, 7.5, false);
+    }
+    l.text_at(lx, ly, 7.5, false, MUTED, "shaded bar: plausible breach dates");
+    l.y = ly + 14.0;
+}
+
+/// Instances over demand for the scenarios (forecast part).
+fn scenario_chart(l: &mut Layout, plan: &Plan) {
+    let Some(sc) = &plan.scenarios else { return };
+    let Some(first) = sc.outcomes.first() else { return };
+    let (x0, y0, w, h) = (MARGIN + 35.0, l.y + 10.0, W - 2.0 * MARGIN - 45.0, 180.0);
+    let steps = |o: &crate::simulate::Outcome| o.steps[o.forecast_start.min(o.steps.len())..].to_vec();
+    let demand: Vec<(i64, f64)> =
+        steps(first).iter().map(|s| (s.t_ms, s.demand / (first.capacity.per_instance * first.capacity.target_utilisation))).collect();
+    let Some((t0, t1)) = demand.first().zip(demand.last()).map(|(a, b)| (a.0, b.0.max(a.0 + 1))) else { return };
+    let hi =
+        sc.outcomes.iter().flat_map(|o| steps(o).into_iter().map(|s| s.instances)).chain(demand.iter().map(|d| d.1)).fold(1.0f64, f64::max)
+            * 1.05;
+    let px = |t: i64| x0 + (t - t0) as f32 / (t1 - t0) as f32 * w;
+    let py = |v: f64| y0 + h - (v / hi) as f32 * h;
+    for v in ticks(0.0, hi, 5) {
+        let y = py(v);
+        l.ops().push(Op::Line { pts: vec![(x0, y), (x0 + w, y)], width: 0.4, colour: GRID, dash: false });
+        let label = format!("{v:.0}");
+        l.text_at(x0 - 4.0 - text_width(&label, 7.0, false), y + 2.5, 7.0, false, MUTED, label);
+    }
+    let mut day = (t0 / DAY_MS + 1) * DAY_MS;
+    while day <= t1 {
+        if (day / DAY_MS + 3).rem_euclid(7) == 0 {
+            let x = px(day);
+            let label = date_tick(day);
+            l.text_at(x - text_width(&label, 7.0, false) / 2.0, y0 + h + 10.0, 7.0, false, MUTED, label);
+        }
+        day += DAY_MS;
+    }
+    l.ops().push(Op::Line { pts: vec![(x0, y0), (x0, y0 + h), (x0 + w, y0 + h)], width: 0.8, colour: INK, dash: false });
+    let palette: [Rgb; 8] =
+        [(40, 110, 190), (220, 120, 20), (60, 150, 60), (150, 80, 180), (200, 50, 50), (30, 160, 160), (170, 150, 30), (120, 120, 120)];
+    let xs: Vec<f64> = demand.iter().map(|d| d.0 as f64).collect();
+    let dv: Vec<f64> = demand.iter().map(|d| d.1).collect();
+    let pts: Vec<(f32, f32)> = decimate(&xs, &dv, 700).iter().map(|p| (px(p[0] as i64), py(p[1]))).collect();
+    l.ops().push(Op::Line { pts, width: 1.6, colour: (60, 60, 60), dash: false });
+    for (i, o) in sc.outcomes.iter().enumerate() {
+        let st = steps(o);
+        let xs: Vec<f64> = st.iter().map(|s| s.t_ms as f64).collect();
+        let ys: Vec<f64> = st.iter().map(|s| s.instances).collect();
+        let pts: Vec<(f32, f32)> = decimate(&xs, &ys, 700).iter().map(|p| (px(p[0] as i64), py(p[1]))).collect();
+        l.ops().push(Op::Line { pts, width: 0.7, colour: palette[i % 8], dash: false });
+    }
+    let mut ly = y0 + h + 24.0;
+    l.ops().push(Op::Line { pts: vec![(x0, ly - 3.0), (x0 + 14.0, ly - 3.0)], width: 2.0, colour: (60, 60, 60), dash: false });
+    l.text_at(x0 + 18.0, ly, 7.5, false, INK, "demand, as instances needed at target utilisation");
+    ly += 11.0;
+    for (i, o) in sc.outcomes.iter().enumerate() {
+        let col = i % 2;
+        let x = x0 + col as f32 * (w / 2.0);
+        l.ops().push(Op::Line { pts: vec![(x, ly - 3.0), (x + 14.0, ly - 3.0)], width: 2.0, colour: palette[i % 8], dash: false });
+        l.text_at(x + 18.0, ly, 7.5, false, INK, o.name.clone());
+        if col == 1 {
+            ly += 11.0;
+        }
+    }
+    l.y = ly + 14.0;
+}
+
+/// Writes the report for `plan`.
+///
+/// # Errors
+/// The PDF could not be assembled (a font failed to load).
+pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
+    let mut l = Layout::new();
+    // Title page.
+    l.y = 220.0;
+    l.para(&plan.title, 28.0, true, INK);
+    l.para("Capacity plan", 16.0, false, MUTED);
+    l.y += 30.0;
+    let range = plan
+        .series
+        .iter()
+        .map(|p| (p.series.start_ms, p.series.end_ms()))
+        .fold(None, |acc: Option<(i64, i64)>, (a, b)| Some(acc.map_or((a, b), |(x, y)| (x.min(a), y.max(b)))));
+    l.para(
+        &format!("Prepared {} by {}", format_short(plan.created_ms), if plan.author.is_empty() { "—" } else { &plan.author }),
+        11.0,
+        false,
+        INK,
+    );
+    if let Some((a, b)) = range {
+        l.para(
+            &format!("History from {} to {}; forecast horizon {}", format_short(a), format_short(b), horizon_text(plan)),
+            11.0,
+            false,
+            INK,
+        );
+    }
+    l.para(&format!("{} series. Sources: {}", plan.series.len(), plan.sources.join(", ")), 9.0, false, MUTED);
+    l.para(
+        "Made with Headroom. Dates are UTC; ranges come from the forecast bands (upper edge: earliest plausible; lower edge: latest).",
+        8.0,
+        false,
+        MUTED,
+    );
+
+    // Executive summary.
+    l.new_page();
+    l.heading("Executive summary");
+    if let Some(o) = plan.recommended() {
+        l.para(&format!("Recommended: {} ({}), {:.2} per month; {:.0} expected minutes over target across the horizon, saturation probability {:.1} %.", o.name, o.policy, o.cost_per_month, o.expected_minutes_over_target, 100.0 * o.saturation_probability), 10.0, true, INK);
+    }
+    let mut risks: Vec<(i64, String)> = Vec::new();
+    let mut rows = Vec::new();
+    for ps in &plan.series {
+        for c in &ps.runway {
+            let d = |t: Option<i64>| t.map_or("not within horizon".to_string(), format_short);
+            rows.push(vec![
+                ps.series.display_name(),
+                format!("{} {}", c.threshold.label, ps.series.unit.format(c.threshold.value)),
+                if c.already { "already reached".into() } else { d(c.median_ms) },
+                d(c.earliest_ms),
+                d(c.latest_ms),
+                format!("{:.0} %", 100.0 * c.probability),
+            ]);
+            if let Some(e) = c.earliest_ms {
+                risks.push((
+                    e,
+                    format!(
+                        "{} may reach {} ({}) as early as {}",
+                        ps.series.display_name(),
+                        ps.series.unit.format(c.threshold.value),
+                        c.threshold.label,
+                        format_short(e)
+                    ),
+                ));
+            }
+        }
+    }
+    l.para("Runway per threshold", 11.0, true, INK);
+    if rows.is_empty() {
+        l.para("No thresholds were set for these series.", 9.0, false, MUTED);
+    } else {
+        l.table(
+            &["Series", "Threshold", "Median breach", "Earliest", "Latest", "P(breach)"],
+            &[130.0, 80.0, 85.0, 85.0, 85.0, 30.0],
+            &rows,
+        );
+    }
+    risks.sort();
+    l.para("Top risks", 11.0, true, INK);
+    if risks.is_empty() {
+        l.para("No threshold is plausibly reached within the horizon.", 9.0, false, INK);
+    }
+    for (_, r) in risks.iter().take(5) {
+        l.para(&format!("• {r}"), 9.0, false, INK);
+    }
+    if let Some(sc) = &plan.scenarios {
+        for o in sc.outcomes.iter().filter(|o| o.saturation_probability > 0.5) {
+            l.para(
+                &format!("• Scenario \"{}\" saturates in {:.0} % of sample paths", o.name, 100.0 * o.saturation_probability),
+                9.0,
+                false,
+                INK,
+            );
+        }
+    }
+
+    // One chart per series.
+    for ps in &plan.series {
+        l.need(290.0);
+        l.heading(&ps.series.display_name());
+        match &ps.forecast {
+            Ok(f) => {
+                l.para(
+                    &format!("Model: {}. Horizon {} at {} steps.", f.model, horizon_text(plan), crate::time::format_duration(f.step_ms)),
+                    8.5,
+                    false,
+                    MUTED,
+                );
+                series_chart(&mut l, ps, f);
+            }
+            Err(e) => l.para(&format!("No forecast: {e}"), 9.0, false, (200, 40, 40)),
+        }
+    }
+
+    // Scenarios.
+    if let Some(sc) = &plan.scenarios {
+        l.new_page();
+        l.heading("Scenarios");
+        let rows: Vec<Vec<String>> = sc
+            .outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                vec![
+                    if sc.recommended == Some(i) { format!("{} (recommended)", o.name) } else { o.name.clone() },
+                    o.policy.clone(),
+                    format!("{:.2}", o.cost_per_month),
+                    format!("{:.0}", o.minutes_over_target),
+                    format!("{:.0}", o.minutes_over_capacity),
+                    format!("{:.1} %", 100.0 * o.saturation_probability),
+                    o.scaling_events.to_string(),
+                ]
+            })
+            .collect();
+        l.table(
+            &["Scenario", "Policy", "Cost/month", "Min>target", "Min>cap.", "P(sat.)", "Events"],
+            &[170.0, 75.0, 55.0, 55.0, 50.0, 45.0, 45.0],
+            &rows,
+        );
+        l.para(&format!("Cost per 30 days over the forecast horizon on the median demand; risk over {} seeded sample paths (seed {}). Recommendation: the cheapest scenario with expected minutes over target within {:.2} % of the horizon.", sc.file.paths, sc.file.seed, 100.0 * sc.file.risk_budget), 8.0, false, MUTED);
+        l.need(240.0);
+        l.para("Instances over demand (forecast horizon)", 11.0, true, INK);
+        scenario_chart(&mut l, plan);
+    }
+
+    // Methods.
+    l.new_page();
+    l.heading("Methods");
+    l.para("Each series is forecast by the model with the lowest MASE over rolling-origin backtest windows at the end of its history (each as long as the horizon). Bands are calibrated on the backtest errors (split conformal), so an 80 % band is meant to cover 80 %. Incident outliers are masked against a robust STL baseline before fitting.", 9.0, false, INK);
+    let mut rows = Vec::new();
+    for ps in &plan.series {
+        let Ok(f) = &ps.forecast else { continue };
+        let (mase, cov) = match &f.evidence {
+            Some(ev) => (
+                format!("{:.3}", ev.chosen.mase),
+                ev.calibrated_coverage.as_ref().map_or("—".into(), |c| {
+                    c.iter()
+                        .map(|c| format!("{} %: {:.0} %", crate::export::csv::level_label(c.level), 100.0 * c.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
+            ),
+            None => ("—".into(), "no backtest".into()),
+        };
+        rows.push(vec![
+            ps.series.display_name(),
+            f.model.clone(),
+            mase,
+            cov,
+            f.outliers.len().to_string(),
+            f.level_shift_ms.map_or("—".into(), format_short),
+        ]);
+    }
+    l.table(
+        &["Series", "Model", "MASE", "Calibrated coverage", "Outliers", "Level shift"],
+        &[110.0, 150.0, 35.0, 100.0, 40.0, 60.0],
+        &rows,
+    );
+    if !plan.warnings.is_empty() {
+        l.para("Warnings", 11.0, true, INK);
+        for w in &plan.warnings {
+            l.para(&format!("• {w}"), 7.5, false, MUTED);
+        }
+    }
+    render(plan, l.pages)
+}
+
+fn horizon_text(plan: &Plan) -> String {
+    match plan.horizon {
+        crate::pipeline::Horizon::Steps(n) => format!("{n} steps"),
+        crate::pipeline::Horizon::Duration(d) => crate::time::format_duration(d),
+    }
+}
+
+fn render(plan: &Plan, pages: Vec<Vec<Op>>) -> crate::Result<Vec<u8>> {
+    let err = |m: String| crate::Error::setting("pdf", m);
+    let regular = Font::new(REGULAR.to_vec().into(), 0).ok_or_else(|| err("the bundled regular font did not load".into()))?;
+    let bold = Font::new(BOLD.to_vec().into(), 0).ok_or_else(|| err("the bundled bold font did not load".into()))?;
+    let mut doc = Document::new();
+    let (y, m, d) = civil_from_days(plan.created_ms.div_euclid(DAY_MS));
+    let hour = (plan.created_ms.rem_euclid(DAY_MS) / HOUR_MS) as u8;
+    doc.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(plan.title.clone())
+            .authors(vec![plan.author.clone()])
+            .creator("Headroom".into())
+            .creation_date(krilla::metadata::DateTime::new(y as u16).month(m as u8).day(d as u8).hour(hour)),
+    );
+    let total = pages.len();
+    for (i, ops) in pages.into_iter().enumerate() {
+        let settings = PageSettings::from_wh(W, H).ok_or_else(|| err("bad page size".into()))?;
+        let mut page = doc.start_page_with(settings);
+        let mut surface = page.surface();
+        let fill = |c: Rgb, opacity: f32| Fill {
+            paint: rgb::Color::new(c.0, c.1, c.2).into(),
+            opacity: NormalizedF32::new(opacity).unwrap_or(NormalizedF32::ONE),
+            rule: Default::default(),
+        };
+        let mut all = ops;
+        if i > 0 {
+            let label = format!("{} · page {} of {total}", plan.title, i + 1);
+            all.push(Op::Text {
+                x: W - MARGIN - text_width(&label, 7.5, false),
+                y: H - 25.0,
+                size: 7.5,
+                bold: false,
+                colour: MUTED,
+                text: label,
+            });
+        }
+        for op in all {
+            match op {
+                Op::Text { x, y, size, bold: b, colour, text } => {
+                    surface.set_fill(Some(fill(colour, 1.0)));
+                    surface.set_stroke(None);
+                    surface.draw_text(
+                        Point::from_xy(x, y),
+                        if b { bold.clone() } else { regular.clone() },
+                        size,
+                        &text,
+                        false,
+                        TextDirection::Auto,
+                    );
+                }
+                Op::Line { pts, width, colour, dash } => {
+                    let mut pb = PathBuilder::new();
+                    for (k, (x, y)) in pts.iter().enumerate() {
+                        if k == 0 { pb.move_to(*x, *y) } else { pb.line_to(*x, *y) }
+                    }
+                    let Some(path) = pb.finish() else { continue };
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(Stroke {
+                        paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
+                        width,
+                        dash: dash.then(|| StrokeDash { array: vec![3.0, 2.0], offset: 0.0 }),
+                        ..Default::default()
+                    }));
+                    surface.draw_path(&path);
+                }
+                Op::Area { pts, colour, opacity } => {
+                    let mut pb = PathBuilder::new();
+                    for (k, (x, y)) in pts.iter().enumerate() {
+                        if k == 0 { pb.move_to(*x, *y) } else { pb.line_to(*x, *y) }
+                    }
+                    pb.close();
+                    let Some(path) = pb.finish() else { continue };
+                    surface.set_stroke(None);
+                    surface.set_fill(Some(fill(colour, opacity)));
+                    surface.draw_path(&path);
+                }
+            }
+        }
+        surface.finish();
+        page.finish();
+    }
+    doc.finish().map_err(|e| err(format!("{e:?}")))
+}

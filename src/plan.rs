@@ -1,0 +1,241 @@
+//! The Plan: everything a capacity review decided, as plain data. Built by the same code
+//! from the window and the command line; saved as a `*.headroom.ron` file that reopens
+//! the whole review offline (with a snapshot of the data) and gives the same numbers.
+//!
+//! RON rather than JSON because a plan holds `NaN` (gaps in history) and JSON has none.
+//! The file starts with a schema version; a newer version or a damaged file gives a
+//! clear error and is never overwritten; saves are atomic.
+
+use crate::capacity::{Crossing, Threshold, default_thresholds, runway};
+use crate::error::{Error, Location, Result};
+use crate::forecast::{Forecast, ForecastSettings};
+use crate::pipeline::Horizon;
+use crate::series::Series;
+use crate::simulate::{Outcome, ScenarioFile};
+use crate::warning::Warning;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The plan file format's version. Files with a higher version are refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One series of the plan: its data, forecast and runway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSeries {
+    /// A snapshot of the data used.
+    pub series: Series,
+    /// The forecast, or why there is none.
+    pub forecast: std::result::Result<Forecast, String>,
+    /// The thresholds.
+    pub thresholds: Vec<Threshold>,
+    /// The runway to each.
+    pub runway: Vec<Crossing>,
+}
+
+/// The scenarios and their results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanScenarios {
+    /// The scenario file as given (assumptions: prices, overlays, policies).
+    pub file: ScenarioFile,
+    /// One result per scenario.
+    pub outcomes: Vec<Outcome>,
+    /// The recommended one.
+    pub recommended: Option<usize>,
+}
+
+/// A capacity plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The file format version.
+    pub schema: u32,
+    /// The service or review name (title page).
+    pub title: String,
+    /// Who made it.
+    pub author: String,
+    /// When it was made (UTC ms); fixed in the plan so that exports are reproducible.
+    pub created_ms: i64,
+    /// Where the data came from (files, queries).
+    pub sources: Vec<String>,
+    /// The forecast settings.
+    pub settings: ForecastSettings,
+    /// The horizon as given.
+    pub horizon: Horizon,
+    /// The band level runway ranges come from.
+    pub runway_level: f64,
+    /// The series.
+    pub series: Vec<PlanSeries>,
+    /// Scenarios, when any were given.
+    pub scenarios: Option<PlanScenarios>,
+    /// Everything repaired or assumed on the way.
+    pub warnings: Vec<Warning>,
+}
+
+/// What a plan is built from.
+#[derive(Debug, Clone)]
+pub struct PlanInputs {
+    /// Title.
+    pub title: String,
+    /// Author.
+    pub author: String,
+    /// Creation time (UTC ms).
+    pub created_ms: i64,
+    /// Source descriptions.
+    pub sources: Vec<String>,
+    /// Forecast settings (horizon replaced per series from `horizon`).
+    pub settings: ForecastSettings,
+    /// Horizon.
+    pub horizon: Horizon,
+    /// Thresholds for all series; `None`: defaults by kind.
+    pub thresholds: Option<Vec<f64>>,
+    /// Band for runway ranges.
+    pub runway_level: f64,
+}
+
+/// Builds a plan: forecasts, runway, and the scenarios when given.
+///
+/// # Errors
+/// A scenario whose series is missing, or a bad overlay.
+pub fn build(
+    inputs: &PlanInputs,
+    series: Vec<Series>,
+    mut warnings: Vec<Warning>,
+    scenarios: Option<ScenarioFile>,
+    progress: &crate::progress::Progress,
+) -> Result<Plan> {
+    let results = crate::pipeline::forecast_all(&series, inputs.horizon, &inputs.settings, progress);
+    let mut out = Vec::new();
+    for (s, r) in series.into_iter().zip(results) {
+        let thresholds = match &inputs.thresholds {
+            Some(v) => crate::capacity::thresholds_from_values(v),
+            None => default_thresholds(&s),
+        };
+        let (forecast, runway) = match r {
+            Ok(f) => {
+                warnings.extend(f.warnings.iter().cloned());
+                let rw = runway(&s, &f, &thresholds, inputs.runway_level);
+                (Ok(f), rw)
+            }
+            Err(e) => (Err(e.to_string()), Vec::new()),
+        };
+        out.push(PlanSeries { series: s, forecast, thresholds, runway });
+    }
+    let scenarios = match scenarios {
+        None => None,
+        Some(file) => {
+            let mut outcomes = Vec::new();
+            let mut minutes = 0.0;
+            for sc in &file.scenario {
+                let Some(ps) = out.iter().find(|p| p.series.name == sc.series || p.series.display_name() == sc.series) else {
+                    return Err(Error::setting("scenario", format!("\"{}\": series \"{}\" is not in the data", sc.name, sc.series)));
+                };
+                let f = ps.forecast.as_ref().map_err(|e| Error::series(&sc.series, e.clone()))?;
+                minutes = f.point.len() as f64 * f.step_ms as f64 / 60_000.0;
+                outcomes.push(crate::simulate::run_scenario(sc, &ps.series, f, file.paths, file.seed)?);
+            }
+            let recommended = crate::simulate::recommend(&outcomes, minutes, file.risk_budget);
+            Some(PlanScenarios { file, outcomes, recommended })
+        }
+    };
+    Ok(Plan {
+        schema: SCHEMA_VERSION,
+        title: inputs.title.clone(),
+        author: inputs.author.clone(),
+        created_ms: inputs.created_ms,
+        sources: inputs.sources.clone(),
+        settings: inputs.settings.clone(),
+        horizon: inputs.horizon,
+        runway_level: inputs.runway_level,
+        series: out,
+        scenarios,
+        warnings,
+    })
+}
+
+impl Plan {
+    /// The plan file's text.
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for plain data).
+    pub fn to_text(&self) -> Result<String> {
+        let config = ron::ser::PrettyConfig::new().depth_limit(6).indentor("  ".to_string()).compact_arrays(true);
+        ron::ser::to_string_pretty(self, config).map_err(|e| Error::setting("plan", format!("could not write the plan: {e}")))
+    }
+
+    /// Saves atomically (temporary file, then rename): a crash mid-save leaves the
+    /// previous file intact.
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::files::atomic_write(path, self.to_text()?.as_bytes())
+    }
+
+    /// Opens a plan file. Never writes to it.
+    ///
+    /// # Errors
+    /// Unreadable, damaged (with line and column), or of a newer schema.
+    pub fn open(path: &Path) -> Result<Plan> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses a plan file's text; `path` names it in errors.
+    ///
+    /// # Errors
+    /// Damaged (with line and column), or of a newer schema.
+    pub fn parse(text: &str, path: &Path) -> Result<Plan> {
+        #[derive(Deserialize)]
+        struct Head {
+            schema: u32,
+        }
+        let loc = Location::file(path);
+        // The version first, so that a newer file is refused by name, not by a field error.
+        match ron::de::from_str::<ron::Value>(text) {
+            Ok(_) => {}
+            Err(e) => return Err(ron_error(&loc, &e, "the plan file is damaged or cut off")),
+        }
+        let head: Head = ron::Options::default()
+            .without_recursion_limit()
+            .from_str::<ron::Value>(text)
+            .ok()
+            .and_then(|v| v.into_rust().ok())
+            .ok_or_else(|| Error::parse(loc.clone(), "not a Headroom plan: no schema version"))?;
+        if head.schema > SCHEMA_VERSION {
+            return Err(Error::parse(
+                loc,
+                format!(
+                    "written by a newer Headroom (plan schema {}; this version reads up to {SCHEMA_VERSION}): update Headroom to open it",
+                    head.schema
+                ),
+            ));
+        }
+        let mut plan = ron::de::from_str::<Plan>(text).map_err(|e| ron_error(&loc, &e, "not a valid Headroom plan"))?;
+        plan.replay_steps()?;
+        Ok(plan)
+    }
+
+    /// Replays the scenarios to restore their per-step records (deterministic: the same
+    /// forecasts and seed give the same steps).
+    fn replay_steps(&mut self) -> Result<()> {
+        let Some(sc) = &mut self.scenarios else { return Ok(()) };
+        for (scenario, outcome) in sc.file.scenario.iter().zip(sc.outcomes.iter_mut()) {
+            let Some(ps) = self.series.iter().find(|p| p.series.name == scenario.series || p.series.display_name() == scenario.series)
+            else {
+                continue;
+            };
+            let Ok(f) = &ps.forecast else { continue };
+            outcome.steps = crate::simulate::run_scenario(scenario, &ps.series, f, sc.file.paths, sc.file.seed)?.steps;
+        }
+        Ok(())
+    }
+
+    /// The recommended scenario's outcome, if any.
+    pub fn recommended(&self) -> Option<&Outcome> {
+        let s = self.scenarios.as_ref()?;
+        s.outcomes.get(s.recommended?)
+    }
+}
+
+fn ron_error(loc: &Location, e: &ron::error::SpannedError, what: &str) -> Error {
+    Error::parse(loc.at(e.span.start.line as u64, Some(e.span.start.col as u64)), format!("{what}: {}", e.code))
+}

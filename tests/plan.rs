@@ -1,0 +1,189 @@
+//! Exporting the plan: PDF, plan file, CSV, rules, HPA, AWS policy.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")
+}
+
+/// One plan of the sample data with every export, made once for all tests.
+fn exported() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .arg("plan")
+            .arg(sample())
+            .arg("--scenario")
+            .arg(sample().join("scenarios.toml"))
+            .args(["--title", "Checkout service", "--author", "SRE team"])
+            .arg("--pdf")
+            .arg(d.join("plan.pdf"))
+            .arg("--csv")
+            .arg(d.join("csv"))
+            .arg("--save")
+            .arg(d.join("plan.headroom.ron"))
+            .arg("--rules")
+            .arg(d.join("rules.yml"))
+            .arg("--hpa")
+            .arg(d.join("hpa.yml"))
+            .arg("--aws")
+            .arg(d.join("aws.json"))
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        dir
+    })
+    .path()
+}
+
+fn pdf_text(path: &Path) -> (usize, String) {
+    let doc = lopdf::Document::load(path).expect("the PDF parses");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap_or_default();
+    (pages.len(), text)
+}
+
+#[test]
+fn the_pdf_parses_and_holds_the_summary() {
+    let d = exported();
+    let (pages, text) = pdf_text(&d.join("plan.pdf"));
+    // Title, summary, four chart pages at two per page, scenarios, methods.
+    assert!((5..=8).contains(&pages), "{pages} pages");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "Checkout service",
+        "Executive summary",
+        "Recommended:",
+        "web_cpu_percent",
+        "warning 65.0 %",
+        "critical 80.0 %",
+        "Scenarios",
+        "Methods",
+        "page 2 of",
+    ] {
+        assert!(flat.contains(needle), "{needle:?} not in the PDF text: {}", &flat[..flat.len().min(600)]);
+    }
+    // The recommended scenario is named in the summary, and its dates are there.
+    let plan = headroom::plan::Plan::open(&d.join("plan.headroom.ron")).unwrap();
+    let rec = plan.recommended().unwrap();
+    assert!(flat.contains(&rec.name), "{}", rec.name);
+    for ps in &plan.series {
+        for c in &ps.runway {
+            if let Some(e) = c.earliest_ms {
+                let date = headroom::time::format_short(e);
+                assert!(flat.contains(&date), "threshold date {date} not in the PDF");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_same_plan_gives_the_same_bytes_and_reopens_identically() {
+    let d = exported();
+    let again = tempfile::tempdir().unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .arg("plan")
+        .arg("--open")
+        .arg(d.join("plan.headroom.ron"))
+        .arg("--save")
+        .arg(again.path().join("plan.headroom.ron"))
+        .arg("--pdf")
+        .arg(again.path().join("plan.pdf"))
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(
+        std::fs::read(d.join("plan.headroom.ron")).unwrap() == std::fs::read(again.path().join("plan.headroom.ron")).unwrap(),
+        "save, open, save: identical"
+    );
+    assert!(
+        std::fs::read(d.join("plan.pdf")).unwrap() == std::fs::read(again.path().join("plan.pdf")).unwrap(),
+        "the same plan, the same PDF bytes"
+    );
+}
+
+#[test]
+fn damaged_and_future_plan_files_are_refused_and_left_alone() {
+    let d = exported();
+    let text = std::fs::read_to_string(d.join("plan.headroom.ron")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.headroom.ron");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let e = headroom::plan::Plan::open(&cut).unwrap_err().to_string();
+    assert!(e.starts_with("cut.headroom.ron:") && e.contains("damaged or cut off"), "{e}");
+    let future = dir.path().join("future.headroom.ron");
+    let newer = text.replacen("schema: 1,", "schema: 99,", 1);
+    std::fs::write(&future, &newer).unwrap();
+    let e = headroom::plan::Plan::open(&future).unwrap_err().to_string();
+    assert!(e.contains("newer Headroom (plan schema 99"), "{e}");
+    // The CLI refuses too, and touches neither file.
+    for (path, content) in [(&cut, text[..text.len() / 2].to_string()), (&future, newer)] {
+        let r = Command::new(env!("CARGO_BIN_EXE_headroom")).arg("plan").arg("--open").arg(path).arg("--save").arg(path).output().unwrap();
+        assert!(!r.status.success());
+        assert_eq!(std::fs::read_to_string(path).unwrap(), content, "never overwritten");
+    }
+}
+
+#[test]
+fn csv_exports_escape_formulas_and_keep_the_contract() {
+    let d = exported().join("csv");
+    let forecast = std::fs::read_to_string(d.join("forecast.csv")).unwrap();
+    assert_eq!(forecast.lines().next(), Some("timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95"));
+    let runway = std::fs::read_to_string(d.join("runway.csv")).unwrap();
+    assert_eq!(runway.lines().next(), Some("series,threshold,label,median_crossing,earliest_crossing,latest_crossing,band,probability"));
+    assert_eq!(runway.lines().count(), 1 + 3, "web_cpu_percent has three default thresholds");
+    let summary = std::fs::read_to_string(d.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 1 + 8);
+    assert!(!forecast.contains('e') || !forecast.lines().skip(1).any(|l| l.split(',').skip(2).any(|c| c.contains('e'))), "plain decimals");
+    // A name that would run as a formula is escaped.
+    let mut buf = Vec::new();
+    let s = headroom::series::Series {
+        name: "=HYPERLINK(\"x\")".into(),
+        labels: Default::default(),
+        unit: headroom::series::Unit::None,
+        start_ms: 0,
+        step_ms: 1000,
+        values: vec![1.0, 2.0],
+    };
+    headroom::export::csv::write_series_long(&mut buf, &[s]).unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    assert!(text.lines().nth(1).unwrap().contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{text}");
+}
+
+#[test]
+fn the_rules_pass_promtool() {
+    let r = Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(exported().join("rules.yml"))
+        .output()
+        .expect("promtool (Debian: apt-get install prometheus)");
+    assert!(r.status.success(), "{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(exported().join("rules.yml")).unwrap();
+    assert!(text.contains("predict_linear(web_cpu_percent[6h], 4 * 3600) > 90"), "{text}");
+}
+
+#[test]
+fn the_hpa_manifest_is_an_autoscaling_v2_hpa() {
+    let text = std::fs::read_to_string(exported().join("hpa.yml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML");
+    let hpa = &docs[0];
+    assert_eq!(hpa["apiVersion"].as_str(), Some("autoscaling/v2"));
+    assert_eq!(hpa["kind"].as_str(), Some("HorizontalPodAutoscaler"));
+    assert!(hpa["metadata"]["name"].as_str().is_some_and(|n| !n.is_empty()));
+    let spec = &hpa["spec"];
+    assert_eq!(spec["scaleTargetRef"]["kind"].as_str(), Some("Deployment"));
+    assert!(spec["scaleTargetRef"]["name"].as_str().is_some());
+    assert_eq!(spec["minReplicas"].as_i64(), Some(3));
+    assert_eq!(spec["maxReplicas"].as_i64(), Some(40));
+    assert_eq!(spec["metrics"][0]["resource"]["target"]["averageUtilization"].as_i64(), Some(60));
+    assert_eq!(spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"].as_i64(), Some(300));
+    assert_eq!(spec["behavior"]["scaleUp"]["policies"][1]["type"].as_str(), Some("Pods"));
+    let aws: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(exported().join("aws.json")).unwrap()).unwrap();
+    assert_eq!(aws["Mode"], "ForecastAndScale");
+    assert_eq!(aws["MetricSpecifications"][0]["TargetValue"], 60);
+    assert_eq!(aws["SchedulingBufferTime"], 300);
+}
