@@ -98,13 +98,28 @@ pub struct PlanInputs {
 pub fn build(
     inputs: &PlanInputs,
     series: Vec<Series>,
-    mut warnings: Vec<Warning>,
+    warnings: Vec<Warning>,
     scenarios: Option<ScenarioFile>,
     progress: &crate::progress::Progress,
 ) -> Result<Plan> {
     let results = crate::pipeline::forecast_all(&series, inputs.horizon, &inputs.settings, progress);
+    let forecasts = series.into_iter().zip(results.into_iter().map(|r| r.map_err(|e| e.to_string()))).collect();
+    assemble(inputs, forecasts, warnings, scenarios)
+}
+
+/// Assembles a plan from series already forecast (the window's path; the command line
+/// reaches it through [`build`]): runway per threshold, then the scenarios.
+///
+/// # Errors
+/// A scenario whose series is missing, or a bad overlay.
+pub fn assemble(
+    inputs: &PlanInputs,
+    forecasts: Vec<(Series, std::result::Result<Forecast, String>)>,
+    mut warnings: Vec<Warning>,
+    scenarios: Option<ScenarioFile>,
+) -> Result<Plan> {
     let mut out = Vec::new();
-    for (s, r) in series.into_iter().zip(results) {
+    for (s, r) in forecasts {
         let thresholds = match &inputs.thresholds {
             Some(v) => crate::capacity::thresholds_from_values(v),
             None => default_thresholds(&s),
@@ -115,7 +130,7 @@ pub fn build(
                 let rw = runway(&s, &f, &thresholds, inputs.runway_level);
                 (Ok(f), rw)
             }
-            Err(e) => (Err(e.to_string()), Vec::new()),
+            Err(e) => (Err(e), Vec::new()),
         };
         out.push(PlanSeries { series: s, forecast, thresholds, runway });
     }

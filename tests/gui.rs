@@ -200,3 +200,40 @@ fn thresholds_and_scenarios_on_the_sample() {
     settle(&mut h);
     assert_eq!(h.state().scenarios.outcomes.len(), 8);
 }
+
+#[test]
+fn save_export_and_reopen_a_plan_from_the_window() {
+    use headroom::gui::action::ExportKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open(vec![sample_dir()]);
+    settle(&mut h);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Save Plan…");
+    h.get_by_label_contains("Export PDF…");
+    let plan_path = dir.path().join("review.headroom.ron");
+    h.state_mut().apply(Action::ExportTo(ExportKind::Plan, plan_path.clone()));
+    settle(&mut h);
+    assert_eq!(h.state().model.status, format!("Saved to {}", plan_path.display()));
+    h.state_mut().apply(Action::ExportTo(ExportKind::Pdf, dir.path().join("review.pdf")));
+    settle(&mut h);
+    assert!(lopdf::Document::load(dir.path().join("review.pdf")).is_ok());
+    h.state_mut().apply(Action::ExportTo(ExportKind::Rules, dir.path().join("rules.yml")));
+    settle(&mut h);
+    assert!(std::fs::read_to_string(dir.path().join("rules.yml")).unwrap().contains("groups:"));
+    // A failed export says so and writes nothing.
+    h.state_mut().apply(Action::ExportTo(ExportKind::Pdf, dir.path().join("no/such/dir/x.pdf")));
+    settle(&mut h);
+    assert!(h.state().model.error.clone().unwrap().starts_with("export failed"));
+    // Reopen the plan in a fresh window: same series, same forecasts, same scenarios.
+    let before: Vec<_> = h.state().model.entries.iter().map(|e| (e.series.display_name(), e.forecast.clone())).collect();
+    let outcomes = h.state().scenarios.outcomes.len();
+    let mut h2 = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h2);
+    h2.state_mut().apply(Action::OpenPlanFrom(plan_path));
+    settle(&mut h2);
+    let after: Vec<_> = h2.state().model.entries.iter().map(|e| (e.series.display_name(), e.forecast.clone())).collect();
+    assert_eq!(before, after);
+    assert_eq!(h2.state().scenarios.outcomes.len(), outcomes);
+    assert!(h2.state().model.status.starts_with("Opened the plan"));
+}

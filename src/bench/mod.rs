@@ -47,6 +47,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 90)]
         days: i64,
     },
+    /// Export time of a plan with 10 series and 5 scenarios: PDF, plan file, CSV.
+    Export,
     /// Accuracy and speed on the M4 competition's hourly set.
     M4 {
         /// Directory holding Hourly-train.csv and Hourly-test.csv.
@@ -71,6 +73,7 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Import { rows } => import(rows),
         BenchCommand::Forecast { runs } => forecast_bench(runs),
         BenchCommand::Simulate { paths, days } => simulate_bench(paths, days),
+        BenchCommand::Export => export_bench(),
         BenchCommand::Prometheus { series, days } => local_prometheus::bench(series, days).map(|()| ExitCode::SUCCESS),
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
     }
@@ -223,5 +226,59 @@ fn simulate_bench(paths: usize, days: i64) -> anyhow::Result<ExitCode> {
         rayon::current_num_threads(),
         total as f64 / secs / 1e6
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_bench() -> anyhow::Result<ExitCode> {
+    use crate::plan::{PlanInputs, build};
+    use crate::sample_data::{START_MS, STEP_MS, generate};
+    // Ten series: the five sample series and a scaled copy of each.
+    let mut series = Vec::new();
+    for copy in 0..2 {
+        for s in generate() {
+            let points =
+                s.values.iter().enumerate().map(|(i, v)| (START_MS + i as i64 * STEP_MS, v * (1.0 + 0.1 * f64::from(copy)))).collect();
+            let name = if copy == 0 { s.name.to_string() } else { format!("{}_b", s.name) };
+            let unit = crate::series::Unit::infer(&name);
+            series.push(Series::from_points(name, BTreeMap::new(), unit, points)?.0);
+        }
+    }
+    let mut file = crate::simulate::ScenarioFile::parse(crate::sample_data::SCENARIOS_TOML, "scenarios")?;
+    file.scenario.truncate(5);
+    let inputs = PlanInputs {
+        title: "Bench".into(),
+        author: "headroom bench".into(),
+        created_ms: START_MS,
+        sources: vec!["generated".into()],
+        settings: crate::forecast::ForecastSettings::default(),
+        horizon: crate::pipeline::Horizon::Duration(14 * crate::time::DAY_MS),
+        thresholds: None,
+        runway_level: 95.0,
+    };
+    let t = Instant::now();
+    let plan = build(&inputs, series, Vec::new(), Some(file), &crate::progress::Progress::new())?;
+    let build_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let pdf = crate::export::pdf::write_pdf(&plan)?;
+    let pdf_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let text = plan.to_text()?;
+    let save_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut csv = Vec::new();
+    let forecasts: Vec<_> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
+    crate::export::csv::write_forecasts(&mut csv, &forecasts, &plan.settings.levels)?;
+    if let Some(sc) = &plan.scenarios {
+        crate::simulate::write_steps_csv(&mut csv, &sc.outcomes)?;
+    }
+    let csv_secs = t.elapsed().as_secs_f64();
+    println!(
+        "bench export: plan of {} series and {} scenarios (built in {build_secs:.2} s: forecasts, runway, replays)",
+        plan.series.len(),
+        plan.scenarios.as_ref().map_or(0, |s| s.outcomes.len())
+    );
+    println!("  PDF: {pdf_secs:.3} s ({} KiB)", pdf.len() / 1024);
+    println!("  plan file: {save_secs:.3} s ({} KiB)", text.len() / 1024);
+    println!("  CSV (forecasts and per-step replays): {csv_secs:.3} s ({} KiB)", csv.len() / 1024);
     Ok(ExitCode::SUCCESS)
 }

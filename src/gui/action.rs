@@ -5,6 +5,45 @@
 use eframe::egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
 
+/// What File → Export and Save write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The plan file (`*.headroom.ron`).
+    Plan,
+    /// The PDF report.
+    Pdf,
+    /// The CSV files, into a directory.
+    Csv,
+    /// Prometheus alerting rules.
+    Rules,
+    /// A Kubernetes HPA manifest.
+    Hpa,
+}
+
+impl ExportKind {
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportKind::Plan => "Save Plan…",
+            ExportKind::Pdf => "Export PDF…",
+            ExportKind::Csv => "Export CSV…",
+            ExportKind::Rules => "Export Rules…",
+            ExportKind::Hpa => "Export HPA…",
+        }
+    }
+
+    /// The file name offered.
+    pub fn default_name(self) -> &'static str {
+        match self {
+            ExportKind::Plan => "capacity.headroom.ron",
+            ExportKind::Pdf => "capacity-plan.pdf",
+            ExportKind::Csv => "capacity-csv",
+            ExportKind::Rules => "capacity-rules.yml",
+            ExportKind::Hpa => "hpa.yml",
+        }
+    }
+}
+
 /// A user intent.
 #[must_use]
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +60,14 @@ pub enum Action {
     PrometheusImport,
     /// Replay the scenarios over the loaded forecasts.
     RunScenarios,
+    /// Ask where, then export or save.
+    Export(ExportKind),
+    /// Export or save to this path (a directory for CSV).
+    ExportTo(ExportKind, PathBuf),
+    /// Ask which plan file to open.
+    OpenPlan,
+    /// Open this plan file: it replaces what is loaded.
+    OpenPlanFrom(PathBuf),
     /// Show series `i` in the chart.
     Select(usize),
     /// Fit the forecasts again with the current settings.
@@ -43,6 +90,8 @@ impl Action {
             Action::PrometheusMetricNames => "Load metric names",
             Action::PrometheusImport => "Import",
             Action::RunScenarios => "Run scenarios",
+            Action::Export(k) | Action::ExportTo(k, _) => k.label(),
+            Action::OpenPlan | Action::OpenPlanFrom(_) => "Open Plan…",
             Action::Select(_) => "Select",
             Action::Refit => "Refit",
             Action::Cancel => "Cancel",
@@ -60,6 +109,8 @@ impl Action {
             Action::PrometheusMetricNames => "Fetch metric names for completion",
             Action::PrometheusImport => "Run the range query and add its series",
             Action::RunScenarios => "Replay every scenario's policy over its series' history and forecast, with sample paths for risk",
+            Action::Export(_) | Action::ExportTo(..) => "Write the plan as built from what is loaded: forecasts, runway, scenarios",
+            Action::OpenPlan | Action::OpenPlanFrom(_) => "Reopen a saved review, with its data, offline",
             Action::Select(_) => "Show this series in the chart",
             Action::Refit => "Fit the forecasts again with the current horizon, bands and seasonality",
             Action::Cancel => "Stop the running job; what is loaded stays as it is",
@@ -73,13 +124,14 @@ impl Action {
         match self {
             Action::OpenCsvDialog => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::O)),
             Action::Refit => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::R)),
+            Action::Export(ExportKind::Plan) => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::S)),
             Action::Cancel => Some(KeyboardShortcut::new(Modifiers::NONE, Key::Escape)),
             _ => None,
         }
     }
 
     /// Actions that have a shortcut, for the key handler.
-    pub fn with_shortcuts() -> [Action; 3] {
-        [Action::OpenCsvDialog, Action::Refit, Action::Cancel]
+    pub fn with_shortcuts() -> [Action; 4] {
+        [Action::OpenCsvDialog, Action::Refit, Action::Cancel, Action::Export(ExportKind::Plan)]
     }
 }

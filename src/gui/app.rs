@@ -1,7 +1,7 @@
 //! The eframe application: `logic()` polls the jobs and applies their results,
 //! `ui()` draws the panels and applies the actions they return.
 
-use super::action::Action;
+use super::action::{Action, ExportKind};
 use super::jobs::Job;
 use super::model::Model;
 use super::panels;
@@ -36,6 +36,9 @@ pub struct HeadroomApp {
     sim_job: Option<Job<Result<(Vec<crate::simulate::Outcome>, Option<usize>), String>>>,
     /// The scenarios panel's results.
     pub scenarios: panels::scenarios::ScenarioView,
+    path_job: Option<Job<Option<(Action, PathBuf)>>>,
+    export_job: Option<Job<Result<String, String>>>,
+    open_plan_job: Option<Job<Result<crate::plan::Plan, String>>>,
     /// The Prometheus dialog's transient state.
     pub prometheus: panels::prometheus::PrometheusDialog,
 }
@@ -55,6 +58,9 @@ impl HeadroomApp {
             names_job: None,
             sim_job: None,
             scenarios: Default::default(),
+            path_job: None,
+            export_job: None,
+            open_plan_job: None,
             prometheus: Default::default(),
         };
         let inputs = if inputs.is_empty() { super::sample_data_dir().into_iter().collect() } else { inputs };
@@ -106,7 +112,14 @@ impl HeadroomApp {
 
     /// True while any background job runs.
     pub fn is_busy(&self) -> bool {
-        self.load_job.is_some() || self.fit_job.is_some() || self.dialog_job.is_some() || self.names_job.is_some() || self.sim_job.is_some()
+        self.load_job.is_some()
+            || self.fit_job.is_some()
+            || self.dialog_job.is_some()
+            || self.names_job.is_some()
+            || self.sim_job.is_some()
+            || self.path_job.is_some()
+            || self.export_job.is_some()
+            || self.open_plan_job.is_some()
     }
 
     /// Carries out one action. The only place that changes the model in response to
@@ -151,6 +164,36 @@ impl HeadroomApp {
             }
             Action::PrometheusImport => self.start_prometheus_import(),
             Action::RunScenarios => self.start_scenarios(),
+            Action::Export(kind) => {
+                if self.path_job.is_none() {
+                    self.path_job = Some(Job::spawn("Choosing where", &self.ctx, move |_| {
+                        let dialog = rfd::FileDialog::new().set_title(kind.label().trim_end_matches('…'));
+                        let path = if kind == ExportKind::Csv {
+                            dialog.pick_folder()
+                        } else {
+                            dialog.set_file_name(kind.default_name()).save_file()
+                        };
+                        path.map(|p| (Action::ExportTo(kind, p.clone()), p))
+                    }));
+                }
+            }
+            Action::OpenPlan => {
+                if self.path_job.is_none() {
+                    self.path_job = Some(Job::spawn("Choosing a plan", &self.ctx, |_| {
+                        rfd::FileDialog::new()
+                            .set_title("Open plan")
+                            .add_filter("Headroom plan", &["ron"])
+                            .pick_file()
+                            .map(|p| (Action::OpenPlanFrom(p.clone()), p))
+                    }));
+                }
+            }
+            Action::ExportTo(kind, path) => self.start_export(kind, path),
+            Action::OpenPlanFrom(path) => {
+                self.model.status = format!("Opening {}…", path.display());
+                self.open_plan_job =
+                    Some(Job::spawn("Opening plan", &self.ctx, move |_| crate::plan::Plan::open(&path).map_err(|e| e.to_string())));
+            }
             Action::Select(i) => {
                 if i < self.model.entries.len() {
                     self.model.selected = i;
@@ -270,6 +313,93 @@ impl HeadroomApp {
         }));
     }
 
+    /// The plan as the window has it: its forecasts, thresholds and scenarios. Built by
+    /// [`crate::plan::assemble`], the same code the command line uses.
+    pub fn plan_inputs(&self) -> crate::plan::PlanInputs {
+        let horizon = Horizon::parse(&self.state.horizon).unwrap_or(Horizon::Duration(14 * crate::time::DAY_MS));
+        crate::plan::PlanInputs {
+            title: "Capacity review".into(),
+            author: String::new(),
+            created_ms: crate::time::now_ms(),
+            sources: self
+                .model
+                .entries
+                .iter()
+                .map(|e| e.source.as_ref().map_or_else(|| "Prometheus".to_string(), |p| p.display().to_string()))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            settings: ForecastSettings { levels: self.state.levels(), ..ForecastSettings::default() },
+            horizon,
+            thresholds: None,
+            runway_level: 95.0,
+        }
+    }
+
+    fn start_export(&mut self, kind: ExportKind, path: PathBuf) {
+        let inputs = self.plan_inputs();
+        let forecasts: Vec<(Series, Result<Forecast, String>)> = self
+            .model
+            .entries
+            .iter()
+            .map(|e| (e.series.clone(), e.forecast.clone().unwrap_or_else(|| Err("not forecast yet".into()))))
+            .collect();
+        let thresholds: Vec<(String, Vec<f64>)> =
+            self.state.thresholds.iter().map(|(k, v)| (k.clone(), v.split(',').filter_map(|t| t.trim().parse().ok()).collect())).collect();
+        let scenarios =
+            if self.scenarios_ready() { crate::simulate::ScenarioFile::parse(&self.state.scenarios, "scenarios").ok() } else { None };
+        let warnings = self.model.warnings.clone();
+        self.model.status = format!("Writing {}…", path.display());
+        self.export_job = Some(Job::spawn("Exporting", &self.ctx, move |_| {
+            let mut plan = crate::plan::assemble(&inputs, forecasts, warnings, scenarios).map_err(|e| e.to_string())?;
+            // Thresholds typed in the window, per series.
+            for ps in &mut plan.series {
+                if let Some((_, v)) = thresholds.iter().find(|(k, v)| *k == ps.series.display_name() && !v.is_empty())
+                    && let Ok(f) = &ps.forecast
+                {
+                    ps.thresholds = crate::capacity::thresholds_from_values(v);
+                    ps.runway = crate::capacity::runway(&ps.series, f, &ps.thresholds, plan.runway_level);
+                }
+            }
+            let write = |p: &std::path::Path, bytes: &[u8]| crate::files::atomic_write(p, bytes).map_err(|e| e.to_string());
+            match kind {
+                ExportKind::Plan => plan.save(&path).map_err(|e| e.to_string())?,
+                ExportKind::Pdf => write(&path, &crate::export::pdf::write_pdf(&plan).map_err(|e| e.to_string())?)?,
+                ExportKind::Rules => write(&path, crate::export::code::prometheus_rules(&plan).as_bytes())?,
+                ExportKind::Hpa => {
+                    let sc = plan.scenarios.as_ref().ok_or("no scenarios: an HPA needs an HPA scenario")?;
+                    let s = sc
+                        .file
+                        .scenario
+                        .iter()
+                        .find(|s| matches!(s.policy, crate::simulate::Policy::Hpa(_)))
+                        .ok_or("no scenario has an HPA policy")?;
+                    let crate::simulate::Policy::Hpa(h) = &s.policy else { return Err("no HPA".into()) };
+                    write(&path, crate::export::code::hpa_manifest(&s.name, &s.series, "default", h).as_bytes())?;
+                }
+                ExportKind::Csv => {
+                    std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let fs: Vec<Forecast> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
+                    let mut b = Vec::new();
+                    crate::export::csv::write_forecasts(&mut b, &fs, &plan.settings.levels).map_err(|e| e.to_string())?;
+                    write(&path.join("forecast.csv"), &b)?;
+                    let mut b = Vec::new();
+                    crate::export::csv::write_runway(&mut b, &plan).map_err(|e| e.to_string())?;
+                    write(&path.join("runway.csv"), &b)?;
+                    if let Some(sc) = &plan.scenarios {
+                        let mut b = Vec::new();
+                        crate::simulate::write_steps_csv(&mut b, &sc.outcomes).map_err(|e| e.to_string())?;
+                        write(&path.join("steps.csv"), &b)?;
+                        let mut b = Vec::new();
+                        crate::simulate::write_summary_csv(&mut b, &sc.outcomes, sc.recommended).map_err(|e| e.to_string())?;
+                        write(&path.join("summary.csv"), &b)?;
+                    }
+                }
+            }
+            Ok(format!("Saved to {}", path.display()))
+        }));
+    }
+
     fn start_fit(&mut self) {
         let horizon = match Horizon::parse(&self.state.horizon) {
             Ok(h) => h,
@@ -316,6 +446,26 @@ impl HeadroomApp {
 
     /// Applies finished jobs. Called every frame before drawing, and by tests.
     pub fn poll_jobs(&mut self) {
+        if let Some(result) = self.path_job.as_ref().and_then(Job::poll) {
+            self.path_job = None;
+            if let Some((action, _)) = result {
+                self.apply(action);
+            }
+        }
+        if let Some(result) = self.export_job.as_ref().and_then(Job::poll) {
+            self.export_job = None;
+            match result {
+                Ok(msg) => self.model.status = msg,
+                Err(e) => self.model.error = Some(format!("export failed, nothing was overwritten: {e}")),
+            }
+        }
+        if let Some(result) = self.open_plan_job.as_ref().and_then(Job::poll) {
+            self.open_plan_job = None;
+            match result {
+                Ok(plan) => self.load_plan(plan),
+                Err(e) => self.model.error = Some(format!("could not open the plan, nothing changed: {e}")),
+            }
+        }
         if let Some(result) = self.sim_job.as_ref().and_then(Job::poll) {
             self.sim_job = None;
             match result {
@@ -389,6 +539,37 @@ impl HeadroomApp {
                 Err(e) => self.model.status = format!("Forecasting stopped: {e}"),
             }
         }
+    }
+
+    /// Replaces what is loaded with a saved plan: its data, forecasts, settings and
+    /// scenario results, exactly as saved (nothing is refitted).
+    pub fn load_plan(&mut self, plan: crate::plan::Plan) {
+        if let Some(j) = self.fit_job.take() {
+            j.cancel();
+        }
+        self.state.horizon = match plan.horizon {
+            Horizon::Steps(n) => n.to_string(),
+            Horizon::Duration(d) => crate::time::format_duration(d),
+        };
+        self.state.show_80 = plan.settings.levels.contains(&80.0);
+        self.state.show_95 = plan.settings.levels.contains(&95.0);
+        self.model = Model::default();
+        self.model.entries = plan
+            .series
+            .iter()
+            .map(|p| super::model::Entry { series: p.series.clone(), source: None, forecast: Some(p.forecast.clone()) })
+            .collect();
+        self.model.warnings = plan.warnings.clone();
+        self.scenarios = Default::default();
+        if let Some(sc) = &plan.scenarios {
+            if let Ok(text) = toml::to_string(&sc.file) {
+                self.state.scenarios = text;
+            }
+            self.scenarios.shown = vec![true; sc.outcomes.len()];
+            self.scenarios.outcomes = sc.outcomes.clone();
+            self.scenarios.recommended = sc.recommended;
+        }
+        self.model.status = format!("Opened the plan \"{}\" of {}", plan.title, crate::time::format_short(plan.created_ms));
     }
 
     /// The bands the chart shows.

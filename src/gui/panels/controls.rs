@@ -1,7 +1,7 @@
 //! The top bar: the File menu and the forecast controls (horizon, bands, seasonality).
 
 use super::action_button;
-use crate::gui::action::Action;
+use crate::gui::action::{Action, ExportKind};
 use crate::gui::state::AppState;
 use eframe::egui;
 
@@ -15,6 +15,21 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             if ui.add(egui::Button::new(open.label()).shortcut_text(shortcut)).on_hover_text(open.tooltip()).clicked() {
                 actions.push(open);
             }
+            let open_plan = Action::OpenPlan;
+            if ui.button(open_plan.label()).on_hover_text(open_plan.tooltip()).clicked() {
+                actions.push(open_plan);
+                ui.close();
+            }
+            ui.separator();
+            for kind in [ExportKind::Plan, ExportKind::Pdf, ExportKind::Csv, ExportKind::Rules, ExportKind::Hpa] {
+                let a = Action::Export(kind);
+                let shortcut = a.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
+                if ui.add(egui::Button::new(a.label()).shortcut_text(shortcut)).on_hover_text(a.tooltip()).clicked() {
+                    actions.push(a);
+                    ui.close();
+                }
+            }
+            ui.separator();
             let connect = Action::ConnectPrometheus;
             if ui.button(connect.label()).on_hover_text(connect.tooltip()).clicked() {
                 actions.push(connect);
