@@ -395,7 +395,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     let mut rows = Vec::new();
     for ps in &plan.series {
         for c in &ps.runway {
-            let d = |t: Option<i64>| t.map_or("not within horizon".to_string(), format_short);
+            let d = |t: Option<i64>| t.map_or("not within horizon".to_string(), |t| format_short(t).trim_end_matches(" UTC").to_string());
             rows.push(vec![
                 ps.series.display_name(),
                 format!("{} {}", c.threshold.label, ps.series.unit.format(c.threshold.value)),
