@@ -36,6 +36,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Replay scaling policies over the forecast: per-step and summary CSV.
     Simulate(SimulateArgs),
+    /// When to order more storage: CSV of order-by dates and sizes.
+    Storage(StorageArgs),
     /// When each threshold is crossed: CSV of median, earliest and latest crossing.
     Runway(RunwayArgs),
     /// Import metric history from a server and write it as CSV.
@@ -118,6 +120,31 @@ pub struct SimulateArgs {
     /// cheapest setting within the risk budget (search.csv).
     #[arg(long)]
     pub search: bool,
+}
+
+/// `headroom storage` arguments.
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// A CSV of used bytes (or any usage of the storage).
+    pub input: PathBuf,
+    /// The size today, in the series' unit.
+    #[arg(long)]
+    pub size: f64,
+    /// The size of one increment.
+    #[arg(long)]
+    pub increment: f64,
+    /// How long an increment takes to arrive (7d, 36h).
+    #[arg(long, default_value = "7d")]
+    pub lead: String,
+    /// Highest utilisation to allow, 0 to 1.
+    #[arg(long, default_value_t = 0.85)]
+    pub target: f64,
+    /// How far ahead to plan.
+    #[arg(long, default_value = "90d")]
+    pub horizon: String,
+    /// Plan on this band's upper edge.
+    #[arg(long, default_value_t = 95.0)]
+    pub level: f64,
 }
 
 /// `headroom runway` arguments.
@@ -348,6 +375,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { what } => crate::bench::run(what),
         Command::Runway(args) => runway(&args),
+        Command::Storage(args) => storage(&args),
         Command::Simulate(args) => simulate(&args),
         Command::Plan(args) => plan(&args),
         Command::Import { source: ImportSource::Prometheus(args) } => import_prometheus(&args),
@@ -533,6 +561,36 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             if best == Some(i) { "  <- recommended" } else { "" }
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn storage(args: &StorageArgs) -> anyhow::Result<ExitCode> {
+    let horizon = Horizon::parse(&args.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let lead = crate::time::parse_duration(&args.lead).map_err(|m| anyhow::anyhow!("--lead: {m}"))?;
+    if !(args.target > 0.0 && args.target <= 1.0) {
+        bail!("--target: a utilisation in (0, 1], got {}", args.target);
+    }
+    if args.increment <= 0.0 || args.size <= 0.0 {
+        bail!("--size and --increment must be more than zero");
+    }
+    let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions::default())?;
+    let settings = ForecastSettings { horizon: 1, levels: vec![80.0, args.level.clamp(1.0, 99.9)], ..ForecastSettings::default() };
+    let mut out = String::from("series,order_by,needed_by,new_size\n");
+    for (s, f) in import.series.iter().zip(pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new())) {
+        let f = f?;
+        for o in crate::capacity::storage_plan(&f, args.size, args.increment, lead, args.target, args.level) {
+            let mut line = format!(
+                "{},{},{},",
+                crate::export::csv::text_cell(&s.display_name()),
+                crate::time::format_rfc3339(o.order_by_ms),
+                crate::time::format_rfc3339(o.needed_by_ms)
+            );
+            crate::export::csv::push_number(&mut line, o.new_size);
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -125,3 +125,31 @@ fn sample_data_generator_reproduces_the_committed_files() {
 fn jiff_utc() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::UTC
 }
+
+#[test]
+fn storage_orders_come_a_lead_time_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("disk.csv");
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..300 {
+        text.push_str(&format!("{},{}\n", 1_767_225_600 + i * 3600, 400.0 + i as f64));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = headroom()
+        .arg("storage")
+        .arg(&csv)
+        .args(["--size", "1000", "--increment", "100", "--lead", "2d", "--target", "0.8", "--horizon", "30d"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = String::from_utf8(run.stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "series,order_by,needed_by,new_size");
+    // A noiseless +1/h line passes 800 at hour 401 (forecast step 101 after hour 299).
+    let first: Vec<&str> = lines[1].split(',').collect();
+    let needed = headroom::time::parse_timestamp(first[2], &jiff::tz::TimeZone::UTC).unwrap().0;
+    let order = headroom::time::parse_timestamp(first[1], &jiff::tz::TimeZone::UTC).unwrap().0;
+    assert_eq!(needed - order, 2 * 86_400_000);
+    assert!((needed / 1000 - (1_767_225_600 + 401 * 3600)).abs() <= 3600, "{}", lines[1]);
+    assert_eq!(first[3], "1100");
+}

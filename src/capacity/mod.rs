@@ -207,3 +207,137 @@ mod tests {
         assert_eq!(round_up(198.75, 100.0), 200.0);
     }
 }
+
+/// An instance type (vertical size) and its price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceType {
+    /// Name, e.g. `m6i.xlarge`.
+    pub name: String,
+    /// Cores.
+    pub cores: f64,
+    /// Memory in GiB.
+    pub memory_gib: f64,
+    /// Price per hour.
+    pub hourly: f64,
+}
+
+/// One way to serve a peak.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sizing {
+    /// The type (or `custom 2.5 cores / 9 GiB`).
+    pub name: String,
+    /// Instances needed.
+    pub count: u32,
+    /// Cores per instance.
+    pub cores: f64,
+    /// GiB per instance.
+    pub memory_gib: f64,
+    /// Price per hour for all of them.
+    pub hourly: f64,
+}
+
+/// The ways to serve a peak of `cores` and `memory_gib` at `target` utilisation, cheapest
+/// first: each listed type with the count it needs, and, with `custom` prices per
+/// core-hour and GiB-hour, one custom size rounded up to 0.5 core and 1 GiB steps.
+pub fn rightsize(cores: f64, memory_gib: f64, target: f64, types: &[InstanceType], custom: Option<(f64, f64)>) -> Vec<Sizing> {
+    let target = target.clamp(0.01, 1.0);
+    let (need_c, need_m) = (cores.max(0.0) / target, memory_gib.max(0.0) / target);
+    let mut out: Vec<Sizing> = types
+        .iter()
+        .filter(|t| t.cores > 0.0 && t.memory_gib > 0.0)
+        .map(|t| {
+            let count = ((need_c / t.cores).ceil().max((need_m / t.memory_gib).ceil())).max(1.0) as u32;
+            Sizing { name: t.name.clone(), count, cores: t.cores, memory_gib: t.memory_gib, hourly: f64::from(count) * t.hourly }
+        })
+        .collect();
+    if let Some((core_hour, gib_hour)) = custom {
+        let c = round_up(need_c, 0.5).max(0.5);
+        let m = round_up(need_m, 1.0).max(1.0);
+        out.push(Sizing {
+            name: format!("custom {c} cores / {m} GiB"),
+            count: 1,
+            cores: c,
+            memory_gib: m,
+            hourly: c * core_hour + m * gib_hour,
+        });
+    }
+    out.sort_by(|a, b| a.hourly.total_cmp(&b.hourly).then_with(|| a.name.cmp(&b.name)));
+    out
+}
+
+/// An order of storage: when to order, when it must be in place, the size after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageOrder {
+    /// Order by (UTC ms): `needed_by` minus the lead time.
+    pub order_by_ms: i64,
+    /// The first step the band's upper edge would pass the target without it.
+    pub needed_by_ms: i64,
+    /// The size once it is in place.
+    pub new_size: f64,
+}
+
+/// Storage grown in `increment`s that take `lead_ms` to arrive: the orders needed to keep
+/// the upper edge of the `level` band at or under `target` × size over the horizon.
+pub fn storage_plan(forecast: &Forecast, size: f64, increment: f64, lead_ms: i64, target: f64, level: f64) -> Vec<StorageOrder> {
+    let upper = forecast.band(level).or_else(|| forecast.widest()).map_or(&forecast.point, |b| &b.upper);
+    let mut size = size;
+    let mut orders = Vec::new();
+    if increment <= 0.0 || target <= 0.0 {
+        return orders;
+    }
+    for (i, v) in upper.iter().enumerate() {
+        while *v > target * size && orders.len() < 1000 {
+            size += increment;
+            let t = forecast.timestamp(i);
+            orders.push(StorageOrder { order_by_ms: t - lead_ms, needed_by_ms: t, new_size: size });
+        }
+    }
+    orders
+}
+
+#[cfg(test)]
+mod sizing_tests {
+    use super::*;
+    use crate::forecast::Band;
+
+    #[test]
+    fn rightsizing_picks_the_cheapest_fit() {
+        let types = vec![
+            InstanceType { name: "large".into(), cores: 2.0, memory_gib: 8.0, hourly: 0.10 },
+            InstanceType { name: "xlarge".into(), cores: 4.0, memory_gib: 16.0, hourly: 0.19 },
+        ];
+        // 6 cores and 20 GiB at 75 %: 8 cores and 26.7 GiB needed.
+        let s = rightsize(6.0, 20.0, 0.75, &types, Some((0.03, 0.004)));
+        let xl = s.iter().find(|s| s.name == "xlarge").unwrap();
+        assert_eq!(xl.count, 2, "max(8 / 4, ceil(26.7 / 16))");
+        let l = s.iter().find(|s| s.name == "large").unwrap();
+        assert_eq!(l.count, 4);
+        let custom = s.iter().find(|s| s.name.starts_with("custom")).unwrap();
+        assert_eq!((custom.cores, custom.memory_gib), (8.0, 27.0), "0.5 core and 1 GiB steps");
+        assert!(s.windows(2).all(|w| w[0].hourly <= w[1].hourly), "cheapest first");
+    }
+
+    #[test]
+    fn storage_is_ordered_a_lead_time_ahead() {
+        let point: Vec<f64> = (0..100).map(|i| 500.0 + 10.0 * i as f64).collect();
+        let f = Forecast {
+            series: "disk".into(),
+            start_ms: 0,
+            step_ms: 1000,
+            bands: vec![Band { level: 95.0, lower: point.clone(), upper: point.clone() }],
+            point,
+            model: "line".into(),
+            periods: vec![],
+            evidence: None,
+            outliers: vec![],
+            level_shift_ms: None,
+            log_scale: false,
+            warnings: vec![],
+        };
+        // 1000 now, +200 per order, kept at or under 80 %: 800 is passed at step 31.
+        let orders = storage_plan(&f, 1000.0, 200.0, 5000, 0.8, 95.0);
+        assert_eq!(orders[0], StorageOrder { order_by_ms: 31_000 - 5000, needed_by_ms: 31_000, new_size: 1200.0 });
+        assert_eq!(orders[1].needed_by_ms, 47_000, "960 passed at step 47");
+        assert!(orders.iter().all(|o| o.order_by_ms == o.needed_by_ms - 5000));
+    }
+}
