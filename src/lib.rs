@@ -23,6 +23,32 @@
 //!
 //! Errors carry where they happened ([`error::Error`]); partial problems become
 //! [`warning::Warning`]s that travel with the result.
+//!
+//! ## Example
+//!
+//! CSV in, forecast and runway out, as the command line and the window do it:
+//!
+//! ```
+//! use headroom::capacity::{runway, thresholds_from_values};
+//! use headroom::forecast::{forecast, ForecastSettings, ModelChoice, ModelKind};
+//! use headroom::import::csv::{parse_csv, CsvOptions};
+//!
+//! // Disk use growing by 1 % an hour, hourly.
+//! let mut csv = String::from("timestamp,value\n");
+//! for h in 0..72 {
+//!     csv.push_str(&format!("{},{}\n", 1_767_225_600 + h * 3600, 20.0 + h as f64));
+//! }
+//! let location = headroom::error::Location::default();
+//! let import = parse_csv(csv.as_bytes(), &location, "disk_used_percent", &CsvOptions::default())?;
+//! let disk = &import.series[0];
+//!
+//! let settings = ForecastSettings { horizon: 48, model: ModelChoice::Single(ModelKind::Linear), ..Default::default() };
+//! let f = forecast(disk, &settings)?;
+//! let crossings = runway(disk, &f, &thresholds_from_values(&[100.0]), 95.0);
+//! // 20 + h reaches 100 at hour 80: the eighth forecast step after hour 71.
+//! assert_eq!(crossings[0].median_ms, Some(f.timestamp(8)));
+//! # Ok::<(), headroom::Error>(())
+//! ```
 
 pub mod bench;
 pub mod capacity;
