@@ -183,20 +183,8 @@ fn simulate_bench(paths: usize, days: i64) -> anyhow::Result<ExitCode> {
             2000.0 + 1500.0 * day.sin() + i as f64 * 0.01
         })
         .collect();
-    let f = Forecast {
-        series: "bench".into(),
-        start_ms: 0,
-        step_ms: step,
-        bands: vec![Band { level: 95.0, lower: point.iter().map(|p| p * 0.8).collect(), upper: point.iter().map(|p| p * 1.2).collect() }],
-        point,
-        model: "bench".into(),
-        periods: vec![288],
-        evidence: None,
-        outliers: vec![],
-        level_shift_ms: None,
-        log_scale: false,
-        warnings: vec![],
-    };
+    let bands = vec![Band { level: 95.0, lower: point.iter().map(|p| p * 0.8).collect(), upper: point.iter().map(|p| p * 1.2).collect() }];
+    let f = Forecast::from_parts("bench", 0, step, point, bands, "bench");
     let t = Instant::now();
     let demand = sample_paths(&f, paths, 1);
     let sampling = t.elapsed().as_secs_f64();

@@ -157,24 +157,9 @@ mod tests {
 
     fn line_forecast() -> Forecast {
         let point: Vec<f64> = (0..100).map(|i| 50.0 + i as f64).collect();
-        Forecast {
-            series: "x".into(),
-            start_ms: 1000,
-            step_ms: 10,
-            bands: vec![Band {
-                level: 95.0,
-                lower: point.iter().map(|p| p - 10.0).collect(),
-                upper: point.iter().map(|p| p + 10.0).collect(),
-            }],
-            point,
-            model: "line".into(),
-            periods: vec![],
-            evidence: None,
-            outliers: vec![],
-            level_shift_ms: None,
-            log_scale: false,
-            warnings: vec![],
-        }
+        let bands =
+            vec![Band { level: 95.0, lower: point.iter().map(|p| p - 10.0).collect(), upper: point.iter().map(|p| p + 10.0).collect() }];
+        Forecast::from_parts("x", 1000, 10, point, bands, "line")
     }
 
     #[test]
@@ -320,20 +305,8 @@ mod sizing_tests {
     #[test]
     fn storage_is_ordered_a_lead_time_ahead() {
         let point: Vec<f64> = (0..100).map(|i| 500.0 + 10.0 * i as f64).collect();
-        let f = Forecast {
-            series: "disk".into(),
-            start_ms: 0,
-            step_ms: 1000,
-            bands: vec![Band { level: 95.0, lower: point.clone(), upper: point.clone() }],
-            point,
-            model: "line".into(),
-            periods: vec![],
-            evidence: None,
-            outliers: vec![],
-            level_shift_ms: None,
-            log_scale: false,
-            warnings: vec![],
-        };
+        let bands = vec![Band { level: 95.0, lower: point.clone(), upper: point.clone() }];
+        let f = Forecast::from_parts("disk", 0, 1000, point, bands, "line");
         // 1000 now, +200 per order, kept at or under 80 %: 800 is passed at step 31.
         let orders = storage_plan(&f, 1000.0, 200.0, 5000, 0.8, 95.0);
         assert_eq!(orders[0], StorageOrder { order_by_ms: 31_000 - 5000, needed_by_ms: 31_000, new_size: 1200.0 });

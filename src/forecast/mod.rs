@@ -199,6 +199,32 @@ pub struct Forecast {
 }
 
 impl Forecast {
+    /// A forecast from its parts alone (no evidence, outliers or warnings): for
+    /// forecasts made elsewhere, tests and benchmarks.
+    pub fn from_parts(
+        series: impl Into<String>,
+        start_ms: i64,
+        step_ms: i64,
+        point: Vec<f64>,
+        bands: Vec<Band>,
+        model: impl Into<String>,
+    ) -> Self {
+        Forecast {
+            series: series.into(),
+            start_ms,
+            step_ms,
+            point,
+            bands,
+            model: model.into(),
+            periods: Vec::new(),
+            evidence: None,
+            outliers: Vec::new(),
+            level_shift_ms: None,
+            log_scale: false,
+            warnings: Vec::new(),
+        }
+    }
+
     /// UTC milliseconds of forecast step `i`.
     pub fn timestamp(&self, i: usize) -> i64 {
         self.start_ms + i as i64 * self.step_ms
