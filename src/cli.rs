@@ -666,7 +666,7 @@ fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
         let results: Vec<anyhow::Result<()>> = files
             .par_iter()
             .map(|file| {
-                let bytes = forecast_one(&[file.clone()], &job, args.verbose)?;
+                let bytes = forecast_one(std::slice::from_ref(file), &job, args.verbose)?;
                 crate::files::atomic_write(&pipeline::output_path(out_dir, file), &bytes)?;
                 Ok(())
             })

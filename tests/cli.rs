@@ -1,4 +1,5 @@
 //! The `headroom forecast` contract, run as a user would run it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use headroom::time::{MINUTE_MS, format_rfc3339, parse_timestamp};
 use std::path::Path;

@@ -1,4 +1,5 @@
 //! CSV import: every accepted form, and every bad input with its line and column.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use headroom::error::Location;
 use headroom::import::Import;

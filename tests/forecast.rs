@@ -1,4 +1,5 @@
 //! Forecasts: band order, widening, bounds, seasonality and fallbacks.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use headroom::forecast::{ForecastSettings, Periods, forecast};
 use headroom::series::{Series, Unit};

@@ -1,5 +1,6 @@
 //! The window as a user sees it, through egui_kittest (no GPU, no display).
 #![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;

@@ -1,5 +1,6 @@
 //! Import from a real Prometheus on 127.0.0.1 (started here with backfilled history),
 //! and every error case a user can meet, some from a small loopback server of our own.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use headroom::bench::local_prometheus::{History, LocalPrometheus, WebConfig};
 use headroom::import::prometheus::{AuthSettings, Client, ConnectionSettings, RangeQuery, SecretSource, read_json};

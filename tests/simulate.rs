@@ -1,4 +1,5 @@
 //! The semantics of each policy, pinned; cost and runway by hand; determinism.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use headroom::simulate::policy::{Hpa, Predictive, TargetTracking};
 use headroom::simulate::{CapacityModel, Policy, Price, PricingModel, replay};

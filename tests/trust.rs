@@ -1,4 +1,5 @@
 //! Forecasts to trust: calibration, no look-ahead, outliers, level shifts.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use headroom::forecast::backtest::{self, Fold, Plan, Variant};
 use headroom::forecast::metrics::coverage;

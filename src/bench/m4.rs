@@ -78,7 +78,7 @@ pub fn seasonal_indices(x: &[f64], m: usize) -> Vec<f64> {
     let mut counts = vec![0usize; m];
     let half = m / 2;
     for t in half..n.saturating_sub(half) {
-        let trend = if m % 2 == 0 {
+        let trend = if m.is_multiple_of(2) {
             (0.5 * x[t - half] + x[t + 1 - half..t + half].iter().sum::<f64>() + 0.5 * x[t + half]) / m as f64
         } else {
             x[t - half..=t + half].iter().sum::<f64>() / m as f64

@@ -152,7 +152,7 @@ fn date_tick(ms: i64) -> String {
 
 /// "Nice" tick values between lo and hi, about `n` of them.
 fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         return vec![lo];
     }
     let raw = (hi - lo) / n as f64;
@@ -196,7 +196,7 @@ fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
         return;
     }
     if s.unit.is_non_negative() {
-        lo = lo.min(0.0).max(0.0);
+        lo = 0.0; // quantities that cannot go negative are drawn from zero
     }
     let pad = (hi - lo).max(1e-9) * 0.05;
     let (lo, hi) = (lo - if lo == 0.0 { 0.0 } else { pad }, hi + pad);

@@ -42,7 +42,7 @@ pub fn plan(n: usize, horizon: usize, folds: usize, periods: &[usize]) -> Option
         return None;
     }
     // Seasons longer than the data can hold do not count against the training minimum.
-    let usable: Vec<usize> = periods.iter().copied().filter(|p| 2 * p + 1 <= n / 2).collect();
+    let usable: Vec<usize> = periods.iter().copied().filter(|p| 2 * p < n / 2).collect();
     let available = n.checked_sub(min_train(&usable))?;
     let fold_len = horizon.min(available / folds);
     if fold_len == 0 {

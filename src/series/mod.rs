@@ -259,8 +259,8 @@ impl Series {
                 if i > prev + 1 {
                     let (a, b) = (out[prev], out[i]);
                     let span = (i - prev) as f64;
-                    for j in prev + 1..i {
-                        out[j] = a + (b - a) * (j - prev) as f64 / span;
+                    for (k, slot) in out[prev + 1..i].iter_mut().enumerate() {
+                        *slot = a + (b - a) * (k + 1) as f64 / span;
                         filled += 1;
                     }
                 }
