@@ -561,6 +561,11 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             if best == Some(i) { "  <- recommended" } else { "" }
         );
     }
+    for o in &outcomes {
+        if let Some((core, gib)) = o.unit_costs {
+            println!("unit cost of \"{}\": {core:.4} per core-hour, {gib:.4} per GiB-hour (OpenCost split)", o.name);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -622,7 +622,7 @@ impl eframe::App for HeadroomApp {
         });
         if self.state.show_scenarios {
             let busy = self.sim_job.is_some() || self.fit_job.is_some();
-            egui::Panel::bottom("scenarios").resizable(true).default_size(260.0).show(ui, |ui| {
+            egui::Panel::bottom("scenarios").resizable(true).default_size(280.0).min_size(200.0).show(ui, |ui| {
                 actions.extend(panels::scenarios::ui(ui, &mut self.scenarios, &mut self.state.scenarios, busy));
             });
         }

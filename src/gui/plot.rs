@@ -17,7 +17,7 @@ pub use crate::series::decimate;
 /// Time-axis grid: calendar steps (minutes to weeks) at three levels, like egui_plot's
 /// own spacer, so fine lines fade and labels appear only where they fit. Weeks start on
 /// Monday (UTC).
-fn time_grid(input: GridInput) -> Vec<GridMark> {
+pub fn time_grid(input: GridInput) -> Vec<GridMark> {
     const STEPS: [i64; 13] = [
         MINUTE_MS,
         5 * MINUTE_MS,
@@ -56,7 +56,8 @@ fn time_grid(input: GridInput) -> Vec<GridMark> {
     marks
 }
 
-fn format_tick(x: f64, range_days: f64) -> String {
+/// A tick label: `Nov 23` when days are shown, else with the time.
+pub fn format_tick(x: f64, range_days: f64) -> String {
     let ms = (x * 1000.0) as i64;
     let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     let rem = ms.rem_euclid(DAY_MS);

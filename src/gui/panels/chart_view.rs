@@ -56,6 +56,21 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
         changed = r.lost_focus();
     });
     let crossings = entry.crossings(thresholds_text);
+    if let Some(f) = forecast
+        && s.unit == crate::series::Unit::Percent
+        && let Some(h) = crate::capacity::headroom(f, 100.0, 95.0, 0.8)
+    {
+        ui.label(
+            egui::RichText::new(format!(
+                "Headroom at the plausible peak ({} on {}): {:.0} % of capacity left; {:.0} % of today's capacity keeps that peak at 80 %",
+                s.unit.format(h.peak_upper),
+                format_short(h.peak_median_ms),
+                100.0 * h.headroom,
+                h.required_capacity
+            ))
+            .small(),
+        );
+    }
     if let Some(f) = forecast {
         for c in &crossings {
             let d = |t: Option<i64>| t.map_or("not within the horizon".to_string(), crate::time::format_short);
@@ -96,7 +111,7 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
         .id_salt("backtest")
         .default_open(true)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().max_height(150.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().max_height(110.0).show(ui, |ui| {
                 egui::Grid::new("backtest_grid").striped(true).num_columns(4 + ev.chosen.coverage.len()).show(ui, |ui| {
                     ui.strong("Candidate");
                     ui.strong("MASE");

@@ -77,27 +77,32 @@ pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, bu
             });
         });
         let ui = &mut cols[1];
-        Plot::new("instances_over_demand").legend(Legend::default()).y_axis_label("instances").show(ui, |plot| {
-            // Demand, as the instances it needs at the first scenario's target utilisation.
-            if let Some(first) = view.outcomes.first() {
-                let per = first.capacity.per_instance * first.capacity.target_utilisation;
-                let pts: Vec<[f64; 2]> = first
-                    .steps
-                    .iter()
-                    .skip(first.forecast_start.saturating_sub(2016))
-                    .map(|s| [s.t_ms as f64 / 1000.0, s.demand / per])
-                    .collect();
-                plot.line(Line::new("demand (instances needed at target)", PlotPoints::new(pts)).color(theme::NOW).width(2.0));
-            }
-            for (i, o) in view.outcomes.iter().enumerate() {
-                if !view.shown.get(i).copied().unwrap_or(false) {
-                    continue;
+        Plot::new("instances_over_demand")
+            .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+            .y_axis_label("instances")
+            .x_grid_spacer(crate::gui::plot::time_grid)
+            .x_axis_formatter(|mark, _| crate::gui::plot::format_tick(mark.value, 14.0))
+            .show(ui, |plot| {
+                // Demand, as the instances it needs at the first scenario's target utilisation.
+                if let Some(first) = view.outcomes.first() {
+                    let per = first.capacity.per_instance * first.capacity.target_utilisation;
+                    let pts: Vec<[f64; 2]> = first
+                        .steps
+                        .iter()
+                        .skip(first.forecast_start.saturating_sub(2016))
+                        .map(|s| [s.t_ms as f64 / 1000.0, s.demand / per])
+                        .collect();
+                    plot.line(Line::new("demand (instances needed at target)", PlotPoints::new(pts)).color(theme::NOW).width(2.0));
                 }
-                let pts: Vec<[f64; 2]> =
-                    o.steps.iter().skip(o.forecast_start.saturating_sub(2016)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
-                plot.line(Line::new(o.name.clone(), PlotPoints::new(pts)).color(theme::series(i)));
-            }
-        });
+                for (i, o) in view.outcomes.iter().enumerate() {
+                    if !view.shown.get(i).copied().unwrap_or(false) {
+                        continue;
+                    }
+                    let pts: Vec<[f64; 2]> =
+                        o.steps.iter().skip(o.forecast_start.saturating_sub(2016)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
+                    plot.line(Line::new(o.name.clone(), PlotPoints::new(pts)).color(theme::series(i)));
+                }
+            });
     });
     actions
 }
