@@ -238,3 +238,20 @@ fn save_export_and_reopen_a_plan_from_the_window() {
     assert_eq!(h2.state().scenarios.outcomes.len(), outcomes);
     assert!(h2.state().model.status.starts_with("Opened the plan"));
 }
+
+#[test]
+fn the_scenario_form_edits_the_toml() {
+    let mut h = open(vec![sample_dir().join("api_requests_per_second.csv")]);
+    settle(&mut h);
+    h.get_by_label("Edit (TOML)").click();
+    h.run_steps(3);
+    h.get_by_label("Per instance (demand units)");
+    h.get_by_label("Price per instance-hour");
+    // Switch the first scenario's policy from static to an HPA through the form.
+    h.get_by_label("Policy").click();
+    h.run_steps(2);
+    h.get_by_label("hpa").click();
+    h.run_steps(3);
+    let file = headroom::simulate::ScenarioFile::parse(&h.state().state.scenarios, "edited").unwrap();
+    assert_eq!(file.scenario[0].policy.kind(), "hpa");
+}

@@ -241,3 +241,12 @@ fn runway_on_a_known_line_is_exact_to_the_step() {
     assert_eq!(lines[2], format!("disk_pct,80,{},{},{}", at(280), at(280), at(280)));
     assert_eq!(lines[3], "disk_pct,500,,,", "never within the horizon: empty");
 }
+
+#[test]
+fn scenario_files_round_trip_through_the_editor() {
+    // The window's scenario form rewrites the TOML from the parsed file.
+    let file = headroom::simulate::ScenarioFile::parse(headroom::sample_data::SCENARIOS_TOML, "sample").unwrap();
+    let text = toml::to_string(&file).unwrap();
+    let again = headroom::simulate::ScenarioFile::parse(&text, "rewritten").unwrap();
+    assert_eq!(file, again);
+}

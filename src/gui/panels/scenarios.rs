@@ -18,6 +18,8 @@ pub struct ScenarioView {
     pub shown: Vec<bool>,
     /// Show the editor.
     pub editing: bool,
+    /// The scenario the form edits.
+    pub form_index: usize,
 }
 
 /// Draws the panel; returns the actions asked for.
@@ -45,8 +47,17 @@ pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, bu
         };
     });
     if view.editing {
-        egui::ScrollArea::vertical().id_salt("toml").max_height(180.0).show(ui, |ui| {
-            ui.add(egui::TextEdit::multiline(toml_text).code_editor().desired_width(f32::INFINITY).desired_rows(10));
+        ui.columns(2, |cols| {
+            if let Ok(mut file) = parsed.as_ref().map(Clone::clone) {
+                if form(&mut cols[0], view, &mut file)
+                    && let Ok(text) = toml::to_string(&file)
+                {
+                    *toml_text = text;
+                }
+            }
+            egui::ScrollArea::vertical().id_salt("toml").max_height(200.0).show(&mut cols[1], |ui| {
+                ui.add(egui::TextEdit::multiline(toml_text).code_editor().desired_width(f32::INFINITY).desired_rows(10));
+            });
         });
     }
     if view.outcomes.is_empty() {
@@ -105,4 +116,129 @@ pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, bu
             });
     });
     actions
+}
+
+/// A form for one scenario's policy, capacity and prices. Returns true when it changed
+/// the file (the TOML is then rewritten from it).
+fn form(ui: &mut egui::Ui, view: &mut ScenarioView, file: &mut ScenarioFile) -> bool {
+    use crate::simulate::policy::{Hpa, Predictive, StepScaling, TargetTracking};
+    use crate::simulate::{Policy, PricingModel};
+    let mut changed = false;
+    if file.scenario.is_empty() {
+        return false;
+    }
+    view.form_index = view.form_index.min(file.scenario.len() - 1);
+    let names: Vec<String> = file.scenario.iter().map(|s| s.name.clone()).collect();
+    egui::ComboBox::from_label("Scenario").selected_text(names[view.form_index].as_str()).show_ui(ui, |ui| {
+        for (i, n) in names.iter().enumerate() {
+            ui.selectable_value(&mut view.form_index, i, n);
+        }
+    });
+    let sc = &mut file.scenario[view.form_index];
+    egui::Grid::new("scenario_form").num_columns(2).show(ui, |ui| {
+        let l = ui.label("Name");
+        changed |= ui.text_edit_singleline(&mut sc.name).labelled_by(l.id).changed();
+        ui.end_row();
+        let l = ui.label("Demand series");
+        changed |= ui.text_edit_singleline(&mut sc.series).labelled_by(l.id).changed();
+        ui.end_row();
+        let l = ui.label("Policy");
+        let mut kind = sc.policy.kind();
+        egui::ComboBox::from_id_salt("policy_kind")
+            .selected_text(kind)
+            .show_ui(ui, |ui| {
+                for k in ["static", "hpa", "target_tracking", "step", "predictive"] {
+                    ui.selectable_value(&mut kind, k, k);
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        if kind != sc.policy.kind() {
+            sc.policy = match kind {
+                "static" => Policy::Static { count: 10 },
+                "hpa" => Policy::Hpa(Hpa::default()),
+                "target_tracking" => Policy::TargetTracking(TargetTracking::default()),
+                "step" => StepScaling::preset("gradual", 1, 10).map_or(Policy::Static { count: 10 }, Policy::Step),
+                _ => Policy::Predictive(Predictive::default()),
+            };
+            changed = true;
+        }
+        ui.end_row();
+        let mut bounds = |ui: &mut egui::Ui, min: &mut u32, max: &mut u32| {
+            let l = ui.label("Min / max instances");
+            ui.horizontal(|ui| {
+                changed |= ui.add(egui::DragValue::new(min).range(0..=10_000)).labelled_by(l.id).changed();
+                changed |= ui.add(egui::DragValue::new(max).range(0..=10_000)).changed();
+            });
+            ui.end_row();
+        };
+        match &mut sc.policy {
+            Policy::Static { count } => {
+                let l = ui.label("Instances");
+                changed |= ui.add(egui::DragValue::new(count).range(0..=10_000)).labelled_by(l.id).changed();
+                ui.end_row();
+            }
+            Policy::Hpa(h) => {
+                bounds(ui, &mut h.min, &mut h.max);
+                let l = ui.label("Target utilisation");
+                changed |= ui.add(egui::Slider::new(&mut h.target, 0.1..=1.0)).labelled_by(l.id).changed();
+                ui.end_row();
+            }
+            Policy::TargetTracking(t) => {
+                bounds(ui, &mut t.min, &mut t.max);
+                let l = ui.label("Target utilisation");
+                changed |= ui.add(egui::Slider::new(&mut t.target, 0.1..=1.0)).labelled_by(l.id).changed();
+                ui.end_row();
+            }
+            Policy::Step(st) => bounds(ui, &mut st.min, &mut st.max),
+            Policy::Predictive(p) => {
+                bounds(ui, &mut p.min, &mut p.max);
+                let l = ui.label("Target utilisation");
+                changed |= ui.add(egui::Slider::new(&mut p.target, 0.1..=1.0)).labelled_by(l.id).changed();
+                ui.end_row();
+            }
+            Policy::Schedule { .. } => {
+                ui.label("Schedule rules");
+                ui.label(egui::RichText::new("edit them in the TOML").color(theme::MUTED));
+                ui.end_row();
+            }
+        }
+        let l = ui.label("Per instance (demand units)");
+        changed |=
+            ui.add(egui::DragValue::new(&mut sc.capacity.per_instance).range(0.001..=f64::MAX).speed(1.0)).labelled_by(l.id).changed();
+        ui.end_row();
+        let l = ui.label("Over target above");
+        changed |= ui.add(egui::Slider::new(&mut sc.capacity.target_utilisation, 0.1..=1.0)).labelled_by(l.id).changed();
+        ui.end_row();
+        let l = ui.label("Price per instance-hour");
+        changed |= ui
+            .add(egui::DragValue::new(&mut sc.price.instance_hour).range(0.0..=1000.0).speed(0.001).max_decimals(4))
+            .labelled_by(l.id)
+            .changed();
+        ui.end_row();
+        let l = ui.label("Pricing");
+        let before = sc.price.model;
+        egui::ComboBox::from_id_salt("pricing")
+            .selected_text(format!("{:?}", sc.price.model))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut sc.price.model, PricingModel::OnDemand, "OnDemand");
+                ui.selectable_value(&mut sc.price.model, PricingModel::Reserved, "Reserved");
+                ui.selectable_value(&mut sc.price.model, PricingModel::Spot, "Spot");
+            })
+            .response
+            .labelled_by(l.id);
+        changed |= before != sc.price.model;
+        ui.end_row();
+        if sc.price.model != PricingModel::OnDemand {
+            let l = ui.label("Discount");
+            changed |= ui.add(egui::Slider::new(&mut sc.price.discount, 0.0..=0.95)).labelled_by(l.id).changed();
+            ui.end_row();
+        }
+        if sc.price.model == PricingModel::Reserved {
+            let l = ui.label("Committed instances");
+            changed |= ui.add(egui::DragValue::new(&mut sc.price.commitment).range(0..=10_000)).labelled_by(l.id).changed();
+            ui.end_row();
+        }
+    });
+    changed
 }
