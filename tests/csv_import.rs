@@ -220,3 +220,30 @@ fn sample_data_imports_cleanly() {
         imp.warnings
     );
 }
+
+#[test]
+fn infinite_cells_are_missing_with_a_warning() {
+    let imp = parse("timestamp,value\n1767607200,1\n1767607500,inf\n1767607800,-inf\n1767608100,4\n").unwrap();
+    let s = &imp.series[0];
+    assert!(s.values[1].is_nan() && s.values[2].is_nan());
+    let w: Vec<String> = imp.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w, vec!["web: 2 infinite values treated as missing".to_string()]);
+}
+
+#[test]
+fn garbage_never_panics() {
+    // Deterministic junk: every result is an error or an import, never a panic.
+    let alphabet: Vec<char> = "0123456789,;\t\n\r\"-:TZ. eaNinfx".chars().collect();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..400 {
+        let len = (state % 200) as usize;
+        let mut text = String::from(if state % 3 == 0 { "timestamp,value\n" } else { "" });
+        for _ in 0..len {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+        }
+        let _ = parse(&text);
+    }
+}

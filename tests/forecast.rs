@@ -127,3 +127,28 @@ fn sample_cpu_has_day_and_week() {
     assert_eq!(f.periods, vec![288, 2016]);
     assert!(f.point.iter().all(|v| (0.0..=100.0).contains(v)));
 }
+
+#[test]
+fn awkward_series_give_a_forecast_or_an_error_never_a_panic() {
+    let cases: Vec<Vec<f64>> = vec![
+        vec![5.0; 50],                                                  // constant
+        (0..50).map(|i| if i % 2 == 0 { 0.0 } else { 1e12 }).collect(), // wild
+        (0..60).map(|i| if i < 50 { f64::NAN } else { i as f64 }).collect(),
+        (0..400).map(|i| if i % 7 == 0 { f64::NAN } else { (i as f64).sin() * 1e-9 }).collect(),
+        (0..30).map(|i| -(i as f64)).collect(),
+        vec![0.0; 700],
+    ];
+    for (k, v) in cases.into_iter().enumerate() {
+        for model in ["auto", "mstl", "ets", "seasonal-naive", "linear", "combination"] {
+            let settings = ForecastSettings {
+                horizon: 24,
+                model: headroom::forecast::ModelChoice::parse(model).unwrap(),
+                ..ForecastSettings::default()
+            };
+            match forecast(&series(Unit::None, v.clone(), HOUR_MS), &settings) {
+                Ok(f) => assert!(f.point.iter().all(|p| p.is_finite()), "case {k} {model}: finite forecast"),
+                Err(e) => assert!(!e.to_string().is_empty()),
+            }
+        }
+    }
+}

@@ -53,6 +53,15 @@ impl Series {
     ) -> Result<(Series, Vec<Warning>)> {
         let name = name.into();
         let mut warnings = Vec::new();
+        let infinite = points.iter().filter(|p| p.1.is_infinite()).count();
+        if infinite > 0 {
+            for p in &mut points {
+                if p.1.is_infinite() {
+                    p.1 = f64::NAN;
+                }
+            }
+            warnings.push(Warning::new(&name, format!("{infinite} infinite values treated as missing")));
+        }
         if !points.windows(2).all(|w| w[0].0 <= w[1].0) {
             let out_of_order = points.windows(2).filter(|w| w[0].0 > w[1].0).count();
             points.sort_by_key(|p| p.0); // stable: among equal times, file order is kept
@@ -156,6 +165,7 @@ impl Series {
                 ),
             ));
         }
+        let empty_cells = empty_cells.saturating_sub(infinite);
         if empty_cells > 0 {
             warnings.push(Warning::new(&name, format!("{empty_cells} empty or NaN cells are treated as missing")));
         }

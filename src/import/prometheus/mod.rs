@@ -169,15 +169,6 @@ pub fn to_import(raw: Vec<RawSeries>, fallback_name: &str, source: &str) -> Resu
         if samples.len() != before {
             import.warnings.push(Warning::new(&display, format!("{} duplicate samples at chunk seams dropped", before - samples.len())));
         }
-        let infinite = samples.iter().filter(|s| s.1.is_infinite()).count();
-        if infinite > 0 {
-            import.warnings.push(Warning::new(&display, format!("{infinite} infinite samples treated as missing")));
-            for s in &mut samples {
-                if s.1.is_infinite() {
-                    s.1 = f64::NAN;
-                }
-            }
-        }
         let unit = Unit::infer(&name);
         let (series, warnings) =
             Series::from_points(name, labels, unit, samples).map_err(|e| Error::parse(Location::default(), format!("{source}: {e}")))?;
