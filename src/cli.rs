@@ -434,7 +434,7 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let forecasts: Vec<crate::forecast::Forecast> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
         let mut buf = Vec::new();
-        write_forecasts(&mut buf, &forecasts, &plan.settings.levels)?;
+        write_forecasts(&mut buf, &forecasts, &plan.inputs.settings.levels)?;
         crate::files::atomic_write(&dir.join("forecast.csv"), &buf)?;
         let mut buf = Vec::new();
         crate::export::csv::write_runway(&mut buf, plan)?;

@@ -48,20 +48,8 @@ pub struct PlanScenarios {
 pub struct Plan {
     /// The file format version.
     pub schema: u32,
-    /// The service or review name (title page).
-    pub title: String,
-    /// Who made it.
-    pub author: String,
-    /// When it was made (UTC ms); fixed in the plan so that exports are reproducible.
-    pub created_ms: i64,
-    /// Where the data came from (files, queries).
-    pub sources: Vec<String>,
-    /// The forecast settings.
-    pub settings: ForecastSettings,
-    /// The horizon as given.
-    pub horizon: Horizon,
-    /// The band level runway ranges come from.
-    pub runway_level: f64,
+    /// What the plan was built from: title, author, time, sources, settings.
+    pub inputs: PlanInputs,
     /// The series.
     pub series: Vec<PlanSeries>,
     /// Scenarios, when any were given.
@@ -70,24 +58,24 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-/// What a plan is built from.
-#[derive(Debug, Clone)]
+/// What a plan is built from, kept in it as its assumptions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanInputs {
-    /// Title.
+    /// The service or review name (title page).
     pub title: String,
-    /// Author.
+    /// Who made it.
     pub author: String,
-    /// Creation time (UTC ms).
+    /// When it was made (UTC ms); fixed in the plan so that exports are reproducible.
     pub created_ms: i64,
-    /// Source descriptions.
+    /// Where the data came from (files, queries).
     pub sources: Vec<String>,
     /// Forecast settings (horizon replaced per series from `horizon`).
     pub settings: ForecastSettings,
-    /// Horizon.
+    /// The horizon as given.
     pub horizon: Horizon,
     /// Thresholds for all series; `None`: defaults by kind.
     pub thresholds: Option<Vec<f64>>,
-    /// Band for runway ranges.
+    /// The band level runway ranges come from.
     pub runway_level: f64,
 }
 
@@ -151,19 +139,7 @@ pub fn assemble(
             Some(PlanScenarios { file, outcomes, recommended })
         }
     };
-    Ok(Plan {
-        schema: SCHEMA_VERSION,
-        title: inputs.title.clone(),
-        author: inputs.author.clone(),
-        created_ms: inputs.created_ms,
-        sources: inputs.sources.clone(),
-        settings: inputs.settings.clone(),
-        horizon: inputs.horizon,
-        runway_level: inputs.runway_level,
-        series: out,
-        scenarios,
-        warnings,
-    })
+    Ok(Plan { schema: SCHEMA_VERSION, inputs: inputs.clone(), series: out, scenarios, warnings })
 }
 
 impl Plan {

@@ -255,7 +255,7 @@ fn export_bench() -> anyhow::Result<ExitCode> {
     let t = Instant::now();
     let mut csv = Vec::new();
     let forecasts: Vec<_> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
-    crate::export::csv::write_forecasts(&mut csv, &forecasts, &plan.settings.levels)?;
+    crate::export::csv::write_forecasts(&mut csv, &forecasts, &plan.inputs.settings.levels)?;
     if let Some(sc) = &plan.scenarios {
         crate::simulate::write_steps_csv(&mut csv, &sc.outcomes)?;
     }

@@ -59,7 +59,7 @@ fn alert_name(s: &Series, suffix: &str) -> String {
 /// alert in the `predict_linear` style ("will reach the top threshold within 4 h").
 pub fn prometheus_rules(plan: &Plan) -> String {
     let mut y = String::from("# Alerting rules from a Headroom capacity plan.\n# Check with: promtool check rules FILE\ngroups:\n");
-    let _ = writeln!(y, "  - name: {}", q(&format!("headroom: {}", plan.title)));
+    let _ = writeln!(y, "  - name: {}", q(&format!("headroom: {}", plan.inputs.title)));
     y.push_str("    rules:\n");
     for ps in &plan.series {
         let sel = selector(&ps.series);

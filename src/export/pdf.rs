@@ -355,7 +355,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     let mut l = Layout::new();
     // Title page.
     l.y = 220.0;
-    l.para(&plan.title, 28.0, true, INK);
+    l.para(&plan.inputs.title, 28.0, true, INK);
     l.para("Capacity plan", 16.0, false, MUTED);
     l.y += 30.0;
     let range = plan
@@ -364,7 +364,11 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
         .map(|p| (p.series.start_ms, p.series.end_ms()))
         .fold(None, |acc: Option<(i64, i64)>, (a, b)| Some(acc.map_or((a, b), |(x, y)| (x.min(a), y.max(b)))));
     l.para(
-        &format!("Prepared {} by {}", format_short(plan.created_ms), if plan.author.is_empty() { "—" } else { &plan.author }),
+        &format!(
+            "Prepared {} by {}",
+            format_short(plan.inputs.created_ms),
+            if plan.inputs.author.is_empty() { "—" } else { &plan.inputs.author }
+        ),
         11.0,
         false,
         INK,
@@ -377,7 +381,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
             INK,
         );
     }
-    l.para(&format!("{} series. Sources: {}", plan.series.len(), plan.sources.join(", ")), 9.0, false, MUTED);
+    l.para(&format!("{} series. Sources: {}", plan.series.len(), plan.inputs.sources.join(", ")), 9.0, false, MUTED);
     l.para(
         "Made with Headroom. Dates are UTC; ranges come from the forecast bands (upper edge: earliest plausible; lower edge: latest).",
         8.0,
@@ -539,7 +543,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
 }
 
 fn horizon_text(plan: &Plan) -> String {
-    match plan.horizon {
+    match plan.inputs.horizon {
         crate::pipeline::Horizon::Steps(n) => format!("{n} steps"),
         crate::pipeline::Horizon::Duration(d) => crate::time::format_duration(d),
     }
@@ -550,12 +554,12 @@ fn render(plan: &Plan, pages: Vec<Vec<Op>>) -> crate::Result<Vec<u8>> {
     let regular = Font::new(REGULAR.to_vec().into(), 0).ok_or_else(|| err("the bundled regular font did not load".into()))?;
     let bold = Font::new(BOLD.to_vec().into(), 0).ok_or_else(|| err("the bundled bold font did not load".into()))?;
     let mut doc = Document::new();
-    let (y, m, d) = civil_from_days(plan.created_ms.div_euclid(DAY_MS));
-    let hour = (plan.created_ms.rem_euclid(DAY_MS) / HOUR_MS) as u8;
+    let (y, m, d) = civil_from_days(plan.inputs.created_ms.div_euclid(DAY_MS));
+    let hour = (plan.inputs.created_ms.rem_euclid(DAY_MS) / HOUR_MS) as u8;
     doc.set_metadata(
         krilla::metadata::Metadata::new()
-            .title(plan.title.clone())
-            .authors(vec![plan.author.clone()])
+            .title(plan.inputs.title.clone())
+            .authors(vec![plan.inputs.author.clone()])
             .creator("Headroom".into())
             .creation_date(krilla::metadata::DateTime::new(y as u16).month(m as u8).day(d as u8).hour(hour)),
     );
@@ -571,7 +575,7 @@ fn render(plan: &Plan, pages: Vec<Vec<Op>>) -> crate::Result<Vec<u8>> {
         };
         let mut all = ops;
         if i > 0 {
-            let label = format!("{} · page {} of {total}", plan.title, i + 1);
+            let label = format!("{} · page {} of {total}", plan.inputs.title, i + 1);
             all.push(Op::Text {
                 x: W - MARGIN - text_width(&label, 7.5, false),
                 y: H - 25.0,

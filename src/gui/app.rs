@@ -358,7 +358,7 @@ impl HeadroomApp {
                     && let Ok(f) = &ps.forecast
                 {
                     ps.thresholds = crate::capacity::thresholds_from_values(v);
-                    ps.runway = crate::capacity::runway(&ps.series, f, &ps.thresholds, plan.runway_level);
+                    ps.runway = crate::capacity::runway(&ps.series, f, &ps.thresholds, plan.inputs.runway_level);
                 }
             }
             let write = |p: &std::path::Path, bytes: &[u8]| crate::files::atomic_write(p, bytes).map_err(|e| e.to_string());
@@ -381,7 +381,7 @@ impl HeadroomApp {
                     std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                     let fs: Vec<Forecast> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
                     let mut b = Vec::new();
-                    crate::export::csv::write_forecasts(&mut b, &fs, &plan.settings.levels).map_err(|e| e.to_string())?;
+                    crate::export::csv::write_forecasts(&mut b, &fs, &plan.inputs.settings.levels).map_err(|e| e.to_string())?;
                     write(&path.join("forecast.csv"), &b)?;
                     let mut b = Vec::new();
                     crate::export::csv::write_runway(&mut b, &plan).map_err(|e| e.to_string())?;
@@ -547,12 +547,12 @@ impl HeadroomApp {
         if let Some(j) = self.fit_job.take() {
             j.cancel();
         }
-        self.state.horizon = match plan.horizon {
+        self.state.horizon = match plan.inputs.horizon {
             Horizon::Steps(n) => n.to_string(),
             Horizon::Duration(d) => crate::time::format_duration(d),
         };
-        self.state.show_80 = plan.settings.levels.contains(&80.0);
-        self.state.show_95 = plan.settings.levels.contains(&95.0);
+        self.state.show_80 = plan.inputs.settings.levels.contains(&80.0);
+        self.state.show_95 = plan.inputs.settings.levels.contains(&95.0);
         self.model = Model::default();
         self.model.entries = plan
             .series
@@ -569,7 +569,7 @@ impl HeadroomApp {
             self.scenarios.outcomes = sc.outcomes.clone();
             self.scenarios.recommended = sc.recommended;
         }
-        self.model.status = format!("Opened the plan \"{}\" of {}", plan.title, crate::time::format_short(plan.created_ms));
+        self.model.status = format!("Opened the plan \"{}\" of {}", plan.inputs.title, crate::time::format_short(plan.inputs.created_ms));
     }
 
     /// The bands the chart shows.
