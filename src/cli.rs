@@ -286,7 +286,8 @@ pub struct ForecastArgs {
     /// Seasonal periods in steps (`288,2016`), or `auto` to detect day and week.
     #[arg(long, default_value = "auto")]
     pub period: String,
-    /// Model: auto (best by backtest), combination, mstl, ets, seasonal-naive or linear.
+    /// Model: auto (best by backtest), combination, mstl, ets, seasonal-naive, linear or
+    /// prophet (with the `prophet` cargo feature).
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Backtest windows, each as long as the horizon (0: no backtest, uncalibrated bands).

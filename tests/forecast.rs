@@ -152,3 +152,31 @@ fn awkward_series_give_a_forecast_or_an_error_never_a_panic() {
         }
     }
 }
+
+#[cfg(feature = "prophet")]
+#[test]
+fn prophet_forecasts_a_daily_shape_with_ordered_bands() {
+    let s = series(Unit::Percent, seasonal(21, 40.0), 5 * MINUTE_MS);
+    let settings =
+        ForecastSettings { horizon: 288, model: headroom::forecast::ModelChoice::parse("prophet").unwrap(), ..ForecastSettings::default() };
+    let f = forecast(&s, &settings).unwrap();
+    assert_eq!(f.model, "Prophet");
+    assert_eq!(f.point.len(), 288);
+    let (b80, b95) = (f.band(80.0).unwrap(), f.band(95.0).unwrap());
+    for i in 0..288 {
+        assert!(b95.lower[i] <= b80.lower[i] && b80.lower[i] <= f.point[i] && f.point[i] <= b80.upper[i] && b80.upper[i] <= b95.upper[i]);
+    }
+    // It follows the daily shape: the forecast's range spans most of the 20-point swing.
+    let (lo, hi) = f.point.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    assert!(hi - lo > 12.0, "{lo}..{hi}");
+}
+
+#[cfg(not(feature = "prophet"))]
+#[test]
+fn without_the_feature_prophet_says_so() {
+    let s = series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS);
+    let settings =
+        ForecastSettings { horizon: 12, model: headroom::forecast::ModelChoice::parse("prophet").unwrap(), ..ForecastSettings::default() };
+    let e = forecast(&s, &settings).unwrap_err().to_string();
+    assert!(e.contains("cargo feature \"prophet\""), "{e}");
+}

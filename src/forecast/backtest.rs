@@ -99,10 +99,10 @@ pub fn run(spec: &Spec, fit_values: &[f64], actual: &[f64], plan: &Plan, variant
 /// The model fails.
 pub fn fit_variant(spec: &Spec, train: &[f64], horizon: usize, log: bool) -> Result<RawForecast, String> {
     if !log {
-        return fit_predict(spec.kind, train, &spec.periods, horizon);
+        return fit_predict(spec.kind, train, &spec.periods, horizon, spec.step_ms);
     }
     let logged: Vec<f64> = train.iter().map(|v| v.ln()).collect();
-    let f = fit_predict(spec.kind, &logged, &spec.periods, horizon)?;
+    let f = fit_predict(spec.kind, &logged, &spec.periods, horizon, spec.step_ms)?;
     let point: Vec<f64> = f.point.iter().map(|p| p.exp()).collect();
     // The same cap as on the natural scale: a few times the range history spanned.
     let (lo, hi) = train.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));

@@ -67,7 +67,10 @@ impl ModelChoice {
             "auto" => Ok(ModelChoice::Auto),
             "combination" | "combo" => Ok(ModelChoice::Combination),
             other => ModelKind::parse(other).map(ModelChoice::Single).ok_or_else(|| {
-                Error::setting("model", format!("\"{text}\" is not a model: use auto, combination, mstl, ets, seasonal-naive or linear"))
+                Error::setting(
+                    "model",
+                    format!("\"{text}\" is not a model: use auto, combination, mstl, ets, seasonal-naive, linear or prophet"),
+                )
             }),
         }
     }
@@ -322,15 +325,15 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         if settings.folds > 0 {
             warnings.push(Warning::new(&name, "too little history for a backtest: the bands are the model's own, not calibrated"));
         }
-        let raw = models::fit_predict(kind, &fit_values, &periods, horizon).map_err(|m| Error::series(&name, m))?;
+        let raw = models::fit_predict(kind, &fit_values, &periods, horizon, series.step_ms).map_err(|m| Error::series(&name, m))?;
         let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
         return Ok(finish(series, raw, bands, kind.describe(&periods), periods, None, outliers, None, false, warnings));
     };
 
     // Backtest every candidate model.
     let specs: Vec<Spec> = match settings.model {
-        ModelChoice::Single(kind) => vec![Spec { kind, periods: periods.clone() }],
-        _ => Spec::candidates(&periods),
+        ModelChoice::Single(kind) => vec![Spec { kind, periods: periods.clone(), step_ms: series.step_ms }],
+        _ => Spec::candidates(&periods, series.step_ms),
     };
     let runs: Vec<(Spec, std::result::Result<Vec<Fold>, String>)> = specs
         .into_par_iter()

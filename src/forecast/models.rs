@@ -27,6 +27,9 @@ pub enum ModelKind {
     SeasonalNaive,
     /// A least-squares line over the recent window.
     Linear,
+    /// Prophet through augurs with its bundled WASM Stan model (cargo feature
+    /// `prophet`). Forced only: a fit takes ~0.1 s, too slow for every backtest window.
+    Prophet,
 }
 
 impl ModelKind {
@@ -40,12 +43,13 @@ impl ModelKind {
             ModelKind::Ets => "ets",
             ModelKind::SeasonalNaive => "seasonal-naive",
             ModelKind::Linear => "linear",
+            ModelKind::Prophet => "prophet",
         }
     }
 
     /// Parses a name as printed by [`name`](Self::name).
     pub fn parse(text: &str) -> Option<ModelKind> {
-        ModelKind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(text.trim()))
+        ModelKind::ALL.into_iter().chain([ModelKind::Prophet]).find(|k| k.name().eq_ignore_ascii_case(text.trim()))
     }
 
     /// A description with its periods: `MSTL(288, 2016) + AutoETS`.
@@ -59,6 +63,7 @@ impl ModelKind {
                 None => "naive".into(),
             },
             ModelKind::Linear => "linear trend".into(),
+            ModelKind::Prophet => "Prophet".into(),
         }
     }
 }
@@ -70,6 +75,9 @@ pub struct Spec {
     pub kind: ModelKind,
     /// Its seasonal periods, in steps.
     pub periods: Vec<usize>,
+    /// The series' step in ms (Prophet needs real time; 0 when unknown: hourly assumed).
+    #[serde(default)]
+    pub step_ms: i64,
 }
 
 impl Spec {
@@ -81,16 +89,16 @@ impl Spec {
     /// The candidates for automatic choice over `periods`: every model with all the
     /// periods, and the seasonal ones also with the shortest period alone (a weekly
     /// season is not always worth its noise).
-    pub fn candidates(periods: &[usize]) -> Vec<Spec> {
+    pub fn candidates(periods: &[usize], step_ms: i64) -> Vec<Spec> {
         let mut out = Vec::new();
         for kind in ModelKind::ALL {
             let seasonal = matches!(kind, ModelKind::Mstl | ModelKind::SeasonalNaive);
             if kind == ModelKind::Mstl && periods.is_empty() {
                 continue;
             }
-            out.push(Spec { kind, periods: periods.to_vec() });
+            out.push(Spec { kind, periods: periods.to_vec(), step_ms });
             if seasonal && periods.len() > 1 {
-                out.push(Spec { kind, periods: periods[..1].to_vec() });
+                out.push(Spec { kind, periods: periods[..1].to_vec(), step_ms });
             }
         }
         out
@@ -142,9 +150,9 @@ pub fn trend_window(n: usize, horizon: usize, periods: &[usize]) -> usize {
 ///
 /// # Errors
 /// The model cannot be fitted (too little data, a numerical failure), as a message.
-pub fn fit_predict(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize) -> Result<RawForecast, String> {
+pub fn fit_predict(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize, step_ms: i64) -> Result<RawForecast, String> {
     let periods: Vec<usize> = periods.iter().copied().filter(|p| 2 * p <= y.len()).collect();
-    let mut f = fit_unchecked(kind, y, &periods, horizon)?;
+    let mut f = if kind == ModelKind::Prophet { prophet(y, step_ms, horizon)? } else { fit_unchecked(kind, y, &periods, horizon)? };
     cap_spread(&mut f, y);
     Ok(f)
 }
@@ -171,7 +179,37 @@ fn fit_unchecked(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize) 
         }
         ModelKind::SeasonalNaive => Ok(seasonal_naive(y, periods.last().copied().unwrap_or(1), horizon)),
         ModelKind::Linear => Ok(linear(y, horizon, trend_window(y.len(), horizon, &periods))),
+        ModelKind::Prophet => prophet(y, 0, horizon),
     }
+}
+
+/// Prophet with daily and weekly seasonality as it decides from the data's span and
+/// step, on timestamps rebuilt from `step_ms`. One WASM optimiser is compiled per
+/// process (about a second) and reused.
+#[cfg(feature = "prophet")]
+fn prophet(y: &[f64], step_ms: i64, horizon: usize) -> Result<RawForecast, String> {
+    use augurs::prophet::wasmstan::WasmstanOptimizer;
+    use augurs::prophet::{IncludeHistory, Prophet, ProphetOptions, TrainingData};
+    use std::sync::OnceLock;
+    static OPTIMIZER: OnceLock<WasmstanOptimizer> = OnceLock::new();
+    let step_s = if step_ms >= 1000 { step_ms / 1000 } else { 3600 };
+    let ds: Vec<i64> = (0..y.len() as i64).map(|i| 1_700_000_000 + i * step_s).collect();
+    let data = TrainingData::new(ds, y.to_vec()).map_err(|e| format!("Prophet data: {e}"))?;
+    let mut opts = ProphetOptions::default();
+    opts.interval_width = REFERENCE_LEVEL.try_into().map_err(|e| format!("Prophet options: {e}"))?;
+    let optimizer = OPTIMIZER.get_or_init(WasmstanOptimizer::new).clone();
+    let mut model = Prophet::new(opts, optimizer);
+    model.fit(data, Default::default()).map_err(|e| format!("Prophet fit failed: {e}"))?;
+    let horizon_nz = std::num::NonZeroU32::new(u32::try_from(horizon).unwrap_or(u32::MAX).max(1)).ok_or("zero horizon")?;
+    let future = model.make_future_dataframe(horizon_nz, IncludeHistory::No).map_err(|e| format!("Prophet: {e}"))?;
+    let p = model.predict(future).map_err(|e| format!("Prophet prediction failed: {e}"))?;
+    let (lower, upper) = (p.yhat.lower.ok_or("Prophet returned no interval")?, p.yhat.upper.ok_or("Prophet returned no interval")?);
+    Ok(sigma_from_interval(&p.yhat.point, &lower, &upper))
+}
+
+#[cfg(not(feature = "prophet"))]
+fn prophet(_y: &[f64], _step_ms: i64, _horizon: usize) -> Result<RawForecast, String> {
+    Err("this build has no Prophet: build with the cargo feature \"prophet\"".into())
 }
 
 fn sigma_from_interval(point: &[f64], lower: &[f64], upper: &[f64]) -> RawForecast {

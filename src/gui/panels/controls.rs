@@ -96,7 +96,12 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
         egui::ComboBox::from_id_salt("model")
             .selected_text(state.model.as_str())
             .show_ui(ui, |ui| {
-                for m in ["auto", "combination", "mstl", "ets", "seasonal-naive", "linear"] {
+                let models: &[&str] = if cfg!(feature = "prophet") {
+                    &["auto", "combination", "mstl", "ets", "seasonal-naive", "linear", "prophet"]
+                } else {
+                    &["auto", "combination", "mstl", "ets", "seasonal-naive", "linear"]
+                };
+                for &m in models {
                     ui.selectable_value(&mut state.model, m.to_string(), m);
                 }
             })
