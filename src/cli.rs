@@ -370,7 +370,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::SampleData { out } => {
             let files = crate::sample_data::write_all(&out)?;
             for f in files {
-                println!("{}", f.display());
+                crate::outln!("{}", f.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -533,7 +533,7 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
                 ));
             }
             if let Some(b) = best.and_then(|b| trials.get(b)) {
-                println!(
+                crate::outln!(
                     "search {}: target {:.0} %, min {} -> {:.2}/month, {:.1} expected minutes over target",
                     s.name,
                     100.0 * b.target,
@@ -545,12 +545,18 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         }
         crate::files::atomic_write(&args.out.join("search.csv"), rows.as_bytes())?;
     }
-    println!(
+    crate::outln!(
         "{:<34} {:>16} {:>12} {:>10} {:>10} {:>8} {:>9}",
-        "scenario", "policy", "cost/month", "min>target", "min>cap", "events", "P(sat)"
+        "scenario",
+        "policy",
+        "cost/month",
+        "min>target",
+        "min>cap",
+        "events",
+        "P(sat)"
     );
     for (i, o) in outcomes.iter().enumerate() {
-        println!(
+        crate::outln!(
             "{:<34} {:>16} {:>12.2} {:>10.0} {:>10.0} {:>8} {:>9.3}{}",
             o.name,
             o.policy,
@@ -564,7 +570,7 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     }
     for o in &outcomes {
         if let Some((core, gib)) = o.unit_costs {
-            println!("unit cost of \"{}\": {core:.4} per core-hour, {gib:.4} per GiB-hour (OpenCost split)", o.name);
+            crate::outln!("unit cost of \"{}\": {core:.4} per core-hour, {gib:.4} per GiB-hour (OpenCost split)", o.name);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -50,6 +50,17 @@
 //! # Ok::<(), headroom::Error>(())
 //! ```
 
+/// `println!` that returns an error instead of panicking when standard output is gone
+/// (a closed pipe, as in `headroom bench m4 | head`). For functions returning
+/// `anyhow::Result`.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 pub mod bench;
 pub mod capacity;
 pub mod cli;

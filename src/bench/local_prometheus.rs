@@ -182,8 +182,8 @@ pub fn bench(series: usize, days: i64) -> anyhow::Result<()> {
     let import = client.query_range(&q, &crate::progress::Progress::new())?;
     let secs = t.elapsed().as_secs_f64();
     let samples: usize = import.series.iter().map(|s| s.len() - s.missing()).sum();
-    println!("bench prometheus: {series} series x {days} days at 5m from a local Prometheus (backfill + start {setup:.1} s)");
-    println!(
+    crate::outln!("bench prometheus: {series} series x {days} days at 5m from a local Prometheus (backfill + start {setup:.1} s)");
+    crate::outln!(
         "  import: {secs:.2} s for {} series, {samples} samples ({:.2} M samples/s), {} chunks of <= 10,000 points",
         import.series.len(),
         samples as f64 / secs / 1e6,

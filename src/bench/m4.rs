@@ -188,10 +188,10 @@ pub fn run(dir: &Path, limit: Option<usize>, folds: usize) -> anyhow::Result<()>
     };
     let owa = 0.5 * (t.smape / n2_smape + t.mase / n2_mase);
     per_series_secs.sort_by(f64::total_cmp);
-    println!("bench m4: {} hourly series, horizon {HORIZON}, MASE/MSIS seasonality {SEASON}, {folds} backtest windows", results.len());
-    println!("  {:<10} {:>8} {:>8} {:>7} {:>9} {:>7} {:>8}", "method", "sMAPE", "MASE", "OWA", "cov95", "ACD", "MSIS");
-    println!("  {:<10} {:>8.3} {:>8.3} {:>7.3} {:>9} {:>7} {:>8}", "Naive2", n2_smape, n2_mase, 1.0, "-", "-", "-");
-    println!(
+    crate::outln!("bench m4: {} hourly series, horizon {HORIZON}, MASE/MSIS seasonality {SEASON}, {folds} backtest windows", results.len());
+    crate::outln!("  {:<10} {:>8} {:>8} {:>7} {:>9} {:>7} {:>8}", "method", "sMAPE", "MASE", "OWA", "cov95", "ACD", "MSIS");
+    crate::outln!("  {:<10} {:>8.3} {:>8.3} {:>7.3} {:>9} {:>7} {:>8}", "Naive2", n2_smape, n2_mase, 1.0, "-", "-", "-");
+    crate::outln!(
         "  {:<10} {:>8.3} {:>8.3} {:>7.3} {:>9.4} {:>7.4} {:>8.3}",
         "Headroom",
         t.smape,
@@ -201,15 +201,15 @@ pub fn run(dir: &Path, limit: Option<usize>, folds: usize) -> anyhow::Result<()>
         (t.coverage95 - 0.95).abs(),
         t.msis
     );
-    println!("  80 % band coverage: {:.4}", t.coverage80);
-    println!(
+    crate::outln!("  80 % band coverage: {:.4}", t.coverage80);
+    crate::outln!(
         "  time: {total_secs:.1} s for all series on {} threads (backtests included); per series median {:.3} s, max {:.3} s",
         rayon::current_num_threads(),
         per_series_secs.get(per_series_secs.len() / 2).copied().unwrap_or(0.0),
         per_series_secs.last().copied().unwrap_or(0.0)
     );
     let chosen: Vec<String> = models.iter().map(|(m, c)| format!("{m}: {c}")).collect();
-    println!("  models chosen: {}", chosen.join("; "));
+    crate::outln!("  models chosen: {}", chosen.join("; "));
     Ok(())
 }
 

@@ -101,8 +101,8 @@ fn import(rows: usize) -> anyhow::Result<ExitCode> {
     let imported = read_csv(&path, &CsvOptions::default())?;
     let secs = t.elapsed().as_secs_f64();
     let points: usize = imported.series.iter().map(Series::len).sum();
-    println!("bench import: {rows} rows ({:.0} MiB, {series} series, RFC 3339 timestamps, long form)", size as f64 / 1048576.0);
-    println!("  read + parse + grid: {secs:.2} s = {:.2} M rows/s ({points} points)", rows as f64 / secs / 1e6);
+    crate::outln!("bench import: {rows} rows ({:.0} MiB, {series} series, RFC 3339 timestamps, long form)", size as f64 / 1048576.0);
+    crate::outln!("  read + parse + grid: {secs:.2} s = {:.2} M rows/s ({points} points)", rows as f64 / secs / 1e6);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -155,14 +155,14 @@ fn forecast_bench(runs: usize) -> anyhow::Result<ExitCode> {
         chosen = format!("{} (periods {:?})", f.model, f.periods);
     }
     auto_times.sort_by(f64::total_cmp);
-    println!("bench forecast: 8640 points at 5m, horizon 576, levels 80,95");
-    println!(
+    crate::outln!("bench forecast: 8640 points at 5m, horizon 576, levels 80,95");
+    crate::outln!(
         "  fit + predict, {model}, no backtest: median {:.3} s over {} runs (min {:.3} s)",
         times[times.len() / 2],
         times.len(),
         times[0]
     );
-    println!(
+    crate::outln!(
         "  auto: detection, outliers, 3-window backtest of every model, calibration, final fit: median {:.3} s (min {:.3} s), chose {chosen}",
         auto_times[auto_times.len() / 2],
         auto_times[0]
@@ -204,12 +204,12 @@ fn simulate_bench(paths: usize, days: i64) -> anyhow::Result<ExitCode> {
         .collect();
     let secs = t.elapsed().as_secs_f64();
     let total = replays.len() as u64 * sim_steps;
-    println!(
+    crate::outln!(
         "bench simulate: {days} days at 15 s ({sim_steps} steps per replay), {} policies x {paths} sample paths = {} replays",
         policies.len(),
         replays.len()
     );
-    println!(
+    crate::outln!(
         "  sample paths: {sampling:.2} s; replays: {secs:.2} s on {} threads ({:.1} M policy-steps/s)",
         rayon::current_num_threads(),
         total as f64 / secs / 1e6
@@ -260,13 +260,13 @@ fn export_bench() -> anyhow::Result<ExitCode> {
         crate::simulate::write_steps_csv(&mut csv, &sc.outcomes)?;
     }
     let csv_secs = t.elapsed().as_secs_f64();
-    println!(
+    crate::outln!(
         "bench export: plan of {} series and {} scenarios (built in {build_secs:.2} s: forecasts, runway, replays)",
         plan.series.len(),
         plan.scenarios.as_ref().map_or(0, |s| s.outcomes.len())
     );
-    println!("  PDF: {pdf_secs:.3} s ({} KiB)", pdf.len() / 1024);
-    println!("  plan file: {save_secs:.3} s ({} KiB)", text.len() / 1024);
-    println!("  CSV (forecasts and per-step replays): {csv_secs:.3} s ({} KiB)", csv.len() / 1024);
+    crate::outln!("  PDF: {pdf_secs:.3} s ({} KiB)", pdf.len() / 1024);
+    crate::outln!("  plan file: {save_secs:.3} s ({} KiB)", text.len() / 1024);
+    crate::outln!("  CSV (forecasts and per-step replays): {csv_secs:.3} s ({} KiB)", csv.len() / 1024);
     Ok(ExitCode::SUCCESS)
 }
