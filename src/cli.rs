@@ -411,6 +411,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
                 settings: ForecastSettings::default(),
                 horizon,
                 thresholds,
+                series_thresholds: Default::default(),
                 runway_level: 95.0,
             };
             crate::plan::build(&inputs, import.series, import.warnings, scenarios, &Progress::new())?
@@ -432,22 +433,7 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
         eprintln!("report written to {}", path.display());
     }
     if let Some(dir) = &args.csv {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let forecasts: Vec<crate::forecast::Forecast> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
-        let mut buf = Vec::new();
-        write_forecasts(&mut buf, &forecasts, &plan.inputs.settings.levels)?;
-        crate::files::atomic_write(&dir.join("forecast.csv"), &buf)?;
-        let mut buf = Vec::new();
-        crate::export::csv::write_runway(&mut buf, plan)?;
-        crate::files::atomic_write(&dir.join("runway.csv"), &buf)?;
-        if let Some(sc) = &plan.scenarios {
-            let mut buf = Vec::new();
-            crate::simulate::write_steps_csv(&mut buf, &sc.outcomes)?;
-            crate::files::atomic_write(&dir.join("steps.csv"), &buf)?;
-            let mut buf = Vec::new();
-            crate::simulate::write_summary_csv(&mut buf, &sc.outcomes, sc.recommended)?;
-            crate::files::atomic_write(&dir.join("summary.csv"), &buf)?;
-        }
+        crate::export::write_csv_dir(plan, dir)?;
         eprintln!("CSV written to {}", dir.display());
     }
     if let Some(path) = &args.rules {
@@ -455,13 +441,7 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
     }
     let scenarios = plan.scenarios.as_ref().map(|s| (s.file.scenario.as_slice(), s.recommended));
     if let Some(path) = &args.hpa {
-        let (list, rec) = scenarios.context("--hpa needs an HPA scenario (give --scenario)")?;
-        let pick = rec
-            .filter(|&i| matches!(list.get(i).map(|s| &s.policy), Some(crate::simulate::Policy::Hpa(_))))
-            .or_else(|| list.iter().position(|s| matches!(s.policy, crate::simulate::Policy::Hpa(_))));
-        let s = pick.and_then(|i| list.get(i)).context("--hpa: no scenario has an HPA policy")?;
-        let crate::simulate::Policy::Hpa(h) = &s.policy else { bail!("--hpa: no scenario has an HPA policy") };
-        crate::files::atomic_write(path, code::hpa_manifest(&s.name, &s.series, "default", h).as_bytes())?;
+        crate::files::atomic_write(path, crate::export::hpa_for_plan(plan).map_err(|e| anyhow::anyhow!("--{e}"))?.as_bytes())?;
     }
     if let Some(path) = &args.aws {
         let (list, _) = scenarios.context("--aws needs a predictive scenario (give --scenario)")?;
@@ -475,7 +455,7 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
 }
 
 fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
-    use crate::simulate::{ScenarioFile, recommend, run_scenario, write_steps_csv, write_summary_csv};
+    use crate::simulate::{ScenarioFile, recommend, run_scenario};
     let text = std::fs::read_to_string(&args.scenario).with_context(|| format!("reading {}", args.scenario.display()))?;
     let file = ScenarioFile::parse(&text, &args.scenario.display().to_string())?;
     let data = match (&args.data, &file.data) {
@@ -506,12 +486,7 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let horizon_minutes = forecasts.values().next().map_or(0.0, |(_, f)| f.point.len() as f64 * f.step_ms as f64 / 60_000.0);
     let best = recommend(&outcomes, horizon_minutes, file.risk_budget);
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let mut steps = Vec::new();
-    write_steps_csv(&mut steps, &outcomes)?;
-    crate::files::atomic_write(&args.out.join("steps.csv"), &steps)?;
-    let mut summary = Vec::new();
-    write_summary_csv(&mut summary, &outcomes, best)?;
-    crate::files::atomic_write(&args.out.join("summary.csv"), &summary)?;
+    crate::export::write_outcomes_csv(&args.out, &outcomes, best)?;
     if args.search {
         let mut rows =
             String::from("scenario,target_utilisation,min,cost_per_month,expected_minutes_over_target,saturation_probability,best\n");

@@ -75,6 +75,9 @@ pub struct PlanInputs {
     pub horizon: Horizon,
     /// Thresholds for all series; `None`: defaults by kind.
     pub thresholds: Option<Vec<f64>>,
+    /// Thresholds for single series (by display name), before `thresholds`.
+    #[serde(default)]
+    pub series_thresholds: std::collections::BTreeMap<String, Vec<f64>>,
     /// The band level runway ranges come from.
     pub runway_level: f64,
 }
@@ -108,7 +111,8 @@ pub fn assemble(
 ) -> Result<Plan> {
     let mut out = Vec::new();
     for (s, r) in forecasts {
-        let thresholds = match &inputs.thresholds {
+        let own = inputs.series_thresholds.get(&s.display_name()).filter(|v| !v.is_empty());
+        let thresholds = match own.or(inputs.thresholds.as_ref()) {
             Some(v) => crate::capacity::thresholds_from_values(v),
             None => default_thresholds(&s),
         };

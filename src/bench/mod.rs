@@ -241,6 +241,7 @@ fn export_bench() -> anyhow::Result<ExitCode> {
         settings: crate::forecast::ForecastSettings::default(),
         horizon: crate::pipeline::Horizon::Duration(14 * crate::time::DAY_MS),
         thresholds: None,
+        series_thresholds: Default::default(),
         runway_level: 95.0,
     };
     let t = Instant::now();

@@ -32,6 +32,11 @@ pub fn default_thresholds(series: &Series) -> Vec<Threshold> {
     ["warning", "critical", "emergency"].iter().zip(levels).map(|(l, v)| Threshold { label: (*l).into(), value: v }).collect()
 }
 
+/// The numbers in a typed list such as `65, 80, 90` (anything else is skipped).
+pub fn parse_values(text: &str) -> Vec<f64> {
+    text.split(',').filter_map(|t| t.trim().parse().ok()).collect()
+}
+
 /// Thresholds from plain values (`65,80,90`), labelled by their value.
 pub fn thresholds_from_values(values: &[f64]) -> Vec<Threshold> {
     values.iter().map(|v| Threshold { label: crate::export::csv::level_label(*v), value: *v }).collect()

@@ -4,3 +4,58 @@
 pub mod code;
 pub mod csv;
 pub mod pdf;
+
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::simulate::{Outcome, Policy};
+use std::path::Path;
+
+/// Writes every CSV of a plan into `dir`: `forecast.csv` (the forecast contract),
+/// `runway.csv`, and with scenarios `steps.csv` and `summary.csv`.
+///
+/// # Errors
+/// The directory or a file cannot be written.
+pub fn write_csv_dir(plan: &Plan, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let forecasts: Vec<crate::forecast::Forecast> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
+    let mut buf = Vec::new();
+    csv::write_forecasts(&mut buf, &forecasts, &plan.inputs.settings.levels).map_err(|e| Error::io(dir, e))?;
+    crate::files::atomic_write(&dir.join("forecast.csv"), &buf)?;
+    let mut buf = Vec::new();
+    csv::write_runway(&mut buf, plan).map_err(|e| Error::io(dir, e))?;
+    crate::files::atomic_write(&dir.join("runway.csv"), &buf)?;
+    if let Some(sc) = &plan.scenarios {
+        write_outcomes_csv(dir, &sc.outcomes, sc.recommended)?;
+    }
+    Ok(())
+}
+
+/// Writes `steps.csv` (per step per scenario) and `summary.csv` (one row per scenario)
+/// into `dir`, which must exist.
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<usize>) -> Result<()> {
+    let mut buf = Vec::new();
+    crate::simulate::write_steps_csv(&mut buf, outcomes).map_err(|e| Error::io(dir, e))?;
+    crate::files::atomic_write(&dir.join("steps.csv"), &buf)?;
+    let mut buf = Vec::new();
+    crate::simulate::write_summary_csv(&mut buf, outcomes, recommended).map_err(|e| Error::io(dir, e))?;
+    crate::files::atomic_write(&dir.join("summary.csv"), &buf)
+}
+
+/// The HPA manifest of a plan: from the recommended scenario when it is an HPA, else
+/// from the first HPA scenario.
+///
+/// # Errors
+/// The plan has no HPA scenario.
+pub fn hpa_for_plan(plan: &Plan) -> Result<String> {
+    let none = || Error::setting("hpa", "no scenario has an HPA policy (give a scenario file with kind = \"hpa\")");
+    let sc = plan.scenarios.as_ref().ok_or_else(none)?;
+    let list = &sc.file.scenario;
+    let is_hpa = |i: usize| matches!(list.get(i).map(|s| &s.policy), Some(Policy::Hpa(_)));
+    let pick = sc.recommended.filter(|&i| is_hpa(i)).or_else(|| (0..list.len()).find(|&i| is_hpa(i))).ok_or_else(none)?;
+    let s = list.get(pick).ok_or_else(none)?;
+    let Policy::Hpa(h) = &s.policy else { return Err(none()) };
+    Ok(code::hpa_manifest(&s.name, &s.series, "default", h))
+}

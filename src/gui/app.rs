@@ -332,6 +332,7 @@ impl HeadroomApp {
             settings: ForecastSettings { levels: self.state.levels(), ..ForecastSettings::default() },
             horizon,
             thresholds: None,
+            series_thresholds: self.state.thresholds.iter().map(|(k, v)| (k.clone(), crate::capacity::parse_values(v))).collect(),
             runway_level: 95.0,
         }
     }
@@ -344,57 +345,19 @@ impl HeadroomApp {
             .iter()
             .map(|e| (e.series.clone(), e.forecast.clone().unwrap_or_else(|| Err("not forecast yet".into()))))
             .collect();
-        let thresholds: Vec<(String, Vec<f64>)> =
-            self.state.thresholds.iter().map(|(k, v)| (k.clone(), v.split(',').filter_map(|t| t.trim().parse().ok()).collect())).collect();
         let scenarios =
             if self.scenarios_ready() { crate::simulate::ScenarioFile::parse(&self.state.scenarios, "scenarios").ok() } else { None };
         let warnings = self.model.warnings.clone();
         self.model.status = format!("Writing {}…", path.display());
         self.export_job = Some(Job::spawn("Exporting", &self.ctx, move |_| {
-            let mut plan = crate::plan::assemble(&inputs, forecasts, warnings, scenarios).map_err(|e| e.to_string())?;
-            // Thresholds typed in the window, per series.
-            for ps in &mut plan.series {
-                if let Some((_, v)) = thresholds.iter().find(|(k, v)| *k == ps.series.display_name() && !v.is_empty())
-                    && let Ok(f) = &ps.forecast
-                {
-                    ps.thresholds = crate::capacity::thresholds_from_values(v);
-                    ps.runway = crate::capacity::runway(&ps.series, f, &ps.thresholds, plan.inputs.runway_level);
-                }
-            }
+            let plan = crate::plan::assemble(&inputs, forecasts, warnings, scenarios).map_err(|e| e.to_string())?;
             let write = |p: &std::path::Path, bytes: &[u8]| crate::files::atomic_write(p, bytes).map_err(|e| e.to_string());
             match kind {
                 ExportKind::Plan => plan.save(&path).map_err(|e| e.to_string())?,
                 ExportKind::Pdf => write(&path, &crate::export::pdf::write_pdf(&plan).map_err(|e| e.to_string())?)?,
                 ExportKind::Rules => write(&path, crate::export::code::prometheus_rules(&plan).as_bytes())?,
-                ExportKind::Hpa => {
-                    let sc = plan.scenarios.as_ref().ok_or("no scenarios: an HPA needs an HPA scenario")?;
-                    let s = sc
-                        .file
-                        .scenario
-                        .iter()
-                        .find(|s| matches!(s.policy, crate::simulate::Policy::Hpa(_)))
-                        .ok_or("no scenario has an HPA policy")?;
-                    let crate::simulate::Policy::Hpa(h) = &s.policy else { return Err("no HPA".into()) };
-                    write(&path, crate::export::code::hpa_manifest(&s.name, &s.series, "default", h).as_bytes())?;
-                }
-                ExportKind::Csv => {
-                    std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                    let fs: Vec<Forecast> = plan.series.iter().filter_map(|p| p.forecast.as_ref().ok().cloned()).collect();
-                    let mut b = Vec::new();
-                    crate::export::csv::write_forecasts(&mut b, &fs, &plan.inputs.settings.levels).map_err(|e| e.to_string())?;
-                    write(&path.join("forecast.csv"), &b)?;
-                    let mut b = Vec::new();
-                    crate::export::csv::write_runway(&mut b, &plan).map_err(|e| e.to_string())?;
-                    write(&path.join("runway.csv"), &b)?;
-                    if let Some(sc) = &plan.scenarios {
-                        let mut b = Vec::new();
-                        crate::simulate::write_steps_csv(&mut b, &sc.outcomes).map_err(|e| e.to_string())?;
-                        write(&path.join("steps.csv"), &b)?;
-                        let mut b = Vec::new();
-                        crate::simulate::write_summary_csv(&mut b, &sc.outcomes, sc.recommended).map_err(|e| e.to_string())?;
-                        write(&path.join("summary.csv"), &b)?;
-                    }
-                }
+                ExportKind::Hpa => write(&path, crate::export::hpa_for_plan(&plan).map_err(|e| e.to_string())?.as_bytes())?,
+                ExportKind::Csv => crate::export::write_csv_dir(&plan, &path).map_err(|e| e.to_string())?,
             }
             Ok(format!("Saved to {}", path.display()))
         }));

@@ -22,7 +22,7 @@ impl Entry {
     /// the text is empty or not numbers.
     pub fn crossings(&self, thresholds_text: &str) -> Vec<crate::capacity::Crossing> {
         let Some(Ok(f)) = &self.forecast else { return Vec::new() };
-        let values: Vec<f64> = thresholds_text.split(',').filter_map(|t| t.trim().parse().ok()).collect();
+        let values = crate::capacity::parse_values(thresholds_text);
         let thresholds = if values.is_empty() {
             crate::capacity::default_thresholds(&self.series)
         } else {
