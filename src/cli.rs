@@ -99,6 +99,13 @@ pub struct PlanArgs {
     /// Write a Kubernetes HPA manifest (from the recommended or first HPA scenario).
     #[arg(long)]
     pub hpa: Option<PathBuf>,
+    /// Namespace of the exported HPA (default `default`).
+    #[arg(long, requires = "hpa")]
+    pub namespace: Option<String>,
+    /// The Deployment the exported HPA scales (default: the series' name as a
+    /// Kubernetes name).
+    #[arg(long, requires = "hpa")]
+    pub target: Option<String>,
     /// Write an AWS predictive scaling policy (JSON) from the first predictive scenario.
     #[arg(long)]
     pub aws: Option<PathBuf>,
@@ -290,8 +297,9 @@ pub struct ForecastArgs {
     /// prophet (with the `prophet` cargo feature).
     #[arg(long, default_value = "auto")]
     pub model: String,
-    /// Backtest windows, each as long as the horizon (0: no backtest, uncalibrated bands).
-    #[arg(long, default_value_t = 3)]
+    /// Backtest windows, each as long as the horizon, a season apart (0: no backtest,
+    /// uncalibrated bands).
+    #[arg(long, default_value_t = crate::forecast::DEFAULT_FOLDS)]
     pub folds: usize,
     /// Time zone of timestamps written without an offset (IANA name).
     #[arg(long, default_value = "UTC")]
@@ -441,7 +449,12 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
     }
     let scenarios = plan.scenarios.as_ref().map(|s| (s.file.scenario.as_slice(), s.recommended));
     if let Some(path) = &args.hpa {
-        crate::files::atomic_write(path, crate::export::hpa_for_plan(plan).map_err(|e| anyhow::anyhow!("--{e}"))?.as_bytes())?;
+        let manifest = crate::export::hpa_for_plan(plan, args.namespace.as_deref(), args.target.as_deref())
+            .map_err(|e| anyhow::anyhow!("--{e}"))?;
+        for w in &manifest.warnings {
+            eprintln!("warning: --hpa: {w}");
+        }
+        crate::files::atomic_write(path, manifest.yaml.as_bytes())?;
     }
     if let Some(path) = &args.aws {
         let (list, _) = scenarios.context("--aws needs a predictive scenario (give --scenario)")?;
@@ -582,7 +595,7 @@ fn storage(args: &StorageArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
-    use crate::capacity::{default_thresholds, runway, thresholds_from_values};
+    use crate::capacity::{default_thresholds, runway};
     let horizon = Horizon::parse(&args.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let given =
         args.thresholds.as_deref().map(|t| parse_levels(t).map_err(|e| anyhow::anyhow!("{e:#}").context("--thresholds"))).transpose()?;
@@ -595,12 +608,12 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
     settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
     let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), ..CsvOptions::default() })?;
     let results = pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new());
-    let mut out = String::from("series,threshold,median_crossing,earliest_crossing,latest_crossing\n");
+    let mut out = String::from("series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability\n");
     let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
     for (series, result) in import.series.iter().zip(results) {
         let f = result?;
         let thresholds = match &given {
-            Some(v) => thresholds_from_values(v),
+            Some(v) => crate::capacity::thresholds_for(series, v),
             None => default_thresholds(series),
         };
         if thresholds.is_empty() {
@@ -608,12 +621,13 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
         }
         for c in runway(series, &f, &thresholds, args.level) {
             out.push_str(&format!(
-                "{},{},{},{},{}\n",
+                "{},{},{},{},{},{:.4}\n",
                 crate::export::csv::text_cell(&f.series),
                 crate::export::csv::level_label(c.threshold.value),
                 date(c.median_ms),
                 date(c.earliest_ms),
-                date(c.latest_ms)
+                date(c.latest_ms),
+                c.probability
             ));
         }
     }
@@ -708,7 +722,13 @@ pub fn describe_forecast(f: &Forecast) -> String {
         let _ = writeln!(out, "  no backtest (too little history): bands are the model's own");
         return out;
     };
-    let _ = writeln!(out, "  backtest: {} windows of {} steps", ev.plan.folds, ev.plan.fold_len);
+    let _ = writeln!(
+        out,
+        "  backtest: {} windows of {} steps, origins {} steps apart",
+        ev.plan.folds,
+        ev.plan.fold_len,
+        ev.plan.stride()
+    );
     let levels: Vec<f64> = ev.chosen.coverage.iter().map(|c| c.level).collect();
     let mut head = format!("  {:<48} {:>7} {:>7}", "model", "MASE", "sMAPE");
     for l in &levels {
@@ -727,8 +747,30 @@ pub fn describe_forecast(f: &Forecast) -> String {
     let _ = writeln!(out, "  chosen: {} (MASE {:.3})", ev.chosen.model, ev.chosen.mase);
     if let Some(cov) = &ev.calibrated_coverage {
         let parts: Vec<String> = cov.iter().map(|c| format!("{} %: {:.3}", crate::export::csv::level_label(c.level), c.value)).collect();
+        let source = if ev.nested_windows > 0 {
+            format!("nested record of {} windows, each forecast by the model its past chose", ev.nested_windows)
+        } else {
+            "the chosen model's windows".to_string()
+        };
+        let _ = writeln!(out, "  calibrated on the {source}");
         let _ = writeln!(out, "  calibrated band coverage (leave one window out): {}", parts.join(", "));
     }
+    for r in &ev.rescaled {
+        let _ = writeln!(
+            out,
+            "  {} % band rescaled ×{:.2} to meet its out-of-sample coverage",
+            crate::export::csv::level_label(r.level),
+            r.value
+        );
+    }
+    let d = &f.dependence;
+    let _ = writeln!(
+        out,
+        "  error dependence: correlation {:.3} per step ({}){}",
+        d.rho(f.step_ms as f64),
+        if d.estimated { "from the backtest errors" } else { "assumed" },
+        if d.tau_ms.is_finite() && d.tau_ms > 0.0 { format!(", correlation time {}", crate::time::format_duration(d.tau_ms as i64)) } else { String::new() }
+    );
     out
 }
 

@@ -113,7 +113,7 @@ pub fn assemble(
     for (s, r) in forecasts {
         let own = inputs.series_thresholds.get(&s.display_name()).filter(|v| !v.is_empty());
         let thresholds = match own.or(inputs.thresholds.as_ref()) {
-            Some(v) => crate::capacity::thresholds_from_values(v),
+            Some(v) => crate::capacity::thresholds_for(&s, v),
             None => default_thresholds(&s),
         };
         let (forecast, runway) = match r {

@@ -113,7 +113,7 @@ rules = [
 name = "HPA at 60 %"
 series = "api_requests_per_second"
 capacity = { per_instance = 250.0, target_utilisation = 0.7 }
-policy = { kind = "hpa", min = 3, max = 40, target = 0.6 }
+policy = { kind = "hpa", metric = "pods", min = 3, max = 40, target = 0.6 }
 price = { instance_hour = 0.192 }
 
 [[scenario]]
@@ -142,14 +142,14 @@ cooldown_s = 300
 name = "predictive on the 80 % band"
 series = "api_requests_per_second"
 capacity = { per_instance = 250.0, target_utilisation = 0.7 }
-policy = { kind = "predictive", min = 3, max = 40, target = 0.6, lead_s = 300, band = 80.0 }
+policy = { kind = "predictive", min = 3, max = 40, target = 0.6, lead_s = 300, band = 80.0, dynamic = { min = 3, max = 40, target = 0.6 } }
 price = { instance_hour = 0.192 }
 
 [[scenario]]
 name = "HPA, reserved 8, +30 % from Dec 1"
 series = "api_requests_per_second"
 capacity = { per_instance = 250.0, target_utilisation = 0.7 }
-policy = { kind = "hpa", min = 3, max = 40, target = 0.6 }
+policy = { kind = "hpa", metric = "pods", min = 3, max = 40, target = 0.6 }
 price = { instance_hour = 0.192, model = "reserved", discount = 0.4, commitment = 8, cores = 4.0, memory_gib = 16.0 }
 overlay = [{ kind = "growth", percent = 30.0, from = "2026-12-01" }]
 
@@ -157,7 +157,7 @@ overlay = [{ kind = "growth", percent = 30.0, from = "2026-12-01" }]
 name = "HPA, lose 1 of 3 zones for a day"
 series = "api_requests_per_second"
 capacity = { per_instance = 250.0, target_utilisation = 0.7 }
-policy = { kind = "hpa", min = 3, max = 40, target = 0.6 }
+policy = { kind = "hpa", metric = "pods", min = 3, max = 40, target = 0.6 }
 price = { instance_hour = 0.192 }
 overlay = [{ kind = "zone_loss", zones = 3, lost = 1, from = "2026-11-30", to = "2026-12-01" }]
 "#;

@@ -247,3 +247,33 @@ fn garbage_never_panics() {
         let _ = parse(&text);
     }
 }
+
+#[test]
+fn a_file_cut_off_inside_a_quote_is_a_located_error_not_a_crash() {
+    // The 5-byte reproducer that made polars-io 0.55.2 read out of bounds.
+    let e = err("a,b\n\"");
+    assert!(e.contains("web.csv:2:1") && e.contains("never ends"), "{e}");
+    let e = err("timestamp,value\n2026-09-28T00:00:00Z,\"17\n2026-09-28T00:05:00Z,18\n");
+    assert!(e.contains("web.csv:2:22"), "{e}");
+}
+
+#[test]
+fn ratio_utilisation_is_recognised_and_said() {
+    let imp = parse_csv(
+        b"timestamp,value\n2026-01-05T10:00:00Z,0.32\n2026-01-05T10:05:00Z,0.41\n2026-01-05T10:10:00Z,0.38\n",
+        &Location::file(Path::new("node_cpu_utilization.csv")),
+        "node_cpu_utilization",
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    let s = &imp.series[0];
+    assert_eq!(s.unit, headroom::series::Unit::Ratio);
+    assert_eq!(s.unit.format(s.values[0]), "32.0 %");
+    assert!(imp.warnings.iter().any(|w| w.to_string().contains("0–1")), "{:?}", imp.warnings);
+    // Thresholds typed in percent read as shares of one.
+    let t = headroom::capacity::thresholds_for(s, &[80.0]);
+    assert_eq!(t[0].value, 0.8);
+    assert_eq!(t[0].label, "80");
+    let d = headroom::capacity::default_thresholds(s);
+    assert_eq!(d.iter().map(|t| t.value).collect::<Vec<_>>(), vec![0.65, 0.8, 0.9]);
+}

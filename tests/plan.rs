@@ -180,11 +180,13 @@ fn the_hpa_manifest_is_an_autoscaling_v2_hpa() {
     assert!(spec["scaleTargetRef"]["name"].as_str().is_some());
     assert_eq!(spec["minReplicas"].as_i64(), Some(3));
     assert_eq!(spec["maxReplicas"].as_i64(), Some(40));
-    assert_eq!(spec["metrics"][0]["resource"]["target"]["averageUtilization"].as_i64(), Some(60));
-    assert_eq!(spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"].as_i64(), Some(300));
-    assert_eq!(spec["behavior"]["scaleUp"]["policies"][1]["type"].as_str(), Some("Pods"));
+    // The sample HPA scales on requests per second per pod: 250 per pod at 60 % = 150.
+    assert_eq!(spec["metrics"][0]["type"].as_str(), Some("Pods"));
+    assert_eq!(spec["metrics"][0]["pods"]["metric"]["name"].as_str(), Some("api_requests_per_second"));
+    assert_eq!(spec["metrics"][0]["pods"]["target"]["averageValue"].as_str(), Some("150"));
+    assert!(spec["behavior"].is_badvalue(), "no behavior was simulated, none is written");
     let aws: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(exported().join("aws.json")).unwrap()).unwrap();
     assert_eq!(aws["Mode"], "ForecastAndScale");
-    assert_eq!(aws["MetricSpecifications"][0]["TargetValue"], 60);
+    assert_eq!(aws["MetricSpecifications"][0]["TargetValue"].as_f64(), Some(60.0));
     assert_eq!(aws["SchedulingBufferTime"], 300);
 }

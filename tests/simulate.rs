@@ -1,7 +1,7 @@
 //! The semantics of each policy, pinned; cost and runway by hand; determinism.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use headroom::simulate::policy::{Hpa, Predictive, TargetTracking};
+use headroom::simulate::policy::{Hpa, Predictive, Rules, TargetTracking};
 use headroom::simulate::{CapacityModel, Policy, Price, PricingModel, replay};
 use std::process::Command;
 
@@ -32,11 +32,17 @@ fn hpa_scale_down_waits_out_its_stabilisation_window() {
 
 #[test]
 fn hpa_scale_up_obeys_the_default_rate_policy() {
-    // From 1 pod to 40 pods' worth: max(100 %, 4 pods) per 15 s.
+    // From 1 pod to 40 pods' worth. With a `behavior` (here the defaults, given
+    // explicitly): max(100 %, 4 pods) per 15 s (`calculateScaleUpLimitWithScalingRules`).
     let mut demand = vec![50.0; 2];
     demand.extend(vec![2000.0; 10]);
-    let n = instances(&Policy::Hpa(hpa()), &demand);
+    let with_behavior = Hpa { scale_up: Some(Rules::default()), ..hpa() };
+    let n = instances(&Policy::Hpa(with_behavior), &demand);
     assert_eq!(&n[1..8], &[1.0, 5.0, 10.0, 20.0, 40.0, 40.0, 40.0], "+4 (4 pods > 100 % of 1), then doubling");
+    // Without one, the controller's older path: max(2 × current, 4) per sync
+    // (`calculateScaleUpLimit` in `convertDesiredReplicasWithRules`).
+    let n = instances(&Policy::Hpa(hpa()), &demand);
+    assert_eq!(&n[1..8], &[1.0, 4.0, 8.0, 16.0, 32.0, 40.0, 40.0]);
 }
 
 #[test]
@@ -56,10 +62,10 @@ fn hpa_new_pods_take_load_only_when_ready() {
     let mut demand = vec![100.0; 2];
     demand.extend(vec![400.0; 8]);
     let r = replay(&Policy::Hpa(h), &CAP, &demand, 0, STEP, None, true);
-    assert_eq!(r.steps[2].instances, 6.0, "launched: 2 + 4 pods");
+    assert_eq!(r.steps[2].instances, 4.0, "launched: max(2 × 2, 4) pods");
     assert_eq!(r.steps[2].ready, 2.0, "not ready yet");
     assert_eq!(r.steps[5].ready, 2.0);
-    assert!(r.steps[6].ready >= 6.0, "ready 60 s after launch");
+    assert!(r.steps[6].ready >= 4.0, "ready 60 s after launch");
     assert!(r.totals.minutes_over_capacity > 0.0, "400 over 2 ready pods: saturated meanwhile");
 }
 
@@ -94,7 +100,7 @@ fn target_tracking_warm_up_blocks_scale_in_and_double_counting() {
 
 #[test]
 fn predictive_scales_ahead_by_its_lead_time() {
-    let p = Predictive { min: 1, max: 100, target: 0.5, lead_s: 300, band: None, scale_in: true, startup_s: 0 };
+    let p = Predictive { min: 1, max: 100, target: 0.5, lead_s: 300, band: None, startup_s: 0, ..Predictive::default() };
     // 60 s steps: demand steps up at minute 20.
     let mut demand = vec![100.0; 20];
     demand.extend(vec![1000.0; 10]);
@@ -104,8 +110,8 @@ fn predictive_scales_ahead_by_its_lead_time() {
     assert_eq!(n[15], 20.0, "5 minutes before the step, capacity is in place");
     assert_eq!(r.totals.minutes_over_capacity, 0.0);
     assert_eq!(r.totals.minutes_over_target, 0.0);
-    // Never above max, and with scale_in off never down.
-    let capped = Predictive { max: 8, scale_in: false, ..p };
+    // Never above max, and (AWS: predictive scaling never scales in) never down.
+    let capped = Predictive { max: 8, ..p };
     let mut down = demand.clone();
     down.extend(vec![10.0; 10]);
     let n: Vec<f64> = replay(&Policy::Predictive(capped), &CAP, &down, 0, 60_000, None, true).steps.iter().map(|s| s.instances).collect();
@@ -234,12 +240,13 @@ fn runway_on_a_known_line_is_exact_to_the_step() {
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let out = String::from_utf8(r.stdout).unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "series,threshold,median_crossing,earliest_crossing,latest_crossing");
-    // 10 + 0.25 i ≥ 70 first at i = 240; ≥ 80 at i = 280. A noiseless line has no spread.
+    assert_eq!(lines[0], "series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability");
+    // 10 + 0.25 i ≥ 70 first at i = 240; ≥ 80 at i = 280. A noiseless line has no spread:
+    // every path is the line, so all three quantiles are that step and the breach certain.
     let at = |i: i64| headroom::time::format_rfc3339((start + i * 3600) * 1000);
-    assert_eq!(lines[1], format!("disk_pct,70,{},{},{}", at(240), at(240), at(240)));
-    assert_eq!(lines[2], format!("disk_pct,80,{},{},{}", at(280), at(280), at(280)));
-    assert_eq!(lines[3], "disk_pct,500,,,", "never within the horizon: empty");
+    assert_eq!(lines[1], format!("disk_pct,70,{},{},{},1.0000", at(240), at(240), at(240)));
+    assert_eq!(lines[2], format!("disk_pct,80,{},{},{},1.0000", at(280), at(280), at(280)));
+    assert_eq!(lines[3], "disk_pct,500,,,,0.0000", "never within the horizon: empty dates, probability 0");
 }
 
 #[test]

@@ -61,7 +61,7 @@ fn calibration_widens_a_too_narrow_band_to_what_it_promises() {
 #[test]
 fn backtest_windows_never_see_past_their_origin() {
     let base: Vec<f64> = (0..600).map(|i| 50.0 + 10.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin()).collect();
-    let plan = Plan { folds: 3, fold_len: 48, first_origin: 600 - 144 };
+    let plan = Plan { folds: 3, fold_len: 48, first_origin: 600 - 144, stride: 48 };
     let spec = Spec { kind: ModelKind::Mstl, periods: vec![24], step_ms: 3_600_000 };
     let a = backtest::run(&spec, &base, &base, &plan, Variant::default(), 24).unwrap();
     // Change everything after the first window's origin: its forecast must not move.

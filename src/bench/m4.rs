@@ -9,7 +9,7 @@
 
 use crate::forecast::metrics::{coverage, mase, mase_scale, mean, msis, smape};
 use crate::forecast::seasonality::autocorrelation;
-use crate::forecast::{ForecastSettings, ModelChoice, Periods, forecast};
+use crate::forecast::{ForecastSettings, forecast};
 use crate::series::{Series, Unit};
 use crate::time::HOUR_MS;
 use anyhow::{Context, bail};
@@ -117,14 +117,7 @@ pub fn run(dir: &Path, limit: Option<usize>, folds: usize) -> anyhow::Result<()>
     if let Some(l) = limit {
         train.truncate(l);
     }
-    let settings = ForecastSettings {
-        horizon: HORIZON,
-        levels: vec![80.0, 95.0],
-        periods: Periods::Auto,
-        model: ModelChoice::Auto,
-        folds,
-        robust: true,
-    };
+    let settings = ForecastSettings { horizon: HORIZON, folds, ..ForecastSettings::default() };
     // Forecast everything from the training part alone.
     let started = Instant::now();
     let results: Vec<(String, Vec<f64>, anyhow::Result<crate::forecast::Forecast>, f64)> = train
@@ -202,6 +195,21 @@ pub fn run(dir: &Path, limit: Option<usize>, folds: usize) -> anyhow::Result<()>
         t.msis
     );
     crate::outln!("  80 % band coverage: {:.4}", t.coverage80);
+    let under80 = ours.iter().filter(|x| x.coverage95 < 0.8).count();
+    crate::outln!(
+        "  series whose 95 % band covered under 80 %: {under80} of {} ({:.1} %)",
+        ours.len(),
+        100.0 * under80 as f64 / ours.len().max(1) as f64
+    );
+    crate::outln!(
+        "  settings: model {}, levels {:?}, periods {:?}, {} backtest windows (default {}), robust {}",
+        settings.model.name(),
+        settings.levels,
+        settings.periods,
+        settings.folds,
+        crate::forecast::DEFAULT_FOLDS,
+        settings.robust
+    );
     crate::outln!(
         "  time: {total_secs:.1} s for all series on {} threads (backtests included); per series median {:.3} s, max {:.3} s",
         rayon::current_num_threads(),

@@ -2,8 +2,9 @@
 //! dates from the bands), how likely is a breach by a date, how much headroom is left,
 //! and what capacity keeps the forecast peak under a target utilisation.
 
-use crate::forecast::{Forecast, normal_cdf, normal_quantile};
-use crate::series::{Series, Unit};
+use crate::forecast::Forecast;
+use crate::forecast::paths::{FirstPassage, RUNWAY_PATHS, RUNWAY_SEED, for_each_path};
+use crate::series::Series;
 use serde::{Deserialize, Serialize};
 
 /// A named threshold level of a series.
@@ -18,7 +19,7 @@ pub struct Threshold {
 /// Default thresholds by kind: CPU 65/80/90 %, memory 70/85/95 %, disk 75/85/92 %
 /// (percent series); other series have none until the user gives them.
 pub fn default_thresholds(series: &Series) -> Vec<Threshold> {
-    if series.unit != Unit::Percent {
+    if !series.unit.is_percent_like() {
         return Vec::new();
     }
     let name = series.name.to_ascii_lowercase();
@@ -29,7 +30,7 @@ pub fn default_thresholds(series: &Series) -> Vec<Threshold> {
     } else {
         [65.0, 80.0, 90.0]
     };
-    ["warning", "critical", "emergency"].iter().zip(levels).map(|(l, v)| Threshold { label: (*l).into(), value: v }).collect()
+    ["warning", "critical", "emergency"].iter().zip(levels).map(|(l, v)| Threshold { label: (*l).into(), value: series.unit.from_percent(v) }).collect()
 }
 
 /// The numbers in a typed list such as `65, 80, 90` (anything else is skipped).
@@ -39,50 +40,63 @@ pub fn parse_values(text: &str) -> Vec<f64> {
 
 /// Thresholds from plain values (`65,80,90`), labelled by their value.
 pub fn thresholds_from_values(values: &[f64]) -> Vec<Threshold> {
-    values.iter().map(|v| Threshold { label: crate::export::csv::level_label(*v), value: *v }).collect()
+    values.iter().map(|v| Threshold { label: crate::series::unit::plain_number(*v), value: *v }).collect()
 }
 
-/// When a threshold is crossed: by the median, and the plausible range from the band.
+/// Thresholds typed for `series` (`65,80,90`): in percent for a 0–1 ratio series (80
+/// means 0.8), else in the series' own unit. Labelled as typed.
+pub fn thresholds_for(series: &Series, values: &[f64]) -> Vec<Threshold> {
+    values.iter().map(|v| Threshold { label: crate::series::unit::plain_number(*v), value: series.unit.from_percent(*v) }).collect()
+}
+
+/// When a threshold is crossed, read from the forecast's sample paths: the quantiles of
+/// the first-crossing time and the probability of a crossing within the horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Crossing {
     /// The threshold.
     pub threshold: Threshold,
-    /// First step (UTC ms) where the median forecast reaches it; `None`: not within the
-    /// horizon.
+    /// The median first-crossing time (UTC ms); `None`: half the paths or more never
+    /// reach it within the horizon.
     pub median_ms: Option<i64>,
-    /// First step where the band's upper edge reaches it: the earliest plausible date.
+    /// The (100 − level)/2 % quantile of the first-crossing time: the earliest plausible
+    /// date.
     pub earliest_ms: Option<i64>,
-    /// First step where the band's lower edge reaches it: the latest plausible date
-    /// (`None`: plausibly never within the horizon).
+    /// The (100 + level)/2 % quantile: the latest plausible date (`None`: plausibly
+    /// never within the horizon).
     pub latest_ms: Option<i64>,
-    /// The band level the range comes from.
+    /// The level the range comes from, in percent.
     pub level: f64,
-    /// Probability that some step within the horizon is at or above the threshold.
+    /// Probability that the series reaches the threshold at some step within the
+    /// horizon (share of sample paths that do).
     pub probability: f64,
     /// The last value of history is already at or above it.
     pub already: bool,
 }
 
-/// The runway to each threshold. `level` picks the band (e.g. 95); a level the forecast
-/// lacks falls back to its widest band.
+/// The runway to each threshold at `level` (e.g. 95: dates are the 2.5 %, 50 % and
+/// 97.5 % quantiles of the first-crossing time), from the forecast's sample paths
+/// ([`crate::forecast::paths`]), the same paths `simulate` replays.
 pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], level: f64) -> Vec<Crossing> {
-    let band = forecast.band(level).or_else(|| forecast.widest());
-    let first = |values: &[f64], thr: f64| values.iter().position(|v| *v >= thr).map(|i| forecast.timestamp(i));
+    let mut passages = vec![FirstPassage::default(); thresholds.len()];
+    for_each_path(forecast, RUNWAY_PATHS, RUNWAY_SEED, |p| {
+        for (fp, t) in passages.iter_mut().zip(thresholds) {
+            fp.add(p, t.value);
+        }
+    });
     let last_value = series.values.iter().rev().find(|v| !v.is_nan()).copied();
+    let level = if level > 0.0 && level < 100.0 { level } else { 95.0 };
+    let date = |step: Option<usize>| step.map(|i| forecast.timestamp(i));
     thresholds
         .iter()
-        .map(|t| {
-            let (earliest_ms, latest_ms) = match band {
-                Some(b) => (first(&b.upper, t.value), first(&b.lower, t.value)),
-                None => (None, None),
-            };
+        .zip(passages)
+        .map(|(t, fp)| {
             Crossing {
                 threshold: t.clone(),
-                median_ms: first(&forecast.point, t.value),
-                earliest_ms,
-                latest_ms,
-                level: band.map_or(level, |b| b.level),
-                probability: breach_probability(forecast, t.value, forecast.point.len()),
+                median_ms: date(fp.quantile(0.5)),
+                earliest_ms: date(fp.quantile((100.0 - level) / 200.0)),
+                latest_ms: date(fp.quantile((100.0 + level) / 200.0)),
+                level,
+                probability: fp.probability(),
                 already: last_value.is_some_and(|v| v >= t.value),
             }
         })
@@ -90,24 +104,20 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
 }
 
 /// The probability that the value reaches `threshold` at some step among the first
-/// `steps`, from the widest band read as a normal spread per step. Steps are treated as
-/// fully dependent (the largest single-step probability), a lower bound that is close
-/// for the smooth, strongly autocorrelated paths of capacity metrics.
+/// `steps`, from the forecast's sample paths.
 pub fn breach_probability(forecast: &Forecast, threshold: f64, steps: usize) -> f64 {
-    let Some(b) = forecast.widest() else { return f64::NAN };
-    let z = normal_quantile(0.5 + b.level / 200.0);
-    (0..steps.min(forecast.point.len()))
-        .map(|i| {
-            let p = forecast.point[i];
-            let sigma = if threshold >= p { (b.upper[i] - p) / z } else { (p - b.lower[i]) / z };
-            if sigma <= 0.0 { if p >= threshold { 1.0 } else { 0.0 } } else { 1.0 - normal_cdf((threshold - p) / sigma) }
-        })
-        .fold(0.0, f64::max)
+    let mut fp = FirstPassage::default();
+    for_each_path(forecast, RUNWAY_PATHS, RUNWAY_SEED, |p| fp.add(&p[..steps.min(p.len())], threshold));
+    fp.probability()
 }
 
 /// The probability of a breach by `date_ms` (steps up to that date).
 pub fn breach_probability_by(forecast: &Forecast, threshold: f64, date_ms: i64) -> f64 {
-    let steps = if date_ms < forecast.start_ms { 0 } else { ((date_ms - forecast.start_ms) / forecast.step_ms.max(1)) as usize + 1 };
+    let steps = if date_ms < forecast.start_ms {
+        0
+    } else {
+        usize::try_from(date_ms.saturating_sub(forecast.start_ms) / forecast.step_ms.max(1)).unwrap_or(usize::MAX).saturating_add(1)
+    };
     breach_probability(forecast, threshold, steps)
 }
 
@@ -169,19 +179,26 @@ mod tests {
 
     #[test]
     fn crossings_come_as_a_range() {
-        let f = line_forecast();
+        // A line rising 1 per step with a ±10 band (95 %) and errors fully persistent:
+        // each path is the line shifted by one draw e ~ N(0, (10/1.96)²), so it first
+        // reaches 80.5 at step ceil(30.5 - e): P(T ≤ s) = P(e ≥ 30.5 - s). The median is
+        // step 31 (P = 0.54; step 30 has 0.46), the 2.5 % quantile step 21 (e ≥ 9.5:
+        // 0.031; step 20 has 0.020), the 97.5 % quantile step 41.
+        let mut f = line_forecast();
+        f.dependence = crate::forecast::paths::Dependence { tau_ms: 1e15, estimated: true };
         let s = Series {
             name: "cpu".into(),
             labels: Default::default(),
-            unit: Unit::Percent,
+            unit: crate::series::Unit::Percent,
             start_ms: 0,
             step_ms: 10,
             values: vec![40.0; 10],
         };
-        let r = runway(&s, &f, &thresholds_from_values(&[80.0, 500.0]), 95.0);
-        assert_eq!(r[0].median_ms, Some(1000 + 30 * 10));
-        assert_eq!(r[0].earliest_ms, Some(1000 + 20 * 10));
-        assert_eq!(r[0].latest_ms, Some(1000 + 40 * 10));
+        let r = runway(&s, &f, &thresholds_from_values(&[80.5, 500.0]), 95.0);
+        let step = |t: Option<i64>| t.map(|t| (t - 1000) / 10);
+        assert_eq!(step(r[0].median_ms), Some(31));
+        assert_eq!(step(r[0].earliest_ms), Some(21));
+        assert_eq!(step(r[0].latest_ms), Some(41));
         assert!(r[0].probability > 0.99);
         assert_eq!(r[1].median_ms, None, "never within the horizon is an answer");
         assert!(r[1].probability < 1e-6);

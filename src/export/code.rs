@@ -4,7 +4,7 @@
 
 use crate::plan::Plan;
 use crate::series::Series;
-use crate::simulate::policy::{Hpa, Predictive, RatePolicy, Select};
+use crate::simulate::policy::{DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMode, RatePolicy, Select};
 use crate::time::format_short;
 use std::fmt::Write as _;
 
@@ -112,7 +112,7 @@ pub fn prometheus_rules(plan: &Plan) -> String {
     y
 }
 
-fn rules_yaml(y: &mut String, key: &str, r: &crate::simulate::policy::Rules) {
+fn rules_yaml(y: &mut String, key: &str, r: &EffectiveRules, tolerance: Option<f64>) {
     let _ = writeln!(y, "    {key}:");
     let _ = writeln!(y, "      stabilizationWindowSeconds: {}", r.stabilization_s);
     let select = match r.select {
@@ -121,6 +121,9 @@ fn rules_yaml(y: &mut String, key: &str, r: &crate::simulate::policy::Rules) {
         Select::Disabled => "Disabled",
     };
     let _ = writeln!(y, "      selectPolicy: {select}");
+    if let Some(t) = tolerance {
+        let _ = writeln!(y, "      tolerance: {}", q(&quantity(t)));
+    }
     y.push_str("      policies:\n");
     for p in &r.policies {
         match p {
@@ -135,21 +138,112 @@ fn rules_yaml(y: &mut String, key: &str, r: &crate::simulate::policy::Rules) {
     }
 }
 
-/// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2) for an HPA scenario, on CPU
-/// utilisation, with its `behavior`.
-pub fn hpa_manifest(name: &str, deployment: &str, namespace: &str, hpa: &Hpa) -> String {
-    let mut y = String::from("# From a Headroom capacity plan.\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n");
-    let _ = writeln!(y, "  name: {}", q(&k8s_name(name)));
-    let _ = writeln!(y, "  namespace: {}", q(namespace));
+/// A Kubernetes quantity in canonical form: `150`, or milli-units (`150500m`).
+pub fn quantity(v: f64) -> String {
+    let m = (v * 1000.0).round() as i64;
+    if m % 1000 == 0 { format!("{}", m / 1000) } else { format!("{m}m") }
+}
+
+/// Where an HPA manifest points and what it is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HpaTarget {
+    /// `metadata.name` of the HPA.
+    pub name: String,
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// The Deployment it scales (`scaleTargetRef.name`).
+    pub deployment: String,
+}
+
+/// An HPA manifest and what the user should know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HpaManifest {
+    /// The YAML document.
+    pub yaml: String,
+    /// Notes for the user (e.g. a tolerance that needs a newer cluster).
+    pub warnings: Vec<String>,
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2) that scales on what was
+/// simulated: a `Resource` metric with a `Utilization` target, or a `Pods` metric with
+/// an `AverageValue` of `per_instance × target` named after `series` (or
+/// `metric_name`); the `behavior` that was replayed (none when none was given, so the
+/// cluster runs the same controller path), with a tolerance other than the cluster's
+/// default 0.1 in `behavior.*.tolerance`.
+///
+/// # Errors
+/// A value the Kubernetes API would reject (min/max, windows, periods, policy values,
+/// names), naming it.
+pub fn hpa_manifest(target: &HpaTarget, hpa: &Hpa, per_instance: f64, series: &str) -> Result<HpaManifest, String> {
+    hpa.validate()?;
+    if !is_dns_label(&target.namespace) {
+        return Err(format!("namespace \"{}\" is not a DNS label (lower-case letters, digits and '-', at most 63)", target.namespace));
+    }
+    for (what, v) in [("target", &target.deployment), ("name", &target.name)] {
+        if !is_dns_subdomain(v) {
+            return Err(format!("{what} \"{v}\" is not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most 253)"));
+        }
+    }
+    let mut warnings = Vec::new();
+    let mut y = String::from("# From a Headroom capacity plan: the HPA that was simulated.\n");
+    let tolerance = (hpa.tolerance != DEFAULT_TOLERANCE).then_some(hpa.tolerance);
+    if let Some(t) = tolerance {
+        let note = format!(
+            "behavior.*.tolerance {t} needs Kubernetes 1.33+ with the HPAConfigurableTolerance feature gate (on by default from 1.35); elsewhere the cluster's tolerance (default 0.1) applies"
+        );
+        let _ = writeln!(y, "# {note}");
+        warnings.push(note);
+    }
+    y.push_str("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n");
+    let _ = writeln!(y, "  name: {}", q(&target.name));
+    let _ = writeln!(y, "  namespace: {}", q(&target.namespace));
     y.push_str("spec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n");
-    let _ = writeln!(y, "    name: {}", q(&k8s_name(deployment)));
-    let _ = writeln!(y, "  minReplicas: {}\n  maxReplicas: {}", hpa.min.max(1), hpa.max.max(hpa.min.max(1)));
-    y.push_str("  metrics:\n    - type: Resource\n      resource:\n        name: cpu\n        target:\n          type: Utilization\n");
-    let _ = writeln!(y, "          averageUtilization: {}", (hpa.target * 100.0).round() as i64);
-    y.push_str("  behavior:\n");
-    rules_yaml(&mut y, "scaleUp", &hpa.scale_up);
-    rules_yaml(&mut y, "scaleDown", &hpa.scale_down);
-    y
+    let _ = writeln!(y, "    name: {}", q(&target.deployment));
+    let _ = writeln!(y, "  minReplicas: {}\n  maxReplicas: {}", hpa.min, hpa.max);
+    match hpa.metric {
+        HpaMetric::Resource => {
+            let name = hpa.metric_name.clone().unwrap_or_else(|| "cpu".into());
+            y.push_str("  metrics:\n    - type: Resource\n      resource:\n");
+            let _ = writeln!(y, "        name: {}", q(&name));
+            y.push_str("        target:\n          type: Utilization\n");
+            let _ = writeln!(y, "          averageUtilization: {}", hpa.target_percent());
+        }
+        HpaMetric::Pods => {
+            let name = hpa.metric_name.clone().unwrap_or_else(|| metric_name(series));
+            let value = per_instance * hpa.target;
+            if !(value.is_finite() && value >= 0.001) {
+                return Err(format!("the per-pod target {value} (per_instance × target) is not a positive quantity"));
+            }
+            y.push_str("  metrics:\n    - type: Pods\n      pods:\n        metric:\n");
+            let _ = writeln!(y, "          name: {}", q(&name));
+            y.push_str("        target:\n          type: AverageValue\n");
+            let _ = writeln!(y, "          averageValue: {}", q(&quantity(value)));
+        }
+    }
+    if let Some((up, down)) = hpa.behavior() {
+        y.push_str("  behavior:\n");
+        rules_yaml(&mut y, "scaleUp", &up, tolerance);
+        rules_yaml(&mut y, "scaleDown", &down, tolerance);
+    }
+    Ok(HpaManifest { yaml: y, warnings })
+}
+
+/// A Prometheus metric name from a series name: letters, digits, '_' and ':'.
+fn metric_name(series: &str) -> String {
+    let name: String = series.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' }).collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name }
 }
 
 /// A Kubernetes object name: lower case, digits and '-', at most 63 characters.
@@ -163,13 +257,61 @@ pub fn k8s_name(s: &str) -> String {
     if out.is_empty() { "headroom".into() } else { out }
 }
 
-/// An AWS Auto Scaling predictive scaling policy (`aws autoscaling put-scaling-policy
-/// --policy-type PredictiveScaling --predictive-scaling-configuration file://…`).
+/// An AWS Auto Scaling predictive scaling policy, the `PredictiveScalingConfiguration`
+/// of `aws autoscaling put-scaling-policy --policy-type PredictiveScaling
+/// --predictive-scaling-configuration file://…` (field names and enumerations as in the
+/// EC2 Auto Scaling API reference).
 pub fn aws_predictive_policy(p: &Predictive) -> String {
-    let mode = if p.scale_in { "ForecastAndScale" } else { "ForecastOnly" };
-    format!(
-        "{{\n  \"MetricSpecifications\": [\n    {{\n      \"TargetValue\": {},\n      \"PredefinedMetricPairSpecification\": {{\n        \"PredefinedMetricType\": \"ASGCPUUtilization\"\n      }}\n    }}\n  ],\n  \"Mode\": \"{mode}\",\n  \"SchedulingBufferTime\": {},\n  \"MaxCapacityBreachBehavior\": \"HonorMaxCapacity\"\n}}\n",
-        (p.target * 100.0).round() as i64,
-        p.lead_s.min(3600)
-    )
+    let config = aws::PredictiveScalingConfiguration {
+        metric_specifications: vec![aws::MetricSpecification {
+            target_value: (p.target * 100.0 * 1000.0).round() / 1000.0,
+            predefined_metric_pair_specification: aws::PredefinedMetricPair { predefined_metric_type: "ASGCPUUtilization".into() },
+        }],
+        mode: match p.mode {
+            PredictiveMode::ForecastAndScale => "ForecastAndScale".into(),
+            PredictiveMode::ForecastOnly => "ForecastOnly".into(),
+        },
+        scheduling_buffer_time: p.lead_s.min(MAX_SCHEDULING_BUFFER_S - 1),
+        max_capacity_breach_behavior: "HonorMaxCapacity".into(),
+    };
+    let mut out = serde_json::to_string_pretty(&config).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// The shapes of AWS's API, serialised with its field names.
+pub mod aws {
+    use serde::{Deserialize, Serialize};
+
+    /// `PredictiveScalingConfiguration`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+    pub struct PredictiveScalingConfiguration {
+        /// `MetricSpecifications`.
+        pub metric_specifications: Vec<MetricSpecification>,
+        /// `Mode`: `ForecastAndScale` or `ForecastOnly`.
+        pub mode: String,
+        /// `SchedulingBufferTime`, seconds.
+        pub scheduling_buffer_time: u32,
+        /// `MaxCapacityBreachBehavior`: `HonorMaxCapacity` or `IncreaseMaxCapacity`.
+        pub max_capacity_breach_behavior: String,
+    }
+
+    /// `PredictiveScalingMetricSpecification`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+    pub struct MetricSpecification {
+        /// `TargetValue`.
+        pub target_value: f64,
+        /// `PredefinedMetricPairSpecification`.
+        pub predefined_metric_pair_specification: PredefinedMetricPair,
+    }
+
+    /// `PredictiveScalingPredefinedMetricPair`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+    pub struct PredefinedMetricPair {
+        /// `ASGCPUUtilization`, `ASGNetworkIn`, `ASGNetworkOut` or `ALBRequestCount`.
+        pub predefined_metric_type: String,
+    }
 }

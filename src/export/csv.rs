@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 /// The column label of a level: `80` for 80.0, `99.5` for 99.5.
 pub fn level_label(level: f64) -> String {
-    if level.fract() == 0.0 { format!("{level:.0}") } else { format!("{level}") }
+    crate::series::unit::plain_number(level)
 }
 
 /// The header of the forecast CSV for these levels:
@@ -153,4 +153,61 @@ mod tests {
         push_number(&mut s, 1e21);
         assert!(!s.contains('e'), "{s}");
     }
+}
+
+/// Writes the per-step replay of every outcome as CSV:
+/// `scenario,timestamp,part,demand,instances,ready,served,unserved,utilisation`.
+///
+/// # Errors
+/// Only the writer's own I/O errors.
+pub fn write_steps_csv<W: std::io::Write>(mut out: W, outcomes: &[crate::simulate::Outcome]) -> std::io::Result<()> {
+    writeln!(out, "scenario,timestamp,part,demand,instances,ready,served,unserved,utilisation")?;
+    let mut line = String::new();
+    for o in outcomes {
+        let name = text_cell(&o.name);
+        for (i, s) in o.steps.iter().enumerate() {
+            line.clear();
+            line.push_str(&name);
+            line.push(',');
+            crate::time::push_rfc3339(&mut line, s.t_ms);
+            line.push_str(if i < o.forecast_start { ",history," } else { ",forecast," });
+            for (k, v) in [s.demand, s.instances, s.ready, s.served, s.unserved, s.utilisation].into_iter().enumerate() {
+                if k > 0 {
+                    line.push(',');
+                }
+                push_number(&mut line, v);
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    out.flush()
+}
+
+/// Writes one row per scenario: cost per month, instance-hours, minutes over target and
+/// over capacity, scaling events, saturation probability, and which is recommended.
+///
+/// # Errors
+/// Only the writer's own I/O errors.
+pub fn write_summary_csv<W: std::io::Write>(mut out: W, outcomes: &[crate::simulate::Outcome], recommended: Option<usize>) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "scenario,policy,cost_per_month,instance_hours,minutes_over_target,minutes_over_capacity,scaling_events,saturation_probability,expected_minutes_over_target,recommended"
+    )?;
+    for (i, o) in outcomes.iter().enumerate() {
+        let mut line = format!("{},{},", text_cell(&o.name), o.policy);
+        for (k, v) in [o.cost_per_month, o.instance_hours, o.minutes_over_target, o.minutes_over_capacity].into_iter().enumerate() {
+            if k > 0 {
+                line.push(',');
+            }
+            push_number(&mut line, v);
+        }
+        line.push_str(&format!(",{},", o.scaling_events));
+        push_number(&mut line, o.saturation_probability);
+        line.push(',');
+        push_number(&mut line, o.expected_minutes_over_target);
+        line.push_str(if recommended == Some(i) { ",yes\n" } else { ",no\n" });
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()
 }

@@ -37,10 +37,10 @@ pub fn write_csv_dir(plan: &Plan, dir: &Path) -> Result<()> {
 /// A file cannot be written.
 pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<usize>) -> Result<()> {
     let mut buf = Vec::new();
-    crate::simulate::write_steps_csv(&mut buf, outcomes).map_err(|e| Error::io(dir, e))?;
+    csv::write_steps_csv(&mut buf, outcomes).map_err(|e| Error::io(dir, e))?;
     crate::files::atomic_write(&dir.join("steps.csv"), &buf)?;
     let mut buf = Vec::new();
-    crate::simulate::write_summary_csv(&mut buf, outcomes, recommended).map_err(|e| Error::io(dir, e))?;
+    csv::write_summary_csv(&mut buf, outcomes, recommended).map_err(|e| Error::io(dir, e))?;
     crate::files::atomic_write(&dir.join("summary.csv"), &buf)
 }
 
@@ -49,7 +49,7 @@ pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<
 ///
 /// # Errors
 /// The plan has no HPA scenario.
-pub fn hpa_for_plan(plan: &Plan) -> Result<String> {
+pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) -> Result<code::HpaManifest> {
     let none = || Error::setting("hpa", "no scenario has an HPA policy (give a scenario file with kind = \"hpa\")");
     let sc = plan.scenarios.as_ref().ok_or_else(none)?;
     let list = &sc.file.scenario;
@@ -57,5 +57,7 @@ pub fn hpa_for_plan(plan: &Plan) -> Result<String> {
     let pick = sc.recommended.filter(|&i| is_hpa(i)).or_else(|| (0..list.len()).find(|&i| is_hpa(i))).ok_or_else(none)?;
     let s = list.get(pick).ok_or_else(none)?;
     let Policy::Hpa(h) = &s.policy else { return Err(none()) };
-    Ok(code::hpa_manifest(&s.name, &s.series, "default", h))
+    let deployment = target.map_or_else(|| code::k8s_name(&s.series), str::to_string);
+    let to = code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment };
+    code::hpa_manifest(&to, h, s.capacity.per_instance, &s.series).map_err(|m| Error::setting("hpa", format!("scenario \"{}\": {m}", s.name)))
 }

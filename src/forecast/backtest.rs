@@ -21,22 +21,47 @@ pub struct Plan {
     pub fold_len: usize,
     /// Index of the first window's first step.
     pub first_origin: usize,
+    /// Steps between consecutive origins (windows overlap when it is below `fold_len`;
+    /// 0 in plan files written before strides meant `fold_len`).
+    #[serde(default)]
+    pub stride: usize,
 }
 
 impl Plan {
-    /// The origin (first forecast index) of each window.
+    /// Steps between origins.
+    pub fn stride(&self) -> usize {
+        if self.stride == 0 { self.fold_len } else { self.stride }
+    }
+
+    /// The origin (first forecast index) of each window, oldest first.
     pub fn origins(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.folds).map(|f| self.first_origin + f * self.fold_len)
+        let stride = self.stride();
+        (0..self.folds).map(move |f| self.first_origin + f * stride)
+    }
+
+    /// The windows wholly observed before window `k` starts: the only ones a choice made
+    /// at window `k`'s origin may look at.
+    pub fn before(&self, k: usize) -> std::ops::Range<usize> {
+        let stride = self.stride().max(1);
+        // Window j ends at origin_j + fold_len ≤ origin_k  ⇔  (k - j)·stride ≥ fold_len.
+        let gap = self.fold_len.div_ceil(stride);
+        0..k.saturating_sub(gap - 1).min(k)
     }
 }
 
 /// Fewest training points a fold may have.
 pub fn min_train(periods: &[usize]) -> usize {
-    periods.iter().map(|p| 2 * p + 1).max().unwrap_or(0).max(24)
+    periods.iter().map(|p| 2 * p + 1).max().unwrap_or(0).max(MIN_TRAIN_POINTS)
 }
 
+/// Fewest training points of any fold, whatever the seasons: a day of hourly data.
+const MIN_TRAIN_POINTS: usize = 24;
+
 /// Lays out `folds` windows at the end of `n` points, each `horizon` long when history
-/// allows, else shorter. `None` when not even one-step windows fit.
+/// allows, else shorter. Consecutive origins are one season apart (the shortest
+/// period), or a window apart when that is shorter or there is no season: many origins
+/// over the recent past, each scored on a full horizon. `None` when not even one-step
+/// windows fit.
 pub fn plan(n: usize, horizon: usize, folds: usize, periods: &[usize]) -> Option<Plan> {
     if folds == 0 {
         return None;
@@ -44,11 +69,18 @@ pub fn plan(n: usize, horizon: usize, folds: usize, periods: &[usize]) -> Option
     // Seasons longer than the data can hold do not count against the training minimum.
     let usable: Vec<usize> = periods.iter().copied().filter(|p| 2 * p < n / 2).collect();
     let available = n.checked_sub(min_train(&usable))?;
-    let fold_len = horizon.min(available / folds);
+    let season = usable.iter().copied().min().unwrap_or(usize::MAX);
+    // The span of W windows of length L, S apart: L + (W - 1)·S. Shrink L until it fits.
+    let span = |len: usize| len + (folds - 1) * len.min(season).max(1);
+    let mut fold_len = horizon.min(available);
+    while fold_len > 0 && span(fold_len) > available {
+        fold_len = (fold_len * 9 / 10).min(fold_len - 1);
+    }
     if fold_len == 0 {
         return None;
     }
-    Some(Plan { folds, fold_len, first_origin: n - folds * fold_len })
+    let stride = fold_len.min(season).max(1);
+    Some(Plan { folds, fold_len, first_origin: n - span(fold_len), stride })
 }
 
 /// One window's result.
@@ -82,6 +114,18 @@ pub fn run(spec: &Spec, fit_values: &[f64], actual: &[f64], plan: &Plan, variant
     plan.origins()
         .map(|origin| {
             let train = &fit_values[variant.start.min(origin)..origin];
+            // A gap that runs into the origin was interpolated towards a value after it:
+            // carry the last observed value forward instead, so the fit sees no future.
+            let last_seen = actual[..origin].iter().rposition(|v| !v.is_nan());
+            let repaired: Vec<f64>;
+            let train = match last_seen {
+                Some(i) if i + 1 < origin && i >= variant.start.min(origin) => {
+                    let keep = i + 1 - variant.start.min(origin);
+                    repaired = train[..keep].iter().copied().chain(std::iter::repeat_n(train[keep - 1], train.len() - keep)).collect();
+                    &repaired[..]
+                }
+                _ => train,
+            };
             let forecast = fit_variant(spec, train, plan.fold_len, variant.log)?;
             Ok(Fold {
                 origin,
@@ -113,6 +157,24 @@ pub fn fit_variant(spec: &Spec, train: &[f64], horizon: usize, log: bool) -> Res
         sigma_upper: f.point.iter().zip(&f.sigma_upper).zip(&point).map(|((p, s), e)| capped((p + s).exp() - e)).collect(),
         point,
     })
+}
+
+/// Each window's errors divided by the model's own sigma on the error's side (`NaN`
+/// at gaps): the standardised error trajectories whose dependence sample paths copy.
+pub fn standardised_errors(folds: &[Fold]) -> Vec<Vec<f64>> {
+    folds
+        .iter()
+        .map(|f| {
+            let floor = 1e-9 * (1.0 + f.scale.abs());
+            (0..f.actual.len())
+                .map(|h| {
+                    let e = f.actual[h] - f.forecast.point.get(h).copied().unwrap_or(f64::NAN);
+                    let sigma = if e >= 0.0 { f.forecast.sigma_upper.get(h) } else { f.forecast.sigma_lower.get(h) };
+                    e / sigma.copied().unwrap_or(f64::NAN).max(floor)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Averages the windows of several models (all run on the same plan) into a combination.
@@ -277,6 +339,87 @@ impl Calibration {
     }
 }
 
+/// How far out-of-sample coverage may stray from the level before the band is rescaled.
+pub const COVERAGE_TOLERANCE: f64 = 0.02;
+/// The most a band is widened (or narrowed, by its inverse) to meet its evidence.
+const MAX_RESCALE: f64 = 4.0;
+/// Bisection steps for the rescaling factor (2⁻¹⁴ of the range: far below noise).
+const RESCALE_STEPS: usize = 14;
+
+/// A band rescaled because its out-of-sample coverage missed its level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rescale {
+    /// The level.
+    pub level: f64,
+    /// Leave-one-window-out coverage before rescaling.
+    pub before: f64,
+    /// The same after.
+    pub after: f64,
+    /// The factor the multipliers were scaled by.
+    pub factor: f64,
+}
+
+impl Calibration {
+    fn scaled(&self, level: f64, factor: f64) -> Calibration {
+        let mut c = self.clone();
+        for l in &mut c.levels {
+            if (l.level - level).abs() < 1e-9 {
+                l.lower.iter_mut().chain(l.upper.iter_mut()).for_each(|m| *m *= factor);
+            }
+        }
+        c
+    }
+}
+
+/// Leave-one-window-out coverage of `level` with every multiplier scaled by `factor`.
+fn loo_coverage(folds: &[Fold], level: f64, factor: f64) -> Option<f64> {
+    let (mut hits, mut n) = (0usize, 0usize);
+    for i in 0..folds.len() {
+        let others: Vec<Fold> = folds.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| f.clone()).collect();
+        let cal = calibrate(&others, &[level])?.scaled(level, factor);
+        let (lo, hi) = cal.band(&folds[i].forecast, level)?;
+        for (h, y) in folds[i].actual.iter().enumerate() {
+            if !y.is_nan() {
+                n += 1;
+                hits += usize::from(*y >= lo[h] && *y <= hi[h]);
+            }
+        }
+    }
+    (n > 0).then(|| hits as f64 / n as f64)
+}
+
+/// Rescales each level whose leave-one-window-out coverage on `folds` is off by more
+/// than [`COVERAGE_TOLERANCE`] by the factor that brings it to the level (bisection, at
+/// most ×[`MAX_RESCALE`] either way). Returns what was rescaled.
+pub fn rescale_to_evidence(cal: &mut Calibration, folds: &[Fold]) -> Vec<Rescale> {
+    if folds.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let levels: Vec<f64> = cal.levels.iter().map(|l| l.level).collect();
+    for level in levels {
+        let target = level / 100.0;
+        let Some(before) = loo_coverage(folds, level, 1.0) else { continue };
+        if (before - target).abs() <= COVERAGE_TOLERANCE {
+            continue;
+        }
+        // Coverage rises with the factor: bisect on its logarithm.
+        let (mut lo, mut hi) = if before < target { (0.0, MAX_RESCALE.ln()) } else { (-MAX_RESCALE.ln(), 0.0) };
+        for _ in 0..RESCALE_STEPS {
+            let mid = 0.5 * (lo + hi);
+            match loo_coverage(folds, level, mid.exp()) {
+                Some(c) if c >= target => hi = mid,
+                _ => lo = mid,
+            }
+        }
+        let factor = hi.exp();
+        let after = loo_coverage(folds, level, factor).unwrap_or(before);
+        *cal = cal.scaled(level, factor);
+        out.push(Rescale { level, before, after, factor });
+    }
+    out
+}
+
 /// Coverage of calibrated bands, each window judged by a calibration from the other
 /// windows (leave one window out), per level. An honest estimate of what the bands
 /// will cover; `None` with fewer than two windows.
@@ -315,10 +458,18 @@ mod tests {
 
     #[test]
     fn plan_fits_windows_at_the_end() {
+        // Horizon 48, a daily season of 24: origins a day apart, windows two days long.
         let p = plan(1000, 48, 3, &[24]).unwrap();
-        assert_eq!(p, Plan { folds: 3, fold_len: 48, first_origin: 1000 - 144 });
+        assert_eq!(p, Plan { folds: 3, fold_len: 48, first_origin: 1000 - 48 - 2 * 24, stride: 24 });
+        assert_eq!(p.origins().collect::<Vec<_>>(), vec![904, 928, 952]);
+        assert_eq!(p.before(2), 0..1, "window 1 ends after window 2 starts");
+        assert_eq!(p.before(1), 0..0);
+        // No season: windows side by side.
+        let flat = plan(1000, 48, 3, &[]).unwrap();
+        assert_eq!((flat.stride, flat.first_origin), (48, 1000 - 144));
+        assert_eq!(flat.before(2), 0..2);
         let short = plan(100, 48, 3, &[24]).unwrap();
-        assert_eq!(short.fold_len, (100 - 49) / 3);
+        assert!(short.fold_len + 2 * short.stride <= 100 - 49, "{short:?}");
         assert!(plan(20, 48, 3, &[]).is_none());
     }
 

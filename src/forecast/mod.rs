@@ -15,8 +15,11 @@
 //! 7. bounds hold: never below zero for non-negative series, within 0–100 for percents.
 
 pub mod backtest;
+pub mod choose;
 pub mod metrics;
 pub mod models;
+pub mod paths;
+pub mod prepare;
 pub mod robust;
 pub mod seasonality;
 mod stats;
@@ -27,9 +30,10 @@ pub use stats::{normal_cdf, normal_quantile};
 
 use crate::error::{Error, Result};
 use crate::series::{Series, Unit};
-use crate::time::{format_duration, format_short};
+use crate::time::format_short;
 use crate::warning::Warning;
 use backtest::{Fold, Variant};
+use choose::Candidate;
 use models::{RawForecast, Spec};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -85,6 +89,14 @@ impl ModelChoice {
     }
 }
 
+/// Backtest windows by default: origins a season apart over the recent past, enough
+/// for a nested record of several out-of-sample windows to calibrate on.
+pub const DEFAULT_FOLDS: usize = 6;
+
+/// Most steps a forecast may have: a year of 1-minute steps. Every step costs memory in
+/// each band and sample path, so a mistyped horizon is an error, not an out-of-memory.
+pub const MAX_HORIZON: usize = 525_600;
+
 /// What to forecast and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -110,7 +122,7 @@ impl Default for ForecastSettings {
             levels: vec![80.0, 95.0],
             periods: Periods::Auto,
             model: ModelChoice::Auto,
-            folds: 3,
+            folds: DEFAULT_FOLDS,
             robust: true,
         }
     }
@@ -124,6 +136,12 @@ impl ForecastSettings {
     pub fn validate(&self) -> Result<()> {
         if self.horizon == 0 {
             return Err(Error::setting("horizon", "must be at least one step"));
+        }
+        if self.horizon > MAX_HORIZON {
+            return Err(Error::setting(
+                "horizon",
+                format!("{} steps is more than the {MAX_HORIZON} a forecast may have (a year of 1-minute steps)", self.horizon),
+            ));
         }
         if self.levels.is_empty() {
             return Err(Error::setting("level", "give at least one interval level, e.g. 80,95"));
@@ -170,6 +188,14 @@ pub struct Evidence {
     pub calibrated_coverage: Option<Vec<LevelValue>>,
     /// The bands were rescaled from the backtest errors.
     pub calibrated: bool,
+    /// Windows in the nested record the bands were calibrated on (each forecast by the
+    /// model its own past chose); 0 when the chosen model's windows were used instead.
+    #[serde(default)]
+    pub nested_windows: usize,
+    /// Levels whose band was rescaled because its out-of-sample coverage missed the
+    /// level, with the factor.
+    #[serde(default)]
+    pub rescaled: Vec<LevelValue>,
 }
 
 /// A forecast of one series.
@@ -199,6 +225,16 @@ pub struct Forecast {
     pub log_scale: bool,
     /// What was repaired or assumed while fitting.
     pub warnings: Vec<Warning>,
+    /// How errors depend on each other across time, for sample paths.
+    #[serde(default)]
+    pub dependence: paths::Dependence,
+    /// The series' physical limits (lower, upper), which sample paths respect.
+    #[serde(default = "unbounded")]
+    pub bounds: (f64, f64),
+}
+
+fn unbounded() -> (f64, f64) {
+    (f64::NEG_INFINITY, f64::INFINITY)
 }
 
 impl Forecast {
@@ -225,6 +261,8 @@ impl Forecast {
             level_shift_ms: None,
             log_scale: false,
             warnings: Vec::new(),
+            dependence: paths::Dependence::fallback(step_ms),
+            bounds: unbounded(),
         }
     }
 
@@ -247,33 +285,6 @@ impl Forecast {
 /// Fewest present values a series must have to be forecast.
 pub const MIN_POINTS: usize = 8;
 
-/// A model (or a mean of models) with its backtest.
-struct Candidate {
-    members: Vec<Spec>,
-    folds: Vec<Fold>,
-    score: Score,
-}
-
-/// Models are chosen on the most recent windows only (the past that most resembles the
-/// future); bands are calibrated on all of them (more errors, steadier quantiles).
-pub const SELECTION_WINDOWS: usize = 3;
-
-impl Candidate {
-    /// MASE over the most recent [`SELECTION_WINDOWS`] windows: lower is better.
-    fn selection_error(&self) -> f64 {
-        let recent = &self.folds[self.folds.len().saturating_sub(SELECTION_WINDOWS)..];
-        let e = metrics::mean(recent.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
-        if e.is_finite() { e } else { f64::INFINITY }
-    }
-}
-
-fn describe(members: &[Spec]) -> String {
-    match members {
-        [one] => one.describe(),
-        many => format!("mean of {}", many.iter().map(Spec::describe).collect::<Vec<_>>().join(", ")),
-    }
-}
-
 /// Forecasts `series` over `settings.horizon` steps.
 ///
 /// # Errors
@@ -290,55 +301,46 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     if filled > 0 {
         warnings.push(Warning::new(&name, format!("{filled} missing slots were interpolated for fitting")));
     }
-    let periods = choose_periods(series, &values, settings, &name, &mut warnings);
     let horizon = settings.horizon;
-
-    // Outliers.
-    let decomposition = settings.robust.then(|| robust::decompose(&values, &periods));
-    let masked = match &decomposition {
-        Some(d) => robust::mask_outliers(&values, d),
-        None => robust::Masked { values: values.clone(), ..Default::default() },
-    };
-    if masked.heavy_tailed {
-        warnings.push(Warning::new(&name, "many points lie far from the seasonal pattern: treated as normal behaviour, none masked"));
-    }
-    let outliers: Vec<i64> = masked.outliers.iter().map(|&i| series.timestamp(i)).collect();
-    if !outliers.is_empty() {
-        let shown: Vec<String> = outliers.iter().take(3).map(|t| format_short(*t)).collect();
-        let more = if outliers.len() > 3 { format!(" and {} more", outliers.len() - 3) } else { String::new() };
-        warnings.push(Warning::new(&name, format!("{} outliers masked before fitting: {}{more}", outliers.len(), shown.join(", "))));
-    }
-    let fit_values = masked.values;
     // Windows are scored against what was observed, incidents included: the future will
     // have incidents too, and bands calibrated on cleaned values would be too narrow.
     let actual: Vec<f64> = series.values.clone();
-    let season = periods.first().copied().unwrap_or(1);
 
-    let plan = backtest::plan(fit_values.len(), horizon, settings.folds, &periods);
+    // 1. Prepare all history (for the final fit) and, for the backtest, only the
+    //    history before its first origin: no window's preparation sees its future.
+    let full = prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings);
+    report_outliers(series, &full, &name, &mut warnings);
+    let plan = backtest::plan(values.len(), horizon, settings.folds, &full.periods);
     let Some(plan) = plan else {
         // Too short to backtest: the chosen (or default) model with its own intervals.
         let kind = match settings.model {
             ModelChoice::Single(k) => k,
-            _ if periods.is_empty() => ModelKind::Ets,
+            _ if full.periods.is_empty() => ModelKind::Ets,
             _ => ModelKind::Mstl,
         };
         if settings.folds > 0 {
             warnings.push(Warning::new(&name, "too little history for a backtest: the bands are the model's own, not calibrated"));
         }
-        let raw = models::fit_predict(kind, &fit_values, &periods, horizon, series.step_ms).map_err(|m| Error::series(&name, m))?;
+        let raw =
+            models::fit_predict(kind, &full.fit_values, &full.periods, horizon, series.step_ms).map_err(|m| Error::series(&name, m))?;
         let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
-        return Ok(finish(series, raw, bands, kind.describe(&periods), periods, None, outliers, None, false, warnings));
+        let parts = Parts { model: kind.describe(&full.periods), periods: full.periods.clone(), ..Parts::default() };
+        return Ok(finish(series, raw, bands, parts, &full, warnings));
     };
+    let before = prepare::prepare(&values[..plan.first_origin], series.step_ms, settings, &name, &mut Vec::new());
+    let mut bt_values = before.fit_values.clone();
+    bt_values.extend_from_slice(&values[plan.first_origin..]);
+    let season = before.periods.first().copied().unwrap_or(1);
 
-    // Backtest every candidate model.
+    // 2. Candidates, each backtested on every window.
     let specs: Vec<Spec> = match settings.model {
-        ModelChoice::Single(kind) => vec![Spec { kind, periods: periods.clone(), step_ms: series.step_ms }],
-        _ => Spec::candidates(&periods, series.step_ms),
+        ModelChoice::Single(kind) => vec![Spec { kind, periods: before.periods.clone(), step_ms: series.step_ms }],
+        _ => Spec::candidates(&before.periods, series.step_ms),
     };
     let runs: Vec<(Spec, std::result::Result<Vec<Fold>, String>)> = specs
         .into_par_iter()
         .map(|spec| {
-            let run = backtest::run(&spec, &fit_values, &actual, &plan, Variant::default(), season);
+            let run = backtest::run(&spec, &bt_values, &actual, &plan, Variant::default(), season);
             (spec, run)
         })
         .collect();
@@ -359,19 +361,15 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     if candidates.is_empty() {
         return Err(Error::series(&name, first_error.unwrap_or_else(|| "no model could be fitted".into())));
     }
-    let by_mase = |a: &Candidate, b: &Candidate| a.selection_error().total_cmp(&b.selection_error());
-    candidates.sort_by(by_mase);
+
+    // 3. The nested record (each window forecast by what its past chose), then the
+    //    choice on the latest windows.
+    let nested = match settings.model {
+        ModelChoice::Single(_) => candidates[0].folds.clone(),
+        _ => choose::nested_record(&candidates, &plan, settings.model == ModelChoice::Combination),
+    };
     if !matches!(settings.model, ModelChoice::Single(_)) {
-        for k in [2, 3] {
-            if candidates.iter().filter(|c| c.members.len() == 1).count() >= k {
-                let top: Vec<&Candidate> = candidates.iter().filter(|c| c.members.len() == 1).take(k).collect();
-                let members: Vec<Spec> = top.iter().map(|c| c.members[0].clone()).collect();
-                let folds = backtest::combine(&top.iter().map(|c| c.folds.as_slice()).collect::<Vec<_>>());
-                let score = backtest::score(describe(&members), &folds, &settings.levels);
-                candidates.push(Candidate { members, folds, score });
-            }
-        }
-        candidates.sort_by(by_mase);
+        choose::add_combinations(&mut candidates, &settings.levels);
     }
     let scores: Vec<Score> = candidates.iter().map(|c| c.score.clone()).collect();
     let chosen_index = match settings.model {
@@ -381,14 +379,15 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     let mut chosen = candidates.swap_remove(chosen_index);
     let mut variant = Variant::default();
 
-    // A level shift: fit only the regime after it, when that backtests better.
+    // A level shift: fit only the regime after it, when that backtests better. It is
+    // looked for in the history before the first window only.
     let mut level_shift_ms = None;
-    if let Some(d) = &decomposition {
-        let block = periods.first().copied().unwrap_or(24).max(1);
-        let min_after = backtest::min_train(&periods) + plan.folds * plan.fold_len;
+    if let Some(d) = &before.decomposition {
+        let block = before.periods.first().copied().unwrap_or(choose::SHIFT_BLOCK).max(1);
+        let min_after = backtest::min_train(&before.periods);
         if let Some(shift) = robust::last_level_shift(&d.deseasonalised, block, min_after) {
             let v = Variant { start: shift, ..variant };
-            if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &plan, season, &settings.levels) {
+            if let Some(better) = try_variant(&chosen, v, &bt_values, &actual, &plan, season, &settings.levels) {
                 chosen = better;
                 variant = v;
                 level_shift_ms = Some(series.timestamp(shift));
@@ -400,24 +399,44 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         }
     }
     // Multiplicative growth: a log scale, when that backtests better.
-    if settings.robust && fit_values.iter().all(|v| *v > 0.0) {
+    if settings.robust && bt_values.iter().all(|v| *v > 0.0) && full.fit_values.iter().all(|v| *v > 0.0) {
         let v = Variant { log: true, ..variant };
-        if let Some(better) = try_variant(&chosen, v, &fit_values, &actual, &plan, season, &settings.levels) {
+        if let Some(better) = try_variant(&chosen, v, &bt_values, &actual, &plan, season, &settings.levels) {
             chosen = better;
             variant = v;
         }
     }
 
-    // Final fit on all (regime) history, then calibrated bands.
-    let train = &fit_values[variant.start..];
-    let parts: Vec<RawForecast> = chosen
-        .members
+    // 4. Calibration on the nested record (the chosen model's own windows when there
+    //    is too little of it), rescaled where its out-of-sample coverage says so.
+    let record: &[Fold] = if nested.len() >= 2 { &nested } else { &chosen.folds };
+    let mut calibration = if settings.folds > 0 { backtest::calibrate(record, &settings.levels) } else { None };
+    let calibrated_coverage = backtest::cross_validated_coverage(record, &settings.levels);
+    let mut rescaled = Vec::new();
+    if let Some(cal) = calibration.as_mut() {
+        for r in backtest::rescale_to_evidence(cal, record) {
+            let how = if r.factor > 1.0 { "widened" } else { "narrowed" };
+            warnings.push(Warning::new(
+                &name,
+                format!(
+                    "{} % band {how} ×{:.2}: its out-of-sample coverage was {:.3} (now {:.3} on the same windows)",
+                    r.level, r.factor, r.before, r.after
+                ),
+            ));
+            rescaled.push(LevelValue { level: r.level, value: r.factor });
+        }
+    }
+    let dependence = paths::Dependence::estimate(&backtest::standardised_errors(record), series.step_ms);
+
+    // 5. Final fit on all (regime) history, with the full history's periods.
+    let train = &full.fit_values[variant.start.min(full.fit_values.len())..];
+    let members: Vec<Spec> = chosen.members.iter().map(|m| prepare::with_periods(m, &full.periods)).collect();
+    let fitted: Vec<RawForecast> = members
         .par_iter()
         .map(|spec| backtest::fit_variant(spec, train, horizon, variant.log))
         .collect::<std::result::Result<_, _>>()
         .map_err(|m| Error::series(&name, m))?;
-    let raw = RawForecast::mean(&parts.iter().collect::<Vec<_>>()).ok_or_else(|| Error::series(&name, "no model could be fitted"))?;
-    let calibration = if settings.folds > 0 { backtest::calibrate(&chosen.folds, &settings.levels) } else { None };
+    let raw = RawForecast::mean(&fitted.iter().collect::<Vec<_>>()).ok_or_else(|| Error::series(&name, "no model could be fitted"))?;
     let bands: Vec<Band> = settings
         .levels
         .iter()
@@ -426,7 +445,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
             None => gaussian_band(&raw, level),
         })
         .collect();
-    let mut model = describe(&chosen.members);
+    let mut model = choose::describe(&members);
     if variant.log {
         model.push_str(", log scale");
     }
@@ -434,11 +453,27 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     let evidence = Evidence {
         plan,
         scores,
-        calibrated_coverage: backtest::cross_validated_coverage(&chosen.folds, &settings.levels),
+        calibrated_coverage,
         chosen: chosen.score,
         calibrated: calibration.is_some(),
+        nested_windows: if nested.len() >= 2 { nested.len() } else { 0 },
+        rescaled,
     };
-    Ok(finish(series, raw, bands, model, periods, Some(evidence), outliers, level_shift_ms, variant.log, warnings))
+    let parts = Parts { model, periods: full.periods.clone(), evidence: Some(evidence), level_shift_ms, log_scale: variant.log, dependence: Some(dependence) };
+    Ok(finish(series, raw, bands, parts, &full, warnings))
+}
+
+/// Reports the outliers masked in all history.
+fn report_outliers(series: &Series, prepared: &prepare::Prepared, name: &str, warnings: &mut Vec<Warning>) {
+    if prepared.heavy_tailed {
+        warnings.push(Warning::new(name, "many points lie far from the seasonal pattern: treated as normal behaviour, none masked"));
+    }
+    let outliers: Vec<i64> = prepared.outliers.iter().map(|&i| series.timestamp(i)).collect();
+    if !outliers.is_empty() {
+        let shown: Vec<String> = outliers.iter().take(3).map(|t| format_short(*t)).collect();
+        let more = if outliers.len() > 3 { format!(" and {} more", outliers.len() - 3) } else { String::new() };
+        warnings.push(Warning::new(name, format!("{} outliers masked before fitting: {}{more}", outliers.len(), shown.join(", "))));
+    }
 }
 
 /// Backtests `base`'s members under `variant`; returns the result if its MASE is lower.
@@ -474,49 +509,29 @@ fn gaussian_band(raw: &RawForecast, level: f64) -> Band {
     }
 }
 
-fn choose_periods(series: &Series, values: &[f64], settings: &ForecastSettings, name: &str, warnings: &mut Vec<Warning>) -> Vec<usize> {
-    match &settings.periods {
-        Periods::Auto => {
-            let found = seasonality::detect(values, series.step_ms);
-            let day = seasonality::calendar_periods(series.step_ms).first().copied();
-            if found.is_empty() && day.is_some_and(|d| values.len() < 2 * d) {
-                warnings.push(Warning::new(
-                    name,
-                    format!("less than two days of history at {} steps: fitted without seasonality", format_duration(series.step_ms)),
-                ));
-            }
-            found
-        }
-        Periods::Given(given) => {
-            let (ok, dropped): (Vec<usize>, Vec<usize>) = given.iter().partition(|p| 2 * **p <= values.len());
-            if !dropped.is_empty() {
-                warnings.push(Warning::new(
-                    name,
-                    format!("periods {dropped:?} dropped: fewer than two full seasons of history ({} steps)", values.len()),
-                ));
-            }
-            ok
-        }
-    }
-}
-
-/// Applies the physical bounds, keeps bands nested and around the point, and packs
-/// the result.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    series: &Series,
-    raw: RawForecast,
-    mut bands: Vec<Band>,
+/// What a forecast says about itself besides its numbers.
+#[derive(Default)]
+struct Parts {
     model: String,
     periods: Vec<usize>,
     evidence: Option<Evidence>,
-    outliers: Vec<i64>,
     level_shift_ms: Option<i64>,
     log_scale: bool,
-    warnings: Vec<Warning>,
-) -> Forecast {
+    dependence: Option<paths::Dependence>,
+}
+
+/// How far a band may reach from the point forecast, in ranges of history: the same
+/// cap the models' own sigma has, so that no back-transform or multiplier makes a band
+/// explode past what history and trend support.
+const MAX_BAND_RANGES: f64 = 3.0;
+
+/// Applies the physical bounds, caps and nests the bands around the point, and packs
+/// the result.
+fn finish(series: &Series, raw: RawForecast, mut bands: Vec<Band>, parts: Parts, prepared: &prepare::Prepared, warnings: Vec<Warning>) -> Forecast {
     let bounds = Bounds::for_series(series);
     let point: Vec<f64> = raw.point.iter().map(|v| bounds.clamp(*v)).collect();
+    let (lo, hi) = prepared.fit_values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    let reach = if hi >= lo { MAX_BAND_RANGES * (hi - lo).max(1e-9 * (1.0 + hi.abs())) } else { f64::INFINITY };
     // Narrow to wide, so each wider band contains the narrower one.
     let mut order: Vec<usize> = (0..bands.len()).collect();
     order.sort_by(|&a, &b| bands[a].level.total_cmp(&bands[b].level));
@@ -525,8 +540,10 @@ fn finish(
     for i in order {
         let b = &mut bands[i];
         for h in 0..point.len() {
-            b.lower[h] = bounds.clamp(b.lower[h]).min(inner_lo[h]);
-            b.upper[h] = bounds.clamp(b.upper[h]).max(inner_hi[h]);
+            let l = b.lower.get(h).copied().unwrap_or(f64::NAN).max(point[h] - reach);
+            let u = b.upper.get(h).copied().unwrap_or(f64::NAN).min(point[h] + reach);
+            b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach } else { l }).min(inner_lo[h]);
+            b.upper[h] = bounds.clamp(if u.is_nan() { point[h] + reach } else { u }).max(inner_hi[h]);
         }
         inner_lo.clone_from(&b.lower);
         inner_hi.clone_from(&b.upper);
@@ -537,13 +554,15 @@ fn finish(
         step_ms: series.step_ms,
         point,
         bands,
-        model,
-        periods,
-        evidence,
-        outliers,
-        level_shift_ms,
-        log_scale,
+        model: parts.model,
+        periods: parts.periods,
+        evidence: parts.evidence,
+        outliers: prepared.outliers.iter().map(|&i| series.timestamp(i)).collect(),
+        level_shift_ms: parts.level_shift_ms,
+        log_scale: parts.log_scale,
         warnings,
+        dependence: parts.dependence.unwrap_or_else(|| paths::Dependence::fallback(series.step_ms)),
+        bounds: (bounds.lower, bounds.upper),
     }
 }
 
@@ -558,7 +577,11 @@ impl Bounds {
     fn for_series(series: &Series) -> Self {
         let (min, max) = series.min_max().unwrap_or((0.0, 0.0));
         let lower = if min >= 0.0 || series.unit.is_non_negative() { 0.0 } else { f64::NEG_INFINITY };
-        let upper = if series.unit == Unit::Percent && max <= 100.0 { 100.0 } else { f64::INFINITY };
+        let upper = match series.unit {
+            Unit::Percent if max <= 100.0 => 100.0,
+            Unit::Ratio if max <= 1.0 => 1.0,
+            _ => f64::INFINITY,
+        };
         Bounds { lower, upper }
     }
 

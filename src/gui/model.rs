@@ -15,6 +15,19 @@ pub struct Entry {
     pub source: Option<PathBuf>,
     /// The latest forecast, or the error that prevented one.
     pub forecast: Option<Result<Forecast, String>>,
+    /// The last runway computed (sample paths are too dear to draw every frame), with
+    /// the thresholds text and forecast it was computed for.
+    pub runway_cache: std::cell::RefCell<Option<(String, RunwayKey, Vec<crate::capacity::Crossing>)>>,
+}
+
+/// What a cached runway depends on besides the thresholds text.
+pub type RunwayKey = (i64, usize, u64);
+
+fn runway_key(f: &Forecast) -> RunwayKey {
+    let sum = f.point.iter().chain(f.bands.iter().flat_map(|b| b.upper.iter().chain(&b.lower))).fold(0u64, |h, v| {
+        h.rotate_left(5) ^ v.to_bits()
+    });
+    (f.start_ms, f.point.len(), sum)
 }
 
 impl Entry {
@@ -22,13 +35,22 @@ impl Entry {
     /// the text is empty or not numbers.
     pub fn crossings(&self, thresholds_text: &str) -> Vec<crate::capacity::Crossing> {
         let Some(Ok(f)) = &self.forecast else { return Vec::new() };
+        let key = runway_key(f);
+        if let Some((text, k, cached)) = &*self.runway_cache.borrow()
+            && text == thresholds_text
+            && *k == key
+        {
+            return cached.clone();
+        }
         let values = crate::capacity::parse_values(thresholds_text);
         let thresholds = if values.is_empty() {
             crate::capacity::default_thresholds(&self.series)
         } else {
-            crate::capacity::thresholds_from_values(&values)
+            crate::capacity::thresholds_for(&self.series, &values)
         };
-        crate::capacity::runway(&self.series, f, &thresholds, 95.0)
+        let crossings = crate::capacity::runway(&self.series, f, &thresholds, 95.0);
+        *self.runway_cache.borrow_mut() = Some((thresholds_text.to_string(), key, crossings.clone()));
+        crossings
     }
 }
 
@@ -58,7 +80,7 @@ impl Model {
     pub fn add_series(&mut self, series: Vec<(Series, Option<PathBuf>)>, warnings: Vec<Warning>) {
         for (s, source) in series {
             let name = s.display_name();
-            let entry = Entry { series: s, source, forecast: None };
+            let entry = Entry { series: s, source, forecast: None, runway_cache: Default::default() };
             match self.entries.iter_mut().find(|e| e.series.display_name() == name) {
                 Some(existing) => *existing = entry,
                 None => self.entries.push(entry),

@@ -57,6 +57,39 @@ const SERIES_NAMES: [&str; 5] = ["series", "metric", "name", "__name__", "_field
 /// Cells read as missing.
 const NULLS: [&str; 8] = ["", "NaN", "nan", "NAN", "null", "NULL", "None", "N/A"];
 
+/// Where a quoted field opens that is still open at the end of `bytes` (line and column,
+/// 1-based), following RFC 4180: a quote opens a field only at its start, and `""` inside
+/// a quoted field is a literal quote.
+fn unterminated_quote(bytes: &[u8]) -> Option<(u64, u64)> {
+    let (mut line, mut col) = (1u64, 0u64);
+    let mut open: Option<(u64, u64)> = None;
+    let mut at_field_start = true;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        col += 1;
+        match open {
+            Some(_) if b == b'"' => {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                    col += 1;
+                } else {
+                    open = None;
+                }
+            }
+            Some(_) => {}
+            None if b == b'"' && at_field_start => open = Some((line, col)),
+            None => {}
+        }
+        if b == b'\n' {
+            line += 1;
+            col = 0;
+        }
+        at_field_start = open.is_none() && matches!(b, b'\n' | b',' | b';' | b'\t');
+        i += 1;
+    }
+    open
+}
+
 /// The layout of the file, decided from the header.
 #[derive(Debug, Clone)]
 enum Layout {
@@ -80,6 +113,12 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
     if std::str::from_utf8(bytes).is_err() {
         let (line, col) = first_invalid_utf8(bytes);
         return Err(err(line, Some(col), "the file is not UTF-8 text".into()));
+    }
+    // polars-io 0.55.2 reads past the end of its buffer (`csv/read/parser.rs:1154`,
+    // an unchecked slice index) on a quoted field that never closes, as a download cut off
+    // inside a quote leaves it: such a file never reaches polars.
+    if let Some((line, col)) = unterminated_quote(bytes) {
+        return Err(err(line, Some(col), "a quoted field starts here and never ends (was the file cut off?)".into()));
     }
     let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
     let header_line = trim_cr(&bytes[..header_end]);
@@ -391,5 +430,18 @@ mod tests {
     fn bad_number_names_line_and_column() {
         let e = parse("timestamp,value\n2026-01-05T10:00:00Z,1\n2026-01-05T10:05:00Z,abc\n").unwrap_err();
         assert_eq!(e.to_string(), "web.csv:3:2: \"abc\" is not a number");
+    }
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::unterminated_quote;
+
+    #[test]
+    fn an_open_quote_at_the_end_is_found_where_it_opens() {
+        assert_eq!(unterminated_quote(b"a,b\n\""), Some((2, 1)));
+        assert_eq!(unterminated_quote(b"t,v\n1,\"17\n2,18\n"), Some((2, 3)));
+        assert_eq!(unterminated_quote(b"t,v\n1,\"a \"\"q\"\" b\"\n"), None, "escaped quotes inside a field");
+        assert_eq!(unterminated_quote(b"t,v\n1,5\"x\n"), None, "a quote inside a bare field is data");
     }
 }

@@ -5,7 +5,7 @@
 //! jittered timestamps and turns gaps into missing slots, reporting each as a
 //! [`Warning`]. Missing slots hold `NaN`; nothing is ever silently turned into `0.0`.
 
-mod unit;
+pub mod unit;
 
 pub use unit::Unit;
 
@@ -95,6 +95,13 @@ impl Series {
         }
         if points.iter().all(|p| p.1.is_nan()) {
             return Err(Error::series(&name, "has no values: every cell is empty or NaN"));
+        }
+        let unit = unit.refine(&name, &points.iter().map(|p| p.1).collect::<Vec<_>>());
+        if unit == Unit::Ratio {
+            warnings.push(Warning::new(
+                &name,
+                "values lie within 0–1: read as a utilisation ratio, shown in percent (0.32 is 32 %); thresholds are typed in percent",
+            ));
         }
         let step_ms = median_step(&points);
         let start_ms = first.0;

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 pub enum Unit {
     /// Percent, 0 to 100 (CPU utilisation, disk used %).
     Percent,
+    /// A utilisation ratio, 0 to 1 (the Prometheus convention, e.g.
+    /// `1 - rate(node_cpu_seconds_total{mode="idle"}[5m])`): shown, and thresholds typed,
+    /// in percent; values stay as the source has them.
+    Ratio,
     /// Bytes (memory, disk).
     Bytes,
     /// Events per second (requests/s).
@@ -24,7 +28,7 @@ impl Unit {
     pub fn infer(name: &str) -> Unit {
         let n = name.to_ascii_lowercase();
         let has = |w: &[&str]| w.iter().any(|x| n.contains(x));
-        if has(&["percent", "pct", "%", "utilization", "utilisation", "ratio_pct"]) || (has(&["cpu"]) && !has(&["seconds", "cores"])) {
+        if has(&["percent", "pct", "%", "utilization", "utilisation", "ratio", "saturation"]) || (has(&["cpu"]) && !has(&["seconds", "cores"])) {
             Unit::Percent
         } else if has(&["bytes", "memory", "mem_", "_mem", "rss", "disk_used", "heap"]) {
             Unit::Bytes
@@ -37,10 +41,39 @@ impl Unit {
         }
     }
 
+    /// Refines a unit inferred from a name with the values seen: a "percent" series
+    /// whose values all lie within 0–1 and whose name does not say percent is a ratio
+    /// (`node_cpu_utilization` at 0.32 is 32 %, not 0.32 %).
+    pub fn refine(self, name: &str, values: &[f64]) -> Unit {
+        let n = name.to_ascii_lowercase();
+        let says_percent = ["percent", "pct", "%"].iter().any(|w| n.contains(w));
+        let mut finite = values.iter().filter(|v| v.is_finite()).peekable();
+        if self != Unit::Percent || says_percent || finite.peek().is_none() {
+            return self;
+        }
+        if finite.all(|v| (0.0..=1.0).contains(v)) { Unit::Ratio } else { self }
+    }
+
+    /// Shown in percent (a percent or a 0–1 ratio).
+    pub fn is_percent_like(self) -> bool {
+        matches!(self, Unit::Percent | Unit::Ratio)
+    }
+
+    /// How many of this unit one percent is: 0.01 for a ratio, 1 otherwise.
+    pub fn per_percent(self) -> f64 {
+        if self == Unit::Ratio { 0.01 } else { 1.0 }
+    }
+
+    /// A value typed in percent, in this unit: `80` is 0.8 of a ratio (exactly: divided,
+    /// not multiplied by 0.01), and 80 of anything else.
+    pub fn from_percent(self, v: f64) -> f64 {
+        if self == Unit::Ratio { v / 100.0 } else { v }
+    }
+
     /// The unit's short symbol for axes and tables.
     pub fn symbol(self) -> &'static str {
         match self {
-            Unit::Percent => "%",
+            Unit::Percent | Unit::Ratio => "%",
             Unit::Bytes => "B",
             Unit::PerSecond => "/s",
             Unit::Count => "",
@@ -60,6 +93,7 @@ impl Unit {
         }
         match self {
             Unit::Percent => format!("{v:.1} %"),
+            Unit::Ratio => format!("{:.1} %", 100.0 * v),
             Unit::Bytes => format_bytes(v),
             Unit::PerSecond => format!("{}/s", format_si(v)),
             Unit::Count | Unit::None => format_si(v),
@@ -76,6 +110,11 @@ fn format_bytes(v: f64) -> String {
         i += 1;
     }
     if i == 0 { format!("{x:.0} B") } else { format!("{x:.2} {}", UNITS[i]) }
+}
+
+/// A number as typed: `80`, `92.5` (no trailing `.0`).
+pub fn plain_number(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") }
 }
 
 /// Formats with an SI suffix: `950`, `12.3k`, `4.50M`.
@@ -105,5 +144,15 @@ mod tests {
         assert_eq!(Unit::infer("api_requests_per_second"), Unit::PerSecond);
         assert_eq!(Unit::infer("queue_depth"), Unit::Count);
         assert_eq!(Unit::Bytes.format(3.0 * 1024.0 * 1024.0 * 1024.0), "3.00 GiB");
+    }
+
+    #[test]
+    fn ratios_in_zero_to_one_are_told_from_percent() {
+        let u = Unit::infer("node_cpu_utilization");
+        assert_eq!(u.refine("node_cpu_utilization", &[0.32, 0.5, f64::NAN]), Unit::Ratio);
+        assert_eq!(Unit::Ratio.format(0.32), "32.0 %");
+        // A real percent series stays one, even when low, if its name says percent.
+        assert_eq!(Unit::infer("error_percent").refine("error_percent", &[0.2, 0.4]), Unit::Percent);
+        assert_eq!(u.refine("node_cpu_utilization", &[12.0, 40.0]), Unit::Percent);
     }
 }

@@ -7,6 +7,7 @@
 //! - this module: scenarios (TOML), overlays ("+30 % from 1 March", "lose one of three
 //!   zones"), sample paths and risk, cost, the comparison and the recommendation.
 
+pub mod hpa;
 pub mod policy;
 pub mod replay;
 
@@ -14,12 +15,9 @@ pub use policy::Policy;
 pub use replay::{CapacityModel, Replay, StepRecord, Totals, replay};
 
 use crate::error::{Error, Result};
-use crate::forecast::{Forecast, normal_quantile};
+use crate::forecast::Forecast;
 use crate::series::Series;
 use crate::time::{DAY_MS, HOUR_MS};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -208,6 +206,10 @@ pub struct ScenarioFile {
 fn default_horizon() -> String {
     "14d".into()
 }
+/// Most sample paths a scenario file may ask for: 10,000 replays of a 14-day horizon at
+/// 15 s take minutes and about a gigabyte of demand paths; more is a typo.
+pub const MAX_PATHS: usize = 10_000;
+
 fn default_paths() -> usize {
     200
 }
@@ -244,6 +246,9 @@ impl ScenarioFile {
             if s.price.instance_hour < 0.0 || !(0.0..=1.0).contains(&s.price.discount) {
                 return Err(Error::setting(format!("scenario[{i}].price"), "instance_hour ≥ 0 and discount within 0..1"));
             }
+        }
+        if file.paths == 0 || file.paths > MAX_PATHS {
+            return Err(Error::setting("paths", format!("sample paths must be 1 to {MAX_PATHS}, got {}", file.paths)));
         }
         if !(file.risk_budget >= 0.0 && file.risk_budget <= 1.0) {
             return Err(Error::setting("risk_budget", "a share between 0 and 1"));
@@ -287,30 +292,14 @@ pub struct Outcome {
     pub forecast_start: usize,
 }
 
-/// Demand sample paths around a forecast: normal per step with the band's spread and
-/// AR(1) correlation between steps (ρ = 0.95), seeded.
+/// Demand sample paths around a forecast: the forecast's own paths
+/// ([`crate::forecast::paths::sample`]), which carry its calibrated bands from step 0
+/// and the dependence its backtest errors showed; the runway reads the same paths.
 pub fn sample_paths(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
-    let Some(band) = forecast.widest() else { return vec![forecast.point.clone(); paths] };
-    let z = normal_quantile(0.5 + band.level / 200.0);
-    let rho: f64 = 0.95;
-    let innov = (1.0 - rho * rho).sqrt();
-    (0..paths)
-        .map(|p| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9).wrapping_add(p as u64));
-            let mut e = 0.0f64;
-            forecast
-                .point
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let n: f64 = StandardNormal.sample(&mut rng);
-                    e = rho * e + innov * n;
-                    let sigma = if e >= 0.0 { (band.upper[i] - m) / z } else { (m - band.lower[i]) / z };
-                    (m + e * sigma).max(0.0)
-                })
-                .collect()
-        })
-        .collect()
+    let mut out = crate::forecast::paths::sample(forecast, paths, seed);
+    // Demand is never negative, whatever bounds the forecast was made with.
+    out.iter_mut().flatten().for_each(|v| *v = v.max(0.0));
+    out
 }
 
 /// Runs one scenario over `series` and its `forecast`.
@@ -390,65 +379,6 @@ pub fn recommend(outcomes: &[Outcome], horizon_minutes: f64, budget: f64) -> Opt
     let within =
         outcomes.iter().enumerate().filter(|(_, o)| share(o) <= budget).min_by(|a, b| a.1.cost_per_month.total_cmp(&b.1.cost_per_month));
     within.or_else(|| outcomes.iter().enumerate().min_by(|a, b| share(a.1).total_cmp(&share(b.1)))).map(|(i, _)| i)
-}
-
-/// Writes the per-step replay of every outcome as CSV:
-/// `scenario,timestamp,part,demand,instances,ready,served,unserved,utilisation`.
-///
-/// # Errors
-/// Only the writer's own I/O errors.
-pub fn write_steps_csv<W: std::io::Write>(mut out: W, outcomes: &[Outcome]) -> std::io::Result<()> {
-    use crate::export::csv::{push_number, text_cell};
-    writeln!(out, "scenario,timestamp,part,demand,instances,ready,served,unserved,utilisation")?;
-    let mut line = String::new();
-    for o in outcomes {
-        let name = text_cell(&o.name);
-        for (i, s) in o.steps.iter().enumerate() {
-            line.clear();
-            line.push_str(&name);
-            line.push(',');
-            crate::time::push_rfc3339(&mut line, s.t_ms);
-            line.push_str(if i < o.forecast_start { ",history," } else { ",forecast," });
-            for (k, v) in [s.demand, s.instances, s.ready, s.served, s.unserved, s.utilisation].into_iter().enumerate() {
-                if k > 0 {
-                    line.push(',');
-                }
-                push_number(&mut line, v);
-            }
-            line.push('\n');
-            out.write_all(line.as_bytes())?;
-        }
-    }
-    out.flush()
-}
-
-/// Writes one row per scenario: cost per month, instance-hours, minutes over target and
-/// over capacity, scaling events, saturation probability, and which is recommended.
-///
-/// # Errors
-/// Only the writer's own I/O errors.
-pub fn write_summary_csv<W: std::io::Write>(mut out: W, outcomes: &[Outcome], recommended: Option<usize>) -> std::io::Result<()> {
-    use crate::export::csv::{push_number, text_cell};
-    writeln!(
-        out,
-        "scenario,policy,cost_per_month,instance_hours,minutes_over_target,minutes_over_capacity,scaling_events,saturation_probability,expected_minutes_over_target,recommended"
-    )?;
-    for (i, o) in outcomes.iter().enumerate() {
-        let mut line = format!("{},{},", text_cell(&o.name), o.policy);
-        for (k, v) in [o.cost_per_month, o.instance_hours, o.minutes_over_target, o.minutes_over_capacity].into_iter().enumerate() {
-            if k > 0 {
-                line.push(',');
-            }
-            push_number(&mut line, v);
-        }
-        line.push_str(&format!(",{},", o.scaling_events));
-        push_number(&mut line, o.saturation_probability);
-        line.push(',');
-        push_number(&mut line, o.expected_minutes_over_target);
-        line.push_str(if recommended == Some(i) { ",yes\n" } else { ",no\n" });
-        out.write_all(line.as_bytes())?;
-    }
-    out.flush()
 }
 
 /// One point of a settings search.

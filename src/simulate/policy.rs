@@ -60,10 +60,7 @@ impl Policy {
                 }
                 Ok(())
             }),
-            Policy::Hpa(h) => {
-                bounds(h.min, h.max)?;
-                target(h.target, "policy.target")
-            }
+            Policy::Hpa(h) => h.validate(),
             Policy::TargetTracking(t) => {
                 bounds(t.min, t.max)?;
                 target(t.target, "policy.target")
@@ -75,6 +72,13 @@ impl Policy {
             }
             Policy::Predictive(p) => {
                 bounds(p.min, p.max)?;
+                if p.lead_s >= MAX_SCHEDULING_BUFFER_S {
+                    return Err(format!("policy.lead_s (SchedulingBufferTime) must be under {MAX_SCHEDULING_BUFFER_S} s, got {}", p.lead_s));
+                }
+                if let Some(d) = &p.dynamic {
+                    bounds(d.min, d.max).map_err(|e| e.replace("policy.", "policy.dynamic."))?;
+                    target(d.target, "policy.dynamic.target")?;
+                }
                 target(p.target, "policy.target")
             }
         }
@@ -129,61 +133,195 @@ pub enum Select {
     Disabled,
 }
 
-/// One direction of an HPA's `behavior`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One direction of an HPA's `behavior` (`HPAScalingRules`). A field left out takes the
+/// default of `apis/autoscaling/v2/defaults.go` (`GenerateHPAScaleUpRules`,
+/// `GenerateHPAScaleDownRules`): a given list of policies replaces the default list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
-    /// Stabilisation window in seconds.
-    pub stabilization_s: u32,
-    /// Rate limits.
-    pub policies: Vec<RatePolicy>,
-    /// How they combine.
-    #[serde(default)]
-    pub select: Select,
+    /// stabilizationWindowSeconds (defaults: 0 up; the controller's 300 s down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stabilization_s: Option<u32>,
+    /// Rate limits (defaults: up, max(4 pods, 100 %) per 15 s; down, 100 % per 15 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<RatePolicy>>,
+    /// How they combine (default `max`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<Select>,
 }
 
-/// Kubernetes HPA, autoscaling/v2, on average utilisation.
+/// What an HPA scales on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HpaMetric {
+    /// A `Resource` metric with a `Utilization` target: CPU used over CPU requested,
+    /// truncated to a whole percent as the controller does. One instance at 100 % of its
+    /// request serves `per_instance` demand.
+    #[default]
+    Resource,
+    /// A `Pods` metric with an `AverageValue` target: the series itself per pod (e.g.
+    /// requests per second), compared at milli-unit precision. The target value is
+    /// `per_instance × target`.
+    Pods,
+}
+
+/// The cluster's default tolerance (`--horizontal-pod-autoscaler-tolerance`).
+pub const DEFAULT_TOLERANCE: f64 = 0.1;
+
+/// Kubernetes HPA, autoscaling/v2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Hpa {
+    /// What it scales on (`resource`: CPU utilisation; `pods`: the series per pod).
+    pub metric: HpaMetric,
+    /// The metric's name in the manifest: a resource name (default `cpu`) or, for a
+    /// `pods` metric, the custom metric's name (default: the series' name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
     /// minReplicas.
     pub min: u32,
     /// maxReplicas.
     pub max: u32,
-    /// Target average utilisation, 0 to 1 (averageUtilization / 100).
+    /// Target, 0 to 1: averageUtilization / 100 for `resource`; the share of
+    /// `per_instance` each pod should carry for `pods`.
     pub target: f64,
-    /// No change while |ratio − 1| ≤ tolerance (the controller's default 0.1).
+    /// No change while the usage ratio is within 1 ± tolerance (the cluster's default
+    /// 0.1; another value is exported as `behavior.*.tolerance`, Kubernetes 1.33+).
     pub tolerance: f64,
     /// Seconds between syncs (default 15).
     pub sync_s: u32,
-    /// Seconds before a new pod is ready and takes load.
+    /// Seconds before a new pod is ready: until then it takes no load and its metric is
+    /// left out as `groupPods` leaves out unready pods.
     pub readiness_s: u32,
-    /// behavior.scaleUp (default: 0 s window; max(100 %, 4 pods) per 15 s).
-    pub scale_up: Rules,
-    /// behavior.scaleDown (default: 300 s window; 100 % per 15 s).
-    pub scale_down: Rules,
+    /// behavior.scaleUp. With neither direction given (and the default tolerance) the
+    /// HPA has no `behavior` and the controller's older path runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_up: Option<Rules>,
+    /// behavior.scaleDown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_down: Option<Rules>,
 }
 
 impl Default for Hpa {
     fn default() -> Self {
         Hpa {
+            metric: HpaMetric::Resource,
+            metric_name: None,
             min: 1,
             max: 10,
             target: 0.8,
-            tolerance: 0.1,
+            tolerance: DEFAULT_TOLERANCE,
             sync_s: 15,
             readiness_s: 30,
-            scale_up: Rules {
-                stabilization_s: 0,
-                policies: vec![RatePolicy::Percent { value: 100.0, period_s: 15 }, RatePolicy::Pods { value: 4, period_s: 15 }],
-                select: Select::Max,
-            },
-            scale_down: Rules {
-                stabilization_s: 300,
-                policies: vec![RatePolicy::Percent { value: 100.0, period_s: 15 }],
-                select: Select::Max,
-            },
+            scale_up: None,
+            scale_down: None,
         }
+    }
+}
+
+/// One direction of a behaviour with every default filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveRules {
+    /// Stabilisation window, seconds.
+    pub stabilization_s: u32,
+    /// Rate limits.
+    pub policies: Vec<RatePolicy>,
+    /// How they combine.
+    pub select: Select,
+}
+
+/// Longest stabilisation window the API accepts (`validateScalingRules`).
+pub const MAX_STABILIZATION_S: u32 = 3600;
+/// Longest rate-limit period the API accepts (`validateScalingPolicy`).
+pub const MAX_PERIOD_S: u32 = 1800;
+/// The controller's default scale-down window (`--horizontal-pod-autoscaler-downscale-stabilization`).
+pub const DEFAULT_DOWN_STABILIZATION_S: u32 = 300;
+
+impl Hpa {
+    /// The behaviour as the API server defaults it (`SetDefaults_HorizontalPodAutoscalerBehavior`):
+    /// `None` when the HPA has none (neither direction given and the default tolerance).
+    pub fn behavior(&self) -> Option<(EffectiveRules, EffectiveRules)> {
+        if self.scale_up.is_none() && self.scale_down.is_none() && self.tolerance == DEFAULT_TOLERANCE {
+            return None;
+        }
+        let fill = |r: Option<&Rules>, window: u32, policies: Vec<RatePolicy>| {
+            let r = r.cloned().unwrap_or_default();
+            EffectiveRules {
+                stabilization_s: r.stabilization_s.unwrap_or(window),
+                policies: r.policies.unwrap_or(policies),
+                select: r.select.unwrap_or(Select::Max),
+            }
+        };
+        Some((
+            fill(
+                self.scale_up.as_ref(),
+                0,
+                vec![RatePolicy::Pods { value: 4, period_s: 15 }, RatePolicy::Percent { value: 100.0, period_s: 15 }],
+            ),
+            fill(self.scale_down.as_ref(), DEFAULT_DOWN_STABILIZATION_S, vec![RatePolicy::Percent { value: 100.0, period_s: 15 }]),
+        ))
+    }
+
+    /// The target as a whole percent (`averageUtilization`).
+    pub fn target_percent(&self) -> i64 {
+        (self.target * 100.0).round() as i64
+    }
+
+    /// Checks the ranges the Kubernetes API accepts (`ValidateHorizontalPodAutoscaler`),
+    /// naming the key.
+    ///
+    /// # Errors
+    /// A message naming the bad key and the accepted range.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.min < 1 {
+            return Err("policy.min: minReplicas must be at least 1".into());
+        }
+        if self.min > self.max {
+            return Err(format!("policy.min ({}) is above policy.max ({})", self.min, self.max));
+        }
+        if !(self.target > 0.0 && self.target <= 1.0) {
+            return Err(format!("policy.target must be in (0, 1], got {}", self.target));
+        }
+        if self.metric == HpaMetric::Resource && self.target_percent() < 1 {
+            return Err(format!("policy.target {} is under 1 %: averageUtilization is a whole percent of at least 1", self.target));
+        }
+        if !(self.tolerance >= 0.0 && self.tolerance < 1.0) {
+            return Err(format!("policy.tolerance must be in [0, 1), got {}", self.tolerance));
+        }
+        if self.sync_s == 0 || self.sync_s > 3600 {
+            return Err(format!("policy.sync_s must be 1 to 3600 seconds, got {}", self.sync_s));
+        }
+        if let Some(name) = &self.metric_name
+            && (name.is_empty() || name.len() > 253 || name.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(format!("policy.metric_name \"{name}\" is not a metric name"));
+        }
+        for (key, rules) in [("scale_up", &self.scale_up), ("scale_down", &self.scale_down)] {
+            let Some(r) = rules else { continue };
+            if let Some(w) = r.stabilization_s
+                && w > MAX_STABILIZATION_S
+            {
+                return Err(format!("policy.{key}.stabilization_s must be 0 to {MAX_STABILIZATION_S}, got {w}"));
+            }
+            if let Some(policies) = &r.policies {
+                if policies.is_empty() && r.select != Some(Select::Disabled) {
+                    return Err(format!("policy.{key}.policies: give at least one policy (or select = \"disabled\")"));
+                }
+                for (i, p) in policies.iter().enumerate() {
+                    let (ok, period) = match *p {
+                        RatePolicy::Percent { value, period_s } => (value > 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX), period_s),
+                        RatePolicy::Pods { value, period_s } => (value > 0 && i32::try_from(value).is_ok(), period_s),
+                    };
+                    if !ok {
+                        return Err(format!("policy.{key}.policies[{i}].value must be a whole number above 0"));
+                    }
+                    if period == 0 || period > MAX_PERIOD_S {
+                        return Err(format!("policy.{key}.policies[{i}].period_s must be 1 to {MAX_PERIOD_S}, got {period}"));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -311,28 +449,60 @@ impl StepScaling {
     }
 }
 
-/// Predictive scaling: capacity for the forecast `lead_s` ahead.
+/// AWS predictive scaling's mode (`PredictiveScalingConfiguration.Mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PredictiveMode {
+    /// `ForecastAndScale`: capacity is launched ahead of the forecast.
+    #[default]
+    ForecastAndScale,
+    /// `ForecastOnly`: forecasts are made but nothing is scaled (AWS: "does not scale").
+    ForecastOnly,
+}
+
+/// AWS predictive scaling (EC2 Auto Scaling user guide, "Predictive scaling for Amazon
+/// EC2 Auto Scaling"): in `ForecastAndScale` the forecast's capacity is a floor put in
+/// place `lead_s` (SchedulingBufferTime) ahead; predictive scaling never scales in ("If
+/// the forecast expects a decrease in load, it will not scale in to remove capacity").
+/// With a `dynamic` policy both run and the group takes the larger capacity ("the
+/// highest capacity of all active policies"); scale-in comes from the dynamic policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Predictive {
     /// Minimum capacity.
     pub min: u32,
-    /// Maximum capacity (never exceeded).
+    /// Maximum capacity (never exceeded: MaxCapacityBreachBehavior HonorMaxCapacity).
     pub max: u32,
-    /// Utilisation to plan for, 0 to 1.
+    /// Utilisation to plan for, 0 to 1 (TargetValue / 100 of ASGCPUUtilization).
     pub target: f64,
-    /// Seconds ahead the capacity is put in place (AWS default 300).
+    /// SchedulingBufferTime: seconds ahead the capacity is put in place (AWS default 300,
+    /// less than 3600).
     pub lead_s: u32,
     /// The forecast band to plan on (e.g. 80 for its upper edge; 50 or none: the median).
     pub band: Option<f64>,
-    /// Allow scaling in (AWS "forecast only, never scale in" when false).
-    pub scale_in: bool,
+    /// Mode.
+    pub mode: PredictiveMode,
+    /// The dynamic (target tracking) policy it is combined with, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynamic: Option<TargetTracking>,
     /// Seconds before a new instance serves load.
     pub startup_s: u32,
 }
 
+/// SchedulingBufferTime must be less than this (seconds).
+pub const MAX_SCHEDULING_BUFFER_S: u32 = 3600;
+
 impl Default for Predictive {
     fn default() -> Self {
-        Predictive { min: 1, max: 10, target: 0.7, lead_s: 300, band: None, scale_in: true, startup_s: 60 }
+        Predictive {
+            min: 1,
+            max: 10,
+            target: 0.7,
+            lead_s: 300,
+            band: None,
+            mode: PredictiveMode::ForecastAndScale,
+            dynamic: None,
+            startup_s: 60,
+        }
     }
 }

@@ -6,7 +6,8 @@
 //! the totals are instance-hours, minutes over the target utilisation, minutes over
 //! capacity and scaling events.
 
-use super::policy::{Hpa, Policy, Predictive, RatePolicy, Rules, Select, StepScaling, TargetTracking};
+use super::hpa::{Controller, Pods};
+use super::policy::{Policy, Predictive, PredictiveMode, StepScaling, TargetTracking};
 use crate::time::{DAY_MS, HOUR_MS};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -130,71 +131,6 @@ impl Fleet {
     }
 }
 
-/// The HPA controller's memory: past recommendations for the stabilisation windows.
-struct HpaState {
-    recs: VecDeque<(i64, u32)>,
-}
-
-fn rate_limit(rules: &Rules, current: u32, up: bool) -> Option<u32> {
-    if rules.select == Select::Disabled {
-        return Some(current);
-    }
-    let limits = rules.policies.iter().map(|p| match *p {
-        RatePolicy::Percent { value, .. } => {
-            if up {
-                (f64::from(current) * (1.0 + value / 100.0)).ceil() as u32
-            } else {
-                (f64::from(current) * (1.0 - value / 100.0)).floor().max(0.0) as u32
-            }
-        }
-        RatePolicy::Pods { value, .. } => {
-            if up {
-                current + value
-            } else {
-                current.saturating_sub(value)
-            }
-        }
-    });
-    // For scaling up, Max allows the largest count; for scaling down, Max allows the
-    // largest change, i.e. the smallest count.
-    match (rules.select, up) {
-        (Select::Max, true) | (Select::Min, false) => limits.max(),
-        (Select::Min, true) | (Select::Max, false) => limits.min(),
-        (Select::Disabled, _) => Some(current),
-    }
-}
-
-/// One HPA sync: the recommendation, stabilised and rate-limited.
-fn hpa_decide(h: &Hpa, st: &mut HpaState, now: i64, demand: f64, per_instance: f64, current: u32) -> u32 {
-    let current_f = f64::from(current.max(1));
-    let ratio = demand / (current_f * per_instance * h.target);
-    let rec = if (ratio - 1.0).abs() <= h.tolerance { current } else { (demand / (per_instance * h.target)).ceil().max(0.0) as u32 };
-    let rec = rec.clamp(h.min, h.max);
-    st.recs.push_back((now, rec));
-    let keep = i64::from(h.scale_up.stabilization_s.max(h.scale_down.stabilization_s)) * 1000;
-    while st.recs.front().is_some_and(|(t, _)| *t < now - keep) {
-        st.recs.pop_front();
-    }
-    let window = |secs: u32| st.recs.iter().filter(move |(t, _)| *t >= now - i64::from(secs) * 1000).map(|(_, r)| *r);
-    let up_rec = window(h.scale_up.stabilization_s).min().unwrap_or(rec);
-    let down_rec = window(h.scale_down.stabilization_s).max().unwrap_or(rec);
-    let mut stabilised = current;
-    if stabilised < up_rec {
-        stabilised = up_rec;
-    }
-    if stabilised > down_rec {
-        stabilised = down_rec;
-    }
-    let limited = if stabilised > current {
-        stabilised.min(rate_limit(&h.scale_up, current, true).unwrap_or(stabilised))
-    } else if stabilised < current {
-        stabilised.max(rate_limit(&h.scale_down, current, false).unwrap_or(stabilised))
-    } else {
-        stabilised
-    };
-    limited.clamp(h.min, h.max)
-}
-
 /// Instances needed for `demand` at utilisation `target`.
 fn needed(demand: f64, per_instance: f64, target: f64) -> u32 {
     if demand <= 0.0 { 0 } else { (demand / (per_instance * target) - 1e-9).ceil() as u32 }
@@ -244,7 +180,7 @@ fn replay_impl(
     }
     .clamp(lo, hi);
     let mut fleet = Fleet::new(initial);
-    let mut hpa = HpaState { recs: VecDeque::new() };
+    let mut hpa = Controller::new();
     let mut next_eval = start_ms;
     let mut cooldown_until = i64::MIN;
     let mut warm_until = i64::MIN; // target tracking: the last launch's warm-up end
@@ -263,7 +199,8 @@ fn replay_impl(
                     Policy::Static { .. } => {}
                     Policy::Schedule { .. } => fleet.set(scheduled(policy, now), now, 0),
                     Policy::Hpa(h) => {
-                        let target = hpa_decide(h, &mut hpa, now, d, per, fleet.total);
+                        let pods = Pods { current: fleet.total, ready: fleet.ready() };
+                        let target = hpa.sync(h, now, pods, d, per);
                         fleet.set(target, now, i64::from(h.readiness_s) * 1000);
                         next_eval = now + i64::from(h.sync_s.max(1)) * 1000;
                     }
@@ -275,7 +212,12 @@ fn replay_impl(
                         step_scaling(s, &mut fleet, &mut cooldown_until, now, d, per);
                         next_eval = now + i64::from(s.period_s.max(1)) * 1000;
                     }
-                    Policy::Predictive(p) => predictive(p, &mut fleet, now, start_ms, step_ms, signal, per),
+                    Policy::Predictive(p) => {
+                        predictive(p, &mut fleet, &mut cooldown_until, &mut warm_until, now, start_ms, step_ms, signal, d, per);
+                        if let Some(t) = &p.dynamic {
+                            next_eval = now + i64::from(t.period_s.max(1)) * 1000;
+                        }
+                    }
                 }
             }
             // With demand constant for the rest of this demand step, a policy at a fixed
@@ -291,7 +233,7 @@ fn replay_impl(
                     let sync = i64::from(h.sync_s.max(1)) * 1000;
                     let last_sync = if next_eval <= last { next_eval + (last - next_eval) / sync * sync } else { next_eval - sync };
                     if last_sync > now {
-                        hpa.recs.push_back((last_sync, fleet.total));
+                        hpa.note_steady(last_sync, fleet.total);
                     }
                     next_eval = next_eval.max(last_sync + sync);
                 }
@@ -352,7 +294,7 @@ fn replay_impl(
 #[allow(clippy::too_many_arguments)]
 fn steady(
     policy: &Policy,
-    hpa: &HpaState,
+    hpa: &Controller,
     fleet: &Fleet,
     d: f64,
     per: f64,
@@ -367,9 +309,13 @@ fn steady(
         Policy::Static { .. } => true,
         Policy::Schedule { .. } => scheduled(policy, now) == total && scheduled(policy, last) == total,
         Policy::Hpa(h) => {
-            let ratio = d / (f64::from(total.max(1)) * per * h.target);
-            let rec = if (ratio - 1.0).abs() <= h.tolerance { total } else { needed(d, per, h.target).clamp(h.min, h.max) };
-            rec == total && hpa.recs.iter().all(|(_, r)| *r == total)
+            // With every pod ready, a fixed demand proposes the same each sync; when that
+            // is the current count and so is every remembered proposal, nothing moves.
+            let pods = Pods { current: total, ready: fleet.ready() };
+            total >= h.min
+                && total <= h.max
+                && Controller::proposal(h, pods, d, per).is_none_or(|p| p == i64::from(total))
+                && hpa.settled_at(total)
         }
         Policy::TargetTracking(t) => needed(d, per, t.target).clamp(t.min, t.max) == total,
         Policy::Step(s) => {
@@ -380,19 +326,17 @@ fn steady(
                 || (util < s.alarm_low && total <= s.min)
         }
         Policy::Predictive(p) => {
-            let index = |t: i64| {
-                usize::try_from((t + i64::from(p.lead_s) * 1000 - start_ms) / step_ms.max(1))
-                    .unwrap_or(0)
-                    .min(signal.len().saturating_sub(1))
-            };
-            let planned = signal.get(index(now)).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
-            let mut desired = needed(planned, per, p.target).clamp(p.min, p.max);
-            if !p.scale_in {
-                desired = desired.max(total);
+            let floor_now = predictive_floor(p, now, start_ms, step_ms, signal, per);
+            let floor_last = predictive_floor(p, last, start_ms, step_ms, signal, per);
+            let floor = floor_now.max(floor_last);
+            match &p.dynamic {
+                Some(t) => {
+                    floor_now == floor_last
+                        && needed(d, per, t.target).clamp(t.min.max(floor).min(t.max.max(floor)), t.max.max(floor)) == total
+                }
+                None => floor <= total,
             }
-            index(now) == index(last) && desired == total
-        }
-    }
+        }    }
 }
 
 fn bounds(policy: &Policy) -> (u32, u32) {
@@ -459,15 +403,45 @@ fn step_scaling(s: &StepScaling, fleet: &mut Fleet, cooldown_until: &mut i64, no
     }
 }
 
-fn predictive(p: &Predictive, fleet: &mut Fleet, now: i64, start_ms: i64, step_ms: i64, signal: &[f64], per: f64) {
-    let ahead = now + i64::from(p.lead_s) * 1000;
-    let idx = usize::try_from((ahead - start_ms) / step_ms.max(1)).unwrap_or(0).min(signal.len().saturating_sub(1));
-    let planned = signal.get(idx).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
-    let mut desired = needed(planned, per, p.target).clamp(p.min, p.max);
-    if !p.scale_in {
-        desired = desired.max(fleet.total);
+/// The capacity floor predictive scaling sets at `now`: the forecast's capacity
+/// `lead_s` ahead in `ForecastAndScale`, the minimum in `ForecastOnly`.
+fn predictive_floor(p: &Predictive, now: i64, start_ms: i64, step_ms: i64, signal: &[f64], per: f64) -> u32 {
+    if p.mode == PredictiveMode::ForecastOnly {
+        return p.min;
     }
-    fleet.set(desired, now, i64::from(p.startup_s) * 1000);
+    let ahead = now.saturating_add(i64::from(p.lead_s) * 1000);
+    let idx = usize::try_from(ahead.saturating_sub(start_ms) / step_ms.max(1)).unwrap_or(0).min(signal.len().saturating_sub(1));
+    let planned = signal.get(idx).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    needed(planned, per, p.target).clamp(p.min, p.max)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn predictive(
+    p: &Predictive,
+    fleet: &mut Fleet,
+    cooldown_until: &mut i64,
+    warm_until: &mut i64,
+    now: i64,
+    start_ms: i64,
+    step_ms: i64,
+    signal: &[f64],
+    demand: f64,
+    per: f64,
+) {
+    let floor = predictive_floor(p, now, start_ms, step_ms, signal, per);
+    match &p.dynamic {
+        // The larger of the two wins: the dynamic policy runs with the floor as its minimum.
+        Some(t) => {
+            let combined = TargetTracking { min: t.min.max(floor).min(t.max.max(floor)), max: t.max.max(floor), ..t.clone() };
+            target_tracking(&combined, fleet, cooldown_until, warm_until, now, demand, per);
+        }
+        // Alone, predictive scaling only ever raises capacity.
+        None => {
+            if floor > fleet.total {
+                fleet.set(floor, now, i64::from(p.startup_s) * 1000);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

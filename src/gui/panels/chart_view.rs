@@ -46,7 +46,7 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
     ui.horizontal(|ui| {
         let l = ui.label("Thresholds");
         let r = ui
-            .add(egui::TextEdit::singleline(thresholds_text).desired_width(140.0).hint_text(if s.unit == crate::series::Unit::Percent {
+            .add(egui::TextEdit::singleline(thresholds_text).desired_width(140.0).hint_text(if s.unit.is_percent_like() {
                 "65,80,90"
             } else {
                 "e.g. 800,950"
@@ -57,8 +57,8 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
     });
     let crossings = entry.crossings(thresholds_text);
     if let Some(f) = forecast
-        && s.unit == crate::series::Unit::Percent
-        && let Some(h) = crate::capacity::headroom(f, 100.0, 95.0, 0.8)
+        && s.unit.is_percent_like()
+        && let Some(h) = crate::capacity::headroom(f, 100.0 * s.unit.per_percent(), 95.0, 0.8)
     {
         ui.label(
             egui::RichText::new(format!(
@@ -66,7 +66,7 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
                 s.unit.format(h.peak_upper),
                 format_short(h.peak_median_ms),
                 100.0 * h.headroom,
-                h.required_capacity
+                h.required_capacity / s.unit.per_percent()
             ))
             .small(),
         );

@@ -1,0 +1,110 @@
+//! Choice of model by backtest, and the nested record that calibration trusts.
+//!
+//! The final choice looks at the latest [`SELECTION_WINDOWS`] windows. Calibrating the
+//! chosen model's band on those same windows would be optimistic: the model won them
+//! partly by luck. So each window is also scored with the model that the windows wholly
+//! observed *before* its origin would have chosen (the same rule, singles and means of
+//! the top two or three alike): that nested record is an honest sample of how the whole
+//! procedure, choice included, does on a future it has not seen.
+
+use super::backtest::{self, Fold, Plan, Score};
+use super::metrics;
+use super::models::Spec;
+
+/// Models are chosen on the most recent windows only (the past that most resembles the
+/// future); bands are calibrated on the nested record of all of them.
+pub const SELECTION_WINDOWS: usize = 3;
+
+/// Largest combination: the mean of the best two or three single models.
+const MAX_COMBINED: usize = 3;
+
+/// A model (or a mean of models) with its backtest.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The member models (one for a single model).
+    pub members: Vec<Spec>,
+    /// One result per backtest window, oldest first.
+    pub folds: Vec<Fold>,
+    /// Its backtest figures.
+    pub score: Score,
+}
+
+impl Candidate {
+    /// MASE over the windows in `range`: lower is better; infinite when unscored.
+    pub fn error_over(&self, range: std::ops::Range<usize>) -> f64 {
+        let folds = self.folds.get(range).unwrap_or(&[]);
+        let e = metrics::mean(folds.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
+        if e.is_finite() { e } else { f64::INFINITY }
+    }
+
+    /// MASE over the most recent [`SELECTION_WINDOWS`] windows.
+    pub fn selection_error(&self) -> f64 {
+        let n = self.folds.len();
+        self.error_over(n.saturating_sub(SELECTION_WINDOWS)..n)
+    }
+}
+
+/// `MSTL(24) + AutoETS`, or `mean of A, B` for a combination.
+pub fn describe(members: &[Spec]) -> String {
+    match members {
+        [one] => one.describe(),
+        many => format!("mean of {}", many.iter().map(Spec::describe).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Adds the means of the best two and three single models (ranked on the latest
+/// windows) and sorts everything best first.
+pub fn add_combinations(candidates: &mut Vec<Candidate>, levels: &[f64]) {
+    let by_error = |a: &Candidate, b: &Candidate| a.selection_error().total_cmp(&b.selection_error());
+    candidates.sort_by(by_error);
+    let singles: Vec<Candidate> = candidates.iter().filter(|c| c.members.len() == 1).cloned().collect();
+    for k in 2..=MAX_COMBINED.min(singles.len()) {
+        let top = &singles[..k];
+        let members: Vec<Spec> = top.iter().flat_map(|c| c.members.clone()).collect();
+        let folds = backtest::combine(&top.iter().map(|c| c.folds.as_slice()).collect::<Vec<_>>());
+        let score = backtest::score(describe(&members), &folds, levels);
+        candidates.push(Candidate { members, folds, score });
+    }
+    candidates.sort_by(by_error);
+}
+
+/// The nested record: for each window whose past holds at least one wholly observed
+/// window, that window as forecast by the candidate the past windows chose (among the
+/// single models and the means of the best two and three of them, each ranked on at
+/// most [`SELECTION_WINDOWS`] of the latest past windows). `only_combinations` restricts
+/// the choice as `--model combination` does.
+pub fn nested_record(singles: &[Candidate], plan: &Plan, only_combinations: bool) -> Vec<Fold> {
+    let mut record = Vec::new();
+    for k in 0..plan.folds {
+        let past = plan.before(k);
+        if past.is_empty() {
+            continue;
+        }
+        let recent = past.end.saturating_sub(SELECTION_WINDOWS).max(past.start)..past.end;
+        let mut ranked: Vec<&Candidate> = singles.iter().filter(|c| c.folds.len() == plan.folds).collect();
+        ranked.sort_by(|a, b| a.error_over(recent.clone()).total_cmp(&b.error_over(recent.clone())));
+        // Each option: its error on the recent past, and its fold k.
+        let mut options: Vec<(f64, Option<Fold>)> = Vec::new();
+        if !only_combinations || ranked.len() < 2 {
+            options.extend(ranked.iter().map(|c| (c.error_over(recent.clone()), c.folds.get(k).cloned())));
+        }
+        for size in 2..=MAX_COMBINED.min(ranked.len()) {
+            let top = &ranked[..size];
+            let combined = |i: usize| -> Option<Fold> {
+                let parts: Vec<&[Fold]> = top.iter().map(|c| c.folds.get(i..=i).unwrap_or(&[])).collect();
+                backtest::combine(&parts).into_iter().next()
+            };
+            let past_folds: Vec<Fold> = recent.clone().filter_map(combined).collect();
+            let e = metrics::mean(past_folds.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
+            options.push((if e.is_finite() { e } else { f64::INFINITY }, combined(k)));
+        }
+        if let Some((_, Some(fold))) = options.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)) {
+            record.push(fold);
+        }
+    }
+    record
+}
+
+/// Block length (steps) of the level-shift search on a series without seasons: a day
+/// of hourly data.
+pub const SHIFT_BLOCK: usize = 24;

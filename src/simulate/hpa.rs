@@ -1,0 +1,302 @@
+//! The Kubernetes HorizontalPodAutoscaler controller, sync by sync, as upstream writes it
+//! (`pkg/controller/podautoscaler/`, Kubernetes 1.33+). Each rule names the upstream
+//! function it follows; `tests/simulate.rs` pins them with traces worked by hand from
+//! that code.
+//!
+//! The model of the cluster: demand is spread evenly over the *ready* pods; a pod is
+//! unready (no load, no usable CPU sample) for `readiness_s` after it is created; one
+//! sync reads the demand of its own instant (metrics-server's sample window is not
+//! modelled); syncs are exactly `sync_s` apart, so "exactly one window old" is exact.
+
+use super::policy::{EffectiveRules, Hpa, HpaMetric, RatePolicy, Select};
+
+/// What the controller remembers between syncs of one HPA.
+#[derive(Debug, Clone, Default)]
+pub struct Controller {
+    /// `recommendations[key]`: raw proposals with their time.
+    recommendations: Vec<(i64, i64)>,
+    /// `scaleUpEvents[key]`: (time, pods added).
+    up_events: Vec<(i64, i64)>,
+    /// `scaleDownEvents[key]`: (time, pods removed).
+    down_events: Vec<(i64, i64)>,
+    /// `recordInitialRecommendation` has run.
+    seen: bool,
+}
+
+/// The pods at a sync.
+#[derive(Debug, Clone, Copy)]
+pub struct Pods {
+    /// `scale.Spec.Replicas`: every pod launched.
+    pub current: u32,
+    /// Of those, ready and serving.
+    pub ready: u32,
+}
+
+/// A quantity in milli-units, as the metrics API reports it (`MilliValue()`).
+fn milli(v: f64) -> i128 {
+    if v.is_finite() { (v * 1000.0).round().clamp(0.0, 1e30) as i128 } else { 0 }
+}
+
+/// `Tolerances.isWithin` (replica_calculator.go): `(1 − down) ≤ ratio ≤ (1 + up)`.
+fn within(ratio: f64, tolerance: f64) -> bool {
+    (1.0 - tolerance) <= ratio && ratio <= (1.0 + tolerance)
+}
+
+/// `int32(math.Ceil(ratio * float64(count)))`, saturating.
+fn ceil_count(ratio: f64, count: i64) -> i64 {
+    let v = (ratio * count as f64).ceil();
+    if v.is_finite() { v.clamp(0.0, f64::from(i32::MAX)) as i64 } else { i64::from(i32::MAX) }
+}
+
+impl Controller {
+    /// A controller that has not yet seen the HPA.
+    pub fn new() -> Self {
+        Controller::default()
+    }
+
+    /// True when every remembered proposal equals `count`: a sync at a fixed point then
+    /// proposes and keeps `count`, so steady syncs can be counted at once.
+    pub fn settled_at(&self, count: u32) -> bool {
+        self.recommendations.iter().all(|(_, r)| *r == i64::from(count))
+    }
+
+    /// Notes the proposals of syncs skipped at a fixed point (all equal to `count`).
+    pub fn note_steady(&mut self, now: i64, count: u32) {
+        self.recommendations.push((now, i64::from(count)));
+    }
+
+    /// The per-metric proposal (`computeReplicasForMetrics` for one metric), or `None`
+    /// when no pod has a usable metric (the controller then leaves the count alone).
+    pub fn proposal(h: &Hpa, pods: Pods, demand: f64, per_instance: f64) -> Option<i64> {
+        let current = i64::from(pods.current);
+        let ready = i64::from(pods.ready);
+        let unready = current - ready;
+        let total = milli(demand);
+        match h.metric {
+            HpaMetric::Resource => {
+                // `groupPods` (CPU): unready pods' samples are left out; the ready pods
+                // carry all the demand.
+                if ready == 0 {
+                    return None;
+                }
+                let request = milli(per_instance).max(1);
+                let target = h.target_percent().max(1);
+                // `GetResourceUtilizationRatio`: int percent of Σusage / Σrequest.
+                let utilisation = |pods: i64| ((total * 100) / (request * i128::from(pods))).min(i128::from(i32::MAX)) as i64;
+                let ratio = utilisation(ready) as f64 / target as f64;
+                // `GetResourceReplicas`: the slow path only when scaling up with unready pods.
+                let scale_up_with_unready = unready > 0 && ratio > 1.0;
+                if !scale_up_with_unready {
+                    return Some(if within(ratio, h.tolerance) { current } else { ceil_count(ratio, ready) });
+                }
+                // Unready pods count at 0 %, then no reversal of direction.
+                let new_ratio = utilisation(current) as f64 / target as f64;
+                Some(reversal_guard(ratio, new_ratio, current, h.tolerance))
+            }
+            HpaMetric::Pods => {
+                // `groupPods` with no resource: only Pending pods are set apart; a pod not
+                // yet ready reports 0 (it receives no traffic) and counts.
+                if current == 0 {
+                    return None;
+                }
+                let target = milli(per_instance * h.target).max(1);
+                // `GetMetricUsageRatio`: truncated mean in milli-units.
+                let usage = total / i128::from(current);
+                let ratio = usage as f64 / target as f64;
+                // `calcPlainMetricReplicas` fast path (no missing, none unready).
+                Some(if within(ratio, h.tolerance) { current } else { ceil_count(ratio, current) })
+            }
+        }
+    }
+
+    /// One sync (`reconcileAutoscaler`): the new replica count for `pods` and `demand`
+    /// at `now` (ms). Records the scale event when the count changes.
+    pub fn sync(&mut self, h: &Hpa, now: i64, pods: Pods, demand: f64, per_instance: f64) -> u32 {
+        let current = i64::from(pods.current);
+        let (min, max) = (i64::from(h.min), i64::from(h.max));
+        // `recordInitialRecommendation`: the count the controller found, at first sight.
+        if !self.seen {
+            self.seen = true;
+            self.recommendations.push((now, current));
+        }
+        let desired = if current == 0 {
+            // "scaling is disabled since the replica count of the target is zero"
+            current
+        } else if current > max {
+            max
+        } else if current < min {
+            min
+        } else {
+            let Some(proposal) = Controller::proposal(h, pods, demand, per_instance) else { return pods.current };
+            match h.behavior() {
+                Some((up, down)) => self.normalize_with_behaviors(now, current, proposal, min, max, &up, &down),
+                None => self.normalize(now, current, proposal, min, max),
+            }
+        };
+        let desired = desired.clamp(0, i64::from(u32::MAX));
+        if desired != current && h.behavior().is_some() {
+            self.store_scale_event(h, now, current, desired);
+        }
+        desired as u32
+    }
+
+    /// `normalizeDesiredReplicas` (no `behavior`): `stabilizeRecommendation` over the
+    /// default 300 s window, whose edge still counts (`!timestamp.Before(cutoff)`), then
+    /// `convertDesiredReplicasWithRules`: min, and max(2 × current, 4) but not past max.
+    fn normalize(&mut self, now: i64, current: i64, proposal: i64, min: i64, max: i64) -> i64 {
+        let cutoff = now - i64::from(super::policy::DEFAULT_DOWN_STABILIZATION_S) * 1000;
+        let stabilised = self.recommendations.iter().filter(|(t, _)| *t >= cutoff).map(|(_, r)| *r).fold(proposal, i64::max);
+        self.recommendations.retain(|(t, _)| *t >= cutoff);
+        self.recommendations.push((now, proposal));
+        // `calculateScaleUpLimit`: max(2 × current, 4).
+        let up_limit = (2 * current).max(4);
+        let max_allowed = max.min(up_limit);
+        stabilised.clamp(min, max_allowed.max(min))
+    }
+
+    /// `normalizeDesiredReplicasWithBehaviors`: `stabilizeRecommendationWithBehaviors`
+    /// then `convertDesiredReplicasWithBehaviorRate`.
+    #[allow(clippy::too_many_arguments)]
+    fn normalize_with_behaviors(
+        &mut self,
+        now: i64,
+        current: i64,
+        proposal: i64,
+        min: i64,
+        max: i64,
+        up: &EffectiveRules,
+        down: &EffectiveRules,
+    ) -> i64 {
+        // Stabilisation: only recommendations strictly after the cutoff count
+        // (`rec.timestamp.After(upCutoff)`); the raw proposal is what gets stored.
+        let up_cutoff = now - i64::from(up.stabilization_s) * 1000;
+        let down_cutoff = now - i64::from(down.stabilization_s) * 1000;
+        let mut up_rec = proposal;
+        let mut down_rec = proposal;
+        for &(t, r) in &self.recommendations {
+            if t > up_cutoff {
+                up_rec = up_rec.min(r);
+            }
+            if t > down_cutoff {
+                down_rec = down_rec.max(r);
+            }
+        }
+        let mut stabilised = current;
+        if stabilised < up_rec {
+            stabilised = up_rec;
+        }
+        if stabilised > down_rec {
+            stabilised = down_rec;
+        }
+        // A sample older than both windows is replaced; it can never count again.
+        self.recommendations.retain(|(t, _)| *t >= up_cutoff || *t >= down_cutoff);
+        self.recommendations.push((now, proposal));
+
+        // Rate limits over their periods, from the scale events of the period.
+        if stabilised > current {
+            let mut limit = self.scale_up_limit(now, current, up);
+            if limit < current {
+                limit = current;
+            }
+            let max_allowed = max.min(limit);
+            if stabilised > max_allowed {
+                return max_allowed;
+            }
+        } else if stabilised < current {
+            let mut limit = self.scale_down_limit(now, current, down);
+            if limit > current {
+                limit = current;
+            }
+            let min_allowed = min.max(limit);
+            if stabilised < min_allowed {
+                return min_allowed;
+            }
+        }
+        stabilised
+    }
+
+    /// `getReplicasChangePerPeriod`: the change of the events strictly after `now − period`.
+    fn change_in_period(events: &[(i64, i64)], now: i64, period_s: u32) -> i64 {
+        let cutoff = now - i64::from(period_s) * 1000;
+        events.iter().filter(|(t, _)| *t > cutoff).map(|(_, n)| *n).sum()
+    }
+
+    /// `calculateScaleUpLimitWithScalingRules`.
+    fn scale_up_limit(&self, now: i64, current: i64, rules: &EffectiveRules) -> i64 {
+        let pick: fn(i64, i64) -> i64 = match rules.select {
+            Select::Disabled => return current,
+            Select::Min => i64::min,
+            Select::Max => i64::max,
+        };
+        let mut result = if rules.select == Select::Min { i64::from(i32::MAX) } else { i64::from(i32::MIN) };
+        for p in &rules.policies {
+            let period = match *p {
+                RatePolicy::Percent { period_s, .. } | RatePolicy::Pods { period_s, .. } => period_s,
+            };
+            let start = current - Controller::change_in_period(&self.up_events, now, period)
+                + Controller::change_in_period(&self.down_events, now, period);
+            let proposed = match *p {
+                RatePolicy::Pods { value, .. } => start + i64::from(value),
+                // "rounded up because the proposed change might not increase the replica count"
+                RatePolicy::Percent { value, .. } => (start as f64 * (1.0 + value / 100.0)).ceil() as i64,
+            };
+            result = pick(result, proposed);
+        }
+        result
+    }
+
+    /// `calculateScaleDownLimitWithBehaviors`.
+    fn scale_down_limit(&self, now: i64, current: i64, rules: &EffectiveRules) -> i64 {
+        let pick: fn(i64, i64) -> i64 = match rules.select {
+            Select::Disabled => return current,
+            Select::Min => i64::max,
+            Select::Max => i64::min,
+        };
+        let mut result = if rules.select == Select::Min { i64::from(i32::MIN) } else { i64::from(i32::MAX) };
+        for p in &rules.policies {
+            let period = match *p {
+                RatePolicy::Percent { period_s, .. } | RatePolicy::Pods { period_s, .. } => period_s,
+            };
+            let start = current - Controller::change_in_period(&self.up_events, now, period)
+                + Controller::change_in_period(&self.down_events, now, period);
+            let proposed = match *p {
+                RatePolicy::Pods { value, .. } => start - i64::from(value),
+                // `int32(float64(periodStartReplicas) * (1 - value/100))`: truncated.
+                RatePolicy::Percent { value, .. } => (start as f64 * (1.0 - value / 100.0)) as i64,
+            };
+            result = pick(result, proposed);
+        }
+        result
+    }
+
+    /// `storeScaleEvent`: events older than the direction's longest period are dropped
+    /// (`markScaleEventsOutdated` then reuse of the outdated slot).
+    fn store_scale_event(&mut self, h: &Hpa, now: i64, previous: i64, new: i64) {
+        let Some((up, down)) = h.behavior() else { return };
+        let longest = |r: &EffectiveRules| {
+            r.policies
+                .iter()
+                .map(|p| match *p {
+                    RatePolicy::Percent { period_s, .. } | RatePolicy::Pods { period_s, .. } => period_s,
+                })
+                .max()
+                .unwrap_or(0)
+        };
+        let (events, period, change) =
+            if new > previous { (&mut self.up_events, longest(&up), new - previous) } else { (&mut self.down_events, longest(&down), previous - new) };
+        let cutoff = now - i64::from(period) * 1000;
+        events.retain(|(t, _)| *t >= cutoff);
+        events.push((now, change));
+    }
+}
+
+/// The slow path's end (`GetResourceReplicas`): no change within tolerance or when the
+/// direction reverses, else `ceil(newRatio × pods with metrics)` unless that moves the
+/// wrong way.
+fn reversal_guard(ratio: f64, new_ratio: f64, current: i64, tolerance: f64) -> i64 {
+    if within(new_ratio, tolerance) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
+        return current;
+    }
+    let new = ceil_count(new_ratio, current);
+    if (new_ratio < 1.0 && new > current) || (new_ratio > 1.0 && new < current) { current } else { new }
+}

@@ -1,0 +1,224 @@
+//! The HPA replay against the Kubernetes controller, sync by sync. Every expected count
+//! is worked by hand from upstream (`pkg/controller/podautoscaler/horizontal.go`,
+//! `replica_calculator.go`, `metrics/utilization.go`, `apis/autoscaling/v2/defaults.go`),
+//! never read back from Headroom. One demand value per 15-s sync; one pod serves 100.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use headroom::export::code::{HpaTarget, hpa_manifest};
+use headroom::simulate::policy::{Hpa, HpaMetric, RatePolicy, Rules, Select};
+use headroom::simulate::{CapacityModel, Policy, replay};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use proptest::prelude::*;
+
+const CAP: CapacityModel = CapacityModel { per_instance: 100.0, target_utilisation: 0.8 };
+
+fn counts(h: &Hpa, demand: &[f64]) -> Vec<u32> {
+    replay(&Policy::Hpa(h.clone()), &CAP, demand, 0, 15_000, None, true).steps.iter().map(|s| s.instances as u32).collect()
+}
+
+fn base(target: f64) -> Hpa {
+    Hpa { min: 1, max: 100, target, readiness_s: 0, ..Hpa::default() }
+}
+
+/// Repro 1. Pods 4 per 60 s: the limit counts from the replicas at the start of the
+/// period (current − added within it). +4 at t = 30; the event is still "after the
+/// cutoff" at 45, 60, 75; at 90 it is exactly 60 s old and drops out (`After` is strict).
+#[test]
+fn rate_limits_hold_over_their_period() {
+    let h = Hpa {
+        scale_up: Some(Rules {
+            stabilization_s: Some(0),
+            select: Some(Select::Max),
+            policies: Some(vec![RatePolicy::Pods { value: 4, period_s: 60 }]),
+        }),
+        ..base(0.5)
+    };
+    let mut demand = vec![50.0, 50.0];
+    demand.extend(vec![2000.0; 9]);
+    assert_eq!(counts(&h, &demand), vec![1, 1, 5, 5, 5, 5, 9, 9, 9, 9, 13]);
+}
+
+/// Repro 2. Utilisation is a whole percent, truncated (`GetResourceUtilizationRatio`):
+/// 1631 over 20 pods of 100 is 81.55 % → 81 %; 81 / 65 × 20 = 24.92 → 25 (not 26).
+/// Then 1438 over 25 ready pods: 57.52 → 57 %, ratio 0.877, proposal ceil(21.92) = 22,
+/// held at 25 by the 300-s window of the no-`behavior` path, whose edge still counts
+/// (`!Before(cutoff)`): the 25 proposed at t = 30 counts at t = 330 and is gone at 345.
+#[test]
+fn utilisation_is_truncated_to_a_whole_percent() {
+    let mut demand = vec![1300.0, 1300.0, 1631.0];
+    demand.extend(vec![1438.0; 22]);
+    let n = counts(&base(0.65), &demand);
+    assert_eq!(&n[..3], &[20, 20, 25]);
+    assert!(n[3..23].iter().all(|c| *c == 25), "{n:?}");
+    assert_eq!(n[23], 22, "t = 345: the proposal of t = 30 has left the window");
+    assert_eq!(n[24], 22, "1438 over 22 pods: 65 %, within tolerance");
+}
+
+/// Repro 3 and the edge of the behavior path's window: with a `behavior`, only
+/// recommendations strictly after `now − 300 s` count (`timestamp.After(cutoff)`), so the
+/// same trace drops one sync earlier, at t = 330.
+#[test]
+fn stabilisation_windows_exclude_their_edge_with_a_behavior() {
+    let mut demand = vec![1300.0, 1300.0, 1631.0];
+    demand.extend(vec![1438.0; 22]);
+    let h = Hpa { scale_down: Some(Rules::default()), ..base(0.65) };
+    let n = counts(&h, &demand);
+    assert!(n[3..22].iter().all(|c| *c == 25), "{n:?}");
+    assert_eq!(n[22], 22, "t = 330: the 25 of t = 30 is exactly 300 s old and no longer counts");
+}
+
+/// Repro 4. Unready pods (`groupPods`): at t = 30 the count goes 20 → 28 (70 %). At 45
+/// the 8 new pods are unready: the ready 20 carry 1150 (57 %, ratio 1.14 > 1), so the
+/// unready ones are counted at 0 %: 1150 / 2800 = 41 %, ratio 0.82, the direction
+/// reverses and the controller keeps 28. Once they are ready (t = 90): 41 % over 28,
+/// ceil(0.82 × 28) = 23.
+#[test]
+fn unready_pods_are_left_out_as_group_pods_does() {
+    let h = Hpa {
+        readiness_s: 60,
+        scale_down: Some(Rules {
+            stabilization_s: Some(0),
+            select: Some(Select::Max),
+            policies: Some(vec![RatePolicy::Percent { value: 100.0, period_s: 15 }]),
+        }),
+        ..base(0.5)
+    };
+    let mut demand = vec![1000.0, 1000.0, 1400.0];
+    demand.extend(vec![1150.0; 6]);
+    assert_eq!(counts(&h, &demand), vec![20, 20, 28, 28, 28, 28, 23, 23, 23]);
+}
+
+/// A `pods` metric: average value per pod in milli-units against `per_instance × target`.
+/// 2400/s over 10 pods is 240 per pod against 150: ceil(1.6 × 10) = 16 (the README's case).
+#[test]
+fn pods_metrics_compare_average_values() {
+    let cap = CapacityModel { per_instance: 250.0, target_utilisation: 0.7 };
+    let h = Hpa { metric: HpaMetric::Pods, min: 1, max: 40, target: 0.6, readiness_s: 0, ..Hpa::default() };
+    // Start at 1500/s: ceil(1500 / 150) = 10 pods.
+    let demand = [1500.0, 2400.0, 2400.0];
+    let n: Vec<f64> = replay(&Policy::Hpa(h), &cap, &demand, 0, 15_000, None, true).steps.iter().map(|s| s.instances).collect();
+    assert_eq!(n, vec![10.0, 16.0, 16.0]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    /// With no stabilisation, no readiness delay and rate limits wider than any change,
+    /// each sync is `ceil(current × ratio)` (no change within the tolerance), clamped.
+    #[test]
+    fn without_limits_each_sync_is_ceil_current_times_ratio(
+        demand in prop::collection::vec(10.0f64..20_000.0, 2..40),
+        target_pct in 20i64..95,
+        min in 1u32..5,
+        span in 5u32..200,
+    ) {
+        let wide = |stab| Some(Rules {
+            stabilization_s: Some(stab),
+            select: Some(Select::Max),
+            policies: Some(vec![RatePolicy::Percent { value: 100_000.0, period_s: 15 }]),
+        });
+        let h = Hpa { min, max: min + span, target: target_pct as f64 / 100.0, readiness_s: 0, scale_up: wide(0), scale_down: wide(0), ..Hpa::default() };
+        let n = counts(&h, &demand);
+        let mut current = i64::from(n[0]);
+        for (i, d) in demand.iter().enumerate().skip(1) {
+            // Whole-percent utilisation over `current` pods of 100 (milli-units, truncated).
+            let utilisation = ((d * 1000.0).round() as i128 * 100 / (100_000 * i128::from(current))) as i64;
+            let ratio = utilisation as f64 / target_pct as f64;
+            let expected = if (0.9..=1.1).contains(&ratio) { current } else { (ratio * current as f64).ceil() as i64 };
+            let expected = expected.clamp(i64::from(h.min), i64::from(h.max));
+            prop_assert_eq!(i64::from(n[i]), expected, "sync {} demand {} from {}", i, d, current);
+            current = expected;
+        }
+    }
+}
+
+/// An exported HPA deserialises into k8s-openapi's autoscaling/v2 type (1.33 schema)
+/// and serialises back to the same document: no field unknown or misplaced.
+fn round_trips(yaml: &str) -> HorizontalPodAutoscaler {
+    let docs = yaml_rust2::YamlLoader::load_from_str(yaml).expect("valid YAML");
+    let value = to_json(&docs[0]);
+    let hpa: HorizontalPodAutoscaler = serde_json::from_value(value.clone()).expect("an autoscaling/v2 HPA");
+    let back = serde_json::to_value(&hpa).unwrap();
+    assert_eq!(back, value, "serialised back to the same document");
+    hpa
+}
+
+fn to_json(y: &yaml_rust2::Yaml) -> serde_json::Value {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::String(s) => serde_json::Value::String(s.clone()),
+        Yaml::Integer(i) => serde_json::Value::from(*i),
+        Yaml::Real(r) => serde_json::Value::from(r.parse::<f64>().unwrap()),
+        Yaml::Boolean(b) => serde_json::Value::Bool(*b),
+        Yaml::Array(a) => serde_json::Value::Array(a.iter().map(to_json).collect()),
+        Yaml::Hash(h) => serde_json::Value::Object(h.iter().map(|(k, v)| (k.as_str().unwrap().to_string(), to_json(v))).collect()),
+        _ => serde_json::Value::Null,
+    }
+}
+
+fn target() -> HpaTarget {
+    HpaTarget { name: "checkout-hpa".into(), namespace: "shop".into(), deployment: "checkout".into() }
+}
+
+#[test]
+fn exported_manifests_scale_on_what_was_simulated() {
+    // A pods metric: requests per second, 250 per pod at 60 % → averageValue 150.
+    let h = Hpa { metric: HpaMetric::Pods, min: 3, max: 40, target: 0.6, ..Hpa::default() };
+    let m = hpa_manifest(&target(), &h, 250.0, "api_requests_per_second").unwrap();
+    let hpa = round_trips(&m.yaml);
+    let spec = hpa.spec.unwrap();
+    let metric = &spec.metrics.unwrap()[0];
+    assert_eq!(metric.type_, "Pods");
+    let pods = metric.pods.as_ref().unwrap();
+    assert_eq!(pods.metric.name, "api_requests_per_second");
+    assert_eq!(pods.target.average_value.as_ref().unwrap().0, "150");
+    assert!(spec.behavior.is_none(), "no behavior was simulated, none is exported");
+    assert_eq!(hpa.metadata.namespace.as_deref(), Some("shop"));
+    assert_eq!(spec.scale_target_ref.name, "checkout");
+
+    // A resource metric with behaviour and a tolerance other than the cluster's.
+    let h = Hpa {
+        tolerance: 0.05,
+        scale_up: Some(Rules { policies: Some(vec![RatePolicy::Pods { value: 4, period_s: 60 }]), ..Rules::default() }),
+        ..Hpa { min: 2, max: 30, target: 0.65, ..Hpa::default() }
+    };
+    let m = hpa_manifest(&target(), &h, 100.0, "web_cpu_percent").unwrap();
+    assert!(m.warnings.iter().any(|w| w.contains("1.33")), "{:?}", m.warnings);
+    assert!(m.yaml.contains("# behavior.*.tolerance"));
+    let spec = round_trips(&m.yaml).spec.unwrap();
+    assert_eq!(spec.metrics.unwrap()[0].resource.as_ref().unwrap().target.average_utilization, Some(65));
+    let b = spec.behavior.unwrap();
+    let up = b.scale_up.unwrap();
+    assert_eq!(up.tolerance.unwrap().0, "50m");
+    assert_eq!(up.policies.unwrap()[0].period_seconds, 60);
+    let down = b.scale_down.unwrap();
+    assert_eq!(down.stabilization_window_seconds, Some(300), "the controller's default, written out");
+}
+
+#[test]
+fn values_the_api_rejects_are_refused_by_name() {
+    let bad = |h: Hpa| hpa_manifest(&target(), &h, 100.0, "x").unwrap_err();
+    let rules = |stab, period| Some(Rules { stabilization_s: Some(stab), policies: Some(vec![RatePolicy::Pods { value: 1, period_s: period }]), select: None });
+    assert!(bad(Hpa { scale_down: rules(3601, 15), ..Hpa::default() }).contains("stabilization_s must be 0 to 3600"));
+    assert!(bad(Hpa { scale_up: rules(0, 1801), ..Hpa::default() }).contains("period_s must be 1 to 1800"));
+    assert!(bad(Hpa { scale_up: rules(0, 0), ..Hpa::default() }).contains("period_s"));
+    let zero = Some(Rules { policies: Some(vec![RatePolicy::Pods { value: 0, period_s: 15 }]), ..Rules::default() });
+    assert!(bad(Hpa { scale_up: zero, ..Hpa::default() }).contains("above 0"));
+    assert!(bad(Hpa { min: 5, max: 4, ..Hpa::default() }).contains("above policy.max"));
+    let e = hpa_manifest(&HpaTarget { namespace: "Not_A_Label".into(), ..target() }, &Hpa::default(), 100.0, "x").unwrap_err();
+    assert!(e.contains("namespace"), "{e}");
+}
+
+#[test]
+fn the_aws_policy_uses_the_documented_names_and_mode() {
+    use headroom::export::code::{aws, aws_predictive_policy};
+    use headroom::simulate::policy::{Predictive, PredictiveMode};
+    let json = aws_predictive_policy(&Predictive { target: 0.6, lead_s: 600, ..Predictive::default() });
+    let parsed: aws::PredictiveScalingConfiguration = serde_json::from_str(&json).expect("documented field names only");
+    assert_eq!(parsed.mode, "ForecastAndScale");
+    assert_eq!(parsed.scheduling_buffer_time, 600);
+    assert_eq!(parsed.metric_specifications[0].target_value, 60.0);
+    assert_eq!(parsed.metric_specifications[0].predefined_metric_pair_specification.predefined_metric_type, "ASGCPUUtilization");
+    assert_eq!(parsed.max_capacity_breach_behavior, "HonorMaxCapacity");
+    let only = aws_predictive_policy(&Predictive { mode: PredictiveMode::ForecastOnly, ..Predictive::default() });
+    assert!(only.contains("\"Mode\": \"ForecastOnly\""));
+}
