@@ -120,9 +120,11 @@ fn every_forecast_carries_its_evidence() {
     let v: Vec<f64> = (0..24 * 21).map(|i| 30.0 + 6.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + e[i]).collect();
     let f = forecast(&hourly(v), &ForecastSettings { horizon: 24, ..ForecastSettings::default() }).unwrap();
     let ev = f.evidence.expect("three weeks allow a backtest");
-    assert_eq!(ev.plan.folds, 3);
+    assert_eq!(ev.plan.folds, headroom::forecast::DEFAULT_FOLDS);
     assert_eq!(ev.plan.fold_len, 24);
+    assert_eq!(ev.plan.stride(), 24, "origins a season apart");
     assert!(ev.calibrated);
+    assert_eq!(ev.nested_windows, ev.plan.folds - 1, "every window after the first is forecast by what its past chose");
     assert!(ev.scores.len() >= 4, "every model is scored: {}", ev.scores.len());
     assert!(ev.scores.windows(2).all(|w| w[0].mase.is_finite()), "scores are finite");
     let cov = ev.calibrated_coverage.unwrap();
