@@ -449,8 +449,8 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
     }
     let scenarios = plan.scenarios.as_ref().map(|s| (s.file.scenario.as_slice(), s.recommended));
     if let Some(path) = &args.hpa {
-        let manifest = crate::export::hpa_for_plan(plan, args.namespace.as_deref(), args.target.as_deref())
-            .map_err(|e| anyhow::anyhow!("--{e}"))?;
+        let manifest =
+            crate::export::hpa_for_plan(plan, args.namespace.as_deref(), args.target.as_deref()).map_err(|e| anyhow::anyhow!("--{e}"))?;
         for w in &manifest.warnings {
             eprintln!("warning: --hpa: {w}");
         }
@@ -722,13 +722,7 @@ pub fn describe_forecast(f: &Forecast) -> String {
         let _ = writeln!(out, "  no backtest (too little history): bands are the model's own");
         return out;
     };
-    let _ = writeln!(
-        out,
-        "  backtest: {} windows of {} steps, origins {} steps apart",
-        ev.plan.folds,
-        ev.plan.fold_len,
-        ev.plan.stride()
-    );
+    let _ = writeln!(out, "  backtest: {} windows of {} steps, origins {} steps apart", ev.plan.folds, ev.plan.fold_len, ev.plan.stride());
     let levels: Vec<f64> = ev.chosen.coverage.iter().map(|c| c.level).collect();
     let mut head = format!("  {:<48} {:>7} {:>7}", "model", "MASE", "sMAPE");
     for l in &levels {
@@ -769,7 +763,11 @@ pub fn describe_forecast(f: &Forecast) -> String {
         "  error dependence: correlation {:.3} per step ({}){}",
         d.rho(f.step_ms as f64),
         if d.estimated { "from the backtest errors" } else { "assumed" },
-        if d.tau_ms.is_finite() && d.tau_ms > 0.0 { format!(", correlation time {}", crate::time::format_duration(d.tau_ms as i64)) } else { String::new() }
+        if d.tau_ms.is_finite() && d.tau_ms > 0.0 {
+            format!(", correlation time {}", crate::time::format_duration(d.tau_ms as i64))
+        } else {
+            String::new()
+        }
     );
     out
 }

@@ -197,7 +197,9 @@ fn exported_manifests_scale_on_what_was_simulated() {
 #[test]
 fn values_the_api_rejects_are_refused_by_name() {
     let bad = |h: Hpa| hpa_manifest(&target(), &h, 100.0, "x").unwrap_err();
-    let rules = |stab, period| Some(Rules { stabilization_s: Some(stab), policies: Some(vec![RatePolicy::Pods { value: 1, period_s: period }]), select: None });
+    let rules = |stab, period| {
+        Some(Rules { stabilization_s: Some(stab), policies: Some(vec![RatePolicy::Pods { value: 1, period_s: period }]), select: None })
+    };
     assert!(bad(Hpa { scale_down: rules(3601, 15), ..Hpa::default() }).contains("stabilization_s must be 0 to 3600"));
     assert!(bad(Hpa { scale_up: rules(0, 1801), ..Hpa::default() }).contains("period_s must be 1 to 1800"));
     assert!(bad(Hpa { scale_up: rules(0, 0), ..Hpa::default() }).contains("period_s"));

@@ -98,7 +98,17 @@ pub fn nab(dir: &Path) -> anyhow::Result<()> {
         })
         .collect();
     let secs = started.elapsed().as_secs_f64();
-    crate::outln!("  {:<58} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>7}", "series (model)", "MASE", "sNaive", "cov95", "cov80", "MSIS", "max/hist", "resc95");
+    crate::outln!(
+        "  {:<58} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>7}",
+        "series (model)",
+        "MASE",
+        "sNaive",
+        "cov95",
+        "cov80",
+        "MSIS",
+        "max/hist",
+        "resc95"
+    );
     let mut ok = Vec::new();
     for r in rows {
         let (name, v) = r?;

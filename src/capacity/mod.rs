@@ -30,7 +30,11 @@ pub fn default_thresholds(series: &Series) -> Vec<Threshold> {
     } else {
         [65.0, 80.0, 90.0]
     };
-    ["warning", "critical", "emergency"].iter().zip(levels).map(|(l, v)| Threshold { label: (*l).into(), value: series.unit.from_percent(v) }).collect()
+    ["warning", "critical", "emergency"]
+        .iter()
+        .zip(levels)
+        .map(|(l, v)| Threshold { label: (*l).into(), value: series.unit.from_percent(v) })
+        .collect()
 }
 
 /// The numbers in a typed list such as `65, 80, 90` (anything else is skipped).
@@ -89,16 +93,14 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
     thresholds
         .iter()
         .zip(passages)
-        .map(|(t, fp)| {
-            Crossing {
-                threshold: t.clone(),
-                median_ms: date(fp.quantile(0.5)),
-                earliest_ms: date(fp.quantile((100.0 - level) / 200.0)),
-                latest_ms: date(fp.quantile((100.0 + level) / 200.0)),
-                level,
-                probability: fp.probability(),
-                already: last_value.is_some_and(|v| v >= t.value),
-            }
+        .map(|(t, fp)| Crossing {
+            threshold: t.clone(),
+            median_ms: date(fp.quantile(0.5)),
+            earliest_ms: date(fp.quantile((100.0 - level) / 200.0)),
+            latest_ms: date(fp.quantile((100.0 + level) / 200.0)),
+            level,
+            probability: fp.probability(),
+            already: last_value.is_some_and(|v| v >= t.value),
         })
         .collect()
 }

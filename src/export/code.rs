@@ -4,7 +4,9 @@
 
 use crate::plan::Plan;
 use crate::series::Series;
-use crate::simulate::policy::{DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMode, RatePolicy, Select};
+use crate::simulate::policy::{
+    DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMode, RatePolicy, Select,
+};
 use crate::time::format_short;
 use std::fmt::Write as _;
 

@@ -189,7 +189,11 @@ pub fn write_steps_csv<W: std::io::Write>(mut out: W, outcomes: &[crate::simulat
 ///
 /// # Errors
 /// Only the writer's own I/O errors.
-pub fn write_summary_csv<W: std::io::Write>(mut out: W, outcomes: &[crate::simulate::Outcome], recommended: Option<usize>) -> std::io::Result<()> {
+pub fn write_summary_csv<W: std::io::Write>(
+    mut out: W,
+    outcomes: &[crate::simulate::Outcome],
+    recommended: Option<usize>,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "scenario,policy,cost_per_month,instance_hours,minutes_over_target,minutes_over_capacity,scaling_events,saturation_probability,expected_minutes_over_target,recommended"

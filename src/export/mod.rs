@@ -59,5 +59,6 @@ pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) 
     let Policy::Hpa(h) = &s.policy else { return Err(none()) };
     let deployment = target.map_or_else(|| code::k8s_name(&s.series), str::to_string);
     let to = code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment };
-    code::hpa_manifest(&to, h, s.capacity.per_instance, &s.series).map_err(|m| Error::setting("hpa", format!("scenario \"{}\": {m}", s.name)))
+    code::hpa_manifest(&to, h, s.capacity.per_instance, &s.series)
+        .map_err(|m| Error::setting("hpa", format!("scenario \"{}\": {m}", s.name)))
 }

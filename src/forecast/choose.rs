@@ -95,7 +95,8 @@ pub fn nested_record(singles: &[Candidate], plan: &Plan, only_combinations: bool
                 backtest::combine(&parts).into_iter().next()
             };
             let past_folds: Vec<Fold> = recent.clone().filter_map(combined).collect();
-            let e = metrics::mean(past_folds.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
+            let e =
+                metrics::mean(past_folds.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
             options.push((if e.is_finite() { e } else { f64::INFINITY }, combined(k)));
         }
         if let Some((_, Some(fold))) = options.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)) {

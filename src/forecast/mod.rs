@@ -459,7 +459,14 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         nested_windows: if nested.len() >= 2 { nested.len() } else { 0 },
         rescaled,
     };
-    let parts = Parts { model, periods: full.periods.clone(), evidence: Some(evidence), level_shift_ms, log_scale: variant.log, dependence: Some(dependence) };
+    let parts = Parts {
+        model,
+        periods: full.periods.clone(),
+        evidence: Some(evidence),
+        level_shift_ms,
+        log_scale: variant.log,
+        dependence: Some(dependence),
+    };
     Ok(finish(series, raw, bands, parts, &full, warnings))
 }
 
@@ -527,7 +534,14 @@ const MAX_BAND_RANGES: f64 = 3.0;
 
 /// Applies the physical bounds, caps and nests the bands around the point, and packs
 /// the result.
-fn finish(series: &Series, raw: RawForecast, mut bands: Vec<Band>, parts: Parts, prepared: &prepare::Prepared, warnings: Vec<Warning>) -> Forecast {
+fn finish(
+    series: &Series,
+    raw: RawForecast,
+    mut bands: Vec<Band>,
+    parts: Parts,
+    prepared: &prepare::Prepared,
+    warnings: Vec<Warning>,
+) -> Forecast {
     let bounds = Bounds::for_series(series);
     let point: Vec<f64> = raw.point.iter().map(|v| bounds.clamp(*v)).collect();
     let (lo, hi) = prepared.fit_values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));

@@ -356,7 +356,9 @@ impl HeadroomApp {
                 ExportKind::Plan => plan.save(&path).map_err(|e| e.to_string())?,
                 ExportKind::Pdf => write(&path, &crate::export::pdf::write_pdf(&plan).map_err(|e| e.to_string())?)?,
                 ExportKind::Rules => write(&path, crate::export::code::prometheus_rules(&plan).as_bytes())?,
-                ExportKind::Hpa => write(&path, crate::export::hpa_for_plan(&plan, None, None).map_err(|e| e.to_string())?.yaml.as_bytes())?,
+                ExportKind::Hpa => {
+                    write(&path, crate::export::hpa_for_plan(&plan, None, None).map_err(|e| e.to_string())?.yaml.as_bytes())?
+                }
                 ExportKind::Csv => crate::export::write_csv_dir(&plan, &path).map_err(|e| e.to_string())?,
             }
             Ok(format!("Saved to {}", path.display()))
@@ -520,7 +522,12 @@ impl HeadroomApp {
         self.model.entries = plan
             .series
             .iter()
-            .map(|p| super::model::Entry { series: p.series.clone(), source: None, forecast: Some(p.forecast.clone()), runway_cache: Default::default() })
+            .map(|p| super::model::Entry {
+                series: p.series.clone(),
+                source: None,
+                forecast: Some(p.forecast.clone()),
+                runway_cache: Default::default(),
+            })
             .collect();
         self.model.warnings = plan.warnings.clone();
         self.scenarios = Default::default();

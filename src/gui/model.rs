@@ -24,9 +24,8 @@ pub struct Entry {
 pub type RunwayKey = (i64, usize, u64);
 
 fn runway_key(f: &Forecast) -> RunwayKey {
-    let sum = f.point.iter().chain(f.bands.iter().flat_map(|b| b.upper.iter().chain(&b.lower))).fold(0u64, |h, v| {
-        h.rotate_left(5) ^ v.to_bits()
-    });
+    let sum =
+        f.point.iter().chain(f.bands.iter().flat_map(|b| b.upper.iter().chain(&b.lower))).fold(0u64, |h, v| h.rotate_left(5) ^ v.to_bits());
     (f.start_ms, f.point.len(), sum)
 }
 

@@ -28,7 +28,9 @@ impl Unit {
     pub fn infer(name: &str) -> Unit {
         let n = name.to_ascii_lowercase();
         let has = |w: &[&str]| w.iter().any(|x| n.contains(x));
-        if has(&["percent", "pct", "%", "utilization", "utilisation", "ratio", "saturation"]) || (has(&["cpu"]) && !has(&["seconds", "cores"])) {
+        if has(&["percent", "pct", "%", "utilization", "utilisation", "ratio", "saturation"])
+            || (has(&["cpu"]) && !has(&["seconds", "cores"]))
+        {
             Unit::Percent
         } else if has(&["bytes", "memory", "mem_", "_mem", "rss", "disk_used", "heap"]) {
             Unit::Bytes

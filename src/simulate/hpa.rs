@@ -282,8 +282,11 @@ impl Controller {
                 .max()
                 .unwrap_or(0)
         };
-        let (events, period, change) =
-            if new > previous { (&mut self.up_events, longest(&up), new - previous) } else { (&mut self.down_events, longest(&down), previous - new) };
+        let (events, period, change) = if new > previous {
+            (&mut self.up_events, longest(&up), new - previous)
+        } else {
+            (&mut self.down_events, longest(&down), previous - new)
+        };
         let cutoff = now - i64::from(period) * 1000;
         events.retain(|(t, _)| *t >= cutoff);
         events.push((now, change));

@@ -73,7 +73,10 @@ impl Policy {
             Policy::Predictive(p) => {
                 bounds(p.min, p.max)?;
                 if p.lead_s >= MAX_SCHEDULING_BUFFER_S {
-                    return Err(format!("policy.lead_s (SchedulingBufferTime) must be under {MAX_SCHEDULING_BUFFER_S} s, got {}", p.lead_s));
+                    return Err(format!(
+                        "policy.lead_s (SchedulingBufferTime) must be under {MAX_SCHEDULING_BUFFER_S} s, got {}",
+                        p.lead_s
+                    ));
                 }
                 if let Some(d) = &p.dynamic {
                     bounds(d.min, d.max).map_err(|e| e.replace("policy.", "policy.dynamic."))?;
@@ -309,7 +312,9 @@ impl Hpa {
                 }
                 for (i, p) in policies.iter().enumerate() {
                     let (ok, period) = match *p {
-                        RatePolicy::Percent { value, period_s } => (value > 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX), period_s),
+                        RatePolicy::Percent { value, period_s } => {
+                            (value > 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX), period_s)
+                        }
                         RatePolicy::Pods { value, period_s } => (value > 0 && i32::try_from(value).is_ok(), period_s),
                     };
                     if !ok {

@@ -336,7 +336,8 @@ fn steady(
                 }
                 None => floor <= total,
             }
-        }    }
+        }
+    }
 }
 
 fn bounds(policy: &Policy) -> (u32, u32) {
