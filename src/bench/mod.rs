@@ -228,6 +228,15 @@ fn simulate_bench(paths: usize, days: i64) -> anyhow::Result<ExitCode> {
         .collect();
     let secs = t.elapsed().as_secs_f64();
     let total = replays.len() as u64 * sim_steps;
+    // Each policy alone, to see where the time goes.
+    let by_policy: Vec<String> = policies
+        .iter()
+        .map(|p| {
+            let t = Instant::now();
+            let _: Vec<f64> = demand.par_iter().map(|d| replay(p, &cap, d, 0, step, None, false).totals.instance_hours).collect();
+            format!("{} {:.2} s", p.kind(), t.elapsed().as_secs_f64())
+        })
+        .collect();
     crate::outln!(
         "bench simulate: {days} days at 15 s ({sim_steps} steps per replay), {} policies x {paths} sample paths = {} replays",
         policies.len(),
@@ -238,6 +247,7 @@ fn simulate_bench(paths: usize, days: i64) -> anyhow::Result<ExitCode> {
         rayon::current_num_threads(),
         total as f64 / secs / 1e6
     );
+    crate::outln!("  by policy ({paths} replays each): {}", by_policy.join(", "));
     Ok(ExitCode::SUCCESS)
 }
 

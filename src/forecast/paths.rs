@@ -211,16 +211,9 @@ pub struct FirstPassage {
 impl FirstPassage {
     /// The first step at or above `threshold` on each path.
     pub fn of<'a>(paths: impl IntoIterator<Item = &'a [f64]>, threshold: f64) -> Self {
-        let mut crossed = Vec::new();
-        let mut n = 0;
-        for p in paths {
-            n += 1;
-            if let Some(i) = p.iter().position(|v| *v >= threshold) {
-                crossed.push(i);
-            }
-        }
-        crossed.sort_unstable();
-        FirstPassage { crossed, paths: n }
+        let mut fp = FirstPassage::default();
+        paths.into_iter().for_each(|p| fp.add(p, threshold));
+        fp
     }
 
     /// Adds one path.

@@ -13,6 +13,9 @@ use super::policy::{EffectiveRules, Hpa, HpaMetric, RatePolicy, Select};
 /// What the controller remembers between syncs of one HPA.
 #[derive(Debug, Clone, Default)]
 pub struct Controller {
+    /// The HPA's behaviour with its defaults filled in (`None`: no `behavior`), worked
+    /// out once rather than at every sync.
+    behavior: Option<(EffectiveRules, EffectiveRules)>,
     /// `recommendations[key]`: raw proposals with their time.
     recommendations: Vec<(i64, i64)>,
     /// `scaleUpEvents[key]`: (time, pods added).
@@ -49,15 +52,19 @@ fn ceil_count(ratio: f64, count: i64) -> i64 {
 }
 
 impl Controller {
-    /// A controller that has not yet seen the HPA.
-    pub fn new() -> Self {
-        Controller::default()
+    /// A controller for `h` that has not yet seen it.
+    pub fn new(h: &Hpa) -> Self {
+        Controller { behavior: h.behavior(), ..Controller::default() }
     }
 
-    /// True when every remembered proposal equals `count`: a sync at a fixed point then
-    /// proposes and keeps `count`, so steady syncs can be counted at once.
+    /// True when a sync that proposes `count` (the current count) keeps it, now and at
+    /// every later sync that proposes it again. With a `behavior` that always holds: the
+    /// current count lies between the up window's minimum and the down window's maximum
+    /// once the proposal is among them. Without one, `stabilizeRecommendation` takes the
+    /// maximum of the window, so every remembered proposal must be at most `count`
+    /// (proposals only leave the window, so the maximum never rises).
     pub fn settled_at(&self, count: u32) -> bool {
-        self.recommendations.iter().all(|(_, r)| *r == i64::from(count))
+        self.behavior.is_some() || self.recommendations.iter().all(|(_, r)| *r <= i64::from(count))
     }
 
     /// Notes the proposals of syncs skipped at a fixed point (all equal to `count`).
@@ -128,14 +135,18 @@ impl Controller {
             min
         } else {
             let Some(proposal) = Controller::proposal(h, pods, demand, per_instance) else { return pods.current };
-            match h.behavior() {
-                Some((up, down)) => self.normalize_with_behaviors(now, current, proposal, min, max, &up, &down),
+            match self.behavior.take() {
+                Some((up, down)) => {
+                    let d = self.normalize_with_behaviors(now, current, proposal, min, max, &up, &down);
+                    self.behavior = Some((up, down));
+                    d
+                }
                 None => self.normalize(now, current, proposal, min, max),
             }
         };
         let desired = desired.clamp(0, i64::from(u32::MAX));
-        if desired != current && h.behavior().is_some() {
-            self.store_scale_event(h, now, current, desired);
+        if desired != current {
+            self.store_scale_event(now, current, desired);
         }
         desired as u32
     }
@@ -194,7 +205,7 @@ impl Controller {
 
         // Rate limits over their periods, from the scale events of the period.
         if stabilised > current {
-            let mut limit = self.scale_up_limit(now, current, up);
+            let mut limit = self.rate_limit(now, current, up, true);
             if limit < current {
                 limit = current;
             }
@@ -203,7 +214,7 @@ impl Controller {
                 return max_allowed;
             }
         } else if stabilised < current {
-            let mut limit = self.scale_down_limit(now, current, down);
+            let mut limit = self.rate_limit(now, current, down, false);
             if limit > current {
                 limit = current;
             }
@@ -221,71 +232,47 @@ impl Controller {
         events.iter().filter(|(t, _)| *t > cutoff).map(|(_, n)| *n).sum()
     }
 
-    /// `calculateScaleUpLimitWithScalingRules`.
-    fn scale_up_limit(&self, now: i64, current: i64, rules: &EffectiveRules) -> i64 {
-        let pick: fn(i64, i64) -> i64 = match rules.select {
+    /// `periodStartReplicas`: the count at the start of the period, current − added +
+    /// removed within it.
+    fn period_start(&self, now: i64, current: i64, period_s: u32) -> i64 {
+        current - Controller::change_in_period(&self.up_events, now, period_s)
+            + Controller::change_in_period(&self.down_events, now, period_s)
+    }
+
+    /// `calculateScaleUpLimitWithScalingRules` (`up`) and
+    /// `calculateScaleDownLimitWithBehaviors`: the furthest count the rate policies allow.
+    fn rate_limit(&self, now: i64, current: i64, rules: &EffectiveRules, up: bool) -> i64 {
+        // `Max` allows the most change: the largest count up, the smallest down.
+        let most_change = match rules.select {
             Select::Disabled => return current,
-            Select::Min => i64::min,
-            Select::Max => i64::max,
+            Select::Max => true,
+            Select::Min => false,
         };
-        let mut result = if rules.select == Select::Min { i64::from(i32::MAX) } else { i64::from(i32::MIN) };
-        for p in &rules.policies {
-            let period = match *p {
-                RatePolicy::Percent { period_s, .. } | RatePolicy::Pods { period_s, .. } => period_s,
-            };
-            let start = current - Controller::change_in_period(&self.up_events, now, period)
-                + Controller::change_in_period(&self.down_events, now, period);
-            let proposed = match *p {
-                RatePolicy::Pods { value, .. } => start + i64::from(value),
+        let larger = most_change == up;
+        let proposals = rules.policies.iter().map(|p| {
+            let start = self.period_start(now, current, p.period_s());
+            match (*p, up) {
+                (RatePolicy::Pods { value, .. }, true) => start + i64::from(value),
+                (RatePolicy::Pods { value, .. }, false) => start - i64::from(value),
                 // "rounded up because the proposed change might not increase the replica count"
-                RatePolicy::Percent { value, .. } => (start as f64 * (1.0 + value / 100.0)).ceil() as i64,
-            };
-            result = pick(result, proposed);
-        }
-        result
-    }
-
-    /// `calculateScaleDownLimitWithBehaviors`.
-    fn scale_down_limit(&self, now: i64, current: i64, rules: &EffectiveRules) -> i64 {
-        let pick: fn(i64, i64) -> i64 = match rules.select {
-            Select::Disabled => return current,
-            Select::Min => i64::max,
-            Select::Max => i64::min,
-        };
-        let mut result = if rules.select == Select::Min { i64::from(i32::MIN) } else { i64::from(i32::MAX) };
-        for p in &rules.policies {
-            let period = match *p {
-                RatePolicy::Percent { period_s, .. } | RatePolicy::Pods { period_s, .. } => period_s,
-            };
-            let start = current - Controller::change_in_period(&self.up_events, now, period)
-                + Controller::change_in_period(&self.down_events, now, period);
-            let proposed = match *p {
-                RatePolicy::Pods { value, .. } => start - i64::from(value),
+                (RatePolicy::Percent { value, .. }, true) => (start as f64 * (1.0 + value / 100.0)).ceil() as i64,
                 // `int32(float64(periodStartReplicas) * (1 - value/100))`: truncated.
-                RatePolicy::Percent { value, .. } => (start as f64 * (1.0 - value / 100.0)) as i64,
-            };
-            result = pick(result, proposed);
-        }
-        result
+                (RatePolicy::Percent { value, .. }, false) => (start as f64 * (1.0 - value / 100.0)) as i64,
+            }
+        });
+        // With no policy, upstream's starting value (MinInt32 / MaxInt32) is the answer.
+        if larger { proposals.max().unwrap_or(i64::from(i32::MIN)) } else { proposals.min().unwrap_or(i64::from(i32::MAX)) }
     }
 
-    /// `storeScaleEvent`: events older than the direction's longest period are dropped
-    /// (`markScaleEventsOutdated` then reuse of the outdated slot).
-    fn store_scale_event(&mut self, h: &Hpa, now: i64, previous: i64, new: i64) {
-        let Some((up, down)) = h.behavior() else { return };
-        let longest = |r: &EffectiveRules| {
-            r.policies
-                .iter()
-                .map(|p| match *p {
-                    RatePolicy::Percent { period_s, .. } | RatePolicy::Pods { period_s, .. } => period_s,
-                })
-                .max()
-                .unwrap_or(0)
-        };
+    /// `storeScaleEvent` (only with a `behavior`): events older than the direction's
+    /// longest period are dropped (`markScaleEventsOutdated` then reuse of the slot).
+    fn store_scale_event(&mut self, now: i64, previous: i64, new: i64) {
+        let Some((up, down)) = &self.behavior else { return };
+        let longest = |r: &EffectiveRules| r.policies.iter().map(RatePolicy::period_s).max().unwrap_or(0);
         let (events, period, change) = if new > previous {
-            (&mut self.up_events, longest(&up), new - previous)
+            (&mut self.up_events, longest(up), new - previous)
         } else {
-            (&mut self.down_events, longest(&down), previous - new)
+            (&mut self.down_events, longest(down), previous - new)
         };
         let cutoff = now - i64::from(period) * 1000;
         events.retain(|(t, _)| *t >= cutoff);

@@ -123,6 +123,15 @@ pub enum RatePolicy {
     },
 }
 
+impl RatePolicy {
+    /// Its period in seconds.
+    pub fn period_s(&self) -> u32 {
+        match *self {
+            RatePolicy::Percent { period_s, .. } | RatePolicy::Pods { period_s, .. } => period_s,
+        }
+    }
+}
+
 /// How several rate policies combine (`selectPolicy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -311,12 +320,11 @@ impl Hpa {
                     return Err(format!("policy.{key}.policies: give at least one policy (or select = \"disabled\")"));
                 }
                 for (i, p) in policies.iter().enumerate() {
-                    let (ok, period) = match *p {
-                        RatePolicy::Percent { value, period_s } => {
-                            (value > 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX), period_s)
-                        }
-                        RatePolicy::Pods { value, period_s } => (value > 0 && i32::try_from(value).is_ok(), period_s),
+                    let ok = match *p {
+                        RatePolicy::Percent { value, .. } => value > 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX),
+                        RatePolicy::Pods { value, .. } => value > 0 && i32::try_from(value).is_ok(),
                     };
+                    let period = p.period_s();
                     if !ok {
                         return Err(format!("policy.{key}.policies[{i}].value must be a whole number above 0"));
                     }

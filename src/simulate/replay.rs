@@ -180,7 +180,10 @@ fn replay_impl(
     }
     .clamp(lo, hi);
     let mut fleet = Fleet::new(initial);
-    let mut hpa = Controller::new();
+    let mut hpa = match policy {
+        Policy::Hpa(h) => Controller::new(h),
+        _ => Controller::default(),
+    };
     let mut next_eval = start_ms;
     let mut cooldown_until = i64::MIN;
     let mut warm_until = i64::MIN; // target tracking: the last launch's warm-up end
@@ -462,6 +465,14 @@ mod tests {
             },
             Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, ..Hpa::default() }),
             Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, sync_s: 30, ..Hpa::default() }),
+            Policy::Hpa(Hpa {
+                min: 2,
+                max: 80,
+                target: 0.6,
+                metric: crate::simulate::policy::HpaMetric::Pods,
+                scale_down: Some(crate::simulate::policy::Rules { stabilization_s: Some(120), ..Default::default() }),
+                ..Hpa::default()
+            }),
             Policy::TargetTracking(TargetTracking { min: 2, max: 80, target: 0.6, ..TargetTracking::default() }),
             Policy::Step(StepScaling::preset("aggressive", 2, 80).unwrap()),
             Policy::Predictive(Predictive { min: 2, max: 80, target: 0.6, ..Predictive::default() }),
