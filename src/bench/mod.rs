@@ -70,6 +70,9 @@ pub enum BenchCommand {
         /// Directory of CSV files, one series each.
         #[arg(long)]
         data: std::path::PathBuf,
+        /// Backtest windows per series (the user's default).
+        #[arg(long, default_value_t = crate::forecast::DEFAULT_FOLDS)]
+        folds: usize,
     },
     /// Calibration of breach probabilities on M4 hourly and/or 5-minute CSVs: reliability
     /// table, expected calibration error, Brier skill against the historical frequency.
@@ -98,7 +101,7 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Export => export_bench(),
         BenchCommand::Prometheus { series, days } => local_prometheus::bench(series, days).map(|()| ExitCode::SUCCESS),
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
-        BenchCommand::Nab { data } => real::nab(&data).map(|()| ExitCode::SUCCESS),
+        BenchCommand::Nab { data, folds } => real::nab(&data, folds).map(|()| ExitCode::SUCCESS),
         BenchCommand::Breach { m4, nab, limit } => real::breach(m4.as_deref(), nab.as_deref(), limit).map(|()| ExitCode::SUCCESS),
     }
 }

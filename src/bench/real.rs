@@ -23,11 +23,12 @@ pub const NAB_SEASON: usize = 288;
 
 fn print_settings(s: &ForecastSettings) -> std::io::Result<()> {
     crate::outln!(
-        "  settings (the defaults): model {}, levels {:?}, periods {:?}, {} backtest windows, robust {}",
+        "  settings: model {}, levels {:?}, periods {:?}, {} backtest windows (default {}), robust {}",
         s.model.name(),
         s.levels,
         s.periods,
         s.folds,
+        crate::forecast::DEFAULT_FOLDS,
         s.robust
     );
     Ok(())
@@ -62,9 +63,9 @@ fn head(s: &Series, n: usize) -> Series {
 ///
 /// # Errors
 /// The data cannot be read.
-pub fn nab(dir: &Path) -> anyhow::Result<()> {
+pub fn nab(dir: &Path, folds: usize) -> anyhow::Result<()> {
     let all = read_dir_series(dir)?;
-    let settings = ForecastSettings { horizon: NAB_HORIZON, ..ForecastSettings::default() };
+    let settings = ForecastSettings { horizon: NAB_HORIZON, folds, ..ForecastSettings::default() };
     crate::outln!("bench nab: {} series from {}, last {NAB_HORIZON} steps (2 days) held out", all.len(), dir.display());
     print_settings(&settings)?;
     let started = Instant::now();

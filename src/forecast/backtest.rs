@@ -39,6 +39,17 @@ impl Plan {
         (0..self.folds).map(move |f| self.first_origin + f * stride)
     }
 
+    /// The plan split into its earlier windows (`None` when there are none) and its
+    /// latest `n`.
+    pub fn split_latest(&self, n: usize) -> (Option<Plan>, Plan) {
+        let n = n.clamp(1, self.folds.max(1));
+        let earlier = self.folds.saturating_sub(n);
+        let latest =
+            Plan { folds: self.folds - earlier, first_origin: self.first_origin + earlier * self.stride(), stride: self.stride(), ..*self };
+        let head = (earlier > 0).then_some(Plan { folds: earlier, stride: self.stride(), ..*self });
+        (head, latest)
+    }
+
     /// The windows wholly observed before window `k` starts: the only ones a choice made
     /// at window `k`'s origin may look at.
     pub fn before(&self, k: usize) -> std::ops::Range<usize> {
@@ -175,6 +186,14 @@ pub fn standardised_errors(folds: &[Fold]) -> Vec<Vec<f64>> {
                 .collect()
         })
         .collect()
+}
+
+/// The largest error below and above the forecast over all windows (as positive
+/// distances), or `None` when the windows hold no observed value.
+pub fn largest_errors(folds: &[Fold]) -> Option<(f64, f64)> {
+    let errors = folds.iter().flat_map(|f| f.actual.iter().zip(&f.forecast.point).map(|(y, p)| y - p)).filter(|e| e.is_finite());
+    let (down, up, n) = errors.fold((0.0f64, 0.0f64, 0usize), |(d, u, n), e| (d.max(-e), u.max(e), n + 1));
+    (n > 0).then_some((down, up))
 }
 
 /// Averages the windows of several models (all run on the same plan) into a combination.
@@ -341,7 +360,7 @@ impl Calibration {
 
 /// How far out-of-sample coverage may stray from the level before the band is rescaled.
 pub const COVERAGE_TOLERANCE: f64 = 0.02;
-/// The most a band is widened (or narrowed, by its inverse) to meet its evidence.
+/// The most a band is widened to meet its evidence.
 const MAX_RESCALE: f64 = 4.0;
 /// Bisection steps for the rescaling factor (2⁻¹⁴ of the range: far below noise).
 const RESCALE_STEPS: usize = 14;
@@ -388,9 +407,9 @@ fn loo_coverage(folds: &[Fold], level: f64, factor: f64) -> Option<f64> {
     (n > 0).then(|| hits as f64 / n as f64)
 }
 
-/// Rescales each level whose leave-one-window-out coverage on `folds` is off by more
-/// than [`COVERAGE_TOLERANCE`] by the factor that brings it to the level (bisection, at
-/// most ×[`MAX_RESCALE`] either way). Returns what was rescaled.
+/// Widens each level whose leave-one-window-out coverage on `folds` falls short of it by
+/// more than [`COVERAGE_TOLERANCE`], by the factor that brings it to the level
+/// (bisection, at most ×[`MAX_RESCALE`]). Returns what was rescaled.
 pub fn rescale_to_evidence(cal: &mut Calibration, folds: &[Fold]) -> Vec<Rescale> {
     if folds.len() < 2 {
         return Vec::new();
@@ -400,11 +419,14 @@ pub fn rescale_to_evidence(cal: &mut Calibration, folds: &[Fold]) -> Vec<Rescale
     for level in levels {
         let target = level / 100.0;
         let Some(before) = loo_coverage(folds, level, 1.0) else { continue };
-        if (before - target).abs() <= COVERAGE_TOLERANCE {
+        // Only ever widened: a band that covered more than its level on a few past
+        // windows is kept as calibrated (narrowing on such thin evidence failed on real
+        // traffic, where the future was rougher than the windows).
+        if before >= target - COVERAGE_TOLERANCE {
             continue;
         }
         // Coverage rises with the factor: bisect on its logarithm.
-        let (mut lo, mut hi) = if before < target { (0.0, MAX_RESCALE.ln()) } else { (-MAX_RESCALE.ln(), 0.0) };
+        let (mut lo, mut hi) = (0.0, MAX_RESCALE.ln());
         for _ in 0..RESCALE_STEPS {
             let mid = 0.5 * (lo + hi);
             match loo_coverage(folds, level, mid.exp()) {

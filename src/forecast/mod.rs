@@ -415,11 +415,10 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     let mut rescaled = Vec::new();
     if let Some(cal) = calibration.as_mut() {
         for r in backtest::rescale_to_evidence(cal, record) {
-            let how = if r.factor > 1.0 { "widened" } else { "narrowed" };
             warnings.push(Warning::new(
                 &name,
                 format!(
-                    "{} % band {how} ×{:.2}: its out-of-sample coverage was {:.3} (now {:.3} on the same windows)",
+                    "{} % band widened ×{:.2}: its out-of-sample coverage was {:.3} (now {:.3} on the same windows)",
                     r.level, r.factor, r.before, r.after
                 ),
             ));
@@ -427,6 +426,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         }
     }
     let dependence = paths::Dependence::estimate(&backtest::standardised_errors(record), series.step_ms);
+    let evidence_reach = backtest::largest_errors(record).map(|(down, up)| (EVIDENCE_MARGIN * down, EVIDENCE_MARGIN * up));
 
     // 5. Final fit on all (regime) history, with the full history's periods.
     let train = &full.fit_values[variant.start.min(full.fit_values.len())..];
@@ -466,6 +466,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         level_shift_ms,
         log_scale: variant.log,
         dependence: Some(dependence),
+        evidence_reach,
     };
     Ok(finish(series, raw, bands, parts, &full, warnings))
 }
@@ -484,6 +485,9 @@ fn report_outliers(series: &Series, prepared: &prepare::Prepared, name: &str, wa
 }
 
 /// Backtests `base`'s members under `variant`; returns the result if its MASE is lower.
+/// The variant is first run on the windows the choice looks at (the latest
+/// [`choose::SELECTION_WINDOWS`]); only a variant that wins there is run on the earlier
+/// ones, so a losing variant costs half the fits.
 #[allow(clippy::too_many_arguments)]
 fn try_variant(
     base: &Candidate,
@@ -494,17 +498,28 @@ fn try_variant(
     season: usize,
     levels: &[f64],
 ) -> Option<Candidate> {
-    let runs: Vec<Vec<Fold>> = base
-        .members
-        .par_iter()
-        .map(|spec| backtest::run(spec, fit_values, actual, plan, variant, season))
-        .collect::<std::result::Result<_, _>>()
-        .ok()?;
-    let folds =
-        if runs.len() == 1 { runs.into_iter().next()? } else { backtest::combine(&runs.iter().map(Vec::as_slice).collect::<Vec<_>>()) };
+    let run = |plan: &backtest::Plan| -> Option<Vec<Fold>> {
+        let runs: Vec<Vec<Fold>> = base
+            .members
+            .par_iter()
+            .map(|spec| backtest::run(spec, fit_values, actual, plan, variant, season))
+            .collect::<std::result::Result<_, _>>()
+            .ok()?;
+        if runs.len() == 1 { runs.into_iter().next() } else { Some(backtest::combine(&runs.iter().map(Vec::as_slice).collect::<Vec<_>>())) }
+    };
+    let (earlier, latest) = plan.split_latest(choose::SELECTION_WINDOWS);
+    let tail = run(&latest)?;
+    let trial = Candidate { members: base.members.clone(), folds: tail, score: base.score.clone() };
+    if trial.selection_error() >= base.selection_error() {
+        return None;
+    }
+    let mut folds = match earlier {
+        Some(p) => run(&p)?,
+        None => Vec::new(),
+    };
+    folds.extend(trial.folds);
     let score = backtest::score(base.score.model.clone(), &folds, levels);
-    let candidate = Candidate { members: base.members.clone(), folds, score };
-    (candidate.selection_error() < base.selection_error()).then_some(candidate)
+    Some(Candidate { members: base.members.clone(), folds, score })
 }
 
 fn gaussian_band(raw: &RawForecast, level: f64) -> Band {
@@ -525,7 +540,14 @@ struct Parts {
     level_shift_ms: Option<i64>,
     log_scale: bool,
     dependence: Option<paths::Dependence>,
+    /// How far below and above the point the backtest's errors ever reached, with a
+    /// margin: no band reaches further than its evidence.
+    evidence_reach: Option<(f64, f64)>,
 }
+
+/// A band may reach this much further than the largest error the backtest saw (on each
+/// side): room for a future somewhat rougher than the past, never an unbounded multiplier.
+const EVIDENCE_MARGIN: f64 = 1.5;
 
 /// How far a band may reach from the point forecast, in ranges of history: the same
 /// cap the models' own sigma has, so that no back-transform or multiplier makes a band
@@ -545,7 +567,11 @@ fn finish(
     let bounds = Bounds::for_series(series);
     let point: Vec<f64> = raw.point.iter().map(|v| bounds.clamp(*v)).collect();
     let (lo, hi) = prepared.fit_values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
-    let reach = if hi >= lo { MAX_BAND_RANGES * (hi - lo).max(1e-9 * (1.0 + hi.abs())) } else { f64::INFINITY };
+    let range_reach = if hi >= lo { MAX_BAND_RANGES * (hi - lo).max(1e-9 * (1.0 + hi.abs())) } else { f64::INFINITY };
+    let (reach_down, reach_up) = match parts.evidence_reach {
+        Some((down, up)) if down > 0.0 && up > 0.0 => (range_reach.min(down), range_reach.min(up)),
+        _ => (range_reach, range_reach),
+    };
     // Narrow to wide, so each wider band contains the narrower one.
     let mut order: Vec<usize> = (0..bands.len()).collect();
     order.sort_by(|&a, &b| bands[a].level.total_cmp(&bands[b].level));
@@ -554,10 +580,10 @@ fn finish(
     for i in order {
         let b = &mut bands[i];
         for h in 0..point.len() {
-            let l = b.lower.get(h).copied().unwrap_or(f64::NAN).max(point[h] - reach);
-            let u = b.upper.get(h).copied().unwrap_or(f64::NAN).min(point[h] + reach);
-            b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach } else { l }).min(inner_lo[h]);
-            b.upper[h] = bounds.clamp(if u.is_nan() { point[h] + reach } else { u }).max(inner_hi[h]);
+            let l = b.lower.get(h).copied().unwrap_or(f64::NAN).max(point[h] - reach_down);
+            let u = b.upper.get(h).copied().unwrap_or(f64::NAN).min(point[h] + reach_up);
+            b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach_down } else { l }).min(inner_lo[h]);
+            b.upper[h] = bounds.clamp(if u.is_nan() { point[h] + reach_up } else { u }).max(inner_hi[h]);
         }
         inner_lo.clone_from(&b.lower);
         inner_hi.clone_from(&b.upper);
