@@ -13,7 +13,7 @@ use super::models::Spec;
 
 /// Models are chosen on the most recent windows only (the past that most resembles the
 /// future); bands are calibrated on the nested record of all of them.
-pub const SELECTION_WINDOWS: usize = 3;
+pub const SELECTION_WINDOWS: usize = 6;
 
 /// Largest combination: the mean of the best two or three single models.
 const MAX_COMBINED: usize = 3;
@@ -32,7 +32,11 @@ pub struct Candidate {
 impl Candidate {
     /// MASE over the windows in `range`: lower is better; infinite when unscored.
     pub fn error_over(&self, range: std::ops::Range<usize>) -> f64 {
-        let folds = self.folds.get(range).unwrap_or(&[]);
+        Candidate::error_of(self.folds.get(range).unwrap_or(&[]))
+    }
+
+    /// Mean MASE of `folds`; infinite when none is scored.
+    pub fn error_of(folds: &[Fold]) -> f64 {
         let e = metrics::mean(folds.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
         if e.is_finite() { e } else { f64::INFINITY }
     }

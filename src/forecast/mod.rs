@@ -485,9 +485,9 @@ fn report_outliers(series: &Series, prepared: &prepare::Prepared, name: &str, wa
 }
 
 /// Backtests `base`'s members under `variant`; returns the result if its MASE is lower.
-/// The variant is first run on the windows the choice looks at (the latest
-/// [`choose::SELECTION_WINDOWS`]); only a variant that wins there is run on the earlier
-/// ones, so a losing variant costs half the fits.
+/// The variant is first run on the latest [`EARLY_REJECT_WINDOWS`]; only one that wins
+/// there is run on the earlier ones and judged as the choice is, so a variant that
+/// loses at once costs half the fits.
 #[allow(clippy::too_many_arguments)]
 fn try_variant(
     base: &Candidate,
@@ -507,20 +507,24 @@ fn try_variant(
             .ok()?;
         if runs.len() == 1 { runs.into_iter().next() } else { Some(backtest::combine(&runs.iter().map(Vec::as_slice).collect::<Vec<_>>())) }
     };
-    let (earlier, latest) = plan.split_latest(choose::SELECTION_WINDOWS);
+    let (earlier, latest) = plan.split_latest(EARLY_REJECT_WINDOWS);
     let tail = run(&latest)?;
-    let trial = Candidate { members: base.members.clone(), folds: tail, score: base.score.clone() };
-    if trial.selection_error() >= base.selection_error() {
+    let n = base.folds.len();
+    if Candidate::error_of(&tail) >= base.error_over(n.saturating_sub(tail.len())..n) {
         return None;
     }
     let mut folds = match earlier {
         Some(p) => run(&p)?,
         None => Vec::new(),
     };
-    folds.extend(trial.folds);
+    folds.extend(tail);
     let score = backtest::score(base.score.model.clone(), &folds, levels);
-    Some(Candidate { members: base.members.clone(), folds, score })
+    let candidate = Candidate { members: base.members.clone(), folds, score };
+    (candidate.selection_error() < base.selection_error()).then_some(candidate)
 }
+
+/// A variant that loses on this many of the latest windows is not run on the rest.
+const EARLY_REJECT_WINDOWS: usize = 3;
 
 fn gaussian_band(raw: &RawForecast, level: f64) -> Band {
     let z = normal_quantile(0.5 + level / 200.0);

@@ -88,12 +88,18 @@ impl Spec {
 
     /// The candidates for automatic choice over `periods`: every model with all the
     /// periods, and the seasonal ones also with the shortest period alone (a weekly
-    /// season is not always worth its noise).
+    /// season is not always worth its noise); plain AutoETS only without seasons.
     pub fn candidates(periods: &[usize], step_ms: i64) -> Vec<Spec> {
         let mut out = Vec::new();
         for kind in ModelKind::ALL {
             let seasonal = matches!(kind, ModelKind::Mstl | ModelKind::SeasonalNaive);
             if kind == ModelKind::Mstl && periods.is_empty() {
+                continue;
+            }
+            // With seasons, MSTL already fits AutoETS to the deseasonalised series; plain
+            // AutoETS on the seasonal series adds a third of the fits and is almost never
+            // chosen (1 of 414 M4 hourly series).
+            if kind == ModelKind::Ets && !periods.is_empty() {
                 continue;
             }
             out.push(Spec { kind, periods: periods.to_vec(), step_ms });
