@@ -12,8 +12,8 @@
 //! the paths' spread at every step *is* the band's, whatever shape calibration gave it.
 //!
 //! `tau` is estimated from the backtest: the within-window autocorrelation of the
-//! errors (each divided by the model's own sigma at that step) at lags 1…L, fitted by
-//! least squares on `ln acf(k) = -k·dt / tau`. Errors are not centred per window: a
+//! errors (each divided by the model's own sigma at that step) at lags 1…L, taking the
+//! slowest decay `ln acf(k) / k` among the lags still above the noise. Errors are not centred per window: a
 //! window whose forecast was off in level has errors of one sign throughout, which is
 //! exactly the persistence that makes a breach either last or never come.
 
@@ -86,17 +86,17 @@ impl Dependence {
         if !(variance > 0.0) {
             return Dependence::fallback(step_ms);
         }
-        // Least squares through the origin of ln acf(k) on k, up to the first lag whose
-        // autocorrelation has decayed into the noise.
-        let (mut sxy, mut sxx) = (0.0, 0.0);
+        // The slowest decay among the lags still above the noise: forecast errors mix a
+        // fast-decaying part with a persistent one (a window forecast off in level), and
+        // it is the persistent part that decides whether a breach comes at all.
+        let (mut sxy, mut sxx) = (f64::NEG_INFINITY, 0.0);
         for k in 1..=max_lag {
             let acf = pooled_product(windows, k) / variance;
             if !(acf > MIN_ACF) {
                 break;
             }
-            let (x, y) = (k as f64, acf.min(MAX_RHO).ln());
-            sxy += x * y;
-            sxx += x * x;
+            sxy = sxy.max(acf.min(MAX_RHO).ln() / k as f64);
+            sxx = 1.0;
         }
         if sxx == 0.0 {
             // Not even lag 1 is correlated: independent errors from step to step.
@@ -347,6 +347,30 @@ mod tests {
         assert!((rho - 0.9).abs() < 0.03, "{rho}");
         // At 15-second steps the same process is far more persistent per step.
         assert!((d.rho(15_000.0) - 0.9f64.powf(0.05)).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_persistent_error_part_sets_the_dependence() {
+        // Each window is off by a level b ~ N(0, 1) throughout, plus AR(1) noise with
+        // rho 0.3 and unit variance: acf(k) = (1 + 0.3^k) / 2, which tends to 0.5. The
+        // slowest decay over lags 1..24 is at lag 24: rho = ((1 + 0.3^24) / 2)^(1/24).
+        let windows: Vec<Vec<f64>> = (0..400)
+            .map(|w| {
+                let mut rng = ChaCha8Rng::seed_from_u64(1000 + w);
+                let b: f64 = StandardNormal.sample(&mut rng);
+                let mut e: f64 = StandardNormal.sample(&mut rng);
+                (0..48)
+                    .map(|_| {
+                        let n: f64 = StandardNormal.sample(&mut rng);
+                        e = 0.3 * e + (1.0 - 0.09f64).sqrt() * n;
+                        b + e
+                    })
+                    .collect()
+            })
+            .collect();
+        let rho = Dependence::estimate(&windows, 60_000).rho(60_000.0);
+        let expected = 0.5f64.powf(1.0 / 24.0);
+        assert!((rho - expected).abs() < 0.01, "{rho} vs {expected}");
     }
 
     #[test]
