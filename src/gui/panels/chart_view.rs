@@ -78,7 +78,7 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
                 format!("{} {}: already reached", c.threshold.label, s.unit.format(c.threshold.value))
             } else {
                 format!(
-                    "{} {}: median {} · earliest {} · latest {} ({} % band) · P(breach within {}) {:.0} %",
+                    "{} {}: median {} · earliest {} · latest {} (first crossing, {} % of paths) · P(breach within {}) {:.0} %",
                     c.threshold.label,
                     s.unit.format(c.threshold.value),
                     d(c.median_ms),
@@ -144,9 +144,16 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
                 None => "one window only: no independent check".into(),
             };
             let what = if ev.calibrated { "Bands calibrated on the backtest errors" } else { "Bands are the model's own" };
+            let widened: String = ev
+                .rescaled
+                .iter()
+                .map(|r| {
+                    format!(" The {} % band was then widened ×{:.2} to meet its level.", crate::export::csv::level_label(r.level), r.value)
+                })
+                .collect();
             ui.label(
                 egui::RichText::new(format!(
-                    "{what}; checked window by window: {cov}. Coverage columns are the models' own bands before calibration."
+                    "{what}; checked window by window: {cov}.{widened} Coverage columns are the models' own bands before calibration."
                 ))
                 .small()
                 .color(theme::MUTED),
