@@ -67,9 +67,36 @@ impl Controller {
         self.behavior.is_some() || self.recommendations.iter().all(|(_, r)| *r <= i64::from(count))
     }
 
-    /// Notes the proposals of syncs skipped at a fixed point (all equal to `count`).
-    pub fn note_steady(&mut self, now: i64, count: u32) {
-        self.recommendations.push((now, i64::from(count)));
+    /// Notes the proposal of syncs skipped at a fixed point (each proposed `proposal`
+    /// and kept the count): the latest stands for them all, since a window that holds
+    /// any of them holds the latest.
+    pub fn note_steady(&mut self, last_sync: i64, proposal: i64) {
+        self.recommendations.push((last_sync, proposal));
+    }
+
+    /// The proposal of every sync from `now` to `last` when all of them keep the
+    /// current count (demand and pods fixed), else `None`: either the proposal is the
+    /// count and [`settled_at`](Self::settled_at) holds, or, without a `behavior`, a
+    /// lower proposal is held by a remembered proposal equal to the count that is still
+    /// within the window at `last` (and none above it).
+    pub fn steady_proposal(&self, h: &Hpa, pods: Pods, demand: f64, per_instance: f64, last: i64) -> Option<i64> {
+        let current = i64::from(pods.current);
+        if pods.current < h.min || pods.current > h.max {
+            return None;
+        }
+        let p = Controller::proposal(h, pods, demand, per_instance).unwrap_or(current);
+        if p == current && self.settled_at(pods.current) {
+            return Some(p);
+        }
+        if self.behavior.is_none() && p < current {
+            let cutoff = last - i64::from(super::policy::DEFAULT_DOWN_STABILIZATION_S) * 1000;
+            let none_above = self.recommendations.iter().all(|(_, r)| *r <= current);
+            let held = self.recommendations.iter().any(|(t, r)| *t >= cutoff && *r == current);
+            if none_above && held {
+                return Some(p);
+            }
+        }
+        None
     }
 
     /// The per-metric proposal (`computeReplicasForMetrics` for one metric), or `None`

@@ -235,8 +235,11 @@ fn replay_impl(
                     // The skipped syncs would all recommend the current count.
                     let sync = i64::from(h.sync_s.max(1)) * 1000;
                     let last_sync = if next_eval <= last { next_eval + (last - next_eval) / sync * sync } else { next_eval - sync };
-                    if last_sync > now {
-                        hpa.note_steady(last_sync, fleet.total);
+                    let pods = Pods { current: fleet.total, ready: fleet.ready() };
+                    if last_sync > now
+                        && let Some(p) = hpa.steady_proposal(h, pods, d, per, last)
+                    {
+                        hpa.note_steady(last_sync, p);
                     }
                     next_eval = next_eval.max(last_sync + sync);
                 }
@@ -312,13 +315,10 @@ fn steady(
         Policy::Static { .. } => true,
         Policy::Schedule { .. } => scheduled(policy, now) == total && scheduled(policy, last) == total,
         Policy::Hpa(h) => {
-            // With every pod ready, a fixed demand proposes the same each sync; when that
-            // is the current count and so is every remembered proposal, nothing moves.
+            // With every pod ready, a fixed demand proposes the same at each sync; the
+            // controller says when such syncs keep the count.
             let pods = Pods { current: total, ready: fleet.ready() };
-            total >= h.min
-                && total <= h.max
-                && Controller::proposal(h, pods, d, per).is_none_or(|p| p == i64::from(total))
-                && hpa.settled_at(total)
+            hpa.steady_proposal(h, pods, d, per, last).is_some()
         }
         Policy::TargetTracking(t) => needed(d, per, t.target).clamp(t.min, t.max) == total,
         Policy::Step(s) => {
