@@ -257,3 +257,22 @@ fn scenario_files_round_trip_through_the_editor() {
     let again = headroom::simulate::ScenarioFile::parse(&text, "rewritten").unwrap();
     assert_eq!(file, again);
 }
+
+#[test]
+fn predictive_and_dynamic_scaling_take_the_larger_capacity() {
+    // AWS (EC2 Auto Scaling user guide, predictive scaling): with a dynamic policy both
+    // run and the group takes the highest capacity of the active policies.
+    let dynamic = TargetTracking { min: 1, max: 100, target: 0.5, warmup_s: 0, startup_s: 0, ..TargetTracking::default() };
+    let p = Predictive { min: 1, max: 100, target: 0.5, lead_s: 0, startup_s: 0, dynamic: Some(dynamic), ..Predictive::default() };
+    let policy = Policy::Predictive(p);
+    // The forecast says 1000 (20 instances at 50 % of 100), the demand is 100 (2):
+    // the forecast's floor wins.
+    let r = replay(&policy, &CAP, &[100.0; 10], 0, 60_000, Some(&[1000.0; 10]), true);
+    assert_eq!(r.steps[9].instances, 20.0);
+    // The forecast says 100, the demand jumps to 2000 (40): target tracking scales out.
+    let mut demand = vec![100.0; 3];
+    demand.extend(vec![2000.0; 7]);
+    let r = replay(&policy, &CAP, &demand, 0, 60_000, Some(&[100.0; 10]), true);
+    assert_eq!(r.steps[2].instances, 2.0);
+    assert_eq!(r.steps[9].instances, 40.0);
+}
