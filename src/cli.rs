@@ -722,7 +722,14 @@ pub fn describe_forecast(f: &Forecast) -> String {
         let _ = writeln!(out, "  no backtest (too little history): bands are the model's own");
         return out;
     };
-    let _ = writeln!(out, "  backtest: {} windows of {} steps, origins {} steps apart", ev.plan.folds, ev.plan.fold_len, ev.plan.stride());
+    let _ = writeln!(
+        out,
+        "  backtest: {} windows of {} steps, origins {} steps apart; the latest {} choose the model",
+        ev.plan.folds,
+        ev.plan.fold_len,
+        ev.plan.stride(),
+        ev.plan.selection().len()
+    );
     let levels: Vec<f64> = ev.chosen.coverage.iter().map(|c| c.level).collect();
     let mut head = format!("  {:<48} {:>7} {:>7}", "model", "MASE", "sMAPE");
     for l in &levels {
@@ -742,11 +749,11 @@ pub fn describe_forecast(f: &Forecast) -> String {
     if let Some(cov) = &ev.calibrated_coverage {
         let parts: Vec<String> = cov.iter().map(|c| format!("{} %: {:.3}", crate::export::csv::level_label(c.level), c.value)).collect();
         let source = if ev.nested_windows > 0 {
-            format!("nested record of {} windows, each forecast by the model its past chose", ev.nested_windows)
+            format!("; {} of the latest forecast by the model their own past chose", ev.nested_windows)
         } else {
-            "the chosen model's windows".to_string()
+            String::new()
         };
-        let _ = writeln!(out, "  calibrated on the {source}");
+        let _ = writeln!(out, "  calibrated on all {} windows{source}", ev.plan.folds);
         let _ = writeln!(out, "  calibrated band coverage (leave one window out): {}", parts.join(", "));
     }
     for r in &ev.rescaled {
@@ -760,14 +767,15 @@ pub fn describe_forecast(f: &Forecast) -> String {
     let d = &f.dependence;
     let _ = writeln!(
         out,
-        "  error dependence: correlation {:.3} per step ({}){}",
+        "  error dependence: correlation {:.3} per step{}, {:.0} % of the variance fast ({})",
         d.rho(f.step_ms as f64),
-        if d.estimated { "from the backtest errors" } else { "assumed" },
         if d.tau_ms.is_finite() && d.tau_ms > 0.0 {
-            format!(", correlation time {}", crate::time::format_duration(d.tau_ms as i64))
+            format!(" (correlation time {})", crate::time::format_duration(((d.tau_ms.min(1e15) / 60_000.0).round() * 60_000.0) as i64))
         } else {
             String::new()
-        }
+        },
+        100.0 * d.fast_share(),
+        if d.estimated { "from the backtest errors" } else { "assumed" },
     );
     out
 }

@@ -47,7 +47,7 @@ fn opens_on_the_sample_data_forecast_with_chart_and_controls() {
     assert!(!h.get_all_by_label("api_requests_per_second").collect::<Vec<_>>().is_empty());
     h.get_by_label_contains("Model: ");
     // The evidence: the backtest table with the chosen model, and the model picker.
-    h.get_by_label_contains("Backtest: 6 windows of");
+    h.get_by_label_contains(&format!("Backtest: {} windows of", headroom::forecast::DEFAULT_FOLDS));
     h.get_by_label_contains("(chosen)");
     h.get_by_label_contains("checked window by window");
     h.get_by_label("Model");

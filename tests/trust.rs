@@ -1,7 +1,8 @@
 //! Forecasts to trust: calibration, no look-ahead, outliers, level shifts.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use headroom::forecast::backtest::{self, Fold, Plan, Variant};
+use headroom::forecast::backtest::{Fold, Plan, Variant, Windows};
+use headroom::forecast::calibrate;
 use headroom::forecast::metrics::coverage;
 use headroom::forecast::models::{ModelKind, RawForecast, Spec};
 use headroom::forecast::{ForecastSettings, ModelChoice, Periods, forecast};
@@ -36,7 +37,7 @@ fn overconfident_folds(seed: u64, folds: usize, len: usize) -> Vec<Fold> {
 #[test]
 fn calibration_widens_a_too_narrow_band_to_what_it_promises() {
     let folds = overconfident_folds(1, 3, 200);
-    let cal = backtest::calibrate(&folds, &[80.0, 95.0]).unwrap();
+    let cal = calibrate::calibrate(&folds, &[80.0, 95.0]).unwrap();
     // Judge on fresh windows from the same process.
     let fresh = overconfident_folds(100, 5, 200);
     for (level, raw_z) in [(80.0, 1.2816), (95.0, 1.96)] {
@@ -45,31 +46,38 @@ fn calibration_widens_a_too_narrow_band_to_what_it_promises() {
             let lo: Vec<f64> = f.forecast.point.iter().map(|p| p - raw_z).collect();
             let hi: Vec<f64> = f.forecast.point.iter().map(|p| p + raw_z).collect();
             raw_hits += coverage(&f.actual, &lo, &hi) * f.actual.len() as f64;
-            let (clo, chi) = cal.band(&f.forecast, level).unwrap();
+            let (clo, chi) = cal.band(&f.forecast, level, 1.0).unwrap();
             cal_hits += coverage(&f.actual, &clo, &chi) * f.actual.len() as f64;
             n += f.actual.len() as f64;
         }
         let (raw, calibrated) = (raw_hits / n, cal_hits / n);
         assert!(raw < level / 100.0 - 0.25, "the model's own {level} % band is far too narrow: {raw}");
-        // Conformal bands cover at least what they promise; the rule that multipliers
-        // never shrink with the horizon makes them err a little on the wide side.
+        // Conformal bands cover at least what they promise. A band's reach never shrinks
+        // with the horizon (each of the six horizon buckets takes at least the reach of the
+        // ones before), so on errors that do not grow at all it takes the largest of six
+        // noisy estimates and errs on the wide side: measured on M4 and real traffic, that
+        // margin is what the future's extra roughness used.
         let promised = level / 100.0;
-        assert!(calibrated >= promised - 0.02 && calibrated <= promised + 0.08, "calibrated {level} % band covers {calibrated}");
+        assert!(calibrated >= promised - 0.02 && calibrated <= promised + 0.10, "calibrated {level} % band covers {calibrated}");
     }
 }
 
 #[test]
 fn backtest_windows_never_see_past_their_origin() {
-    let base: Vec<f64> = (0..600).map(|i| 50.0 + 10.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin()).collect();
-    let plan = Plan { folds: 3, fold_len: 48, first_origin: 600 - 144, stride: 48 };
+    let base: Vec<f64> =
+        (0..600).map(|i| 50.0 + 10.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + ((i * 7919) % 11) as f64 * 0.1).collect();
+    let plan = Plan { folds: 3, fold_len: 48, first_origin: 600 - 144, stride: 48, selection: 3 };
     let spec = Spec { kind: ModelKind::Mstl, periods: vec![24], step_ms: 3_600_000 };
-    let a = backtest::run(&spec, &base, &base, &plan, Variant::default(), 24).unwrap();
-    // Change everything after the first window's origin: its forecast must not move.
+    let settings = ForecastSettings::default();
+    let run = |values: &[f64]| Windows::new(values, values, plan, 3_600_000, &settings).run(&spec, 0..3, Variant::default()).unwrap();
+    let a = run(&base);
+    // Change everything after the first window's origin: its forecast (preparation
+    // included: periods, outliers, level shifts) must not move.
     let mut changed = base.clone();
     for v in &mut changed[plan.first_origin..] {
         *v += 1000.0;
     }
-    let b = backtest::run(&spec, &changed, &changed, &plan, Variant::default(), 24).unwrap();
+    let b = run(&changed);
     assert_eq!(a[0].forecast, b[0].forecast, "window 1 only sees history before its origin");
     assert_ne!(a[1].forecast, b[1].forecast, "window 2 does see the changed first window");
 }
@@ -120,11 +128,14 @@ fn every_forecast_carries_its_evidence() {
     let v: Vec<f64> = (0..24 * 21).map(|i| 30.0 + 6.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + e[i]).collect();
     let f = forecast(&hourly(v), &ForecastSettings { horizon: 24, ..ForecastSettings::default() }).unwrap();
     let ev = f.evidence.expect("three weeks allow a backtest");
+    // As many windows as the history allows (1 + (504 - 49 - 24) / 24 = 18), up to the default.
     assert_eq!(ev.plan.folds, headroom::forecast::DEFAULT_FOLDS);
     assert_eq!(ev.plan.fold_len, 24);
     assert_eq!(ev.plan.stride(), 24, "origins a season apart");
+    let selection = headroom::forecast::choose::SELECTION_WINDOWS;
+    assert_eq!(ev.plan.selection().len(), selection, "the latest windows choose the model");
     assert!(ev.calibrated);
-    assert_eq!(ev.nested_windows, ev.plan.folds - 1, "every window after the first is forecast by what its past chose");
+    assert_eq!(ev.nested_windows, selection - 1, "every selection window after the first is forecast by what its past chose");
     assert!(ev.scores.len() >= 4, "every model is scored: {}", ev.scores.len());
     assert!(ev.scores.windows(2).all(|w| w[0].mase.is_finite()), "scores are finite");
     let cov = ev.calibrated_coverage.unwrap();

@@ -187,7 +187,7 @@ mod tests {
         // step 31 (P = 0.54; step 30 has 0.46), the 2.5 % quantile step 21 (e ≥ 9.5:
         // 0.031; step 20 has 0.020), the 97.5 % quantile step 41.
         let mut f = line_forecast();
-        f.dependence = crate::forecast::paths::Dependence { tau_ms: 1e15, estimated: true };
+        f.dependence = crate::forecast::paths::Dependence::persistent(1e15, true);
         let s = Series {
             name: "cpu".into(),
             labels: Default::default(),

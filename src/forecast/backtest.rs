@@ -1,16 +1,21 @@
-//! Rolling-origin backtests, model scores and conformal calibration of the bands.
+//! Stage 3, backtest: rolling-origin windows at the end of history, each a horizon long
+//! and one season (or less) after the last, as many as the history allows up to the
+//! settings' number. Each window is forecast by a model fitted on everything before its
+//! origin, as prepared at a point before it ([`Stretch`]), and scored: MASE, sMAPE,
+//! interval coverage per level and MSIS. Nothing after a window's origin is ever seen by
+//! its fit or its preparation.
 //!
-//! The last `folds × fold_len` steps of history are cut into `folds` windows. For each
-//! window a model is fitted on everything before it and scored on it: MASE, sMAPE,
-//! interval coverage per level and MSIS. The windows' errors, divided by the model's own
-//! sigma at each step, are the conformity scores from which each level's band is
-//! rescaled so that it covers what it promises (per horizon bucket when there are
-//! enough scores). Nothing after a fold's origin is ever seen by its fit.
+//! The latest [`SELECTION_WINDOWS`] windows choose the model ([`super::choose`]); the older
+//! ones are forecast by the chosen model only, so that calibration has many windows of
+//! evidence without fitting every candidate on each.
 
 use super::metrics;
 use super::models::{RawForecast, Spec, fit_predict};
 use super::normal_quantile;
+use super::prepare::{Stretch, with_periods};
+use super::{ForecastSettings, choose::SELECTION_WINDOWS};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Where the backtest windows lie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +30,10 @@ pub struct Plan {
     /// 0 in plan files written before strides meant `fold_len`).
     #[serde(default)]
     pub stride: usize,
+    /// How many of the latest windows choose the model (0 in plan files written before
+    /// windows were split: all of them).
+    #[serde(default)]
+    pub selection: usize,
 }
 
 impl Plan {
@@ -33,26 +42,25 @@ impl Plan {
         if self.stride == 0 { self.fold_len } else { self.stride }
     }
 
-    /// The origin (first forecast index) of each window, oldest first.
-    pub fn origins(&self) -> impl Iterator<Item = usize> + '_ {
-        let stride = self.stride();
-        (0..self.folds).map(move |f| self.first_origin + f * stride)
+    /// The origin (first forecast index) of window `k`.
+    pub fn origin(&self, k: usize) -> usize {
+        self.first_origin + k * self.stride()
     }
 
-    /// The plan split into its earlier windows (`None` when there are none) and its
-    /// latest `n`.
-    pub fn split_latest(&self, n: usize) -> (Option<Plan>, Plan) {
-        let n = n.clamp(1, self.folds.max(1));
-        let earlier = self.folds.saturating_sub(n);
-        let latest =
-            Plan { folds: self.folds - earlier, first_origin: self.first_origin + earlier * self.stride(), stride: self.stride(), ..*self };
-        let head = (earlier > 0).then_some(Plan { folds: earlier, stride: self.stride(), ..*self });
-        (head, latest)
+    /// The origin of each window, oldest first.
+    pub fn origins(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.folds).map(move |k| self.origin(k))
+    }
+
+    /// The windows that choose the model: the latest `selection` of them.
+    pub fn selection(&self) -> Range<usize> {
+        let n = if self.selection == 0 { self.folds } else { self.selection.min(self.folds) };
+        self.folds - n..self.folds
     }
 
     /// The windows wholly observed before window `k` starts: the only ones a choice made
     /// at window `k`'s origin may look at.
-    pub fn before(&self, k: usize) -> std::ops::Range<usize> {
+    pub fn before(&self, k: usize) -> Range<usize> {
         let stride = self.stride().max(1);
         // Window j ends at origin_j + fold_len ≤ origin_k  ⇔  (k - j)·stride ≥ fold_len.
         let gap = self.fold_len.div_ceil(stride);
@@ -60,7 +68,8 @@ impl Plan {
     }
 }
 
-/// Fewest training points a fold may have.
+/// Fewest training points a fold may have: two of the longest season and one more, or
+/// [`MIN_TRAIN_POINTS`].
 pub fn min_train(periods: &[usize]) -> usize {
     periods.iter().map(|p| 2 * p + 1).max().unwrap_or(0).max(MIN_TRAIN_POINTS)
 }
@@ -68,30 +77,34 @@ pub fn min_train(periods: &[usize]) -> usize {
 /// Fewest training points of any fold, whatever the seasons: a day of hourly data.
 const MIN_TRAIN_POINTS: usize = 24;
 
-/// Lays out `folds` windows at the end of `n` points, each `horizon` long when history
-/// allows, else shorter. Consecutive origins are one season apart (the shortest
-/// period), or a window apart when that is shorter or there is no season: many origins
-/// over the recent past, each scored on a full horizon. `None` when not even one-step
-/// windows fit.
-pub fn plan(n: usize, horizon: usize, folds: usize, periods: &[usize]) -> Option<Plan> {
-    if folds == 0 {
+/// Lays out up to `max_windows` windows at the end of `n` points. Windows are a horizon
+/// long and consecutive origins one season apart (the shortest period; a window apart
+/// when that is shorter or there is no season): as many as fit after the training
+/// minimum, so calibration sees the recent past at every horizon. When not even the
+/// selection windows fit at full length, they are shortened. `None` when not even
+/// one-step windows fit (or `max_windows` is 0).
+pub fn plan(n: usize, horizon: usize, max_windows: usize, periods: &[usize]) -> Option<Plan> {
+    if max_windows == 0 || horizon == 0 {
         return None;
     }
     // Seasons longer than the data can hold do not count against the training minimum.
     let usable: Vec<usize> = periods.iter().copied().filter(|p| 2 * p < n / 2).collect();
     let available = n.checked_sub(min_train(&usable))?;
     let season = usable.iter().copied().min().unwrap_or(usize::MAX);
-    // The span of W windows of length L, S apart: L + (W - 1)·S. Shrink L until it fits.
-    let span = |len: usize| len + (folds - 1) * len.min(season).max(1);
+    let stride_of = |len: usize| len.min(season).max(1);
+    // The span of W windows of length L, S apart: L + (W - 1)·S.
+    let span = |len: usize, windows: usize| len + (windows - 1) * stride_of(len);
+    let selection = SELECTION_WINDOWS.min(max_windows);
     let mut fold_len = horizon.min(available);
-    while fold_len > 0 && span(fold_len) > available {
+    while fold_len > 0 && span(fold_len, selection) > available {
         fold_len = (fold_len * 9 / 10).min(fold_len - 1);
     }
     if fold_len == 0 {
         return None;
     }
-    let stride = fold_len.min(season).max(1);
-    Some(Plan { folds, fold_len, first_origin: n - span(fold_len), stride })
+    let stride = stride_of(fold_len);
+    let folds = (1 + (available - fold_len) / stride).clamp(selection, max_windows);
+    Some(Plan { folds, fold_len, first_origin: n - span(fold_len, folds), stride, selection })
 }
 
 /// One window's result.
@@ -112,40 +125,93 @@ pub struct Fold {
 pub struct Variant {
     /// Fit on the natural log and transform back.
     pub log: bool,
-    /// Ignore history before this index (a level shift).
-    pub start: usize,
+    /// Fit only the history after the last level shift found before the origin.
+    pub after_shift: bool,
 }
 
-/// Fits `spec` on `fit_values[variant.start..origin]` for every window and keeps the
-/// results. `actual` holds the observed values (with `NaN` gaps) for scoring.
-///
-/// # Errors
-/// The model fails on a window.
-pub fn run(spec: &Spec, fit_values: &[f64], actual: &[f64], plan: &Plan, variant: Variant, season: usize) -> Result<Vec<Fold>, String> {
-    plan.origins()
-        .map(|origin| {
-            let train = &fit_values[variant.start.min(origin)..origin];
-            // A gap that runs into the origin was interpolated towards a value after it:
-            // carry the last observed value forward instead, so the fit sees no future.
-            let last_seen = actual[..origin].iter().rposition(|v| !v.is_nan());
-            let repaired: Vec<f64>;
-            let train = match last_seen {
-                Some(i) if i + 1 < origin && i >= variant.start.min(origin) => {
-                    let keep = i + 1 - variant.start.min(origin);
-                    repaired = train[..keep].iter().copied().chain(std::iter::repeat_n(train[keep - 1], train.len() - keep)).collect();
-                    &repaired[..]
-                }
-                _ => train,
-            };
-            let forecast = fit_variant(spec, train, plan.fold_len, variant.log)?;
-            Ok(Fold {
-                origin,
-                forecast,
-                actual: actual[origin..origin + plan.fold_len].to_vec(),
-                scale: metrics::mase_scale(train, season),
-            })
+/// The backtest's windows with the history each is fitted on: every window before the
+/// selection windows on history prepared at the first window, the selection windows on
+/// history prepared at the first of them.
+#[derive(Debug, Clone)]
+pub struct Windows<'a> {
+    /// Where the windows lie.
+    pub plan: Plan,
+    /// What was observed (`NaN` at gaps), for scoring.
+    pub actual: &'a [f64],
+    /// The MASE seasonality.
+    pub season: usize,
+    older: Stretch,
+    recent: Stretch,
+}
+
+impl<'a> Windows<'a> {
+    /// Prepares the two stretches of `values` (complete) for `plan`.
+    pub fn new(values: &[f64], actual: &'a [f64], plan: Plan, step_ms: i64, settings: &ForecastSettings) -> Self {
+        let first_selection = plan.origin(plan.selection().start);
+        let recent = Stretch::new(values, first_selection, step_ms, settings);
+        let older = if plan.selection().start == 0 { recent.clone() } else { Stretch::new(values, plan.first_origin, step_ms, settings) };
+        let season = recent.periods.first().copied().unwrap_or(1);
+        Windows { plan, actual, season, older, recent }
+    }
+
+    /// The periods found before the first selection window: the candidates' periods.
+    pub fn periods(&self) -> &[usize] {
+        &self.recent.periods
+    }
+
+    fn stretch(&self, k: usize) -> &Stretch {
+        if k < self.plan.selection().start { &self.older } else { &self.recent }
+    }
+
+    /// Fits `spec` for every window in `windows` and scores it.
+    ///
+    /// # Errors
+    /// The model fails on a window.
+    pub fn run(&self, spec: &Spec, windows: Range<usize>, variant: Variant) -> Result<Vec<Fold>, String> {
+        windows.map(|k| self.run_one(spec, k, variant)).collect()
+    }
+
+    fn run_one(&self, spec: &Spec, k: usize, variant: Variant) -> Result<Fold, String> {
+        let origin = self.plan.origin(k);
+        let stretch = self.stretch(k);
+        let start = if variant.after_shift { stretch.level_shift_before(origin).unwrap_or(0) } else { 0 };
+        let train = &stretch.values[start..origin];
+        // A gap that runs into the origin was interpolated towards a value after it:
+        // carry the last observed value forward instead, so the fit sees no future.
+        let repaired: Vec<f64>;
+        let train = match self.actual[start..origin].iter().rposition(|v| !v.is_nan()) {
+            Some(i) if i + 1 < train.len() => {
+                repaired = train[..=i].iter().copied().chain(std::iter::repeat_n(train[i], train.len() - i - 1)).collect();
+                &repaired[..]
+            }
+            _ => train,
+        };
+        let spec = with_periods(spec, &stretch.periods);
+        let forecast = fit_variant(&spec, train, self.plan.fold_len, variant.log)?;
+        Ok(Fold {
+            origin,
+            forecast,
+            actual: self.actual[origin..origin + self.plan.fold_len].to_vec(),
+            scale: error_scale(train, self.season),
         })
-        .collect()
+    }
+}
+
+/// The scale errors of a window are measured in: the MASE scale of its training history,
+/// or, on a history that never changes from season to season (a flat line with rare
+/// bursts), the step-to-step one, or a millionth of its level, so that models can still
+/// be told apart.
+fn error_scale(train: &[f64], season: usize) -> f64 {
+    let seasonal = metrics::mase_scale(train, season);
+    if seasonal > 0.0 {
+        return seasonal;
+    }
+    let naive = metrics::mase_scale(train, 1);
+    if naive > 0.0 {
+        return naive;
+    }
+    let level = metrics::mean(train.iter().map(|v| v.abs()));
+    if level > 0.0 { 1e-6 * level } else { 1.0 }
 }
 
 /// Fits `spec` directly or on the log scale.
@@ -161,31 +227,16 @@ pub fn fit_variant(spec: &Spec, train: &[f64], horizon: usize, log: bool) -> Res
     let point: Vec<f64> = f.point.iter().map(|p| p.exp()).collect();
     // The same cap as on the natural scale: a few times the range history spanned.
     let (lo, hi) = train.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
-    let cap = 3.0 * (hi - lo).max(1e-9 * (1.0 + hi.abs()));
+    let cap = super::models::SPREAD_CAP_RANGES * (hi - lo).max(1e-9 * (1.0 + hi.abs()));
     let capped = |v: f64| if v.is_finite() { v.min(cap) } else { cap };
+    if point.iter().any(|p| !p.is_finite()) {
+        return Err("the log-scale forecast overflowed".into());
+    }
     Ok(RawForecast {
         sigma_lower: f.point.iter().zip(&f.sigma_lower).zip(&point).map(|((p, s), e)| capped(e - (p - s).exp())).collect(),
         sigma_upper: f.point.iter().zip(&f.sigma_upper).zip(&point).map(|((p, s), e)| capped((p + s).exp() - e)).collect(),
         point,
     })
-}
-
-/// Each window's errors divided by the model's own sigma on the error's side (`NaN`
-/// at gaps): the standardised error trajectories whose dependence sample paths copy.
-pub fn standardised_errors(folds: &[Fold]) -> Vec<Vec<f64>> {
-    folds
-        .iter()
-        .map(|f| {
-            let floor = 1e-9 * (1.0 + f.scale.abs());
-            (0..f.actual.len())
-                .map(|h| {
-                    let e = f.actual[h] - f.forecast.point.get(h).copied().unwrap_or(f64::NAN);
-                    let sigma = if e >= 0.0 { f.forecast.sigma_upper.get(h) } else { f.forecast.sigma_lower.get(h) };
-                    e / sigma.copied().unwrap_or(f64::NAN).max(floor)
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// The largest error below and above the forecast over all windows (as positive
@@ -196,7 +247,8 @@ pub fn largest_errors(folds: &[Fold]) -> Option<(f64, f64)> {
     (n > 0).then_some((down, up))
 }
 
-/// Averages the windows of several models (all run on the same plan) into a combination.
+/// Averages the windows of several models (all run on the same windows) into a
+/// combination.
 pub fn combine(members: &[&[Fold]]) -> Vec<Fold> {
     let Some(first) = members.first() else { return Vec::new() };
     (0..first.len())
@@ -261,245 +313,33 @@ pub fn score(model: String, folds: &[Fold], levels: &[f64]) -> Score {
     }
 }
 
-/// Per-level multipliers of the model's sigma, per horizon bucket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Calibration {
-    /// Steps per bucket.
-    pub bucket_len: usize,
-    /// One entry per level.
-    pub levels: Vec<LevelScale>,
-}
-
-/// The multipliers of one level.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LevelScale {
-    /// Level in percent.
-    pub level: f64,
-    /// Multiplier of the lower sigma, per bucket.
-    pub lower: Vec<f64>,
-    /// Multiplier of the upper sigma, per bucket.
-    pub upper: Vec<f64>,
-}
-
-/// Fewest conformity scores per horizon bucket.
-const MIN_SCORES_PER_BUCKET: usize = 40;
-/// Most horizon buckets.
-const MAX_BUCKETS: usize = 4;
-
-/// Derives the multipliers from the windows (split conformal, normalised by sigma).
-pub fn calibrate(folds: &[Fold], levels: &[f64]) -> Option<Calibration> {
-    let fold_len = folds.first()?.actual.len();
-    let total = folds.iter().map(|f| f.actual.iter().filter(|v| !v.is_nan()).count()).sum::<usize>();
-    if total < 10 {
-        return None;
-    }
-    let buckets = (total / MIN_SCORES_PER_BUCKET).clamp(1, MAX_BUCKETS).min(fold_len);
-    let bucket_len = fold_len.div_ceil(buckets);
-    let mut up: Vec<Vec<f64>> = vec![Vec::new(); buckets];
-    let mut down: Vec<Vec<f64>> = vec![Vec::new(); buckets];
-    for f in folds {
-        for (h, y) in f.actual.iter().enumerate() {
-            if y.is_nan() {
-                continue;
-            }
-            let b = (h / bucket_len).min(buckets - 1);
-            let e = y - f.forecast.point[h];
-            let floor = 1e-9 * (1.0 + f.scale.abs());
-            up[b].push(e / f.forecast.sigma_upper[h].max(floor));
-            down[b].push(-e / f.forecast.sigma_lower[h].max(floor));
-        }
-    }
-    let scale_for = |scores: &mut Vec<Vec<f64>>, q: f64| -> Vec<f64> {
-        let mut out: Vec<f64> = scores.iter_mut().map(|s| conformal_quantile(s, q).max(0.0)).collect();
-        // Uncertainty never shrinks with the horizon: each bucket takes at least the
-        // multiplier of the buckets before it. This errs on the wide side (on M4 it
-        // is what keeps the 95 % band at 95 % when the future is rougher than the past).
-        for i in 1..out.len() {
-            out[i] = out[i].max(out[i - 1]);
-        }
-        out
-    };
-    let levels = levels
-        .iter()
-        .map(|&level| {
-            let q = 0.5 + level / 200.0;
-            LevelScale { level, lower: scale_for(&mut down, q), upper: scale_for(&mut up, q) }
-        })
-        .collect();
-    Some(Calibration { bucket_len, levels })
-}
-
-/// The split-conformal quantile: the ⌈(n+1)q⌉-th smallest score. When that exceeds n
-/// (too few scores to support level q), the largest score is stretched along a normal
-/// tail, so that higher levels still give wider bands.
-fn conformal_quantile(scores: &mut [f64], q: f64) -> f64 {
-    if scores.is_empty() {
-        return normal_quantile(q);
-    }
-    scores.sort_by(f64::total_cmp);
-    let n = scores.len();
-    let k = (((n + 1) as f64) * q).ceil() as usize;
-    if k <= n {
-        return scores[k.max(1) - 1];
-    }
-    let largest = scores[n - 1];
-    let supported = normal_quantile(n as f64 / (n + 1) as f64);
-    if largest > 0.0 && supported > 0.0 { largest * normal_quantile(q) / supported } else { largest }
-}
-
-impl Calibration {
-    /// The lower and upper band of `level` around `raw`.
-    pub fn band(&self, raw: &RawForecast, level: f64) -> Option<(Vec<f64>, Vec<f64>)> {
-        let scale = self.levels.iter().find(|l| (l.level - level).abs() < 1e-9)?;
-        let pick = |v: &[f64], h: usize| v.get(h / self.bucket_len.max(1)).or(v.last()).copied().unwrap_or(0.0);
-        let lower = (0..raw.point.len()).map(|h| raw.point[h] - pick(&scale.lower, h) * raw.sigma_lower[h]).collect();
-        let upper = (0..raw.point.len()).map(|h| raw.point[h] + pick(&scale.upper, h) * raw.sigma_upper[h]).collect();
-        Some((lower, upper))
-    }
-}
-
-/// How far out-of-sample coverage may stray from the level before the band is rescaled.
-pub const COVERAGE_TOLERANCE: f64 = 0.02;
-/// The most a band is widened to meet its evidence.
-const MAX_RESCALE: f64 = 4.0;
-/// Bisection steps for the rescaling factor (2⁻¹⁴ of the range: far below noise).
-const RESCALE_STEPS: usize = 14;
-
-/// A band rescaled because its out-of-sample coverage missed its level.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rescale {
-    /// The level.
-    pub level: f64,
-    /// Leave-one-window-out coverage before rescaling.
-    pub before: f64,
-    /// The same after.
-    pub after: f64,
-    /// The factor the multipliers were scaled by.
-    pub factor: f64,
-}
-
-impl Calibration {
-    fn scaled(&self, level: f64, factor: f64) -> Calibration {
-        let mut c = self.clone();
-        for l in &mut c.levels {
-            if (l.level - level).abs() < 1e-9 {
-                l.lower.iter_mut().chain(l.upper.iter_mut()).for_each(|m| *m *= factor);
-            }
-        }
-        c
-    }
-}
-
-/// Leave-one-window-out coverage of `level` with every multiplier scaled by `factor`.
-fn loo_coverage(folds: &[Fold], level: f64, factor: f64) -> Option<f64> {
-    let (mut hits, mut n) = (0usize, 0usize);
-    for i in 0..folds.len() {
-        let others: Vec<Fold> = folds.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| f.clone()).collect();
-        let cal = calibrate(&others, &[level])?.scaled(level, factor);
-        let (lo, hi) = cal.band(&folds[i].forecast, level)?;
-        for (h, y) in folds[i].actual.iter().enumerate() {
-            if !y.is_nan() {
-                n += 1;
-                hits += usize::from(*y >= lo[h] && *y <= hi[h]);
-            }
-        }
-    }
-    (n > 0).then(|| hits as f64 / n as f64)
-}
-
-/// Widens each level whose leave-one-window-out coverage on `folds` falls short of it by
-/// more than [`COVERAGE_TOLERANCE`], by the factor that brings it to the level
-/// (bisection, at most ×[`MAX_RESCALE`]). Returns what was rescaled.
-pub fn rescale_to_evidence(cal: &mut Calibration, folds: &[Fold]) -> Vec<Rescale> {
-    if folds.len() < 2 {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let levels: Vec<f64> = cal.levels.iter().map(|l| l.level).collect();
-    for level in levels {
-        let target = level / 100.0;
-        let Some(before) = loo_coverage(folds, level, 1.0) else { continue };
-        // Only ever widened: a band that covered more than its level on a few past
-        // windows is kept as calibrated (narrowing on such thin evidence failed on real
-        // traffic, where the future was rougher than the windows).
-        if before >= target - COVERAGE_TOLERANCE {
-            continue;
-        }
-        // Coverage rises with the factor: bisect on its logarithm.
-        let (mut lo, mut hi) = (0.0, MAX_RESCALE.ln());
-        for _ in 0..RESCALE_STEPS {
-            let mid = 0.5 * (lo + hi);
-            match loo_coverage(folds, level, mid.exp()) {
-                Some(c) if c >= target => hi = mid,
-                _ => lo = mid,
-            }
-        }
-        let factor = hi.exp();
-        let after = loo_coverage(folds, level, factor).unwrap_or(before);
-        *cal = cal.scaled(level, factor);
-        out.push(Rescale { level, before, after, factor });
-    }
-    out
-}
-
-/// Coverage of calibrated bands, each window judged by a calibration from the other
-/// windows (leave one window out), per level. An honest estimate of what the bands
-/// will cover; `None` with fewer than two windows.
-pub fn cross_validated_coverage(folds: &[Fold], levels: &[f64]) -> Option<Vec<LevelValue>> {
-    if folds.len() < 2 {
-        return None;
-    }
-    let mut hits = vec![(0usize, 0usize); levels.len()];
-    for i in 0..folds.len() {
-        let others: Vec<Fold> = folds.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| f.clone()).collect();
-        let cal = calibrate(&others, levels)?;
-        for (li, &level) in levels.iter().enumerate() {
-            let (lo, hi) = cal.band(&folds[i].forecast, level)?;
-            for (h, y) in folds[i].actual.iter().enumerate() {
-                if !y.is_nan() {
-                    hits[li].1 += 1;
-                    if *y >= lo[h] && *y <= hi[h] {
-                        hits[li].0 += 1;
-                    }
-                }
-            }
-        }
-    }
-    Some(
-        levels
-            .iter()
-            .zip(hits)
-            .map(|(&level, (h, n))| LevelValue { level, value: if n == 0 { f64::NAN } else { h as f64 / n as f64 } })
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn plan_fits_windows_at_the_end() {
-        // Horizon 48, a daily season of 24: origins a day apart, windows two days long.
-        let p = plan(1000, 48, 3, &[24]).unwrap();
-        assert_eq!(p, Plan { folds: 3, fold_len: 48, first_origin: 1000 - 48 - 2 * 24, stride: 24 });
-        assert_eq!(p.origins().collect::<Vec<_>>(), vec![904, 928, 952]);
-        assert_eq!(p.before(2), 0..1, "window 1 ends after window 2 starts");
+    fn plan_fits_as_many_windows_as_history_allows() {
+        // Horizon 48, a daily season of 24: origins a day apart, windows two days long,
+        // from the training minimum (49 points) to the end.
+        let p = plan(1000, 48, 100, &[24]).unwrap();
+        assert_eq!((p.fold_len, p.stride), (48, 24));
+        assert_eq!(p.folds, 1 + (1000 - 49 - 48) / 24);
+        assert_eq!(p.origin(p.folds - 1) + 48, 1000, "the last window ends with history");
+        assert_eq!(p.selection(), p.folds - SELECTION_WINDOWS..p.folds);
+        // At most the number asked for.
+        let p = plan(1000, 48, 12, &[24]).unwrap();
+        assert_eq!(p.folds, 12);
+        assert_eq!(p.origins().collect::<Vec<_>>()[9..], [904, 928, 952]);
+        assert_eq!(p.before(11), 0..10, "window 10 ends after window 11 starts");
         assert_eq!(p.before(1), 0..0);
         // No season: windows side by side.
         let flat = plan(1000, 48, 3, &[]).unwrap();
-        assert_eq!((flat.stride, flat.first_origin), (48, 1000 - 144));
+        assert_eq!((flat.stride, flat.first_origin, flat.folds), (48, 1000 - 144, 3));
         assert_eq!(flat.before(2), 0..2);
-        let short = plan(100, 48, 3, &[24]).unwrap();
-        assert!(short.fold_len + 2 * short.stride <= 100 - 49, "{short:?}");
+        // Short history: the selection windows are shortened to fit.
+        let short = plan(100, 48, 12, &[24]).unwrap();
+        assert!(short.fold_len < 48 && short.folds >= SELECTION_WINDOWS.min(12), "{short:?}");
+        assert!(short.first_origin >= 49, "{short:?}");
         assert!(plan(20, 48, 3, &[]).is_none());
-    }
-
-    #[test]
-    fn conformal_quantile_is_conservative() {
-        let mut s: Vec<f64> = (1..=19).map(f64::from).collect();
-        assert_eq!(conformal_quantile(&mut s, 0.9), 18.0); // ceil(20 * 0.9) = 18
-        let top = conformal_quantile(&mut s, 0.99);
-        assert!(top > 19.0, "beyond the scores, a normal tail: {top}");
     }
 }

@@ -1,36 +1,39 @@
-//! Choice of model by backtest, and the nested record that calibration trusts.
+//! Stage 4, choice: the model (or mean of models) with the lowest MASE over the
+//! selection windows, and the nested record that calibration trusts.
 //!
-//! The final choice looks at the latest [`SELECTION_WINDOWS`] windows. Calibrating the
-//! chosen model's band on those same windows would be optimistic: the model won them
-//! partly by luck. So each window is also scored with the model that the windows wholly
-//! observed *before* its origin would have chosen (the same rule, singles and means of
-//! the top two or three alike): that nested record is an honest sample of how the whole
-//! procedure, choice included, does on a future it has not seen.
+//! Calibrating the chosen model's band on the windows it was chosen on would be
+//! optimistic: it won them partly by luck. So each selection window is also scored with
+//! the model that the windows wholly observed *before* its origin would have chosen (the
+//! same rule, singles and means of the top two or three alike): that nested record is an
+//! honest sample of how the whole procedure, choice included, does on a future it has
+//! not seen. Windows older than the selection windows were never looked at by the choice,
+//! so the chosen model's own forecasts of them are honest too.
 
 use super::backtest::{self, Fold, Plan, Score};
 use super::metrics;
 use super::models::Spec;
 
 /// Models are chosen on the most recent windows only (the past that most resembles the
-/// future); bands are calibrated on the nested record of all of them.
+/// future): six, about three horizons when origins are a season apart.
 pub const SELECTION_WINDOWS: usize = 6;
 
 /// Largest combination: the mean of the best two or three single models.
 const MAX_COMBINED: usize = 3;
 
-/// A model (or a mean of models) with its backtest.
+/// A model (or a mean of models) with its backtest over the selection windows.
 #[derive(Debug, Clone)]
 pub struct Candidate {
     /// The member models (one for a single model).
     pub members: Vec<Spec>,
-    /// One result per backtest window, oldest first.
+    /// One result per selection window, oldest first.
     pub folds: Vec<Fold>,
     /// Its backtest figures.
     pub score: Score,
 }
 
 impl Candidate {
-    /// MASE over the windows in `range`: lower is better; infinite when unscored.
+    /// MASE over the windows in `range` (indices into `folds`): lower is better;
+    /// infinite when unscored.
     pub fn error_over(&self, range: std::ops::Range<usize>) -> f64 {
         Candidate::error_of(self.folds.get(range).unwrap_or(&[]))
     }
@@ -41,10 +44,9 @@ impl Candidate {
         if e.is_finite() { e } else { f64::INFINITY }
     }
 
-    /// MASE over the most recent [`SELECTION_WINDOWS`] windows.
+    /// MASE over all its (selection) windows.
     pub fn selection_error(&self) -> f64 {
-        let n = self.folds.len();
-        self.error_over(n.saturating_sub(SELECTION_WINDOWS)..n)
+        Candidate::error_of(&self.folds)
     }
 }
 
@@ -56,8 +58,8 @@ pub fn describe(members: &[Spec]) -> String {
     }
 }
 
-/// Adds the means of the best two and three single models (ranked on the latest
-/// windows) and sorts everything best first.
+/// Adds the means of the best two and three single models and sorts everything best
+/// first.
 pub fn add_combinations(candidates: &mut Vec<Candidate>, levels: &[f64]) {
     let by_error = |a: &Candidate, b: &Candidate| a.selection_error().total_cmp(&b.selection_error());
     candidates.sort_by(by_error);
@@ -72,44 +74,35 @@ pub fn add_combinations(candidates: &mut Vec<Candidate>, levels: &[f64]) {
     candidates.sort_by(by_error);
 }
 
-/// The nested record: for each window whose past holds at least one wholly observed
-/// window, that window as forecast by the candidate the past windows chose (among the
-/// single models and the means of the best two and three of them, each ranked on at
-/// most [`SELECTION_WINDOWS`] of the latest past windows). `only_combinations` restricts
-/// the choice as `--model combination` does.
-pub fn nested_record(singles: &[Candidate], plan: &Plan, only_combinations: bool) -> Vec<Fold> {
-    let mut record = Vec::new();
-    for k in 0..plan.folds {
-        let past = plan.before(k);
-        if past.is_empty() {
-            continue;
-        }
-        let recent = past.end.saturating_sub(SELECTION_WINDOWS).max(past.start)..past.end;
-        let mut ranked: Vec<&Candidate> = singles.iter().filter(|c| c.folds.len() == plan.folds).collect();
-        ranked.sort_by(|a, b| a.error_over(recent.clone()).total_cmp(&b.error_over(recent.clone())));
-        // Each option: its error on the recent past, and its fold k.
-        let mut options: Vec<(f64, Option<Fold>)> = Vec::new();
-        if !only_combinations || ranked.len() < 2 {
-            options.extend(ranked.iter().map(|c| (c.error_over(recent.clone()), c.folds.get(k).cloned())));
-        }
-        for size in 2..=MAX_COMBINED.min(ranked.len()) {
-            let top = &ranked[..size];
-            let combined = |i: usize| -> Option<Fold> {
-                let parts: Vec<&[Fold]> = top.iter().map(|c| c.folds.get(i..=i).unwrap_or(&[])).collect();
-                backtest::combine(&parts).into_iter().next()
-            };
-            let past_folds: Vec<Fold> = recent.clone().filter_map(combined).collect();
-            let e =
-                metrics::mean(past_folds.iter().map(|f| metrics::mase(&f.actual, &f.forecast.point, f.scale)).filter(|v| v.is_finite()));
-            options.push((if e.is_finite() { e } else { f64::INFINITY }, combined(k)));
-        }
-        if let Some((_, Some(fold))) = options.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)) {
-            record.push(fold);
-        }
-    }
-    record
+/// The nested record over the selection windows (`plan` describes them alone): for each
+/// window whose past holds at least one wholly observed window, that window as forecast
+/// by the candidate the past windows chose (among the single models and the means of the
+/// best two and three of them). `None` where a window has no such past.
+/// `only_combinations` restricts the choice as `--model combination` does.
+pub fn nested_record(singles: &[Candidate], plan: &Plan, only_combinations: bool) -> Vec<Option<Fold>> {
+    (0..plan.folds)
+        .map(|k| {
+            let past = plan.before(k);
+            if past.is_empty() {
+                return None;
+            }
+            let mut ranked: Vec<&Candidate> = singles.iter().filter(|c| c.folds.len() == plan.folds).collect();
+            ranked.sort_by(|a, b| a.error_over(past.clone()).total_cmp(&b.error_over(past.clone())));
+            // Each option: its error on the past, and its window k.
+            let mut options: Vec<(f64, Option<Fold>)> = Vec::new();
+            if !only_combinations || ranked.len() < 2 {
+                options.extend(ranked.iter().map(|c| (c.error_over(past.clone()), c.folds.get(k).cloned())));
+            }
+            for size in 2..=MAX_COMBINED.min(ranked.len()) {
+                let top = &ranked[..size];
+                let combined = |i: usize| -> Option<Fold> {
+                    let parts: Vec<&[Fold]> = top.iter().map(|c| c.folds.get(i..=i).unwrap_or(&[])).collect();
+                    backtest::combine(&parts).into_iter().next()
+                };
+                let past_folds: Vec<Fold> = past.clone().filter_map(combined).collect();
+                options.push((Candidate::error_of(&past_folds), combined(k)));
+            }
+            options.into_iter().min_by(|a, b| a.0.total_cmp(&b.0)).and_then(|(_, f)| f)
+        })
+        .collect()
 }
-
-/// Block length (steps) of the level-shift search on a series without seasons: a day
-/// of hourly data.
-pub const SHIFT_BLOCK: usize = 24;

@@ -1,20 +1,27 @@
 //! Forecasts SREs can trust: several models, chosen by rolling-origin backtest, with
-//! bands calibrated on the backtest errors so that an 80 % band covers 80 %.
+//! bands calibrated on the errors the whole procedure made on windows it had not seen, so
+//! that an 80 % band covers about 80 %.
 //!
-//! The road for one series:
-//! 1. gaps are interpolated for fitting (reported);
-//! 2. seasonal periods are detected ([`seasonality`]) or given;
-//! 3. incident outliers are masked ([`robust`], reported);
-//! 4. every candidate model ([`models`]) is backtested on the last `folds` windows of
-//!    the horizon's length ([`backtest`]); with `auto`, the lowest MASE wins, among the
-//!    single models and the means of the best two and three;
-//! 5. the winner is tried on the regime after the last level shift and on a log scale,
-//!    each kept only when its backtest is better;
-//! 6. the winner is fitted on all history; each level's band is the model's sigma times
-//!    a conformal multiplier from the backtest errors;
-//! 7. bounds hold: never below zero for non-negative series, within 0–100 for percents.
+//! The road for one series, one stage per file:
+//! 1. [`prepare`]: gaps interpolated for fitting (reported), seasonal periods detected
+//!    ([`seasonality`]) or given, incident outliers masked ([`robust`], reported), the last
+//!    level shift found; for the backtest, only in the history before its windows;
+//! 2. [`models`]: the candidates (augurs MSTL + AutoETS, AutoETS, seasonal naive, a
+//!    `predict_linear`-style line; Prophet when asked for);
+//! 3. [`backtest`]: rolling-origin windows a horizon long and a season apart, as many as
+//!    history allows; every candidate on the latest (selection) windows;
+//! 4. [`choose`]: the lowest MASE among single models and means of the best two and
+//!    three, tried after the last level shift and on a log scale; and the nested record,
+//!    each selection window forecast by what its own past chose;
+//! 5. [`calibrate`]: each level's band from the record's errors per horizon bucket,
+//!    widened where leave-one-window-out coverage falls short;
+//! 6. the final fit on all history (here), bounded: never below zero for non-negative
+//!    series, within 0–100 for percents, no further from the point than the evidence;
+//! 7. [`paths`]: sample paths with the band's spread and the errors' dependence, for the
+//!    runway and `simulate`.
 
 pub mod backtest;
+pub mod calibrate;
 pub mod choose;
 pub mod metrics;
 pub mod models;
@@ -22,6 +29,7 @@ pub mod paths;
 pub mod prepare;
 pub mod robust;
 pub mod seasonality;
+pub mod shapes;
 mod stats;
 
 pub use backtest::{LevelValue, Score};
@@ -32,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::series::{Series, Unit};
 use crate::time::format_short;
 use crate::warning::Warning;
-use backtest::{Fold, Variant};
+use backtest::{Fold, Plan, Variant};
 use choose::Candidate;
 use models::{RawForecast, Spec};
 use rayon::prelude::*;
@@ -89,9 +97,13 @@ impl ModelChoice {
     }
 }
 
-/// Backtest windows by default: origins a season apart over the recent past, enough
-/// for a nested record of several out-of-sample windows to calibrate on.
-pub const DEFAULT_FOLDS: usize = 6;
+/// Most backtest windows by default: origins a season apart, as many as history allows up
+/// to this, so calibration sees about two weeks of 5-minute or hourly history at every
+/// horizon. The latest [`choose::SELECTION_WINDOWS`] of them choose the model.
+pub const DEFAULT_FOLDS: usize = 16;
+
+/// Most backtest windows a user may ask for.
+pub const MAX_FOLDS: usize = 40;
 
 /// Most steps a forecast may have: a year of 1-minute steps. Every step costs memory in
 /// each band and sample path, so a mistyped horizon is an error, not an out-of-memory.
@@ -109,7 +121,7 @@ pub struct ForecastSettings {
     pub periods: Periods,
     /// Which model.
     pub model: ModelChoice,
-    /// Backtest windows (0 turns backtests and calibration off).
+    /// Most backtest windows (0 turns backtests and calibration off).
     pub folds: usize,
     /// Mask outliers, look for level shifts and a log scale.
     pub robust: bool,
@@ -156,8 +168,8 @@ impl ForecastSettings {
         {
             return Err(Error::setting("period", "seasonal periods must be at least 2 steps"));
         }
-        if self.folds > 20 {
-            return Err(Error::setting("folds", "at most 20 backtest windows"));
+        if self.folds > MAX_FOLDS {
+            return Err(Error::setting("folds", format!("at most {MAX_FOLDS} backtest windows")));
         }
         Ok(())
     }
@@ -285,7 +297,9 @@ impl Forecast {
 /// Fewest present values a series must have to be forecast.
 pub const MIN_POINTS: usize = 8;
 
-/// Forecasts `series` over `settings.horizon` steps.
+/// Forecasts `series` over `settings.horizon` steps, stage by stage: prepare → candidates
+/// → backtest → choice → calibration → final fit (the sample paths are drawn from the
+/// result by [`paths`]).
 ///
 /// # Errors
 /// Invalid settings, too little data, or no model that fits, naming the series.
@@ -302,48 +316,39 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         warnings.push(Warning::new(&name, format!("{filled} missing slots were interpolated for fitting")));
     }
     let horizon = settings.horizon;
-    // Windows are scored against what was observed, incidents included: the future will
-    // have incidents too, and bands calibrated on cleaned values would be too narrow.
-    let actual: Vec<f64> = series.values.clone();
 
-    // 1. Prepare all history (for the final fit) and, for the backtest, only the
-    //    history before its first origin: no window's preparation sees its future.
+    // 1. Prepare all history for the final fit.
     let full = prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings);
     report_outliers(series, &full, &name, &mut warnings);
-    let plan = backtest::plan(values.len(), horizon, settings.folds, &full.periods);
-    let Some(plan) = plan else {
-        // Too short to backtest: the chosen (or default) model with its own intervals.
-        let kind = match settings.model {
-            ModelChoice::Single(k) => k,
-            _ if full.periods.is_empty() => ModelKind::Ets,
-            _ => ModelKind::Mstl,
-        };
-        if settings.folds > 0 {
-            warnings.push(Warning::new(&name, "too little history for a backtest: the bands are the model's own, not calibrated"));
-        }
-        let raw =
-            models::fit_predict(kind, &full.fit_values, &full.periods, horizon, series.step_ms).map_err(|m| Error::series(&name, m))?;
-        let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
-        let parts = Parts { model: kind.describe(&full.periods), periods: full.periods.clone(), ..Parts::default() };
-        return Ok(finish(series, raw, bands, parts, &full, warnings));
+    if let Some(resets) = shapes::counter_resets(&values) {
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "looks like a counter (it only ever rises{}): its rate is probably what should be forecast, e.g. rate({}[5m]) in Prometheus",
+                match resets {
+                    0 => String::new(),
+                    1 => ", with one reset".into(),
+                    n => format!(", with {n} resets"),
+                },
+                series.name
+            ),
+        ));
+    }
+    let Some(plan) = backtest::plan(values.len(), horizon, settings.folds, &full.periods) else {
+        return unchecked(series, settings, &full, warnings);
     };
-    let before = prepare::prepare(&values[..plan.first_origin], series.step_ms, settings, &name, &mut Vec::new());
-    let mut bt_values = before.fit_values.clone();
-    bt_values.extend_from_slice(&values[plan.first_origin..]);
-    let season = before.periods.first().copied().unwrap_or(1);
+    // Windows are scored against what was observed, incidents included: the future will
+    // have incidents too, and bands calibrated on cleaned values would be too narrow.
+    let windows = backtest::Windows::new(&values, &series.values, plan, series.step_ms, settings);
 
-    // 2. Candidates, each backtested on every window.
+    // 2. Candidates, each backtested on the selection windows.
+    let selection = plan.selection();
     let specs: Vec<Spec> = match settings.model {
-        ModelChoice::Single(kind) => vec![Spec { kind, periods: before.periods.clone(), step_ms: series.step_ms }],
-        _ => Spec::candidates(&before.periods, series.step_ms),
+        ModelChoice::Single(kind) => vec![Spec { kind, periods: windows.periods().to_vec(), step_ms: series.step_ms }],
+        _ => Spec::candidates(windows.periods(), series.step_ms, shapes::sawtooth(&full.fit_values, &full.periods).is_some()),
     };
-    let runs: Vec<(Spec, std::result::Result<Vec<Fold>, String>)> = specs
-        .into_par_iter()
-        .map(|spec| {
-            let run = backtest::run(&spec, &bt_values, &actual, &plan, Variant::default(), season);
-            (spec, run)
-        })
-        .collect();
+    let runs: Vec<(Spec, std::result::Result<Vec<Fold>, String>)> =
+        specs.into_par_iter().map(|spec| (spec.clone(), windows.run(&spec, selection.clone(), Variant::default()))).collect();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut first_error = None;
     for (spec, run) in runs {
@@ -362,11 +367,11 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         return Err(Error::series(&name, first_error.unwrap_or_else(|| "no model could be fitted".into())));
     }
 
-    // 3. The nested record (each window forecast by what its past chose), then the
-    //    choice on the latest windows.
+    // 3. The nested record over the selection windows, then the choice.
+    let selection_plan = Plan { folds: selection.len(), first_origin: plan.origin(selection.start), selection: 0, ..plan };
     let nested = match settings.model {
-        ModelChoice::Single(_) => candidates[0].folds.clone(),
-        _ => choose::nested_record(&candidates, &plan, settings.model == ModelChoice::Combination),
+        ModelChoice::Single(_) => vec![None; selection.len()],
+        _ => choose::nested_record(&candidates, &selection_plan, settings.model == ModelChoice::Combination),
     };
     if !matches!(settings.model, ModelChoice::Single(_)) {
         choose::add_combinations(&mut candidates, &settings.levels);
@@ -378,58 +383,58 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
     };
     let mut chosen = candidates.swap_remove(chosen_index);
     let mut variant = Variant::default();
-
-    // A level shift: fit only the regime after it, when that backtests better. It is
-    // looked for in the history before the first window only.
-    let mut level_shift_ms = None;
-    if let Some(d) = &before.decomposition {
-        let block = before.periods.first().copied().unwrap_or(choose::SHIFT_BLOCK).max(1);
-        let min_after = backtest::min_train(&before.periods);
-        if let Some(shift) = robust::last_level_shift(&d.deseasonalised, block, min_after) {
-            let v = Variant { start: shift, ..variant };
-            if let Some(better) = try_variant(&chosen, v, &bt_values, &actual, &plan, season, &settings.levels) {
-                chosen = better;
-                variant = v;
-                level_shift_ms = Some(series.timestamp(shift));
-                warnings.push(Warning::new(
-                    &name,
-                    format!("level shift at {}: fitted on the history after it", format_short(series.timestamp(shift))),
-                ));
-            }
-        }
+    // The regime after the last level shift, when that backtests better (each window
+    // looks for its shift in its own past) and all history has one for the final fit.
+    let shift = full.level_shift().filter(|_| settings.robust);
+    if shift.is_some()
+        && let Some(better) = try_variant(&chosen, Variant { after_shift: true, ..variant }, &windows, &settings.levels)
+    {
+        chosen = better;
+        variant.after_shift = true;
     }
     // Multiplicative growth: a log scale, when that backtests better.
-    if settings.robust && bt_values.iter().all(|v| *v > 0.0) && full.fit_values.iter().all(|v| *v > 0.0) {
+    if settings.robust && values.iter().all(|v| *v > 0.0) && full.fit_values.iter().all(|v| *v > 0.0) {
         let v = Variant { log: true, ..variant };
-        if let Some(better) = try_variant(&chosen, v, &bt_values, &actual, &plan, season, &settings.levels) {
+        if let Some(better) = try_variant(&chosen, v, &windows, &settings.levels) {
             chosen = better;
             variant = v;
         }
     }
 
-    // 4. Calibration on the nested record (the chosen model's own windows when there
-    //    is too little of it), rescaled where its out-of-sample coverage says so.
-    let record: &[Fold] = if nested.len() >= 2 { &nested } else { &chosen.folds };
-    let mut calibration = if settings.folds > 0 { backtest::calibrate(record, &settings.levels) } else { None };
-    let calibrated_coverage = backtest::cross_validated_coverage(record, &settings.levels);
-    let mut rescaled = Vec::new();
-    if let Some(cal) = calibration.as_mut() {
-        for r in backtest::rescale_to_evidence(cal, record) {
-            warnings.push(Warning::new(
-                &name,
-                format!(
-                    "{} % band widened ×{:.2}: its out-of-sample coverage was {:.3} (now {:.3} on the same windows)",
-                    r.level, r.factor, r.before, r.after
-                ),
-            ));
-            rescaled.push(LevelValue { level: r.level, value: r.factor });
-        }
-    }
-    let dependence = paths::Dependence::estimate(&backtest::standardised_errors(record), series.step_ms);
-    let evidence_reach = backtest::largest_errors(record).map(|(down, up)| (EVIDENCE_MARGIN * down, EVIDENCE_MARGIN * up));
+    // 4. The record calibration trusts: the windows before the selection forecast by the
+    //    chosen model (the choice never saw them), then each selection window as its own
+    //    past chose it where it has such a past, else by the chosen model.
+    let older = run_members(&chosen.members, &windows, 0..selection.start, variant).map_err(|m| Error::series(&name, m))?;
+    let nested_windows = nested.iter().flatten().count();
+    let mut record = older;
+    record.extend(nested.into_iter().zip(&chosen.folds).map(|(n, c)| n.unwrap_or_else(|| c.clone())));
 
-    // 5. Final fit on all (regime) history, with the full history's periods.
-    let train = &full.fit_values[variant.start.min(full.fit_values.len())..];
+    // 5. Calibration, widened where its out-of-sample coverage says so.
+    let calibration = calibrate::calibrate(&record, &settings.levels);
+    let calibrated_coverage = calibrate::cross_validated_coverage(&record, &settings.levels);
+    let (factors, widened) = calibrate::rescale_to_evidence(&record, &settings.levels);
+    let mut rescaled = Vec::new();
+    for r in widened {
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "{} % band widened ×{:.2}: its out-of-sample coverage was {:.3} (now {:.3} on the same windows)",
+                r.level, r.factor, r.before, r.after
+            ),
+        ));
+        rescaled.push(LevelValue { level: r.level, value: r.factor });
+    }
+    let bucket_len = calibration.as_ref().map_or(plan.fold_len, |c| c.bucket_len);
+    let dependence = paths::Dependence::from_errors(&calibrate::errors(&record), bucket_len, series.step_ms);
+    let evidence_reach = backtest::largest_errors(&record).map(|(down, up)| (EVIDENCE_MARGIN * down, EVIDENCE_MARGIN * up));
+
+    // 6. Final fit on all (regime) history, with the full history's periods.
+    let start = if variant.after_shift { shift.unwrap_or(0) } else { 0 };
+    if let (true, Some(at)) = (variant.after_shift, shift) {
+        warnings
+            .push(Warning::new(&name, format!("level shift at {}: fitted on the history after it", format_short(series.timestamp(at)))));
+    }
+    let train = &full.fit_values[start.min(full.fit_values.len())..];
     let members: Vec<Spec> = chosen.members.iter().map(|m| prepare::with_periods(m, &full.periods)).collect();
     let fitted: Vec<RawForecast> = members
         .par_iter()
@@ -437,38 +442,64 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         .collect::<std::result::Result<_, _>>()
         .map_err(|m| Error::series(&name, m))?;
     let raw = RawForecast::mean(&fitted.iter().collect::<Vec<_>>()).ok_or_else(|| Error::series(&name, "no model could be fitted"))?;
-    let bands: Vec<Band> = settings
-        .levels
-        .iter()
-        .map(|&level| match calibration.as_ref().and_then(|c| c.band(&raw, level)) {
-            Some((lower, upper)) => Band { level, lower, upper },
-            None => gaussian_band(&raw, level),
-        })
-        .collect();
+    let band_of = |level: f64, factor: f64| match calibration.as_ref().and_then(|c| c.band(&raw, level, factor)) {
+        Some((lower, upper)) => Band { level, lower, upper },
+        None => gaussian_band(&raw, level),
+    };
+    let bands: Vec<Band> = settings.levels.iter().zip(&factors).map(|(&level, &factor)| band_of(level, factor)).collect();
     let mut model = choose::describe(&members);
     if variant.log {
         model.push_str(", log scale");
     }
     chosen.score.model = model.clone();
-    let evidence = Evidence {
-        plan,
-        scores,
-        calibrated_coverage,
-        chosen: chosen.score,
-        calibrated: calibration.is_some(),
-        nested_windows: if nested.len() >= 2 { nested.len() } else { 0 },
-        rescaled,
-    };
+    let evidence =
+        Evidence { plan, scores, calibrated_coverage, chosen: chosen.score, calibrated: calibration.is_some(), nested_windows, rescaled };
     let parts = Parts {
         model,
         periods: full.periods.clone(),
         evidence: Some(evidence),
-        level_shift_ms,
+        level_shift_ms: (variant.after_shift).then(|| shift.map(|at| series.timestamp(at))).flatten(),
         log_scale: variant.log,
         dependence: Some(dependence),
         evidence_reach,
     };
-    Ok(finish(series, raw, bands, parts, &full, warnings))
+    let f = finish(series, raw, bands, parts, &full, warnings);
+    Ok(f)
+}
+
+/// Too short to backtest: the chosen (or default) model with its own intervals.
+fn unchecked(series: &Series, settings: &ForecastSettings, full: &prepare::Prepared, mut warnings: Vec<Warning>) -> Result<Forecast> {
+    let name = series.display_name();
+    let kind = match settings.model {
+        ModelChoice::Single(k) => k,
+        _ if shapes::sawtooth(&full.fit_values, &full.periods).is_some() => ModelKind::Sawtooth,
+        _ if full.periods.is_empty() => ModelKind::Ets,
+        _ => ModelKind::Mstl,
+    };
+    if settings.folds > 0 {
+        warnings.push(Warning::new(&name, "too little history for a backtest: the bands are the model's own, not calibrated"));
+    }
+    let raw = models::fit_predict(kind, &full.fit_values, &full.periods, settings.horizon, series.step_ms)
+        .map_err(|m| Error::series(&name, m))?;
+    let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
+    let parts = Parts { model: kind.describe(&full.periods), periods: full.periods.clone(), ..Parts::default() };
+    Ok(finish(series, raw, bands, parts, full, warnings))
+}
+
+/// Backtests every member of a candidate on `windows` and averages them.
+fn run_members(
+    members: &[Spec],
+    windows: &backtest::Windows<'_>,
+    range: std::ops::Range<usize>,
+    variant: Variant,
+) -> std::result::Result<Vec<Fold>, String> {
+    let runs: Vec<Vec<Fold>> =
+        members.par_iter().map(|spec| windows.run(spec, range.clone(), variant)).collect::<std::result::Result<_, _>>()?;
+    Ok(if runs.len() == 1 {
+        runs.into_iter().next().unwrap_or_default()
+    } else {
+        backtest::combine(&runs.iter().map(Vec::as_slice).collect::<Vec<_>>())
+    })
 }
 
 /// Reports the outliers masked in all history.
@@ -484,39 +515,19 @@ fn report_outliers(series: &Series, prepared: &prepare::Prepared, name: &str, wa
     }
 }
 
-/// Backtests `base`'s members under `variant`; returns the result if its MASE is lower.
-/// The variant is first run on the latest [`EARLY_REJECT_WINDOWS`]; only one that wins
-/// there is run on the earlier ones and judged as the choice is, so a variant that
-/// loses at once costs half the fits.
-#[allow(clippy::too_many_arguments)]
-fn try_variant(
-    base: &Candidate,
-    variant: Variant,
-    fit_values: &[f64],
-    actual: &[f64],
-    plan: &backtest::Plan,
-    season: usize,
-    levels: &[f64],
-) -> Option<Candidate> {
-    let run = |plan: &backtest::Plan| -> Option<Vec<Fold>> {
-        let runs: Vec<Vec<Fold>> = base
-            .members
-            .par_iter()
-            .map(|spec| backtest::run(spec, fit_values, actual, plan, variant, season))
-            .collect::<std::result::Result<_, _>>()
-            .ok()?;
-        if runs.len() == 1 { runs.into_iter().next() } else { Some(backtest::combine(&runs.iter().map(Vec::as_slice).collect::<Vec<_>>())) }
-    };
-    let (earlier, latest) = plan.split_latest(EARLY_REJECT_WINDOWS);
-    let tail = run(&latest)?;
+/// Backtests `base`'s members under `variant` on the selection windows; returns the
+/// result if its MASE is lower. The variant is first run on the latest
+/// [`EARLY_REJECT_WINDOWS`]; only one that wins there is run on the earlier ones, so a
+/// variant that loses at once costs half the fits.
+fn try_variant(base: &Candidate, variant: Variant, windows: &backtest::Windows<'_>, levels: &[f64]) -> Option<Candidate> {
+    let selection = windows.plan.selection();
+    let split = selection.end.saturating_sub(EARLY_REJECT_WINDOWS).max(selection.start);
+    let tail = run_members(&base.members, windows, split..selection.end, variant).ok()?;
     let n = base.folds.len();
     if Candidate::error_of(&tail) >= base.error_over(n.saturating_sub(tail.len())..n) {
         return None;
     }
-    let mut folds = match earlier {
-        Some(p) => run(&p)?,
-        None => Vec::new(),
-    };
+    let mut folds = run_members(&base.members, windows, selection.start..split, variant).ok()?;
     folds.extend(tail);
     let score = backtest::score(base.score.model.clone(), &folds, levels);
     let candidate = Candidate { members: base.members.clone(), folds, score };
@@ -526,6 +537,7 @@ fn try_variant(
 /// A variant that loses on this many of the latest windows is not run on the rest.
 const EARLY_REJECT_WINDOWS: usize = 3;
 
+/// The model's own Gaussian band (no backtest to calibrate on).
 fn gaussian_band(raw: &RawForecast, level: f64) -> Band {
     let z = normal_quantile(0.5 + level / 200.0);
     Band {
@@ -556,7 +568,7 @@ const EVIDENCE_MARGIN: f64 = 1.5;
 /// How far a band may reach from the point forecast, in ranges of history: the same
 /// cap the models' own sigma has, so that no back-transform or multiplier makes a band
 /// explode past what history and trend support.
-const MAX_BAND_RANGES: f64 = 3.0;
+const MAX_BAND_RANGES: f64 = models::SPREAD_CAP_RANGES;
 
 /// Applies the physical bounds, caps and nests the bands around the point, and packs
 /// the result.
@@ -583,9 +595,11 @@ fn finish(
     let mut inner_hi = point.clone();
     for i in order {
         let b = &mut bands[i];
+        b.lower.resize(point.len(), f64::NAN);
+        b.upper.resize(point.len(), f64::NAN);
         for h in 0..point.len() {
-            let l = b.lower.get(h).copied().unwrap_or(f64::NAN).max(point[h] - reach_down);
-            let u = b.upper.get(h).copied().unwrap_or(f64::NAN).min(point[h] + reach_up);
+            let l = b.lower[h].max(point[h] - reach_down);
+            let u = b.upper[h].min(point[h] + reach_up);
             b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach_down } else { l }).min(inner_lo[h]);
             b.upper[h] = bounds.clamp(if u.is_nan() { point[h] + reach_up } else { u }).max(inner_hi[h]);
         }

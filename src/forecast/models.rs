@@ -29,6 +29,9 @@ pub enum ModelKind {
     /// Prophet through augurs with its bundled WASM Stan model (cargo feature
     /// `prophet`). Forced only: a fit takes ~0.1 s, too slow for every backtest window.
     Prophet,
+    /// A leak with restarts ([`super::shapes`]): a candidate when the history is a
+    /// sawtooth.
+    Sawtooth,
 }
 
 impl ModelKind {
@@ -43,12 +46,13 @@ impl ModelKind {
             ModelKind::SeasonalNaive => "seasonal-naive",
             ModelKind::Linear => "linear",
             ModelKind::Prophet => "prophet",
+            ModelKind::Sawtooth => "sawtooth",
         }
     }
 
     /// Parses a name as printed by [`name`](Self::name).
     pub fn parse(text: &str) -> Option<ModelKind> {
-        ModelKind::ALL.into_iter().chain([ModelKind::Prophet]).find(|k| k.name().eq_ignore_ascii_case(text.trim()))
+        ModelKind::ALL.into_iter().chain([ModelKind::Prophet, ModelKind::Sawtooth]).find(|k| k.name().eq_ignore_ascii_case(text.trim()))
     }
 
     /// A description with its periods: `MSTL(288, 2016) + AutoETS`.
@@ -63,6 +67,7 @@ impl ModelKind {
             },
             ModelKind::Linear => "linear trend".into(),
             ModelKind::Prophet => "Prophet".into(),
+            ModelKind::Sawtooth => "leak and restart".into(),
         }
     }
 }
@@ -87,8 +92,9 @@ impl Spec {
 
     /// The candidates for automatic choice over `periods`: every model with all the
     /// periods, and the seasonal ones also with the shortest period alone (a weekly
-    /// season is not always worth its noise); plain AutoETS only without seasons.
-    pub fn candidates(periods: &[usize], step_ms: i64) -> Vec<Spec> {
+    /// season is not always worth its noise); plain AutoETS only without seasons; the
+    /// leak-and-restart model when the history is a sawtooth.
+    pub fn candidates(periods: &[usize], step_ms: i64, sawtooth: bool) -> Vec<Spec> {
         let mut out = Vec::new();
         for kind in ModelKind::ALL {
             let seasonal = matches!(kind, ModelKind::Mstl | ModelKind::SeasonalNaive);
@@ -105,6 +111,9 @@ impl Spec {
             if seasonal && periods.len() > 1 {
                 out.push(Spec { kind, periods: periods[..1].to_vec(), step_ms });
             }
+        }
+        if sawtooth {
+            out.push(Spec { kind: ModelKind::Sawtooth, periods: periods[..periods.len().min(1)].to_vec(), step_ms });
         }
         out
     }
@@ -140,7 +149,7 @@ impl RawForecast {
 const REFERENCE_LEVEL: f64 = 0.95;
 
 /// Shortest window the trend models are fitted on.
-const MIN_WINDOW: usize = 500;
+const MIN_WINDOW: usize = 336;
 /// Longest window the trend models are fitted on (AutoETS time grows with it).
 const MAX_WINDOW: usize = 4096;
 
@@ -162,11 +171,14 @@ pub fn fit_predict(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize
     Ok(f)
 }
 
+/// How far a model's one-sigma spread may reach, in ranges of its training history.
+pub const SPREAD_CAP_RANGES: f64 = 3.0;
+
 /// Some ETS fits (multiplicative error or trend) give intervals that grow
 /// exponentially: cap the spread at a few times the range the series has ever spanned.
 fn cap_spread(f: &mut RawForecast, y: &[f64]) {
     let (lo, hi) = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
-    let cap = 3.0 * (hi - lo).max(1e-9 * (1.0 + hi.abs()));
+    let cap = SPREAD_CAP_RANGES * (hi - lo).max(1e-9 * (1.0 + hi.abs()));
     for s in f.sigma_lower.iter_mut().chain(f.sigma_upper.iter_mut()) {
         if !s.is_finite() || *s > cap {
             *s = cap;
@@ -185,6 +197,7 @@ fn fit_unchecked(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize) 
         ModelKind::SeasonalNaive => Ok(seasonal_naive(y, periods.last().copied().unwrap_or(1), horizon)),
         ModelKind::Linear => Ok(linear(y, horizon, trend_window(y.len(), horizon, &periods))),
         ModelKind::Prophet => prophet(y, 0, horizon),
+        ModelKind::Sawtooth => super::shapes::forecast(y, &periods, horizon),
     }
 }
 

@@ -2,24 +2,31 @@
 //! and the dependence between steps that the backtest errors showed. The runway's breach
 //! probability and crossing dates, and `simulate`'s risk, are read from these paths.
 //!
-//! The model is a Gaussian copula. A standardised error process `Z` is AR(1) in *time*:
-//! two steps `dt` apart correlate `exp(-dt / tau)`, so the same process can be drawn at
-//! the forecast's step or at a replay's 15-second step. `Z` starts with its full spread
-//! at step 0 (`Z₀ ~ N(0, 1)`): the first forecast step is as uncertain as its band says.
-//! Each draw of `Z` at step `h` is mapped through that step's quantile function, which
-//! passes through the point forecast (z = 0) and every band edge (z = ±z_level), linear
-//! in z between them and extended beyond the widest band with its outermost slope. So
-//! the paths' spread at every step *is* the band's, whatever shape calibration gave it.
+//! Each step's value is a draw `z` (standard normal) mapped through that step's quantile
+//! function, which passes through the point forecast (z = 0), every band edge (z =
+//! ±z_level) and the errors' own tail quantiles beyond the widest band
+//! ([`super::calibrate::TAIL_LEVELS`]), linear in z between them and extended beyond the
+//! last with the outermost slope. So the paths' spread at every step, from the first,
+//! *is* the band's, whatever shape calibration gave it.
 //!
-//! `tau` is estimated from the backtest: the within-window autocorrelation of the
-//! errors (each divided by the model's own sigma at that step) at lags 1…L, taking the
-//! slowest decay `ln acf(k) / k` among the lags still above the noise. Errors are not centred per window: a
-//! window whose forecast was off in level has errors of one sign throughout, which is
-//! exactly the persistence that makes a breach either last or never come.
+//! The draws `z` carry the two kinds of error capacity data has. The backtest record's
+//! errors are split, window by window, into a persistent part (their moving median over
+//! [`SMOOTHING_MS`]) and a fast part (the rest: noise and bursts). A path's error is
+//! `x = sd_P · S + R`: `S` is AR(1) in *time* (two draws `dt` apart correlate
+//! `exp(-dt / tau)`, `tau` from the persistent parts' autocorrelation), `R` an independent
+//! draw from the fast parts of the same horizon bucket, bursts included. `x` goes through
+//! its own distribution function to a rank and on to `z`, so the marginal at every step
+//! stays exactly standard normal: the bands are untouched, while the dependence is the
+//! errors' own — a window forecast off in level stays off, and a path's maximum meets a
+//! burst as often as the record did.
+//!
+//! Errors are not centred per window: a window whose forecast was off in level has errors
+//! of one sign throughout, which is exactly the persistence that makes a breach either
+//! last or never come.
 
 use super::Forecast;
-use super::stats::normal_quantile;
-use rand::SeedableRng;
+use super::stats::{normal_cdf, normal_quantile};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -42,14 +49,36 @@ const MAX_ACF_LAG: usize = 48;
 const MIN_ACF: f64 = 0.05;
 /// Largest correlation per step: keeps the innovation non-zero.
 const MAX_RHO: f64 = 0.9999;
+/// The span of the moving median that separates an error's persistent part from its
+/// fast part: an hour (three steps at least), so 5-minute noise and bursts are fast
+/// while an hourly series' level errors are persistent.
+pub const SMOOTHING_MS: i64 = crate::time::HOUR_MS;
+/// Most fast-part values kept per horizon bucket (mid-ranks of equal shares): enough to
+/// carry a burst rate of a few in a thousand.
+const MAX_FAST_VALUES: usize = 256;
+/// Points of the table that turns an error into its normal score.
+const RANK_TABLE: usize = 512;
 
 /// How forecast errors depend on each other across time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dependence {
-    /// Correlation time in milliseconds: errors `dt` apart correlate `exp(-dt / tau)`.
+    /// Correlation time in milliseconds of the persistent part: its values `dt` apart
+    /// correlate `exp(-dt / tau)`.
     pub tau_ms: f64,
     /// Where it came from: `true` when estimated from backtest errors.
     pub estimated: bool,
+    /// Steps per horizon bucket of `persistent_sd`.
+    #[serde(default)]
+    pub bucket_len: usize,
+    /// Root mean square of the errors' persistent part, per horizon bucket (empty: all
+    /// persistent, with the spread of the bands, as in plan files written before it was
+    /// kept).
+    #[serde(default)]
+    pub persistent_sd: Vec<f64>,
+    /// The fast part of each backtest window's errors, in time order: a path borrows one
+    /// window's, so bursts come as clustered as they did.
+    #[serde(default)]
+    pub fast: Vec<Vec<f64>>,
 }
 
 impl Default for Dependence {
@@ -60,12 +89,18 @@ impl Default for Dependence {
 }
 
 impl Dependence {
-    /// The fallback for a step of `step_ms`: [`FALLBACK_RHO_PER_STEP`] per step.
+    /// The fallback for a step of `step_ms`: [`FALLBACK_RHO_PER_STEP`] per step, all
+    /// persistent.
     pub fn fallback(step_ms: i64) -> Self {
-        Dependence { tau_ms: -(step_ms.max(1) as f64) / FALLBACK_RHO_PER_STEP.ln(), estimated: false }
+        Dependence::persistent(-(step_ms.max(1) as f64) / FALLBACK_RHO_PER_STEP.ln(), false)
     }
 
-    /// The correlation between two draws `dt_ms` apart.
+    /// Errors that are all persistent with correlation time `tau_ms`.
+    pub fn persistent(tau_ms: f64, estimated: bool) -> Self {
+        Dependence { tau_ms, estimated, bucket_len: 0, persistent_sd: Vec::new(), fast: Vec::new() }
+    }
+
+    /// The correlation of the persistent part between two draws `dt_ms` apart.
     pub fn rho(&self, dt_ms: f64) -> f64 {
         if !(self.tau_ms > 0.0) || !dt_ms.is_finite() {
             return 0.0;
@@ -73,38 +108,123 @@ impl Dependence {
         (-dt_ms.max(0.0) / self.tau_ms).exp().min(MAX_RHO)
     }
 
-    /// Estimates the dependence from standardised error trajectories (one per backtest
-    /// window, `NaN` where the series had a gap) of a series stepped every `step_ms`.
-    /// Falls back to [`Dependence::fallback`] when the windows are too short or noisy.
-    pub fn estimate(windows: &[Vec<f64>], step_ms: i64) -> Self {
-        let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
-        let max_lag = MAX_ACF_LAG.min(longest / 2);
-        if max_lag == 0 {
-            return Dependence::fallback(step_ms);
-        }
-        let variance = pooled_product(windows, 0);
-        if !(variance > 0.0) {
-            return Dependence::fallback(step_ms);
-        }
-        // The slowest decay among the lags still above the noise: forecast errors mix a
-        // fast-decaying part with a persistent one (a window forecast off in level), and
-        // it is the persistent part that decides whether a breach comes at all.
-        let (mut sxy, mut sxx) = (f64::NEG_INFINITY, 0.0);
-        for k in 1..=max_lag {
-            let acf = pooled_product(windows, k) / variance;
-            if !(acf > MIN_ACF) {
-                break;
-            }
-            sxy = sxy.max(acf.min(MAX_RHO).ln() / k as f64);
-            sxx = 1.0;
-        }
-        if sxx == 0.0 {
-            // Not even lag 1 is correlated: independent errors from step to step.
-            return Dependence { tau_ms: 0.0, estimated: true };
-        }
-        let log_rho = (sxy / sxx).min(MAX_RHO.ln());
-        Dependence { tau_ms: -(step_ms.max(1) as f64) / log_rho, estimated: true }
+    /// The share of the error variance in the fast part (0 to 1).
+    pub fn fast_share(&self) -> f64 {
+        let p = self.persistent_sd.iter().map(|v| v * v).sum::<f64>() / self.persistent_sd.len().max(1) as f64;
+        let (sum, n) = self.fast.iter().flatten().fold((0.0, 0usize), |(s, n), v| (s + v * v, n + 1));
+        let f = if n == 0 { 0.0 } else { sum / n as f64 };
+        if p + f > 0.0 { f / (p + f) } else { 0.0 }
     }
+
+    /// Estimates the dependence from the backtest record's error trajectories (one per
+    /// window, observed − forecast, `NaN` where the series had a gap) of a series stepped
+    /// every `step_ms`, bucketed by horizon every `bucket_len` steps.
+    pub fn from_errors(windows: &[Vec<f64>], bucket_len: usize, step_ms: i64) -> Self {
+        let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
+        if longest == 0 {
+            return Dependence::fallback(step_ms);
+        }
+        let bucket_len = bucket_len.clamp(1, longest);
+        let buckets = longest.div_ceil(bucket_len);
+        let span = usize::try_from(SMOOTHING_MS / step_ms.max(1)).unwrap_or(usize::MAX).clamp(3, (longest / 4).max(3)) | 1;
+        let smoothed: Vec<Vec<f64>> = windows.iter().map(|w| moving_median(w, span / 2)).collect();
+        let mut persistent = vec![(0.0, 0usize); buckets];
+        let mut fast = Vec::with_capacity(windows.len());
+        for (w, p) in windows.iter().zip(&smoothed) {
+            let mut f = Vec::with_capacity(w.len());
+            for (h, (e, s)) in w.iter().zip(p).enumerate() {
+                if e.is_finite() && s.is_finite() {
+                    let b = &mut persistent[h / bucket_len];
+                    *b = (b.0 + s * s, b.1 + 1);
+                    f.push(e - s);
+                }
+            }
+            if !f.is_empty() {
+                fast.push(f);
+            }
+        }
+        let persistent_sd: Vec<f64> = persistent.iter().map(|(s, n)| if *n == 0 { 0.0 } else { (s / *n as f64).sqrt() }).collect();
+        if fast.is_empty() {
+            return Dependence::fallback(step_ms);
+        }
+        // The persistent part's dependence, each value in units of its bucket's spread.
+        let standardised: Vec<Vec<f64>> = smoothed
+            .iter()
+            .map(|p| p.iter().enumerate().map(|(h, v)| v / persistent_sd.get(h / bucket_len).copied().unwrap_or(f64::NAN)).collect())
+            .collect();
+        // A flat persistent part (a constant series with bursts) has no dependence to
+        // measure: the fallback's, while the fast part still carries the bursts.
+        let tau_ms = persistence(&standardised, step_ms).unwrap_or_else(|| Dependence::fallback(step_ms).tau_ms);
+        Dependence { tau_ms, estimated: true, bucket_len, persistent_sd, fast }
+    }
+
+    /// Estimates an all-persistent dependence from standardised error trajectories (one
+    /// per window, `NaN` at gaps): the slowest decay of their autocorrelation.
+    pub fn estimate(windows: &[Vec<f64>], step_ms: i64) -> Self {
+        match persistence(windows, step_ms) {
+            Some(tau) => Dependence::persistent(tau, true),
+            None => Dependence::fallback(step_ms),
+        }
+    }
+}
+
+/// The correlation time (ms) of standardised trajectories: the slowest decay
+/// `ln acf(k) / k` among the lags still above the noise — errors mix a fast-decaying part
+/// with a persistent one (a window forecast off in level), and it is the persistent part
+/// that decides whether a breach comes at all. 0 when not even lag 1 is correlated;
+/// `None` when the windows are too short or flat to tell.
+fn persistence(windows: &[Vec<f64>], step_ms: i64) -> Option<f64> {
+    let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
+    let max_lag = MAX_ACF_LAG.min(longest / 2);
+    if max_lag == 0 {
+        return None;
+    }
+    let variance = pooled_product(windows, 0);
+    if !(variance > 0.0) {
+        return None;
+    }
+    let mut slowest = f64::NEG_INFINITY;
+    for k in 1..=max_lag {
+        let acf = pooled_product(windows, k) / variance;
+        if !(acf > MIN_ACF) {
+            break;
+        }
+        slowest = slowest.max(acf.min(MAX_RHO).ln() / k as f64);
+    }
+    if slowest == f64::NEG_INFINITY {
+        // Not even lag 1 is correlated: independent errors from step to step.
+        return Some(0.0);
+    }
+    Some(-(step_ms.max(1) as f64) / slowest.min(MAX_RHO.ln()))
+}
+
+/// The centred moving median of `w` over `half` steps each side, skipping gaps (`NaN`
+/// where a step has no observed neighbour): a median, so that a burst shorter than half
+/// the span stays whole in the fast part instead of being smeared into the persistent one.
+fn moving_median(w: &[f64], half: usize) -> Vec<f64> {
+    let mut buf = Vec::with_capacity(2 * half + 1);
+    (0..w.len())
+        .map(|h| {
+            buf.clear();
+            buf.extend(w[h.saturating_sub(half)..(h + half + 1).min(w.len())].iter().copied().filter(|v| v.is_finite()));
+            if buf.is_empty() {
+                return f64::NAN;
+            }
+            let mid = buf.len() / 2;
+            *buf.select_nth_unstable_by(mid, f64::total_cmp).1
+        })
+        .collect()
+}
+
+/// At most [`MAX_FAST_VALUES`] values standing for `v`, sorted: the mid-rank of each of
+/// that many equal shares.
+fn thin(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    if v.len() <= MAX_FAST_VALUES {
+        return v;
+    }
+    let n = v.len();
+    (0..MAX_FAST_VALUES).map(|i| v[((2 * i + 1) * n / (2 * MAX_FAST_VALUES)).min(n - 1)]).collect()
 }
 
 /// Mean of `e[h] · e[h + lag]` over every window and every pair where both are present.
@@ -150,6 +270,12 @@ impl Marginal {
         Marginal { knots }
     }
 
+    /// The outermost knots: the widest band's edges and their z.
+    fn edges(&self) -> ((f64, f64), (f64, f64)) {
+        let first = self.knots.first().copied().unwrap_or((0.0, f64::NAN));
+        (first, self.knots.last().copied().unwrap_or(first))
+    }
+
     /// The value at standard-normal draw `z`.
     fn value(&self, z: f64) -> f64 {
         let k = &self.knots;
@@ -169,6 +295,57 @@ impl Marginal {
     }
 }
 
+/// One bucket's table from an error `x = sd_P · S + R` to its normal score: `x`'s own
+/// distribution function (the normal persistent part convolved with the fast values of
+/// every window) through the standard normal quantile.
+struct RankTable {
+    persistent_sd: f64,
+    lo: f64,
+    dx: f64,
+    z: Vec<f64>,
+}
+
+impl RankTable {
+    /// The error whose score is `z` (the table read backwards).
+    fn error_at(&self, z: f64) -> f64 {
+        let j = self.z.partition_point(|v| *v < z).clamp(1, RANK_TABLE - 1);
+        let (z0, z1) = (self.z[j - 1], self.z[j]);
+        let t = if z1 > z0 { ((z - z0) / (z1 - z0)).clamp(0.0, 1.0) } else { 0.0 };
+        self.lo + (j as f64 - 1.0 + t) * self.dx
+    }
+}
+
+impl RankTable {
+    /// `fast`: a thinned sample of all fast values, sorted.
+    fn new(persistent_sd: f64, fast: &[f64]) -> Option<Self> {
+        let (&first, &last) = (fast.first()?, fast.last()?);
+        // A floor on the persistent spread keeps the distribution function continuous
+        // (an all-fast bucket would otherwise rank by steps).
+        let spread = (last - first).abs().max(first.abs().max(last.abs()) * 1e-9).max(1e-12);
+        let sd = persistent_sd.max(1e-3 * spread);
+        let lo = first - 6.0 * sd;
+        let hi = last + 6.0 * sd;
+        let dx = (hi - lo) / (RANK_TABLE - 1) as f64;
+        let k = fast.len() as f64;
+        let z = (0..RANK_TABLE)
+            .map(|j| {
+                let x = lo + j as f64 * dx;
+                let u = fast.iter().map(|r| normal_cdf((x - r) / sd)).sum::<f64>() / k;
+                normal_quantile(u.clamp(1e-9, 1.0 - 1e-9))
+            })
+            .collect();
+        Some(RankTable { persistent_sd: sd, lo, dx, z })
+    }
+
+    /// The normal score of `x`, interpolated in the table (clamped at its ends).
+    fn score(&self, x: f64) -> f64 {
+        let t = ((x - self.lo) / self.dx).clamp(0.0, (RANK_TABLE - 1) as f64);
+        let i = (t.floor() as usize).min(RANK_TABLE - 2);
+        let f = t - i as f64;
+        self.z[i] + f * (self.z[i + 1] - self.z[i])
+    }
+}
+
 /// Draws `paths` sample paths of `forecast`, one value per forecast step, seeded.
 /// Values stay within the series' physical limits.
 pub fn sample(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
@@ -181,18 +358,47 @@ pub fn sample(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
 /// `visit`: first passages over long horizons without holding every path in memory.
 pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: impl FnMut(&[f64])) {
     let marginals: Vec<Marginal> = (0..forecast.point.len()).map(|h| Marginal::at(forecast, h)).collect();
-    let rho = forecast.dependence.rho(forecast.step_ms as f64);
+    let dep = &forecast.dependence;
+    let rho = dep.rho(forecast.step_ms as f64);
     let innovation = (1.0 - rho * rho).max(0.0).sqrt();
+    let pool = thin(dep.fast.iter().flatten().copied().collect());
+    let tables: Vec<RankTable> = dep.persistent_sd.iter().filter_map(|sd| RankTable::new(*sd, &pool)).collect();
+    let tables = if tables.len() == dep.persistent_sd.len() { tables } else { Vec::new() };
+    let bucket_len = dep.bucket_len.max(1);
     let (lo, hi) = forecast.bounds;
+    // Where each table's errors cross the widest band's edges: beyond them a path's value
+    // is the band edge plus the error's own excess over it, so bursts keep their size.
+    let edges: Vec<(f64, f64)> = match marginals.first().map(Marginal::edges) {
+        Some(((z_lo, _), (z_hi, _))) if z_hi > 0.0 && z_lo < 0.0 => tables.iter().map(|t| (t.error_at(z_lo), t.error_at(z_hi))).collect(),
+        _ => Vec::new(),
+    };
     let mut buf = vec![0.0; marginals.len()];
     for p in 0..paths {
         let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(p as u64));
-        let mut z = 0.0f64;
+        // The window whose fast errors this path borrows, from a random point in it.
+        let fast: &[f64] = if tables.is_empty() { &[] } else { &dep.fast[rng.random_range(0..dep.fast.len())] };
+        let offset = if fast.is_empty() { 0 } else { rng.random_range(0..fast.len()) };
+        let mut persistent = 0.0f64;
         for (h, (m, slot)) in marginals.iter().zip(buf.iter_mut()).enumerate() {
             let n: f64 = StandardNormal.sample(&mut rng);
             // Full spread from step 0; AR(1) in time after it.
-            z = if h == 0 { n } else { rho * z + innovation * n };
-            let v = m.value(z);
+            persistent = if h == 0 { n } else { rho * persistent + innovation * n };
+            let b = (h / bucket_len).min(tables.len().saturating_sub(1));
+            let v = match (tables.get(b), edges.get(b)) {
+                // The persistent draw plus the borrowed fast error, through its rank.
+                (Some(t), Some(&(x_lo, x_hi))) => {
+                    let x = t.persistent_sd * persistent + fast[(offset + h) % fast.len()];
+                    let ((_, v_lo), (_, v_hi)) = m.edges();
+                    if x > x_hi {
+                        v_hi + (x - x_hi)
+                    } else if x < x_lo {
+                        v_lo - (x_lo - x)
+                    } else {
+                        m.value(t.score(x))
+                    }
+                }
+                _ => m.value(persistent),
+            };
             *slot = if v.is_nan() { v } else { v.clamp(lo, hi) };
         }
         visit(&buf);
@@ -302,7 +508,7 @@ mod tests {
 
     #[test]
     fn paths_spread_at_step_zero_is_the_bands() {
-        let f = flat(50.0, 10.0, 5, Dependence { tau_ms: 1e12, estimated: true });
+        let f = flat(50.0, 10.0, 5, Dependence::persistent(1e12, true));
         let paths = sample(&f, 20_000, 7);
         let mut first: Vec<f64> = paths.iter().map(|p| p[0]).collect();
         first.sort_by(f64::total_cmp);
@@ -317,10 +523,10 @@ mod tests {
     #[test]
     fn perfect_dependence_gives_the_single_step_probability_and_independence_more() {
         // Threshold at the 95 % band's upper edge: one step alone crosses with 2.5 %.
-        let persistent = flat(50.0, 10.0, 100, Dependence { tau_ms: 1e15, estimated: true });
+        let persistent = flat(50.0, 10.0, 100, Dependence::persistent(1e15, true));
         let fp = FirstPassage::of(sample(&persistent, 8000, 1).iter().map(Vec::as_slice), 70.0);
         assert!((fp.probability() - 0.025).abs() < 0.008, "{}", fp.probability());
-        let independent = flat(50.0, 10.0, 100, Dependence { tau_ms: 0.0, estimated: true });
+        let independent = flat(50.0, 10.0, 100, Dependence::persistent(0.0, true));
         let fp = FirstPassage::of(sample(&independent, 8000, 1).iter().map(Vec::as_slice), 70.0);
         let expected = 1.0 - 0.975f64.powi(100);
         assert!((fp.probability() - expected).abs() < 0.02, "{} vs {expected}", fp.probability());
@@ -371,6 +577,86 @@ mod tests {
         let rho = Dependence::estimate(&windows, 60_000).rho(60_000.0);
         let expected = 0.5f64.powf(1.0 / 24.0);
         assert!((rho - expected).abs() < 0.01, "{rho} vs {expected}");
+    }
+
+    /// A flat forecast whose bands are those of `x = S + R`, S ~ N(0, 1), R ~ N(0, 0.5²):
+    /// total sd sqrt(1.25).
+    fn mixed(dep: Dependence) -> Forecast {
+        let sd = 1.25f64.sqrt();
+        let n = 100;
+        let band = |level: f64| {
+            let z = normal_quantile(0.5 + level / 200.0);
+            Band { level, lower: vec![50.0 - z * sd; n], upper: vec![50.0 + z * sd; n] }
+        };
+        let mut f = Forecast::from_parts("x", 0, 300_000, vec![50.0; n], vec![band(80.0), band(95.0)], "flat");
+        f.dependence = dep;
+        f
+    }
+
+    /// Ten windows of fast errors N(0, 0.5²); two of them hold a burst of +10.
+    fn fast_windows() -> Vec<Vec<f64>> {
+        (0..10)
+            .map(|w| {
+                let mut rng = ChaCha8Rng::seed_from_u64(77 + w);
+                (0..100)
+                    .map(|h| {
+                        let n: f64 = StandardNormal.sample(&mut rng);
+                        0.5 * n + if w < 2 && h == 40 { 10.0 } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fast_part_keeps_the_bands_and_brings_bursts_as_often_as_the_windows_had_them() {
+        let dep = Dependence { tau_ms: 1e15, estimated: true, bucket_len: 100, persistent_sd: vec![1.0], fast: fast_windows() };
+        let f = mixed(dep);
+        let paths = sample(&f, 4000, 3);
+        // The spread at step 0 is the bands' (2.5/10/90/97.5 % at their edges).
+        let mut first: Vec<f64> = paths.iter().map(|p| p[0]).collect();
+        first.sort_by(f64::total_cmp);
+        let q = |p: f64| first[(p * first.len() as f64) as usize];
+        for (p, level) in [(0.025, 95.0), (0.10, 80.0), (0.90, 80.0), (0.975, 95.0)] {
+            let b = f.band(level).unwrap();
+            let edge = if p < 0.5 { b.lower[0] } else { b.upper[0] };
+            assert!((q(p) - edge).abs() < 0.08, "{p}: {} vs {edge}", q(p));
+        }
+        // 56 lies far beyond the 95 % edge (52.2): only a borrowed burst reaches it, and a
+        // path borrows one of the two burst windows out of ten.
+        let fp = FirstPassage::of(paths.iter().map(Vec::as_slice), 56.0);
+        assert!((fp.probability() - 0.2).abs() < 0.03, "{}", fp.probability());
+        // All persistent, the same bands never get there.
+        let fp = FirstPassage::of(sample(&mixed(Dependence::persistent(1e15, true)), 4000, 3).iter().map(Vec::as_slice), 56.0);
+        assert!(fp.probability() < 0.01, "{}", fp.probability());
+    }
+
+    #[test]
+    fn errors_split_into_a_persistent_and_a_fast_part() {
+        // Each window: a level b ~ N(0, 2²) held throughout, plus white noise N(0, 1): the
+        // hour-long moving median (12 steps at 5 min, so a span of 13) keeps the level and
+        // the median's noise, variance ≈ π/(2·13). The fast part e − median has variance
+        // 1 + π/26 − 2/13: the median of normals covaries with each of them as their mean
+        // does, 1/13.
+        let windows: Vec<Vec<f64>> = (0..200)
+            .map(|w| {
+                let mut rng = ChaCha8Rng::seed_from_u64(500 + w);
+                let b: f64 = StandardNormal.sample(&mut rng);
+                (0..96)
+                    .map(|_| {
+                        let n: f64 = StandardNormal.sample(&mut rng);
+                        2.0 * b + n
+                    })
+                    .collect::<Vec<f64>>()
+            })
+            .collect();
+        let d = Dependence::from_errors(&windows, 96, 300_000);
+        let sd = d.persistent_sd[0];
+        assert!((sd - (4.0 + std::f64::consts::PI / 26.0).sqrt()).abs() < 0.2, "{sd}");
+        let fast: Vec<f64> = d.fast.iter().flatten().copied().collect();
+        let var = fast.iter().map(|v| v * v).sum::<f64>() / fast.len() as f64;
+        assert!((var - (1.0 + std::f64::consts::PI / 26.0 - 2.0 / 13.0)).abs() < 0.08, "{var}");
+        assert!(d.rho(300_000.0) > 0.98, "the level persists: {}", d.rho(300_000.0));
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! Preparation of one stretch of history before fitting: seasonal periods (detected or
-//! given) and incident outliers masked against a robust baseline. The backtest prepares
-//! only the history before its first origin, the final fit all of it, so no window's
-//! preparation has seen the future it is scored on.
+//! Stage 1, preparation: seasonal periods (detected or given), incident outliers masked
+//! against a robust baseline, and the last level shift, each found in one stretch of
+//! history only. The final fit prepares all history; the backtest prepares the history
+//! before its first window and again before its first selection window ([`Stretch`]),
+//! so no window's preparation has seen the future it is scored on.
 
 use super::models::Spec;
-use super::{ForecastSettings, Periods, robust, seasonality};
+use super::{ForecastSettings, Periods, backtest, robust, seasonality};
 use crate::time::format_duration;
 use crate::warning::Warning;
 
@@ -35,12 +36,84 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
     Prepared { periods, fit_values: masked.values, outliers: masked.outliers, heavy_tailed: masked.heavy_tailed, decomposition }
 }
 
-/// `spec` with the periods of a longer history: all of them, or the shortest alone when
-/// the spec used one period of several.
+impl Prepared {
+    /// Where the last level shift of this history starts, if it has one that leaves at
+    /// least a training minimum after it.
+    pub fn level_shift(&self) -> Option<usize> {
+        let d = self.decomposition.as_ref()?;
+        robust::last_level_shift(&d.deseasonalised, shift_block(&self.periods), backtest::min_train(&self.periods))
+    }
+}
+
+/// Block length of the level-shift search: one season (block means hide the seasons), or
+/// a day of hourly data without seasons.
+fn shift_block(periods: &[usize]) -> usize {
+    periods.first().copied().unwrap_or(SHIFT_BLOCK).max(1)
+}
+
+/// Block length (steps) of the level-shift search on a series without seasons.
+const SHIFT_BLOCK: usize = 24;
+
+/// History prepared at one point in time, for the backtest windows whose origins follow
+/// it: before `prepared_to` the values are prepared (outliers masked), after it they are
+/// as observed (gaps interpolated). Each window fits on `values[..origin]` and finds its
+/// level shift in the history before its own origin, so nothing a window is scored on
+/// ever shaped its preparation.
+#[derive(Debug, Clone)]
+pub struct Stretch {
+    /// Index up to which the history was prepared.
+    pub prepared_to: usize,
+    /// The periods found in the prepared history.
+    pub periods: Vec<usize>,
+    /// The whole series: prepared before `prepared_to`, as observed after it.
+    pub values: Vec<f64>,
+    /// The series without its seasons: the decomposition's before `prepared_to`, then
+    /// the observed values less the last prepared cycle of seasons repeated (what a
+    /// forecaster standing at `prepared_to` would subtract). `None` without `robust`.
+    deseasonalised: Option<Vec<f64>>,
+}
+
+impl Stretch {
+    /// Prepares `values[..at]` and carries the rest as observed.
+    pub fn new(values: &[f64], at: usize, step_ms: i64, settings: &ForecastSettings) -> Stretch {
+        let at = at.min(values.len());
+        let prepared = prepare(&values[..at], step_ms, settings, "", &mut Vec::new());
+        let mut all = prepared.fit_values.clone();
+        all.extend_from_slice(&values[at..]);
+        let deseasonalised = prepared.decomposition.as_ref().map(|d| {
+            let mut out = d.deseasonalised.clone();
+            // The seasonal part is value − deseasonalised; repeat its last full cycle.
+            let cycle = prepared.periods.iter().copied().max().unwrap_or(0);
+            let seasonal = |i: usize| -> f64 {
+                if cycle == 0 || cycle > at {
+                    return 0.0;
+                }
+                let back = i - at;
+                let j = at - cycle + back % cycle;
+                values.get(j).copied().unwrap_or(0.0) - d.deseasonalised.get(j).copied().unwrap_or(0.0)
+            };
+            out.extend((at..values.len()).map(|i| values[i] - seasonal(i)));
+            out
+        });
+        Stretch { prepared_to: at, periods: prepared.periods, values: all, deseasonalised }
+    }
+
+    /// Where the last level shift in the history before `origin` starts, found in that
+    /// history alone.
+    pub fn level_shift_before(&self, origin: usize) -> Option<usize> {
+        let d = self.deseasonalised.as_ref()?;
+        robust::last_level_shift(&d[..origin.min(d.len())], shift_block(&self.periods), backtest::min_train(&self.periods))
+    }
+}
+
+/// `spec` with the periods of another stretch of history: all of them, or the shortest
+/// alone when the spec used one period of several. A spec keeps its own periods when the
+/// other stretch found none (its backtest showed them).
 pub fn with_periods(spec: &Spec, periods: &[usize]) -> Spec {
     let periods = match (spec.periods.len(), periods.first()) {
         (0, _) => Vec::new(),
-        (1, Some(first)) if periods.len() > 1 => vec![*first],
+        (_, None) => spec.periods.clone(),
+        (1, Some(first)) => vec![*first],
         _ => periods.to_vec(),
     };
     Spec { periods, ..spec.clone() }
@@ -69,5 +142,30 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
             }
             ok
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stretch_never_looks_past_its_preparation_point() {
+        let values: Vec<f64> = (0..2000)
+            .map(|i| 10.0 + ((i % 24) as f64).sin() + ((i * 7919) % 13) as f64 * 0.05 + if i > 1500 { 30.0 } else { 0.0 })
+            .collect();
+        let settings = ForecastSettings::default();
+        let a = Stretch::new(&values, 1000, 3_600_000, &settings);
+        let mut changed = values.clone();
+        for v in &mut changed[1000..] {
+            *v += 500.0;
+        }
+        let b = Stretch::new(&changed, 1000, 3_600_000, &settings);
+        assert_eq!(a.values[..1000], b.values[..1000], "preparation saw only the first 1000 points");
+        assert_eq!(a.periods, b.periods);
+        // The shift at 1500 is found from origins after it, never before.
+        assert_eq!(a.level_shift_before(1400), None);
+        let found = a.level_shift_before(2000).expect("the shift at 1500");
+        assert!((1440..=1560).contains(&found), "{found}");
     }
 }

@@ -107,56 +107,61 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
         );
         return;
     };
-    egui::CollapsingHeader::new(format!("Backtest: {} windows of {} steps", ev.plan.folds, ev.plan.fold_len))
-        .id_salt("backtest")
-        .default_open(true)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical().max_height(110.0).show(ui, |ui| {
-                egui::Grid::new("backtest_grid").striped(true).num_columns(4 + ev.chosen.coverage.len()).show(ui, |ui| {
-                    ui.strong("Candidate");
-                    ui.strong("MASE");
-                    ui.strong("sMAPE");
-                    for c in &ev.chosen.coverage {
-                        ui.strong(format!("Coverage {} %", crate::export::csv::level_label(c.level)));
+    egui::CollapsingHeader::new(format!(
+        "Backtest: {} windows of {} steps (the latest {} choose the model)",
+        ev.plan.folds,
+        ev.plan.fold_len,
+        ev.plan.selection().len()
+    ))
+    .id_salt("backtest")
+    .default_open(true)
+    .show(ui, |ui| {
+        egui::ScrollArea::vertical().max_height(110.0).show(ui, |ui| {
+            egui::Grid::new("backtest_grid").striped(true).num_columns(4 + ev.chosen.coverage.len()).show(ui, |ui| {
+                ui.strong("Candidate");
+                ui.strong("MASE");
+                ui.strong("sMAPE");
+                for c in &ev.chosen.coverage {
+                    ui.strong(format!("Coverage {} %", crate::export::csv::level_label(c.level)));
+                }
+                ui.strong("MSIS");
+                ui.end_row();
+                let chosen = std::iter::once((&ev.chosen, true));
+                for (s, is_chosen) in chosen.chain(ev.scores.iter().map(|s| (s, false))) {
+                    let text = |t: String| if is_chosen { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
+                    ui.label(text(if is_chosen { format!("{} (chosen)", s.model) } else { s.model.clone() }));
+                    ui.label(text(format!("{:.3}", s.mase)));
+                    ui.label(text(format!("{:.2} %", s.smape)));
+                    for c in &s.coverage {
+                        ui.label(text(format!("{:.1} %", 100.0 * c.value)));
                     }
-                    ui.strong("MSIS");
+                    ui.label(text(format!("{:.2}", s.msis)));
                     ui.end_row();
-                    let chosen = std::iter::once((&ev.chosen, true));
-                    for (s, is_chosen) in chosen.chain(ev.scores.iter().map(|s| (s, false))) {
-                        let text = |t: String| if is_chosen { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
-                        ui.label(text(if is_chosen { format!("{} (chosen)", s.model) } else { s.model.clone() }));
-                        ui.label(text(format!("{:.3}", s.mase)));
-                        ui.label(text(format!("{:.2} %", s.smape)));
-                        for c in &s.coverage {
-                            ui.label(text(format!("{:.1} %", 100.0 * c.value)));
-                        }
-                        ui.label(text(format!("{:.2}", s.msis)));
-                        ui.end_row();
-                    }
-                });
+                }
             });
-            let cov = match &ev.calibrated_coverage {
-                Some(cov) => cov
-                    .iter()
-                    .map(|c| format!("{} % band covered {:.1} %", crate::export::csv::level_label(c.level), 100.0 * c.value))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                None => "one window only: no independent check".into(),
-            };
-            let what = if ev.calibrated { "Bands calibrated on the backtest errors" } else { "Bands are the model's own" };
-            let widened: String = ev
-                .rescaled
-                .iter()
-                .map(|r| {
-                    format!(" The {} % band was then widened ×{:.2} to meet its level.", crate::export::csv::level_label(r.level), r.value)
-                })
-                .collect();
-            ui.label(
-                egui::RichText::new(format!(
-                    "{what}; checked window by window: {cov}.{widened} Coverage columns are the models' own bands before calibration."
-                ))
-                .small()
-                .color(theme::MUTED),
-            );
         });
+        let cov = match &ev.calibrated_coverage {
+            Some(cov) => cov
+                .iter()
+                .map(|c| format!("{} % band covered {:.1} %", crate::export::csv::level_label(c.level), 100.0 * c.value))
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => "one window only: no independent check".into(),
+        };
+        let what = if ev.calibrated { "Bands calibrated on the backtest errors" } else { "Bands are the model's own" };
+        let widened: String = ev
+            .rescaled
+            .iter()
+            .map(|r| {
+                format!(" The {} % band was then widened ×{:.2} to meet its level.", crate::export::csv::level_label(r.level), r.value)
+            })
+            .collect();
+        ui.label(
+            egui::RichText::new(format!(
+                "{what}; checked window by window: {cov}.{widened} Coverage columns are the models' own bands before calibration."
+            ))
+            .small()
+            .color(theme::MUTED),
+        );
+    });
 }

@@ -1,0 +1,165 @@
+//! Shapes SREs have, each with the behaviour a reviewer should expect of its forecast:
+//! bursts kept without exploding bands, a leak that keeps leaking until it restarts, a step
+//! after a deploy, a flat line with bursts, a 0–1 utilisation read in percent, and a
+//! counter given where its rate was meant.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use headroom::capacity::{runway, thresholds_for, thresholds_from_values};
+use headroom::forecast::{ForecastSettings, forecast};
+use headroom::series::{Series, Unit};
+use headroom::time::MINUTE_MS;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use std::collections::BTreeMap;
+
+const STEP: i64 = 5 * MINUTE_MS;
+const DAY: usize = 288;
+
+fn series(name: &str, unit: Unit, values: Vec<f64>) -> Series {
+    Series { name: name.into(), labels: BTreeMap::new(), unit, start_ms: 1_767_225_600_000, step_ms: STEP, values }
+}
+
+fn daily(i: usize) -> f64 {
+    ((i % DAY) as f64 / DAY as f64 * std::f64::consts::TAU).sin()
+}
+
+/// History and its continuation from one generator: the first `n`, then `more`.
+fn split(values: Vec<f64>, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (a, b) = values.split_at(n);
+    (a.to_vec(), b.to_vec())
+}
+
+/// Network traffic: a daily cycle around 1 MB/s with noise, and bursts of 6 to 10 times
+/// that at random steps, about one every two days (rate 1/576 per step).
+fn network(seed: u64, n: usize) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0, 0.05e6).unwrap();
+    (0..n)
+        .map(|i| {
+            let base = 1.0e6 + 0.3e6 * daily(i) + noise.sample(&mut rng);
+            if rng.random::<f64>() < 1.0 / 576.0 { base + rng.random_range(6.0e6..10.0e6) } else { base }
+        })
+        .collect()
+}
+
+#[test]
+fn spiky_network_traffic_keeps_its_bursts_without_exploding_bands() {
+    let (history, future) = split(network(3, 30 * DAY + 2 * DAY), 30 * DAY);
+    let s = series("web_network_receive_bytes_per_second", Unit::PerSecond, history.clone());
+    let f = forecast(&s, &ForecastSettings { horizon: 2 * DAY, ..ForecastSettings::default() }).unwrap();
+    let max = history.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let b95 = f.band(95.0).unwrap();
+    assert!(b95.upper.iter().all(|u| *u <= 1.5 * max), "no band reaches far past the largest burst ever seen");
+    // The bulk of the next two days lies within the band (bursts are 1 step in 576).
+    let inside = future.iter().zip(&b95.lower).zip(&b95.upper).filter(|((y, l), u)| *y >= *l && *y <= *u).count();
+    assert!(inside as f64 >= 0.93 * future.len() as f64, "{inside} of {}", future.len());
+    // A burst past 6 MB/s comes about once in two days: P(at least one in 576 steps at
+    // rate 1/576) = 1 - (1 - 1/576)^576 ≈ 0.63. The runway must say about that, not 0
+    // (bursts averaged away) nor 1.
+    let c = &runway(&s, &f, &thresholds_from_values(&[6.5e6]), 95.0)[0];
+    assert!((0.35..=0.9).contains(&c.probability), "P(burst past 6.5 MB/s within two days) = {}", c.probability);
+}
+
+/// Resident memory: a leak of 0.5 GiB a day from 2 GiB, restarted every three days, a
+/// small daily swing and noise.
+fn leaking(n: usize) -> Vec<f64> {
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let noise = Normal::new(0.0, 0.01 * gib).unwrap();
+    (0..n).map(|i| 2.0 * gib + 0.5 * gib * ((i % (3 * DAY)) as f64 / DAY as f64) + 0.02 * gib * daily(i) + noise.sample(&mut rng)).collect()
+}
+
+#[test]
+fn sawtooth_memory_is_forecast_as_a_leak_and_a_restart_not_a_decline() {
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    // History ends a day into a cycle: the leak has two days to go before the restart.
+    let history = leaking(21 * DAY + DAY);
+    let s = series("orders_memory_bytes", Unit::Bytes, history.clone());
+    let f = forecast(&s, &ForecastSettings { horizon: 3 * DAY, ..ForecastSettings::default() }).unwrap();
+    assert!(f.model.contains("leak and restart"), "{}", f.model);
+    // The leak goes on: two days later memory is about 2 + 0.5 × 3 = 3.5 GiB.
+    let peak = f.point.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!((peak / gib - 3.5).abs() < 0.15, "the cycle's peak: {:.2} GiB", peak / gib);
+    // Then the restart, back to about 2 GiB, and never below the baseline.
+    let after = f.point[2 * DAY + 12];
+    assert!((after / gib - 2.0).abs() < 0.15, "after the restart: {:.2} GiB", after / gib);
+    assert!(f.point.iter().all(|v| *v > 1.9 * gib), "no decline below the restart baseline");
+}
+
+#[test]
+fn a_step_after_a_deploy_moves_the_forecast_to_the_new_level() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    // CPU at 30 % for three weeks, then 45 % after a deploy three days before the end.
+    let n = 24 * DAY;
+    let v: Vec<f64> = (0..n).map(|i| if i < 21 * DAY { 30.0 } else { 45.0 } + 5.0 * daily(i) + noise.sample(&mut rng)).collect();
+    let s = series("api_cpu_percent", Unit::Percent, v);
+    let f = forecast(&s, &ForecastSettings { horizon: DAY, ..ForecastSettings::default() }).unwrap();
+    let mean = f.point.iter().sum::<f64>() / f.point.len() as f64;
+    assert!((mean - 45.0).abs() < 3.0, "the forecast holds the new level: {mean:.1}");
+}
+
+#[test]
+fn a_flat_series_with_bursts_keeps_its_level_and_a_chance_of_a_burst() {
+    // A queue depth of 100 with a burst of +50 lasting three steps, at random, about one
+    // every 3.5 days (rate 1/1008 per step).
+    let n = 28 * DAY;
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut left = 0u32;
+    let v: Vec<f64> = (0..n)
+        .map(|_| {
+            if left == 0 && rng.random::<f64>() < 1.0 / 1008.0 {
+                left = 3;
+            }
+            let b = if left > 0 { 50.0 } else { 0.0 };
+            left = left.saturating_sub(1);
+            100.0 + b
+        })
+        .collect();
+    let s = series("jobs_queue_depth", Unit::Count, v);
+    let f = forecast(&s, &ForecastSettings { horizon: 2 * DAY, ..ForecastSettings::default() }).unwrap();
+    assert!(f.point.iter().all(|p| (p - 100.0).abs() < 1.0), "the level is the flat line, not a smear of the bursts");
+    let b95 = f.band(95.0).unwrap();
+    assert!(b95.upper.iter().zip(&b95.lower).all(|(u, l)| u.is_finite() && l.is_finite() && u >= l));
+    // Bursts come at rate 1/1008 per step: within 576 steps, 1 − e^(−576/1008) ≈ 0.44.
+    let c = &runway(&s, &f, &thresholds_from_values(&[140.0]), 95.0)[0];
+    assert!((0.2..=0.9).contains(&c.probability), "P(a burst within two days) = {}", c.probability);
+}
+
+#[test]
+fn a_ratio_utilisation_is_shown_and_thresholded_in_percent() {
+    // node_cpu_utilization in 0–1, rising from 0.40 by 0.02 a day: 0.68 after two weeks,
+    // 0.8 six days later.
+    let n = 14 * DAY;
+    let v: Vec<f64> = (0..n).map(|i| 0.40 + 0.02 * (i as f64 / DAY as f64) + 0.002 * daily(i)).collect();
+    let name = "node_cpu_utilization";
+    let unit = Unit::infer(name).refine(name, &v);
+    assert_eq!(unit, Unit::Ratio);
+    let s = series(name, unit, v);
+    assert_eq!(s.unit.format(0.32), "32.0 %");
+    // "80" typed for this series means 0.8 of it.
+    let thresholds = thresholds_for(&s, &[80.0]);
+    assert_eq!(thresholds[0].value, 0.8);
+    let f = forecast(&s, &ForecastSettings { horizon: 7 * DAY, ..ForecastSettings::default() }).unwrap();
+    assert!(f.bounds.1 <= 1.0, "a ratio stays within 0–1");
+    let c = &runway(&s, &f, &thresholds, 95.0)[0];
+    assert!(c.probability > 0.5, "0.8 is reached within a week: {}", c.probability);
+}
+
+#[test]
+fn a_counter_given_by_mistake_is_named_and_its_rate_suggested() {
+    // http_requests_total: only rises (about 120 a step), with a reset after a restart.
+    let n = 10 * DAY;
+    let mut total = 0.0;
+    let v: Vec<f64> = (0..n)
+        .map(|i| {
+            total = if i == 6 * DAY { 0.0 } else { total + 120.0 + 20.0 * daily(i).abs() };
+            total
+        })
+        .collect();
+    let s = series("http_requests_total", Unit::Count, v);
+    let f = forecast(&s, &ForecastSettings { horizon: DAY, ..ForecastSettings::default() }).unwrap();
+    let w = f.warnings.iter().find(|w| w.message.contains("looks like a counter")).expect("the counter is named");
+    assert!(w.message.contains("one reset") && w.message.contains("rate(http_requests_total[5m])"), "{}", w.message);
+}
