@@ -100,7 +100,7 @@ impl ModelChoice {
 /// Most backtest windows by default: origins a season apart, as many as history allows up
 /// to this, so calibration sees about two weeks of 5-minute or hourly history at every
 /// horizon. The latest [`choose::SELECTION_WINDOWS`] of them choose the model.
-pub const DEFAULT_FOLDS: usize = 16;
+pub const DEFAULT_FOLDS: usize = 20;
 
 /// Most backtest windows a user may ask for.
 pub const MAX_FOLDS: usize = 40;
