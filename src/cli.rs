@@ -293,12 +293,12 @@ pub struct ForecastArgs {
     /// Seasonal periods in steps (`288,2016`), or `auto` to detect day and week.
     #[arg(long, default_value = "auto")]
     pub period: String,
-    /// Model: auto (best by backtest), combination, mstl, ets, seasonal-naive, linear or
-    /// prophet (with the `prophet` cargo feature).
+    /// Model: auto (best by backtest), combination, mstl, ets, seasonal-naive, linear,
+    /// sawtooth (leak and restart) or prophet (with the `prophet` cargo feature).
     #[arg(long, default_value = "auto")]
     pub model: String,
-    /// Backtest windows, each as long as the horizon, a season apart (0: no backtest,
-    /// uncalibrated bands).
+    /// Most backtest windows, each as long as the horizon, a season apart, as many as the
+    /// history allows (0: no backtest, uncalibrated bands).
     #[arg(long, default_value_t = crate::forecast::DEFAULT_FOLDS)]
     pub folds: usize,
     /// Time zone of timestamps written without an offset (IANA name).

@@ -58,8 +58,8 @@ pub enum BenchCommand {
         /// Only the first N series (for a quick look).
         #[arg(long)]
         limit: Option<usize>,
-        /// Backtest windows per series (the user's default; models are chosen on the
-        /// latest three, bands calibrated on the nested record of all).
+        /// Most backtest windows per series (the user's default; the model is chosen on
+        /// the latest six, bands calibrated on the nested record of all).
         #[arg(long, default_value_t = crate::forecast::DEFAULT_FOLDS)]
         folds: usize,
     },

@@ -70,7 +70,8 @@ pub enum ModelChoice {
 }
 
 impl ModelChoice {
-    /// Parses `auto`, `combination` or a model name (`mstl`, `ets`, `seasonal-naive`, `linear`).
+    /// Parses `auto`, `combination` or a model name (`mstl`, `ets`, `seasonal-naive`,
+    /// `linear`, `sawtooth`, `prophet`).
     ///
     /// # Errors
     /// An unknown name, listing the known ones.
@@ -81,7 +82,7 @@ impl ModelChoice {
             other => ModelKind::parse(other).map(ModelChoice::Single).ok_or_else(|| {
                 Error::setting(
                     "model",
-                    format!("\"{text}\" is not a model: use auto, combination, mstl, ets, seasonal-naive, linear or prophet"),
+                    format!("\"{text}\" is not a model: use auto, combination, mstl, ets, seasonal-naive, linear, sawtooth or prophet"),
                 )
             }),
         }
