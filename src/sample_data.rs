@@ -135,8 +135,8 @@ max = 40
 alarm_high = 0.7
 alarm_low = 0.4
 out = [{ lower = 0.0, upper = 0.1, change = 1.0 }, { lower = 0.1, change = 2.0 }]
-in_change = 1.0
-cooldown_s = 300
+in = [{ upper = 0.0, change = -1.0 }]
+datapoints = 3
 
 [[scenario]]
 name = "predictive on the 80 % band"

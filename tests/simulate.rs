@@ -70,56 +70,6 @@ fn hpa_new_pods_take_load_only_when_ready() {
 }
 
 #[test]
-fn target_tracking_warm_up_blocks_scale_in_and_double_counting() {
-    let t = TargetTracking {
-        min: 1,
-        max: 50,
-        target: 0.5,
-        warmup_s: 300,
-        startup_s: 0,
-        scale_in_cooldown_s: 300,
-        scale_in_step: 0.5,
-        period_s: 60,
-    };
-    // 60 s steps: up to 10 instances' worth, a little more while warming, then a drop.
-    let mut demand = vec![100.0; 2];
-    demand.extend(vec![500.0; 2]);
-    demand.extend(vec![600.0; 2]); // during warm-up: adds only the missing 2
-    demand.extend(vec![50.0; 12]);
-    let r = replay(&Policy::TargetTracking(t), &CAP, &demand, 0, 60_000, None, true);
-    let n: Vec<f64> = r.steps.iter().map(|s| s.instances).collect();
-    assert_eq!(n[2], 10.0);
-    assert_eq!(n[4], 12.0, "warming instances count as capacity: +2, not +12");
-    // Demand collapses at step 6, but the last launch (step 4) warms until step 9.
-    assert_eq!(n[6], 12.0);
-    assert_eq!(n[8], 12.0, "no scale-in while instances warm up");
-    assert_eq!(n[9], 6.0, "then gradually: half of 12");
-    assert_eq!(n[10], 6.0, "and the 300 s cooldown before the next step in");
-    assert_eq!(n[14], 3.0);
-}
-
-#[test]
-fn predictive_scales_ahead_by_its_lead_time() {
-    let p = Predictive { min: 1, max: 100, target: 0.5, lead_s: 300, band: None, startup_s: 0, ..Predictive::default() };
-    // 60 s steps: demand steps up at minute 20.
-    let mut demand = vec![100.0; 20];
-    demand.extend(vec![1000.0; 10]);
-    let r = replay(&Policy::Predictive(p.clone()), &CAP, &demand, 0, 60_000, None, true);
-    let n: Vec<f64> = r.steps.iter().map(|s| s.instances).collect();
-    assert_eq!(n[14], 2.0, "more than 5 minutes ahead: nothing yet");
-    assert_eq!(n[15], 20.0, "5 minutes before the step, capacity is in place");
-    assert_eq!(r.totals.minutes_over_capacity, 0.0);
-    assert_eq!(r.totals.minutes_over_target, 0.0);
-    // Never above max, and (AWS: predictive scaling never scales in) never down.
-    let capped = Predictive { max: 8, ..p };
-    let mut down = demand.clone();
-    down.extend(vec![10.0; 10]);
-    let n: Vec<f64> = replay(&Policy::Predictive(capped), &CAP, &down, 0, 60_000, None, true).steps.iter().map(|s| s.instances).collect();
-    assert!(n.iter().all(|v| *v <= 8.0));
-    assert_eq!(*n.last().unwrap(), 8.0, "no scale in");
-}
-
-#[test]
 fn cost_is_instance_hours_times_price() {
     let demand = vec![250.0; 240]; // 1 h at 15 s
     let r = replay(&Policy::Static { count: 3 }, &CAP, &demand, 0, STEP, None, true);
@@ -132,21 +82,6 @@ fn cost_is_instance_hours_times_price() {
     assert!((reserved.cost(&r.steps, step_hours, r.totals.instance_hours) - (2.0 * 0.3 + 0.5)).abs() < 1e-9);
     let spot = Price { instance_hour: 0.5, model: PricingModel::Spot, discount: 0.7, ..Price::default() };
     assert!((spot.cost(&r.steps, step_hours, r.totals.instance_hours) - 3.0 * 0.15).abs() < 1e-9);
-}
-
-#[test]
-fn step_scaling_adds_by_breach_size_and_waits_its_cooldown() {
-    let s = headroom::simulate::policy::StepScaling::preset("gradual", 1, 50).unwrap();
-    let s = headroom::simulate::policy::StepScaling { startup_s: 0, ..s };
-    // 60 s periods. Starts at ceil(600 / (100 × 0.55)) = 11 instances.
-    let mut demand = vec![600.0; 2];
-    demand.extend(vec![1000.0; 8]);
-    let r = replay(&Policy::Step(s), &CAP, &demand, 0, 60_000, None, true);
-    let n: Vec<f64> = r.steps.iter().map(|s| s.instances).collect();
-    assert_eq!(n[0], 11.0);
-    assert_eq!(n[2], 13.0, "1000 / 1100 = 91 %: 21 points over the 70 % alarm, +2");
-    assert_eq!(n[6], 13.0, "77 % still breaches, but the 300 s cooldown holds");
-    assert_eq!(n[7], 14.0, "after the cooldown, +1 for a breach under 10 points");
 }
 
 #[test]

@@ -24,6 +24,11 @@ pub struct Controller {
     down_events: Vec<(i64, i64)>,
     /// `recordInitialRecommendation` has run.
     seen: bool,
+    /// A pod's CPU request in milli-units (`resource`: one pod at 100 % serves
+    /// `per_instance`), worked out once.
+    request_milli: i64,
+    /// The `pods` metric's target average value in milli-units.
+    target_milli: i64,
 }
 
 /// The pods at a sync.
@@ -36,8 +41,9 @@ pub struct Pods {
 }
 
 /// A quantity in milli-units, as the metrics API reports it (`MilliValue()`).
-fn milli(v: f64) -> i128 {
-    if v.is_finite() { (v * 1000.0).round().clamp(0.0, 1e30) as i128 } else { 0 }
+/// Saturates at 4.6e18 milli-units (far past any real metric), so that it fits an `i64`.
+fn milli(v: f64) -> i64 {
+    if v.is_finite() { (v * 1000.0).round().clamp(0.0, 4.6e18) as i64 } else { 0 }
 }
 
 /// `Tolerances.isWithin` (replica_calculator.go): `(1 − down) ≤ ratio ≤ (1 + up)`.
@@ -52,9 +58,14 @@ fn ceil_count(ratio: f64, count: i64) -> i64 {
 }
 
 impl Controller {
-    /// A controller for `h` that has not yet seen it.
-    pub fn new(h: &Hpa) -> Self {
-        Controller { behavior: h.behavior(), ..Controller::default() }
+    /// A controller for `h` that has not yet seen it; one pod at 100 % serves `per_instance`.
+    pub fn new(h: &Hpa, per_instance: f64) -> Self {
+        Controller {
+            behavior: h.behavior(),
+            request_milli: milli(per_instance).max(1),
+            target_milli: milli(per_instance * h.target).max(1),
+            ..Controller::default()
+        }
     }
 
     /// True when a sync that proposes `count` (the current count) keeps it, now and at
@@ -79,12 +90,12 @@ impl Controller {
     /// count and [`settled_at`](Self::settled_at) holds, or, without a `behavior`, a
     /// lower proposal is held by a remembered proposal equal to the count that is still
     /// within the window at `last` (and none above it).
-    pub fn steady_proposal(&self, h: &Hpa, pods: Pods, demand: f64, per_instance: f64, last: i64) -> Option<i64> {
+    pub fn steady_proposal(&self, h: &Hpa, pods: Pods, demand: f64, last: i64) -> Option<i64> {
         let current = i64::from(pods.current);
         if pods.current < h.min || pods.current > h.max {
             return None;
         }
-        let p = Controller::proposal(h, pods, demand, per_instance).unwrap_or(current);
+        let p = self.proposal(h, pods, demand).unwrap_or(current);
         if p == current && self.settled_at(pods.current) {
             return Some(p);
         }
@@ -101,7 +112,7 @@ impl Controller {
 
     /// The per-metric proposal (`computeReplicasForMetrics` for one metric), or `None`
     /// when no pod has a usable metric (the controller then leaves the count alone).
-    pub fn proposal(h: &Hpa, pods: Pods, demand: f64, per_instance: f64) -> Option<i64> {
+    pub fn proposal(&self, h: &Hpa, pods: Pods, demand: f64) -> Option<i64> {
         let current = i64::from(pods.current);
         let ready = i64::from(pods.ready);
         let unready = current - ready;
@@ -113,10 +124,13 @@ impl Controller {
                 if ready == 0 {
                     return None;
                 }
-                let request = milli(per_instance).max(1);
+                let request = self.request_milli;
                 let target = h.target_percent().max(1);
                 // `GetResourceUtilizationRatio`: int percent of Σusage / Σrequest.
-                let utilisation = |pods: i64| ((total * 100) / (request * i128::from(pods))).min(i128::from(i32::MAX)) as i64;
+                let utilisation = |pods: i64| match (total.checked_mul(100), request.checked_mul(pods)) {
+                    (Some(n), Some(d)) => (n / d).min(i64::from(i32::MAX)),
+                    _ => ((i128::from(total) * 100) / (i128::from(request) * i128::from(pods))).min(i128::from(i32::MAX)) as i64,
+                };
                 let ratio = utilisation(ready) as f64 / target as f64;
                 // `GetResourceReplicas`: the slow path only when scaling up with unready pods.
                 let scale_up_with_unready = unready > 0 && ratio > 1.0;
@@ -133,9 +147,9 @@ impl Controller {
                 if current == 0 {
                     return None;
                 }
-                let target = milli(per_instance * h.target).max(1);
+                let target = self.target_milli;
                 // `GetMetricUsageRatio`: truncated mean in milli-units.
-                let usage = total / i128::from(current);
+                let usage = total / current;
                 let ratio = usage as f64 / target as f64;
                 // `calcPlainMetricReplicas` fast path (no missing, none unready).
                 Some(if within(ratio, h.tolerance) { current } else { ceil_count(ratio, current) })
@@ -145,7 +159,7 @@ impl Controller {
 
     /// One sync (`reconcileAutoscaler`): the new replica count for `pods` and `demand`
     /// at `now` (ms). Records the scale event when the count changes.
-    pub fn sync(&mut self, h: &Hpa, now: i64, pods: Pods, demand: f64, per_instance: f64) -> u32 {
+    pub fn sync(&mut self, h: &Hpa, now: i64, pods: Pods, demand: f64) -> u32 {
         let current = i64::from(pods.current);
         let (min, max) = (i64::from(h.min), i64::from(h.max));
         // `recordInitialRecommendation`: the count the controller found, at first sight.
@@ -161,7 +175,7 @@ impl Controller {
         } else if current < min {
             min
         } else {
-            let Some(proposal) = Controller::proposal(h, pods, demand, per_instance) else { return pods.current };
+            let Some(proposal) = self.proposal(h, pods, demand) else { return pods.current };
             match self.behavior.take() {
                 Some((up, down)) => {
                     let d = self.normalize_with_behaviors(now, current, proposal, min, max, &up, &down);

@@ -7,6 +7,7 @@
 //! - this module: scenarios (TOML), overlays ("+30 % from 1 March", "lose one of three
 //!   zones"), sample paths and risk, cost, the comparison and the recommendation.
 
+pub mod aws;
 pub mod hpa;
 pub mod policy;
 pub mod replay;

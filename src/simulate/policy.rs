@@ -47,8 +47,6 @@ impl Policy {
     /// # Errors
     /// A message naming the bad key.
     pub fn validate(&self) -> Result<(), String> {
-        let bounds = |min: u32, max: u32| if min > max { Err(format!("policy.min ({min}) is above policy.max ({max})")) } else { Ok(()) };
-        let target = |t: f64, key: &str| if t > 0.0 && t <= 1.0 { Ok(()) } else { Err(format!("{key} must be in (0, 1], got {t}")) };
         match self {
             Policy::Static { .. } => Ok(()),
             Policy::Schedule { rules, .. } => rules.iter().enumerate().try_for_each(|(i, r)| {
@@ -61,17 +59,10 @@ impl Policy {
                 Ok(())
             }),
             Policy::Hpa(h) => h.validate(),
-            Policy::TargetTracking(t) => {
-                bounds(t.min, t.max)?;
-                target(t.target, "policy.target")
-            }
-            Policy::Step(s) => {
-                bounds(s.min, s.max)?;
-                target(s.alarm_high, "policy.alarm_high")?;
-                target(s.alarm_low.max(1e-9), "policy.alarm_low")
-            }
+            Policy::TargetTracking(t) => t.validate("policy."),
+            Policy::Step(s) => s.validate(),
             Policy::Predictive(p) => {
-                bounds(p.min, p.max)?;
+                check_bounds(p.min, p.max, "policy.")?;
                 if p.lead_s >= MAX_SCHEDULING_BUFFER_S {
                     return Err(format!(
                         "policy.lead_s (SchedulingBufferTime) must be under {MAX_SCHEDULING_BUFFER_S} s, got {}",
@@ -79,10 +70,9 @@ impl Policy {
                     ));
                 }
                 if let Some(d) = &p.dynamic {
-                    bounds(d.min, d.max).map_err(|e| e.replace("policy.", "policy.dynamic."))?;
-                    target(d.target, "policy.dynamic.target")?;
+                    d.validate("policy.dynamic.")?;
                 }
-                target(p.target, "policy.target")
+                check_target(p.target, "policy.target")
             }
         }
     }
@@ -338,7 +328,18 @@ impl Hpa {
     }
 }
 
-/// AWS target tracking on average utilisation.
+/// AWS target tracking (EC2 Auto Scaling user guide, "Target tracking scaling policies",
+/// as-scaling-target-tracking.html) on the average utilisation of the instances that are
+/// past their warm-up. Each `period_s` a datapoint (the period's average) goes to two
+/// alarms that Auto Scaling manages: a high alarm at the target and a low alarm somewhat
+/// below it. On the high alarm the group scales out in proportion to the metric, rounding
+/// up ("we round up and add two instances"); on the low alarm it scales in, never so far
+/// that the metric would go back above the target ("we will choose not to scale-in until
+/// the metric lowers enough"), so the new capacity is `ceil(current × metric / target)`
+/// both ways (AWS does not publish the formula; this one gives every example the page
+/// has). EC2 target tracking has no cooldown (user guide, "Scaling cooldowns": "target
+/// tracking and step scaling policies can initiate a scale-out activity immediately
+/// without waiting for the cooldown period to end").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TargetTracking {
@@ -346,19 +347,30 @@ pub struct TargetTracking {
     pub min: u32,
     /// Maximum capacity.
     pub max: u32,
-    /// Target utilisation, 0 to 1.
+    /// Target utilisation, 0 to 1 (TargetValue / 100).
     pub target: f64,
-    /// Seconds a new instance warms up: it is excluded from the metric, and counted in
-    /// the capacity further scale-outs build on.
+    /// Seconds from launch until an instance counts in the group's metric
+    /// (EstimatedInstanceWarmup; the group's default is its DefaultCooldown, 300 s). While
+    /// any instance warms up, scale-in is blocked and warming instances count toward the
+    /// desired capacity of a further scale-out.
     pub warmup_s: u32,
-    /// Seconds before a new instance serves load.
+    /// Seconds from launch until an instance serves load.
     pub startup_s: u32,
-    /// Seconds between scale-in actions.
-    pub scale_in_cooldown_s: u32,
-    /// Largest share of instances removed per scale-in action.
-    pub scale_in_step: f64,
-    /// Seconds between evaluations (one-minute metrics).
+    /// Seconds per metric datapoint: 60 for detailed monitoring (the default), 10, 20 or
+    /// 30 for a high-resolution metric, 300 for basic monitoring.
     pub period_s: u32,
+    /// Consecutive datapoints above the target before a scale-out (3: what the alarms
+    /// Auto Scaling creates have been observed to use; not documented by AWS).
+    pub high_datapoints: u32,
+    /// Consecutive datapoints below the low threshold before a scale-in (15, observed
+    /// like `high_datapoints`, not documented).
+    pub low_datapoints: u32,
+    /// The low alarm's threshold as a share of the target (0.9: "usually more than 10%
+    /// lower", Application Auto Scaling user guide, "How target tracking scaling works";
+    /// the EC2 guide does not give it).
+    pub low_ratio: f64,
+    /// DisableScaleIn: the policy never removes instances.
+    pub disable_scale_in: bool,
 }
 
 impl Default for TargetTracking {
@@ -369,31 +381,107 @@ impl Default for TargetTracking {
             target: 0.7,
             warmup_s: 300,
             startup_s: 60,
-            scale_in_cooldown_s: 300,
-            scale_in_step: 0.1,
             period_s: 60,
+            high_datapoints: 3,
+            low_datapoints: 15,
+            low_ratio: 0.9,
+            disable_scale_in: false,
         }
     }
 }
 
-/// One adjustment of a step-scaling policy: for a breach (utilisation above the alarm,
-/// in utilisation points) within `[lower, upper)`, change capacity by `change`.
+impl TargetTracking {
+    /// Checks the settings, naming the key (`prefix` is `policy.` or `policy.dynamic.`).
+    ///
+    /// # Errors
+    /// A message naming the bad key.
+    pub fn validate(&self, prefix: &str) -> Result<(), String> {
+        check_bounds(self.min, self.max, prefix)?;
+        check_target(self.target, &format!("{prefix}target"))?;
+        check_period(self.period_s, &format!("{prefix}period_s"), &[10, 20, 30, 60, 300])?;
+        check_warmup(self.warmup_s, &format!("{prefix}warmup_s"))?;
+        check_warmup(self.startup_s, &format!("{prefix}startup_s"))?;
+        check_datapoints(self.high_datapoints, self.period_s, &format!("{prefix}high_datapoints"))?;
+        check_datapoints(self.low_datapoints, self.period_s, &format!("{prefix}low_datapoints"))?;
+        if !(self.low_ratio > 0.0 && self.low_ratio <= 1.0) {
+            return Err(format!("{prefix}low_ratio must be in (0, 1], got {}", self.low_ratio));
+        }
+        Ok(())
+    }
+}
+
+fn check_bounds(min: u32, max: u32, prefix: &str) -> Result<(), String> {
+    if min > max { Err(format!("{prefix}min ({min}) is above {prefix}max ({max})")) } else { Ok(()) }
+}
+
+fn check_target(t: f64, key: &str) -> Result<(), String> {
+    if t > 0.0 && t <= 1.0 { Ok(()) } else { Err(format!("{key} must be in (0, 1], got {t}")) }
+}
+
+fn check_period(p: u32, key: &str, allowed: &[u32]) -> Result<(), String> {
+    if allowed.contains(&p) {
+        Ok(())
+    } else {
+        let list: Vec<String> = allowed.iter().map(u32::to_string).collect();
+        Err(format!("{key} must be one of {} seconds, got {p}", list.join(", ")))
+    }
+}
+
+/// Warm-up and start-up times: 0 to 3600 s (DefaultInstanceWarmup's range).
+fn check_warmup(s: u32, key: &str) -> Result<(), String> {
+    if s <= 3600 { Ok(()) } else { Err(format!("{key} must be 0 to 3600 seconds, got {s}")) }
+}
+
+/// At least one datapoint, and (CloudWatch) at most a day of them.
+fn check_datapoints(n: u32, period_s: u32, key: &str) -> Result<(), String> {
+    if n >= 1 && u64::from(n) * u64::from(period_s) <= 86_400 {
+        Ok(())
+    } else {
+        Err(format!("{key} must be at least 1 and span at most a day of {period_s}-s periods, got {n}"))
+    }
+}
+
+/// How a step-scaling policy's adjustments change capacity (`AdjustmentType`, user guide
+/// "Step and simple scaling policies", section "Scaling adjustment types").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentType {
+    /// `ChangeInCapacity`: add (or, negative, remove) this many instances.
+    #[default]
+    ChangeInCapacity,
+    /// `ExactCapacity`: set the capacity to this many instances.
+    ExactCapacity,
+    /// `PercentChangeInCapacity`: change by this percent of the current capacity, rounded
+    /// as AWS documents (above 1 down, 0 to 1 to 1, −1 to 0 to −1, below −1 up).
+    PercentChangeInCapacity,
+}
+
+/// One step adjustment (API reference, `StepAdjustment`): for a metric whose difference
+/// from the alarm threshold lies between `lower` and `upper` (utilisation points as a
+/// fraction, e.g. 0.1 for ten points; none = unbounded), change capacity by `change`.
+/// Above the threshold the lower bound is inclusive and the upper exclusive; below it
+/// the lower bound is exclusive and the upper inclusive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepAdjustment {
-    /// Lower bound of the breach, utilisation points (0.0 = at the alarm).
-    pub lower: f64,
-    /// Upper bound, or none for unbounded.
-    #[serde(default)]
+    /// MetricIntervalLowerBound (none: minus infinity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
+    /// MetricIntervalUpperBound (none: plus infinity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upper: Option<f64>,
-    /// Change: instances (`count`) or percent of current (`percent`).
+    /// ScalingAdjustment: positive adds, negative removes (instances, percent, or the
+    /// exact capacity, after the policy's adjustment type).
     pub change: f64,
-    /// Whether `change` is a percent of the current capacity.
-    #[serde(default)]
-    pub percent: bool,
 }
 
-/// AWS step scaling: alarms on utilisation, adjustments by breach size, a cooldown.
+/// AWS step scaling (user guide, "Step and simple scaling policies",
+/// as-scaling-simple-step.html): two CloudWatch alarms on average utilisation, each with
+/// a step policy whose adjustments are chosen by how far the metric is from the alarm's
+/// threshold. While an alarm stays in ALARM its policy runs again every period; instances
+/// still warming up count toward the desired capacity, so repeated breaches in the same
+/// step give a single scaling activity; scale-in waits until no instance warms up. Step
+/// policies have no cooldown in EC2 Auto Scaling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepScaling {
@@ -401,25 +489,42 @@ pub struct StepScaling {
     pub min: u32,
     /// Maximum capacity.
     pub max: u32,
-    /// Scale-out alarm: utilisation above this (0 to 1).
+    /// The scale-out alarm's threshold (utilisation 0 to 1; ALARM when above it).
     pub alarm_high: f64,
-    /// Scale-in alarm: utilisation below this.
+    /// The scale-in alarm's threshold (ALARM when below it).
     pub alarm_low: f64,
-    /// Adjustments when above `alarm_high`.
+    /// Adjustments while the high alarm is in ALARM, bounds relative to `alarm_high`.
     pub out: Vec<StepAdjustment>,
-    /// Instances (or percent, with `in_percent`) removed when below `alarm_low`.
-    pub in_change: f64,
-    /// Whether `in_change` is a percent.
+    /// Adjustments while the low alarm is in ALARM, bounds relative to `alarm_low`
+    /// (negative changes remove instances).
+    #[serde(rename = "in")]
+    pub scale_in: Vec<StepAdjustment>,
+    /// How `out` changes capacity.
     #[serde(default)]
-    pub in_percent: bool,
-    /// Seconds after an action before the next.
-    pub cooldown_s: u32,
-    /// Seconds before a new instance serves load.
+    pub out_type: AdjustmentType,
+    /// How `in` changes capacity.
+    #[serde(default)]
+    pub in_type: AdjustmentType,
+    /// MinAdjustmentMagnitude: with a percent change, change by at least this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_adjustment_magnitude: Option<u32>,
+    /// EstimatedInstanceWarmup, seconds from launch (default 300).
+    #[serde(default = "default_warmup")]
+    pub warmup_s: u32,
+    /// Seconds from launch until an instance serves load.
     #[serde(default = "default_startup")]
     pub startup_s: u32,
-    /// Seconds between alarm evaluations.
+    /// The alarms' period in seconds (10, 20, 30 or a multiple of 60; default 60).
     #[serde(default = "default_period")]
     pub period_s: u32,
+    /// Consecutive breaching datapoints before an alarm goes to ALARM (EvaluationPeriods
+    /// and DatapointsToAlarm both; default 1).
+    #[serde(default = "default_datapoints")]
+    pub datapoints: u32,
+}
+
+fn default_warmup() -> u32 {
+    300
 }
 
 fn default_startup() -> u32 {
@@ -430,36 +535,129 @@ fn default_period() -> u32 {
     60
 }
 
+fn default_datapoints() -> u32 {
+    1
+}
+
 impl StepScaling {
     /// A named velocity: `gradual`, `aggressive` or `conservative`.
     pub fn preset(name: &str, min: u32, max: u32) -> Option<StepScaling> {
-        let adj = |lower: f64, upper: Option<f64>, change: f64, percent: bool| StepAdjustment { lower, upper, change, percent };
-        let base = |alarm_high, alarm_low, out, in_change, in_percent, cooldown_s| StepScaling {
+        let adj = |lower: Option<f64>, upper: Option<f64>, change: f64| StepAdjustment { lower, upper, change };
+        let base = |alarm_high, alarm_low, out, scale_in, kind| StepScaling {
             min,
             max,
             alarm_high,
             alarm_low,
             out,
-            in_change,
-            in_percent,
-            cooldown_s,
+            scale_in,
+            out_type: kind,
+            in_type: kind,
+            min_adjustment_magnitude: None,
+            warmup_s: 300,
             startup_s: 60,
             period_s: 60,
+            datapoints: 3,
         };
         match name {
-            "gradual" => Some(base(0.7, 0.4, vec![adj(0.0, Some(0.1), 1.0, false), adj(0.1, None, 2.0, false)], 1.0, false, 300)),
-            "aggressive" => Some(base(
-                0.6,
-                0.3,
-                vec![adj(0.0, Some(0.1), 25.0, true), adj(0.1, Some(0.25), 50.0, true), adj(0.25, None, 100.0, true)],
-                10.0,
-                true,
-                60,
+            "gradual" => Some(base(
+                0.7,
+                0.4,
+                vec![adj(Some(0.0), Some(0.1), 1.0), adj(Some(0.1), None, 2.0)],
+                vec![adj(None, Some(0.0), -1.0)],
+                AdjustmentType::ChangeInCapacity,
             )),
-            "conservative" => Some(base(0.8, 0.25, vec![adj(0.0, None, 1.0, false)], 1.0, false, 600)),
+            "aggressive" => Some(StepScaling {
+                datapoints: 1,
+                min_adjustment_magnitude: Some(2),
+                ..base(
+                    0.6,
+                    0.3,
+                    vec![adj(Some(0.0), Some(0.1), 25.0), adj(Some(0.1), Some(0.25), 50.0), adj(Some(0.25), None, 100.0)],
+                    vec![adj(None, Some(0.0), -10.0)],
+                    AdjustmentType::PercentChangeInCapacity,
+                )
+            }),
+            "conservative" => Some(StepScaling {
+                datapoints: 5,
+                ..base(0.8, 0.25, vec![adj(Some(0.0), None, 1.0)], vec![adj(None, Some(0.0), -1.0)], AdjustmentType::ChangeInCapacity)
+            }),
             _ => None,
         }
     }
+
+    /// Checks the settings as the API does (`PutScalingPolicy`, `StepAdjustment`), naming
+    /// the key.
+    ///
+    /// # Errors
+    /// A message naming the bad key.
+    pub fn validate(&self) -> Result<(), String> {
+        check_bounds(self.min, self.max, "policy.")?;
+        check_target(self.alarm_high, "policy.alarm_high")?;
+        if !(self.alarm_low >= 0.0 && self.alarm_low <= self.alarm_high) {
+            return Err(format!(
+                "policy.alarm_low must be at least 0 and at most alarm_high ({}), got {}",
+                self.alarm_high, self.alarm_low
+            ));
+        }
+        if !(self.period_s == 10
+            || self.period_s == 20
+            || self.period_s == 30
+            || (self.period_s > 0 && self.period_s.is_multiple_of(60) && self.period_s <= 3600))
+        {
+            return Err(format!("policy.period_s must be 10, 20, 30 or a multiple of 60 up to 3600 seconds, got {}", self.period_s));
+        }
+        check_datapoints(self.datapoints, self.period_s, "policy.datapoints")?;
+        check_warmup(self.warmup_s, "policy.warmup_s")?;
+        check_warmup(self.startup_s, "policy.startup_s")?;
+        if self.min_adjustment_magnitude == Some(0) {
+            return Err("policy.min_adjustment_magnitude must be at least 1".into());
+        }
+        for (key, steps, kind) in [("out", &self.out, self.out_type), ("in", &self.scale_in, self.in_type)] {
+            validate_steps(steps, kind, &format!("policy.{key}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The API's rules for one policy's steps: at least one; every bound finite; upper above
+/// lower; not both bounds open; no overlaps or gaps; changes finite whole
+/// numbers (percent changes too), an exact capacity not negative.
+fn validate_steps(steps: &[StepAdjustment], kind: AdjustmentType, key: &str) -> Result<(), String> {
+    if steps.is_empty() {
+        return Err(format!("{key}: give at least one step adjustment"));
+    }
+    for (i, a) in steps.iter().enumerate() {
+        let k = format!("{key}[{i}]");
+        if a.lower.is_some_and(|v| !v.is_finite()) || a.upper.is_some_and(|v| !v.is_finite()) {
+            return Err(format!("{k}: bounds must be finite numbers (leave one out for unbounded)"));
+        }
+        if a.lower.is_none() && a.upper.is_none() {
+            return Err(format!("{k}: lower and upper cannot both be left out"));
+        }
+        if let (Some(l), Some(u)) = (a.lower, a.upper)
+            && u <= l
+        {
+            return Err(format!("{k}: upper ({u}) must be above lower ({l})"));
+        }
+        if !a.change.is_finite() || a.change.fract() != 0.0 || a.change.abs() > f64::from(i32::MAX) {
+            return Err(format!("{k}.change must be a whole number, got {}", a.change));
+        }
+        if kind == AdjustmentType::ExactCapacity && a.change < 0.0 {
+            return Err(format!("{k}.change: an exact capacity cannot be negative"));
+        }
+    }
+    // In any order, but contiguous once sorted: at most one open lower bound (first) and
+    // one open upper bound (last), each upper the next one's lower.
+    let mut sorted: Vec<&StepAdjustment> = steps.iter().collect();
+    sorted.sort_by(|a, b| a.lower.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.lower.unwrap_or(f64::NEG_INFINITY)));
+    for pair in sorted.windows(2) {
+        match (pair[0].upper, pair[1].lower) {
+            (Some(u), Some(l)) if u == l => {}
+            (Some(u), Some(l)) if l > u => return Err(format!("{key}: a gap between {u} and {l} (steps must not leave gaps)")),
+            _ => return Err(format!("{key}: steps overlap (each step's lower bound must be another's upper bound)")),
+        }
+    }
+    Ok(())
 }
 
 /// AWS predictive scaling's mode (`PredictiveScalingConfiguration.Mode`).

@@ -6,8 +6,9 @@
 //! the totals are instance-hours, minutes over the target utilisation, minutes over
 //! capacity and scaling events.
 
+use super::aws::{self, Action, Alarms, Datapoint, Floors, Group};
 use super::hpa::{Controller, Pods};
-use super::policy::{Policy, Predictive, PredictiveMode, StepScaling, TargetTracking};
+use super::policy::{Policy, TargetTracking};
 use crate::time::{DAY_MS, HOUR_MS};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -72,37 +73,80 @@ pub struct Replay {
     pub totals: Totals,
 }
 
-/// Launched and ready instances.
+/// Instances launched at the same time that are not yet past some delay.
+#[derive(Default)]
+struct Waiting {
+    /// (past the delay at ms, count), oldest first.
+    queue: VecDeque<(i64, u32)>,
+    count: u32,
+}
+
+impl Waiting {
+    fn advance(&mut self, now: i64) {
+        while let Some(&(at, n)) = self.queue.front() {
+            if at > now {
+                break;
+            }
+            self.queue.pop_front();
+            self.count -= n;
+        }
+    }
+
+    fn push(&mut self, at: i64, n: u32) {
+        self.queue.push_back((at, n));
+        self.count += n;
+    }
+
+    /// Removes up to `n`, newest first; returns how many it removed.
+    fn remove_newest(&mut self, mut n: u32) -> u32 {
+        let mut removed = 0;
+        while n > 0 {
+            let Some(back) = self.queue.back_mut() else { break };
+            let take = back.1.min(n);
+            back.1 -= take;
+            self.count -= take;
+            n -= take;
+            removed += take;
+            if back.1 == 0 {
+                self.queue.pop_back();
+            }
+        }
+        removed
+    }
+}
+
+/// Launched and ready instances, and (for AWS policies) those still warming up.
 struct Fleet {
     total: u32,
-    /// (ready at ms, count), oldest first.
-    pending: VecDeque<(i64, u32)>,
-    pending_count: u32,
+    /// Launched, not yet serving.
+    pending: Waiting,
+    /// Launched, not yet counted in the group's metric (AWS warm-up).
+    warming: Waiting,
     events: u32,
 }
 
 impl Fleet {
     fn new(count: u32) -> Self {
-        Fleet { total: count, pending: VecDeque::new(), pending_count: 0, events: 0 }
+        Fleet { total: count, pending: Waiting::default(), warming: Waiting::default(), events: 0 }
     }
 
     fn ready(&self) -> u32 {
-        self.total - self.pending_count
+        self.total - self.pending.count
+    }
+
+    /// Instances past their warm-up.
+    fn counted(&self) -> u32 {
+        self.total - self.warming.count
     }
 
     fn advance(&mut self, now: i64) {
-        while let Some(&(at, n)) = self.pending.front() {
-            if at > now {
-                break;
-            }
-            self.pending.pop_front();
-            self.pending_count -= n;
-        }
+        self.pending.advance(now);
+        self.warming.advance(now);
     }
 
-    /// Sets the launched count; new instances are ready after `delay_ms`; removals take
-    /// pending instances first (newest first), then ready ones.
-    fn set(&mut self, target: u32, now: i64, delay_ms: i64) {
+    /// Sets the launched count; new instances serve after `delay_ms` and count in the
+    /// metric after `warm_ms` (never before they serve); removals take the newest first.
+    fn set(&mut self, target: u32, now: i64, delay_ms: i64, warm_ms: i64) {
         if target == self.total {
             return;
         }
@@ -110,24 +154,32 @@ impl Fleet {
         if target > self.total {
             let n = target - self.total;
             if delay_ms > 0 {
-                self.pending.push_back((now + delay_ms, n));
-                self.pending_count += n;
+                self.pending.push(now.saturating_add(delay_ms), n);
+            }
+            if warm_ms.max(delay_ms) > 0 && warm_ms > 0 {
+                self.warming.push(now.saturating_add(warm_ms.max(delay_ms)), n);
             }
             self.total = target;
             return;
         }
-        let mut remove = self.total - target;
-        while remove > 0 {
-            let Some(back) = self.pending.back_mut() else { break };
-            let take = back.1.min(remove);
-            back.1 -= take;
-            self.pending_count -= take;
-            remove -= take;
-            if back.1 == 0 {
-                self.pending.pop_back();
-            }
-        }
+        let remove = self.total - target;
+        self.pending.remove_newest(remove);
+        self.warming.remove_newest(remove);
         self.total = target;
+    }
+
+    /// When the next launched instance starts to serve or finishes its warm-up.
+    fn next_change(&self) -> i64 {
+        let first = |w: &Waiting| w.queue.front().map_or(i64::MAX, |&(at, _)| at);
+        first(&self.pending).min(first(&self.warming))
+    }
+
+    fn group(&self) -> Group {
+        Group { desired: self.total, current: self.counted(), warming: self.warming.count > 0 }
+    }
+
+    fn sample(&self, demand: f64, per: f64) -> Option<Datapoint> {
+        aws::sample(demand, per, self.total, self.ready(), self.counted())
     }
 }
 
@@ -181,72 +233,116 @@ fn replay_impl(
     .clamp(lo, hi);
     let mut fleet = Fleet::new(initial);
     let mut hpa = match policy {
-        Policy::Hpa(h) => Controller::new(h),
+        Policy::Hpa(h) => Controller::new(h, per),
         _ => Controller::default(),
     };
     let mut next_eval = start_ms;
-    let mut cooldown_until = i64::MIN;
-    let mut warm_until = i64::MIN; // target tracking: the last launch's warm-up end
+    let mut alarms = Alarms::default();
+    let signal = signal.unwrap_or(demand);
+    let floors = match policy {
+        Policy::Predictive(p) => Floors::new(p, signal, start_ms, step_ms, per),
+        _ => Floors::default(),
+    };
+    // Sub-steps per alarm period.
+    let alarm_q = alarm_policy(policy, &floors, start_ms).map_or(1, |a| (a.period_ms + dt_ms - 1) / dt_ms.max(1));
     let mut totals = Totals::default();
     let mut steps = if record { Vec::with_capacity(demand.len()) } else { Vec::new() };
-    let signal = signal.unwrap_or(demand);
     for (i, &d) in demand.iter().enumerate() {
         let d = if d.is_finite() { d.max(0.0) } else { 0.0 };
         let (mut inst_sum, mut ready_sum, mut served_sum, mut unserved_sum, mut util_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let mut k = 0;
         while k < sub {
             let now = start_ms + i as i64 * step_ms + k as i64 * dt_ms;
+            let last = start_ms + i as i64 * step_ms + (sub as i64 - 1) * dt_ms;
             fleet.advance(now);
+            // The AWS policies: predictive's hourly floor first, then the alarm policy.
+            if let Policy::Predictive(p) = policy {
+                let floor = floors.at(now);
+                if floor > fleet.total {
+                    let warm = p.dynamic.as_ref().map_or(0, |t| i64::from(t.warmup_s) * 1000);
+                    fleet.set(floor, now, i64::from(p.startup_s) * 1000, warm);
+                }
+            }
+            let alarm = alarm_policy(policy, &floors, now);
             if now >= next_eval {
                 match policy {
                     Policy::Static { .. } => {}
-                    Policy::Schedule { .. } => fleet.set(scheduled(policy, now), now, 0),
+                    Policy::Schedule { .. } => fleet.set(scheduled(policy, now), now, 0, 0),
                     Policy::Hpa(h) => {
                         let pods = Pods { current: fleet.total, ready: fleet.ready() };
-                        let target = hpa.sync(h, now, pods, d, per);
-                        fleet.set(target, now, i64::from(h.readiness_s) * 1000);
+                        let target = hpa.sync(h, now, pods, d);
+                        fleet.set(target, now, i64::from(h.readiness_s) * 1000, 0);
                         next_eval = now + i64::from(h.sync_s.max(1)) * 1000;
                     }
-                    Policy::TargetTracking(t) => {
-                        target_tracking(t, &mut fleet, &mut cooldown_until, &mut warm_until, now, d, per);
-                        next_eval = now + i64::from(t.period_s.max(1)) * 1000;
-                    }
-                    Policy::Step(s) => {
-                        step_scaling(s, &mut fleet, &mut cooldown_until, now, d, per);
-                        next_eval = now + i64::from(s.period_s.max(1)) * 1000;
-                    }
-                    Policy::Predictive(p) => {
-                        predictive(p, &mut fleet, &mut cooldown_until, &mut warm_until, now, start_ms, step_ms, signal, d, per);
-                        if let Some(t) = &p.dynamic {
-                            next_eval = now + i64::from(t.period_s.max(1)) * 1000;
+                    Policy::TargetTracking(_) | Policy::Step(_) | Policy::Predictive(_) => {
+                        if let Some(a) = &alarm {
+                            let g = fleet.group();
+                            if let Action::Set(n) = alarms.evaluate(|dp, h, l| a.decide(g, dp, h, l)) {
+                                fleet.set(n, now, a.startup_ms, a.warm_ms);
+                            }
+                            next_eval = now + a.period_ms;
+                        } else {
+                            next_eval = i64::MAX;
                         }
                     }
                 }
             }
             // With demand constant for the rest of this demand step, a policy at a fixed
             // point makes every remaining sub-step the same: count them all at once.
-            let last = start_ms + i as i64 * step_ms + (sub as i64 - 1) * dt_ms;
-            let repeat = if fast
-                && k + 1 < sub
-                && fleet.pending.is_empty()
-                && steady(policy, &hpa, &fleet, d, per, now, last, start_ms, step_ms, signal)
-            {
-                if let Policy::Hpa(h) = policy {
-                    // The skipped syncs would all recommend the current count.
-                    let sync = i64::from(h.sync_s.max(1)) * 1000;
-                    let last_sync = if next_eval <= last { next_eval + (last - next_eval) / sync * sync } else { next_eval - sync };
-                    let pods = Pods { current: fleet.total, ready: fleet.ready() };
-                    if last_sync > now
-                        && let Some(p) = hpa.steady_proposal(h, pods, d, per, last)
-                    {
-                        hpa.note_steady(last_sync, p);
-                    }
-                    next_eval = next_eval.max(last_sync + sync);
+            let mut observed = false;
+            let repeat = if !fast || k + 1 >= sub {
+                1
+            } else if let Some(a) = &alarm {
+                // An alarm policy: close every period ahead whose evaluation holds, while
+                // the fleet stays as it is (up to the next launch to serve or finish its
+                // warm-up) and so does predictive's floor.
+                // Sub-steps strictly before `change`.
+                let before = |change: i64| if change == i64::MAX { i64::MAX } else { (change - now + dt_ms - 1) / dt_ms };
+                let mut remaining = ((sub - k) as i64).min(before(fleet.next_change()));
+                if matches!(policy, Policy::Predictive(_)) {
+                    remaining = remaining.min(before(floors.next_change(now)));
                 }
+                let g = fleet.group();
+                let n = aws::run_ahead(
+                    &mut alarms,
+                    &mut next_eval,
+                    a.period_ms,
+                    alarm_q,
+                    fleet.sample(d, per),
+                    now,
+                    remaining,
+                    dt_ms,
+                    |dp, h, l| a.decide(g, dp, h, l),
+                );
+                observed = n > 0;
+                n.max(1)
+            } else if fleet.pending.count > 0 {
+                1
+            } else if let Policy::Hpa(h) = policy {
+                // With every pod ready, a fixed demand proposes the same at each sync; the
+                // controller says when such syncs keep the count.
+                let pods = Pods { current: fleet.total, ready: fleet.ready() };
+                match hpa.steady_proposal(h, pods, d, last) {
+                    Some(p) => {
+                        // The skipped syncs would all recommend `p` and keep the count.
+                        let sync = i64::from(h.sync_s.max(1)) * 1000;
+                        let last_sync = if next_eval <= last { next_eval + (last - next_eval) / sync * sync } else { next_eval - sync };
+                        if last_sync > now {
+                            hpa.note_steady(last_sync, p);
+                        }
+                        next_eval = next_eval.max(last_sync + sync);
+                        sub - k
+                    }
+                    None => 1,
+                }
+            } else if steady(policy, &fleet, now, last, &floors) {
                 sub - k
             } else {
                 1
             };
+            if alarm.is_some() && !observed {
+                alarms.observe(fleet.sample(d, per), repeat as u32);
+            }
             let times = repeat as f64;
             let ready = fleet.ready();
             let cap = f64::from(ready) * per;
@@ -294,52 +390,83 @@ fn replay_impl(
     Replay { steps, totals }
 }
 
-/// True when, with demand `d` held until `last`, the policy would change nothing: its
-/// decisions from now to `last` all keep the current count (and time-based rules such
-/// as cooldowns cannot change that, since they only ever block a change).
+/// True when, from `now` to `last`, a static, schedule or lone predictive policy would
+/// change nothing: its decisions from now to `last` all keep the current count (and time-based
+/// rules cannot change that, since they only ever block a change). Alarm policies are
+/// run ahead period by period instead ([`aws::run_ahead`]).
 #[allow(clippy::too_many_arguments)]
-fn steady(
-    policy: &Policy,
-    hpa: &Controller,
-    fleet: &Fleet,
-    d: f64,
-    per: f64,
-    now: i64,
-    last: i64,
-    start_ms: i64,
-    step_ms: i64,
-    signal: &[f64],
-) -> bool {
+fn steady(policy: &Policy, fleet: &Fleet, now: i64, last: i64, floors: &Floors) -> bool {
     let total = fleet.total;
     match policy {
         Policy::Static { .. } => true,
         Policy::Schedule { .. } => scheduled(policy, now) == total && scheduled(policy, last) == total,
-        Policy::Hpa(h) => {
-            // With every pod ready, a fixed demand proposes the same at each sync; the
-            // controller says when such syncs keep the count.
-            let pods = Pods { current: total, ready: fleet.ready() };
-            hpa.steady_proposal(h, pods, d, per, last).is_some()
-        }
-        Policy::TargetTracking(t) => needed(d, per, t.target).clamp(t.min, t.max) == total,
-        Policy::Step(s) => {
-            let cap = f64::from(fleet.ready()) * per;
-            let util = if cap > 0.0 { d / cap } else { f64::INFINITY };
-            (util >= s.alarm_low && util <= s.alarm_high)
-                || (util > s.alarm_high && total >= s.max)
-                || (util < s.alarm_low && total <= s.min)
-        }
-        Policy::Predictive(p) => {
-            let floor_now = predictive_floor(p, now, start_ms, step_ms, signal, per);
-            let floor_last = predictive_floor(p, last, start_ms, step_ms, signal, per);
-            let floor = floor_now.max(floor_last);
-            match &p.dynamic {
-                Some(t) => {
-                    floor_now == floor_last
-                        && needed(d, per, t.target).clamp(t.min.max(floor).min(t.max.max(floor)), t.max.max(floor)) == total
+        // Predictive alone: no floor from now to `last` above the count.
+        Policy::Predictive(_) => {
+            let mut t = now;
+            while t <= last {
+                if floors.at(t) > total {
+                    return false;
                 }
-                None => floor <= total,
+                t = floors.next_change(t);
             }
+            true
         }
+        Policy::Hpa(_) | Policy::TargetTracking(_) | Policy::Step(_) => false,
+    }
+}
+
+/// An alarm policy as it stands at one moment: target tracking (alone or under a
+/// predictive floor) or step scaling.
+struct AlarmPolicy<'a> {
+    kind: AlarmKind<'a>,
+    period_ms: i64,
+    startup_ms: i64,
+    warm_ms: i64,
+}
+
+enum AlarmKind<'a> {
+    Tracking { t: &'a TargetTracking, lo: u32, hi: u32 },
+    Step(&'a super::policy::StepScaling),
+}
+
+impl AlarmPolicy<'_> {
+    fn decide(&self, g: Group, dp: Option<Datapoint>, high_run: u32, low_run: u32) -> (u32, u32, Action) {
+        match self.kind {
+            AlarmKind::Tracking { t, lo, hi } => aws::target_tracking(t, g, lo, hi, dp, high_run, low_run),
+            AlarmKind::Step(s) => aws::step_scaling(s, g, dp, high_run, low_run),
+        }
+    }
+}
+
+/// The alarm policy of `policy` at `now`, if it has one. Under predictive scaling the
+/// dynamic policy's minimum is the hour's floor: "each policy determines the desired
+/// capacity independently, and the desired capacity is set to the maximum of those"
+/// (predictive-scaling-policy-overview.html, Considerations).
+fn alarm_policy<'a>(policy: &'a Policy, floors: &Floors, now: i64) -> Option<AlarmPolicy<'a>> {
+    let ms = |s: u32| i64::from(s) * 1000;
+    match policy {
+        Policy::TargetTracking(t) => Some(AlarmPolicy {
+            kind: AlarmKind::Tracking { t, lo: t.min, hi: t.max },
+            period_ms: ms(t.period_s.max(1)),
+            startup_ms: ms(t.startup_s),
+            warm_ms: ms(t.warmup_s),
+        }),
+        Policy::Step(s) => Some(AlarmPolicy {
+            kind: AlarmKind::Step(s),
+            period_ms: ms(s.period_s.max(1)),
+            startup_ms: ms(s.startup_s),
+            warm_ms: ms(s.warmup_s),
+        }),
+        Policy::Predictive(p) => p.dynamic.as_ref().map(|t| {
+            let floor = floors.at(now);
+            AlarmPolicy {
+                kind: AlarmKind::Tracking { t, lo: t.min.max(floor).min(t.max.max(floor)), hi: t.max.max(floor) },
+                period_ms: ms(t.period_s.max(1)),
+                startup_ms: ms(p.startup_s),
+                warm_ms: ms(t.warmup_s),
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -362,90 +489,6 @@ fn scheduled(policy: &Policy, now: i64) -> u32 {
         .iter()
         .find(|r| (r.days.is_empty() || r.days.contains(&dow)) && hour >= r.from_hour && hour < r.to_hour)
         .map_or(*default, |r| r.count)
-}
-
-fn target_tracking(t: &TargetTracking, fleet: &mut Fleet, cooldown_until: &mut i64, warm_until: &mut i64, now: i64, demand: f64, per: f64) {
-    let desired = needed(demand, per, t.target).clamp(t.min, t.max);
-    if desired > fleet.total {
-        // Scale out at once. Warming instances already count as capacity, so a second
-        // evaluation during warm-up adds only what is still missing.
-        fleet.set(desired, now, i64::from(t.startup_s) * 1000);
-        *warm_until = now + i64::from(t.warmup_s) * 1000;
-    } else if desired < fleet.total && now >= *warm_until && now >= *cooldown_until {
-        // Scale in gradually, never while instances warm up, then wait the cooldown.
-        let step = ((f64::from(fleet.total) * t.scale_in_step).floor() as u32).max(1);
-        fleet.set(fleet.total.saturating_sub(step).max(desired), now, 0);
-        *cooldown_until = now + i64::from(t.scale_in_cooldown_s) * 1000;
-    }
-}
-
-fn step_scaling(s: &StepScaling, fleet: &mut Fleet, cooldown_until: &mut i64, now: i64, demand: f64, per: f64) {
-    if now < *cooldown_until {
-        return;
-    }
-    let cap = f64::from(fleet.ready()) * per;
-    let util = if cap > 0.0 { demand / cap } else { f64::INFINITY };
-    let current = fleet.total;
-    let target = if util > s.alarm_high {
-        let breach = util - s.alarm_high;
-        let adj = s.out.iter().find(|a| breach >= a.lower && a.upper.is_none_or(|u| breach < u)).or(s.out.last());
-        match adj {
-            Some(a) if a.percent => current + ((f64::from(current) * a.change / 100.0).ceil() as u32).max(1),
-            Some(a) => current + a.change.max(0.0) as u32,
-            None => current,
-        }
-    } else if util < s.alarm_low {
-        let n = if s.in_percent { ((f64::from(current) * s.in_change / 100.0).floor() as u32).max(1) } else { s.in_change.max(0.0) as u32 };
-        current.saturating_sub(n)
-    } else {
-        current
-    }
-    .clamp(s.min, s.max);
-    if target != current {
-        fleet.set(target, now, i64::from(s.startup_s) * 1000);
-        *cooldown_until = now + i64::from(s.cooldown_s) * 1000;
-    }
-}
-
-/// The capacity floor predictive scaling sets at `now`: the forecast's capacity
-/// `lead_s` ahead in `ForecastAndScale`, the minimum in `ForecastOnly`.
-fn predictive_floor(p: &Predictive, now: i64, start_ms: i64, step_ms: i64, signal: &[f64], per: f64) -> u32 {
-    if p.mode == PredictiveMode::ForecastOnly {
-        return p.min;
-    }
-    let ahead = now.saturating_add(i64::from(p.lead_s) * 1000);
-    let idx = usize::try_from(ahead.saturating_sub(start_ms) / step_ms.max(1)).unwrap_or(0).min(signal.len().saturating_sub(1));
-    let planned = signal.get(idx).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
-    needed(planned, per, p.target).clamp(p.min, p.max)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn predictive(
-    p: &Predictive,
-    fleet: &mut Fleet,
-    cooldown_until: &mut i64,
-    warm_until: &mut i64,
-    now: i64,
-    start_ms: i64,
-    step_ms: i64,
-    signal: &[f64],
-    demand: f64,
-    per: f64,
-) {
-    let floor = predictive_floor(p, now, start_ms, step_ms, signal, per);
-    match &p.dynamic {
-        // The larger of the two wins: the dynamic policy runs with the floor as its minimum.
-        Some(t) => {
-            let combined = TargetTracking { min: t.min.max(floor).min(t.max.max(floor)), max: t.max.max(floor), ..t.clone() };
-            target_tracking(&combined, fleet, cooldown_until, warm_until, now, demand, per);
-        }
-        // Alone, predictive scaling only ever raises capacity.
-        None => {
-            if floor > fleet.total {
-                fleet.set(floor, now, i64::from(p.startup_s) * 1000);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -476,11 +519,22 @@ mod tests {
             Policy::TargetTracking(TargetTracking { min: 2, max: 80, target: 0.6, ..TargetTracking::default() }),
             Policy::Step(StepScaling::preset("aggressive", 2, 80).unwrap()),
             Policy::Predictive(Predictive { min: 2, max: 80, target: 0.6, ..Predictive::default() }),
+            Policy::Step(StepScaling::preset("gradual", 2, 80).unwrap()),
+            Policy::Step(StepScaling::preset("conservative", 2, 80).unwrap()),
+            Policy::TargetTracking(TargetTracking { min: 2, max: 80, target: 0.6, warmup_s: 0, startup_s: 0, ..TargetTracking::default() }),
+            Policy::Predictive(Predictive {
+                min: 2,
+                max: 80,
+                target: 0.6,
+                dynamic: Some(TargetTracking { min: 2, max: 80, target: 0.6, ..TargetTracking::default() }),
+                ..Predictive::default()
+            }),
         ];
         for p in &policies {
             let slow = replay_impl(p, &cap, &demand, 0, 300_000, None, true, false);
             let fast = replay_impl(p, &cap, &demand, 0, 300_000, None, true, true);
             assert_eq!(slow.totals.scaling_events, fast.totals.scaling_events, "{}", p.kind());
+            assert!(p.kind() == "static" || slow.totals.scaling_events > 2, "{} must scale on this trace", p.kind());
             assert!((slow.totals.instance_hours - fast.totals.instance_hours).abs() < 1e-6, "{}", p.kind());
             assert!((slow.totals.minutes_over_target - fast.totals.minutes_over_target).abs() < 1e-6, "{}", p.kind());
             for (a, b) in slow.steps.iter().zip(&fast.steps) {
