@@ -205,8 +205,66 @@ impl Plan {
             ));
         }
         let mut plan = ron::de::from_str::<Plan>(text).map_err(|e| ron_error(&loc, &e, "not a valid Headroom plan"))?;
+        plan.check().map_err(|m| Error::parse(loc.clone(), format!("not a valid Headroom plan: {m}")))?;
         plan.replay_steps()?;
         Ok(plan)
+    }
+
+    /// Checks what serde cannot: lengths that must agree, numbers that must be finite or
+    /// within range, settings a scenario file would have refused. A plan file is
+    /// untrusted input (it may be hand-edited, cut off, or damaged on disk).
+    ///
+    /// # Errors
+    /// The first bad field, by its path in the plan (`series[2].forecast.bands[0].lower …`).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let finite = |v: f64| v.is_finite();
+        let inp = &self.inputs;
+        if !(inp.runway_level > 0.0 && inp.runway_level < 100.0) {
+            return Err(format!("inputs.runway_level must be in (0, 100), got {}", inp.runway_level));
+        }
+        if inp.thresholds.iter().flatten().chain(inp.series_thresholds.values().flatten()).any(|v| !finite(*v)) {
+            return Err("inputs: thresholds must be finite numbers".into());
+        }
+        if let Horizon::Duration(ms) = inp.horizon
+            && !(1..=crate::time::LATEST_MS).contains(&ms)
+        {
+            return Err(format!("inputs.horizon: {ms} ms is not a horizon"));
+        }
+        inp.settings.validate().map_err(|e| format!("inputs.settings: {e}"))?;
+        for (i, ps) in self.series.iter().enumerate() {
+            let at = |m: String| format!("series[{i}] ({}).{m}", ps.series.name);
+            ps.series.check().map_err(|m| at(format!("series.{m}")))?;
+            if let Ok(f) = &ps.forecast {
+                f.check().map_err(|m| at(format!("forecast.{m}")))?;
+                if f.step_ms != ps.series.step_ms {
+                    return Err(at(format!("forecast.step_ms {} differs from the series' {}", f.step_ms, ps.series.step_ms)));
+                }
+            }
+            if ps.thresholds.iter().any(|t| !finite(t.value)) {
+                return Err(at("thresholds: values must be finite numbers".into()));
+            }
+            for (j, c) in ps.runway.iter().enumerate() {
+                let times = [c.median_ms, c.earliest_ms, c.latest_ms];
+                if times.iter().flatten().any(|t| !crate::time::in_range(*t))
+                    || !(0.0..=1.0).contains(&c.probability)
+                    || !finite(c.threshold.value)
+                {
+                    return Err(at(format!("runway[{j}]: dates within the years 1000 to 9999 and a probability in [0, 1]")));
+                }
+            }
+        }
+        if let Some(sc) = &self.scenarios {
+            sc.file.validate().map_err(|e| format!("scenarios.file.{e}"))?;
+            if sc.outcomes.len() != sc.file.scenario.len() {
+                return Err(format!("scenarios: {} outcomes for {} scenarios", sc.outcomes.len(), sc.file.scenario.len()));
+            }
+            if let Some(r) = sc.recommended
+                && r >= sc.outcomes.len()
+            {
+                return Err(format!("scenarios.recommended: {r} is not one of the {} scenarios", sc.outcomes.len()));
+            }
+        }
+        Ok(())
     }
 
     /// Replays the scenarios to restore their per-step records (deterministic: the same

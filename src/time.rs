@@ -16,6 +16,33 @@ pub const HOUR_MS: i64 = 60 * MINUTE_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 /// Milliseconds in a week.
 pub const WEEK_MS: i64 = 7 * DAY_MS;
+/// The earliest instant Headroom accepts: 1000-01-01T00:00:00Z.
+pub const EARLIEST_MS: i64 = -30_610_224_000_000;
+/// The latest instant Headroom accepts: 9999-12-31T23:59:59.999Z.
+pub const LATEST_MS: i64 = 253_402_300_799_999;
+/// The longest grid step Headroom accepts: a year.
+pub const MAX_STEP_MS: i64 = 366 * DAY_MS;
+
+/// True when `ms` lies between [`EARLIEST_MS`] and [`LATEST_MS`].
+pub fn in_range(ms: i64) -> bool {
+    (EARLIEST_MS..=LATEST_MS).contains(&ms)
+}
+
+/// Checks a regular grid of `len` slots from `start_ms` at `step_ms`: the step within
+/// 1 ms to a year and every slot between the years 1000 and 9999.
+///
+/// # Errors
+/// What is wrong, for a message that names the field.
+pub fn check_grid(start_ms: i64, step_ms: i64, len: usize) -> Result<(), String> {
+    if !(1..=MAX_STEP_MS).contains(&step_ms) {
+        return Err(format!("step_ms must be 1 ms to a year ({MAX_STEP_MS}), got {step_ms}"));
+    }
+    let end = i64::try_from(len).ok().and_then(|n| n.checked_mul(step_ms)).and_then(|d| start_ms.checked_add(d));
+    if !in_range(start_ms) || !end.is_some_and(in_range) {
+        return Err(format!("start_ms {start_ms} with {len} slots of {step_ms} ms lies outside the years 1000 to 9999"));
+    }
+    Ok(())
+}
 
 /// The textual form a timestamp was written in. A column must use one form throughout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -109,6 +109,9 @@ pub const MAX_FOLDS: usize = 40;
 /// Most steps a forecast may have: a year of 1-minute steps. Every step costs memory in
 /// each band and sample path, so a mistyped horizon is an error, not an out-of-memory.
 pub const MAX_HORIZON: usize = 525_600;
+/// The longest seasonal period, in steps (two seasons of it fill the most slots a series
+/// may have).
+pub const MAX_PERIOD: usize = 100_000_000;
 
 /// What to forecast and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,9 +168,9 @@ impl ForecastSettings {
             }
         }
         if let Periods::Given(p) = &self.periods
-            && p.iter().any(|p| *p < 2)
+            && p.iter().any(|p| *p < 2 || *p > MAX_PERIOD)
         {
-            return Err(Error::setting("period", "seasonal periods must be at least 2 steps"));
+            return Err(Error::setting("period", format!("seasonal periods must be 2 to {MAX_PERIOD} steps")));
         }
         if self.folds > MAX_FOLDS {
             return Err(Error::setting("folds", format!("at most {MAX_FOLDS} backtest windows")));
@@ -251,6 +254,46 @@ fn unbounded() -> (f64, f64) {
 }
 
 impl Forecast {
+    /// Checks a forecast read from a file Headroom did not write itself (a plan file):
+    /// the grid in range, every band as long as the point forecast with a level in
+    /// (0, 100), the error process's numbers finite.
+    ///
+    /// # Errors
+    /// What is wrong, naming the field.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.point.is_empty() {
+            return Err("point is empty".into());
+        }
+        crate::time::check_grid(self.start_ms, self.step_ms, self.point.len())?;
+        for (i, b) in self.bands.iter().enumerate() {
+            if !(b.level > 0.0 && b.level < 100.0) {
+                return Err(format!("bands[{i}].level must be in (0, 100), got {}", b.level));
+            }
+            for (key, v) in [("lower", &b.lower), ("upper", &b.upper)] {
+                if v.len() != self.point.len() {
+                    return Err(format!("bands[{i}].{key} has {} values for {} forecast steps", v.len(), self.point.len()));
+                }
+            }
+        }
+        let d = &self.dependence;
+        if !(d.tau_ms.is_finite() && d.tau_ms >= 0.0) {
+            return Err(format!("dependence.tau_ms must be a finite number of at least 0, got {}", d.tau_ms));
+        }
+        if d.persistent_sd.iter().chain(d.fast.iter().flatten()).any(|v| !v.is_finite()) || d.persistent_sd.iter().any(|v| *v < 0.0) {
+            return Err("dependence: spreads must be finite and not negative".into());
+        }
+        if d.fast.len() > 100_000 || d.fast.iter().map(Vec::len).sum::<usize>() > 10_000_000 {
+            return Err("dependence.fast is larger than any forecast makes".into());
+        }
+        if self.bounds.0.is_nan() || self.bounds.1.is_nan() || self.bounds.0 > self.bounds.1 {
+            return Err(format!("bounds ({}, {}) must be ordered numbers", self.bounds.0, self.bounds.1));
+        }
+        if self.periods.iter().any(|p| *p == 0 || *p > self.point.len().max(1).saturating_mul(1000)) {
+            return Err(format!("periods {:?} are not seasonal periods of this forecast", self.periods));
+        }
+        Ok(())
+    }
+
     /// A forecast from its parts alone (no evidence, outliers or warnings): for
     /// forecasts made elsewhere, tests and benchmarks.
     pub fn from_parts(

@@ -133,7 +133,7 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
             found
         }
         Periods::Given(given) => {
-            let (ok, dropped): (Vec<usize>, Vec<usize>) = given.iter().partition(|p| 2 * **p <= values.len());
+            let (ok, dropped): (Vec<usize>, Vec<usize>) = given.iter().partition(|p| p.saturating_mul(2) <= values.len());
             if !dropped.is_empty() {
                 warnings.push(Warning::new(
                     name,

@@ -169,7 +169,7 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
         records
             .locate_bad_cell(&numeric, header.len())
             .map(|(line, col, msg)| err(line, Some(col), msg))
-            .unwrap_or_else(|| err(1, None, format!("could not read the file: {polars_err}")))
+            .unwrap_or_else(|| err(1, None, format!("could not read the file: {}", polars_summary(&polars_err))))
     })?;
     match df.height() {
         0 => return Err(err(2, None, "the file has a header but no data rows".into())),
@@ -299,6 +299,24 @@ fn detect_delimiter(header: &[u8]) -> u8 {
 }
 
 /// Splits one record into fields, honouring double quotes (`""` is a literal quote).
+/// A cell as an error message shows it: quoted, its first line only, at most 40
+/// characters (a quoted cell can run for hundreds of lines).
+fn shown_cell(cell: &str) -> String {
+    let first = cell.lines().next().unwrap_or("");
+    let mut shown: String = first.chars().take(40).collect();
+    if shown.len() < cell.len() {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
+/// The first line of a polars error, without its advice for the Python API.
+fn polars_summary(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unknown error");
+    first.chars().take(200).collect()
+}
+
 fn split_record(line: &[u8], sep: u8) -> Vec<String> {
     let mut fields = Vec::new();
     let mut cur = Vec::new();
@@ -397,12 +415,17 @@ impl<'a> RecordIndex<'a> {
                 return Some((line, col.max(1), format!("expected {width} fields, found {}", fields.len())));
             }
             for &c in numeric {
-                let cell = fields[c].trim();
+                let raw = fields[c].as_str();
+                let cell = raw.trim();
                 if NULLS.contains(&cell) {
                     continue;
                 }
                 if cell.parse::<f64>().is_err() {
-                    return Some((line, c as u64 + 1, format!("\"{cell}\" is not a number")));
+                    return Some((line, c as u64 + 1, format!("{} is not a number", shown_cell(cell))));
+                }
+                // A number followed by spaces (`"17 "`): polars' float parser refuses them.
+                if raw.trim_end() != raw {
+                    return Some((line, c as u64 + 1, format!("{} is not a number: remove the spaces after it", shown_cell(raw))));
                 }
             }
         }

@@ -39,6 +39,18 @@ pub struct Series {
 const MAX_SLOTS: usize = 200_000_000;
 
 impl Series {
+    /// Checks a series read from a file Headroom did not write itself (a plan file):
+    /// the grid in range, at least one slot.
+    ///
+    /// # Errors
+    /// What is wrong, naming the field.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.values.is_empty() {
+            return Err("values is empty".into());
+        }
+        crate::time::check_grid(self.start_ms, self.step_ms, self.values.len())
+    }
+
     /// Builds a series from raw `(utc_ms, value)` points in any order. `NaN` values are
     /// missing cells. Returns the series and the warnings about what was repaired.
     ///
@@ -53,6 +65,9 @@ impl Series {
     ) -> Result<(Series, Vec<Warning>)> {
         let name = name.into();
         let mut warnings = Vec::new();
+        if let Some(p) = points.iter().find(|p| !crate::time::in_range(p.0)) {
+            return Err(Error::series(&name, format!("timestamp {} ms lies outside the years 1000 to 9999", p.0)));
+        }
         let infinite = points.iter().filter(|p| p.1.is_infinite()).count();
         if infinite > 0 {
             for p in &mut points {
@@ -352,7 +367,7 @@ pub fn decimate(xs: &[f64], ys: &[f64], max: usize) -> Vec<[f64; 2]> {
 
 /// The median of the positive differences between consecutive timestamps.
 fn median_step(points: &[(i64, f64)]) -> i64 {
-    let mut diffs: Vec<i64> = points.windows(2).map(|w| w[1].0 - w[0].0).filter(|d| *d > 0).collect();
+    let mut diffs: Vec<i64> = points.windows(2).map(|w| w[1].0.saturating_sub(w[0].0)).filter(|d| *d > 0).collect();
     if diffs.is_empty() {
         return 1;
     }

@@ -136,6 +136,30 @@ pub enum Overlay {
 }
 
 impl Overlay {
+    /// Checks the numbers and dates, saying what is wrong.
+    fn validate(&self) -> std::result::Result<(), String> {
+        let date = |t: &str, field: &str| {
+            crate::time::parse_instant(t, 0).map_err(|m| format!("{field}: {m}")).and_then(|ms| {
+                if crate::time::in_range(ms) { Ok(()) } else { Err(format!("{field}: {t} lies outside the years 1000 to 9999")) }
+            })
+        };
+        match self {
+            Overlay::Growth { percent, from } => {
+                if !(percent.is_finite() && *percent > -100.0 && *percent <= 1e6) {
+                    return Err(format!("percent must be a finite number above -100 (and at most 1e6), got {percent}"));
+                }
+                date(from, "from")
+            }
+            Overlay::ZoneLoss { zones, lost, from, to } => {
+                if *zones == 0 || *lost >= *zones {
+                    return Err(format!("lost ({lost}) must be fewer than zones ({zones})"));
+                }
+                date(from, "from")?;
+                to.as_deref().map_or(Ok(()), |t| date(t, "to"))
+            }
+        }
+    }
+
     fn apply(&self, values: &mut [f64], start_ms: i64, step_ms: i64, key: &str) -> Result<()> {
         let at = |text: &str, field: &str| crate::time::parse_instant(text, 0).map_err(|m| Error::setting(format!("{key}.{field}"), m));
         let (factor, from, to) = match self {
@@ -210,6 +234,8 @@ fn default_horizon() -> String {
 /// Most sample paths a scenario file may ask for: 10,000 replays of a 14-day horizon at
 /// 15 s take minutes and about a gigabyte of demand paths; more is a typo.
 pub const MAX_PATHS: usize = 10_000;
+/// Most sample-path values one scenario may draw (400 MB of demand).
+pub const MAX_PATH_VALUES: usize = 50_000_000;
 
 fn default_paths() -> usize {
     200
@@ -233,19 +259,49 @@ impl ScenarioFile {
             let loc = crate::error::Location { file: Some(origin.into()), line, column: None };
             Error::parse(loc, msg)
         })?;
+        file.validate()?;
+        Ok(file)
+    }
+
+    /// Checks every setting (the scenario TOML and the scenarios a plan file carries),
+    /// naming the key.
+    ///
+    /// # Errors
+    /// The first bad key and what it must be.
+    pub fn validate(&self) -> Result<()> {
+        let file = self;
         if file.scenario.is_empty() {
             return Err(Error::setting("scenario", "the file has no [[scenario]]"));
         }
         for (i, s) in file.scenario.iter().enumerate() {
             s.policy.validate().map_err(|m| Error::setting(format!("scenario[{i}] ({})", s.name), m))?;
-            if s.capacity.per_instance <= 0.0 {
-                return Err(Error::setting(format!("scenario[{i}].capacity.per_instance"), "must be more than zero"));
+            let key = |field: &str| format!("scenario[{i}] ({}).{field}", s.name);
+            if !(s.capacity.per_instance > 0.0 && s.capacity.per_instance.is_finite()) {
+                return Err(Error::setting(
+                    key("capacity.per_instance"),
+                    format!("must be a finite number above zero, got {}", s.capacity.per_instance),
+                ));
             }
             if !(s.capacity.target_utilisation > 0.0 && s.capacity.target_utilisation <= 1.0) {
-                return Err(Error::setting(format!("scenario[{i}].capacity.target_utilisation"), "must be in (0, 1]"));
+                return Err(Error::setting(key("capacity.target_utilisation"), "must be in (0, 1]"));
             }
-            if s.price.instance_hour < 0.0 || !(0.0..=1.0).contains(&s.price.discount) {
-                return Err(Error::setting(format!("scenario[{i}].price"), "instance_hour ≥ 0 and discount within 0..1"));
+            let p = &s.price;
+            if !(p.instance_hour >= 0.0 && p.instance_hour.is_finite()) || !(0.0..=1.0).contains(&p.discount) {
+                return Err(Error::setting(key("price"), "instance_hour a finite number ≥ 0 and discount within 0..1"));
+            }
+            if !(p.interruption_rate >= 0.0 && p.interruption_rate.is_finite()) {
+                return Err(Error::setting(
+                    key("price.interruption_rate"),
+                    format!("must be a finite number ≥ 0, got {}", p.interruption_rate),
+                ));
+            }
+            for (field, v) in [("price.cores", p.cores), ("price.memory_gib", p.memory_gib)] {
+                if v.is_some_and(|v| !(v > 0.0 && v.is_finite())) {
+                    return Err(Error::setting(key(field), "must be a finite number above zero"));
+                }
+            }
+            for (j, o) in s.overlay.iter().enumerate() {
+                o.validate().map_err(|m| Error::setting(key(&format!("overlay[{j}]")), m))?;
             }
         }
         if file.paths == 0 || file.paths > MAX_PATHS {
@@ -254,7 +310,7 @@ impl ScenarioFile {
         if !(file.risk_budget >= 0.0 && file.risk_budget <= 1.0) {
             return Err(Error::setting("risk_budget", "a share between 0 and 1"));
         }
-        Ok(file)
+        Ok(())
     }
 }
 
@@ -308,6 +364,15 @@ pub fn sample_paths(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64
 /// # Errors
 /// A bad overlay date.
 pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, paths: usize, seed: u64) -> Result<Outcome> {
+    if paths.saturating_mul(forecast.point.len()) > MAX_PATH_VALUES {
+        return Err(Error::setting(
+            "paths",
+            format!(
+                "{paths} sample paths of {} steps would hold more than {MAX_PATH_VALUES} values: use fewer paths or a shorter horizon",
+                forecast.point.len()
+            ),
+        ));
+    }
     let (history, _) = series.interpolated();
     let step = series.step_ms;
     let mut demand = history.clone();
