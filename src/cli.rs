@@ -232,6 +232,9 @@ pub struct PrometheusArgs {
     /// Chunks fetched at once.
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
+    /// The largest answer read per request, in MiB.
+    #[arg(long, default_value_t = 512)]
+    pub max_body_mib: u64,
     /// Output CSV (long form: timestamp,series,value plus label columns).
     #[arg(long)]
     pub out: PathBuf,
@@ -271,6 +274,7 @@ impl PrometheusArgs {
             insecure: self.insecure,
             timeout_secs: self.timeout,
             parallel: self.parallel,
+            max_body_mib: self.max_body_mib,
         };
         Ok((settings, RangeQuery { query: self.query.clone(), start_ms, end_ms, step_ms }))
     }

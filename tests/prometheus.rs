@@ -441,3 +441,123 @@ fn credentials_in_the_url_are_moved_out_of_messages() {
     let e = error_of(&url, ConnectionSettings::default());
     assert!(!e.contains("pa55word") && e.contains("(HTTP 401)"), "{e}");
 }
+
+/// A server that echoes the request (headers and all) into its error body, as some
+/// proxies do: no secret may reach the message, in any encoding.
+#[test]
+fn secrets_echoed_by_the_server_never_reach_the_message() {
+    let echo = fake(|req| {
+        // The headers first, on one line, then the request line on the next.
+        let mut lines = req.lines();
+        let first = lines.next().unwrap_or("");
+        let body = format!("bad request, you sent: {}\n{first}", lines.collect::<Vec<_>>().join(" | "));
+        http("500 Internal Server Error", "text/plain", &body)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "p@ss word/42\n").unwrap();
+    let basic = ConnectionSettings {
+        auth: AuthSettings::Basic { user: "alice".into(), password: SecretSource::File(password) },
+        headers: vec![("X-Api-Key".into(), "key-0123456789".into())],
+        ..ConnectionSettings::default()
+    };
+    let e = error_of(&echo.url, basic);
+    assert!(e.contains("(HTTP 500)"), "{e}");
+    for leaked in ["p@ss word/42", "p%40ss%20word%2F42", "p%40ss+word%2F42", "YWxpY2U6cEBzcyB3b3JkLzQy", "key-0123456789"] {
+        assert!(!e.contains(leaked), "{leaked} leaked: {e}");
+    }
+    assert_eq!(e.lines().count(), 1, "server text is cut to one line: {e}");
+    let file = dir.path().join("token");
+    std::fs::write(&file, "tok-abcdef-999").unwrap();
+    let bearer = ConnectionSettings { auth: AuthSettings::Bearer { token: SecretSource::File(file) }, ..ConnectionSettings::default() };
+    let e = error_of(&echo.url, bearer);
+    assert!(!e.contains("tok-abcdef-999") && e.contains("***"), "{e}");
+}
+
+#[test]
+fn too_many_requests_waits_as_told_then_succeeds() {
+    let calls = Arc::new(Mutex::new(0usize));
+    let n = calls.clone();
+    let server = fake(move |_| {
+        let mut c = n.lock().unwrap();
+        *c += 1;
+        if *c == 1 {
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+        } else {
+            http("200 OK", "application/json", MATRIX)
+        }
+    });
+    let t = std::time::Instant::now();
+    let c = Client::new(&ConnectionSettings { url: server.url.clone(), ..ConnectionSettings::default() }).unwrap();
+    let got = c.query_range(&q(), &Progress::new()).unwrap();
+    assert_eq!(got.series[0].values, vec![1.0, 2.0, 3.0]);
+    let secs = t.elapsed().as_secs_f64();
+    assert!((1.0..5.0).contains(&secs), "waited {secs} s for Retry-After: 1");
+    // A Retry-After too long to wait for ends the import with the server's word.
+    let busy = fake(|_| b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3600\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec());
+    let e = error_of(&busy.url, ConnectionSettings::default());
+    assert!(e.contains("(HTTP 429)") && e.contains("3600 s"), "{e}");
+    assert_eq!(busy.requests.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_stalled_server_is_an_error_within_about_the_timeout() {
+    // No --step: the step probes run first. They share one deadline.
+    let silent = fake(|_| {
+        std::thread::sleep(Duration::from_secs(4));
+        Vec::new()
+    });
+    let c = Client::new(&ConnectionSettings { url: silent.url.clone(), timeout_secs: 1, ..ConnectionSettings::default() }).unwrap();
+    let t = std::time::Instant::now();
+    let e = c.query_range(&RangeQuery { step_ms: None, ..q() }, &Progress::new()).unwrap_err().to_string();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(e.contains("timed out after 1 s") && e.contains(&silent.url), "{e}");
+    assert!(secs < 3.0, "a stalled server took {secs} s to report");
+    // Stalling in the middle of the body is a timeout, not a cut-off answer.
+    let half = fake(|_| {
+        let mut r = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"status\":\"succ".to_vec();
+        r.extend(std::iter::repeat_n(b' ', 10));
+        std::thread::sleep(Duration::from_millis(2500));
+        r
+    });
+    let e = error_of(&half.url, ConnectionSettings::default());
+    assert!(e.contains("timed out") || e.contains("cut off"), "{e}");
+}
+
+#[test]
+fn an_answer_over_the_size_limit_is_refused_clearly() {
+    let big = format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"__name__":"m"}},"values":[{}]}}]}}}}"#,
+        (0..200_000).map(|i| format!("[{},\"1\"]", 1_700_000_000 + i * 300)).collect::<Vec<_>>().join(",")
+    );
+    assert!(big.len() > 1 << 20);
+    let server = fake(move |_| http("200 OK", "application/json", &big));
+    let e = error_of(&server.url, ConnectionSettings { max_body_mib: 1, ..ConnectionSettings::default() });
+    assert!(e.contains("larger than 1 MiB") && e.contains("--max-body-mib"), "{e}");
+}
+
+#[test]
+fn two_series_with_the_same_labels_and_different_values_are_a_conflict() {
+    let body = r#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"__name__":"m","job":"a"},"values":[[1700000000,"1"],[1700000300,"2"],[1700000600,"3"]]},
+        {"metric":{"__name__":"m","job":"a"},"values":[[1700000000,"1"],[1700000300,"5"],[1700000600,"3"]]}]}}"#;
+    let e = error_of(&fake(move |_| http("200 OK", "application/json", body)).url, ConnectionSettings::default());
+    assert!(e.contains("comes twice with different values") && e.contains("job=\"a\""), "{e}");
+    // The same values twice (chunks meeting at a seam) are one series.
+    let seam = r#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"__name__":"m"},"values":[[1700000000,"1"],[1700000300,"2"]]},
+        {"metric":{"__name__":"m"},"values":[[1700000300,"2"],[1700000600,"3"]]}]}}"#;
+    let c = Client::new(&ConnectionSettings {
+        url: fake(move |_| http("200 OK", "application/json", seam)).url,
+        ..ConnectionSettings::default()
+    })
+    .unwrap();
+    assert_eq!(c.query_range(&q(), &Progress::new()).unwrap().series[0].values, vec![1.0, 2.0, 3.0]);
+}
+
+#[test]
+fn a_header_value_a_request_cannot_carry_is_named() {
+    let s = ConnectionSettings { headers: vec![("X-Scope-OrgID".into(), "bad\u{7}value".into())], ..ConnectionSettings::default() };
+    let e = Client::new(&s).err().unwrap().to_string();
+    assert!(e.contains("X-Scope-OrgID"), "{e}");
+}

@@ -19,6 +19,96 @@ use std::time::Duration;
 pub const POINTS_PER_CHUNK: i64 = 10_000;
 /// Attempts per request when a retry can help.
 const ATTEMPTS: u32 = 3;
+/// The longest `Retry-After` waited for; a longer one ends the import with its message.
+const MAX_RETRY_AFTER_SECS: u64 = 30;
+
+/// The wait before try `attempt + 1`: 200 ms doubling, ±25 % jitter (so parallel chunks
+/// do not retry in step).
+fn backoff(attempt: u32) -> Duration {
+    let base = 200u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let jitter = u64::from(nanos % 500) * base / 1000; // 0 to 50 % of base
+    Duration::from_millis(base * 3 / 4 + jitter)
+}
+
+enum BodyError {
+    TooLarge,
+    Read(std::io::Error),
+}
+
+/// Reads a body of at most `limit` bytes.
+fn read_limited(response: reqwest::blocking::Response, limit: u64) -> std::result::Result<Vec<u8>, BodyError> {
+    use std::io::Read;
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    response.take(limit + 1).read_to_end(&mut body).map_err(BodyError::Read)?;
+    if body.len() as u64 > limit {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(body)
+}
+
+/// Every form in which a server could echo a secret back: the value itself, URL-encoded
+/// (`%XX` and `+`), and for basic auth the base64 of `user:password` that the
+/// `Authorization` header carries. Header values count as secrets too (tenant IDs,
+/// API keys); values under 4 characters are too short to blank out safely.
+fn redaction_list(auth: &ResolvedAuth, headers: &[(String, String)]) -> Vec<String> {
+    let mut plain: Vec<String> = headers.iter().map(|(_, v)| v.clone()).collect();
+    let mut out = Vec::new();
+    match auth {
+        ResolvedAuth::None => {}
+        ResolvedAuth::Basic(user, password) => {
+            plain.push(password.expose().to_string());
+            out.push(base64(format!("{user}:{}", password.expose()).as_bytes()));
+        }
+        ResolvedAuth::Bearer(token) => plain.push(token.expose().to_string()),
+    }
+    for p in plain {
+        out.push(percent_encode(&p, false));
+        out.push(percent_encode(&p, true));
+        out.push(base64(p.as_bytes()));
+        out.push(p);
+    }
+    out.retain(|s| s.chars().count() >= 4);
+    // Longest first, so a secret inside a longer encoded form is blanked whole.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.dedup();
+    out
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(TABLE[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Percent-encoding of everything but unreserved characters; `plus` writes spaces as `+`
+/// (form encoding, as in a query string).
+fn percent_encode(text: &str, plus: bool) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            b' ' if plus => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
 
 /// A `query_range` request.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +170,9 @@ pub struct Client {
     headers: Vec<(String, String)>,
     parallel: usize,
     timeout_secs: u64,
+    max_body_bytes: u64,
+    /// Every secret this client holds, in each form a server might echo it back.
+    redact: Vec<String>,
 }
 
 enum ResolvedAuth {
@@ -115,9 +208,15 @@ impl Client {
             AuthSettings::Basic { user, password } => ResolvedAuth::Basic(user.clone(), password.read()?),
             AuthSettings::Bearer { token } => ResolvedAuth::Bearer(token.read()?),
         };
-        for (name, _) in &settings.headers {
+        for (name, value) in &settings.headers {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(Error::setting("header", format!("\"{name}\" is not a valid header name")));
+            }
+            if reqwest::header::HeaderValue::from_str(value).is_err() {
+                return Err(Error::setting(
+                    "header",
+                    format!("the value of header \"{name}\" holds characters a header cannot carry (control characters or non-ASCII)"),
+                ));
             }
         }
         let mut builder = reqwest::blocking::Client::builder()
@@ -139,14 +238,17 @@ impl Client {
             builder = builder.danger_accept_invalid_certs(true);
         }
         let http = builder.build().map_err(|e| Error::setting("url", format!("cannot build an HTTP client: {}", e.without_url())))?;
+        let redact = redaction_list(&auth, &settings.headers);
         Ok(Client {
             http,
             base,
             display_base,
             auth,
+            redact,
             headers: settings.headers.clone(),
             parallel: settings.parallel.clamp(1, 16),
             timeout_secs: settings.timeout_secs,
+            max_body_bytes: settings.max_body_mib.clamp(1, 1 << 20) << 20,
         })
     }
 
@@ -158,21 +260,37 @@ impl Client {
     /// 2xx answer; anything else becomes an [`Error::Http`] naming endpoint, query and
     /// status. `retries` counts the retries made.
     fn get(&self, path: &str, params: &[(&str, String)], query: Option<&str>, retries: &AtomicUsize) -> Result<Vec<u8>> {
+        self.get_with(path, params, query, retries, ATTEMPTS)
+    }
+
+    /// [`get`](Self::get) with at most `attempts` tries.
+    fn get_with(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        query: Option<&str>,
+        retries: &AtomicUsize,
+        attempts: u32,
+    ) -> Result<Vec<u8>> {
         let endpoint = self.endpoint(path);
+        // Whatever the server said, one line of it, with every secret blanked out.
         let err = |status: Option<u16>, message: String| Error::Http {
             endpoint: endpoint.clone(),
             query: query.map(str::to_string),
             status,
-            message,
+            message: self.scrub(&message),
         };
         let mut url = self.base.join(path).map_err(|e| err(None, e.to_string()))?;
         url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
         let mut last = None;
-        for attempt in 0..ATTEMPTS {
+        let mut wait = Duration::ZERO;
+        for attempt in 0..attempts {
             if attempt > 0 {
                 retries.fetch_add(1, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(200 << attempt));
+                std::thread::sleep(wait);
             }
+            // Exponential back-off with jitter (unless the server said how long to wait).
+            wait = backoff(attempt);
             let mut req = self.http.get(url.clone());
             for (k, v) in &self.headers {
                 req = req.header(k.as_str(), v.as_str());
@@ -194,10 +312,29 @@ impl Client {
                 }
             };
             let status = response.status().as_u16();
-            let body = match response.bytes() {
-                Ok(b) => b.to_vec(),
-                Err(e) => {
-                    last = Some(err(Some(status), format!("the response was cut off: {}", e.without_url())));
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let body = match read_limited(response, self.max_body_bytes) {
+                Ok(b) => b,
+                Err(BodyError::TooLarge) => {
+                    return Err(err(
+                        Some(status),
+                        format!(
+                            "the answer is larger than {} MiB: narrow the query (fewer series) or the range, use a coarser --step, or raise --max-body-mib",
+                            self.max_body_bytes >> 20
+                        ),
+                    ));
+                }
+                Err(BodyError::Read(e)) => {
+                    let message = if e.kind() == std::io::ErrorKind::TimedOut || e.to_string().to_ascii_lowercase().contains("timed out") {
+                        format!("the server stopped sending the answer: timed out after {} s", self.timeout_secs)
+                    } else {
+                        "the answer was cut off: the connection closed before all of it arrived".to_string()
+                    };
+                    last = Some(err(Some(status), message));
                     continue; // a dropped body is worth another try
                 }
             };
@@ -208,6 +345,10 @@ impl Client {
             let message = match (status, &api) {
                 (401, _) => "authentication failed: check the user and password (or token)".to_string(),
                 (403, _) => "forbidden: the credentials are valid but may not read this (tenant or permissions)".to_string(),
+                (429, _) => match retry_after {
+                    Some(s) => format!("too many requests: the server asked to wait {s} s"),
+                    None => "too many requests".to_string(),
+                },
                 (400, Some((kind, msg))) if msg.contains("exceeded maximum resolution") => {
                     format!("resolution too fine ({kind}): {msg}; choose a coarser --step")
                 }
@@ -218,15 +359,49 @@ impl Client {
                 (404, _) => "not found: is the URL the API's base (e.g. http://host:9090, or Mimir's .../prometheus)?".to_string(),
                 (_, Some((kind, msg))) => format!("{kind}: {msg}"),
                 (_, None) if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') => WireError::Html.to_string(),
-                (_, None) => format!("unexpected answer: {}", String::from_utf8_lossy(&body[..body.len().min(200)]).trim()),
+                // Secrets blanked before the cut, so no part of one survives it.
+                (_, None) => format!(
+                    "unexpected answer: {}",
+                    self.blank(&String::from_utf8_lossy(&body[..body.len().min(64 << 10)])).chars().take(200).collect::<String>().trim()
+                ),
             };
             last = Some(err(Some(status), message));
+            if status == 429 {
+                // Honour Retry-After when it is short enough to be worth waiting for.
+                match retry_after {
+                    Some(s) if s <= MAX_RETRY_AFTER_SECS => wait = Duration::from_secs(s),
+                    Some(_) => break,
+                    None => {}
+                }
+                continue;
+            }
             if status >= 500 {
                 continue;
             }
             break;
         }
         Err(last.unwrap_or_else(|| err(None, "no answer".into())))
+    }
+
+    /// `text` with every secret this client holds replaced by `***`.
+    fn blank(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.redact {
+            out = out.replace(s.as_str(), "***");
+        }
+        out
+    }
+
+    /// `text` cut to its first line (at most 300 characters) with every secret this
+    /// client holds replaced by `***`.
+    fn scrub(&self, text: &str) -> String {
+        let out = self.blank(text);
+        let first = out.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+        let mut line: String = first.chars().take(300).collect();
+        if line.len() < first.len() || out.lines().filter(|l| !l.trim().is_empty()).count() > 1 {
+            line.push('…');
+        }
+        line
     }
 
     /// Runs a range query, chunked and in parallel, reporting one unit of progress per
@@ -250,8 +425,26 @@ impl Client {
                 // sample spacing in an hour of it (at the end, the middle or the start
                 // of the range) and step no finer than that.
                 let by_range = auto_step(q.start_ms, q.end_ms);
+                // The probes try once each and share one deadline: a server that does not
+                // answer is an error within about the timeout, not after every probe.
                 let probes = [q.end_ms, q.start_ms + (q.end_ms - q.start_ms) / 2, (q.start_ms + HOUR_MS).min(q.end_ms)];
-                match probes.into_iter().find_map(|at| self.sample_interval(&q.query, at)) {
+                let deadline = std::time::Instant::now() + Duration::from_secs(self.timeout_secs.max(1));
+                let mut found = None;
+                for at in probes {
+                    if std::time::Instant::now() >= deadline {
+                        break;
+                    }
+                    match self.probe_interval(&q.query, at) {
+                        Ok(Some(interval)) => {
+                            found = Some(interval);
+                            break;
+                        }
+                        Ok(None) => {}
+                        Err(e) if e.http_status().is_none() => return Err(e),
+                        Err(_) => break,
+                    }
+                }
+                match found {
                     Some(interval) if interval > by_range => nice_step(interval),
                     _ => by_range,
                 }
@@ -336,18 +529,25 @@ impl Client {
     /// The median spacing of raw samples of a plain selector (`metric{labels}`) in the
     /// hour before `at_ms`, or `None` for expressions or when the probe fails.
     pub fn sample_interval(&self, query: &str, at_ms: i64) -> Option<i64> {
+        self.probe_interval(query, at_ms).ok().flatten()
+    }
+
+    /// [`sample_interval`](Self::sample_interval) in one try, with the transport
+    /// failure (no answer at all) as an error.
+    fn probe_interval(&self, query: &str, at_ms: i64) -> Result<Option<i64>> {
         if !is_plain_selector(query) {
-            return None;
+            return Ok(None);
         }
         let params = [("query", format!("{}[1h]", query.trim())), ("time", seconds(at_ms))];
-        let body = self.get("api/v1/query", &params, Some(query), &AtomicUsize::new(0)).ok()?;
-        let (series, _) = wire::parse_query_range(&body).ok()?;
-        let mut gaps: Vec<i64> = series.iter().flat_map(|s| s.samples.windows(2).map(|w| w[1].0 - w[0].0)).filter(|d| *d > 0).collect();
+        let body = self.get_with("api/v1/query", &params, Some(query), &AtomicUsize::new(0), 1)?;
+        let Ok((series, _)) = wire::parse_query_range(&body) else { return Ok(None) };
+        let mut gaps: Vec<i64> =
+            series.iter().flat_map(|s| s.samples.windows(2).map(|w| w[1].0.saturating_sub(w[0].0))).filter(|d| *d > 0).collect();
         if gaps.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mid = gaps.len() / 2;
-        Some(*gaps.select_nth_unstable(mid).1)
+        Ok(Some(*gaps.select_nth_unstable(mid).1))
     }
 
     fn fetch_chunk(

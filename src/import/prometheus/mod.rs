@@ -118,6 +118,8 @@ pub struct ConnectionSettings {
     pub timeout_secs: u64,
     /// Chunks fetched at once.
     pub parallel: usize,
+    /// The largest answer read per request, in MiB (a long range comes in chunks).
+    pub max_body_mib: u64,
 }
 
 impl Default for ConnectionSettings {
@@ -130,6 +132,7 @@ impl Default for ConnectionSettings {
             insecure: false,
             timeout_secs: 30,
             parallel: 4,
+            max_body_mib: 512,
         }
     }
 }
@@ -162,10 +165,24 @@ pub fn to_import(raw: Vec<RawSeries>, fallback_name: &str, source: &str) -> Resu
     for (mut labels, mut samples) in merged {
         samples.sort_by_key(|s| s.0);
         let before = samples.len();
-        samples.dedup_by_key(|s| s.0);
         let name = labels.remove("__name__").unwrap_or_else(|| fallback_name.to_string());
         let display = Series { name: name.clone(), labels: labels.clone(), unit: Unit::None, start_ms: 0, step_ms: 1, values: Vec::new() }
             .display_name();
+        // The same sample twice (chunks meet at a seam) is dropped; two different values
+        // at one time mean two series with the same labels (e.g. HA replicas without
+        // deduplication): a conflict, never merged silently.
+        if let Some(w) = samples.windows(2).find(|w| w[0].0 == w[1].0 && !same_value(w[0].1, w[1].1)) {
+            return Err(Error::parse(
+                Location::default(),
+                format!(
+                    "{source}: series {display} comes twice with different values (at {}: {} and {}): the query returns two series with the same labels (HA replicas without deduplication?); add a label that tells them apart or aggregate them",
+                    crate::time::format_short(w[0].0),
+                    w[0].1,
+                    w[1].1
+                ),
+            ));
+        }
+        samples.dedup_by_key(|s| s.0);
         if samples.len() != before {
             import.warnings.push(Warning::new(&display, format!("{} duplicate samples at chunk seams dropped", before - samples.len())));
         }
@@ -176,6 +193,11 @@ pub fn to_import(raw: Vec<RawSeries>, fallback_name: &str, source: &str) -> Resu
         import.warnings.extend(warnings);
     }
     Ok(import)
+}
+
+/// Equal values (NaN equal to NaN).
+fn same_value(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
 }
 
 /// Imports a saved `query_range` response (the JSON the API returns), so a review can be
