@@ -400,6 +400,13 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     use crate::plan::{Plan, PlanInputs};
+    // Every output is checked before the work: a read-only place fails in a moment.
+    for path in [&args.save, &args.pdf, &args.rules, &args.hpa, &args.aws].into_iter().flatten() {
+        crate::files::ensure_writable(path)?;
+    }
+    if let Some(dir) = &args.csv {
+        crate::files::ensure_writable_dir(dir)?;
+    }
     let plan = match &args.open {
         Some(path) => Plan::open(path)?,
         None => {
@@ -481,6 +488,7 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("{}: no `data` in the file: give --data", args.scenario.display()),
     };
     let horizon = Horizon::parse(&file.horizon).map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    crate::files::ensure_writable_dir(&args.out)?;
     let import = pipeline::load(&[data], &CsvOptions::default())?;
     let mut names: Vec<&str> = file.scenario.iter().map(|s| s.series.as_str()).collect();
     names.sort_unstable();
@@ -645,6 +653,7 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
 fn import_prometheus(args: &PrometheusArgs) -> anyhow::Result<ExitCode> {
     let (settings, query) = args.validate(crate::time::now_ms())?;
     let client = crate::import::prometheus::Client::new(&settings)?;
+    crate::files::ensure_writable(&args.out)?;
     let import = client.query_range(&query, &Progress::new())?;
     for w in &import.warnings {
         eprintln!("warning: {w}");
@@ -663,7 +672,7 @@ fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
         let Some(out_dir) = &args.out_dir else {
             bail!("--out-dir is required when the input is a directory ({})", args.input.display());
         };
-        std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+        crate::files::ensure_writable_dir(out_dir)?;
         let files = crate::files::csv_files_in(&args.input)?;
         if files.is_empty() {
             bail!("{}: no *.csv files in this directory", args.input.display());
@@ -683,6 +692,9 @@ fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
     }
     if args.out_dir.is_some() {
         bail!("--out-dir is for a directory input; for one file use --out FILE");
+    }
+    if let Some(path) = &args.out {
+        crate::files::ensure_writable(path)?;
     }
     let bytes = forecast_one(std::slice::from_ref(&args.input), &job, args.verbose)?;
     match &args.out {

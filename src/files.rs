@@ -4,25 +4,98 @@ use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
+/// Temporary files of a save start with this (and are cleaned up when left behind).
+const TEMP_PREFIX: &str = ".headroom-";
+
+/// A temporary file older than this beside a target was left by a save that was killed.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Writes `bytes` to `path` atomically: into a temporary file beside it, flushed to disk,
-/// then renamed over the target. A crash mid-write leaves the previous file intact.
+/// renamed over the target, then the directory flushed so the rename survives a crash. A
+/// crash mid-write leaves the previous file intact; temporary files left by a killed
+/// save are removed by the next one.
 ///
 /// # Errors
-/// The directory is not writable, or the disk is full.
+/// The directory is not writable, the disk is full or a file-size limit is hit; the
+/// previous file is then untouched and the temporary file removed.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
+    remove_stale_temps(dir);
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".headroom-");
+    builder.prefix(TEMP_PREFIX);
     #[cfg(unix)]
     builder.permissions(permissions_for(path));
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(path, plain(e)))?;
+    // On any error below, dropping `tmp` deletes the temporary file.
+    tmp.write_all(bytes).map_err(|e| Error::io(path, plain(e)))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, plain(e)))?;
+    tmp.persist(path).map_err(|e| Error::io(path, plain(e.error)))?;
+    // The rename is durable only once the directory is on disk too.
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
+}
+
+/// Checks up front, before minutes of work, that `path` can be written: its directory
+/// exists and takes a new file, and an existing file is not read-only.
+///
+/// # Errors
+/// Why not, naming the path.
+pub fn ensure_writable(path: &Path) -> Result<()> {
+    let dir = parent_dir(path);
+    if !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, format!("the directory {} does not exist", dir.display())),
+        ));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
+        return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the file is read-only")));
+    }
+    tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir).map(drop).map_err(|e| Error::io(path, plain(e)))
+}
+
+/// Checks that `dir` (created if missing) can take new files.
+///
+/// # Errors
+/// Why not, naming the directory.
+pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, plain(e)))?;
+    tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir).map(drop).map_err(|e| Error::io(dir, plain(e)))
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// An I/O error without the temporary file's path that `tempfile` adds (the message
+/// names the target instead, once).
+fn plain(e: std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), e.kind().to_string()),
+    }
+}
+
+/// Removes temporary files of killed saves in `dir` (best effort, only old ones: a save
+/// running in another window is never touched).
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let old = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok()).is_some_and(|age| age > STALE_AFTER);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// The `*.csv` files directly inside `dir`, sorted by name.

@@ -6,6 +6,7 @@ use headroom::plan::Plan;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 fn sample() -> &'static Path {
     static P: OnceLock<std::path::PathBuf> = OnceLock::new();
@@ -154,4 +155,77 @@ fn damaged_plan_fields_are_named_not_panics() {
         let err = Plan::parse(&damaged, path).expect_err(what).to_string();
         assert!(err.contains(expect) && err.starts_with("p.headroom.ron"), "{what}: {err}");
     }
+}
+
+#[test]
+fn an_unwritable_output_fails_before_the_work_and_says_so_once() {
+    let t = std::time::Instant::now();
+    let scen = sample().join("scenarios.toml");
+    let (ok, err) =
+        run(&["plan", sample().to_str().unwrap(), "--scenario", scen.to_str().unwrap(), "--save", "/dev/null/plan.headroom.ron"]);
+    let secs = t.elapsed().as_secs_f64();
+    assert!(!ok && err.contains("/dev/null/plan.headroom.ron"), "{err}");
+    assert!(secs < 3.0, "found only after {secs} s of work");
+    assert_eq!(err.matches("does not exist").count() + err.matches("Not a directory").count(), 1, "said once: {err}");
+}
+
+#[test]
+fn temporary_files_of_a_killed_save_are_cleaned_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join(".headroom-killed");
+    let fresh = dir.path().join(".headroom-running");
+    std::fs::write(&stale, "half a plan").unwrap();
+    std::fs::write(&fresh, "another save in progress").unwrap();
+    let ok = Command::new("touch").args(["-d", "2 hours ago"]).arg(&stale).status().unwrap();
+    assert!(ok.success());
+    headroom::files::atomic_write(&dir.path().join("out.txt"), b"new").unwrap();
+    assert!(!stale.exists(), "a temporary file hours old is a killed save's");
+    assert!(fresh.exists(), "a recent one may be another save's");
+    assert_eq!(std::fs::read(dir.path().join("out.txt")).unwrap(), b"new");
+}
+
+#[test]
+fn kill_nine_during_a_save_leaves_the_old_or_the_new_plan() {
+    // The target starts as plan B; each run saves plan A over it and is killed at a
+    // random moment. Afterwards the target is always exactly A or exactly B.
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.headroom.ron");
+    std::fs::write(&a, plan_text()).unwrap();
+    let b_text = plan_text().replacen("title: \"Capacity review\"", "title: \"Before\"", 1);
+    assert_ne!(b_text, plan_text());
+    let target = dir.path().join("t.headroom.ron");
+    std::fs::write(&target, &b_text).unwrap();
+    // How long one save takes here; the kills fall from 60 % to 110 % of it.
+    let t = std::time::Instant::now();
+    let (ok, err) = run(&["plan", "--open", a.to_str().unwrap(), "--save", dir.path().join("timing.headroom.ron").to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let full = t.elapsed().as_millis() as u64;
+    let mut seed = 0x9e37_79b9_u64;
+    let mut became_new = 0;
+    for _ in 0..20 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(full * 6 / 10 + seed % (full / 2).max(1));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .args(["plan", "--open"])
+            .arg(&a)
+            .arg("--save")
+            .arg(&target)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = std::fs::read_to_string(&target).unwrap();
+        assert!(now == plan_text() || now == b_text, "a damaged plan after a kill at {delay:?}");
+        Plan::parse(&now, &target).unwrap();
+        if now == plan_text() {
+            became_new += 1;
+            std::fs::write(&target, &b_text).unwrap();
+        }
+    }
+    // Both outcomes should occur over 20 random kills, or the test proves nothing.
+    assert!(became_new > 0 && became_new < 20, "{became_new} of 20 saves completed");
 }
