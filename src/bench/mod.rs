@@ -1,6 +1,7 @@
 //! `headroom bench …`: the speed and accuracy figures the issues ask for, printed by the
 //! program itself so anyone can reproduce them (`cargo run -- bench import`).
 
+pub mod fuzz;
 pub mod local_prometheus;
 pub mod m4;
 pub mod real;
@@ -87,6 +88,19 @@ pub enum BenchCommand {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Mutation fuzzing of every loader (CSV, query_range JSON, plan file, scenario
+    /// TOML, durations and timestamps): executions, rejections and panics per target.
+    Fuzz {
+        /// Targets (csv, json, plan, scenario, time); all when none is given.
+        #[arg(long)]
+        target: Vec<String>,
+        /// Minutes per target.
+        #[arg(long, default_value_t = 1.0)]
+        minutes: f64,
+        /// Where the inputs of findings are written.
+        #[arg(long, default_value = "fuzz-findings")]
+        findings: std::path::PathBuf,
+    },
 }
 
 /// Runs one benchmark and prints its figures.
@@ -103,6 +117,9 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
         BenchCommand::Nab { data, folds } => real::nab(&data, folds).map(|()| ExitCode::SUCCESS),
         BenchCommand::Breach { m4, nab, limit } => real::breach(m4.as_deref(), nab.as_deref(), limit).map(|()| ExitCode::SUCCESS),
+        BenchCommand::Fuzz { target, minutes, findings } => {
+            fuzz::run(&target, minutes, &findings).map(|clean| if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
     }
 }
 
