@@ -15,11 +15,15 @@ use std::process::ExitCode;
 
 /// Headroom: forecast metric history, find the runway, plan capacity.
 #[derive(Debug, Parser)]
-#[command(name = "headroom", version, about, long_about = None)]
+#[command(name = "headroom", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// What to do; with none, the window opens on the bundled sample data.
+    /// What to do; with none, the window opens on the files given (or on the bundled
+    /// sample data).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// CSV files, directories or a plan file (`*.headroom.ron`) to open the window on.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// The subcommands.

@@ -35,7 +35,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         #[cfg(feature = "gui")]
-        None => headroom::gui::run(Vec::new()),
+        None => headroom::gui::run(cli.files),
         #[cfg(feature = "gui")]
         Some(Command::Gui { inputs }) => headroom::gui::run(inputs),
         #[cfg(not(feature = "gui"))]

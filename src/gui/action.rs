@@ -18,6 +18,8 @@ pub enum ExportKind {
     Rules,
     /// A Kubernetes HPA manifest.
     Hpa,
+    /// The AWS predictive scaling policy (`PredictiveScalingConfiguration` JSON).
+    Aws,
 }
 
 impl ExportKind {
@@ -29,6 +31,7 @@ impl ExportKind {
             ExportKind::Csv => "Export CSV…",
             ExportKind::Rules => "Export Rules…",
             ExportKind::Hpa => "Export HPA…",
+            ExportKind::Aws => "Export AWS Policy…",
         }
     }
 
@@ -40,6 +43,7 @@ impl ExportKind {
             ExportKind::Csv => "capacity-csv",
             ExportKind::Rules => "capacity-rules.yml",
             ExportKind::Hpa => "hpa.yml",
+            ExportKind::Aws => "aws-predictive-policy.json",
         }
     }
 }
@@ -125,13 +129,23 @@ impl Action {
             Action::OpenCsvDialog => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::O)),
             Action::Refit => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::R)),
             Action::Export(ExportKind::Plan) => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::S)),
+            Action::Export(ExportKind::Pdf) => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::E)),
+            Action::OpenPlan => Some(KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::O)),
             Action::Cancel => Some(KeyboardShortcut::new(Modifiers::NONE, Key::Escape)),
             _ => None,
         }
     }
 
     /// Actions that have a shortcut, for the key handler.
-    pub fn with_shortcuts() -> [Action; 4] {
-        [Action::OpenCsvDialog, Action::Refit, Action::Cancel, Action::Export(ExportKind::Plan)]
+    pub fn with_shortcuts() -> [Action; 6] {
+        // Ctrl+Shift+O before Ctrl+O, so the longer shortcut wins.
+        [
+            Action::OpenPlan,
+            Action::OpenCsvDialog,
+            Action::Refit,
+            Action::Cancel,
+            Action::Export(ExportKind::Plan),
+            Action::Export(ExportKind::Pdf),
+        ]
     }
 }

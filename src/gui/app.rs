@@ -41,13 +41,23 @@ pub struct HeadroomApp {
     open_plan_job: Option<Job<Result<crate::plan::Plan, String>>>,
     /// The Prometheus dialog's transient state.
     pub prometheus: panels::prometheus::PrometheusDialog,
+    /// The in-window file picker, when no native dialog can appear.
+    pub path_prompt: Option<panels::path_prompt::PathPrompt>,
+    /// What the window shows: a plan file's or the data's name, for the title.
+    pub document: String,
+    /// Changed since the plan was last opened or saved.
+    pub dirty: bool,
+    /// The plan file a running save writes.
+    saving_plan: Option<PathBuf>,
+    /// The title last sent to the window.
+    shown_title: String,
 }
 
 impl HeadroomApp {
     /// Creates the app and starts loading `inputs` (or the sample data).
     pub fn new(cc: &eframe::CreationContext<'_>, inputs: Vec<PathBuf>) -> Self {
-        super::theme::apply(&cc.egui_ctx);
-        let state = cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)).unwrap_or_default();
+        let state: super::state::AppState = cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)).unwrap_or_default();
+        super::theme::apply(&cc.egui_ctx, &state.theme);
         let mut app = HeadroomApp {
             state,
             model: Model::default(),
@@ -62,7 +72,22 @@ impl HeadroomApp {
             export_job: None,
             open_plan_job: None,
             prometheus: Default::default(),
+            path_prompt: None,
+            document: String::new(),
+            dirty: false,
+            saving_plan: None,
+            shown_title: String::new(),
         };
+        // A plan file among the inputs opens as the whole review.
+        let (plans, inputs): (Vec<PathBuf>, Vec<PathBuf>) =
+            inputs.into_iter().partition(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron")));
+        if let Some(plan) = plans.into_iter().next() {
+            if app.state.scenarios.trim().is_empty() {
+                app.state.scenarios = crate::sample_data::SCENARIOS_TOML.to_string();
+            }
+            app.apply(Action::OpenPlanFrom(plan));
+            return app;
+        }
         let inputs = if inputs.is_empty() { super::sample_data_dir().into_iter().collect() } else { inputs };
         if app.state.scenarios.trim().is_empty() {
             app.state.scenarios = crate::sample_data::SCENARIOS_TOML.to_string();
@@ -73,6 +98,23 @@ impl HeadroomApp {
             app.apply(Action::Load(inputs));
         }
         app
+    }
+
+    /// Puts `path` first in the recent files (ten at most, paths only).
+    fn note_recent(&mut self, path: &std::path::Path) {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.state.recent.retain(|p| *p != path);
+        self.state.recent.insert(0, path);
+        self.state.recent.truncate(10);
+    }
+
+    /// The window title: the document, a dot while it has unsaved changes.
+    pub fn title(&self) -> String {
+        match (self.document.is_empty(), self.dirty) {
+            (true, _) => "Headroom".into(),
+            (false, false) => format!("{} — Headroom", self.document),
+            (false, true) => format!("{} • — Headroom", self.document),
+        }
     }
 
     /// With no sample-data directory at hand, the same series come from the generator.
@@ -126,6 +168,15 @@ impl HeadroomApp {
     /// the user.
     pub fn apply(&mut self, action: Action) {
         match action {
+            Action::OpenCsvDialog if panels::path_prompt::native_dialogs_unavailable() => {
+                self.path_prompt = Some(panels::path_prompt::PathPrompt::new(panels::path_prompt::Purpose::OpenCsv));
+            }
+            Action::Export(kind) if panels::path_prompt::native_dialogs_unavailable() => {
+                self.path_prompt = Some(panels::path_prompt::PathPrompt::new(panels::path_prompt::Purpose::Export(kind)));
+            }
+            Action::OpenPlan if panels::path_prompt::native_dialogs_unavailable() => {
+                self.path_prompt = Some(panels::path_prompt::PathPrompt::new(panels::path_prompt::Purpose::OpenPlan));
+            }
             Action::OpenCsvDialog => {
                 if self.dialog_job.is_none() {
                     self.dialog_job = Some(Job::spawn("Choosing files", &self.ctx, |_| {
@@ -138,6 +189,11 @@ impl HeadroomApp {
                     old.cancel();
                 }
                 let label = describe_paths(&paths);
+                self.document = label.clone();
+                self.dirty = false;
+                for p in &paths {
+                    self.note_recent(p);
+                }
                 self.model.status = format!("Loading {label}…");
                 self.load_job = Some(Job::spawn("Importing", &self.ctx, move |progress| {
                     progress.add_total(1);
@@ -163,7 +219,10 @@ impl HeadroomApp {
                 }));
             }
             Action::PrometheusImport => self.start_prometheus_import(),
-            Action::RunScenarios => self.start_scenarios(),
+            Action::RunScenarios => {
+                self.dirty = true;
+                self.start_scenarios();
+            }
             Action::Export(kind) => {
                 if self.path_job.is_none() {
                     self.path_job = Some(Job::spawn("Choosing where", &self.ctx, move |_| {
@@ -188,8 +247,16 @@ impl HeadroomApp {
                     }));
                 }
             }
-            Action::ExportTo(kind, path) => self.start_export(kind, path),
+            Action::ExportTo(kind, path) => {
+                if kind == ExportKind::Plan {
+                    self.saving_plan = Some(path.clone());
+                }
+                self.start_export(kind, path);
+            }
             Action::OpenPlanFrom(path) => {
+                self.note_recent(&path);
+                self.document = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                self.dirty = false;
                 self.model.status = format!("Opening {}…", path.display());
                 self.open_plan_job =
                     Some(Job::spawn("Opening plan", &self.ctx, move |_| crate::plan::Plan::open(&path).map_err(|e| e.to_string())));
@@ -199,7 +266,10 @@ impl HeadroomApp {
                     self.model.selected = i;
                 }
             }
-            Action::Refit => self.start_fit(),
+            Action::Refit => {
+                self.dirty = true;
+                self.start_fit();
+            }
             Action::Cancel => {
                 for p in [self.load_job.as_ref().map(|j| &j.progress), self.fit_job.as_ref().map(|j| &j.progress)].into_iter().flatten() {
                     p.cancel();
@@ -318,8 +388,8 @@ impl HeadroomApp {
     pub fn plan_inputs(&self) -> crate::plan::PlanInputs {
         let horizon = Horizon::parse(&self.state.horizon).unwrap_or(Horizon::Duration(14 * crate::time::DAY_MS));
         crate::plan::PlanInputs {
-            title: "Capacity review".into(),
-            author: String::new(),
+            title: if self.state.plan_title.trim().is_empty() { "Capacity review".into() } else { self.state.plan_title.clone() },
+            author: self.state.plan_author.clone(),
             created_ms: crate::time::now_ms(),
             sources: self
                 .model
@@ -360,6 +430,16 @@ impl HeadroomApp {
                     write(&path, crate::export::hpa_for_plan(&plan, None, None).map_err(|e| e.to_string())?.yaml.as_bytes())?
                 }
                 ExportKind::Csv => crate::export::write_csv_dir(&plan, &path).map_err(|e| e.to_string())?,
+                ExportKind::Aws => {
+                    let predictive = plan.scenarios.as_ref().and_then(|s| {
+                        s.file
+                            .scenario
+                            .iter()
+                            .find_map(|sc| if let crate::simulate::Policy::Predictive(p) = &sc.policy { Some(p.clone()) } else { None })
+                    });
+                    let p = predictive.ok_or("no scenario has a predictive policy: add one in the scenarios panel")?;
+                    write(&path, crate::export::code::aws_predictive_policy(&p).as_bytes())?
+                }
             }
             Ok(format!("Saved to {}", path.display()))
         }));
@@ -419,8 +499,16 @@ impl HeadroomApp {
         }
         if let Some(result) = self.export_job.as_ref().and_then(Job::poll) {
             self.export_job = None;
+            let saved = self.saving_plan.take();
             match result {
-                Ok(msg) => self.model.status = msg,
+                Ok(msg) => {
+                    self.model.status = msg;
+                    if let Some(p) = saved {
+                        self.note_recent(&p);
+                        self.document = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        self.dirty = false;
+                    }
+                }
                 Err(e) => self.model.error = Some(format!("export failed, nothing was overwritten: {e}")),
             }
         }
@@ -579,6 +667,11 @@ impl eframe::App for HeadroomApp {
         if self.is_busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
+        let title = self.title();
+        if title != self.shown_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.shown_title = title;
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -617,6 +710,7 @@ impl eframe::App for HeadroomApp {
         }
         let busy = self.load_job.is_some() || self.names_job.is_some();
         actions.extend(panels::prometheus::ui(ui.ctx(), &mut self.prometheus, &mut self.state.prometheus, busy));
+        actions.extend(panels::path_prompt::ui(ui.ctx(), &mut self.path_prompt));
         for a in actions {
             self.apply(a);
         }

@@ -7,7 +7,9 @@ use crate::forecast::Forecast;
 use crate::series::Series;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS, civil_from_days, format_short};
 use eframe::egui;
-use egui_plot::{FilledArea, GridInput, GridMark, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, Span, VLine};
+use egui_plot::{
+    FilledArea, GridInput, GridMark, HLine, Line, LineStyle, MarkerShape, Plot, PlotPoint, PlotPoints, Points, Span, Text, VLine,
+};
 
 /// Most points drawn per line; longer series are reduced to per-bucket min and max.
 pub const MAX_DRAWN: usize = 4000;
@@ -70,6 +72,36 @@ pub fn format_tick(x: f64, range_days: f64) -> String {
     }
 }
 
+/// The chart's key, in one row above the plot so that it never covers the data.
+fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, levels: &[f64], crossings: &[Crossing]) {
+    let swatch = |ui: &mut egui::Ui, colour: egui::Color32, label: &str| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
+        ui.painter().rect_filled(rect, 1.0, colour);
+        ui.label(egui::RichText::new(label).small());
+    };
+    ui.horizontal_wrapped(|ui| {
+        swatch(ui, theme::HISTORY, "History");
+        if let Some(f) = forecast {
+            swatch(ui, theme::FORECAST, "Forecast");
+            let mut shown: Vec<f64> = f.bands.iter().map(|b| b.level).filter(|l| levels.iter().any(|x| (x - l).abs() < 1e-9)).collect();
+            shown.sort_by(f64::total_cmp);
+            for l in shown {
+                swatch(ui, theme::band_fill(l), &format!("{} % band", crate::export::csv::level_label(l)));
+            }
+            if !f.outliers.is_empty() {
+                swatch(ui, theme::OUTLIER, "Masked outliers");
+            }
+            if f.level_shift_ms.is_some() {
+                swatch(ui, theme::SHIFT, "Level shift");
+            }
+        }
+        swatch(ui, theme::NOW, "Now");
+        for (i, c) in crossings.iter().enumerate() {
+            swatch(ui, theme::threshold(i), &format!("{} {}", c.threshold.label, series.unit.format(c.threshold.value)));
+        }
+    });
+}
+
 /// Draws the chart of `series` with its forecast (if any) and the given bands.
 pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, levels: &[f64], crossings: &[Crossing]) -> egui::Response {
     let unit = series.unit;
@@ -80,8 +112,8 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
         let last = forecast.map_or(series.end_ms(), |f| f.timestamp(f.point.len().saturating_sub(1)));
         (last - series.start_ms) as f64 / DAY_MS as f64
     };
+    legend_row(ui, series, forecast, levels, crossings);
     Plot::new(("forecast_chart", series.display_name()))
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .x_grid_spacer(time_grid)
         .x_axis_formatter(move |mark, _| format_tick(mark.value, span_days))
         .y_axis_formatter(move |mark, _| unit.format(mark.value))
@@ -143,6 +175,16 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
                 let colour = theme::threshold(i);
                 let name = format!("{} {}", c.threshold.label, unit.format(c.threshold.value));
                 plot.add(HLine::new(name.clone(), c.threshold.value).color(colour).style(LineStyle::dashed_loose()).width(1.0));
+                // Labelled on its line, at the start of the history, rather than in a legend.
+                plot.add(
+                    Text::new(
+                        format!("{name} label"),
+                        PlotPoint::new(xs.first().copied().unwrap_or(end_x), c.threshold.value),
+                        name.clone(),
+                    )
+                    .color(colour)
+                    .anchor(egui::Align2::LEFT_BOTTOM),
+                );
                 if let Some(early) = c.earliest_ms {
                     let late = c.latest_ms.map_or(horizon_end, |t| t as f64 / 1000.0);
                     plot.add(

@@ -29,6 +29,14 @@ pub struct AppState {
     pub scenarios: String,
     /// The Prometheus dialog's connection and query (never a secret value).
     pub prometheus: super::panels::prometheus::PrometheusForm,
+    /// The plan's title (PDF cover and plan file).
+    pub plan_title: String,
+    /// The plan's author.
+    pub plan_author: String,
+    /// `system`, `light` or `dark`.
+    pub theme: String,
+    /// Files and plans opened lately, newest first (paths only).
+    pub recent: Vec<std::path::PathBuf>,
 }
 
 impl Default for AppState {
@@ -45,6 +53,10 @@ impl Default for AppState {
             thresholds: Default::default(),
             show_scenarios: true,
             scenarios: String::new(),
+            plan_title: "Capacity review".into(),
+            plan_author: String::new(),
+            theme: "system".into(),
+            recent: Vec::new(),
         }
     }
 }

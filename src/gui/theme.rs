@@ -28,12 +28,34 @@ pub fn band_fill(level: f64) -> Color32 {
     if level >= 90.0 { BAND_95 } else { BAND_80 }
 }
 
-/// Applies Headroom's look to the context.
-pub fn apply(ctx: &egui::Context) {
-    ctx.set_visuals(egui::Visuals::dark());
+/// Applies Headroom's look to the context, in the theme the user chose.
+pub fn apply(ctx: &egui::Context, preference: &str) {
+    set_preference(ctx, preference);
     ctx.global_style_mut(|s| {
         s.spacing.item_spacing = egui::vec2(8.0, 6.0);
     });
+}
+
+/// Follows the system's light or dark theme, or keeps the one chosen.
+pub fn set_preference(ctx: &egui::Context, preference: &str) {
+    ctx.set_theme(match preference {
+        "light" => egui::ThemePreference::Light,
+        "dark" => egui::ThemePreference::Dark,
+        _ => egui::ThemePreference::System,
+    });
+}
+
+/// The versions of the main libraries, read from the `Cargo.lock` this was built with.
+pub fn dependency_versions() -> Vec<(&'static str, String)> {
+    const LOCK: &str = include_str!("../../Cargo.lock");
+    ["egui", "eframe", "egui_plot", "polars", "augurs", "reqwest"]
+        .into_iter()
+        .map(|name| {
+            let needle = format!("name = \"{name}\"\nversion = \"");
+            let version = LOCK.find(&needle).and_then(|i| LOCK[i + needle.len()..].split('"').next()).unwrap_or("?").to_string();
+            (name, version)
+        })
+        .collect()
 }
 
 /// Threshold colours, warning to emergency.

@@ -16,12 +16,25 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
                 actions.push(open);
             }
             let open_plan = Action::OpenPlan;
-            if ui.button(open_plan.label()).on_hover_text(open_plan.tooltip()).clicked() {
+            let shortcut = open_plan.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
+            if ui.add(egui::Button::new(open_plan.label()).shortcut_text(shortcut)).on_hover_text(open_plan.tooltip()).clicked() {
                 actions.push(open_plan);
                 ui.close();
             }
+            ui.menu_button("Open Recent", |ui| {
+                if state.recent.is_empty() {
+                    ui.label("Nothing yet");
+                }
+                for p in state.recent.clone() {
+                    if ui.button(p.display().to_string()).clicked() {
+                        let plan = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron"));
+                        actions.push(if plan { Action::OpenPlanFrom(p) } else { Action::Load(vec![p]) });
+                        ui.close();
+                    }
+                }
+            });
             ui.separator();
-            for kind in [ExportKind::Plan, ExportKind::Pdf, ExportKind::Csv, ExportKind::Rules, ExportKind::Hpa] {
+            for kind in [ExportKind::Plan, ExportKind::Pdf, ExportKind::Csv, ExportKind::Rules, ExportKind::Hpa, ExportKind::Aws] {
                 let a = Action::Export(kind);
                 let shortcut = a.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
                 if ui.add(egui::Button::new(a.label()).shortcut_text(shortcut)).on_hover_text(a.tooltip()).clicked() {
@@ -29,6 +42,15 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
                     ui.close();
                 }
             }
+            ui.separator();
+            egui::Grid::new("plan_meta").num_columns(2).show(ui, |ui| {
+                let l = ui.label("Plan title");
+                ui.add(egui::TextEdit::singleline(&mut state.plan_title).desired_width(180.0)).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Author");
+                ui.add(egui::TextEdit::singleline(&mut state.plan_author).desired_width(180.0)).labelled_by(l.id);
+                ui.end_row();
+            });
             ui.separator();
             let connect = Action::ConnectPrometheus;
             if ui.button(connect.label()).on_hover_text(connect.tooltip()).clicked() {
@@ -50,6 +72,25 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             if ui.checkbox(&mut state.show_scenarios, "Scenarios panel").changed() {
                 ui.close();
             }
+            ui.separator();
+            ui.label("Theme");
+            for (value, label) in [("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")] {
+                if ui.radio_value(&mut state.theme, value.to_string(), label).changed() {
+                    crate::gui::theme::set_preference(ui.ctx(), &state.theme);
+                    ui.close();
+                }
+            }
+        });
+        ui.menu_button("Help", |ui| {
+            ui.label(egui::RichText::new(format!("Headroom {}", env!("CARGO_PKG_VERSION"))).strong());
+            ui.label("A capacity planner for SREs: forecasts with calibrated bands, runway, scaling what-ifs, exports.");
+            ui.separator();
+            ui.label("Built with:");
+            for (name, version) in crate::gui::theme::dependency_versions() {
+                ui.label(format!("  {name} {version}"));
+            }
+            ui.separator();
+            ui.label("Shortcuts: Ctrl+O open CSV, Ctrl+Shift+O open plan, Ctrl+S save plan, Ctrl+E export PDF, Ctrl+R refit, Esc cancel");
         });
     });
     ui.horizontal(|ui| {

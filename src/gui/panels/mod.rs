@@ -3,6 +3,7 @@
 
 pub mod chart_view;
 pub mod controls;
+pub mod path_prompt;
 pub mod prometheus;
 pub mod scenarios;
 pub mod series_list;

@@ -89,7 +89,7 @@ pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, bu
         });
         let ui = &mut cols[1];
         Plot::new("instances_over_demand")
-            .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+            .legend(Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.6))
             .y_axis_label("instances")
             .x_grid_spacer(crate::gui::plot::time_grid)
             .x_axis_formatter(|mark, _| crate::gui::plot::format_tick(mark.value, 14.0))
