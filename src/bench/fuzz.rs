@@ -129,6 +129,11 @@ fn mutate(input: &[u8], corpus: &[Vec<u8>], rng: &mut Rng) -> Vec<u8> {
 /// Where the last panic happened, recorded by the hook while fuzzing.
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
+/// The input being run and where to keep it if it panics: a panic that cannot unwind
+/// (an unsafe precondition inside a dependency) aborts the process, so the hook writes
+/// the input out before that happens.
+static CURRENT: Mutex<(Vec<u8>, Option<std::path::PathBuf>)> = Mutex::new((Vec::new(), None));
+
 /// The seeds and fixtures of one target.
 struct Target {
     name: &'static str,
@@ -254,6 +259,17 @@ fn exec(t: &Target, input: &[u8]) -> Result<(), String> {
 /// # Errors
 /// The fixtures cannot be made (not expected).
 pub fn fuzz(target: &str, budget: Duration, max_execs: u64, seed: u64) -> anyhow::Result<Report> {
+    fuzz_keeping(target, budget, max_execs, seed, None)
+}
+
+/// [`fuzz`], writing the input of any panic to `keep` as it happens.
+///
+/// # Errors
+/// As [`fuzz`].
+pub fn fuzz_keeping(target: &str, budget: Duration, max_execs: u64, seed: u64, keep: Option<std::path::PathBuf>) -> anyhow::Result<Report> {
+    if let Ok(mut c) = CURRENT.lock() {
+        c.1 = keep;
+    }
     let (series, forecast) = fixture()?;
     let seeds = seeds(target, &series, &forecast)?;
     let t = Target {
@@ -276,8 +292,15 @@ pub fn fuzz(target: &str, budget: Duration, max_execs: u64, seed: u64) -> anyhow
             .map(|s| (*s).to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
+        let line = format!("{place}: {}", msg.lines().next().unwrap_or(""));
+        if let Ok(current) = CURRENT.try_lock()
+            && let Some(path) = &current.1
+        {
+            let _ = std::fs::write(path, &current.0);
+            eprintln!("fuzz: panic at {line} (input kept in {})", path.display());
+        }
         if let Ok(mut last) = LAST_PANIC.lock() {
-            *last = Some(format!("{place}: {}", msg.lines().next().unwrap_or("")));
+            *last = Some(line);
         }
     }));
     let mut rng = Rng(seed | 1);
@@ -290,6 +313,11 @@ pub fn fuzz(target: &str, budget: Duration, max_execs: u64, seed: u64) -> anyhow
             None => mutate(&t.seeds[rng.below(t.seeds.len())], &t.seeds, &mut rng),
         };
         report.executions += 1;
+        if let Ok(mut c) = CURRENT.lock() {
+            if c.1.is_some() {
+                c.0.clone_from(&input);
+            }
+        }
         match std::panic::catch_unwind(AssertUnwindSafe(|| exec(&t, &input))) {
             Ok(Ok(())) => {}
             Ok(Err(_)) => report.errors += 1,
@@ -317,7 +345,9 @@ pub fn run(targets: &[String], minutes: f64, findings_dir: &std::path::Path) -> 
     let mut clean = true;
     for name in &names {
         let t = Instant::now();
-        let r = fuzz(name, budget, u64::MAX, 0x5eed ^ name.len() as u64)?;
+        std::fs::create_dir_all(findings_dir)?;
+        let keep = findings_dir.join(format!("{name}-last-panic.bin"));
+        let r = fuzz_keeping(name, budget, u64::MAX, 0x5eed ^ name.len() as u64, Some(keep))?;
         let secs = t.elapsed().as_secs_f64();
         crate::outln!(
             "  {name}: {} executions in {secs:.0} s ({:.0}/s), {} rejected with an error, {} findings",
@@ -327,7 +357,6 @@ pub fn run(targets: &[String], minutes: f64, findings_dir: &std::path::Path) -> 
             r.findings.len()
         );
         for (i, (place, input)) in r.findings.iter().enumerate() {
-            std::fs::create_dir_all(findings_dir)?;
             let path = findings_dir.join(format!("{name}-{i}.bin"));
             std::fs::write(&path, input)?;
             crate::outln!("    panic at {place} (input: {})", path.display());
