@@ -87,6 +87,26 @@ fn unterminated_quote(bytes: &[u8]) -> Option<(u64, u64)> {
         at_field_start = open.is_none() && matches!(b, b'\n' | b',' | b';' | b'\t');
         i += 1;
     }
+    open.or_else(|| odd_quote(bytes))
+}
+
+/// Where the quote that is never closed starts when every `"` opens or closes a quote,
+/// wherever it stands: polars' reader counts a quote inside a field too (`a,b"` then
+/// `"…`), and an odd count sends it past the end of its buffer (found by fuzzing:
+/// `a,b"\n"\0\n"`).
+fn odd_quote(bytes: &[u8]) -> Option<(u64, u64)> {
+    let (mut line, mut col) = (1u64, 0u64);
+    let mut open: Option<(u64, u64)> = None;
+    for &b in bytes {
+        col += 1;
+        if b == b'"' {
+            open = if open.is_some() { None } else { Some((line, col)) };
+        }
+        if b == b'\n' {
+            line += 1;
+            col = 0;
+        }
+    }
     open
 }
 

@@ -101,10 +101,11 @@ pub fn ui(ctx: &egui::Context, prompt: &mut Option<PathPrompt>) -> Option<Action
         let edit = ui.add(egui::TextEdit::singleline(&mut p.text).desired_width(f32::INFINITY));
         let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
-            if let Some(parent) = Path::new(p.text.trim()).parent().and_then(Path::parent).filter(|_| Path::new(p.text.trim()).is_dir()) {
-                if ui.selectable_label(false, "⬆ ..").clicked() {
-                    p.text = parent.display().to_string();
-                }
+            let typed = PathBuf::from(p.text.trim());
+            if let Some(parent) = typed.parent().filter(|_| typed.is_dir())
+                && ui.selectable_label(false, "⬆ ..").clicked()
+            {
+                p.text = parent.display().to_string();
             }
             for e in entries(&p.text, p.purpose) {
                 let name = e.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
