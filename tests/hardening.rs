@@ -41,7 +41,10 @@ fn damaged_csv_gives_one_located_line() {
     // same out-of-bounds read in polars, stopped first.
     let f = write(dir.path(), "odd.csv", "a,b\"\n\"\0\n\"");
     let (ok, err) = run(&["forecast", &f, "--horizon", "12"]);
-    assert!(!ok && err.contains("odd.csv:3:1:") && err.contains("never ends"), "{err}");
+    assert!(!ok && err.contains("odd.csv:1:4:") && err.contains("a quote inside a field"), "{err}");
+    let f = write(dir.path(), "tab.csv", "a,b\n\t\"\0\n\"");
+    let (ok, err) = run(&["forecast", &f, "--horizon", "12"]);
+    assert!(!ok && err.contains("tab.csv:2:2:") && err.contains("a quote inside a field"), "{err}");
     // A number with a space inside its quotes: the line and column, not polars' advice.
     let f = write(dir.path(), "pad.csv", "timestamp,value\n2026-09-28T00:00:00Z,\"17 \"\n2026-09-28T00:05:00Z,18\n");
     let (_, err) = run(&["forecast", &f, "--horizon", "12"]);

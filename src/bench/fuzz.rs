@@ -188,6 +188,7 @@ fn seeds(name: &str, series: &Series, forecast: &Forecast) -> anyhow::Result<Vec
                 .collect();
             s.push(b"a,b\n\"".to_vec());
             s.push(b"a,b\"\n\"\0\n\"".to_vec());
+            s.push(b"a,b\"\"\n\t\"\0\n\"".to_vec());
             s.push(b"timestamp,value\n2026-09-28T00:00:00Z,\"17 \"\n2026-09-28T00:05:00Z,18\n".to_vec());
             s.push(head("timestamp,series,value,host\n2026-09-28T00:00:00Z,cpu,1,a\n2026-09-28T00:05:00Z,cpu,2,a\n2026-09-28T00:10:00Z,cpu,3,a\n2026-09-28T00:15:00Z,cpu,4,a\n2026-09-28T00:20:00Z,cpu,5,a\n2026-09-28T00:25:00Z,cpu,6,a\n2026-09-28T00:30:00Z,cpu,7,a\n2026-09-28T00:35:00Z,cpu,8,a\n2026-09-28T00:40:00Z,cpu,9,a\n", 20));
             s

@@ -87,27 +87,52 @@ fn unterminated_quote(bytes: &[u8]) -> Option<(u64, u64)> {
         at_field_start = open.is_none() && matches!(b, b'\n' | b',' | b';' | b'\t');
         i += 1;
     }
-    open.or_else(|| odd_quote(bytes))
+    open
 }
 
-/// Where the quote that is never closed starts when every `"` opens or closes a quote,
-/// wherever it stands: polars' reader counts a quote inside a field too (`a,b"` then
-/// `"…`), and an odd count sends it past the end of its buffer (found by fuzzing:
-/// `a,b"\n"\0\n"`).
-fn odd_quote(bytes: &[u8]) -> Option<(u64, u64)> {
+/// A quote polars' reader would misread. Its line splitter counts every `"`, wherever it
+/// stands, while its field parser opens a quoted field only at the start of a field: when
+/// the two disagree on whether a line break is inside quotes, the parser reads past the
+/// end of its buffer (polars-io 0.55.2 `csv/read/parser.rs:1154`; found by fuzzing:
+/// `a,b"\n"\0\n"` and `a,b\n\t"\0\n"`). Returns where the first quote inside a field
+/// stands, or where the last unpaired quote opens.
+fn stray_quote(bytes: &[u8], sep: u8) -> Option<(u64, u64)> {
     let (mut line, mut col) = (1u64, 0u64);
-    let mut open: Option<(u64, u64)> = None;
-    for &b in bytes {
+    let mut rfc_open = false; // a quoted field as RFC 4180 reads it
+    let mut toggled: Option<(u64, u64)> = None; // every quote opens or closes
+    let mut first_stray: Option<(u64, u64)> = None;
+    let mut at_field_start = true;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         col += 1;
         if b == b'"' {
-            open = if open.is_some() { None } else { Some((line, col)) };
+            toggled = if toggled.is_some() { None } else { Some((line, col)) };
+            if rfc_open {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    // An escaped quote: two toggles, still inside.
+                    i += 1;
+                    col += 1;
+                    toggled = if toggled.is_some() { None } else { Some((line, col)) };
+                } else {
+                    rfc_open = false;
+                }
+            } else if at_field_start {
+                rfc_open = true;
+            } else if first_stray.is_none() {
+                first_stray = Some((line, col));
+            }
         }
         if b == b'\n' {
+            if rfc_open != toggled.is_some() {
+                return toggled.or(first_stray);
+            }
             line += 1;
             col = 0;
         }
+        at_field_start = !rfc_open && (b == b'\n' || b == sep);
+        i += 1;
     }
-    open
+    toggled.map(|t| first_stray.unwrap_or(t))
 }
 
 /// The layout of the file, decided from the header.
@@ -143,6 +168,13 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
     let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
     let header_line = trim_cr(&bytes[..header_end]);
     let sep = detect_delimiter(header_line);
+    if let Some((line, col)) = stray_quote(bytes, sep) {
+        return Err(err(
+            line,
+            Some(col),
+            "a quote inside a field, which the CSV reader would take as the start of a quoted field: quote the whole field (doubling the quote) or remove it".into(),
+        ));
+    }
     let header: Vec<String> = split_record(header_line, sep).into_iter().map(|h| h.trim().to_string()).collect();
     if header.len() < 2 {
         return Err(err(
@@ -485,6 +517,17 @@ mod quote_tests {
         assert_eq!(unterminated_quote(b"a,b\n\""), Some((2, 1)));
         assert_eq!(unterminated_quote(b"t,v\n1,\"17\n2,18\n"), Some((2, 3)));
         assert_eq!(unterminated_quote(b"t,v\n1,\"a \"\"q\"\" b\"\n"), None, "escaped quotes inside a field");
-        assert_eq!(unterminated_quote(b"t,v\n1,5\"x\n"), None, "a quote inside a bare field is data");
+        assert_eq!(unterminated_quote(b"t,v\n1,5\"x\n"), None, "a quote inside a bare field is data to RFC 4180");
+    }
+
+    #[test]
+    fn quotes_polars_would_misread_are_found() {
+        use super::stray_quote;
+        // Found by fuzzing: both send polars' parser past its buffer.
+        assert_eq!(stray_quote(b"a,b\"\n\"\0\n\"", b','), Some((1, 4)));
+        assert_eq!(stray_quote(b"a,b\n\t\"\0\n\"", b','), Some((2, 2)));
+        assert_eq!(stray_quote(b"a,b\n1,5\"x\n", b','), Some((2, 4)), "an unpaired quote inside a field");
+        assert_eq!(stray_quote(b"t,v\n1,\"a \"\"q\"\" b\"\n2,\"x\ny\"\n", b','), None, "escaped quotes and a quoted line break");
+        assert_eq!(stray_quote(b"t,v\n1,5\"x\"\n", b','), None, "a pair inside one line is harmless");
     }
 }
