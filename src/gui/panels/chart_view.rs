@@ -71,26 +71,12 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
             .small(),
         );
     }
+    if let Some(f) = forecast
+        && !crossings.is_empty()
+    {
+        runway_table(ui, s, f, &crossings);
+    }
     if let Some(f) = forecast {
-        for c in &crossings {
-            let d = |t: Option<i64>| t.map_or("not within the horizon".to_string(), crate::time::format_short);
-            let text = if c.already {
-                format!("{} {}: already reached", c.threshold.label, s.unit.format(c.threshold.value))
-            } else {
-                format!(
-                    "{} {}: median {} · earliest {} · latest {} (first crossing, {} % of paths) · P(breach within {}) {:.0} %",
-                    c.threshold.label,
-                    s.unit.format(c.threshold.value),
-                    d(c.median_ms),
-                    d(c.earliest_ms),
-                    d(c.latest_ms),
-                    crate::export::csv::level_label(c.level),
-                    crate::time::format_duration(f.step_ms * f.point.len() as i64),
-                    100.0 * c.probability
-                )
-            };
-            ui.label(egui::RichText::new(text).small());
-        }
         if show_backtest {
             backtest_table(ui, f);
         }
@@ -164,4 +150,43 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
             .color(theme::MUTED),
         );
     });
+}
+
+/// The runway as a table: one row per threshold, coloured as its line, with the chance
+/// of reaching it within the horizon and the first-crossing dates.
+fn runway_table(ui: &mut egui::Ui, s: &crate::series::Series, f: &crate::forecast::Forecast, crossings: &[crate::capacity::Crossing]) {
+    let horizon = crate::time::format_duration(f.step_ms * f.point.len() as i64);
+    let d = |t: Option<i64>| t.map_or("—".to_string(), crate::time::format_short);
+    egui::Grid::new(("runway", s.display_name())).striped(true).num_columns(5).spacing([16.0, 2.0]).show(ui, |ui| {
+        for h in ["Threshold", &format!("P(reached within {horizon})"), "Earliest", "Median", "Latest"] {
+            ui.label(egui::RichText::new(h).small().strong());
+        }
+        ui.end_row();
+        for (i, c) in crossings.iter().enumerate() {
+            let colour = crate::gui::theme::threshold(i);
+            ui.horizontal(|ui| {
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, colour);
+                ui.label(egui::RichText::new(format!("{} {}", c.threshold.label, s.unit.format(c.threshold.value))).color(colour));
+            });
+            if c.already {
+                ui.label(egui::RichText::new("already reached").color(colour).strong());
+                ui.label("");
+                ui.label("");
+                ui.label("");
+            } else {
+                let p = egui::RichText::new(format!("{:.0} %", 100.0 * c.probability));
+                ui.label(if c.probability >= 0.5 { p.color(colour).strong() } else { p });
+                ui.label(d(c.earliest_ms));
+                ui.label(d(c.median_ms));
+                ui.label(d(c.latest_ms));
+            }
+            ui.end_row();
+        }
+    })
+    .response
+    .on_hover_text(format!(
+        "Quantiles of the first-crossing time over the forecast's sample paths ({} % of them between earliest and latest); — is beyond the horizon",
+        crossings.first().map_or("95".to_string(), |c| crate::export::csv::level_label(c.level))
+    ));
 }

@@ -103,13 +103,13 @@ pub fn ui(ctx: &egui::Context, prompt: &mut Option<PathPrompt>) -> Option<Action
         egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
             let typed = PathBuf::from(p.text.trim());
             if let Some(parent) = typed.parent().filter(|_| typed.is_dir())
-                && ui.selectable_label(false, "⬆ ..").clicked()
+                && ui.selectable_label(false, "../ (up)").clicked()
             {
                 p.text = parent.display().to_string();
             }
             for e in entries(&p.text, p.purpose) {
                 let name = e.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let label = if e.is_dir() { format!("📁 {name}/") } else { name };
+                let label = if e.is_dir() { format!("{name}/") } else { name };
                 if ui.selectable_label(false, label).clicked() {
                     p.text = match p.purpose {
                         Purpose::Export(kind) if e.is_dir() && kind != ExportKind::Csv => e.join(kind.default_name()),
