@@ -54,7 +54,7 @@ pub fn ensure_writable(path: &Path) -> Result<()> {
     if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
         return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the file is read-only")));
     }
-    tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir).map(drop).map_err(|e| Error::io(path, plain(e)))
+    takes_new_files(dir, path)
 }
 
 /// Checks that `dir` (created if missing) can take new files.
@@ -63,7 +63,12 @@ pub fn ensure_writable(path: &Path) -> Result<()> {
 /// Why not, naming the directory.
 pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, plain(e)))?;
-    tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir).map(drop).map_err(|e| Error::io(dir, plain(e)))
+    takes_new_files(dir, dir)
+}
+
+/// Creates and removes a temporary file in `dir`; an error names `named`.
+fn takes_new_files(dir: &Path, named: &Path) -> Result<()> {
+    tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir).map(drop).map_err(|e| Error::io(named, plain(e)))
 }
 
 fn parent_dir(path: &Path) -> &Path {

@@ -532,22 +532,25 @@ mod tests {
         assert!((fp.probability() - expected).abs() < 0.02, "{} vs {expected}", fp.probability());
     }
 
+    /// `count` backtest windows of errors, window `w` drawn by `one(w, rng)` from its own
+    /// generator seeded `seed + w`.
+    fn synthetic_windows(count: u64, seed: u64, one: impl Fn(u64, &mut ChaCha8Rng) -> Vec<f64>) -> Vec<Vec<f64>> {
+        (0..count).map(|w| one(w, &mut ChaCha8Rng::seed_from_u64(seed + w))).collect()
+    }
+
     #[test]
     fn dependence_is_estimated_in_time() {
         // AR(1) errors with rho 0.9 per 5-minute step: tau = 300 s / -ln 0.9.
-        let windows: Vec<Vec<f64>> = (0..40)
-            .map(|w| {
-                let mut rng = ChaCha8Rng::seed_from_u64(w);
-                let mut e: f64 = StandardNormal.sample(&mut rng);
-                (0..200)
-                    .map(|_| {
-                        let n: f64 = StandardNormal.sample(&mut rng);
-                        e = 0.9 * e + (1.0 - 0.81f64).sqrt() * n;
-                        e
-                    })
-                    .collect()
-            })
-            .collect();
+        let windows = synthetic_windows(40, 0, |_, rng| {
+            let mut e: f64 = StandardNormal.sample(rng);
+            (0..200)
+                .map(|_| {
+                    let n: f64 = StandardNormal.sample(rng);
+                    e = 0.9 * e + (1.0 - 0.81f64).sqrt() * n;
+                    e
+                })
+                .collect()
+        });
         let d = Dependence::estimate(&windows, 300_000);
         let rho = d.rho(300_000.0);
         assert!((rho - 0.9).abs() < 0.03, "{rho}");
@@ -560,20 +563,17 @@ mod tests {
         // Each window is off by a level b ~ N(0, 1) throughout, plus AR(1) noise with
         // rho 0.3 and unit variance: acf(k) = (1 + 0.3^k) / 2, which tends to 0.5. The
         // slowest decay over lags 1..24 is at lag 24: rho = ((1 + 0.3^24) / 2)^(1/24).
-        let windows: Vec<Vec<f64>> = (0..400)
-            .map(|w| {
-                let mut rng = ChaCha8Rng::seed_from_u64(1000 + w);
-                let b: f64 = StandardNormal.sample(&mut rng);
-                let mut e: f64 = StandardNormal.sample(&mut rng);
-                (0..48)
-                    .map(|_| {
-                        let n: f64 = StandardNormal.sample(&mut rng);
-                        e = 0.3 * e + (1.0 - 0.09f64).sqrt() * n;
-                        b + e
-                    })
-                    .collect()
-            })
-            .collect();
+        let windows = synthetic_windows(400, 1000, |_, rng| {
+            let b: f64 = StandardNormal.sample(rng);
+            let mut e: f64 = StandardNormal.sample(rng);
+            (0..48)
+                .map(|_| {
+                    let n: f64 = StandardNormal.sample(rng);
+                    e = 0.3 * e + (1.0 - 0.09f64).sqrt() * n;
+                    b + e
+                })
+                .collect()
+        });
         let rho = Dependence::estimate(&windows, 60_000).rho(60_000.0);
         let expected = 0.5f64.powf(1.0 / 24.0);
         assert!((rho - expected).abs() < 0.01, "{rho} vs {expected}");
@@ -595,17 +595,14 @@ mod tests {
 
     /// Ten windows of fast errors N(0, 0.5²); two of them hold a burst of +10.
     fn fast_windows() -> Vec<Vec<f64>> {
-        (0..10)
-            .map(|w| {
-                let mut rng = ChaCha8Rng::seed_from_u64(77 + w);
-                (0..100)
-                    .map(|h| {
-                        let n: f64 = StandardNormal.sample(&mut rng);
-                        0.5 * n + if w < 2 && h == 40 { 10.0 } else { 0.0 }
-                    })
-                    .collect()
-            })
-            .collect()
+        synthetic_windows(10, 77, |w, rng| {
+            (0..100)
+                .map(|h| {
+                    let n: f64 = StandardNormal.sample(rng);
+                    0.5 * n + if w < 2 && h == 40 { 10.0 } else { 0.0 }
+                })
+                .collect()
+        })
     }
 
     #[test]
@@ -638,18 +635,15 @@ mod tests {
         // the median's noise, variance ≈ π/(2·13). The fast part e − median has variance
         // 1 + π/26 − 2/13: the median of normals covaries with each of them as their mean
         // does, 1/13.
-        let windows: Vec<Vec<f64>> = (0..200)
-            .map(|w| {
-                let mut rng = ChaCha8Rng::seed_from_u64(500 + w);
-                let b: f64 = StandardNormal.sample(&mut rng);
-                (0..96)
-                    .map(|_| {
-                        let n: f64 = StandardNormal.sample(&mut rng);
-                        2.0 * b + n
-                    })
-                    .collect::<Vec<f64>>()
-            })
-            .collect();
+        let windows = synthetic_windows(200, 500, |_, rng| {
+            let b: f64 = StandardNormal.sample(rng);
+            (0..96)
+                .map(|_| {
+                    let n: f64 = StandardNormal.sample(rng);
+                    2.0 * b + n
+                })
+                .collect()
+        });
         let d = Dependence::from_errors(&windows, 96, 300_000);
         let sd = d.persistent_sd[0];
         assert!((sd - (4.0 + std::f64::consts::PI / 26.0).sqrt()).abs() < 0.2, "{sd}");

@@ -46,16 +46,20 @@ pub fn set_preference(ctx: &egui::Context, preference: &str) {
 }
 
 /// The versions of the main libraries, read from the `Cargo.lock` this was built with.
-pub fn dependency_versions() -> Vec<(&'static str, String)> {
+/// Worked out once: the Help menu draws them at every frame it is open.
+pub fn dependency_versions() -> &'static [(&'static str, String)] {
     const LOCK: &str = include_str!("../../Cargo.lock");
-    ["egui", "eframe", "egui_plot", "polars", "augurs", "reqwest"]
-        .into_iter()
-        .map(|name| {
-            let needle = format!("name = \"{name}\"\nversion = \"");
-            let version = LOCK.find(&needle).and_then(|i| LOCK[i + needle.len()..].split('"').next()).unwrap_or("?").to_string();
-            (name, version)
-        })
-        .collect()
+    static VERSIONS: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    VERSIONS.get_or_init(|| {
+        ["egui", "eframe", "egui_plot", "polars", "augurs", "reqwest"]
+            .into_iter()
+            .map(|name| {
+                let needle = format!("name = \"{name}\"\nversion = \"");
+                let version = LOCK.find(&needle).and_then(|i| LOCK[i + needle.len()..].split('"').next()).unwrap_or("?").to_string();
+                (name, version)
+            })
+            .collect()
+    })
 }
 
 /// Threshold colours, warning to emergency.

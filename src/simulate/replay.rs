@@ -243,8 +243,12 @@ fn replay_impl(
         Policy::Predictive(p) => Floors::new(p, signal, start_ms, step_ms, per),
         _ => Floors::default(),
     };
+    // The alarm policy is fixed for a replay but for predictive scaling's floor, which
+    // moves hour by hour: only then is it worked out again at each sub-step.
+    let fixed_alarm = alarm_policy(policy, &floors, start_ms);
+    let floor_moves = matches!(policy, Policy::Predictive(p) if p.dynamic.is_some());
     // Sub-steps per alarm period.
-    let alarm_q = alarm_policy(policy, &floors, start_ms).map_or(1, |a| (a.period_ms + dt_ms - 1) / dt_ms.max(1));
+    let alarm_q = fixed_alarm.map_or(1, |a| (a.period_ms + dt_ms - 1) / dt_ms.max(1));
     let mut totals = Totals::default();
     let mut steps = if record { Vec::with_capacity(demand.len()) } else { Vec::new() };
     for (i, &d) in demand.iter().enumerate() {
@@ -263,7 +267,7 @@ fn replay_impl(
                     fleet.set(floor, now, i64::from(p.startup_s) * 1000, warm);
                 }
             }
-            let alarm = alarm_policy(policy, &floors, now);
+            let alarm = if floor_moves { alarm_policy(policy, &floors, now) } else { fixed_alarm };
             if now >= next_eval {
                 match policy {
                     Policy::Static { .. } => {}
@@ -417,6 +421,7 @@ fn steady(policy: &Policy, fleet: &Fleet, now: i64, last: i64, floors: &Floors) 
 
 /// An alarm policy as it stands at one moment: target tracking (alone or under a
 /// predictive floor) or step scaling.
+#[derive(Clone, Copy)]
 struct AlarmPolicy<'a> {
     kind: AlarmKind<'a>,
     period_ms: i64,
@@ -424,6 +429,7 @@ struct AlarmPolicy<'a> {
     warm_ms: i64,
 }
 
+#[derive(Clone, Copy)]
 enum AlarmKind<'a> {
     Tracking { t: &'a TargetTracking, lo: u32, hi: u32 },
     Step(&'a super::policy::StepScaling),

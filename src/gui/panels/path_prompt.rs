@@ -26,6 +26,9 @@ pub struct PathPrompt {
     pub text: String,
     /// Why the last OK was refused.
     pub error: Option<String>,
+    /// The directory last listed and its entries (path, is a directory): read again only
+    /// when the typed path moves to another directory, not at every frame.
+    listing: Option<(PathBuf, Vec<(PathBuf, bool)>)>,
 }
 
 /// True when no native dialog can appear: no D-Bus session, so no portal.
@@ -41,7 +44,7 @@ impl PathPrompt {
             Purpose::Export(kind) => dir.join(kind.default_name()),
             _ => dir,
         };
-        PathPrompt { purpose, text: text.display().to_string(), error: None }
+        PathPrompt { purpose, text: text.display().to_string(), error: None, listing: None }
     }
 
     /// The action the typed path stands for, or why it cannot be used.
@@ -63,25 +66,38 @@ impl PathPrompt {
             }
         }
     }
+
+    /// The entries of the typed path's directory, listed once per directory.
+    fn entries(&mut self) -> &[(PathBuf, bool)] {
+        let p = Path::new(self.text.trim());
+        let dir = if p.is_dir() { p } else { p.parent().filter(|d| d.is_dir()).unwrap_or(Path::new(".")) }.to_path_buf();
+        if self.listing.as_ref().is_none_or(|(listed, _)| *listed != dir) {
+            let entries = read_entries(&dir, self.purpose);
+            self.listing = Some((dir, entries));
+        }
+        self.listing.as_ref().map_or(&[], |(_, e)| e.as_slice())
+    }
 }
 
-/// The entries of the typed path's directory worth offering, directories first.
-fn entries(text: &str, purpose: Purpose) -> Vec<PathBuf> {
-    let p = Path::new(text.trim());
-    let dir = if p.is_dir() { p } else { p.parent().filter(|d| d.is_dir()).unwrap_or(Path::new(".")) };
+/// The entries of `dir` worth offering for `purpose`, directories first.
+fn read_entries(dir: &Path, purpose: Purpose) -> Vec<(PathBuf, bool)> {
     let wanted: &[&str] = match purpose {
         Purpose::OpenCsv => &["csv", "tsv", "txt", "json"],
         Purpose::OpenPlan => &["ron"],
         Purpose::Export(_) => &[],
     };
     let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut out: Vec<PathBuf> = read
+    let mut out: Vec<(PathBuf, bool)> = read
         .flatten()
-        .map(|e| e.path())
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
-        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| wanted.iter().any(|w| e.eq_ignore_ascii_case(w))))
+        .map(|e| {
+            let p = e.path();
+            let is_dir = p.is_dir();
+            (p, is_dir)
+        })
+        .filter(|(p, _)| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .filter(|(p, is_dir)| *is_dir || p.extension().is_some_and(|e| wanted.iter().any(|w| e.eq_ignore_ascii_case(w))))
         .collect();
-    out.sort_by_key(|p| (!p.is_dir(), p.clone()));
+    out.sort_by_key(|(p, is_dir)| (!*is_dir, p.clone()));
     out.truncate(200);
     out
 }
@@ -107,17 +123,20 @@ pub fn ui(ctx: &egui::Context, prompt: &mut Option<PathPrompt>) -> Option<Action
             {
                 p.text = parent.display().to_string();
             }
-            for e in entries(&p.text, p.purpose) {
+            let purpose = p.purpose;
+            let mut picked = None;
+            for (e, is_dir) in p.entries() {
                 let name = e.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let label = if e.is_dir() { format!("{name}/") } else { name };
+                let label = if *is_dir { format!("{name}/") } else { name };
                 if ui.selectable_label(false, label).clicked() {
-                    p.text = match p.purpose {
-                        Purpose::Export(kind) if e.is_dir() && kind != ExportKind::Csv => e.join(kind.default_name()),
+                    picked = Some(match purpose {
+                        Purpose::Export(kind) if *is_dir && kind != ExportKind::Csv => e.join(kind.default_name()),
                         _ => e.clone(),
-                    }
-                    .display()
-                    .to_string();
+                    });
                 }
+            }
+            if let Some(path) = picked {
+                p.text = path.display().to_string();
             }
         });
         if let Some(err) = &p.error {
