@@ -19,6 +19,15 @@ const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 /// The directory is not writable, the disk is full or a file-size limit is hit; the
 /// previous file is then untouched and the temporary file removed.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    atomic_write_with(path, |w| w.write_all(bytes))
+}
+
+/// [`atomic_write`] of what `write` writes, streamed to the temporary file (through a
+/// buffer), so a large output never has to sit in memory whole.
+///
+/// # Errors
+/// As [`atomic_write`], or what `write` returns; the old file is left as it was.
+pub fn atomic_write_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let dir = parent_dir(path);
     remove_stale_temps(dir);
     let mut builder = tempfile::Builder::new();
@@ -27,7 +36,11 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     builder.permissions(permissions_for(path));
     let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(path, plain(e)))?;
     // On any error below, dropping `tmp` deletes the temporary file.
-    tmp.write_all(bytes).map_err(|e| Error::io(path, plain(e)))?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        write(&mut out).map_err(|e| Error::io(path, plain(e)))?;
+        out.flush().map_err(|e| Error::io(path, plain(e)))?;
+    }
     tmp.as_file().sync_all().map_err(|e| Error::io(path, plain(e)))?;
     tmp.persist(path).map_err(|e| Error::io(path, plain(e.error)))?;
     // The rename is durable only once the directory is on disk too.

@@ -531,8 +531,20 @@ fn an_answer_over_the_size_limit_is_refused_clearly() {
         (0..200_000).map(|i| format!("[{},\"1\"]", 1_700_000_000 + i * 300)).collect::<Vec<_>>().join(",")
     );
     assert!(big.len() > 1 << 20);
-    let server = fake(move |_| http("200 OK", "application/json", &big));
+    let server = fake({
+        let big = big.clone();
+        move |_| http("200 OK", "application/json", &big)
+    });
     let e = error_of(&server.url, ConnectionSettings { max_body_mib: 1, ..ConnectionSettings::default() });
+    assert!(e.contains("larger than 1 MiB") && e.contains("--max-body-mib"), "{e}");
+    // With no Content-Length (the end marked by closing the connection), the limit is
+    // found while the answer is parsed as it arrives.
+    let unsized_answer = fake(move |_| {
+        let mut r = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n".to_vec();
+        r.extend(big.as_bytes());
+        r
+    });
+    let e = error_of(&unsized_answer.url, ConnectionSettings { max_body_mib: 1, ..ConnectionSettings::default() });
     assert!(e.contains("larger than 1 MiB") && e.contains("--max-body-mib"), "{e}");
 }
 

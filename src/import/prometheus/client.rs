@@ -34,6 +34,50 @@ fn backoff(attempt: u32) -> Duration {
 enum BodyError {
     TooLarge,
     Read(std::io::Error),
+    /// A complete answer that is not what was asked for (not retried).
+    Wire(WireError),
+}
+
+/// A response body that ends in an error past `limit` bytes (and says so).
+struct Limited {
+    inner: reqwest::blocking::Response,
+    left: u64,
+    exceeded: bool,
+}
+
+impl std::io::Read for Limited {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // One byte more than allowed tells a body at the limit from one past it.
+            let one = buf.len().min(1);
+            let n = self.inner.read(&mut buf[..one])?;
+            if n > 0 {
+                self.exceeded = true;
+                return Err(std::io::Error::other("the answer is larger than the limit"));
+            }
+            return Ok(0);
+        }
+        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Parses a `query_range` answer as it arrives, at most `limit` bytes of it.
+fn read_matrix(response: reqwest::blocking::Response, limit: u64) -> std::result::Result<(Vec<RawSeries>, Vec<String>), BodyError> {
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = std::io::BufReader::with_capacity(64 << 10, Limited { inner: response, left: limit, exceeded: false });
+    let parsed = wire::read_query_range(&mut body);
+    if body.get_ref().exceeded {
+        return Err(BodyError::TooLarge);
+    }
+    parsed.map_err(|e| match e {
+        wire::StreamError::Io(e) => BodyError::Read(e),
+        wire::StreamError::Wire(w) => BodyError::Wire(w),
+    })
 }
 
 /// Reads a body of at most `limit` bytes.
@@ -260,18 +304,20 @@ impl Client {
     /// 2xx answer; anything else becomes an [`Error::Http`] naming endpoint, query and
     /// status. `retries` counts the retries made.
     fn get(&self, path: &str, params: &[(&str, String)], query: Option<&str>, retries: &AtomicUsize) -> Result<Vec<u8>> {
-        self.get_with(path, params, query, retries, ATTEMPTS)
+        self.get_with(path, params, query, retries, ATTEMPTS, read_limited)
     }
 
-    /// [`get`](Self::get) with at most `attempts` tries.
-    fn get_with(
+    /// [`get`](Self::get) with at most `attempts` tries, a 2xx body read by `read_ok`
+    /// (at most the body limit of it; a read that fails part-way is tried again).
+    fn get_with<T>(
         &self,
         path: &str,
         params: &[(&str, String)],
         query: Option<&str>,
         retries: &AtomicUsize,
         attempts: u32,
-    ) -> Result<Vec<u8>> {
+        read_ok: impl Fn(reqwest::blocking::Response, u64) -> std::result::Result<T, BodyError>,
+    ) -> Result<T> {
         let endpoint = self.endpoint(path);
         // Whatever the server said, one line of it, with every secret blanked out.
         let err = |status: Option<u16>, message: String| Error::Http {
@@ -317,8 +363,15 @@ impl Client {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-            let body = match read_limited(response, self.max_body_bytes) {
-                Ok(b) => b,
+            let read = if (200..300).contains(&status) {
+                read_ok(response, self.max_body_bytes).map(Ok)
+            } else {
+                read_limited(response, self.max_body_bytes).map(Err)
+            };
+            let body = match read {
+                Ok(Ok(answer)) => return Ok(answer),
+                Ok(Err(body)) => body,
+                Err(BodyError::Wire(w)) => return Err(err(Some(status), w.to_string())),
                 Err(BodyError::TooLarge) => {
                     return Err(err(
                         Some(status),
@@ -338,9 +391,6 @@ impl Client {
                     continue; // a dropped body is worth another try
                 }
             };
-            if (200..300).contains(&status) {
-                return Ok(body);
-            }
             let api = wire::api_error(&body);
             let message = match (status, &api) {
                 (401, _) => "authentication failed: check the user and password (or token)".to_string(),
@@ -539,7 +589,7 @@ impl Client {
             return Ok(None);
         }
         let params = [("query", format!("{}[1h]", query.trim())), ("time", seconds(at_ms))];
-        let body = self.get_with("api/v1/query", &params, Some(query), &AtomicUsize::new(0), 1)?;
+        let body = self.get_with("api/v1/query", &params, Some(query), &AtomicUsize::new(0), 1, read_limited)?;
         let Ok((series, _)) = wire::parse_query_range(&body) else { return Ok(None) };
         let mut gaps: Vec<i64> =
             series.iter().flat_map(|s| s.samples.windows(2).map(|w| w[1].0.saturating_sub(w[0].0))).filter(|d| *d > 0).collect();
@@ -559,13 +609,7 @@ impl Client {
         retries: &AtomicUsize,
     ) -> Result<(Vec<RawSeries>, Vec<String>)> {
         let params = [("query", query.to_string()), ("start", seconds(start_ms)), ("end", seconds(end_ms)), ("step", seconds(step_ms))];
-        let body = self.get("api/v1/query_range", &params, Some(query), retries)?;
-        wire::parse_query_range(&body).map_err(|e| Error::Http {
-            endpoint: self.endpoint("api/v1/query_range"),
-            query: Some(query.to_string()),
-            status: Some(200),
-            message: e.to_string(),
-        })
+        self.get_with("api/v1/query_range", &params, Some(query), retries, ATTEMPTS, read_matrix)
     }
 
     /// Metric names, for completion.

@@ -206,8 +206,12 @@ fn same_value(a: f64, b: f64) -> bool {
 /// # Errors
 /// Unreadable, not such a response, or an empty result.
 pub fn read_json(path: &Path) -> Result<Import> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (raw, _) = wire::parse_query_range(&bytes).map_err(|e| Error::parse(Location::file(path), e.to_string()))?;
+    // Parsed as it is read: a large saved answer never sits in memory whole.
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let (raw, _) = wire::read_query_range(std::io::BufReader::with_capacity(64 << 10, file)).map_err(|e| match e {
+        wire::StreamError::Io(e) => Error::io(path, e),
+        wire::StreamError::Wire(e) => Error::parse(Location::file(path), e.to_string()),
+    })?;
     if raw.is_empty() {
         return Err(Error::parse(Location::file(path), "the saved response holds no series"));
     }
