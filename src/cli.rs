@@ -662,9 +662,8 @@ fn import_prometheus(args: &PrometheusArgs) -> anyhow::Result<ExitCode> {
     for w in &import.warnings {
         eprintln!("warning: {w}");
     }
-    let mut bytes = Vec::new();
-    crate::export::csv::write_series_long(&mut bytes, &import.series)?;
-    crate::files::atomic_write(&args.out, &bytes)?;
+    // Streamed to the file: a large import is never held twice, as series and as text.
+    crate::files::atomic_write_with(&args.out, |w| crate::export::csv::write_series_long(w, &import.series))?;
     let points: usize = import.series.iter().map(|s| s.len() - s.missing()).sum();
     eprintln!("{} series, {points} samples written to {}", import.series.len(), args.out.display());
     Ok(ExitCode::SUCCESS)
@@ -681,14 +680,24 @@ fn forecast(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
         if files.is_empty() {
             bail!("{}: no *.csv files in this directory", args.input.display());
         }
+        // Progress on a terminal (a thousand files take a minute); never in a pipe or log.
+        let show = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let done = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<anyhow::Result<()>> = files
             .par_iter()
             .map(|file| {
                 let bytes = forecast_one(std::slice::from_ref(file), &job, args.verbose)?;
                 crate::files::atomic_write(&pipeline::output_path(out_dir, file), &bytes)?;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if show && (n % 10 == 0 || n == files.len()) {
+                    eprint!("\rforecast: {n} of {} files", files.len());
+                }
                 Ok(())
             })
             .collect();
+        if show {
+            eprintln!();
+        }
         for r in results {
             r?;
         }

@@ -80,12 +80,33 @@ pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathB
             files.push(input.clone());
         }
     }
+    // Plain threads, not rayon's: polars waits for its own pool by running other rayon
+    // work meanwhile, so from rayon workers each waiting read would start the next file
+    // on the same stack (a thousand files overflowed it).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Import>>>> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(f) = files.get(i) else { break };
+                    let is_json = f.extension().is_some_and(|x| x.eq_ignore_ascii_case("json"));
+                    let import = if is_json { crate::import::prometheus::read_json(f) } else { read_csv(f, options) };
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(import);
+                    }
+                }
+            });
+        }
+    });
     files
-        .par_iter()
-        .map(|f| {
-            let is_json = f.extension().is_some_and(|x| x.eq_ignore_ascii_case("json"));
-            let import = if is_json { crate::import::prometheus::read_json(f) } else { read_csv(f, options) };
-            import.map(|i| (f.clone(), i))
+        .into_iter()
+        .zip(results)
+        .map(|(f, slot)| {
+            let import = slot.into_inner().ok().flatten().unwrap_or_else(|| Err(Error::parse(crate::error::Location::file(&f), "the file was not read")));
+            import.map(|i| (f, i))
         })
         .collect()
 }
