@@ -10,7 +10,7 @@
 //! evidence without fitting every candidate on each.
 
 use super::metrics;
-use super::models::{RawForecast, Spec, fit_predict};
+use super::models::{RawForecast, Seasons, Spec, fit_predict};
 use super::normal_quantile;
 use super::prepare::{Stretch, with_periods};
 use super::{ForecastSettings, choose::SELECTION_WINDOWS};
@@ -132,7 +132,7 @@ pub struct Variant {
 /// The backtest's windows with the history each is fitted on: every window before the
 /// selection windows on history prepared at the first window, the selection windows on
 /// history prepared at the first of them.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Windows<'a> {
     /// Where the windows lie.
     pub plan: Plan,
@@ -142,7 +142,13 @@ pub struct Windows<'a> {
     pub season: usize,
     older: Stretch,
     recent: Stretch,
+    /// MSTL decompositions made so far, shared by the windows that anchor on them.
+    seasons: std::sync::Mutex<std::collections::HashMap<SeasonsKey, std::sync::Arc<Seasons>>>,
 }
+
+/// Which history a decomposition is of: its stretch (older or recent), where it starts
+/// and ends, the periods, and whether it is of the logs.
+type SeasonsKey = (bool, usize, usize, Vec<usize>, bool);
 
 impl<'a> Windows<'a> {
     /// Prepares the two stretches of `values` (complete) for `plan`.
@@ -151,7 +157,7 @@ impl<'a> Windows<'a> {
         let recent = Stretch::new(values, first_selection, step_ms, settings);
         let older = if plan.selection().start == 0 { recent.clone() } else { Stretch::new(values, plan.first_origin, step_ms, settings) };
         let season = recent.periods.first().copied().unwrap_or(1);
-        Windows { plan, actual, season, older, recent }
+        Windows { plan, actual, season, older, recent, seasons: Default::default() }
     }
 
     /// The periods found before the first selection window: the candidates' periods.
@@ -178,7 +184,7 @@ impl<'a> Windows<'a> {
         let train = &stretch.values[start..origin];
         // A gap that runs into the origin was interpolated towards a value after it:
         // carry the last observed value forward instead, so the fit sees no future.
-        let repaired: Vec<f64>;
+        let mut repaired = Vec::new();
         let train = match self.actual[start..origin].iter().rposition(|v| !v.is_nan()) {
             Some(i) if i + 1 < train.len() => {
                 repaired = train[..=i].iter().copied().chain(std::iter::repeat_n(train[i], train.len() - i - 1)).collect();
@@ -187,13 +193,61 @@ impl<'a> Windows<'a> {
             _ => train,
         };
         let spec = with_periods(spec, &stretch.periods);
-        let forecast = fit_variant(&spec, train, self.plan.fold_len, variant.log)?;
+        let horizon = self.plan.fold_len;
+        let forecast = match self.anchor(&spec, stretch, start, origin) {
+            // MSTL decomposed at the latest anchor before the origin (one a season),
+            // AutoETS fitted at the origin itself.
+            Some(anchor) if repaired.is_empty() => fit_variant_by(train, variant.log, |y| {
+                let seasons = self.seasons(k < self.plan.selection().start, start, anchor, &spec.periods, variant.log, &y[..anchor - start])?;
+                seasons.forecast(y, horizon)
+            })?,
+            _ => fit_variant(&spec, train, horizon, variant.log)?,
+        };
         Ok(Fold {
             origin,
             forecast,
             actual: self.actual[origin..origin + self.plan.fold_len].to_vec(),
             scale: error_scale(train, self.season),
         })
+    }
+}
+
+impl Windows<'_> {
+    /// Where an MSTL window's decomposition is made: the latest point a whole number of
+    /// its longest season after the stretch's preparation point and not after `origin`,
+    /// so that the windows of one season share one decomposition. `None` for other models,
+    /// or when the history before that point holds fewer than two seasons of a period.
+    fn anchor(&self, spec: &Spec, stretch: &Stretch, start: usize, origin: usize) -> Option<usize> {
+        if spec.kind != super::models::ModelKind::Mstl || spec.periods.is_empty() {
+            return None;
+        }
+        let longest = spec.periods.iter().copied().max()?;
+        let anchor = origin - origin.saturating_sub(stretch.prepared_to) % longest;
+        (anchor > start && anchor - start >= 2 * longest).then_some(anchor)
+    }
+
+    /// The decomposition of `history` (the training values from `start` to `anchor`),
+    /// made once and shared.
+    fn seasons(
+        &self,
+        older: bool,
+        start: usize,
+        anchor: usize,
+        periods: &[usize],
+        log: bool,
+        history: &[f64],
+    ) -> Result<std::sync::Arc<Seasons>, String> {
+        let key = (older, start, anchor, periods.to_vec(), log);
+        if let Some(found) = self.seasons.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let mut seasons = Seasons::decompose(history, periods)?;
+        seasons.choose_trend(self.plan.fold_len)?;
+        let made = std::sync::Arc::new(seasons);
+        if let Ok(mut m) = self.seasons.lock() {
+            m.insert(key, made.clone());
+        }
+        Ok(made)
     }
 }
 
@@ -219,11 +273,16 @@ fn error_scale(train: &[f64], season: usize) -> f64 {
 /// # Errors
 /// The model fails.
 pub fn fit_variant(spec: &Spec, train: &[f64], horizon: usize, log: bool) -> Result<RawForecast, String> {
+    fit_variant_by(train, log, |y| fit_predict(spec.kind, y, &spec.periods, horizon, spec.step_ms))
+}
+
+/// [`fit_variant`] with the fit given: `fit` sees `train`, or its logs.
+fn fit_variant_by(train: &[f64], log: bool, fit: impl Fn(&[f64]) -> Result<RawForecast, String>) -> Result<RawForecast, String> {
     if !log {
-        return fit_predict(spec.kind, train, &spec.periods, horizon, spec.step_ms);
+        return fit(train);
     }
     let logged: Vec<f64> = train.iter().map(|v| v.ln()).collect();
-    let f = fit_predict(spec.kind, &logged, &spec.periods, horizon, spec.step_ms)?;
+    let f = fit(&logged)?;
     let point: Vec<f64> = f.point.iter().map(|p| p.exp()).collect();
     // The same cap as on the natural scale: a few times the range history spanned.
     let (lo, hi) = train.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
@@ -316,6 +375,33 @@ pub fn score(model: String, folds: &[Fold], levels: &[f64]) -> Score {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_sharing_a_decomposition_see_nothing_after_their_origin() {
+        // 5-minute data with a daily season and a horizon of 12: the windows are 12 steps
+        // apart and share decompositions; changing everything after a window's origin
+        // must not change its forecast.
+        let values: Vec<f64> =
+            (0..288 * 8).map(|i| 40.0 + 10.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin() + ((i * 7919) % 17) as f64 * 0.1).collect();
+        let settings = ForecastSettings { horizon: 12, ..ForecastSettings::default() };
+        let p = plan(values.len(), 12, 20, &[288]).unwrap();
+        let spec = Spec { kind: crate::forecast::ModelKind::Mstl, periods: vec![288], step_ms: 300_000 };
+        let run = |v: &[f64]| Windows::new(v, v, p, 300_000, &settings).run(&spec, 0..p.folds, Variant::default()).unwrap();
+        let all = run(&values);
+        let windows = Windows::new(&values, &values, p, 300_000, &settings);
+        let anchors: std::collections::BTreeSet<usize> =
+            (0..p.folds).filter_map(|k| windows.anchor(&spec, windows.stretch(k), 0, p.origin(k))).collect();
+        assert!(anchors.len() < p.folds / 3, "windows share decompositions: {anchors:?}");
+        for k in [3, 10, p.folds - 1] {
+            let origin = p.origin(k);
+            let mut changed = values.clone();
+            for v in &mut changed[origin..] {
+                *v += 25.0;
+            }
+            let again = run(&changed);
+            assert_eq!(all[k].forecast, again[k].forecast, "window {k} saw past its origin {origin}");
+        }
+    }
 
     #[test]
     fn plan_fits_as_many_windows_as_history_allows() {

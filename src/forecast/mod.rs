@@ -349,6 +349,40 @@ pub const MIN_POINTS: usize = 8;
 /// Invalid settings, too little data, or no model that fits, naming the series.
 pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     settings.validate()?;
+    let cap = history_cap(series.step_ms, settings.horizon);
+    if series.len() <= cap {
+        return forecast_history(series, settings);
+    }
+    let recent = series.tail(cap);
+    let mut f = forecast_history(&recent, settings)?;
+    f.warnings.insert(
+        0,
+        Warning::new(
+            &series.display_name(),
+            format!(
+                "fitted on the last {} of history ({cap} of {} points): older history adds little to a forecast this far ahead and would cost time in every backtest window",
+                crate::time::format_duration(recent.end_ms() - recent.start_ms + recent.step_ms),
+                series.len()
+            ),
+        ),
+    );
+    Ok(f)
+}
+
+/// The most history a forecast fits on, in steps: the longer of eight weeks (the weekly
+/// season eight times over, plenty for MSTL and for twenty backtest windows a season
+/// apart), [`MIN_HISTORY_CAP`] points and ten horizons. Only very long or finely stepped
+/// histories reach it (a year at 1 minute, months at 15 seconds).
+pub fn history_cap(step_ms: i64, horizon: usize) -> usize {
+    let weeks = usize::try_from(8 * crate::time::WEEK_MS / step_ms.max(1)).unwrap_or(usize::MAX);
+    weeks.max(MIN_HISTORY_CAP).max(horizon.saturating_mul(10))
+}
+
+/// Fewest points [`history_cap`] keeps, whatever the step: over two years of hourly data.
+pub const MIN_HISTORY_CAP: usize = 20_000;
+
+/// [`forecast`] on all of `series`.
+fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     let name = series.display_name();
     let present = series.len() - series.missing();
     if present < MIN_POINTS {
@@ -689,5 +723,26 @@ impl Bounds {
 
     fn clamp(self, v: f64) -> f64 {
         if v.is_nan() { v } else { v.clamp(self.lower, self.upper) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_very_long_histories_are_cut() {
+        // Eight weeks of 1-minute steps; hourly data keeps 20,000 points (over two years);
+        // a long horizon keeps ten of itself.
+        assert_eq!(history_cap(60_000, 12), 8 * 7 * 24 * 60);
+        assert_eq!(history_cap(3_600_000, 48), MIN_HISTORY_CAP);
+        assert_eq!(history_cap(60_000, 20_000), 200_000);
+        // A year of 1-minute data is fitted on its last eight weeks, and says so.
+        let n = 100_000;
+        let values = (0..n).map(|i| 50.0 + 10.0 * ((i % 1440) as f64 / 1440.0 * std::f64::consts::TAU).sin()).collect();
+        let s = Series { name: "long".into(), labels: Default::default(), unit: Unit::Percent, start_ms: 0, step_ms: 60_000, values };
+        let f = forecast(&s, &ForecastSettings { horizon: 12, folds: 0, ..ForecastSettings::default() }).unwrap();
+        assert_eq!(f.start_ms, n as i64 * 60_000, "the forecast still starts after all history");
+        assert!(f.warnings[0].to_string().contains("fitted on the last 8w of history (80640 of 100000 points)"), "{}", f.warnings[0]);
     }
 }

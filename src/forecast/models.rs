@@ -247,10 +247,15 @@ fn sigma_from_interval(point: &[f64], lower: &[f64], upper: &[f64]) -> RawForeca
 /// improved nothing (M4 hourly OWA 0.450 with them, 0.449 without). And the
 /// average-MSE horizon is one step: the likelihood it optimises does not use the
 /// multi-step MSE, which `AutoETS` computes at three steps on every evaluation.
-fn auto_ets(y: &[f64]) -> Result<augurs::ets::model::Model, String> {
+fn auto_ets(y: &[f64], trends: &[Trend]) -> Result<(augurs::ets::model::Model, Trend), String> {
     use augurs::ets::model::{ErrorComponent, ModelType, SeasonalComponent, TrendComponent, Unfit};
-    let mut best: Option<augurs::ets::model::Model> = None;
-    for (trend, damped) in [(TrendComponent::None, false), (TrendComponent::Additive, true), (TrendComponent::Additive, false)] {
+    let mut best: Option<(augurs::ets::model::Model, Trend)> = None;
+    for &form in trends {
+        let (trend, damped) = match form {
+            Trend::None => (TrendComponent::None, false),
+            Trend::Damped => (TrendComponent::Additive, true),
+            Trend::Additive => (TrendComponent::Additive, false),
+        };
         let kind = ModelType { error: ErrorComponent::Additive, trend, season: SeasonalComponent::None };
         let Ok(model) = Unfit::new(kind).damped(damped).nmse(1).fit(y) else {
             continue;
@@ -258,42 +263,143 @@ fn auto_ets(y: &[f64]) -> Result<augurs::ets::model::Model, String> {
         if model.aicc().is_nan() {
             continue;
         }
-        if best.as_ref().is_none_or(|b| model.aicc() < b.aicc()) {
-            best = Some(model);
+        if best.as_ref().is_none_or(|(b, _)| model.aicc() < b.aicc()) {
+            best = Some((model, form));
         }
     }
     best.ok_or_else(|| "AutoETS fit failed: no model could be fitted".to_string())
 }
 
+/// The trend forms AutoETS chooses among (lowest AICc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trend {
+    /// Level only (ANN).
+    None,
+    /// Damped additive trend (AAdN).
+    Damped,
+    /// Additive trend (AAN).
+    Additive,
+}
+
+/// Every trend form, in the order AutoETS tries them.
+const TRENDS: [Trend; 3] = [Trend::None, Trend::Damped, Trend::Additive];
+
 fn ets(y: &[f64], horizon: usize) -> Result<RawForecast, String> {
+    ets_among(y, horizon, &TRENDS).map(|(f, _)| f)
+}
+
+/// AutoETS among `trends`; returns the forecast and the form chosen.
+fn ets_among(y: &[f64], horizon: usize, trends: &[Trend]) -> Result<(RawForecast, Trend), String> {
     if y.len() <= 8 {
         return Err("AutoETS fit failed: not enough data".into());
     }
-    let fitted = auto_ets(y)?;
+    let (fitted, form) = auto_ets(y, trends)?;
     let f = fitted.predict(horizon, REFERENCE_LEVEL).map_err(|e| format!("AutoETS prediction failed: {e}"))?;
     let iv = f.intervals.ok_or("AutoETS returned no intervals")?;
     let out = sigma_from_interval(&f.point, &iv.lower, &iv.upper);
     if out.point.iter().any(|v| !v.is_finite()) {
         return Err("AutoETS produced a non-finite forecast".into());
     }
-    Ok(out)
+    Ok((out, form))
 }
 
-/// MSTL: decompose the whole history, forecast the deseasonalised recent window with
-/// AutoETS, add each season's last cycle back.
+/// MSTL + AutoETS: the decomposition of all of `y`, then [`Seasons::forecast`].
 fn mstl(y: &[f64], periods: &[usize], horizon: usize) -> Result<RawForecast, String> {
-    let y32: Vec<f32> = y.iter().map(|v| *v as f32).collect();
-    let fit = augurs::mstl::stlrs::MstlParams::new().fit(&y32, periods).map_err(|e| format!("MSTL decomposition failed: {e}"))?;
-    let deseasonalised: Vec<f64> = fit.trend().iter().zip(fit.remainder()).map(|(t, r)| f64::from(*t) + f64::from(*r)).collect();
-    let w = trend_window(y.len(), horizon, periods);
-    let mut out = ets(&deseasonalised[deseasonalised.len() - w..], horizon)?;
-    for (period, component) in periods.iter().zip(fit.seasonal()) {
-        let last = &component[component.len() - period..];
-        for (i, p) in out.point.iter_mut().enumerate() {
-            *p += f64::from(last[i % period]);
+    Seasons::decompose(y, periods)?.forecast(y, horizon)
+}
+
+/// An MSTL decomposition of a history: each period's seasonal component and the series
+/// without them. A forecaster standing at its end, or later, carries each component's
+/// last cycle forward: so a backtest may decompose once a season and still fit AutoETS
+/// at every origin after it, seeing nothing past that origin.
+#[derive(Debug, Clone)]
+pub struct Seasons {
+    periods: Vec<usize>,
+    components: Vec<Vec<f32>>,
+    /// Trend plus remainder over the decomposed steps.
+    deseasonalised: Vec<f64>,
+    /// The AutoETS form chosen at the end of the decomposed steps, when
+    /// [`choose_trend`](Self::choose_trend) was asked: later fits use it alone.
+    trend: Option<Trend>,
+}
+
+impl Seasons {
+    /// Decomposes `y` (complete) over `periods`, every one of which must fit twice.
+    ///
+    /// # Errors
+    /// No period fits twice, or the decomposition fails.
+    pub fn decompose(y: &[f64], periods: &[usize]) -> Result<Seasons, String> {
+        if periods.is_empty() || periods.iter().any(|p| *p == 0 || 2 * p > y.len()) {
+            return Err(format!("MSTL needs two full seasons of every period ({periods:?}) in {} steps", y.len()));
         }
+        let y32: Vec<f32> = y.iter().map(|v| *v as f32).collect();
+        let fit = augurs::mstl::stlrs::MstlParams::new().fit(&y32, periods).map_err(|e| format!("MSTL decomposition failed: {e}"))?;
+        let deseasonalised = fit.trend().iter().zip(fit.remainder()).map(|(t, r)| f64::from(*t) + f64::from(*r)).collect();
+        Ok(Seasons { periods: periods.to_vec(), components: fit.seasonal().to_vec(), deseasonalised, trend: None })
     }
-    Ok(out)
+
+    /// Lets AutoETS choose its trend form once, at the end of the decomposed steps (as
+    /// for a `horizon`-step forecast from there); later [`forecast`](Self::forecast)s fit
+    /// that form alone. A backtest's windows within a season of each other share the
+    /// choice as they share the seasons: a third of the fits.
+    ///
+    /// # Errors
+    /// AutoETS fails on every form.
+    pub fn choose_trend(&mut self, horizon: usize) -> Result<(), String> {
+        let n = self.len();
+        let start = n - mstl_window(n, horizon);
+        let (_, form) = ets_among(&self.deseasonalised[start..], horizon, &TRENDS)?;
+        self.trend = Some(form);
+        Ok(())
+    }
+
+    /// Steps decomposed.
+    pub fn len(&self) -> usize {
+        self.deseasonalised.len()
+    }
+
+    /// True when nothing was decomposed (never, for a value [`decompose`](Self::decompose) made).
+    pub fn is_empty(&self) -> bool {
+        self.deseasonalised.is_empty()
+    }
+
+    /// The seasons' sum at step `i`: past the decomposed steps, each last cycle repeated.
+    fn at(&self, i: usize) -> f64 {
+        let n = self.len();
+        self.periods
+            .iter()
+            .zip(&self.components)
+            .map(|(&p, c)| f64::from(c[if i < n { i } else { n - p + (i - n) % p }]))
+            .sum()
+    }
+
+    /// AutoETS on the recent window of `y` without its seasons, the seasons added back
+    /// over `horizon` steps. `y` starts where the decomposed history did and may run past
+    /// it (its values there are deseasonalised with the carried-forward cycles).
+    ///
+    /// # Errors
+    /// AutoETS fails.
+    pub fn forecast(&self, y: &[f64], horizon: usize) -> Result<RawForecast, String> {
+        let n = y.len();
+        let decomposed = self.len();
+        let start = n - mstl_window(n, horizon);
+        let deseasonalised: Vec<f64> =
+            (start..n).map(|i| if i < decomposed { self.deseasonalised[i] } else { y[i] - self.at(i) }).collect();
+        let forms = self.trend.as_ref().map_or(&TRENDS[..], std::slice::from_ref);
+        let (mut out, _) = ets_among(&deseasonalised, horizon, forms)?;
+        for (h, p) in out.point.iter_mut().enumerate() {
+            *p += self.at(n + h);
+        }
+        cap_spread(&mut out, y);
+        Ok(out)
+    }
+}
+
+/// The window AutoETS sees after MSTL took the seasons out: three horizons, within
+/// [`MIN_WINDOW`] and [`MAX_WINDOW`]. No season need fit in it (they are gone), so a
+/// short horizon fits a short window: AutoETS' time grows with it.
+fn mstl_window(n: usize, horizon: usize) -> usize {
+    n.min((3 * horizon).clamp(MIN_WINDOW, MAX_WINDOW))
 }
 
 /// The last season repeated; the spread grows with the number of seasons ahead, from
@@ -336,6 +442,27 @@ mod tests {
         let f = seasonal_naive(&y, 3, 5);
         assert_eq!(f.point, vec![1.0, 2.0, 3.0, 1.0, 2.0]);
         assert_eq!(f.sigma_upper[0], 0.0);
+    }
+
+    #[test]
+    fn seasons_carry_the_last_cycle_past_the_decomposed_steps() {
+        // A clean daily shape of period 24 on a level: past the decomposition, each
+        // season's last cycle repeats, so the deseasonalised values stay flat.
+        let shape = |i: usize| 5.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin();
+        let y: Vec<f64> = (0..24 * 30).map(|i| 50.0 + shape(i)).collect();
+        let s = Seasons::decompose(&y[..24 * 20], &[24]).unwrap();
+        assert_eq!(s.len(), 480);
+        for i in [480, 481, 500, 719, 800] {
+            let expected = s.at(480 - 24 + (i - 480) % 24);
+            assert!((s.at(i) - expected).abs() < 1e-12, "step {i}");
+            assert!((s.at(i) - shape(i)).abs() < 0.2, "step {i}: {} against {}", s.at(i), shape(i));
+        }
+        // Forecast from the longer history: the carried cycle plus a flat level.
+        let f = s.forecast(&y, 24).unwrap();
+        for (h, p) in f.point.iter().enumerate() {
+            assert!((p - (50.0 + shape(720 + h))).abs() < 0.5, "step {h}: {p}");
+        }
+        assert!(Seasons::decompose(&y[..40], &[24]).is_err(), "two seasons are needed");
     }
 
     #[test]
