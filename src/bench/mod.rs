@@ -1,6 +1,7 @@
 //! `headroom bench …`: the speed and accuracy figures the issues ask for, printed by the
 //! program itself so anyone can reproduce them (`cargo run -- bench import`).
 
+pub mod big;
 pub mod fuzz;
 pub mod local_prometheus;
 pub mod m4;
@@ -88,6 +89,29 @@ pub enum BenchCommand {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Big inputs as a user runs them (child processes of this binary): a directory of
+    /// many series, one very long series, a large Prometheus answer; wall time and peak
+    /// memory of each.
+    Big {
+        /// Series in the directory (`forecast DIR --horizon 12 --out-dir D`).
+        #[arg(long, default_value_t = 1000)]
+        series: usize,
+        /// Points per series in the directory (5-minute steps).
+        #[arg(long, default_value_t = 5000)]
+        points: usize,
+        /// Points of the one long series (1-minute steps).
+        #[arg(long, default_value_t = 1_000_000)]
+        long_points: usize,
+        /// Size of the Prometheus answer in MiB.
+        #[arg(long, default_value_t = 200)]
+        answer_mib: usize,
+        /// Only these parts: many, long, prometheus (repeatable; all when none).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Keep the generated inputs and the outputs in this directory.
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+    },
     /// Mutation fuzzing of every loader (CSV, query_range JSON, plan file, scenario
     /// TOML, durations and timestamps): executions, rejections and panics per target.
     Fuzz {
@@ -117,6 +141,9 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
         BenchCommand::Nab { data, folds } => real::nab(&data, folds).map(|()| ExitCode::SUCCESS),
         BenchCommand::Breach { m4, nab, limit } => real::breach(m4.as_deref(), nab.as_deref(), limit).map(|()| ExitCode::SUCCESS),
+        BenchCommand::Big { series, points, long_points, answer_mib, only, keep } => {
+            big::run(&big::BigSettings { series, points, long_points, answer_mib, only, keep }).map(|()| ExitCode::SUCCESS)
+        }
         BenchCommand::Fuzz { target, minutes, findings } => {
             fuzz::run(&target, minutes, &findings).map(|clean| if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
