@@ -31,10 +31,17 @@ fn settle(h: &mut Harness<'static, HeadroomApp>) {
     }
 }
 
+/// Clicks `name` in the series list (the overview has a row of the same name).
+fn click_in_series_list(h: &Harness<'static, HeadroomApp>, name: &str) {
+    h.get_all_by_label(name).find(|n| n.rect().left() < 250.0).expect("the series list entry").click();
+}
+
 #[test]
 fn opens_on_the_sample_data_forecast_with_chart_and_controls() {
     let mut h = open(vec![sample_dir()]);
     settle(&mut h);
+    h.get_by_label_contains("Chart: ").click();
+    h.run_steps(2);
     let app = h.state();
     assert_eq!(app.model.entries.len(), 5, "{:?}", app.model.error);
     assert!(app.model.entries.iter().all(|e| matches!(e.forecast, Some(Ok(_)))), "every sample series is forecast");
@@ -62,6 +69,45 @@ fn opens_on_the_sample_data_forecast_with_chart_and_controls() {
 }
 
 #[test]
+fn the_overview_lists_every_series_most_urgent_first_and_opens_one_on_click() {
+    let mut h = open(vec![sample_dir()]);
+    settle(&mut h);
+    assert!(h.state().overview, "the window opens on the overview");
+    let app = h.state();
+    let rows = app.model.overview(&app.state.thresholds, "", headroom::gui::model::OverviewSort::Urgency);
+    assert_eq!(rows.len(), 5);
+    // Worked from the rows' own runway: urgency is the chance of the most severe
+    // threshold first, so no later row is more likely to pass its top threshold.
+    for pair in rows.windows(2) {
+        assert!(pair[0].urgency() >= pair[1].urgency(), "{} before {}", pair[0].name, pair[1].name);
+    }
+    // The sample's CPU series is the only one with thresholds (65/80/90 % by kind) and
+    // a chance of reaching them: it heads the table.
+    assert_eq!(rows[0].name, "web_cpu_percent");
+    assert_eq!(rows[0].crossings.len(), 3);
+    assert!(rows[0].crossings[0].probability > 0.0);
+    assert!(rows[1..].iter().all(|r| r.crossings.is_empty()));
+    let peak = rows[0].peak.unwrap();
+    assert!((rows[0].headroom.unwrap() - (90.0 - peak)).abs() < 1e-9, "headroom is the top threshold less the peak");
+    h.get_by_label_contains("5 of 5 series");
+    h.get_by_label("Threshold 3");
+    // A filter narrows it.
+    let filtered = app.model.overview(&app.state.thresholds, "bytes", headroom::gui::model::OverviewSort::Name);
+    assert_eq!(filtered.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["db_disk_used_bytes", "orders_memory_bytes"]);
+    // A click on the row's name (in the table, right of the series list) opens its chart.
+    let cell = h.get_all_by_label("db_disk_used_bytes").find(|n| n.rect().left() > 255.0).expect("the row in the table");
+    cell.click();
+    h.step();
+    h.step();
+    let app = h.state();
+    assert!(!app.overview, "the click opened the chart");
+    assert_eq!(app.model.selected().unwrap().series.name, "db_disk_used_bytes");
+    h.get_by_label("Overview").click();
+    h.step();
+    assert!(h.state().overview);
+}
+
+#[test]
 fn choosing_a_preset_horizon_refits() {
     let mut h = open(vec![sample_dir().join("web_cpu_percent.csv")]);
     settle(&mut h);
@@ -81,7 +127,7 @@ fn choosing_a_preset_horizon_refits() {
 fn selecting_a_series_shows_its_chart() {
     let mut h = open(vec![sample_dir()]);
     settle(&mut h);
-    h.get_by_label("web_cpu_percent").click();
+    click_in_series_list(&h, "web_cpu_percent");
     h.step();
     h.step();
     assert_eq!(h.state().model.selected().unwrap().series.name, "web_cpu_percent");
@@ -182,7 +228,7 @@ fn thresholds_and_scenarios_on_the_sample() {
     let mut h = open(vec![sample_dir()]);
     settle(&mut h);
     // Runway lines for the CPU's default thresholds.
-    h.get_by_label("web_cpu_percent").click();
+    click_in_series_list(&h, "web_cpu_percent");
     h.run_steps(3);
     h.get_by_label("Thresholds");
     // The runway table: a header naming the horizon, one row per default CPU threshold.

@@ -74,6 +74,8 @@ pub enum Action {
     OpenPlanFrom(PathBuf),
     /// Show series `i` in the chart.
     Select(usize),
+    /// Show the overview of every series.
+    ShowOverview,
     /// Fit the forecasts again with the current settings.
     Refit,
     /// Stop the running job.
@@ -97,6 +99,7 @@ impl Action {
             Action::Export(k) | Action::ExportTo(k, _) => k.label(),
             Action::OpenPlan | Action::OpenPlanFrom(_) => "Open Plan…",
             Action::Select(_) => "Select",
+            Action::ShowOverview => "Overview",
             Action::Refit => "Refit",
             Action::Cancel => "Cancel",
             Action::DismissError => "Dismiss",
@@ -116,6 +119,7 @@ impl Action {
             Action::Export(_) | Action::ExportTo(..) => "Write the plan as built from what is loaded: forecasts, runway, scenarios",
             Action::OpenPlan | Action::OpenPlanFrom(_) => "Reopen a saved review, with its data, offline",
             Action::Select(_) => "Show this series in the chart",
+            Action::ShowOverview => "Every series in one table, most urgent first",
             Action::Refit => "Fit the forecasts again with the current horizon, bands and seasonality",
             Action::Cancel => "Stop the running job; what is loaded stays as it is",
             Action::DismissError => "Hide this message",

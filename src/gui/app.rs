@@ -51,6 +51,9 @@ pub struct HeadroomApp {
     saving_plan: Option<PathBuf>,
     /// The title last sent to the window.
     shown_title: String,
+    /// The overview table is shown (else the selected series' chart): the window opens
+    /// on it.
+    pub overview: bool,
 }
 
 impl HeadroomApp {
@@ -77,6 +80,7 @@ impl HeadroomApp {
             dirty: false,
             saving_plan: None,
             shown_title: String::new(),
+            overview: true,
         };
         // A plan file among the inputs opens as the whole review.
         let (plans, inputs): (Vec<PathBuf>, Vec<PathBuf>) =
@@ -264,8 +268,10 @@ impl HeadroomApp {
             Action::Select(i) => {
                 if i < self.model.entries.len() {
                     self.model.selected = i;
+                    self.overview = false;
                 }
             }
+            Action::ShowOverview => self.overview = true,
             Action::Refit => {
                 self.dirty = true;
                 self.start_fit();
@@ -699,7 +705,23 @@ impl eframe::App for HeadroomApp {
         let key = self.model.selected().map(|e| e.series.display_name()).unwrap_or_default();
         let mut thresholds = self.state.thresholds.get(&key).cloned().unwrap_or_default();
         egui::CentralPanel::default().show(ui, |ui| {
-            panels::chart_view::ui(ui, self.model.selected(), &levels, self.state.show_backtest, &mut thresholds);
+            ui.horizontal(|ui| {
+                if ui.selectable_label(self.overview, "Overview").on_hover_text(Action::ShowOverview.tooltip()).clicked() {
+                    actions.push(Action::ShowOverview);
+                }
+                let chart = self.model.selected().map_or_else(|| "Chart".to_string(), |e| format!("Chart: {}", e.series.display_name()));
+                if ui.selectable_label(!self.overview, chart).on_hover_text("The selected series' history, forecast and runway").clicked()
+                    && !self.model.entries.is_empty()
+                {
+                    actions.push(Action::Select(self.model.selected));
+                }
+            });
+            ui.separator();
+            if self.overview {
+                actions.extend(panels::overview::ui(ui, &self.model, &mut self.state));
+            } else {
+                panels::chart_view::ui(ui, self.model.selected(), &levels, self.state.show_backtest, &mut thresholds);
+            }
         });
         if !key.is_empty() {
             if thresholds.trim().is_empty() {

@@ -104,3 +104,130 @@ impl Model {
         }
     }
 }
+
+/// One row of the overview: what a reviewer needs of a series at a glance.
+#[derive(Debug, Clone)]
+pub struct OverviewRow {
+    /// Index in [`Model::entries`].
+    pub index: usize,
+    /// Display name.
+    pub name: String,
+    /// Labels (for filtering and grouping).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The series' unit, for formatting.
+    pub unit: crate::series::Unit,
+    /// The last present value of history.
+    pub current: Option<f64>,
+    /// The forecast's highest point within the horizon.
+    pub peak: Option<f64>,
+    /// The most severe threshold less the peak (negative: the peak passes it).
+    pub headroom: Option<f64>,
+    /// The runway to each threshold, least severe first.
+    pub crossings: Vec<crate::capacity::Crossing>,
+    /// The model, or why there is no forecast.
+    pub model: Result<String, String>,
+    /// The 95 % band's out-of-sample coverage (leave one window out).
+    pub coverage_95: Option<f64>,
+}
+
+impl OverviewRow {
+    /// Chances of reaching each threshold, most severe first: the order of urgency (a
+    /// series likely to pass its emergency line before one likely to pass a warning).
+    pub fn urgency(&self) -> Vec<f64> {
+        self.crossings.iter().rev().map(|c| if c.already { 1.0 } else { c.probability }).collect()
+    }
+
+    /// The largest chance of reaching any threshold within the horizon.
+    pub fn worst(&self) -> f64 {
+        self.urgency().into_iter().fold(0.0, f64::max)
+    }
+}
+
+/// How the overview is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum OverviewSort {
+    /// Most urgent first.
+    #[default]
+    Urgency,
+    /// By name.
+    Name,
+    /// Least headroom first.
+    Headroom,
+    /// Highest peak first.
+    Peak,
+    /// Lowest band coverage first.
+    Coverage,
+}
+
+impl Model {
+    /// The overview's rows: every series whose name or labels contain `filter` (case
+    /// aside), sorted by `sort`; `thresholds` are the texts typed per series.
+    pub fn overview(
+        &self,
+        thresholds: &std::collections::BTreeMap<String, String>,
+        filter: &str,
+        sort: OverviewSort,
+    ) -> Vec<OverviewRow> {
+        let needle = filter.trim().to_lowercase();
+        let mut rows: Vec<OverviewRow> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                needle.is_empty()
+                    || e.series.display_name().to_lowercase().contains(&needle)
+                    || e.series.labels.iter().any(|(k, v)| format!("{k}={v}").to_lowercase().contains(&needle))
+            })
+            .map(|(index, e)| {
+                let name = e.series.display_name();
+                let crossings = e.crossings(thresholds.get(&name).map_or("", String::as_str));
+                let forecast = e.forecast.as_ref().and_then(|f| f.as_ref().ok());
+                let peak = forecast.and_then(|f| f.point.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
+                let top = crossings.iter().map(|c| c.threshold.value).reduce(f64::max);
+                OverviewRow {
+                    index,
+                    labels: e.series.labels.clone(),
+                    unit: e.series.unit,
+                    current: e.series.values.iter().rev().find(|v| !v.is_nan()).copied(),
+                    peak,
+                    headroom: top.zip(peak).map(|(t, p)| t - p),
+                    model: match &e.forecast {
+                        Some(Ok(f)) => Ok(f.model.clone()),
+                        Some(Err(m)) => Err(m.clone()),
+                        None => Err("not forecast yet".into()),
+                    },
+                    coverage_95: forecast
+                        .and_then(|f| f.evidence.as_ref())
+                        .and_then(|ev| ev.calibrated_coverage.as_ref())
+                        .and_then(|c| c.iter().find(|l| (l.level - 95.0).abs() < 1e-9).map(|l| l.value)),
+                    crossings,
+                    name,
+                }
+            })
+            .collect();
+        let last = |v: Option<f64>, high_first: bool| match v {
+            Some(x) if high_first => -x,
+            Some(x) => x,
+            None => f64::INFINITY,
+        };
+        match sort {
+            OverviewSort::Urgency => rows.sort_by(|a, b| {
+                let (ua, ub) = (a.urgency(), b.urgency());
+                ub.partial_cmp(&ua).unwrap_or(std::cmp::Ordering::Equal).then_with(|| last(a.headroom, false).total_cmp(&last(b.headroom, false)))
+            }),
+            OverviewSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+            OverviewSort::Headroom => rows.sort_by(|a, b| last(a.headroom, false).total_cmp(&last(b.headroom, false))),
+            OverviewSort::Peak => rows.sort_by(|a, b| last(a.peak, true).total_cmp(&last(b.peak, true))),
+            OverviewSort::Coverage => rows.sort_by(|a, b| last(a.coverage_95, false).total_cmp(&last(b.coverage_95, false))),
+        }
+        rows
+    }
+
+    /// Label names present on any series, for grouping.
+    pub fn label_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.entries.iter().flat_map(|e| e.series.labels.keys().cloned()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}

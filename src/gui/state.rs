@@ -37,6 +37,12 @@ pub struct AppState {
     pub theme: String,
     /// Files and plans opened lately, newest first (paths only).
     pub recent: Vec<std::path::PathBuf>,
+    /// The overview's filter (name or `label=value`).
+    pub overview_filter: String,
+    /// How the overview is sorted.
+    pub overview_sort: super::model::OverviewSort,
+    /// The label the overview groups by (empty: none).
+    pub overview_group: String,
 }
 
 impl Default for AppState {
@@ -57,6 +63,9 @@ impl Default for AppState {
             plan_author: String::new(),
             theme: "system".into(),
             recent: Vec::new(),
+            overview_filter: String::new(),
+            overview_sort: Default::default(),
+            overview_group: String::new(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod chart_view;
 pub mod controls;
+pub mod overview;
 pub mod path_prompt;
 pub mod prometheus;
 pub mod scenarios;

@@ -19,7 +19,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
             let s = &e.series;
             let selected = i == model.selected;
             let r = ui.selectable_label(selected, egui::RichText::new(s.display_name()).strong());
-            if r.clicked() && !selected {
+            if r.clicked() {
                 actions.push(Action::Select(i));
             }
             let detail = format!(
