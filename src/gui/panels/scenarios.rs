@@ -5,7 +5,7 @@ use crate::gui::action::Action;
 use crate::gui::theme;
 use crate::simulate::{Outcome, ScenarioFile};
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 
 /// Transient state of the panel.
 #[derive(Debug, Default)]
@@ -66,14 +66,19 @@ pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, bu
     }
     view.shown.resize(view.outcomes.len(), true);
     ui.columns(2, |cols| {
-        egui::ScrollArea::vertical().id_salt("cmp").show(&mut cols[0], |ui| {
+        egui::ScrollArea::both().id_salt("cmp").auto_shrink([false, false]).show(&mut cols[0], |ui| {
             egui::Grid::new("comparison").striped(true).show(ui, |ui| {
                 for h in ["", "Scenario", "Cost / month", "Min > target", "Min > capacity", "P(saturation)", "Events"] {
                     ui.strong(h);
                 }
                 ui.end_row();
                 for (i, o) in view.outcomes.iter().enumerate() {
-                    ui.checkbox(&mut view.shown[i], "").on_hover_text("Draw its instances");
+                    ui.horizontal(|ui| {
+                        ui.checkbox(&mut view.shown[i], "").on_hover_text("Draw its instances");
+                        // The table is the chart's key: each scenario's line colour.
+                        let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
+                        ui.painter().rect_filled(rect, 1.0, theme::series(i));
+                    });
                     let name = if view.recommended == Some(i) { format!("{} (recommended)", o.name) } else { o.name.clone() };
                     let text =
                         |t: String| if view.recommended == Some(i) { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
@@ -88,8 +93,14 @@ pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, bu
             });
         });
         let ui = &mut cols[1];
+        // The key above the plot, never over it: the scenarios' colours are in the table.
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 1.0, theme::NOW);
+            ui.label(egui::RichText::new("demand (instances needed at target)").small());
+            ui.label(egui::RichText::new("· each scenario in its colour in the table").small().color(theme::MUTED));
+        });
         Plot::new("instances_over_demand")
-            .legend(Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.6))
             .y_axis_label("instances")
             .x_grid_spacer(crate::gui::plot::time_grid)
             .x_axis_formatter(|mark, _| crate::gui::plot::format_tick(mark.value, 14.0))
