@@ -102,6 +102,10 @@ fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, l
     });
 }
 
+/// How far right (a share of the history's span) each threshold's label sits of the
+/// one before it.
+const LABEL_STAGGER: f64 = 0.16;
+
 /// Draws the chart of `series` with its forecast (if any) and the given bands.
 pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, levels: &[f64], crossings: &[Crossing]) -> egui::Response {
     let unit = series.unit;
@@ -175,11 +179,14 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
                 let colour = theme::threshold(i);
                 let name = format!("{} {}", c.threshold.label, unit.format(c.threshold.value));
                 plot.add(HLine::new(name.clone(), c.threshold.value).color(colour).style(LineStyle::dashed_loose()).width(1.0));
-                // Labelled on its line, at the start of the history, rather than in a legend.
+                // Labelled on its line rather than in a legend, each a step further right
+                // than the one before, so labels of close thresholds never overlap.
+                let first_x = xs.first().copied().unwrap_or(end_x);
+                let label_x = first_x + (end_x - first_x) * LABEL_STAGGER * i as f64;
                 plot.add(
                     Text::new(
                         format!("{name} label"),
-                        PlotPoint::new(xs.first().copied().unwrap_or(end_x), c.threshold.value),
+                        PlotPoint::new(label_x, c.threshold.value),
                         name.clone(),
                     )
                     .color(colour)

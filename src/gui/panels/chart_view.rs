@@ -56,6 +56,29 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
         changed = r.lost_focus();
     });
     let crossings = entry.crossings(thresholds_text);
+    // The figures above the chart scroll within what the chart leaves them: the chart
+    // keeps at least MIN_CHART_HEIGHT (or 70 % of a small panel), never a strip.
+    let room = ui.available_height();
+    let details = (room - MIN_CHART_HEIGHT).max(0.3 * room);
+    egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
+        details_ui(ui, entry, forecast, &crossings, show_backtest);
+    });
+    plot::chart(ui, s, forecast, levels, &crossings);
+    changed
+}
+
+/// The chart keeps at least this height (points) when the figures above it are long.
+const MIN_CHART_HEIGHT: f32 = 280.0;
+
+/// Headroom, runway and backtest figures of `entry`.
+fn details_ui(
+    ui: &mut egui::Ui,
+    entry: &Entry,
+    forecast: Option<&crate::forecast::Forecast>,
+    crossings: &[crate::capacity::Crossing],
+    show_backtest: bool,
+) {
+    let s = &entry.series;
     if let Some(f) = forecast
         && s.unit.is_percent_like()
         && let Some(h) = crate::capacity::headroom(f, 100.0 * s.unit.per_percent(), 95.0, 0.8)
@@ -74,15 +97,13 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
     if let Some(f) = forecast
         && !crossings.is_empty()
     {
-        runway_table(ui, s, f, &crossings);
+        runway_table(ui, s, f, crossings);
     }
-    if let Some(f) = forecast {
-        if show_backtest {
-            backtest_table(ui, f);
-        }
+    if let Some(f) = forecast
+        && show_backtest
+    {
+        backtest_table(ui, f);
     }
-    plot::chart(ui, s, forecast, levels, &crossings);
-    changed
 }
 
 /// The evidence: each candidate's backtest figures, the chosen one first in bold.
