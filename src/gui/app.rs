@@ -720,7 +720,14 @@ impl eframe::App for HeadroomApp {
             if self.overview {
                 actions.extend(panels::overview::ui(ui, &self.model, &mut self.state));
             } else {
-                panels::chart_view::ui(ui, self.model.selected(), &levels, self.state.show_backtest, &mut thresholds);
+                panels::chart_view::ui(
+                    ui,
+                    self.model.selected(),
+                    &levels,
+                    self.state.show_backtest,
+                    &mut thresholds,
+                    &mut self.state.history_days,
+                );
             }
         });
         if !key.is_empty() {

@@ -102,12 +102,19 @@ fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, l
     });
 }
 
-/// How far right (a share of the history's span) each threshold's label sits of the
-/// one before it.
+/// How far right (a share of the history shown) each threshold's label sits of the one
+/// before it.
 const LABEL_STAGGER: f64 = 0.16;
 
 /// Draws the chart of `series` with its forecast (if any) and the given bands.
-pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, levels: &[f64], crossings: &[Crossing]) -> egui::Response {
+pub fn chart(
+    ui: &mut egui::Ui,
+    series: &Series,
+    forecast: Option<&Forecast>,
+    levels: &[f64],
+    crossings: &[Crossing],
+    history_days: u32,
+) -> egui::Response {
     let unit = series.unit;
     let xs: Vec<f64> = (0..series.len()).map(|i| series.timestamp(i) as f64 / 1000.0).collect();
     let history = decimate(&xs, &series.values, MAX_DRAWN);
@@ -117,7 +124,18 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
         (last - series.start_ms) as f64 / DAY_MS as f64
     };
     legend_row(ui, series, forecast, levels, crossings);
-    Plot::new(("forecast_chart", series.display_name()))
+    // Opens on the last `history_days` of history and all of the forecast (double-click
+    // comes back to it); the id carries the choice, so changing it starts afresh.
+    let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
+    let first_x = series.start_ms as f64 / 1000.0;
+    let shown_from = if history_days == 0 { first_x } else { (end_x - f64::from(history_days) * DAY_MS as f64 / 1000.0).max(first_x) };
+    let mut plot = Plot::new(("forecast_chart", series.display_name(), history_days));
+    if shown_from > first_x && last_x > shown_from {
+        plot = plot.default_x_bounds(shown_from, last_x);
+    }
+    let span_days = if history_days == 0 { span_days } else { (last_x - shown_from) / (DAY_MS as f64 / 1000.0) };
+    plot
+
         .x_grid_spacer(time_grid)
         .x_axis_formatter(move |mark, _| format_tick(mark.value, span_days))
         .y_axis_formatter(move |mark, _| unit.format(mark.value))
@@ -181,8 +199,7 @@ pub fn chart(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, le
                 plot.add(HLine::new(name.clone(), c.threshold.value).color(colour).style(LineStyle::dashed_loose()).width(1.0));
                 // Labelled on its line rather than in a legend, each a step further right
                 // than the one before, so labels of close thresholds never overlap.
-                let first_x = xs.first().copied().unwrap_or(end_x);
-                let label_x = first_x + (end_x - first_x) * LABEL_STAGGER * i as f64;
+                let label_x = shown_from + (end_x - shown_from) * LABEL_STAGGER * i as f64;
                 plot.add(
                     Text::new(
                         format!("{name} label"),

@@ -43,6 +43,9 @@ pub struct AppState {
     pub overview_sort: super::model::OverviewSort,
     /// The label the overview groups by (empty: none).
     pub overview_group: String,
+    /// Days of history the chart opens on before the forecast (0: all of it); pan or
+    /// zoom out for the rest, double-click to come back.
+    pub history_days: u32,
 }
 
 impl Default for AppState {
@@ -66,6 +69,7 @@ impl Default for AppState {
             overview_filter: String::new(),
             overview_sort: Default::default(),
             overview_group: String::new(),
+            history_days: 28,
         }
     }
 }

@@ -6,7 +6,14 @@ use crate::time::format_short;
 use eframe::egui;
 
 /// Draws the header, the backtest table (when `show_backtest`) and the chart of `entry`.
-pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtest: bool, thresholds_text: &mut String) -> bool {
+pub fn ui(
+    ui: &mut egui::Ui,
+    entry: Option<&Entry>,
+    levels: &[f64],
+    show_backtest: bool,
+    thresholds_text: &mut String,
+    history_days: &mut u32,
+) -> bool {
     let mut changed = false;
     let Some(entry) = entry else {
         ui.centered_and_justified(|ui| ui.label("Open a CSV file (File > Open CSV…) or drop one on the window."));
@@ -54,6 +61,13 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
             .labelled_by(l.id)
             .on_hover_text("Levels in the series' unit, comma-separated (empty: defaults by kind)");
         changed = r.lost_focus();
+        ui.separator();
+        ui.label("History shown").on_hover_text("How much history the chart opens on before the forecast; drag or zoom out for the rest, double-click to come back");
+        for (days, label) in [(7, "7d"), (14, "14d"), (28, "28d"), (0, "all")] {
+            if ui.selectable_label(*history_days == days, label).clicked() {
+                *history_days = days;
+            }
+        }
     });
     let crossings = entry.crossings(thresholds_text);
     // The figures above the chart scroll within what the chart leaves them: the chart
@@ -63,7 +77,7 @@ pub fn ui(ui: &mut egui::Ui, entry: Option<&Entry>, levels: &[f64], show_backtes
     egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
         details_ui(ui, entry, forecast, &crossings, show_backtest);
     });
-    plot::chart(ui, s, forecast, levels, &crossings);
+    plot::chart(ui, s, forecast, levels, &crossings, *history_days);
     changed
 }
 
