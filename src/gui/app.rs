@@ -727,6 +727,7 @@ impl eframe::App for HeadroomApp {
                     self.state.show_backtest,
                     &mut thresholds,
                     &mut self.state.history_days,
+                    &mut self.state.log_scale,
                 );
             }
         });

@@ -102,6 +102,25 @@ fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, l
     });
 }
 
+/// Grid marks for a log10 value axis: each decade, and 2 and 5 times it (shown once
+/// decades are far enough apart).
+fn log_grid(input: GridInput) -> Vec<GridMark> {
+    let (lo, hi) = input.bounds;
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo || hi - lo > 60.0 {
+        return Vec::new();
+    }
+    let mut marks = Vec::new();
+    for decade in (lo.floor() as i64)..=(hi.ceil() as i64) {
+        for (m, weight) in [(1.0f64, 1.0), (2.0, 0.3), (5.0, 0.3)] {
+            let v = decade as f64 + m.log10();
+            if v >= lo && v <= hi && weight >= input.base_step_size {
+                marks.push(GridMark { value: v, step_size: weight });
+            }
+        }
+    }
+    marks
+}
+
 /// How far right (a share of the history shown) each threshold's label sits of the one
 /// before it.
 const LABEL_STAGGER: f64 = 0.16;
@@ -114,10 +133,17 @@ pub fn chart(
     levels: &[f64],
     crossings: &[Crossing],
     history_days: u32,
+    log_scale: bool,
 ) -> egui::Response {
     let unit = series.unit;
     let xs: Vec<f64> = (0..series.len()).map(|i| series.timestamp(i) as f64 / 1000.0).collect();
-    let history = decimate(&xs, &series.values, MAX_DRAWN);
+    // On a log scale every value is drawn as its log10; values at or below zero sit at
+    // a floor a decade under the smallest positive value.
+    let floor = series.values.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min) / 10.0;
+    let log_scale = log_scale && floor.is_finite();
+    let ty = move |v: f64| if log_scale && !v.is_nan() { v.max(floor).log10() } else { v };
+    let uy = move |v: f64| if log_scale { 10f64.powf(v) } else { v };
+    let history: Vec<[f64; 2]> = decimate(&xs, &series.values, MAX_DRAWN).into_iter().map(|[x, y]| [x, ty(y)]).collect();
     let end_x = series.end_ms() as f64 / 1000.0;
     let span_days = {
         let last = forecast.map_or(series.end_ms(), |f| f.timestamp(f.point.len().saturating_sub(1)));
@@ -129,22 +155,23 @@ pub fn chart(
     let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
     let first_x = series.start_ms as f64 / 1000.0;
     let shown_from = if history_days == 0 { first_x } else { (end_x - f64::from(history_days) * DAY_MS as f64 / 1000.0).max(first_x) };
-    let mut plot = Plot::new(("forecast_chart", series.display_name(), history_days));
+    let mut plot = Plot::new(("forecast_chart", series.display_name(), history_days, log_scale));
     if shown_from > first_x && last_x > shown_from {
         plot = plot.default_x_bounds(shown_from, last_x);
     }
+    if log_scale {
+        plot = plot.y_grid_spacer(log_grid);
+    }
     let span_days = if history_days == 0 { span_days } else { (last_x - shown_from) / (DAY_MS as f64 / 1000.0) };
-    plot
-
-        .x_grid_spacer(time_grid)
+    plot.x_grid_spacer(time_grid)
         .x_axis_formatter(move |mark, _| format_tick(mark.value, span_days))
-        .y_axis_formatter(move |mark, _| unit.format(mark.value))
+        .y_axis_formatter(move |mark, _| unit.format(uy(mark.value)))
         .y_axis_min_width(64.0)
         .label_formatter(move |pos| {
             let p = match pos {
                 egui_plot::HoverPosition::NearDataPoint { position, .. } | egui_plot::HoverPosition::Elsewhere { position } => position,
             };
-            Some(format!("{}\n{}", format_short((p.x * 1000.0) as i64), unit.format(p.y)))
+            Some(format!("{}\n{}", format_short((p.x * 1000.0) as i64), unit.format(uy(p.y))))
         })
         .allow_scroll(false)
         .show(ui, |plot| {
@@ -154,18 +181,15 @@ pub fn chart(
                 bands.sort_by(|a, b| b.level.total_cmp(&a.level)); // widest first, underneath
                 for b in bands {
                     let n = fx.len().min(b.lower.len()).min(b.upper.len());
+                    let lower: Vec<f64> = b.lower[..n].iter().map(|v| ty(*v)).collect();
+                    let upper: Vec<f64> = b.upper[..n].iter().map(|v| ty(*v)).collect();
                     plot.add(
-                        FilledArea::new(
-                            format!("{} % band", crate::export::csv::level_label(b.level)),
-                            &fx[..n],
-                            &b.lower[..n],
-                            &b.upper[..n],
-                        )
+                        FilledArea::new(format!("{} % band", crate::export::csv::level_label(b.level)), &fx[..n], &lower, &upper)
                         .fill_color(theme::band_fill(b.level)),
                     );
                 }
-                let mut points = vec![[end_x, series.values.last().copied().unwrap_or(f64::NAN)]];
-                points.extend(fx.iter().zip(&f.point).map(|(x, y)| [*x, *y]));
+                let mut points = vec![[end_x, ty(series.values.last().copied().unwrap_or(f64::NAN))]];
+                points.extend(fx.iter().zip(&f.point).map(|(x, y)| [*x, ty(*y)]));
                 plot.line(
                     Line::new("Forecast", PlotPoints::new(points)).color(theme::FORECAST).width(2.0).style(LineStyle::dashed_loose()),
                 );
@@ -177,7 +201,7 @@ pub fn chart(
                     .iter()
                     .filter_map(|t| {
                         let i = usize::try_from((t - series.start_ms) / series.step_ms).ok()?;
-                        Some([*t as f64 / 1000.0, *series.values.get(i)?])
+                        Some([*t as f64 / 1000.0, ty(*series.values.get(i)?)])
                     })
                     .collect();
                 if !marks.is_empty() {
@@ -196,14 +220,14 @@ pub fn chart(
             for (i, c) in crossings.iter().enumerate() {
                 let colour = theme::threshold(i);
                 let name = format!("{} {}", c.threshold.label, unit.format(c.threshold.value));
-                plot.add(HLine::new(name.clone(), c.threshold.value).color(colour).style(LineStyle::dashed_loose()).width(1.0));
+                plot.add(HLine::new(name.clone(), ty(c.threshold.value)).color(colour).style(LineStyle::dashed_loose()).width(1.0));
                 // Labelled on its line rather than in a legend, each a step further right
                 // than the one before, so labels of close thresholds never overlap.
                 let label_x = shown_from + (end_x - shown_from) * LABEL_STAGGER * i as f64;
                 plot.add(
                     Text::new(
                         format!("{name} label"),
-                        PlotPoint::new(label_x, c.threshold.value),
+                        PlotPoint::new(label_x, ty(c.threshold.value)),
                         name.clone(),
                     )
                     .color(colour)

@@ -46,6 +46,8 @@ pub struct AppState {
     /// Days of history the chart opens on before the forecast (0: all of it); pan or
     /// zoom out for the rest, double-click to come back.
     pub history_days: u32,
+    /// The chart's value axis is logarithmic.
+    pub log_scale: bool,
 }
 
 impl Default for AppState {
@@ -70,6 +72,7 @@ impl Default for AppState {
             overview_sort: Default::default(),
             overview_group: String::new(),
             history_days: 28,
+            log_scale: false,
         }
     }
 }

@@ -13,6 +13,7 @@ pub fn ui(
     show_backtest: bool,
     thresholds_text: &mut String,
     history_days: &mut u32,
+    log_scale: &mut bool,
 ) -> bool {
     let mut changed = false;
     let Some(entry) = entry else {
@@ -68,6 +69,8 @@ pub fn ui(
                 *history_days = days;
             }
         }
+        ui.separator();
+        ui.checkbox(log_scale, "Log scale").on_hover_text("A logarithmic value axis (values at or below zero sit at its floor)");
     });
     let crossings = entry.crossings(thresholds_text);
     // The figures above the chart scroll within what the chart leaves them: the chart
@@ -77,7 +80,7 @@ pub fn ui(
     egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
         details_ui(ui, entry, forecast, &crossings, show_backtest);
     });
-    plot::chart(ui, s, forecast, levels, &crossings, *history_days);
+    plot::chart(ui, s, forecast, levels, &crossings, *history_days, *log_scale);
     changed
 }
 
