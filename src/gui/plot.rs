@@ -248,3 +248,20 @@ pub fn chart(
         })
         .response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_axis_is_marked_at_one_two_and_five_per_decade() {
+        let marks = log_grid(GridInput { bounds: (2.0, 3.5), base_step_size: 0.01 });
+        let shown: Vec<f64> = marks.iter().map(|m| (10f64.powf(m.value) * 1e6).round() / 1e6).collect();
+        assert_eq!(shown, [100.0, 200.0, 500.0, 1000.0, 2000.0]);
+        assert_eq!(marks.iter().filter(|m| m.step_size == 1.0).count(), 2, "100 and 1000 are the decades");
+        // Decades crowded together keep only the decades.
+        let crowded = log_grid(GridInput { bounds: (0.0, 20.0), base_step_size: 0.5 });
+        assert!(crowded.iter().all(|m| m.step_size == 1.0) && crowded.len() == 21);
+        assert!(log_grid(GridInput { bounds: (f64::NAN, 1.0), base_step_size: 0.1 }).is_empty());
+    }
+}
