@@ -105,7 +105,11 @@ pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathB
         .into_iter()
         .zip(results)
         .map(|(f, slot)| {
-            let import = slot.into_inner().ok().flatten().unwrap_or_else(|| Err(Error::parse(crate::error::Location::file(&f), "the file was not read")));
+            let import = slot
+                .into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err(Error::parse(crate::error::Location::file(&f), "the file was not read")));
             import.map(|i| (f, i))
         })
         .collect()

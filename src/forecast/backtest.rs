@@ -198,7 +198,8 @@ impl<'a> Windows<'a> {
             // MSTL decomposed at the latest anchor before the origin (one a season),
             // AutoETS fitted at the origin itself.
             Some(anchor) if repaired.is_empty() => fit_variant_by(train, variant.log, |y| {
-                let seasons = self.seasons(k < self.plan.selection().start, start, anchor, &spec.periods, variant.log, &y[..anchor - start])?;
+                let seasons =
+                    self.seasons(k < self.plan.selection().start, start, anchor, &spec.periods, variant.log, &y[..anchor - start])?;
                 seasons.forecast(y, horizon)
             })?,
             _ => fit_variant(&spec, train, horizon, variant.log)?,
@@ -381,8 +382,9 @@ mod tests {
         // 5-minute data with a daily season and a horizon of 12: the windows are 12 steps
         // apart and share decompositions; changing everything after a window's origin
         // must not change its forecast.
-        let values: Vec<f64> =
-            (0..288 * 8).map(|i| 40.0 + 10.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin() + ((i * 7919) % 17) as f64 * 0.1).collect();
+        let values: Vec<f64> = (0..288 * 8)
+            .map(|i| 40.0 + 10.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin() + ((i * 7919) % 17) as f64 * 0.1)
+            .collect();
         let settings = ForecastSettings { horizon: 12, ..ForecastSettings::default() };
         let p = plan(values.len(), 12, 20, &[288]).unwrap();
         let spec = Spec { kind: crate::forecast::ModelKind::Mstl, periods: vec![288], step_ms: 300_000 };

@@ -366,11 +366,7 @@ impl Seasons {
     /// The seasons' sum at step `i`: past the decomposed steps, each last cycle repeated.
     fn at(&self, i: usize) -> f64 {
         let n = self.len();
-        self.periods
-            .iter()
-            .zip(&self.components)
-            .map(|(&p, c)| f64::from(c[if i < n { i } else { n - p + (i - n) % p }]))
-            .sum()
+        self.periods.iter().zip(&self.components).map(|(&p, c)| f64::from(c[if i < n { i } else { n - p + (i - n) % p }])).sum()
     }
 
     /// AutoETS on the recent window of `y` without its seasons, the seasons added back

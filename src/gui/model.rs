@@ -162,12 +162,7 @@ pub enum OverviewSort {
 impl Model {
     /// The overview's rows: every series whose name or labels contain `filter` (case
     /// aside), sorted by `sort`; `thresholds` are the texts typed per series.
-    pub fn overview(
-        &self,
-        thresholds: &std::collections::BTreeMap<String, String>,
-        filter: &str,
-        sort: OverviewSort,
-    ) -> Vec<OverviewRow> {
+    pub fn overview(&self, thresholds: &std::collections::BTreeMap<String, String>, filter: &str, sort: OverviewSort) -> Vec<OverviewRow> {
         let needle = filter.trim().to_lowercase();
         let mut rows: Vec<OverviewRow> = self
             .entries
@@ -213,7 +208,9 @@ impl Model {
         match sort {
             OverviewSort::Urgency => rows.sort_by(|a, b| {
                 let (ua, ub) = (a.urgency(), b.urgency());
-                ub.partial_cmp(&ua).unwrap_or(std::cmp::Ordering::Equal).then_with(|| last(a.headroom, false).total_cmp(&last(b.headroom, false)))
+                ub.partial_cmp(&ua)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| last(a.headroom, false).total_cmp(&last(b.headroom, false)))
             }),
             OverviewSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
             OverviewSort::Headroom => rows.sort_by(|a, b| last(a.headroom, false).total_cmp(&last(b.headroom, false))),

@@ -185,7 +185,7 @@ pub fn chart(
                     let upper: Vec<f64> = b.upper[..n].iter().map(|v| ty(*v)).collect();
                     plot.add(
                         FilledArea::new(format!("{} % band", crate::export::csv::level_label(b.level)), &fx[..n], &lower, &upper)
-                        .fill_color(theme::band_fill(b.level)),
+                            .fill_color(theme::band_fill(b.level)),
                     );
                 }
                 let mut points = vec![[end_x, ty(series.values.last().copied().unwrap_or(f64::NAN))]];
@@ -225,13 +225,9 @@ pub fn chart(
                 // than the one before, so labels of close thresholds never overlap.
                 let label_x = shown_from + (end_x - shown_from) * LABEL_STAGGER * i as f64;
                 plot.add(
-                    Text::new(
-                        format!("{name} label"),
-                        PlotPoint::new(label_x, ty(c.threshold.value)),
-                        name.clone(),
-                    )
-                    .color(colour)
-                    .anchor(egui::Align2::LEFT_BOTTOM),
+                    Text::new(format!("{name} label"), PlotPoint::new(label_x, ty(c.threshold.value)), name.clone())
+                        .color(colour)
+                        .anchor(egui::Align2::LEFT_BOTTOM),
                 );
                 if let Some(early) = c.earliest_ms {
                     let late = c.latest_ms.map_or(horizon_end, |t| t as f64 / 1000.0);

@@ -63,7 +63,9 @@ pub fn ui(
             .on_hover_text("Levels in the series' unit, comma-separated (empty: defaults by kind)");
         changed = r.lost_focus();
         ui.separator();
-        ui.label("History shown").on_hover_text("How much history the chart opens on before the forecast; drag or zoom out for the rest, double-click to come back");
+        ui.label("History shown").on_hover_text(
+            "How much history the chart opens on before the forecast; drag or zoom out for the rest, double-click to come back",
+        );
         for (days, label) in [(7, "7d"), (14, "14d"), (28, "28d"), (0, "all")] {
             if ui.selectable_label(*history_days == days, label).clicked() {
                 *history_days = days;

@@ -5,8 +5,8 @@
 //! no string per sample is ever kept, so a large answer read from the network costs
 //! about 16 bytes a sample and never the whole body at once.
 
-use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, SeqAccess, Visitor};
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
