@@ -78,14 +78,9 @@ pub fn run(settings: &BigSettings) -> anyhow::Result<()> {
             t.elapsed().as_secs_f64()
         );
         let out = dir.join("many-out");
-        let args = ["forecast".as_ref(), input.as_os_str(), "--horizon".as_ref(), "12".as_ref(), "--out-dir".as_ref(), out.as_os_str()];
-        let r = measure(&exe, &args)?;
+        let r = forecast_run(&exe, &input, "--out-dir", &out)?;
         let written = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
-        crate::outln!(
-            "    forecast DIR --horizon 12 --out-dir D (defaults otherwise): {:.1} s wall, {:.0} MiB peak memory, {written} forecasts written",
-            r.secs,
-            r.peak_mib
-        );
+        crate::outln!("    forecast DIR --horizon 12 --out-dir D (defaults otherwise): {r}, {written} forecasts written");
         if settings.keep.is_none() {
             std::fs::remove_dir_all(&input)?;
         }
@@ -94,14 +89,8 @@ pub fn run(settings: &BigSettings) -> anyhow::Result<()> {
         let path = dir.join("long.csv");
         let bytes = write_series(&path, 7, settings.long_points, MINUTE_MS)?;
         crate::outln!("  long: one series of {} points at 1m ({:.0} MiB of CSV)", settings.long_points, bytes as f64 / 1048576.0);
-        let out = dir.join("long-out.csv");
-        let args = ["forecast".as_ref(), path.as_os_str(), "--horizon".as_ref(), "12".as_ref(), "--out".as_ref(), out.as_os_str()];
-        let r = measure(&exe, &args)?;
-        crate::outln!(
-            "    forecast FILE --horizon 12 --out F (defaults otherwise): {:.1} s wall, {:.0} MiB peak memory",
-            r.secs,
-            r.peak_mib
-        );
+        let r = forecast_run(&exe, &path, "--out", &dir.join("long-out.csv"))?;
+        crate::outln!("    forecast FILE --horizon 12 --out F (defaults otherwise): {r}");
         if settings.keep.is_none() {
             std::fs::remove_file(&path)?;
         }
@@ -142,6 +131,17 @@ fn write_series(path: &Path, seed: u64, n: usize, step_ms: i64) -> anyhow::Resul
 struct Measured {
     secs: f64,
     peak_mib: f64,
+}
+
+impl std::fmt::Display for Measured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} s wall, {:.0} MiB peak memory", self.secs, self.peak_mib)
+    }
+}
+
+/// `headroom forecast INPUT --horizon 12 OUT_FLAG OUT`, measured.
+fn forecast_run(exe: &Path, input: &Path, out_flag: &str, out: &Path) -> anyhow::Result<Measured> {
+    measure(exe, &["forecast".as_ref(), input.as_os_str(), "--horizon".as_ref(), "12".as_ref(), out_flag.as_ref(), out.as_os_str()])
 }
 
 /// Runs `exe args` and follows its peak resident set: the kernel's high-water mark
@@ -251,12 +251,7 @@ fn prometheus(exe: &Path, dir: &Path, mib: usize) -> anyhow::Result<()> {
     crate::outln!(
         "  prometheus: one query_range answer of {size_mib:.0} MiB ({series} series x {POINTS} samples) from 127.0.0.1, {served} request(s)"
     );
-    crate::outln!(
-        "    import prometheus --step 1m --out F: {:.1} s wall, {:.0} MiB peak memory = {:.2}x the answer",
-        r.secs,
-        r.peak_mib,
-        r.peak_mib / size_mib
-    );
+    crate::outln!("    import prometheus --step 1m --out F: {r} = {:.2}x the answer", r.peak_mib / size_mib);
     Ok(())
 }
 

@@ -77,6 +77,14 @@ pub struct Crossing {
     pub already: bool,
 }
 
+impl Crossing {
+    /// The chance of being at or past the threshold within the horizon: 1 when history
+    /// already is.
+    pub fn chance(&self) -> f64 {
+        if self.already { 1.0 } else { self.probability }
+    }
+}
+
 /// The runway to each threshold at `level` (e.g. 95: dates are the 2.5 %, 50 % and
 /// 97.5 % quantiles of the first-crossing time), from the forecast's sample paths
 /// ([`crate::forecast::paths`]), the same paths `simulate` replays.

@@ -128,18 +128,20 @@ pub struct OverviewRow {
     pub model: Result<String, String>,
     /// The 95 % band's out-of-sample coverage (leave one window out).
     pub coverage_95: Option<f64>,
+    /// [`urgency`](Self::urgency), worked out once (the table sorts on it every frame).
+    urgency: Vec<f64>,
 }
 
 impl OverviewRow {
     /// Chances of reaching each threshold, most severe first: the order of urgency (a
     /// series likely to pass its emergency line before one likely to pass a warning).
-    pub fn urgency(&self) -> Vec<f64> {
-        self.crossings.iter().rev().map(|c| if c.already { 1.0 } else { c.probability }).collect()
+    pub fn urgency(&self) -> &[f64] {
+        &self.urgency
     }
 
     /// The largest chance of reaching any threshold within the horizon.
     pub fn worst(&self) -> f64 {
-        self.urgency().into_iter().fold(0.0, f64::max)
+        self.urgency.iter().copied().fold(0.0, f64::max)
     }
 }
 
@@ -195,6 +197,7 @@ impl Model {
                         .and_then(|f| f.evidence.as_ref())
                         .and_then(|ev| ev.calibrated_coverage.as_ref())
                         .and_then(|c| c.iter().find(|l| (l.level - 95.0).abs() < 1e-9).map(|l| l.value)),
+                    urgency: crossings.iter().rev().map(crate::capacity::Crossing::chance).collect(),
                     crossings,
                     name,
                 }
@@ -207,8 +210,9 @@ impl Model {
         };
         match sort {
             OverviewSort::Urgency => rows.sort_by(|a, b| {
-                let (ua, ub) = (a.urgency(), b.urgency());
-                ub.partial_cmp(&ua)
+                b.urgency
+                    .as_slice()
+                    .partial_cmp(a.urgency.as_slice())
                     .unwrap_or(std::cmp::Ordering::Equal)
                     .then_with(|| last(a.headroom, false).total_cmp(&last(b.headroom, false)))
             }),

@@ -145,10 +145,6 @@ pub fn chart(
     let uy = move |v: f64| if log_scale { 10f64.powf(v) } else { v };
     let history: Vec<[f64; 2]> = decimate(&xs, &series.values, MAX_DRAWN).into_iter().map(|[x, y]| [x, ty(y)]).collect();
     let end_x = series.end_ms() as f64 / 1000.0;
-    let span_days = {
-        let last = forecast.map_or(series.end_ms(), |f| f.timestamp(f.point.len().saturating_sub(1)));
-        (last - series.start_ms) as f64 / DAY_MS as f64
-    };
     legend_row(ui, series, forecast, levels, crossings);
     // Opens on the last `history_days` of history and all of the forecast (double-click
     // comes back to it); the id carries the choice, so changing it starts afresh.
@@ -162,7 +158,7 @@ pub fn chart(
     if log_scale {
         plot = plot.y_grid_spacer(log_grid);
     }
-    let span_days = if history_days == 0 { span_days } else { (last_x - shown_from) / (DAY_MS as f64 / 1000.0) };
+    let span_days = (last_x - shown_from) / (DAY_MS as f64 / 1000.0);
     plot.x_grid_spacer(time_grid)
         .x_axis_formatter(move |mark, _| format_tick(mark.value, span_days))
         .y_axis_formatter(move |mark, _| unit.format(uy(mark.value)))
@@ -216,7 +212,6 @@ pub fn chart(
                 }
             }
             plot.add(VLine::new("Now (end of history)", end_x).color(theme::NOW).style(LineStyle::dotted_dense()));
-            let horizon_end = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
             for (i, c) in crossings.iter().enumerate() {
                 let colour = theme::threshold(i);
                 let name = format!("{} {}", c.threshold.label, unit.format(c.threshold.value));
@@ -230,7 +225,7 @@ pub fn chart(
                         .anchor(egui::Align2::LEFT_BOTTOM),
                 );
                 if let Some(early) = c.earliest_ms {
-                    let late = c.latest_ms.map_or(horizon_end, |t| t as f64 / 1000.0);
+                    let late = c.latest_ms.map_or(last_x, |t| t as f64 / 1000.0);
                     plot.add(
                         Span::new(format!("{name}: plausible breach"), early as f64 / 1000.0..=late)
                             .fill(colour.gamma_multiply(0.12))

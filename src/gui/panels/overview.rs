@@ -104,14 +104,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState) -> Vec<Action>
 
 /// One row; true when it was opened.
 fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize) -> bool {
-    let worst = row.worst();
-    let colour = if worst >= 0.5 {
-        theme::ERROR
-    } else if worst >= 0.1 {
-        theme::WARNING
-    } else {
-        ui.visuals().text_color()
-    };
+    let colour = urgency_colour(row.worst()).unwrap_or_else(|| ui.visuals().text_color());
     let name = ui
         .add(egui::Label::new(egui::RichText::new(&row.name).strong().color(colour)).sense(egui::Sense::click()))
         .on_hover_text("Click to open its chart");
@@ -139,14 +132,7 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize) -> bool {
                     };
                     (format!("{:.0} %", 100.0 * c.probability), dates)
                 };
-                let p = if c.already { 1.0 } else { c.probability };
-                let colour = if p >= 0.5 {
-                    theme::ERROR
-                } else if p >= 0.1 {
-                    theme::WARNING
-                } else {
-                    ui.visuals().weak_text_color()
-                };
+                let colour = urgency_colour(c.chance()).unwrap_or_else(|| ui.visuals().weak_text_color());
                 ui.vertical(|ui| {
                     ui.label(egui::RichText::new(format!("{chance} · {head}")).color(colour));
                     if !dates.is_empty() {
@@ -168,4 +154,16 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize) -> bool {
         }
     }
     opened
+}
+
+/// The colour of a chance of reaching a threshold: red from even odds, amber from one in
+/// ten, else none (the caller's text colour).
+fn urgency_colour(chance: f64) -> Option<egui::Color32> {
+    if chance >= 0.5 {
+        Some(theme::ERROR)
+    } else if chance >= 0.1 {
+        Some(theme::WARNING)
+    } else {
+        None
+    }
 }
