@@ -34,6 +34,12 @@ pub enum Command {
         /// CSV files or directories of CSV files.
         inputs: Vec<PathBuf>,
     },
+    /// Open the window on the sample data and save screenshots of its views (PNG,
+    /// 1280×800) into DIR; needs a display (e.g. xvfb-run).
+    Screenshots {
+        /// Where the PNG files go (`docs/screenshots` in the repository).
+        dir: PathBuf,
+    },
     /// Forecast CSV metric history and write the forecast as CSV.
     Forecast(ForecastArgs),
     /// Build the capacity plan and export it: PDF, CSV, plan file, rules, HPA.
@@ -361,19 +367,12 @@ pub fn parse_levels(text: &str) -> anyhow::Result<Vec<f64>> {
         .collect()
 }
 
-/// Parses `auto` or `288,2016` into periods.
+/// Parses `auto` or `288,2016` into periods (see [`Periods::parse`]).
 ///
 /// # Errors
 /// A part that is not a whole number.
 pub fn parse_periods(text: &str) -> anyhow::Result<Periods> {
-    if text.trim().eq_ignore_ascii_case("auto") {
-        return Ok(Periods::Auto);
-    }
-    let p = text
-        .split(',')
-        .map(|p| p.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--period: \"{p}\" is not a whole number of steps (or use auto)")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Periods::Given(p))
+    Periods::parse(text).map_err(|m| anyhow::anyhow!("--period: {m}"))
 }
 
 /// Runs a parsed command line that is not the GUI.
@@ -396,7 +395,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => simulate(&args),
         Command::Plan(args) => plan(&args),
         Command::Import { source: ImportSource::Prometheus(args) } => import_prometheus(&args),
-        Command::Gui { .. } => {
+        Command::Gui { .. } | Command::Screenshots { .. } => {
             bail!("this build has no window (built without the \"gui\" feature)")
         }
     }

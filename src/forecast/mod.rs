@@ -57,6 +57,23 @@ pub enum Periods {
     Given(Vec<usize>),
 }
 
+impl Periods {
+    /// Parses `auto` or periods in steps such as `288,2016`.
+    ///
+    /// # Errors
+    /// A part that is not a whole number, named in the message.
+    pub fn parse(text: &str) -> Result<Periods, String> {
+        if text.trim().eq_ignore_ascii_case("auto") {
+            return Ok(Periods::Auto);
+        }
+        let p = text
+            .split(',')
+            .map(|p| p.trim().parse::<usize>().map_err(|_| format!("\"{}\" is not a whole number of steps (or use auto)", p.trim())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Periods::Given(p))
+    }
+}
+
 /// Which model to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -60,7 +60,11 @@ pub enum Action {
     ConnectPrometheus,
     /// Fetch metric names from the server, for completion.
     PrometheusMetricNames,
-    /// Run the dialog's range query and add its series.
+    /// Fetch label names (or one label's values) for completion.
+    PrometheusLabels(super::panels::prometheus::LabelKey),
+    /// Ask the server what the dialog's queries return, without importing.
+    PrometheusPreview,
+    /// Run the dialog's range queries and add their series (those picked in the preview).
     PrometheusImport,
     /// Replay the scenarios over the loaded forecasts.
     RunScenarios,
@@ -84,6 +88,10 @@ pub enum Action {
     DismissError,
     /// Show or hide the warnings panel.
     ToggleWarnings,
+    /// Take back the last change to thresholds, forecast settings or scenarios.
+    Undo,
+    /// Put back what the last undo took.
+    Redo,
 }
 
 impl Action {
@@ -94,6 +102,8 @@ impl Action {
             Action::Load(_) => "Load",
             Action::ConnectPrometheus => "Connect to Prometheus…",
             Action::PrometheusMetricNames => "Load metric names",
+            Action::PrometheusLabels(_) => "Load labels",
+            Action::PrometheusPreview => "Preview",
             Action::PrometheusImport => "Import",
             Action::RunScenarios => "Run scenarios",
             Action::Export(k) | Action::ExportTo(k, _) => k.label(),
@@ -104,6 +114,8 @@ impl Action {
             Action::Cancel => "Cancel",
             Action::DismissError => "Dismiss",
             Action::ToggleWarnings => "Warnings",
+            Action::Undo => "Undo",
+            Action::Redo => "Redo",
         }
     }
 
@@ -114,7 +126,9 @@ impl Action {
             Action::Load(_) => "Import these files",
             Action::ConnectPrometheus => "Import from Prometheus, Thanos, Mimir or VictoriaMetrics",
             Action::PrometheusMetricNames => "Fetch metric names for completion",
-            Action::PrometheusImport => "Run the range query and add its series",
+            Action::PrometheusLabels(_) => "Fetch label names or values for completion",
+            Action::PrometheusPreview => "Count the series and points the queries return, and pick which to import",
+            Action::PrometheusImport => "Run the range queries and add their series",
             Action::RunScenarios => "Replay every scenario's policy over its series' history and forecast, with sample paths for risk",
             Action::Export(_) | Action::ExportTo(..) => "Write the plan as built from what is loaded: forecasts, runway, scenarios",
             Action::OpenPlan | Action::OpenPlanFrom(_) => "Reopen a saved review, with its data, offline",
@@ -124,6 +138,8 @@ impl Action {
             Action::Cancel => "Stop the running job; what is loaded stays as it is",
             Action::DismissError => "Hide this message",
             Action::ToggleWarnings => "Show what the import and the fits repaired or assumed",
+            Action::Undo => "Take back the last change to thresholds, forecast settings, scenarios or plan details",
+            Action::Redo => "Put back what the last undo took",
         }
     }
 
@@ -136,16 +152,21 @@ impl Action {
             Action::Export(ExportKind::Pdf) => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::E)),
             Action::OpenPlan => Some(KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::O)),
             Action::Cancel => Some(KeyboardShortcut::new(Modifiers::NONE, Key::Escape)),
+            Action::Undo => Some(KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)),
+            Action::Redo => Some(KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z)),
             _ => None,
         }
     }
 
     /// Actions that have a shortcut, for the key handler.
-    pub fn with_shortcuts() -> [Action; 6] {
-        // Ctrl+Shift+O before Ctrl+O, so the longer shortcut wins.
+    pub fn with_shortcuts() -> [Action; 8] {
+        // Ctrl+Shift+O before Ctrl+O (and Ctrl+Shift+Z before Ctrl+Z), so the longer
+        // shortcut wins.
         [
             Action::OpenPlan,
             Action::OpenCsvDialog,
+            Action::Redo,
+            Action::Undo,
             Action::Refit,
             Action::Cancel,
             Action::Export(ExportKind::Plan),

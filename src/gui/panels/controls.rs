@@ -6,7 +6,10 @@ use crate::gui::state::AppState;
 use eframe::egui;
 
 /// Draws the menu and controls; returns the actions asked for.
-pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) -> Vec<Action> {
+///
+/// `edit` holds the labels of the next undo and redo ("Undo thresholds"), when there
+/// is something to undo or redo.
+pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>, edit: (Option<String>, Option<String>)) -> Vec<Action> {
     let mut actions = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
@@ -62,6 +65,17 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
             }
         });
+        ui.menu_button("Edit", |ui| {
+            for (action, label) in [(Action::Undo, edit.0.clone()), (Action::Redo, edit.1.clone())] {
+                let shortcut = action.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
+                let text = label.unwrap_or_else(|| action.label().to_string());
+                let enabled = text != action.label();
+                if ui.add_enabled(enabled, egui::Button::new(text).shortcut_text(shortcut)).on_hover_text(action.tooltip()).clicked() {
+                    actions.push(action);
+                    ui.close();
+                }
+            }
+        });
         ui.menu_button("View", |ui| {
             if ui.checkbox(&mut state.show_warnings, "Warnings panel").changed() {
                 ui.close();
@@ -72,6 +86,16 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
             if ui.checkbox(&mut state.show_scenarios, "Scenarios panel").changed() {
                 ui.close();
             }
+            ui.separator();
+            ui.label("Times");
+            let local = format!("Local ({})", crate::time::Clock::local().short(crate::time::now_ms()).rsplit(' ').next().unwrap_or("system"));
+            for (value, label) in [(false, "UTC".to_string()), (true, local)] {
+                if ui.radio_value(&mut state.local_time, value, label).changed() {
+                    ui.close();
+                }
+            }
+            ui.checkbox(&mut state.link_time_axes, "Link the charts' time axes")
+                .on_hover_text("Pan and zoom the series chart and the scenario chart together");
             ui.separator();
             ui.label("Theme");
             for (value, label) in [("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")] {
@@ -90,10 +114,11 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>) ->
                 ui.label(format!("  {name} {version}"));
             }
             ui.separator();
-            ui.label("Shortcuts: Ctrl+O open CSV, Ctrl+Shift+O open plan, Ctrl+S save plan, Ctrl+E export PDF, Ctrl+R refit, Esc cancel");
+            ui.label("Shortcuts: Ctrl+O open CSV, Ctrl+Shift+O open plan, Ctrl+S save plan, Ctrl+E export PDF, Ctrl+R refit, Ctrl+Z undo, Ctrl+Shift+Z redo, Esc cancel");
         });
     });
-    ui.horizontal(|ui| {
+    // Wraps onto a second row in a narrow window instead of running past its edge.
+    ui.horizontal_wrapped(|ui| {
         if action_button(ui, &Action::OpenCsvDialog, true) {
             actions.push(Action::OpenCsvDialog);
         }
