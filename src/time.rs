@@ -284,6 +284,43 @@ pub fn format_short(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / HOUR_MS, rem % HOUR_MS / MINUTE_MS)
 }
 
+/// Where times are shown: in UTC (the default, as every export writes them) or in a
+/// time zone such as the system's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Clock {
+    /// Coordinated Universal Time.
+    #[default]
+    Utc,
+    /// A time zone, with the name shown for it.
+    Zone(TimeZone),
+}
+
+impl Clock {
+    /// The system's local time zone (UTC when it cannot be found).
+    pub fn local() -> Clock {
+        Clock::Zone(TimeZone::system())
+    }
+
+    /// The offset from UTC at `ms`, in milliseconds (0 for UTC).
+    pub fn offset_ms(&self, ms: i64) -> i64 {
+        match self {
+            Clock::Utc => 0,
+            Clock::Zone(z) => jiff::Timestamp::from_millisecond(ms).map_or(0, |t| i64::from(z.to_offset(t).seconds()) * SECOND_MS),
+        }
+    }
+
+    /// `2026-01-05 11:15 CET`: as [`format_short`], in this clock's zone.
+    pub fn short(&self, ms: i64) -> String {
+        match self {
+            Clock::Utc => format_short(ms),
+            Clock::Zone(z) => match jiff::Timestamp::from_millisecond(ms) {
+                Ok(t) => t.to_zoned_datetime(z.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string(),
+                Err(_) => format_short(ms),
+            },
+        }
+    }
+}
+
 /// Parses a duration such as `5m`, `2d`, `1h30m`, `90s`, `2w`, `500ms`.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let s = text.trim();
@@ -336,6 +373,25 @@ pub fn parse_instant(text: &str, now_ms: i64) -> Result<i64, String> {
         Ok((ms, TimeFormat::EpochMillis)) => Ok(ms),
         Ok((ms, _)) => Ok(ms),
         Err(_) => Err(format!("\"{t}\" is not a time: use now, -30d, RFC 3339 or Unix seconds")),
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn a_zone_clock_shows_wall_time_with_its_abbreviation() {
+        // 2026-01-05 10:15 UTC is 11:15 in Berlin (CET, +1 h) and, in July, 12:15 (CEST, +2 h).
+        let berlin = Clock::Zone(zone("Europe/Berlin").unwrap());
+        let jan = days_from_civil(2026, 1, 5) * DAY_MS + 10 * HOUR_MS + 15 * MINUTE_MS;
+        assert_eq!(Clock::Utc.short(jan), "2026-01-05 10:15 UTC");
+        assert_eq!(berlin.short(jan), "2026-01-05 11:15 CET");
+        assert_eq!(berlin.offset_ms(jan), HOUR_MS);
+        let jul = days_from_civil(2026, 7, 5) * DAY_MS + 10 * HOUR_MS;
+        assert_eq!(berlin.short(jul), "2026-07-05 12:00 CEST");
+        assert_eq!(berlin.offset_ms(jul), 2 * HOUR_MS);
+        assert_eq!(Clock::Utc.offset_ms(jul), 0);
     }
 }
 

@@ -1,20 +1,49 @@
-//! The forecast chart: history, median forecast, 80/95 % bands, "now" marker, time axis,
-//! hover with time and value in the series' unit. Long series are decimated.
+//! The forecast chart: history, median forecast, 80/95 % bands, "now" marker, time axis
+//! (UTC or local), hover with time and value in the series' unit. The history is
+//! decimated to each pixel column's min and max of what is in view, so peaks survive
+//! at any zoom. Wheel with Ctrl zooms, drag pans, right-drag zooms to a box,
+//! double-click resets; the time axis is shared with the scenario chart.
 
 use super::theme;
 use crate::capacity::Crossing;
 use crate::forecast::Forecast;
 use crate::series::Series;
-use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS, civil_from_days, format_short};
+use crate::time::{Clock, DAY_MS, HOUR_MS, MINUTE_MS, WEEK_MS, civil_from_days};
 use eframe::egui;
 use egui_plot::{
     FilledArea, GridInput, GridMark, HLine, Line, LineStyle, MarkerShape, Plot, PlotPoint, PlotPoints, Points, Span, Text, VLine,
 };
 
-/// Most points drawn per line; longer series are reduced to per-bucket min and max.
-pub const MAX_DRAWN: usize = 4000;
+/// How the charts show and share time.
+#[derive(Debug, Clone, Default)]
+pub struct TimeAxis {
+    /// UTC or the local zone, for ticks and the hover readout.
+    pub clock: Clock,
+    /// Pan and zoom the series chart and the scenario chart together.
+    pub linked: bool,
+}
 
-pub use crate::series::decimate;
+impl TimeAxis {
+    /// The link group of the time axes (one for the whole window).
+    pub fn link_id() -> egui::Id {
+        egui::Id::unique("headroom.time_axis")
+    }
+
+    /// Puts `plot` in the link group when the axes are linked.
+    pub fn link<'a>(&self, plot: Plot<'a>) -> Plot<'a> {
+        if self.linked { plot.link_axis(Self::link_id(), [true, false]) } else { plot }
+    }
+
+    /// The ticks and grid of a time axis in this clock's zone (its offset at `at_ms`).
+    pub fn apply<'a>(&self, plot: Plot<'a>, at_ms: i64, span_days: f64) -> Plot<'a> {
+        let offset = self.clock.offset_ms(at_ms) as f64 / 1000.0;
+        plot.x_grid_spacer(move |input: GridInput| {
+            let shifted = GridInput { bounds: (input.bounds.0 + offset, input.bounds.1 + offset), ..input };
+            time_grid(shifted).into_iter().map(|m| GridMark { value: m.value - offset, ..m }).collect()
+        })
+        .x_axis_formatter(move |mark, _| format_tick(mark.value + offset, span_days))
+    }
+}
 
 /// Time-axis grid: calendar steps (minutes to weeks) at three levels, like egui_plot's
 /// own spacer, so fine lines fade and labels appear only where they fit. Weeks start on
@@ -134,16 +163,16 @@ pub fn chart(
     crossings: &[Crossing],
     history_days: u32,
     log_scale: bool,
+    time: &TimeAxis,
 ) -> egui::Response {
     let unit = series.unit;
-    let xs: Vec<f64> = (0..series.len()).map(|i| series.timestamp(i) as f64 / 1000.0).collect();
     // On a log scale every value is drawn as its log10; values at or below zero sit at
     // a floor a decade under the smallest positive value.
     let floor = series.values.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min) / 10.0;
     let log_scale = log_scale && floor.is_finite();
     let ty = move |v: f64| if log_scale && !v.is_nan() { v.max(floor).log10() } else { v };
     let uy = move |v: f64| if log_scale { 10f64.powf(v) } else { v };
-    let history: Vec<[f64; 2]> = decimate(&xs, &series.values, MAX_DRAWN).into_iter().map(|[x, y]| [x, ty(y)]).collect();
+    let extent = series.min_max();
     let end_x = series.end_ms() as f64 / 1000.0;
     legend_row(ui, series, forecast, levels, crossings);
     // Opens on the last `history_days` of history and all of the forecast (double-click
@@ -159,18 +188,29 @@ pub fn chart(
         plot = plot.y_grid_spacer(log_grid);
     }
     let span_days = (last_x - shown_from) / (DAY_MS as f64 / 1000.0);
-    plot.x_grid_spacer(time_grid)
-        .x_axis_formatter(move |mark, _| format_tick(mark.value, span_days))
-        .y_axis_formatter(move |mark, _| unit.format(uy(mark.value)))
+    let clock = time.clock.clone();
+    plot = time.apply(time.link(plot), series.end_ms(), span_days);
+    plot.y_axis_formatter(move |mark, _| unit.format(uy(mark.value)))
         .y_axis_min_width(64.0)
         .label_formatter(move |pos| {
             let p = match pos {
                 egui_plot::HoverPosition::NearDataPoint { position, .. } | egui_plot::HoverPosition::Elsewhere { position } => position,
             };
-            Some(format!("{}\n{}", format_short((p.x * 1000.0) as i64), unit.format(uy(p.y))))
+            Some(format!("{}\n{}", clock.short((p.x * 1000.0) as i64), unit.format(uy(p.y))))
         })
         .allow_scroll(false)
         .show(ui, |plot| {
+            // What is in view (as of the last frame) at two points per pixel column; the
+            // whole history when the view does not overlap it yet (the first frame).
+            let view = plot.plot_bounds();
+            let columns = plot.transform().frame().width().max(64.0) as usize;
+            let (lo, hi) = if view.max()[0] > first_x && view.min()[0] < end_x && view.width() > 0.0 {
+                (view.min()[0], view.max()[0])
+            } else {
+                (first_x, end_x)
+            };
+            let history: Vec<[f64; 2]> =
+                series.decimate_window(lo * 1000.0, hi * 1000.0, columns).into_iter().map(|[x, y]| [x, ty(y)]).collect();
             if let Some(f) = forecast {
                 let fx: Vec<f64> = (0..f.point.len()).map(|i| f.timestamp(i) as f64 / 1000.0).collect();
                 let mut bands: Vec<_> = f.bands.iter().filter(|b| levels.iter().any(|l| (l - b.level).abs() < 1e-9)).collect();
@@ -191,6 +231,16 @@ pub fn chart(
                 );
             }
             plot.line(Line::new("History", PlotPoints::new(history)).color(theme::HISTORY).width(1.5));
+            // The whole history's extent, unseen, so that fitting the view (double-click)
+            // takes in all of it, not only the part drawn.
+            if let Some((min, max)) = extent {
+                plot.add(
+                    Points::new("extent", PlotPoints::new(vec![[first_x, ty(min)], [end_x, ty(max)]]))
+                        .color(egui::Color32::TRANSPARENT)
+                        .radius(0.0)
+                        .allow_hover(false),
+                );
+            }
             if let Some(f) = forecast {
                 let marks: Vec<[f64; 2]> = f
                     .outliers

@@ -48,6 +48,10 @@ pub struct AppState {
     pub history_days: u32,
     /// The chart's value axis is logarithmic.
     pub log_scale: bool,
+    /// Times are shown in the system's zone (else UTC, as the exports write them).
+    pub local_time: bool,
+    /// The series chart and the scenario chart pan and zoom together.
+    pub link_time_axes: bool,
 }
 
 impl Default for AppState {
@@ -73,6 +77,8 @@ impl Default for AppState {
             overview_group: String::new(),
             history_days: 28,
             log_scale: false,
+            local_time: false,
+            link_time_axes: true,
         }
     }
 }

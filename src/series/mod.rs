@@ -331,8 +331,14 @@ impl Series {
 /// (in time order), so spikes survive. `NaN` values break the line and are kept as gaps.
 pub fn decimate(xs: &[f64], ys: &[f64], max: usize) -> Vec<[f64; 2]> {
     let n = xs.len().min(ys.len());
+    decimate_by(&ys[..n], |i| xs[i], max)
+}
+
+/// [`decimate`] with `x` worked out from the index.
+fn decimate_by(ys: &[f64], x: impl Fn(usize) -> f64, max: usize) -> Vec<[f64; 2]> {
+    let n = ys.len();
     if n <= max || max < 4 {
-        return (0..n).map(|i| [xs[i], ys[i]]).collect();
+        return (0..n).map(|i| [x(i), ys[i]]).collect();
     }
     let buckets = max / 2;
     let size = n.div_ceil(buckets);
@@ -340,29 +346,46 @@ pub fn decimate(xs: &[f64], ys: &[f64], max: usize) -> Vec<[f64; 2]> {
     for start in (0..n).step_by(size) {
         let end = (start + size).min(n);
         let (mut lo, mut hi): (Option<usize>, Option<usize>) = (None, None);
-        for i in start..end {
-            if ys[i].is_nan() {
+        for (i, &y) in ys.iter().enumerate().take(end).skip(start) {
+            if y.is_nan() {
                 continue;
             }
-            if lo.is_none_or(|l| ys[i] < ys[l]) {
+            if lo.is_none_or(|l| y < ys[l]) {
                 lo = Some(i);
             }
-            if hi.is_none_or(|h| ys[i] > ys[h]) {
+            if hi.is_none_or(|h| y > ys[h]) {
                 hi = Some(i);
             }
         }
         match (lo, hi) {
             (Some(a), Some(b)) => {
                 let (a, b) = if a <= b { (a, b) } else { (b, a) };
-                out.push([xs[a], ys[a]]);
+                out.push([x(a), ys[a]]);
                 if b != a {
-                    out.push([xs[b], ys[b]]);
+                    out.push([x(b), ys[b]]);
                 }
             }
-            _ => out.push([xs[start], f64::NAN]),
+            _ => out.push([x(start), f64::NAN]),
         }
     }
     out
+}
+
+impl Series {
+    /// The points of `[from_ms, to_ms]` (and one either side, so the line runs to the
+    /// edges) as `(seconds, value)`, reduced to each of `columns` buckets' min and max:
+    /// what a chart `columns` pixels wide can show, with every peak kept at any zoom.
+    pub fn decimate_window(&self, from_ms: f64, to_ms: f64, columns: usize) -> Vec<[f64; 2]> {
+        let n = self.len();
+        if n == 0 || !(from_ms <= to_ms) || self.step_ms <= 0 {
+            return Vec::new();
+        }
+        let index = |t: f64| (t - self.start_ms as f64) / self.step_ms as f64;
+        let first = (index(from_ms).floor() - 1.0).clamp(0.0, (n - 1) as f64) as usize;
+        let last = (index(to_ms).ceil() + 1.0).clamp(0.0, (n - 1) as f64) as usize;
+        let (start, step) = (self.start_ms as f64, self.step_ms as f64);
+        decimate_by(&self.values[first..=last], |i| (start + (first + i) as f64 * step) / 1000.0, 2 * columns.max(2))
+    }
 }
 
 /// The median of the positive differences between consecutive timestamps.
@@ -418,6 +441,26 @@ mod tests {
         assert!(d.len() <= 1002, "{}", d.len());
         assert!(d.iter().any(|p| p[1] == 50.0), "the spike survives");
         assert!(d.windows(2).all(|w| w[0][0] <= w[1][0]), "time order");
+    }
+
+    #[test]
+    fn a_window_is_decimated_per_column_and_keeps_its_peaks_at_any_zoom() {
+        // A million minutes with one spike; a chart 800 columns wide.
+        let mut values: Vec<f64> = (0..1_000_000).map(|i| f64::from(i % 60)).collect();
+        values[765_432] = 1e6;
+        let s = Series { name: "x".into(), labels: BTreeMap::new(), unit: Unit::None, start_ms: 0, step_ms: MINUTE_MS, values };
+        let whole = s.decimate_window(0.0, 1e6 * MINUTE_MS as f64, 800);
+        assert!(whole.len() <= 1602, "two points a column at most: {}", whole.len());
+        assert!(whole.iter().any(|p| p[1] == 1e6), "the spike survives zoomed out");
+        // Zoomed in on a day around the spike: every point, the spike at its own minute.
+        let at = 765_432.0 * MINUTE_MS as f64;
+        let day = s.decimate_window(at - 720.0 * MINUTE_MS as f64, at + 720.0 * MINUTE_MS as f64, 2000);
+        assert_eq!(day.len(), 1443, "1,441 minutes and one either side");
+        assert!(day.iter().any(|p| p[1] == 1e6 && p[0] == at / 1000.0));
+        // Outside the data, or backwards: nothing, no panic.
+        assert_eq!(s.decimate_window(-5.0 * MINUTE_MS as f64, -1.0, 100).len(), 2, "the first point and the next");
+        assert!(s.decimate_window(10.0, 5.0, 100).is_empty());
+        assert!(s.decimate_window(f64::NAN, 5.0, 100).is_empty());
     }
 
     #[test]

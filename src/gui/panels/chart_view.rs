@@ -2,7 +2,6 @@
 
 use crate::gui::model::Entry;
 use crate::gui::{plot, theme};
-use crate::time::format_short;
 use eframe::egui;
 
 /// Draws the header, the backtest table (when `show_backtest`) and the chart of `entry`.
@@ -14,6 +13,7 @@ pub fn ui(
     thresholds_text: &mut String,
     history_days: &mut u32,
     log_scale: &mut bool,
+    time: &plot::TimeAxis,
 ) -> bool {
     let mut changed = false;
     let Some(entry) = entry else {
@@ -24,7 +24,7 @@ pub fn ui(
     ui.horizontal_wrapped(|ui| {
         ui.heading(s.display_name());
         let last = s.values.iter().rev().find(|v| !v.is_nan()).copied().unwrap_or(f64::NAN);
-        ui.label(format!("last {} at {}", s.unit.format(last), format_short(s.end_ms())));
+        ui.label(format!("last {} at {}", s.unit.format(last), time.clock.short(s.end_ms())));
     });
     match &entry.forecast {
         Some(Ok(f)) => {
@@ -34,7 +34,7 @@ pub fn ui(
                     let end = f.timestamp(f.point.len() - 1);
                     ui.label(format!(
                         "· at {}: {} ({} % band {} to {})",
-                        format_short(end),
+                        time.clock.short(end),
                         s.unit.format(*p),
                         crate::export::csv::level_label(b.level),
                         s.unit.format(b.lower.last().copied().unwrap_or(f64::NAN)),
@@ -80,9 +80,9 @@ pub fn ui(
     let room = ui.available_height();
     let details = (room - MIN_CHART_HEIGHT).max(0.3 * room);
     egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
-        details_ui(ui, entry, forecast, &crossings, show_backtest);
+        details_ui(ui, entry, forecast, &crossings, show_backtest, &time.clock);
     });
-    plot::chart(ui, s, forecast, levels, &crossings, *history_days, *log_scale);
+    plot::chart(ui, s, forecast, levels, &crossings, *history_days, *log_scale, time);
     changed
 }
 
@@ -96,6 +96,7 @@ fn details_ui(
     forecast: Option<&crate::forecast::Forecast>,
     crossings: &[crate::capacity::Crossing],
     show_backtest: bool,
+    clock: &crate::time::Clock,
 ) {
     let s = &entry.series;
     if let Some(f) = forecast
@@ -106,7 +107,7 @@ fn details_ui(
             egui::RichText::new(format!(
                 "Headroom at the plausible peak ({} on {}): {:.0} % of capacity left; {:.0} % of today's capacity keeps that peak at 80 %",
                 s.unit.format(h.peak_upper),
-                format_short(h.peak_median_ms),
+                clock.short(h.peak_median_ms),
                 100.0 * h.headroom,
                 h.required_capacity / s.unit.per_percent()
             ))
@@ -116,7 +117,7 @@ fn details_ui(
     if let Some(f) = forecast
         && !crossings.is_empty()
     {
-        runway_table(ui, s, f, crossings);
+        runway_table(ui, s, f, crossings, clock);
     }
     if let Some(f) = forecast
         && show_backtest
@@ -194,9 +195,15 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
 
 /// The runway as a table: one row per threshold, coloured as its line, with the chance
 /// of reaching it within the horizon and the first-crossing dates.
-fn runway_table(ui: &mut egui::Ui, s: &crate::series::Series, f: &crate::forecast::Forecast, crossings: &[crate::capacity::Crossing]) {
+fn runway_table(
+    ui: &mut egui::Ui,
+    s: &crate::series::Series,
+    f: &crate::forecast::Forecast,
+    crossings: &[crate::capacity::Crossing],
+    clock: &crate::time::Clock,
+) {
     let horizon = crate::time::format_duration(f.step_ms * f.point.len() as i64);
-    let d = |t: Option<i64>| t.map_or("—".to_string(), crate::time::format_short);
+    let d = |t: Option<i64>| t.map_or("—".to_string(), |t| clock.short(t));
     egui::Grid::new(("runway", s.display_name())).striped(true).num_columns(5).spacing([16.0, 2.0]).show(ui, |ui| {
         for h in ["Threshold", &format!("P(reached within {horizon})"), "Earliest", "Median", "Latest"] {
             ui.label(egui::RichText::new(h).small().strong());

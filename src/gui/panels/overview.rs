@@ -5,7 +5,6 @@ use crate::gui::action::Action;
 use crate::gui::model::{Model, OverviewRow, OverviewSort};
 use crate::gui::state::AppState;
 use crate::gui::theme;
-use crate::time::format_short;
 use eframe::egui;
 
 /// The columns a user can sort by, with their headers.
@@ -19,7 +18,7 @@ const SORTS: [(OverviewSort, &str); 5] = [
 
 /// Draws the table; returns [`Action::Select`] when a row's name is clicked (or its model
 /// double-clicked).
-pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState) -> Vec<Action> {
+pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState, clock: &crate::time::Clock) -> Vec<Action> {
     let mut actions = Vec::new();
     if model.entries.is_empty() {
         ui.centered_and_justified(|ui| ui.label("Open a CSV file (File > Open CSV…) or drop one on the window."));
@@ -91,7 +90,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState) -> Vec<Action>
                 ui.label(egui::RichText::new("Model").strong());
                 ui.end_row();
                 for row in members {
-                    if row_ui(ui, row, thresholds) {
+                    if row_ui(ui, row, thresholds, clock) {
                         actions.push(Action::Select(row.index));
                     }
                     ui.end_row();
@@ -103,7 +102,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState) -> Vec<Action>
 }
 
 /// One row; true when it was opened.
-fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize) -> bool {
+fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate::time::Clock) -> bool {
     let colour = urgency_colour(row.worst()).unwrap_or_else(|| ui.visuals().text_color());
     let name = ui
         .add(egui::Label::new(egui::RichText::new(&row.name).strong().color(colour)).sense(egui::Sense::click()))
@@ -126,8 +125,8 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize) -> bool {
                     ("already past".to_string(), String::new())
                 } else {
                     let dates = match (c.earliest_ms, c.latest_ms) {
-                        (Some(e), Some(l)) => format!("{} – {}", format_short(e), format_short(l)),
-                        (Some(e), None) => format!("from {}", format_short(e)),
+                        (Some(e), Some(l)) => format!("{} – {}", clock.short(e), clock.short(l)),
+                        (Some(e), None) => format!("from {}", clock.short(e)),
                         _ => String::new(),
                     };
                     (format!("{:.0} %", 100.0 * c.probability), dates)

@@ -23,7 +23,17 @@ pub struct ScenarioView {
 }
 
 /// Draws the panel; returns the actions asked for.
-pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, busy: bool) -> Vec<Action> {
+///
+/// The chart shares its time axis with the series chart (`time`), opening on `window`
+/// (seconds) when one is given.
+pub fn ui(
+    ui: &mut egui::Ui,
+    view: &mut ScenarioView,
+    toml_text: &mut String,
+    busy: bool,
+    time: &crate::gui::plot::TimeAxis,
+    window: Option<(f64, f64)>,
+) -> Vec<Action> {
     let mut actions = Vec::new();
     let parsed = ScenarioFile::parse(toml_text, "scenarios");
     ui.horizontal(|ui| {
@@ -100,10 +110,19 @@ pub fn ui(ui: &mut egui::Ui, view: &mut ScenarioView, toml_text: &mut String, bu
             ui.label(egui::RichText::new("demand (instances needed at target)").small());
             ui.label(egui::RichText::new("· each scenario in its colour in the table").small().color(theme::MUTED));
         });
-        Plot::new("instances_over_demand")
-            .y_axis_label("instances")
-            .x_grid_spacer(crate::gui::plot::time_grid)
-            .x_axis_formatter(|mark, _| crate::gui::plot::format_tick(mark.value, 14.0))
+        let mut plot = Plot::new("instances_over_demand").y_axis_label("instances").allow_scroll(false);
+        if let Some((from, to)) = window.filter(|(a, b)| b > a) {
+            plot = plot.default_x_bounds(from, to);
+        }
+        let clock = time.clock.clone();
+        let end_ms = view.outcomes.first().and_then(|o| o.steps.last()).map_or(0, |s| s.t_ms);
+        time.apply(time.link(plot), end_ms, 14.0)
+            .label_formatter(move |pos| {
+                let p = match pos {
+                    egui_plot::HoverPosition::NearDataPoint { position, .. } | egui_plot::HoverPosition::Elsewhere { position } => position,
+                };
+                Some(format!("{}\n{:.1} instances", clock.short((p.x * 1000.0) as i64), p.y))
+            })
             .show(ui, |plot| {
                 // Demand, as the instances it needs at the first scenario's target utilisation.
                 if let Some(first) = view.outcomes.first() {
