@@ -6,13 +6,56 @@ use crate::series::Series;
 use crate::warning::Warning;
 use std::path::PathBuf;
 
+/// Where a loaded series came from, as the plan records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A CSV file.
+    File(PathBuf),
+    /// A range query against a Prometheus-compatible server.
+    Prometheus {
+        /// The server's base URL.
+        server: String,
+        /// The PromQL query.
+        query: String,
+        /// First instant, UTC ms.
+        start_ms: i64,
+        /// Last instant, UTC ms.
+        end_ms: i64,
+        /// The step asked for (`None`: chosen from the range and the data).
+        step_ms: Option<i64>,
+    },
+    /// A plan file: its own sources are in [`Model::plan_sources`].
+    Plan,
+    /// Something else, such as the built-in sample generator.
+    Other(String),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(p) => write!(f, "{}", p.display()),
+            Source::Prometheus { server, query, start_ms, end_ms, step_ms } => {
+                let step = step_ms.map_or_else(|| "auto".to_string(), crate::time::format_duration);
+                write!(
+                    f,
+                    "Prometheus {server}: {query} from {} to {} (step {step})",
+                    crate::time::format_rfc3339(*start_ms),
+                    crate::time::format_rfc3339(*end_ms)
+                )
+            }
+            Source::Plan => f.write_str("a plan file"),
+            Source::Other(what) => f.write_str(what),
+        }
+    }
+}
+
 /// One loaded series and what has been computed for it.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The series.
     pub series: Series,
-    /// The file it came from.
-    pub source: Option<PathBuf>,
+    /// Where it came from.
+    pub source: Source,
     /// The latest forecast, or the error that prevented one.
     pub forecast: Option<Result<Forecast, String>>,
     /// The last runway computed (sample paths are too dear to draw every frame), with
@@ -66,9 +109,19 @@ pub struct Model {
     pub error: Option<String>,
     /// A short note of what happened last ("Loaded 5 series from …").
     pub status: String,
+    /// The sources a reopened plan recorded (files, servers and queries), kept for
+    /// when it is saved again.
+    pub plan_sources: Vec<String>,
 }
 
 impl Model {
+    /// Every source of what is loaded, each once, sorted: what the plan records.
+    pub fn sources(&self) -> Vec<String> {
+        let mut all: std::collections::BTreeSet<String> = self.plan_sources.iter().cloned().collect();
+        all.extend(self.entries.iter().filter(|e| e.source != Source::Plan).map(|e| e.source.to_string()));
+        all.into_iter().collect()
+    }
+
     /// The selected entry, if any.
     pub fn selected(&self) -> Option<&Entry> {
         self.entries.get(self.selected)
@@ -76,7 +129,7 @@ impl Model {
 
     /// Adds imported series. A series whose display name is already loaded is
     /// replaced in place; new ones are appended. Earlier series stay untouched.
-    pub fn add_series(&mut self, series: Vec<(Series, Option<PathBuf>)>, warnings: Vec<Warning>) {
+    pub fn add_series(&mut self, series: Vec<(Series, Source)>, warnings: Vec<Warning>) {
         for (s, source) in series {
             let name = s.display_name();
             let entry = Entry { series: s, source, forecast: None, runway_cache: Default::default() };

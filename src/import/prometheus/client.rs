@@ -636,6 +636,30 @@ impl Client {
         self.strings(&format!("api/v1/label/{label}/values"), &[])
     }
 
+    /// Label names of the series matching `matcher` (`match[]`, e.g. a metric name),
+    /// or of every series when `None`.
+    ///
+    /// # Errors
+    /// As any request.
+    pub fn label_names_for(&self, matcher: Option<&str>) -> Result<Vec<String>> {
+        let params: Vec<(&str, String)> = matcher.map(|m| ("match[]", m.to_string())).into_iter().collect();
+        self.strings("api/v1/labels", &params)
+    }
+
+    /// Values of `label` among the series matching `matcher`, or among all when `None`.
+    ///
+    /// # Errors
+    /// A label name that is not one (it goes into the path), or as any request.
+    pub fn label_values_for(&self, label: &str, matcher: Option<&str>) -> Result<Vec<String>> {
+        let valid = label.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(Error::setting("label", format!("\"{label}\" is not a label name")));
+        }
+        let params: Vec<(&str, String)> = matcher.map(|m| ("match[]", m.to_string())).into_iter().collect();
+        self.strings(&format!("api/v1/label/{label}/values"), &params)
+    }
+
     /// Label sets of the series matching `matcher` (e.g. `up{job="node"}`).
     ///
     /// # Errors

@@ -12,7 +12,7 @@
 pub mod client;
 pub mod wire;
 
-pub use client::{Client, RangeQuery};
+pub use client::{Client, RangeQuery, auto_step};
 
 use super::Import;
 use crate::error::{Error, Location, Result};
