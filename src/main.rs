@@ -38,6 +38,13 @@ fn run() -> anyhow::Result<ExitCode> {
         None => headroom::gui::run(cli.files),
         #[cfg(feature = "gui")]
         Some(Command::Gui { inputs }) => headroom::gui::run(inputs),
+        #[cfg(feature = "gui")]
+        Some(Command::Screenshots { dir }) => {
+            for p in headroom::gui::screenshots::run(&dir)? {
+                println!("{}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         #[cfg(not(feature = "gui"))]
         None => anyhow::bail!("this build has no window (built without the \"gui\" feature); see `headroom --help`"),
         Some(command) => headroom::cli::run(command),

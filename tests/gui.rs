@@ -2,6 +2,7 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use headroom::gui::HeadroomApp;
@@ -203,7 +204,7 @@ fn importing_from_prometheus_adds_series_and_a_failure_changes_nothing() {
     // A server that is not there: an error, and nothing loaded is lost.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     h.state_mut().state.prometheus.connection.url = format!("http://127.0.0.1:{port}");
-    h.state_mut().state.prometheus.query = "api_requests_per_second".into();
+    h.state_mut().state.prometheus.queries = vec!["api_requests_per_second".into()];
     h.state_mut().state.prometheus.range = "7d".into();
     h.state_mut().apply(Action::PrometheusImport);
     settle(&mut h);
@@ -302,4 +303,168 @@ fn the_scenario_form_edits_the_toml() {
     h.run_steps(3);
     let file = headroom::simulate::ScenarioFile::parse(&h.state().state.scenarios, "edited").unwrap();
     assert_eq!(file.scenario[0].policy.kind(), "hpa");
+}
+
+#[test]
+fn undo_restores_a_threshold_and_redo_puts_it_back() {
+    use egui::Key;
+    let mut h = open(vec![sample_dir().join("web_cpu_percent.csv")]);
+    settle(&mut h);
+    h.state_mut().apply(Action::Select(0));
+    h.run_steps(3);
+    assert!(h.get_all_by_label("warning 65.0 %").next().is_some());
+    h.get_by_label("Thresholds").focus();
+    h.step();
+    h.get_by_label("Thresholds").type_text("70,85");
+    h.step();
+    // Typing is one step once the field is left, not one per letter.
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().state.thresholds.get("web_cpu_percent").map(String::as_str), Some("70,85"));
+    assert!(h.state().title().contains('•'), "an edit marks the review unsaved: {}", h.state().title());
+    assert!(h.query_all_by_label_contains("65.0 %").next().is_none(), "the runway follows the typed thresholds");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
+    h.run_steps(3);
+    assert_eq!(h.state().state.thresholds.get("web_cpu_percent"), None, "Ctrl+Z: back to the defaults by kind");
+    assert!(h.get_all_by_label("warning 65.0 %").next().is_some());
+    assert_eq!(h.state().model.status, "Undid thresholds");
+    // Redo from the Edit menu, named for what it redoes.
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Redo thresholds").click();
+    h.run_steps(3);
+    assert_eq!(h.state().state.thresholds.get("web_cpu_percent").map(String::as_str), Some("70,85"));
+    // A forecast setting undone refits with it.
+    h.get_by_label("2d").click();
+    h.step();
+    settle(&mut h);
+    assert_eq!(h.state().model.entries[0].forecast.clone().unwrap().unwrap().point.len(), 576);
+    h.state_mut().apply(Action::Undo);
+    settle(&mut h);
+    assert_eq!(h.state().state.horizon, "14d");
+    assert_eq!(h.state().model.entries[0].forecast.clone().unwrap().unwrap().point.len(), 14 * 288, "refitted at 14 days");
+}
+
+#[test]
+fn the_title_names_the_plan_after_save_and_marks_unsaved_changes() {
+    use headroom::gui::action::ExportKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open(vec![sample_dir()]);
+    settle(&mut h);
+    let title = h.state().title();
+    assert!(title.contains("sample-data") && title.ends_with(" — Headroom"), "{title}");
+    h.state_mut().apply(Action::Refit);
+    settle(&mut h);
+    assert!(h.state().title().contains('•'), "{}", h.state().title());
+    h.state_mut().apply(Action::ExportTo(ExportKind::Plan, dir.path().join("review.headroom.ron")));
+    settle(&mut h);
+    assert_eq!(h.state().title(), "review.headroom.ron — Headroom");
+    // The plan opened in a new window carries the name too.
+    let mut h2 = open(vec![dir.path().join("review.headroom.ron")]);
+    settle(&mut h2);
+    assert_eq!(h2.state().title(), "review.headroom.ron — Headroom");
+}
+
+#[test]
+fn the_light_theme_applies_from_the_view_menu() {
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Light").click();
+    h.run_steps(3);
+    assert_eq!(h.state().state.theme, "light");
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+    assert!(!h.ctx.global_style().visuals.dark_mode, "light visuals are in use");
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Dark").click();
+    h.run_steps(3);
+    assert!(h.ctx.global_style().visuals.dark_mode);
+}
+
+#[test]
+fn a_completion_chip_is_clicked_and_fills_the_query() {
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    h.state_mut().apply(Action::ConnectPrometheus);
+    h.run_steps(2);
+    h.state_mut().prometheus.names =
+        ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "up"].into_iter().map(String::from).collect();
+    h.state_mut().state.prometheus.queries = vec!["sum(rate(node_cp".into()];
+    h.state_mut().prometheus.complete(0);
+    h.run_steps(2);
+    assert!(h.query_all_by_label("node_memory_MemAvailable_bytes").next().is_none(), "only names that match are offered");
+    // The query box does not have the focus: the chip must still take the click.
+    h.get_by_label("node_cpu_seconds_total").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.prometheus.queries[0], "sum(rate(node_cpu_seconds_total");
+    assert!(h.query_all_by_label("node_cpu_seconds_total").next().is_none(), "a complete name offers nothing more");
+}
+
+#[test]
+fn the_prometheus_preview_counts_series_and_points_and_the_import_takes_the_picked_ones() {
+    use headroom::bench::local_prometheus::{History, LocalPrometheus, WebConfig};
+    let step = 5 * 60_000;
+    let start = (headroom::time::now_ms() - 2 * 86_400_000) / step * step;
+    let history: Vec<History> = ["a", "b"]
+        .iter()
+        .map(|inst| History {
+            metric: "api_requests_per_second".into(),
+            labels: vec![("job".into(), "api".into()), ("instance".into(), (*inst).into())],
+            start_ms: start,
+            step_ms: step,
+            values: (0..500).map(|i| 100.0 + (i % 12) as f64).collect(),
+        })
+        .collect();
+    let server = LocalPrometheus::start(&history, &WebConfig::default(), None, None).unwrap();
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    let kept = h.state().model.entries[0].forecast.clone();
+    h.state_mut().apply(Action::ConnectPrometheus);
+    h.state_mut().state.prometheus.connection.url = server.url.clone();
+    // Label names, then values, offered from the server for the metric being typed.
+    h.state_mut().state.prometheus.queries = vec!["api_requests_per_second{inst".into()];
+    h.state_mut().prometheus.complete(0);
+    h.run_steps(2);
+    settle(&mut h);
+    h.run_steps(2);
+    h.get_by_label("instance").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.prometheus.queries[0], "api_requests_per_second{instance=\"");
+    settle(&mut h);
+    h.run_steps(2);
+    h.get_by_label("b").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.prometheus.queries[0], "api_requests_per_second{instance=\"b\"");
+    // The preview of the plain metric over the last 7 days.
+    h.state_mut().state.prometheus.queries = vec!["api_requests_per_second".into()];
+    h.state_mut().state.prometheus.range = "7d".into();
+    h.get_by_label("Preview").click();
+    h.step();
+    settle(&mut h);
+    let (preview, picked) = h.state().prometheus.preview.clone().expect("a preview");
+    assert_eq!(preview.series.len(), 2, "{:?}", h.state().prometheus.preview_status);
+    assert_eq!(picked, [true, true]);
+    // 500 samples 5 minutes apart, at the import's automatic step for 7 days (2 m):
+    // about 500 × 5/2 = 1,250 points a series.
+    assert_eq!(preview.step_ms, 120_000);
+    for (name, points) in &preview.series {
+        assert!((1150..=1350).contains(points), "{name}: {points}");
+    }
+    h.get_by_label_contains("2 series · about");
+    // Pick one of the two, then import: only it is added, and only it is fitted.
+    h.get_by_label_contains("instance=\"b\"").click();
+    h.run_steps(2);
+    h.get_by_label("Import 1 picked series").click();
+    h.step();
+    settle(&mut h);
+    let app = h.state();
+    let names: Vec<String> = app.model.entries.iter().map(|e| e.series.display_name()).collect();
+    assert_eq!(names, ["jobs_queue_depth", "api_requests_per_second{instance=\"a\", job=\"api\"}"], "{:?}", app.model.error);
+    assert_eq!(app.model.entries[0].forecast, kept, "the series already loaded keeps its forecast");
+    assert!(matches!(app.model.entries[1].forecast, Some(Ok(_))));
+    // The plan records the server and the query.
+    let sources = app.plan_inputs().sources;
+    assert!(sources.iter().any(|s| s.starts_with(&format!("Prometheus {}: api_requests_per_second from ", server.url))), "{sources:?}");
 }

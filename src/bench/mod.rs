@@ -2,6 +2,8 @@
 //! program itself so anyone can reproduce them (`cargo run -- bench import`).
 
 pub mod big;
+#[cfg(feature = "gui")]
+pub mod frames;
 pub mod fuzz;
 pub mod local_prometheus;
 pub mod m4;
@@ -112,6 +114,17 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
     },
+    /// CPU time per frame of the window (no GPU needed) with a long series on screen,
+    /// time to the first frame, and the longest frame while forecasts run.
+    #[cfg(feature = "gui")]
+    Frames {
+        /// Points of the long series on screen (1-minute steps).
+        #[arg(long, default_value_t = 1_000_000)]
+        points: usize,
+        /// Frames timed with it.
+        #[arg(long, default_value_t = 300)]
+        frames: usize,
+    },
     /// Mutation fuzzing of every loader (CSV, query_range JSON, plan file, scenario
     /// TOML, durations and timestamps): executions, rejections and panics per target.
     Fuzz {
@@ -144,6 +157,8 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Big { series, points, long_points, answer_mib, only, keep } => {
             big::run(&big::BigSettings { series, points, long_points, answer_mib, only, keep }).map(|()| ExitCode::SUCCESS)
         }
+        #[cfg(feature = "gui")]
+        BenchCommand::Frames { points, frames } => frames::run(&frames::FrameSettings { points, frames }).map(|()| ExitCode::SUCCESS),
         BenchCommand::Fuzz { target, minutes, findings } => {
             fuzz::run(&target, minutes, &findings).map(|clean| if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }

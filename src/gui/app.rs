@@ -6,7 +6,6 @@ use super::jobs::Job;
 use super::model::Model;
 use super::panels;
 use super::state::AppState;
-use crate::cli::parse_periods;
 use crate::forecast::{Forecast, ForecastSettings, ModelChoice};
 use crate::import::csv::CsvOptions;
 use crate::pipeline::{self, Horizon};
@@ -16,7 +15,7 @@ use eframe::egui;
 use std::path::PathBuf;
 
 /// What a load job returns: the series with their source files, and the warnings.
-type Loaded = Result<(Vec<(Series, Option<PathBuf>)>, Vec<Warning>), String>;
+type Loaded = Result<(Vec<(Series, super::model::Source)>, Vec<Warning>), String>;
 /// What a fit job returns: per series display name, the forecast or its error.
 type Fitted = Result<Vec<(String, Result<Forecast, String>)>, String>;
 
@@ -33,6 +32,8 @@ pub struct HeadroomApp {
     fit_job: Option<Job<Fitted>>,
     dialog_job: Option<Job<Option<Vec<PathBuf>>>>,
     names_job: Option<Job<Result<Vec<String>, String>>>,
+    labels_job: Option<Job<(panels::prometheus::LabelKey, Result<Vec<String>, String>)>>,
+    preview_job: Option<Job<Result<panels::prometheus::Preview, String>>>,
     sim_job: Option<Job<Result<(Vec<crate::simulate::Outcome>, Option<usize>), String>>>,
     /// The scenarios panel's results.
     pub scenarios: panels::scenarios::ScenarioView,
@@ -54,21 +55,56 @@ pub struct HeadroomApp {
     /// The overview table is shown (else the selected series' chart): the window opens
     /// on it.
     pub overview: bool,
+    /// Undo and redo of thresholds, forecast settings and scenarios.
+    pub history: super::undo::History,
+    /// The system's time zone, looked up once.
+    local_clock: crate::time::Clock,
+    /// With `HEADROOM_FIRST_FRAME` set (by `headroom bench frames`): frames seen so
+    /// far; once the first is painted, one line is printed and the window closes.
+    report_first_frame: Option<u32>,
 }
 
 impl HeadroomApp {
     /// Creates the app and starts loading `inputs` (or the sample data).
     pub fn new(cc: &eframe::CreationContext<'_>, inputs: Vec<PathBuf>) -> Self {
         let state: super::state::AppState = cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)).unwrap_or_default();
-        super::theme::apply(&cc.egui_ctx, &state.theme);
+        Self::with_state(&cc.egui_ctx, state, inputs)
+    }
+
+    /// Creates the app on `ctx` with `state` (what [`new`](Self::new) reads from the
+    /// saved settings) and starts loading `inputs` (or the sample data). Benchmarks
+    /// and screenshots drive it this way, without eframe.
+    pub fn with_state(ctx: &egui::Context, state: AppState, inputs: Vec<PathBuf>) -> Self {
+        let mut app = Self::blank(ctx, state);
+        // A plan file among the inputs opens as the whole review.
+        let (plans, inputs): (Vec<PathBuf>, Vec<PathBuf>) =
+            inputs.into_iter().partition(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron")));
+        if let Some(plan) = plans.into_iter().next() {
+            app.apply(Action::OpenPlanFrom(plan));
+            return app;
+        }
+        let inputs = if inputs.is_empty() { super::sample_data_dir().into_iter().collect() } else { inputs };
+        if inputs.is_empty() {
+            app.load_generated_samples();
+        } else {
+            app.apply(Action::Load(inputs));
+        }
+        app
+    }
+
+    /// The app on `ctx` with `state` and nothing loaded.
+    pub fn blank(ctx: &egui::Context, state: AppState) -> Self {
+        super::theme::apply(ctx, &state.theme);
         let mut app = HeadroomApp {
             state,
             model: Model::default(),
-            ctx: cc.egui_ctx.clone(),
+            ctx: ctx.clone(),
             load_job: None,
             fit_job: None,
             dialog_job: None,
             names_job: None,
+            labels_job: None,
+            preview_job: None,
             sim_job: None,
             scenarios: Default::default(),
             path_job: None,
@@ -81,26 +117,14 @@ impl HeadroomApp {
             saving_plan: None,
             shown_title: String::new(),
             overview: true,
+            history: super::undo::History::new(&AppState::default()),
+            local_clock: crate::time::Clock::local(),
+            report_first_frame: std::env::var_os("HEADROOM_FIRST_FRAME").is_some().then_some(0),
         };
-        // A plan file among the inputs opens as the whole review.
-        let (plans, inputs): (Vec<PathBuf>, Vec<PathBuf>) =
-            inputs.into_iter().partition(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron")));
-        if let Some(plan) = plans.into_iter().next() {
-            if app.state.scenarios.trim().is_empty() {
-                app.state.scenarios = crate::sample_data::SCENARIOS_TOML.to_string();
-            }
-            app.apply(Action::OpenPlanFrom(plan));
-            return app;
-        }
-        let inputs = if inputs.is_empty() { super::sample_data_dir().into_iter().collect() } else { inputs };
         if app.state.scenarios.trim().is_empty() {
             app.state.scenarios = crate::sample_data::SCENARIOS_TOML.to_string();
         }
-        if inputs.is_empty() {
-            app.load_generated_samples();
-        } else {
-            app.apply(Action::Load(inputs));
-        }
+        app.history.reset(&app.state);
         app
     }
 
@@ -134,7 +158,7 @@ impl HeadroomApp {
                 .collect();
             match Series::from_points(s.name, Default::default(), crate::series::Unit::infer(s.name), points) {
                 Ok((series_, w)) => {
-                    series.push((series_, None));
+                    series.push((series_, super::model::Source::Other("sample generator".into())));
                     warnings.extend(w);
                 }
                 Err(e) => self.model.error = Some(e.to_string()),
@@ -162,6 +186,8 @@ impl HeadroomApp {
             || self.fit_job.is_some()
             || self.dialog_job.is_some()
             || self.names_job.is_some()
+            || self.labels_job.is_some()
+            || self.preview_job.is_some()
             || self.sim_job.is_some()
             || self.path_job.is_some()
             || self.export_job.is_some()
@@ -206,7 +232,7 @@ impl HeadroomApp {
                     let mut series = Vec::new();
                     let mut warnings = Vec::new();
                     for (path, import) in loaded {
-                        series.extend(import.series.into_iter().map(|s| (s, Some(path.clone()))));
+                        series.extend(import.series.into_iter().map(|s| (s, super::model::Source::File(path.clone()))));
                         warnings.extend(import.warnings);
                     }
                     Ok((series, warnings))
@@ -222,6 +248,23 @@ impl HeadroomApp {
                     client.metric_names().map_err(|e| e.to_string())
                 }));
             }
+            Action::PrometheusLabels(key) => {
+                if self.labels_job.is_none() && !self.prometheus.labels.contains_key(&key) {
+                    let settings = self.prometheus_settings();
+                    self.labels_job = Some(Job::spawn("Labels", &self.ctx, move |_| {
+                        let result = settings.and_then(|s| {
+                            let client = crate::import::prometheus::Client::new(&s)?;
+                            let matcher = (!key.0.is_empty()).then_some(key.0.as_str());
+                            match &key.1 {
+                                None => client.label_names_for(matcher),
+                                Some(label) => client.label_values_for(label, matcher),
+                            }
+                        });
+                        (key, result.map_err(|e| e.to_string()))
+                    }));
+                }
+            }
+            Action::PrometheusPreview => self.start_prometheus_preview(),
             Action::PrometheusImport => self.start_prometheus_import(),
             Action::RunScenarios => {
                 self.dirty = true;
@@ -277,14 +320,32 @@ impl HeadroomApp {
                 self.start_fit();
             }
             Action::Cancel => {
-                for p in [self.load_job.as_ref().map(|j| &j.progress), self.fit_job.as_ref().map(|j| &j.progress)].into_iter().flatten() {
+                let jobs = [
+                    self.load_job.as_ref().map(|j| &j.progress),
+                    self.fit_job.as_ref().map(|j| &j.progress),
+                    self.preview_job.as_ref().map(|j| &j.progress),
+                ];
+                for p in jobs.into_iter().flatten() {
                     p.cancel();
+                }
+                if self.preview_job.take().is_some() {
+                    self.prometheus.preview_status = "Preview cancelled".into();
                 }
                 self.load_job = None;
                 self.fit_job = None;
                 self.model.status = "Cancelled; everything loaded before is unchanged".into();
             }
             Action::DismissError => self.model.error = None,
+            Action::Undo | Action::Redo => {
+                let restored = if action == Action::Undo { self.history.undo(&mut self.state) } else { self.history.redo(&mut self.state) };
+                if let Some(r) = restored {
+                    self.dirty = true;
+                    self.model.status = format!("{} {}", if action == Action::Undo { "Undid" } else { "Redid" }, r.what);
+                    if r.refit {
+                        self.start_fit();
+                    }
+                }
+            }
             Action::ToggleWarnings => self.state.show_warnings = !self.state.show_warnings,
         }
     }
@@ -302,44 +363,87 @@ impl HeadroomApp {
         Ok(settings)
     }
 
-    fn start_prometheus_import(&mut self) {
-        let form = self.state.prometheus.clone();
-        let settings = match self.prometheus_settings() {
-            Ok(s) => s,
-            Err(e) => {
-                self.model.error = Some(e.to_string());
-                return;
-            }
-        };
-        let range = match crate::time::parse_duration(&form.range) {
+    /// The dialog's connection, queries, range and step, or the error to show.
+    #[allow(clippy::type_complexity)]
+    fn prometheus_request(
+        &self,
+    ) -> Result<(crate::import::prometheus::ConnectionSettings, panels::prometheus::PreviewKey, i64, i64), String> {
+        let form = &self.state.prometheus;
+        let settings = self.prometheus_settings().map_err(|e| e.to_string())?;
+        let (start, end) = form.time_range(crate::time::now_ms())?;
+        let step = form.step_ms()?;
+        if form.queries().is_empty() {
+            return Err("the query is empty".into());
+        }
+        Ok((settings, form.preview_key(step), start, end))
+    }
+
+    fn start_prometheus_preview(&mut self) {
+        let (settings, key, start, end) = match self.prometheus_request() {
             Ok(r) => r,
-            Err(m) => {
-                self.model.error = Some(format!("range: {m}"));
+            Err(e) => {
+                self.prometheus.preview_status = e;
                 return;
             }
         };
-        let step_ms = if form.step.trim().is_empty() {
-            None
-        } else {
-            match crate::time::parse_duration(&form.step) {
-                Ok(s) => Some(s),
-                Err(m) => {
-                    self.model.error = Some(format!("step: {m}"));
-                    return;
+        self.prometheus.preview_status = "Asking the server…".into();
+        self.preview_job = Some(Job::spawn("Preview", &self.ctx, move |progress| {
+            let client = crate::import::prometheus::Client::new(&settings).map_err(|e| e.to_string())?;
+            let (queries, _, step) = key.clone();
+            // The points at the import's step, counted from a coarse query (about 120
+            // samples a series) so that the preview stays quick on long ranges.
+            let full = step.unwrap_or_else(|| crate::import::prometheus::auto_step(start, end)).max(1);
+            let coarse = ((end - start) / 120).max(full);
+            let slots = ((end - start) / full + 1) as f64;
+            let mut series = Vec::new();
+            for q in &queries {
+                let rq = crate::import::prometheus::RangeQuery { query: q.clone(), start_ms: start, end_ms: end, step_ms: Some(coarse) };
+                let import = client.query_range(&rq, progress).map_err(|e| format!("{q}: {e}"))?;
+                for s in import.series {
+                    // Each coarse sample stands for coarse/full samples at the import's step.
+                    let present = s.values.iter().filter(|v| !v.is_nan()).count() as f64;
+                    series.push((s.display_name(), (present * coarse as f64 / full as f64).min(slots).round() as usize));
                 }
             }
+            Ok(panels::prometheus::Preview { key, series, step_ms: full })
+        }));
+    }
+
+    fn start_prometheus_import(&mut self) {
+        let (settings, key, start_ms, end_ms) = match self.prometheus_request() {
+            Ok(r) => r,
+            Err(e) => {
+                self.model.error = Some(format!("Prometheus: {e}"));
+                return;
+            }
         };
+        let picked = self.prometheus.picked(&key);
         if let Some(old) = self.load_job.take() {
             old.cancel();
         }
-        let now = crate::time::now_ms();
-        let query =
-            crate::import::prometheus::RangeQuery { query: form.query.trim().to_string(), start_ms: now - range, end_ms: now, step_ms };
         self.model.status = format!("Querying {}…", settings.url);
         self.load_job = Some(Job::spawn("Importing from Prometheus", &self.ctx, move |progress| {
             let client = crate::import::prometheus::Client::new(&settings).map_err(|e| e.to_string())?;
-            let import = client.query_range(&query, progress).map_err(|e| e.to_string())?;
-            Ok((import.series.into_iter().map(|s| (s, None)).collect(), import.warnings))
+            let (queries, _, step_ms) = key;
+            let mut series = Vec::new();
+            let mut warnings = Vec::new();
+            for query in queries {
+                let rq = crate::import::prometheus::RangeQuery { query: query.clone(), start_ms, end_ms, step_ms };
+                let import = client.query_range(&rq, progress).map_err(|e| e.to_string())?;
+                let source = super::model::Source::Prometheus { server: settings.url.clone(), query, start_ms, end_ms, step_ms };
+                series.extend(
+                    import
+                        .series
+                        .into_iter()
+                        .filter(|s| picked.as_ref().is_none_or(|p| p.contains(&s.display_name())))
+                        .map(|s| (s, source.clone())),
+                );
+                warnings.extend(import.warnings);
+            }
+            if series.is_empty() {
+                return Err("none of the series picked in the preview came back: preview again".into());
+            }
+            Ok((series, warnings))
         }));
     }
 
@@ -397,14 +501,7 @@ impl HeadroomApp {
             title: if self.state.plan_title.trim().is_empty() { "Capacity review".into() } else { self.state.plan_title.clone() },
             author: self.state.plan_author.clone(),
             created_ms: crate::time::now_ms(),
-            sources: self
-                .model
-                .entries
-                .iter()
-                .map(|e| e.source.as_ref().map_or_else(|| "Prometheus".to_string(), |p| p.display().to_string()))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect(),
+            sources: self.model.sources(),
             settings: ForecastSettings { levels: self.state.levels(), ..ForecastSettings::default() },
             horizon,
             thresholds: None,
@@ -452,6 +549,13 @@ impl HeadroomApp {
     }
 
     fn start_fit(&mut self) {
+        self.start_fit_of(false);
+    }
+
+    /// Fits every series, or (`only_unfitted`) those without a forecast yet. A fit
+    /// already running is for everything, so it is then replaced by a full one.
+    fn start_fit_of(&mut self, only_unfitted: bool) {
+        let only_unfitted = only_unfitted && self.fit_job.is_none();
         let horizon = match Horizon::parse(&self.state.horizon) {
             Ok(h) => h,
             Err(e) => {
@@ -459,10 +563,10 @@ impl HeadroomApp {
                 return;
             }
         };
-        let periods = match parse_periods(&self.state.periods) {
+        let periods = match crate::forecast::Periods::parse(&self.state.periods) {
             Ok(p) => p,
             Err(e) => {
-                self.model.error = Some(format!("Seasonality: {e:#}").replace("--period: ", ""));
+                self.model.error = Some(format!("Seasonality: {e}"));
                 return;
             }
         };
@@ -484,7 +588,11 @@ impl HeadroomApp {
         if let Some(old) = self.fit_job.take() {
             old.cancel();
         }
-        let series: Vec<Series> = self.model.entries.iter().map(|e| e.series.clone()).collect();
+        let series: Vec<Series> =
+            self.model.entries.iter().filter(|e| !only_unfitted || e.forecast.is_none()).map(|e| e.series.clone()).collect();
+        if series.is_empty() {
+            return;
+        }
         self.model.status = format!("Forecasting {} series…", series.len());
         self.fit_job = Some(Job::spawn("Forecasting", &self.ctx, move |progress| {
             let results = pipeline::forecast_all(&series, horizon, &settings, progress);
@@ -550,6 +658,24 @@ impl HeadroomApp {
                 Err(e) => self.prometheus.names_status = format!("Could not load names: {e}"),
             }
         }
+        if let Some((key, result)) = self.labels_job.as_ref().and_then(Job::poll) {
+            self.labels_job = None;
+            self.prometheus.labels.insert(key, result);
+        }
+        if let Some(result) = self.preview_job.as_ref().and_then(Job::poll) {
+            self.preview_job = None;
+            match result {
+                Ok(p) => {
+                    self.prometheus.preview_status.clear();
+                    let picked = vec![true; p.series.len()];
+                    self.prometheus.preview = Some((p, picked));
+                }
+                Err(e) => {
+                    self.prometheus.preview_status = format!("Preview failed: {e}");
+                    self.prometheus.preview = None;
+                }
+            }
+        }
         if let Some(result) = self.dialog_job.as_ref().and_then(Job::poll) {
             self.dialog_job = None;
             if let Some(paths) = result {
@@ -561,15 +687,22 @@ impl HeadroomApp {
             match result {
                 Ok((series, warnings)) => {
                     let n = series.len();
-                    let files: Vec<PathBuf> = series.iter().filter_map(|s| s.1.clone()).collect();
+                    let files: Vec<PathBuf> = series
+                        .iter()
+                        .filter_map(|s| if let super::model::Source::File(p) = &s.1 { Some(p.clone()) } else { None })
+                        .collect();
+                    let server = series.iter().find_map(|s| match &s.1 {
+                        super::model::Source::Prometheus { server, .. } => Some(server.clone()),
+                        _ => None,
+                    });
                     self.model.add_series(series, warnings);
-                    self.model.status = if files.is_empty() {
-                        format!("Imported {n} series from {}", self.state.prometheus.connection.url)
-                    } else {
-                        format!("Loaded {n} series from {}", describe_paths(&dedup(files)))
+                    self.model.status = match server {
+                        Some(url) => format!("Imported {n} series from {url}"),
+                        None => format!("Loaded {n} series from {}", describe_paths(&dedup(files))),
                     };
                     self.model.error = None;
-                    self.start_fit();
+                    // Only what is new (or replaced) is fitted; the rest keeps its forecast.
+                    self.start_fit_of(true);
                 }
                 Err(e) => {
                     self.model.error = Some(format!("import failed, nothing changed: {e}"));
@@ -583,10 +716,11 @@ impl HeadroomApp {
             match result {
                 Ok(results) => {
                     let failed = results.iter().filter(|r| r.1.is_err()).count();
+                    let fitted = results.len();
                     self.model.set_forecasts(results);
                     let plan_now = self.scenarios.outcomes.is_empty() && self.state.show_scenarios && self.scenarios_ready();
                     self.model.status = if failed == 0 {
-                        format!("Forecast {} series in {secs:.1} s", self.model.entries.len())
+                        format!("Forecast {fitted} series in {secs:.1} s")
                     } else {
                         format!("Forecast done in {secs:.1} s; {failed} series could not be forecast")
                     };
@@ -618,12 +752,13 @@ impl HeadroomApp {
             .iter()
             .map(|p| super::model::Entry {
                 series: p.series.clone(),
-                source: None,
+                source: super::model::Source::Plan,
                 forecast: Some(p.forecast.clone()),
                 runway_cache: Default::default(),
             })
             .collect();
         self.model.warnings = plan.warnings.clone();
+        self.model.plan_sources = plan.inputs.sources.clone();
         self.scenarios = Default::default();
         if let Some(sc) = &plan.scenarios {
             if let Ok(text) = toml::to_string(&sc.file) {
@@ -634,12 +769,53 @@ impl HeadroomApp {
             self.scenarios.recommended = sc.recommended;
         }
         self.model.status = format!("Opened the plan \"{}\" of {}", plan.inputs.title, crate::time::format_short(plan.inputs.created_ms));
+        self.history.reset(&self.state);
+    }
+
+    /// The time the series chart opens on (seconds): the history shown and the whole
+    /// forecast, so that the scenario chart opens on the same span.
+    fn chart_window(&self) -> Option<(f64, f64)> {
+        let e = self.model.selected()?;
+        let end = e.series.end_ms();
+        let last = match &e.forecast {
+            Some(Ok(f)) => f.timestamp(f.point.len().saturating_sub(1)),
+            _ => end,
+        };
+        let from = if self.state.history_days == 0 {
+            e.series.start_ms
+        } else {
+            (end - i64::from(self.state.history_days) * crate::time::DAY_MS).max(e.series.start_ms)
+        };
+        Some((from as f64 / 1000.0, last as f64 / 1000.0))
     }
 
     /// The bands the chart shows.
     pub fn levels(&self) -> Vec<f64> {
         self.state.levels()
     }
+}
+
+/// Height the series chart and its figures keep before any bottom panel gets room.
+const CHART_ROOM: f32 = 360.0;
+/// The scenarios panel's smallest useful height.
+const SCENARIOS_MIN: f32 = 200.0;
+/// The warnings panel's smallest useful height.
+const WARNINGS_MIN: f32 = 80.0;
+
+/// A bottom panel without room: one line naming it, with a button to hide it.
+fn collapsed_bar(ui: &mut egui::Ui, id: &'static str, name: &str, shown: &mut bool) {
+    egui::Panel::bottom(id).exact_size(26.0).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(format!("▸ {name}")).strong());
+            ui.label(
+                egui::RichText::new("collapsed: the window is too small for it beside the chart; enlarge it, or hide another panel")
+                    .color(super::theme::MUTED),
+            );
+            if ui.small_button("Hide").clicked() {
+                *shown = false;
+            }
+        });
+    });
 }
 
 fn dedup(mut files: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -657,13 +833,44 @@ fn describe_paths(paths: &[PathBuf]) -> String {
 
 impl eframe::App for HeadroomApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.tick(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STATE_KEY, &self.state);
+    }
+}
+
+impl HeadroomApp {
+    /// The work of a frame before drawing: finished jobs, dropped files, shortcuts,
+    /// the window title.
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        if let Some(frames) = self.report_first_frame.as_mut() {
+            *frames += 1;
+            if *frames == 2 {
+                // The first frame has been painted: this is the second one's start.
+                println!("first frame");
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint();
+            }
+        }
         self.poll_jobs();
         let dropped: Vec<PathBuf> =
             ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
         if !dropped.is_empty() {
             self.apply(Action::Load(dropped));
         }
+        // While a text field is being typed in, Ctrl+Z is its own undo.
+        let typing = ctx.text_edit_focused();
         for action in Action::with_shortcuts() {
+            if typing && matches!(action, Action::Undo | Action::Redo) {
+                continue;
+            }
             if let Some(sc) = action.shortcut()
                 && ctx.input_mut(|i| i.consume_shortcut(&sc))
             {
@@ -680,23 +887,52 @@ impl eframe::App for HeadroomApp {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    /// Draws the window and applies what the user asked for.
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
         let mut actions = Vec::new();
         let busy = self.busy();
         egui::Panel::top("controls").show(ui, |ui| {
-            actions.extend(panels::controls::ui(ui, &mut self.state, busy));
+            let edit = (self.history.undo_label(), self.history.redo_label());
+            actions.extend(panels::controls::ui(ui, &mut self.state, busy, edit));
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             actions.extend(panels::status::ui(ui, &self.model));
         });
+        let time = super::plot::TimeAxis {
+            clock: if self.state.local_time { self.local_clock.clone() } else { crate::time::Clock::Utc },
+            linked: self.state.link_time_axes,
+        };
+        // The bottom panels share what the chart leaves (CHART_ROOM); one that would get
+        // less than its minimum collapses to a bar instead of squeezing the chart.
+        let mut spare = ui.available_height() - CHART_ROOM;
         if self.state.show_scenarios {
-            let busy = self.sim_job.is_some() || self.fit_job.is_some();
-            egui::Panel::bottom("scenarios").resizable(true).default_size(280.0).min_size(200.0).show(ui, |ui| {
-                actions.extend(panels::scenarios::ui(ui, &mut self.scenarios, &mut self.state.scenarios, busy));
-            });
+            if spare >= SCENARIOS_MIN {
+                let busy = self.sim_job.is_some() || self.fit_job.is_some();
+                let window = self.chart_window();
+                let r = egui::Panel::bottom("scenarios")
+                    .resizable(true)
+                    .default_size(280.0_f32.min(spare))
+                    .min_size(SCENARIOS_MIN)
+                    .max_size(spare)
+                    .show(ui, |ui| {
+                        actions.extend(panels::scenarios::ui(ui, &mut self.scenarios, &mut self.state.scenarios, busy, &time, window));
+                    });
+                spare -= r.response.rect.height();
+            } else {
+                collapsed_bar(ui, "scenarios_bar", "Scenarios", &mut self.state.show_scenarios);
+            }
         }
         if self.state.show_warnings {
-            egui::Panel::bottom("warnings").resizable(true).default_size(140.0).show(ui, |ui| panels::status::warnings(ui, &self.model));
+            if spare >= WARNINGS_MIN {
+                egui::Panel::bottom("warnings")
+                    .resizable(true)
+                    .default_size(140.0_f32.min(spare))
+                    .min_size(WARNINGS_MIN)
+                    .max_size(spare)
+                    .show(ui, |ui| panels::status::warnings(ui, &self.model));
+            } else {
+                collapsed_bar(ui, "warnings_bar", "Warnings", &mut self.state.show_warnings);
+            }
         }
         egui::Panel::left("series").resizable(true).default_size(260.0).show(ui, |ui| {
             actions.extend(panels::series_list::ui(ui, &self.model));
@@ -718,7 +954,7 @@ impl eframe::App for HeadroomApp {
             });
             ui.separator();
             if self.overview {
-                actions.extend(panels::overview::ui(ui, &self.model, &mut self.state));
+                actions.extend(panels::overview::ui(ui, &self.model, &mut self.state, &time.clock));
             } else {
                 panels::chart_view::ui(
                     ui,
@@ -728,6 +964,7 @@ impl eframe::App for HeadroomApp {
                     &mut thresholds,
                     &mut self.state.history_days,
                     &mut self.state.log_scale,
+                    &time,
                 );
             }
         });
@@ -738,15 +975,14 @@ impl eframe::App for HeadroomApp {
                 self.state.thresholds.insert(key, thresholds);
             }
         }
-        let busy = self.load_job.is_some() || self.names_job.is_some();
+        let busy = self.load_job.is_some() || self.names_job.is_some() || self.preview_job.is_some();
         actions.extend(panels::prometheus::ui(ui.ctx(), &mut self.prometheus, &mut self.state.prometheus, busy));
         actions.extend(panels::path_prompt::ui(ui.ctx(), &mut self.path_prompt));
         for a in actions {
             self.apply(a);
         }
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, STATE_KEY, &self.state);
+        if self.history.observe(&self.state, ui.ctx().text_edit_focused()) {
+            self.dirty = true;
+        }
     }
 }

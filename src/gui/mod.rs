@@ -5,7 +5,9 @@
 //! - [`model`]: the loaded data and results, with no egui types;
 //! - [`action`]: everything the user can do, applied in one place;
 //! - [`jobs`]: background work as typed promises;
-//! - [`panels`], [`plot`], [`theme`]: drawing.
+//! - [`undo`]: undo and redo of the user's edits;
+//! - [`panels`], [`plot`], [`theme`]: drawing;
+//! - [`screenshots`]: the window's pictures for the README, taken by the window itself.
 
 pub mod action;
 pub mod app;
@@ -13,8 +15,10 @@ pub mod jobs;
 pub mod model;
 pub mod panels;
 pub mod plot;
+pub mod screenshots;
 pub mod state;
 pub mod theme;
+pub mod undo;
 
 pub use app::HeadroomApp;
 
