@@ -75,10 +75,12 @@ impl Driver {
         self.time += 1.0 / 60.0;
         let cpu0 = thread_cpu_ns();
         let wall0 = Instant::now();
-        let out = self.ctx.run_ui(input, |ui| {
+        let mut out = self.ctx.run_ui(input, |ui| {
             app.tick(ui.ctx());
             app.draw(ui);
         });
+        // No GPU to upload the font atlas to: the texture changes are dropped.
+        out.textures_delta.clear();
         let triangles = self.ctx.tessellate(out.shapes, out.pixels_per_point);
         std::hint::black_box(triangles.len());
         let wall_ms = wall0.elapsed().as_secs_f64() * 1e3;
@@ -186,6 +188,12 @@ pub fn run(settings: &FrameSettings) -> anyhow::Result<()> {
     app.model.set_forecasts(vec![("long_cpu_percent".into(), Ok(forecast))]);
     app.apply(crate::gui::action::Action::Select(0));
     app.state.show_scenarios = false;
+    // Until its runway is worked out (in the background), then ten frames to settle.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while app.is_busy() && Instant::now() < deadline {
+        driver.frame(&mut app, Vec::new());
+        std::thread::sleep(Duration::from_millis(16));
+    }
     for _ in 0..10 {
         driver.frame(&mut app, Vec::new());
     }
@@ -203,13 +211,14 @@ pub fn run(settings: &FrameSettings) -> anyhow::Result<()> {
     }
     let cpu: Vec<f64> = costs.iter().map(Cost::ms).collect();
     let wall: Vec<f64> = costs.iter().map(|c| c.wall_ms).collect();
-    let (mean, p50, p95, max) = summary(&cpu);
-    let (meanw, ..) = summary(&wall);
+    let (mean, _, _, _) = summary(&cpu);
+    let (meanw, p50w, p95w, maxw) = summary(&wall);
     crate::outln!(
-        "{} points on screen: CPU per frame mean {mean:.2} ms, median {p50:.2} ms, p95 {p95:.2} ms, max {max:.2} ms (goal < 8 ms); \
-         wall mean {meanw:.2} ms",
+        "{} points on screen: CPU per frame mean {mean:.2} ms (goal < 8 ms); wall (nothing else running) mean {meanw:.2} ms, \
+         median {p50w:.2} ms, p95 {p95w:.2} ms, max {maxw:.2} ms",
         settings.points
     );
+    crate::outln!("  (the kernel may account thread CPU time in scheduler ticks: the mean over many frames holds, single frames do not)");
 
     // 3. With a display: the binary itself, from exec to its first painted frame.
     match std::env::var_os("DISPLAY") {

@@ -34,6 +34,7 @@ pub struct HeadroomApp {
     names_job: Option<Job<Result<Vec<String>, String>>>,
     labels_job: Option<Job<(panels::prometheus::LabelKey, Result<Vec<String>, String>)>>,
     preview_job: Option<Job<Result<panels::prometheus::Preview, String>>>,
+    runway_job: Option<Job<Vec<super::model::RunwayDone>>>,
     sim_job: Option<Job<Result<(Vec<crate::simulate::Outcome>, Option<usize>), String>>>,
     /// The scenarios panel's results.
     pub scenarios: panels::scenarios::ScenarioView,
@@ -105,6 +106,7 @@ impl HeadroomApp {
             names_job: None,
             labels_job: None,
             preview_job: None,
+            runway_job: None,
             sim_job: None,
             scenarios: Default::default(),
             path_job: None,
@@ -177,7 +179,10 @@ impl HeadroomApp {
         if let Some(j) = &self.sim_job {
             return Some((j.name, j.progress.fraction()));
         }
-        self.fit_job.as_ref().map(|j| (j.name, j.progress.fraction()))
+        if let Some(j) = &self.fit_job {
+            return Some((j.name, j.progress.fraction()));
+        }
+        self.runway_job.as_ref().map(|j| (j.name, j.progress.fraction()))
     }
 
     /// True while any background job runs.
@@ -188,6 +193,7 @@ impl HeadroomApp {
             || self.names_job.is_some()
             || self.labels_job.is_some()
             || self.preview_job.is_some()
+            || self.runway_job.is_some()
             || self.sim_job.is_some()
             || self.path_job.is_some()
             || self.export_job.is_some()
@@ -603,8 +609,38 @@ impl HeadroomApp {
         }));
     }
 
+    /// Works out, off the UI thread, the runways the overview and the chart need and
+    /// do not have (sample paths take a fraction of a second a series).
+    fn start_runways(&mut self) {
+        if self.runway_job.is_some() || self.fit_job.is_some() {
+            return;
+        }
+        let requests = self.model.runway_requests(&self.state.thresholds);
+        if requests.is_empty() {
+            return;
+        }
+        self.runway_job = Some(Job::spawn("Working out runways", &self.ctx, move |progress| {
+            use rayon::prelude::*;
+            progress.add_total(requests.len() as u64);
+            requests
+                .into_par_iter()
+                .map(|r| {
+                    let done = r.compute();
+                    progress.advance(1);
+                    done
+                })
+                .collect()
+        }));
+    }
+
     /// Applies finished jobs. Called every frame before drawing, and by tests.
     pub fn poll_jobs(&mut self) {
+        if let Some(done) = self.runway_job.as_ref().and_then(Job::poll) {
+            self.runway_job = None;
+            for d in done {
+                self.model.store_runway(d);
+            }
+        }
         if let Some(result) = self.path_job.as_ref().and_then(Job::poll) {
             self.path_job = None;
             if let Some((action, _)) = result {
@@ -860,6 +896,7 @@ impl HeadroomApp {
             }
         }
         self.poll_jobs();
+        self.start_runways();
         let dropped: Vec<PathBuf> =
             ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
         if !dropped.is_empty() {

@@ -58,13 +58,16 @@ pub struct Entry {
     pub source: Source,
     /// The latest forecast, or the error that prevented one.
     pub forecast: Option<Result<Forecast, String>>,
-    /// The last runway computed (sample paths are too dear to draw every frame), with
-    /// the thresholds text and forecast it was computed for.
-    pub runway_cache: std::cell::RefCell<Option<(String, RunwayKey, Vec<crate::capacity::Crossing>)>>,
+    /// The runways computed lately (sample paths are too dear to work out while a frame
+    /// is drawn), each with the thresholds text and forecast it was computed for.
+    pub runway_cache: std::cell::RefCell<Vec<(String, RunwayKey, Vec<crate::capacity::Crossing>)>>,
 }
 
 /// What a cached runway depends on besides the thresholds text.
 pub type RunwayKey = (i64, usize, u64);
+
+/// Runways kept per series (so that undoing a threshold finds its runway at once).
+const RUNWAYS_KEPT: usize = 4;
 
 fn runway_key(f: &Forecast) -> RunwayKey {
     let sum =
@@ -72,27 +75,83 @@ fn runway_key(f: &Forecast) -> RunwayKey {
     (f.start_ms, f.point.len(), sum)
 }
 
+/// A runway to work out off the UI thread: [`compute`](Self::compute) it anywhere, then
+/// give the result to [`Model::store_runway`].
+#[derive(Debug, Clone)]
+pub struct RunwayRequest {
+    name: String,
+    text: String,
+    key: RunwayKey,
+    series: Series,
+    forecast: Forecast,
+}
+
+/// A runway worked out, for [`Model::store_runway`].
+#[derive(Debug, Clone)]
+pub struct RunwayDone {
+    name: String,
+    text: String,
+    key: RunwayKey,
+    crossings: Vec<crate::capacity::Crossing>,
+}
+
+impl RunwayRequest {
+    /// Works the runway out (sample paths: a fraction of a second for a long horizon).
+    pub fn compute(self) -> RunwayDone {
+        let crossings = runway_for(&self.series, &self.forecast, &self.text);
+        RunwayDone { name: self.name, text: self.text, key: self.key, crossings }
+    }
+}
+
+/// The runway of `series` to the thresholds typed (`65,80,90`), or to the defaults by
+/// kind when the text is empty or not numbers.
+fn runway_for(series: &Series, f: &Forecast, thresholds_text: &str) -> Vec<crate::capacity::Crossing> {
+    let values = crate::capacity::parse_values(thresholds_text);
+    let thresholds =
+        if values.is_empty() { crate::capacity::default_thresholds(series) } else { crate::capacity::thresholds_for(series, &values) };
+    crate::capacity::runway(series, f, &thresholds, 95.0)
+}
+
 impl Entry {
-    /// The runway to the thresholds typed (`65,80,90`), or to the defaults by kind when
-    /// the text is empty or not numbers.
+    /// The runway to the thresholds typed, computed here when it is not cached.
     pub fn crossings(&self, thresholds_text: &str) -> Vec<crate::capacity::Crossing> {
-        let Some(Ok(f)) = &self.forecast else { return Vec::new() };
-        let key = runway_key(f);
-        if let Some((text, k, cached)) = &*self.runway_cache.borrow()
-            && text == thresholds_text
-            && *k == key
-        {
-            return cached.clone();
+        if let Some(c) = self.cached_crossings(thresholds_text) {
+            return c;
         }
-        let values = crate::capacity::parse_values(thresholds_text);
-        let thresholds = if values.is_empty() {
-            crate::capacity::default_thresholds(&self.series)
-        } else {
-            crate::capacity::thresholds_for(&self.series, &values)
-        };
-        let crossings = crate::capacity::runway(&self.series, f, &thresholds, 95.0);
-        *self.runway_cache.borrow_mut() = Some((thresholds_text.to_string(), key, crossings.clone()));
+        let Some(Ok(f)) = &self.forecast else { return Vec::new() };
+        let crossings = runway_for(&self.series, f, thresholds_text);
+        self.keep_runway(thresholds_text.to_string(), runway_key(f), crossings.clone());
         crossings
+    }
+
+    /// The runway to the thresholds typed if it has been worked out for the current
+    /// forecast; an entry without a forecast has none (`Some` of nothing).
+    pub fn cached_crossings(&self, thresholds_text: &str) -> Option<Vec<crate::capacity::Crossing>> {
+        let Some(Ok(f)) = &self.forecast else { return Some(Vec::new()) };
+        let key = runway_key(f);
+        self.runway_cache.borrow().iter().find(|(t, k, _)| t == thresholds_text && *k == key).map(|(_, _, c)| c.clone())
+    }
+
+    /// What to work out for this runway, when it is not cached yet.
+    pub fn runway_request(&self, thresholds_text: &str) -> Option<RunwayRequest> {
+        if self.cached_crossings(thresholds_text).is_some() {
+            return None;
+        }
+        let Some(Ok(f)) = &self.forecast else { return None };
+        Some(RunwayRequest {
+            name: self.series.display_name(),
+            text: thresholds_text.to_string(),
+            key: runway_key(f),
+            series: self.series.clone(),
+            forecast: f.clone(),
+        })
+    }
+
+    fn keep_runway(&self, text: String, key: RunwayKey, crossings: Vec<crate::capacity::Crossing>) {
+        let mut cache = self.runway_cache.borrow_mut();
+        cache.retain(|(t, k, _)| !(t == &text && *k == key));
+        cache.insert(0, (text, key, crossings));
+        cache.truncate(RUNWAYS_KEPT);
     }
 }
 
@@ -115,6 +174,19 @@ pub struct Model {
 }
 
 impl Model {
+    /// The runways the window needs and has not worked out: each series' at the
+    /// thresholds typed for it (`thresholds`, by display name).
+    pub fn runway_requests(&self, thresholds: &std::collections::BTreeMap<String, String>) -> Vec<RunwayRequest> {
+        self.entries.iter().filter_map(|e| e.runway_request(thresholds.get(&e.series.display_name()).map_or("", String::as_str))).collect()
+    }
+
+    /// Keeps a runway worked out off the UI thread (dropped when its series is gone).
+    pub fn store_runway(&mut self, done: RunwayDone) {
+        if let Some(e) = self.entries.iter().find(|e| e.series.display_name() == done.name) {
+            e.keep_runway(done.text, done.key, done.crossings);
+        }
+    }
+
     /// Every source of what is loaded, each once, sorted: what the plan records.
     pub fn sources(&self) -> Vec<String> {
         let mut all: std::collections::BTreeSet<String> = self.plan_sources.iter().cloned().collect();
@@ -181,6 +253,8 @@ pub struct OverviewRow {
     pub model: Result<String, String>,
     /// The 95 % band's out-of-sample coverage (leave one window out).
     pub coverage_95: Option<f64>,
+    /// The runway is still being worked out (off the UI thread).
+    pub runway_pending: bool,
     /// [`urgency`](Self::urgency), worked out once (the table sorts on it every frame).
     urgency: Vec<f64>,
 }
@@ -217,6 +291,7 @@ pub enum OverviewSort {
 impl Model {
     /// The overview's rows: every series whose name or labels contain `filter` (case
     /// aside), sorted by `sort`; `thresholds` are the texts typed per series.
+    /// Runways not worked out yet are empty, with [`OverviewRow::runway_pending`] set.
     pub fn overview(&self, thresholds: &std::collections::BTreeMap<String, String>, filter: &str, sort: OverviewSort) -> Vec<OverviewRow> {
         let needle = filter.trim().to_lowercase();
         let mut rows: Vec<OverviewRow> = self
@@ -230,12 +305,15 @@ impl Model {
             })
             .map(|(index, e)| {
                 let name = e.series.display_name();
-                let crossings = e.crossings(thresholds.get(&name).map_or("", String::as_str));
+                let cached = e.cached_crossings(thresholds.get(&name).map_or("", String::as_str));
+                let runway_pending = cached.is_none();
+                let crossings = cached.unwrap_or_default();
                 let forecast = e.forecast.as_ref().and_then(|f| f.as_ref().ok());
                 let peak = forecast.and_then(|f| f.point.iter().copied().filter(|v| v.is_finite()).reduce(f64::max));
                 let top = crossings.iter().map(|c| c.threshold.value).reduce(f64::max);
                 OverviewRow {
                     index,
+                    runway_pending,
                     labels: e.series.labels.clone(),
                     unit: e.series.unit,
                     current: e.series.values.iter().rev().find(|v| !v.is_nan()).copied(),

@@ -150,6 +150,25 @@ fn log_grid(input: GridInput) -> Vec<GridMark> {
     marks
 }
 
+/// The series' smallest and largest value, remembered between frames (a scan of a
+/// million points each frame would be most of the frame).
+fn cached_extent(ctx: &egui::Context, series: &Series) -> Option<(f64, f64)> {
+    let id = egui::Id::unique(("headroom.extent", series.display_name()));
+    // Cheap to compute and changes whenever the data does in practice: the grid and
+    // three values.
+    let n = series.values.len();
+    let probe = |i: usize| series.values.get(i).map_or(0, |v| v.to_bits());
+    let fingerprint = [series.start_ms as u64, series.step_ms as u64, n as u64, probe(0), probe(n / 2), probe(n.saturating_sub(1))];
+    if let Some((f, e)) = ctx.data(|d| d.get_temp::<([u64; 6], Option<(f64, f64)>)>(id))
+        && f == fingerprint
+    {
+        return e;
+    }
+    let extent = series.min_max();
+    ctx.data_mut(|d| d.insert_temp(id, (fingerprint, extent)));
+    extent
+}
+
 /// How far right (a share of the history shown) each threshold's label sits of the one
 /// before it.
 const LABEL_STAGGER: f64 = 0.16;
@@ -172,7 +191,7 @@ pub fn chart(
     let log_scale = log_scale && floor.is_finite();
     let ty = move |v: f64| if log_scale && !v.is_nan() { v.max(floor).log10() } else { v };
     let uy = move |v: f64| if log_scale { 10f64.powf(v) } else { v };
-    let extent = series.min_max();
+    let extent = cached_extent(ui.ctx(), series);
     let end_x = series.end_ms() as f64 / 1000.0;
     legend_row(ui, series, forecast, levels, crossings);
     // Opens on the last `history_days` of history and all of the forecast (double-click

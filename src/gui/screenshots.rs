@@ -81,6 +81,10 @@ impl eframe::App for Shooter {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
+        // Every shot taken: the window is closing.
+        if self.next >= SHOTS.len() {
+            return;
+        }
         // Wait for the sample to be loaded, forecast and planned.
         if self.app.is_busy() || self.app.model.entries.is_empty() {
             return;

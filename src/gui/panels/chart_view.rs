@@ -74,12 +74,18 @@ pub fn ui(
         ui.separator();
         ui.checkbox(log_scale, "Log scale").on_hover_text("A logarithmic value axis (values at or below zero sit at its floor)");
     });
-    let crossings = entry.crossings(thresholds_text);
+    // Worked out off the UI thread; until then the runway says so.
+    let crossings = entry.cached_crossings(thresholds_text);
+    let pending = crossings.is_none();
+    let crossings = crossings.unwrap_or_default();
     // The figures above the chart scroll within what the chart leaves them: the chart
     // keeps at least MIN_CHART_HEIGHT (or 70 % of a small panel), never a strip.
     let room = ui.available_height();
     let details = (room - MIN_CHART_HEIGHT).max(0.3 * room);
     egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
+        if pending && forecast.is_some() {
+            ui.label(egui::RichText::new("Working out the runway from the sample paths…").color(theme::MUTED));
+        }
         details_ui(ui, entry, forecast, &crossings, show_backtest, &time.clock);
     });
     plot::chart(ui, s, forecast, levels, &crossings, *history_days, *log_scale, time);

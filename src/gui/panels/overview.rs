@@ -114,6 +114,7 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
     match row.headroom {
         Some(h) if h < 0.0 => ui.label(egui::RichText::new(format!("{} past", row.unit.format(-h))).color(theme::ERROR)),
         Some(h) => ui.label(row.unit.format(h)),
+        None if row.runway_pending => ui.label(egui::RichText::new("working out…").color(theme::MUTED)),
         None => ui.label(egui::RichText::new("no thresholds").color(theme::MUTED)),
     };
     ui.label(row.coverage_95.map_or_else(|| "–".to_string(), |c| format!("{c:.2}")));

@@ -174,7 +174,7 @@ fn auth_kind(a: &AuthSettings) -> &'static str {
 pub fn ui(ctx: &egui::Context, dialog: &mut PrometheusDialog, form: &mut PrometheusForm, busy: bool) -> Vec<Action> {
     let mut actions = Vec::new();
     let mut open = dialog.open;
-    egui::Window::new("Connect to Prometheus").open(&mut open).resizable(true).default_width(560.0).show(ctx, |ui| {
+    egui::Window::new("Connect to Prometheus").open(&mut open).resizable(true).default_width(600.0).show(ctx, |ui| {
         egui::Grid::new("prom_grid").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
             let l = ui.label("URL");
             ui.add(egui::TextEdit::singleline(&mut form.connection.url).desired_width(380.0).hint_text("http://prometheus:9090"))
@@ -611,13 +611,13 @@ fn range_ui(ui: &mut egui::Ui, form: &mut PrometheusForm) {
             }
         }
         let l = ui.label("or from");
-        ui.add(egui::TextEdit::singleline(&mut form.start).desired_width(150.0).hint_text(format!("-{}", form.range)))
+        ui.add(egui::TextEdit::singleline(&mut form.start).desired_width(110.0).hint_text(format!("-{}", form.range)))
             .labelled_by(l.id)
             .on_hover_text(
                 "The first instant: -30d, 2026-11-01T00:00:00Z, 2026-11-01 00:00:00 (UTC) or Unix seconds; empty: the end minus the range",
             );
         let l = ui.label("to");
-        ui.add(egui::TextEdit::singleline(&mut form.end).desired_width(150.0).hint_text("now"))
+        ui.add(egui::TextEdit::singleline(&mut form.end).desired_width(110.0).hint_text("now"))
             .labelled_by(l.id)
             .on_hover_text("The last instant, in the same forms; empty: now");
     });

@@ -110,6 +110,15 @@ pub fn ui(
             ui.label(egui::RichText::new("demand (instances needed at target)").small());
             ui.label(egui::RichText::new("· each scenario in its colour in the table").small().color(theme::MUTED));
         });
+        // From the start of the shared window (else the last week) to the end.
+        let from_ms = window.map(|(a, _)| (a * 1000.0) as i64);
+        let shown = move |o: &crate::simulate::Outcome| {
+            let skip = match from_ms {
+                Some(t) => o.steps.partition_point(|s| s.t_ms < t),
+                None => o.forecast_start.saturating_sub(2016),
+            };
+            skip.min(o.forecast_start)
+        };
         let mut plot = Plot::new("instances_over_demand").y_axis_label("instances").allow_scroll(false);
         if let Some((from, to)) = window.filter(|(a, b)| b > a) {
             plot = plot.default_x_bounds(from, to);
@@ -127,20 +136,15 @@ pub fn ui(
                 // Demand, as the instances it needs at the first scenario's target utilisation.
                 if let Some(first) = view.outcomes.first() {
                     let per = first.capacity.per_instance * first.capacity.target_utilisation;
-                    let pts: Vec<[f64; 2]> = first
-                        .steps
-                        .iter()
-                        .skip(first.forecast_start.saturating_sub(2016))
-                        .map(|s| [s.t_ms as f64 / 1000.0, s.demand / per])
-                        .collect();
+                    let pts: Vec<[f64; 2]> =
+                        first.steps.iter().skip(shown(first)).map(|s| [s.t_ms as f64 / 1000.0, s.demand / per]).collect();
                     plot.line(Line::new("demand (instances needed at target)", PlotPoints::new(pts)).color(theme::NOW).width(2.0));
                 }
                 for (i, o) in view.outcomes.iter().enumerate() {
                     if !view.shown.get(i).copied().unwrap_or(false) {
                         continue;
                     }
-                    let pts: Vec<[f64; 2]> =
-                        o.steps.iter().skip(o.forecast_start.saturating_sub(2016)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
+                    let pts: Vec<[f64; 2]> = o.steps.iter().skip(shown(o)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
                     plot.line(Line::new(o.name.clone(), PlotPoints::new(pts)).color(theme::series(i)));
                 }
             });
