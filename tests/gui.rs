@@ -468,3 +468,31 @@ fn the_prometheus_preview_counts_series_and_points_and_the_import_takes_the_pick
     let sources = app.plan_inputs().sources;
     assert!(sources.iter().any(|s| s.starts_with(&format!("Prometheus {}: api_requests_per_second from ", server.url))), "{sources:?}");
 }
+
+#[test]
+fn a_double_click_on_an_overview_row_opens_its_series() {
+    let mut h = open(vec![sample_dir()]);
+    settle(&mut h);
+    assert!(h.state().overview);
+    let model = match &h.state().model.entries.iter().find(|e| e.series.name == "jobs_queue_depth").unwrap().forecast {
+        Some(Ok(f)) => f.model.clone(),
+        _ => panic!("no forecast"),
+    };
+    let cell = h.get_all_by_label(&model).find(|n| n.rect().left() > 255.0).expect("the model cell");
+    // Near its left edge: the model column runs past the window's right edge.
+    let at = egui::pos2(cell.rect().left() + 8.0, cell.rect().center().y);
+    // Two clicks 0.1 s apart, whatever the harness' own clock says between frames.
+    let t0 = h.ctx.input(|i| i.time);
+    for k in 0..2 {
+        h.input_mut().time = Some(t0 + 0.1 * f64::from(k + 1));
+        h.event(egui::Event::PointerMoved(at));
+        for pressed in [true, false] {
+            h.event(egui::Event::PointerButton { pos: at, button: egui::PointerButton::Primary, pressed, modifiers: Default::default() });
+        }
+        h.step();
+    }
+    h.input_mut().time = None;
+    h.step();
+    assert!(!h.state().overview, "the double-click opened the chart");
+    assert_eq!(h.state().model.selected().unwrap().series.name, "jobs_queue_depth");
+}

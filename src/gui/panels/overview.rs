@@ -109,15 +109,22 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
         .on_hover_text("Click to open its chart");
     let mut opened = name.clicked();
     let value = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| row.unit.format(v));
-    ui.label(value(row.current));
-    ui.label(value(row.peak));
-    match row.headroom {
-        Some(h) if h < 0.0 => ui.label(egui::RichText::new(format!("{} past", row.unit.format(-h))).color(theme::ERROR)),
-        Some(h) => ui.label(row.unit.format(h)),
-        None if row.runway_pending => ui.label(egui::RichText::new("working out…").color(theme::MUTED)),
-        None => ui.label(egui::RichText::new("no thresholds").color(theme::MUTED)),
+    // Every figure cell opens the series on a double-click.
+    let mut cell = |ui: &mut egui::Ui, text: egui::RichText| {
+        opened |= ui.add(egui::Label::new(text).sense(egui::Sense::click())).double_clicked();
     };
-    ui.label(row.coverage_95.map_or_else(|| "–".to_string(), |c| format!("{c:.2}")));
+    cell(ui, value(row.current).into());
+    cell(ui, value(row.peak).into());
+    cell(
+        ui,
+        match row.headroom {
+            Some(h) if h < 0.0 => egui::RichText::new(format!("{} past", row.unit.format(-h))).color(theme::ERROR),
+            Some(h) => row.unit.format(h).into(),
+            None if row.runway_pending => egui::RichText::new("working out…").color(theme::MUTED),
+            None => egui::RichText::new("no thresholds").color(theme::MUTED),
+        },
+    );
+    cell(ui, row.coverage_95.map_or_else(|| "–".to_string(), |c| format!("{c:.2}")).into());
     for k in 0..thresholds {
         match row.crossings.get(k) {
             Some(c) => {
