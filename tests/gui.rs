@@ -496,3 +496,27 @@ fn a_double_click_on_an_overview_row_opens_its_series() {
     assert!(!h.state().overview, "the double-click opened the chart");
     assert_eq!(h.state().model.selected().unwrap().series.name, "jobs_queue_depth");
 }
+
+#[test]
+fn completion_is_picked_with_the_keyboard() {
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    h.state_mut().apply(Action::ConnectPrometheus);
+    h.run_steps(2);
+    h.state_mut().prometheus.names =
+        ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "up"].into_iter().map(String::from).collect();
+    h.run_steps(2);
+    // Type into the query box: the chips follow the typing.
+    h.get_by_label("Query (PromQL)").focus();
+    h.step();
+    h.get_by_label("Query (PromQL)").type_text("max(node_");
+    h.run_steps(3);
+    h.get_by_label("node_cpu_seconds_total");
+    h.get_by_label("node_memory_MemAvailable_bytes");
+    // ↓ moves to the second, Tab takes it; the rest of the query is left as it was.
+    h.key_press(egui::Key::ArrowDown);
+    h.step();
+    h.key_press(egui::Key::Tab);
+    h.run_steps(3);
+    assert_eq!(h.state().state.prometheus.queries[0], "max(node_memory_MemAvailable_bytes");
+}
