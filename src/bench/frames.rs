@@ -126,6 +126,12 @@ fn long_series(points: usize) -> Series {
 /// # Errors
 /// The sample data or the long series cannot be forecast.
 pub fn run(settings: &FrameSettings) -> anyhow::Result<()> {
+    if settings.points < 8 * 1440 {
+        anyhow::bail!("--points: at least {} (eight days at 1 m) for a forecast with a daily season", 8 * 1440);
+    }
+    if settings.frames == 0 {
+        anyhow::bail!("--frames: at least one frame to time");
+    }
     crate::outln!(
         "bench frames: {}×{} window, default settings; long series {} points at 1 m; {} timed frames",
         SIZE.x,

@@ -609,6 +609,29 @@ impl HeadroomApp {
         }));
     }
 
+    /// Drops jobs whose worker died without an answer (a panic), saying so, so that the
+    /// window does not wait for them forever.
+    fn reap_dead_jobs(&mut self) {
+        fn reap<T: Send + 'static>(job: &mut Option<Job<T>>, error: &mut Option<String>) {
+            if job.as_ref().is_some_and(Job::is_dead) {
+                let name = job.take().map_or("work", |j| j.name);
+                *error = Some(format!("{name} stopped unexpectedly; what was loaded is unchanged"));
+            }
+        }
+        let e = &mut self.model.error;
+        reap(&mut self.load_job, e);
+        reap(&mut self.fit_job, e);
+        reap(&mut self.dialog_job, e);
+        reap(&mut self.names_job, e);
+        reap(&mut self.labels_job, e);
+        reap(&mut self.preview_job, e);
+        reap(&mut self.runway_job, e);
+        reap(&mut self.sim_job, e);
+        reap(&mut self.path_job, e);
+        reap(&mut self.export_job, e);
+        reap(&mut self.open_plan_job, e);
+    }
+
     /// Works out, off the UI thread, the runways the overview and the chart need and
     /// do not have (sample paths take a fraction of a second a series).
     fn start_runways(&mut self) {
@@ -896,6 +919,7 @@ impl HeadroomApp {
             }
         }
         self.poll_jobs();
+        self.reap_dead_jobs();
         self.start_runways();
         let dropped: Vec<PathBuf> =
             ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
@@ -905,7 +929,8 @@ impl HeadroomApp {
         // While a text field is being typed in, Ctrl+Z is its own undo.
         let typing = ctx.text_edit_focused();
         for action in Action::with_shortcuts() {
-            if typing && matches!(action, Action::Undo | Action::Redo) {
+            // Escape in a text box hides its completion; it does not cancel the work.
+            if typing && matches!(action, Action::Undo | Action::Redo | Action::Cancel) {
                 continue;
             }
             if let Some(sc) = action.shortcut()
@@ -938,6 +963,7 @@ impl HeadroomApp {
         let time = super::plot::TimeAxis {
             clock: if self.state.local_time { self.local_clock.clone() } else { crate::time::Clock::Utc },
             linked: self.state.link_time_axes,
+            group: format!("{}/{}", self.model.selected().map(|e| e.series.display_name()).unwrap_or_default(), self.state.history_days),
         };
         // The bottom panels share what the chart leaves (CHART_ROOM); one that would get
         // less than its minimum collapses to a bar instead of squeezing the chart.

@@ -15,6 +15,8 @@ pub struct Job<T> {
     /// When the job started.
     pub started: Instant,
     rx: mpsc::Receiver<T>,
+    /// The worker ended without an answer (it panicked, or never started).
+    dead: std::cell::Cell<bool>,
 }
 
 impl<T: Send + 'static> Job<T> {
@@ -34,16 +36,52 @@ impl<T: Send + 'static> Job<T> {
             // and the job stays "running": make that visible instead.
             eprintln!("headroom: could not start {name}: {e}");
         }
-        Job { name, progress, started: Instant::now(), rx }
+        Job { name, progress, started: Instant::now(), rx, dead: std::cell::Cell::new(false) }
     }
 
     /// The result, once the work is done.
     pub fn poll(&self) -> Option<T> {
-        self.rx.try_recv().ok()
+        match self.rx.try_recv() {
+            Ok(v) => Some(v),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.dead.set(true);
+                None
+            }
+        }
+    }
+
+    /// True once [`poll`](Self::poll) has found that the worker ended without an answer.
+    pub fn is_dead(&self) -> bool {
+        self.dead.get()
     }
 
     /// Asks the worker to stop.
     pub fn cancel(&self) {
         self.progress.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_that_dies_is_seen_as_dead_not_running() {
+        let ctx = egui::Context::default();
+        let job: Job<u32> = Job::spawn("failing", &ctx, |_| panic!("a bug in the work"));
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while !job.is_dead() && Instant::now() < deadline {
+            assert_eq!(job.poll(), None);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(job.is_dead());
+        let ok = Job::spawn("working", &ctx, |_| 7u32);
+        let mut got = None;
+        while got.is_none() && Instant::now() < deadline {
+            got = ok.poll();
+        }
+        assert_eq!(got, Some(7));
+        assert!(!ok.is_dead());
     }
 }

@@ -21,17 +21,15 @@ pub struct TimeAxis {
     pub clock: Clock,
     /// Pan and zoom the series chart and the scenario chart together.
     pub linked: bool,
+    /// The link group: one per series and history shown, so that another series (or
+    /// another span of history) opens on its own window, not the last one's.
+    pub group: String,
 }
 
 impl TimeAxis {
-    /// The link group of the time axes (one for the whole window).
-    pub fn link_id() -> egui::Id {
-        egui::Id::unique("headroom.time_axis")
-    }
-
     /// Puts `plot` in the link group when the axes are linked.
     pub fn link<'a>(&self, plot: Plot<'a>) -> Plot<'a> {
-        if self.linked { plot.link_axis(Self::link_id(), [true, false]) } else { plot }
+        if self.linked { plot.link_axis(egui::Id::unique(("headroom.time_axis", &self.group)), [true, false]) } else { plot }
     }
 
     /// The ticks and grid of a time axis in this clock's zone (its offset at `at_ms`).

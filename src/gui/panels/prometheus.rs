@@ -73,10 +73,16 @@ impl PrometheusForm {
             crate::time::parse_instant(&self.end, now_ms).map_err(|e| format!("end: {e}"))?
         };
         let start = if self.start.trim().is_empty() {
-            end - crate::time::parse_duration(&self.range).map_err(|e| format!("range: {e}"))?
+            let range = crate::time::parse_duration(&self.range).map_err(|e| format!("range: {e}"))?;
+            end.checked_sub(range).ok_or_else(|| format!("range: \"{}\" reaches before any date", self.range.trim()))?
         } else {
             crate::time::parse_instant(&self.start, now_ms).map_err(|e| format!("start: {e}"))?
         };
+        for (name, t) in [("start", start), ("end", end)] {
+            if !crate::time::in_range(t) {
+                return Err(format!("{name}: outside the years 1000–9999"));
+            }
+        }
         if start >= end {
             return Err(format!(
                 "the start ({}) must be before the end ({})",
@@ -132,8 +138,11 @@ pub struct PrometheusDialog {
     pub names: Vec<String>,
     /// A note on the names ("1,234 metrics" or an error).
     pub names_status: String,
-    /// Label names and values fetched for completion.
+    /// Label names and values fetched for completion (failures too, so that a failing
+    /// server is not asked every frame), from the server [`Self::labels_from`].
     pub labels: HashMap<LabelKey, Result<Vec<String>, String>>,
+    /// The server the labels came from: a change of URL or auth forgets them.
+    labels_from: Option<ConnectionSettings>,
     /// The completion being shown: which query, the highlighted chip.
     completion: Option<(usize, usize)>,
     /// Completion was dismissed (Escape) until the text changes.
@@ -255,7 +264,10 @@ pub fn ui(ctx: &egui::Context, dialog: &mut PrometheusDialog, form: &mut Prometh
         preview_ui(ui, dialog, form, busy, &mut actions);
         ui.horizontal(|ui| {
             let n = form.queries().len();
-            let picked = dialog.preview.as_ref().map(|(p, picked)| (p, picked.iter().filter(|b| **b).count()));
+            // A preview of other queries or another range picks nothing.
+            let key = form.preview_key(form.step_ms().ok().flatten());
+            let picked =
+                dialog.preview.as_ref().filter(|(p, _)| p.key == key).map(|(p, picked)| (p, picked.iter().filter(|b| **b).count()));
             let label = match picked {
                 Some((p, k)) if k < p.series.len() => format!("Import {k} picked series"),
                 _ if n > 1 => format!("Import {n} queries"),
@@ -280,6 +292,10 @@ pub fn ui(ctx: &egui::Context, dialog: &mut PrometheusDialog, form: &mut Prometh
 
 /// The query boxes, each with completion under it while it is the one being edited.
 fn queries_ui(ui: &mut egui::Ui, dialog: &mut PrometheusDialog, form: &mut PrometheusForm, actions: &mut Vec<Action>) {
+    if dialog.labels_from.as_ref() != Some(&form.connection) {
+        dialog.labels.clear();
+        dialog.labels_from = Some(form.connection.clone());
+    }
     if form.queries.is_empty() {
         form.queries.push(String::new());
     }
@@ -320,6 +336,8 @@ fn queries_ui(ui: &mut egui::Ui, dialog: &mut PrometheusDialog, form: &mut Prome
             .horizontal(|ui| {
                 let out = egui::TextEdit::multiline(&mut form.queries[qi])
                     .id(id)
+                    // Escape stays with the box (it hides the completion, not the focus).
+                    .event_filter(egui::EventFilter { escape: true, horizontal_arrows: true, vertical_arrows: true, tab: false })
                     .desired_rows(1)
                     .desired_width(ui.available_width() - 30.0)
                     .code_editor()
@@ -494,6 +512,11 @@ fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == ':'
 }
 
+/// Where the identifier that `text` ends with starts (a byte index on a char boundary).
+fn ident_start(text: &str) -> usize {
+    text.char_indices().rev().find(|(_, c)| !is_ident(*c)).map_or(0, |(i, c)| i + c.len_utf8())
+}
+
 /// Works out what `before` (the query up to the cursor) is in the middle of, or `None`
 /// (inside a string outside braces, after an operator, …).
 pub fn completing(before: &str) -> Option<Completing> {
@@ -522,16 +545,14 @@ pub fn completing(before: &str) -> Option<Completing> {
         if quote.is_some() {
             return None;
         }
-        let start = before.rfind(|c: char| !is_ident(c)).map_or(0, |i| i + 1);
-        let partial = &before[start..];
+        let partial = &before[ident_start(before)..];
         if partial.chars().next().is_some_and(|c| c.is_ascii_digit()) {
             return None;
         }
         return Some(Completing::Metric { partial: partial.to_string() });
     };
     let head = before[..b].trim_end();
-    let mstart = head.rfind(|c: char| !is_ident(c)).map_or(0, |i| i + 1);
-    let metric = head[mstart..].to_string();
+    let metric = head[ident_start(head)..].to_string();
     // The matcher being typed: after the last `,` or the `{`, outside quotes.
     let inside = &before[b + 1..];
     let mut seg_start = 0;
@@ -577,8 +598,11 @@ fn insert_completion(text: &str, cursor: usize, item: &str, context: Context) ->
     while start > 0 && !stop(chars[start - 1]) {
         start -= 1;
     }
+    // Forward, a value without its closing quote ends at the matcher's end, not at the
+    // next quote somewhere further on.
+    let stop_ahead = |c: char| stop(c) || (context == Context::LabelValue && matches!(c, ',' | '}'));
     let mut end = cursor;
-    while end < chars.len() && !stop(chars[end]) {
+    while end < chars.len() && !stop_ahead(chars[end]) {
         end += 1;
     }
     let suffix = match context {
@@ -677,6 +701,15 @@ fn preview_ui(ui: &mut egui::Ui, dialog: &mut PrometheusDialog, form: &Prometheu
         ui.label(egui::RichText::new(&dialog.preview_status).color(theme::MUTED));
     });
     let Some((preview, picked)) = dialog.preview.as_mut() else { return };
+    if preview.key != form.preview_key(form.step_ms().ok().flatten()) {
+        ui.label(
+            egui::RichText::new(
+                "The queries or the range changed since this preview: preview again to pick series; Import takes every series.",
+            )
+            .color(theme::WARNING),
+        );
+        return;
+    }
     let points: usize = preview.series.iter().zip(picked.iter()).filter(|(_, b)| **b).map(|((_, p), _)| *p).sum();
     ui.horizontal(|ui| {
         ui.label(
@@ -779,6 +812,18 @@ mod tests {
     }
 
     #[test]
+    fn completion_takes_any_text_without_panicking() {
+        for text in ["é", "up é", "rate(é", "cpu🙂", "é{", "x{a=\"b\"} / é", "up{job=\"é", "🙂{é=\"", "{,,,\"", "\\\""] {
+            let _ = completing(text);
+            for n in 0..=text.chars().count() {
+                let _ = insert_completion(text, n, "node", Context::Metric);
+                let _ = insert_completion(text, n, "node", Context::LabelValue);
+            }
+        }
+        assert_eq!(completing("durée_cp"), metric("e_cp"), "an identifier is ASCII in PromQL: it starts after é");
+    }
+
+    #[test]
     fn a_completion_replaces_the_word_at_the_cursor() {
         assert_eq!(
             insert_completion("rate(node_cp[5m])", 12, "node_cpu_seconds_total", Context::Metric),
@@ -786,6 +831,9 @@ mod tests {
         );
         assert_eq!(insert_completion("up{jo", 5, "job", Context::LabelName), ("up{job=\"".to_string(), 8));
         assert_eq!(insert_completion("up{job=\"no", 10, "node", Context::LabelValue), ("up{job=\"node\"".to_string(), 13));
+        // No closing quote: the value ends at the matcher's end, the rest is kept.
+        assert_eq!(insert_completion("up{job=\"ap}", 10, "api", Context::LabelValue).0, "up{job=\"api\"}");
+        assert_eq!(insert_completion("up{job=\"ap, instance=\"x\"}", 10, "api", Context::LabelValue).0, "up{job=\"api\", instance=\"x\"}");
         // The value's closing quote already there: kept, the cursor goes past it.
         assert_eq!(insert_completion("up{job=\"no\"}", 10, "node", Context::LabelValue), ("up{job=\"node\"}".to_string(), 13));
     }
@@ -801,6 +849,11 @@ mod tests {
         assert_eq!(b - a, crate::time::DAY_MS);
         f.end = "2026-12-31T00:00:00Z".into();
         assert!(f.time_range(now).unwrap_err().contains("must be before the end"));
+        f.end = "-200000000y".into();
+        f.start.clear();
+        f.range = "200000000y".into();
+        assert!(f.time_range(now).is_err(), "an overflow is an error, not a panic");
+        f.range = "7d".into();
         f.end = "tomorrow".into();
         assert!(f.time_range(now).unwrap_err().starts_with("end:"));
         assert_eq!(PrometheusForm { step: "5m".into(), ..Default::default() }.step_ms(), Ok(Some(300_000)));
