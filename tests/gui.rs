@@ -383,14 +383,19 @@ fn the_light_theme_applies_from_the_view_menu() {
     assert!(h.ctx.global_style().visuals.dark_mode);
 }
 
-#[test]
-fn a_completion_chip_is_clicked_and_fills_the_query() {
-    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
-    settle(&mut h);
+/// Opens the Prometheus dialog with three metric names loaded for completion.
+fn open_dialog_with_names(h: &mut Harness<'static, HeadroomApp>) {
     h.state_mut().apply(Action::ConnectPrometheus);
     h.run_steps(2);
     h.state_mut().prometheus.names =
         ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "up"].into_iter().map(String::from).collect();
+}
+
+#[test]
+fn a_completion_chip_is_clicked_and_fills_the_query() {
+    let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
+    settle(&mut h);
+    open_dialog_with_names(&mut h);
     h.state_mut().state.prometheus.queries = vec!["sum(rate(node_cp".into()];
     h.state_mut().prometheus.complete(0);
     h.run_steps(2);
@@ -501,10 +506,7 @@ fn a_double_click_on_an_overview_row_opens_its_series() {
 fn completion_is_picked_with_the_keyboard() {
     let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
     settle(&mut h);
-    h.state_mut().apply(Action::ConnectPrometheus);
-    h.run_steps(2);
-    h.state_mut().prometheus.names =
-        ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "up"].into_iter().map(String::from).collect();
+    open_dialog_with_names(&mut h);
     h.run_steps(2);
     // Type into the query box: the chips follow the typing.
     h.get_by_label("Query (PromQL)").focus();

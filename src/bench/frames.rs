@@ -99,13 +99,11 @@ fn summary(xs: &[f64]) -> (f64, f64, f64, f64) {
 
 /// A long series with a daily cycle, noise and a few spikes (deterministic).
 fn long_series(points: usize) -> Series {
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    use rand::{RngExt as _, SeedableRng as _};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let values = (0..points)
         .map(|i| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let noise = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let noise = rng.random::<f64>() - 0.5;
             let day = (i as f64 / 1440.0 * std::f64::consts::TAU).sin();
             let spike = if i % 100_003 == 0 { 30.0 } else { 0.0 };
             45.0 + 15.0 * day + 4.0 * noise + spike + 10.0 * i as f64 / points as f64

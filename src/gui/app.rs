@@ -835,17 +835,8 @@ impl HeadroomApp {
     /// forecast, so that the scenario chart opens on the same span.
     fn chart_window(&self) -> Option<(f64, f64)> {
         let e = self.model.selected()?;
-        let end = e.series.end_ms();
-        let last = match &e.forecast {
-            Some(Ok(f)) => f.timestamp(f.point.len().saturating_sub(1)),
-            _ => end,
-        };
-        let from = if self.state.history_days == 0 {
-            e.series.start_ms
-        } else {
-            (end - i64::from(self.state.history_days) * crate::time::DAY_MS).max(e.series.start_ms)
-        };
-        Some((from as f64 / 1000.0, last as f64 / 1000.0))
+        let forecast = e.forecast.as_ref().and_then(|f| f.as_ref().ok());
+        Some(super::plot::opening_window(&e.series, forecast, self.state.history_days))
     }
 
     /// The bands the chart shows.
@@ -955,7 +946,7 @@ impl HeadroomApp {
         let busy = self.busy();
         egui::Panel::top("controls").show(ui, |ui| {
             let edit = (self.history.undo_label(), self.history.redo_label());
-            actions.extend(panels::controls::ui(ui, &mut self.state, busy, edit));
+            actions.extend(panels::controls::ui(ui, &mut self.state, busy, edit, &self.local_clock));
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             actions.extend(panels::status::ui(ui, &self.model));

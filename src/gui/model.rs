@@ -128,20 +128,24 @@ impl Entry {
     /// forecast; an entry without a forecast has none (`Some` of nothing).
     pub fn cached_crossings(&self, thresholds_text: &str) -> Option<Vec<crate::capacity::Crossing>> {
         let Some(Ok(f)) = &self.forecast else { return Some(Vec::new()) };
-        let key = runway_key(f);
+        self.cached(thresholds_text, runway_key(f))
+    }
+
+    fn cached(&self, thresholds_text: &str, key: RunwayKey) -> Option<Vec<crate::capacity::Crossing>> {
         self.runway_cache.borrow().iter().find(|(t, k, _)| t == thresholds_text && *k == key).map(|(_, _, c)| c.clone())
     }
 
     /// What to work out for this runway, when it is not cached yet.
     pub fn runway_request(&self, thresholds_text: &str) -> Option<RunwayRequest> {
-        if self.cached_crossings(thresholds_text).is_some() {
+        let Some(Ok(f)) = &self.forecast else { return None };
+        let key = runway_key(f);
+        if self.cached(thresholds_text, key).is_some() {
             return None;
         }
-        let Some(Ok(f)) = &self.forecast else { return None };
         Some(RunwayRequest {
             name: self.series.display_name(),
             text: thresholds_text.to_string(),
-            key: runway_key(f),
+            key,
             series: self.series.clone(),
             forecast: f.clone(),
         })

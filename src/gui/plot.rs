@@ -148,21 +148,43 @@ fn log_grid(input: GridInput) -> Vec<GridMark> {
     marks
 }
 
-/// The series' smallest and largest value, remembered between frames (a scan of a
-/// million points each frame would be most of the frame).
-fn cached_extent(ctx: &egui::Context, series: &Series) -> Option<(f64, f64)> {
+/// What the chart opens on, in seconds: the last `history_days` of history (all of it
+/// for 0) and the whole forecast. The scenario chart opens on the same.
+pub fn opening_window(series: &Series, forecast: Option<&Forecast>, history_days: u32) -> (f64, f64) {
+    let end_x = series.end_ms() as f64 / 1000.0;
+    let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
+    let first_x = series.start_ms as f64 / 1000.0;
+    let from = if history_days == 0 { first_x } else { (end_x - f64::from(history_days) * DAY_MS as f64 / 1000.0).max(first_x) };
+    (from, last_x)
+}
+
+/// A series' value range, for fitting the view and placing the log scale's floor.
+#[derive(Debug, Clone, Copy)]
+struct Extent {
+    /// The smallest and largest present value.
+    min_max: Option<(f64, f64)>,
+    /// The smallest value above zero (infinite when there is none).
+    min_positive: f64,
+}
+
+/// The series' [`Extent`], remembered between frames (a scan of a million points each
+/// frame would be most of the frame).
+fn cached_extent(ctx: &egui::Context, series: &Series) -> Extent {
     let id = egui::Id::unique(("headroom.extent", series.display_name()));
     // Cheap to compute and changes whenever the data does in practice: the grid and
     // three values.
     let n = series.values.len();
     let probe = |i: usize| series.values.get(i).map_or(0, |v| v.to_bits());
     let fingerprint = [series.start_ms as u64, series.step_ms as u64, n as u64, probe(0), probe(n / 2), probe(n.saturating_sub(1))];
-    if let Some((f, e)) = ctx.data(|d| d.get_temp::<([u64; 6], Option<(f64, f64)>)>(id))
+    if let Some((f, e)) = ctx.data(|d| d.get_temp::<([u64; 6], Extent)>(id))
         && f == fingerprint
     {
         return e;
     }
-    let extent = series.min_max();
+    let extent = Extent {
+        min_max: series.min_max(),
+        min_positive: series.values.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min),
+    };
     ctx.data_mut(|d| d.insert_temp(id, (fingerprint, extent)));
     extent
 }
@@ -185,18 +207,17 @@ pub fn chart(
     let unit = series.unit;
     // On a log scale every value is drawn as its log10; values at or below zero sit at
     // a floor a decade under the smallest positive value.
-    let floor = series.values.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min) / 10.0;
+    let Extent { min_max: extent, min_positive } = cached_extent(ui.ctx(), series);
+    let floor = min_positive / 10.0;
     let log_scale = log_scale && floor.is_finite();
     let ty = move |v: f64| if log_scale && !v.is_nan() { v.max(floor).log10() } else { v };
     let uy = move |v: f64| if log_scale { 10f64.powf(v) } else { v };
-    let extent = cached_extent(ui.ctx(), series);
     let end_x = series.end_ms() as f64 / 1000.0;
     legend_row(ui, series, forecast, levels, crossings);
     // Opens on the last `history_days` of history and all of the forecast (double-click
     // comes back to it); the id carries the choice, so changing it starts afresh.
-    let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
+    let (shown_from, last_x) = opening_window(series, forecast, history_days);
     let first_x = series.start_ms as f64 / 1000.0;
-    let shown_from = if history_days == 0 { first_x } else { (end_x - f64::from(history_days) * DAY_MS as f64 / 1000.0).max(first_x) };
     let mut plot = Plot::new(("forecast_chart", series.display_name(), history_days, log_scale));
     if shown_from > first_x && last_x > shown_from {
         plot = plot.default_x_bounds(shown_from, last_x);

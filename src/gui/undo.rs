@@ -134,21 +134,13 @@ impl History {
     /// one, so typing then undoing takes the typing back).
     pub fn undo(&mut self, state: &mut AppState) -> Option<Restored> {
         self.observe(state, false);
-        let before = self.undo.pop()?;
-        let restored = Restored { refit: before.refits(&self.settled), what: before.what(&self.settled) };
-        before.restore(state);
-        self.redo.push(std::mem::replace(&mut self.settled, before));
-        Some(restored)
+        travel(&mut self.undo, &mut self.redo, &mut self.settled, state)
     }
 
     /// Puts back what the last undo took away.
     pub fn redo(&mut self, state: &mut AppState) -> Option<Restored> {
         self.observe(state, false);
-        let after = self.redo.pop()?;
-        let restored = Restored { refit: after.refits(&self.settled), what: after.what(&self.settled) };
-        after.restore(state);
-        self.undo.push(std::mem::replace(&mut self.settled, after));
-        Some(restored)
+        travel(&mut self.redo, &mut self.undo, &mut self.settled, state)
     }
 
     /// The menu label of the next undo ("Undo thresholds"), if there is one.
@@ -160,6 +152,16 @@ impl History {
     pub fn redo_label(&self) -> Option<String> {
         self.redo.last().map(|e| format!("Redo {}", e.what(&self.settled)))
     }
+}
+
+/// Puts back the top of `from` into `state` and keeps the settings it replaces on `to`
+/// (undo: from the undo stack to the redo stack; redo: the other way).
+fn travel(from: &mut Vec<Edits>, to: &mut Vec<Edits>, settled: &mut Edits, state: &mut AppState) -> Option<Restored> {
+    let target = from.pop()?;
+    let restored = Restored { refit: target.refits(settled), what: target.what(settled) };
+    target.restore(state);
+    to.push(std::mem::replace(settled, target));
+    Some(restored)
 }
 
 #[cfg(test)]

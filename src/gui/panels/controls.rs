@@ -8,8 +8,14 @@ use eframe::egui;
 /// Draws the menu and controls; returns the actions asked for.
 ///
 /// `edit` holds the labels of the next undo and redo ("Undo thresholds"), when there
-/// is something to undo or redo.
-pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>, edit: (Option<String>, Option<String>)) -> Vec<Action> {
+/// is something to undo or redo; `local` is the system's zone, looked up once by the app.
+pub fn ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    busy: Option<(&str, f32)>,
+    edit: (Option<String>, Option<String>),
+    local: &crate::time::Clock,
+) -> Vec<Action> {
     let mut actions = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
@@ -88,7 +94,7 @@ pub fn ui(ui: &mut egui::Ui, state: &mut AppState, busy: Option<(&str, f32)>, ed
             }
             ui.separator();
             ui.label("Times");
-            let local = format!("Local ({})", crate::time::Clock::local().short(crate::time::now_ms()).rsplit(' ').next().unwrap_or("system"));
+            let local = format!("Local ({})", local.short(crate::time::now_ms()).rsplit(' ').next().unwrap_or("system"));
             for (value, label) in [(false, "UTC".to_string()), (true, local)] {
                 if ui.radio_value(&mut state.local_time, value, label).changed() {
                     ui.close();

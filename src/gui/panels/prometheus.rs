@@ -517,32 +517,54 @@ fn ident_start(text: &str) -> usize {
     text.char_indices().rev().find(|(_, c)| !is_ident(*c)).map_or(0, |(i, c)| i + c.len_utf8())
 }
 
+/// Follows PromQL's double-quoted strings (with backslash escapes) a char at a time.
+#[derive(Default)]
+struct Quotes {
+    /// Inside a string.
+    open: bool,
+    /// The char before was a backslash inside a string.
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Takes `c`; true when it stands outside any string (a quote that opens or closes
+    /// one counts as inside).
+    fn outside(&mut self, c: char) -> bool {
+        if self.open {
+            if self.escaped {
+                self.escaped = false;
+            } else if c == '\\' {
+                self.escaped = true;
+            } else if c == '"' {
+                self.open = false;
+            }
+            false
+        } else if c == '"' {
+            self.open = true;
+            false
+        } else {
+            true
+        }
+    }
+}
+
 /// Works out what `before` (the query up to the cursor) is in the middle of, or `None`
 /// (inside a string outside braces, after an operator, …).
 pub fn completing(before: &str) -> Option<Completing> {
     // The innermost `{` not yet closed, outside quotes.
-    let (mut open, mut quote): (Option<usize>, Option<usize>) = (None, None);
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
+    let mut open = None;
     for (i, c) in before.char_indices() {
-        if let Some(_q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                quote = None;
+        if quotes.outside(c) {
+            match c {
+                '{' => open = Some(i),
+                '}' => open = None,
+                _ => {}
             }
-            continue;
-        }
-        match c {
-            '"' => quote = Some(i),
-            '{' => open = Some(i),
-            '}' => open = None,
-            _ => {}
         }
     }
     let Some(b) = open else {
-        if quote.is_some() {
+        if quotes.open {
             return None;
         }
         let partial = &before[ident_start(before)..];
@@ -556,25 +578,14 @@ pub fn completing(before: &str) -> Option<Completing> {
     // The matcher being typed: after the last `,` or the `{`, outside quotes.
     let inside = &before[b + 1..];
     let mut seg_start = 0;
-    let mut in_quote = false;
-    let mut esc = false;
+    let mut quotes = Quotes::default();
     for (i, c) in inside.char_indices() {
-        if in_quote {
-            if esc {
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else if c == '"' {
-                in_quote = false;
-            }
-        } else if c == '"' {
-            in_quote = true;
-        } else if c == ',' {
+        if quotes.outside(c) && c == ',' {
             seg_start = i + 1;
         }
     }
     let seg = inside[seg_start..].trim_start();
-    if in_quote {
+    if quotes.open {
         let q = seg.find('"')?;
         let label = seg[..q].trim_end().trim_end_matches(['=', '!', '~']).trim_end().to_string();
         if label.is_empty() || !label.chars().all(is_ident) {
