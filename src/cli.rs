@@ -805,6 +805,15 @@ pub fn describe_forecast(f: &Forecast) -> String {
         100.0 * d.fast_share(),
         if d.estimated { "from the backtest errors" } else { "assumed" },
     );
+    let share = crate::forecast::paths::replay_share(d.windows.len());
+    if share > 0.0 {
+        let _ = writeln!(
+            out,
+            "  sample paths: {:.0} % replay one of the {} backtest windows' errors whole, the rest from that error process",
+            100.0 * share,
+            d.windows.len()
+        );
+    }
     out
 }
 

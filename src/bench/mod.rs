@@ -90,6 +90,10 @@ pub enum BenchCommand {
         /// Only the first N series of each set (for a quick look).
         #[arg(long)]
         limit: Option<usize>,
+        /// Also write every case (set, series, origin, threshold, said, happened,
+        /// historical frequency) to this CSV, to see which cases make the table.
+        #[arg(long)]
+        cases: Option<std::path::PathBuf>,
     },
     /// Big inputs as a user runs them (child processes of this binary): a directory of
     /// many series, one very long series, a large Prometheus answer; wall time and peak
@@ -153,7 +157,9 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Prometheus { series, days } => local_prometheus::bench(series, days).map(|()| ExitCode::SUCCESS),
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
         BenchCommand::Nab { data, folds } => real::nab(&data, folds).map(|()| ExitCode::SUCCESS),
-        BenchCommand::Breach { m4, nab, limit } => real::breach(m4.as_deref(), nab.as_deref(), limit).map(|()| ExitCode::SUCCESS),
+        BenchCommand::Breach { m4, nab, limit, cases } => {
+            real::breach(m4.as_deref(), nab.as_deref(), limit, cases.as_deref()).map(|()| ExitCode::SUCCESS)
+        }
         BenchCommand::Big { series, points, long_points, answer_mib, only, keep } => {
             big::run(&big::BigSettings { series, points, long_points, answer_mib, only, keep }).map(|()| ExitCode::SUCCESS)
         }

@@ -155,8 +155,15 @@ fn truncate(s: &str, n: usize) -> String {
 
 /// One breach question: a probability said, an outcome seen, and the historical
 /// frequency baseline.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Case {
+    set: &'static str,
+    series: String,
+    /// Steps from the origin to the series' end (h, 2h or 3h).
+    back: usize,
+    /// Which threshold: "p90", "p99", "max" or "1.15max".
+    kind: &'static str,
+    threshold: f64,
     said: f64,
     happened: bool,
     base_rate: f64,
@@ -187,7 +194,8 @@ fn historical_frequency(history: &[f64], len: usize, threshold: f64) -> f64 {
 }
 
 /// The breach cases of one series at origins `end - h`, `end - 2h`, `end - 3h`.
-fn cases_of(series: &Series, horizon: usize, week: usize, settings: &ForecastSettings) -> Vec<Case> {
+fn cases_of(set: &'static str, series: &Series, horizon: usize, week: usize, settings: &ForecastSettings) -> Vec<Case> {
+    const KINDS: [&str; 4] = ["p90", "p99", "max", "1.15max"];
     let n = series.len();
     let mut out = Vec::new();
     for k in 1..=3 {
@@ -200,8 +208,13 @@ fn cases_of(series: &Series, horizon: usize, week: usize, settings: &ForecastSet
         let actual = &series.values[origin..origin + horizon];
         let (hist, _) = train.interpolated();
         let values = thresholds_of(&hist[hist.len().saturating_sub(week)..]);
-        for c in runway(&train, &f, &thresholds_from_values(&values), 95.0) {
+        for (c, kind) in runway(&train, &f, &thresholds_from_values(&values), 95.0).into_iter().zip(KINDS) {
             out.push(Case {
+                set,
+                series: series.name.clone(),
+                back: k * horizon,
+                kind,
+                threshold: c.threshold.value,
                 said: c.probability,
                 happened: actual.iter().any(|v| *v >= c.threshold.value),
                 base_rate: historical_frequency(&hist, horizon, c.threshold.value),
@@ -211,17 +224,54 @@ fn cases_of(series: &Series, horizon: usize, week: usize, settings: &ForecastSet
     out
 }
 
+/// Bins of the reliability table and of the expected calibration error.
+const BINS: usize = 10;
+
+/// The bin of a said probability.
+fn bin_of(said: f64) -> usize {
+    ((said * BINS as f64) as usize).min(BINS - 1)
+}
+
+/// Expected calibration error over [`BINS`] bins: the case-weighted gap between the mean
+/// probability said and the share that came true.
+fn ece(said: &[f64], happened: impl Iterator<Item = bool>) -> f64 {
+    let mut bins = [(0usize, 0.0f64, 0usize); BINS];
+    for (p, h) in said.iter().zip(happened) {
+        let b = &mut bins[bin_of(*p)];
+        *b = (b.0 + 1, b.1 + p, b.2 + usize::from(h));
+    }
+    let n = said.len().max(1) as f64;
+    bins.iter().filter(|b| b.0 > 0).map(|b| (b.0 as f64 / n) * (b.1 / b.0 as f64 - b.2 as f64 / b.0 as f64).abs()).sum()
+}
+
+/// Draws of the calibration error a perfectly calibrated forecaster would show on these
+/// cases: outcomes drawn true with exactly the probability said.
+const CHANCE_DRAWS: usize = 2000;
+
+/// The median and 90th percentile of the ECE that chance alone gives at `said`: with few
+/// cases, even true probabilities show an ECE well above zero.
+fn chance_ece(said: &[f64]) -> (f64, f64) {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0xECE);
+    let mut draws: Vec<f64> = (0..CHANCE_DRAWS)
+        .map(|_| {
+            let outcomes: Vec<bool> = said.iter().map(|p| rng.random::<f64>() < *p).collect();
+            ece(said, outcomes.into_iter())
+        })
+        .collect();
+    draws.sort_by(f64::total_cmp);
+    (draws[CHANCE_DRAWS / 2], draws[CHANCE_DRAWS * 9 / 10])
+}
+
 fn report(name: &str, cases: &[Case]) -> std::io::Result<()> {
-    const BINS: usize = 10;
     let mut bins = vec![(0usize, 0.0f64, 0usize); BINS];
     for c in cases {
-        let b = ((c.said * BINS as f64) as usize).min(BINS - 1);
-        bins[b].0 += 1;
-        bins[b].1 += c.said;
-        bins[b].2 += usize::from(c.happened);
+        let b = &mut bins[bin_of(c.said)];
+        *b = (b.0 + 1, b.1 + c.said, b.2 + usize::from(c.happened));
     }
     let n = cases.len().max(1) as f64;
-    let ece: f64 = bins.iter().filter(|b| b.0 > 0).map(|b| (b.0 as f64 / n) * (b.1 / b.0 as f64 - b.2 as f64 / b.0 as f64).abs()).sum();
+    let said: Vec<f64> = cases.iter().map(|c| c.said).collect();
+    let ece = ece(&said, cases.iter().map(|c| c.happened));
     let outcome = |c: &Case| if c.happened { 1.0 } else { 0.0 };
     let brier = cases.iter().map(|c| (c.said - outcome(c)).powi(2)).sum::<f64>() / n;
     let brier_ref = cases.iter().map(|c| (c.base_rate - outcome(c)).powi(2)).sum::<f64>() / n;
@@ -243,6 +293,10 @@ fn report(name: &str, cases: &[Case]) -> std::io::Result<()> {
         "    ECE (10 bins) {ece:.4}; Brier {brier:.4}; historical-frequency Brier {brier_ref:.4}; Brier skill {:.3}",
         1.0 - brier / brier_ref
     );
+    let (median, p90) = chance_ece(&said);
+    crate::outln!(
+        "    ECE of true probabilities on these cases, by chance alone: median {median:.4}, 90th percentile {p90:.4} ({CHANCE_DRAWS} draws)"
+    );
     Ok(())
 }
 
@@ -250,7 +304,7 @@ fn report(name: &str, cases: &[Case]) -> std::io::Result<()> {
 ///
 /// # Errors
 /// The data cannot be read.
-pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>) -> anyhow::Result<()> {
+pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, cases_csv: Option<&Path>) -> anyhow::Result<()> {
     let settings = ForecastSettings::default();
     crate::outln!(
         "bench breach: origins at end − h, 2h, 3h; thresholds P90, P99, max and 1.15 × max of the last 7 days of training; outcome: the next h values reach it"
@@ -270,7 +324,7 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>) -> an
                 let mut full = values.clone();
                 full.extend(test.get(id).cloned().unwrap_or_default());
                 let s = Series { name: id.clone(), labels: BTreeMap::new(), unit: Unit::None, start_ms: 0, step_ms: HOUR_MS, values: full };
-                cases_of(&s, M4_HORIZON, 7 * 24, &settings)
+                cases_of("m4", &s, M4_HORIZON, 7 * 24, &settings)
             })
             .collect();
         report(&format!("M4 hourly (h = {M4_HORIZON})"), &cases)?;
@@ -281,12 +335,30 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>) -> an
         if let Some(l) = limit {
             series.truncate(l);
         }
-        let cases: Vec<Case> = series.par_iter().flat_map_iter(|s| cases_of(s, NAB_HORIZON, 7 * 288, &settings)).collect();
+        let cases: Vec<Case> = series.par_iter().flat_map_iter(|s| cases_of("nab", s, NAB_HORIZON, 7 * 288, &settings)).collect();
         report(&format!("nab-tweets (h = {NAB_HORIZON})"), &cases)?;
         all.extend(cases);
     }
     if m4.is_some() && nab.is_some() {
         report("both", &all)?;
+    }
+    if let Some(path) = cases_csv {
+        let mut text = String::from("set,series,back,kind,threshold,said,happened,historical_frequency\n");
+        for c in &all {
+            text.push_str(&format!(
+                "{},{},{},{},{},{:.4},{},{:.4}\n",
+                c.set,
+                crate::export::csv::text_cell(&c.series),
+                c.back,
+                c.kind,
+                c.threshold,
+                c.said,
+                u8::from(c.happened),
+                c.base_rate
+            ));
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        crate::outln!("  cases written to {}", path.display());
     }
     crate::outln!("  time: {:.1} s on {} threads", started.elapsed().as_secs_f64(), rayon::current_num_threads());
     Ok(())

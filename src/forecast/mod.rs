@@ -302,6 +302,12 @@ impl Forecast {
         if d.fast.len() > 100_000 || d.fast.iter().map(Vec::len).sum::<usize>() > 10_000_000 {
             return Err("dependence.fast is larger than any forecast makes".into());
         }
+        if d.windows.len() > 100_000 || d.windows.iter().map(Vec::len).sum::<usize>() > 10_000_000 {
+            return Err("dependence.windows is larger than any forecast makes".into());
+        }
+        if d.windows.iter().flatten().any(|v| v.is_infinite()) {
+            return Err("dependence.windows: errors must be numbers (NaN at gaps), not infinite".into());
+        }
         if self.bounds.0.is_nan() || self.bounds.1.is_nan() || self.bounds.0 > self.bounds.1 {
             return Err(format!("bounds ({}, {}) must be ordered numbers", self.bounds.0, self.bounds.1));
         }
