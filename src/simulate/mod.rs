@@ -350,8 +350,9 @@ pub struct Outcome {
 }
 
 /// Demand sample paths around a forecast: the forecast's own paths
-/// ([`crate::forecast::paths::sample`]), which carry its calibrated bands from step 0
-/// and the dependence its backtest errors showed; the runway reads the same paths.
+/// ([`crate::forecast::paths::sample`]): half replay its backtest windows' errors, half
+/// come from the fitted error process with its calibrated bands from step 0; the runway
+/// reads the same paths.
 pub fn sample_paths(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut out = crate::forecast::paths::sample(forecast, paths, seed);
     // Demand is never negative, whatever bounds the forecast was made with.
