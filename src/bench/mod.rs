@@ -90,6 +90,11 @@ pub enum BenchCommand {
         /// Only the first N series of each set (for a quick look).
         #[arg(long)]
         limit: Option<usize>,
+        /// Origins per series, at end − h, end − 2h, …: the measure is 3; more
+        /// give the calibration error less chance noise (each origin needs 7 days and
+        /// 4 horizons of training before it).
+        #[arg(long, default_value_t = 3)]
+        origins: usize,
         /// Also write every case (set, series, origin, threshold, said, happened,
         /// historical frequency) to this CSV, to see which cases make the table.
         #[arg(long)]
@@ -157,8 +162,8 @@ pub fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Prometheus { series, days } => local_prometheus::bench(series, days).map(|()| ExitCode::SUCCESS),
         BenchCommand::M4 { data, limit, folds } => m4::run(&data, limit, folds).map(|()| ExitCode::SUCCESS),
         BenchCommand::Nab { data, folds } => real::nab(&data, folds).map(|()| ExitCode::SUCCESS),
-        BenchCommand::Breach { m4, nab, limit, cases } => {
-            real::breach(m4.as_deref(), nab.as_deref(), limit, cases.as_deref()).map(|()| ExitCode::SUCCESS)
+        BenchCommand::Breach { m4, nab, limit, origins, cases } => {
+            real::breach(m4.as_deref(), nab.as_deref(), limit, origins, cases.as_deref()).map(|()| ExitCode::SUCCESS)
         }
         BenchCommand::Big { series, points, long_points, answer_mib, only, keep } => {
             big::run(&big::BigSettings { series, points, long_points, answer_mib, only, keep }).map(|()| ExitCode::SUCCESS)

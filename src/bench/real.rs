@@ -193,12 +193,12 @@ fn historical_frequency(history: &[f64], len: usize, threshold: f64) -> f64 {
     if n == 0 { 0.5 } else { hit as f64 / n as f64 }
 }
 
-/// The breach cases of one series at origins `end - h`, `end - 2h`, `end - 3h`.
-fn cases_of(set: &'static str, series: &Series, horizon: usize, week: usize, settings: &ForecastSettings) -> Vec<Case> {
+/// The breach cases of one series at origins `end - h`, `end - 2h`, … (`origins` of them).
+fn cases_of(set: &'static str, series: &Series, horizon: usize, week: usize, origins: usize, settings: &ForecastSettings) -> Vec<Case> {
     const KINDS: [&str; 4] = ["p90", "p99", "max", "1.15max"];
     let n = series.len();
     let mut out = Vec::new();
-    for k in 1..=3 {
+    for k in 1..=origins {
         let Some(origin) = n.checked_sub(k * horizon) else { continue };
         if origin < week.max(4 * horizon) {
             continue;
@@ -304,10 +304,11 @@ fn report(name: &str, cases: &[Case]) -> std::io::Result<()> {
 ///
 /// # Errors
 /// The data cannot be read.
-pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, cases_csv: Option<&Path>) -> anyhow::Result<()> {
+pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, origins: usize, cases_csv: Option<&Path>) -> anyhow::Result<()> {
+    anyhow::ensure!(origins > 0, "--origins must be at least 1");
     let settings = ForecastSettings::default();
     crate::outln!(
-        "bench breach: origins at end − h, 2h, 3h; thresholds P90, P99, max and 1.15 × max of the last 7 days of training; outcome: the next h values reach it"
+        "bench breach: {origins} origins per series at end − h, 2h, …; thresholds P90, P99, max and 1.15 × max of the last 7 days of training; outcome: the next h values reach it"
     );
     print_settings(&settings)?;
     let started = Instant::now();
@@ -324,7 +325,7 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, cases
                 let mut full = values.clone();
                 full.extend(test.get(id).cloned().unwrap_or_default());
                 let s = Series { name: id.clone(), labels: BTreeMap::new(), unit: Unit::None, start_ms: 0, step_ms: HOUR_MS, values: full };
-                cases_of("m4", &s, M4_HORIZON, 7 * 24, &settings)
+                cases_of("m4", &s, M4_HORIZON, 7 * 24, origins, &settings)
             })
             .collect();
         report(&format!("M4 hourly (h = {M4_HORIZON})"), &cases)?;
@@ -335,7 +336,7 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, cases
         if let Some(l) = limit {
             series.truncate(l);
         }
-        let cases: Vec<Case> = series.par_iter().flat_map_iter(|s| cases_of("nab", s, NAB_HORIZON, 7 * 288, &settings)).collect();
+        let cases: Vec<Case> = series.par_iter().flat_map_iter(|s| cases_of("nab", s, NAB_HORIZON, 7 * 288, origins, &settings)).collect();
         report(&format!("nab-tweets (h = {NAB_HORIZON})"), &cases)?;
         all.extend(cases);
     }
