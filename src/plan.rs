@@ -153,7 +153,11 @@ impl Plan {
     /// Serialisation failed (not expected for plain data).
     pub fn to_text(&self) -> Result<String> {
         let config = ron::ser::PrettyConfig::new().depth_limit(6).indentor("  ".to_string()).compact_arrays(true);
-        ron::ser::to_string_pretty(self, config).map_err(|e| Error::setting("plan", format!("could not write the plan: {e}")))
+        let mut plan = self.clone();
+        for f in plan.series.iter_mut().filter_map(|s| s.forecast.as_mut().ok()) {
+            f.dependence = f.dependence.for_file();
+        }
+        ron::ser::to_string_pretty(&plan, config).map_err(|e| Error::setting("plan", format!("could not write the plan: {e}")))
     }
 
     /// Saves atomically (temporary file, then rename): a crash mid-save leaves the
@@ -206,6 +210,9 @@ impl Plan {
         }
         let mut plan = ron::de::from_str::<Plan>(text).map_err(|e| ron_error(&loc, &e, "not a valid Headroom plan"))?;
         plan.check().map_err(|m| Error::parse(loc.clone(), format!("not a valid Headroom plan: {m}")))?;
+        for f in plan.series.iter_mut().filter_map(|s| s.forecast.as_mut().ok()) {
+            f.dependence = std::mem::take(&mut f.dependence).restored(f.step_ms);
+        }
         plan.replay_steps()?;
         Ok(plan)
     }

@@ -197,6 +197,26 @@ impl Dependence {
         Dependence { tau_ms, estimated: true, bucket_len, persistent_sd, fast, windows: windows.to_vec() }
     }
 
+    /// The dependence as a plan file keeps it: without the fast parts when the windows
+    /// they are split from are kept (they are worked out again on opening,
+    /// [`Dependence::restored`]), which spares a plan file a second copy of every error.
+    pub fn for_file(&self) -> Dependence {
+        let mut d = self.clone();
+        if !d.windows.is_empty() {
+            d.fast = Vec::new();
+        }
+        d
+    }
+
+    /// The dependence read from a plan file, the fast parts split again from the windows
+    /// where the file kept only those: the same split as when it was saved.
+    pub fn restored(mut self, step_ms: i64) -> Dependence {
+        if self.fast.is_empty() && !self.windows.is_empty() && self.estimated {
+            self.fast = Dependence::from_errors(&self.windows, self.bucket_len.max(1), step_ms).fast;
+        }
+        self
+    }
+
     /// Estimates an all-persistent dependence from standardised error trajectories (one
     /// per window, `NaN` at gaps): the slowest decay of their autocorrelation.
     pub fn estimate(windows: &[Vec<f64>], step_ms: i64) -> Self {
@@ -902,6 +922,22 @@ mod tests {
             let expected = reflection(a, mu, sigma, 1.0);
             assert!((fp.probability() - expected).abs() < 0.03, "a {a} mu {mu} sigma {sigma}: {} vs {expected}", fp.probability());
         }
+    }
+
+    #[test]
+    fn a_plan_file_keeps_the_windows_once_and_gets_the_same_dependence_back() {
+        let mut windows = fast_windows();
+        windows[3][7] = f64::NAN;
+        let d = Dependence::from_errors(&windows, 25, 300_000);
+        assert!(!d.fast.is_empty());
+        let kept = d.for_file();
+        assert!(kept.fast.is_empty() && kept.windows.len() == windows.len());
+        let text = ron::to_string(&kept).unwrap();
+        let back: Dependence = ron::from_str(&text).unwrap();
+        assert_eq!(back.restored(300_000), d);
+        // A file written before windows were kept still has its fast parts.
+        let old = Dependence { windows: Vec::new(), ..d.clone() };
+        assert_eq!(old.for_file().restored(300_000), old);
     }
 
     #[test]
