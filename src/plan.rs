@@ -17,7 +17,11 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The plan file format's version. Files with a higher version are refused.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: forecasts keep their backtest windows' errors (sample paths replay them) and no
+/// longer the fast parts split from them; a version-1 reader would have drawn different
+/// paths from such a file without a word, so it refuses it instead.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One series of the plan: its data, forecast and runway.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

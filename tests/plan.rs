@@ -117,7 +117,7 @@ fn damaged_and_future_plan_files_are_refused_and_left_alone() {
     let e = headroom::plan::Plan::open(&cut).unwrap_err().to_string();
     assert!(e.starts_with("cut.headroom.ron:") && e.contains("damaged or cut off"), "{e}");
     let future = dir.path().join("future.headroom.ron");
-    let newer = text.replacen("schema: 1,", "schema: 99,", 1);
+    let newer = text.replacen(&format!("schema: {},", headroom::plan::SCHEMA_VERSION), "schema: 99,", 1);
     std::fs::write(&future, &newer).unwrap();
     let e = headroom::plan::Plan::open(&future).unwrap_err().to_string();
     assert!(e.contains("newer Headroom (plan schema 99"), "{e}");
