@@ -805,13 +805,13 @@ pub fn describe_forecast(f: &Forecast) -> String {
         100.0 * d.fast_share(),
         if d.estimated { "from the backtest errors" } else { "assumed" },
     );
-    let share = crate::forecast::paths::replay_share(d.windows.len());
+    let replayed = d.windows.iter().filter(|w| w.iter().any(|e| e.is_finite())).count();
+    let share = crate::forecast::paths::replay_share(replayed);
     if share > 0.0 {
         let _ = writeln!(
             out,
-            "  sample paths: {:.0} % replay one of the {} backtest windows' errors whole, the rest from that error process",
-            100.0 * share,
-            d.windows.len()
+            "  sample paths: {:.0} % replay one of the {replayed} backtest windows' errors whole, the rest from that error process",
+            100.0 * share
         );
     }
     out

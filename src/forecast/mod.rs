@@ -302,6 +302,9 @@ impl Forecast {
         if d.fast.len() > 100_000 || d.fast.iter().map(Vec::len).sum::<usize>() > 10_000_000 {
             return Err("dependence.fast is larger than any forecast makes".into());
         }
+        if let Some(i) = d.fast.iter().position(Vec::is_empty) {
+            return Err(format!("dependence.fast[{i}] is empty: each window's fast part has at least one value"));
+        }
         if d.windows.len() > 100_000 || d.windows.iter().map(Vec::len).sum::<usize>() > 10_000_000 {
             return Err("dependence.windows is larger than any forecast makes".into());
         }
