@@ -805,7 +805,7 @@ pub fn describe_forecast(f: &Forecast) -> String {
         100.0 * d.fast_share(),
         if d.estimated { "from the backtest errors" } else { "assumed" },
     );
-    let replayed = d.windows.iter().filter(|w| w.iter().any(|e| e.is_finite())).count();
+    let replayed = d.replayed().count();
     let share = crate::forecast::paths::replay_share(replayed);
     if share > 0.0 {
         let _ = writeln!(

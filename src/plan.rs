@@ -157,11 +157,7 @@ impl Plan {
     /// Serialisation failed (not expected for plain data).
     pub fn to_text(&self) -> Result<String> {
         let config = ron::ser::PrettyConfig::new().depth_limit(6).indentor("  ".to_string()).compact_arrays(true);
-        let mut plan = self.clone();
-        for f in plan.series.iter_mut().filter_map(|s| s.forecast.as_mut().ok()) {
-            f.dependence = f.dependence.for_file();
-        }
-        ron::ser::to_string_pretty(&plan, config).map_err(|e| Error::setting("plan", format!("could not write the plan: {e}")))
+        ron::ser::to_string_pretty(self, config).map_err(|e| Error::setting("plan", format!("could not write the plan: {e}")))
     }
 
     /// Saves atomically (temporary file, then rename): a crash mid-save leaves the

@@ -232,15 +232,21 @@ fn bin_of(said: f64) -> usize {
     ((said * BINS as f64) as usize).min(BINS - 1)
 }
 
-/// Expected calibration error over [`BINS`] bins: the case-weighted gap between the mean
-/// probability said and the share that came true.
-fn ece(said: &[f64], happened: impl Iterator<Item = bool>) -> f64 {
+/// The reliability table: per bin of [`BINS`], the cases, the sum of the probabilities
+/// said and the cases that came true.
+fn reliability(said: &[f64], happened: impl Iterator<Item = bool>) -> [(usize, f64, usize); BINS] {
     let mut bins = [(0usize, 0.0f64, 0usize); BINS];
     for (p, h) in said.iter().zip(happened) {
         let b = &mut bins[bin_of(*p)];
         *b = (b.0 + 1, b.1 + p, b.2 + usize::from(h));
     }
-    let n = said.len().max(1) as f64;
+    bins
+}
+
+/// Expected calibration error of a reliability table: the case-weighted gap between the
+/// mean probability said and the share that came true.
+fn ece(bins: &[(usize, f64, usize)]) -> f64 {
+    let n = bins.iter().map(|b| b.0).sum::<usize>().max(1) as f64;
     bins.iter().filter(|b| b.0 > 0).map(|b| (b.0 as f64 / n) * (b.1 / b.0 as f64 - b.2 as f64 / b.0 as f64).abs()).sum()
 }
 
@@ -253,25 +259,16 @@ const CHANCE_DRAWS: usize = 2000;
 fn chance_ece(said: &[f64]) -> (f64, f64) {
     use rand::{RngExt, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0xECE);
-    let mut draws: Vec<f64> = (0..CHANCE_DRAWS)
-        .map(|_| {
-            let outcomes: Vec<bool> = said.iter().map(|p| rng.random::<f64>() < *p).collect();
-            ece(said, outcomes.into_iter())
-        })
-        .collect();
+    let mut draws: Vec<f64> = (0..CHANCE_DRAWS).map(|_| ece(&reliability(said, said.iter().map(|p| rng.random::<f64>() < *p)))).collect();
     draws.sort_by(f64::total_cmp);
     (draws[CHANCE_DRAWS / 2], draws[CHANCE_DRAWS * 9 / 10])
 }
 
 fn report(name: &str, cases: &[Case]) -> std::io::Result<()> {
-    let mut bins = vec![(0usize, 0.0f64, 0usize); BINS];
-    for c in cases {
-        let b = &mut bins[bin_of(c.said)];
-        *b = (b.0 + 1, b.1 + c.said, b.2 + usize::from(c.happened));
-    }
     let n = cases.len().max(1) as f64;
     let said: Vec<f64> = cases.iter().map(|c| c.said).collect();
-    let ece = ece(&said, cases.iter().map(|c| c.happened));
+    let bins = reliability(&said, cases.iter().map(|c| c.happened));
+    let ece = ece(&bins);
     let outcome = |c: &Case| if c.happened { 1.0 } else { 0.0 };
     let brier = cases.iter().map(|c| (c.said - outcome(c)).powi(2)).sum::<f64>() / n;
     let brier_ref = cases.iter().map(|c| (c.base_rate - outcome(c)).powi(2)).sum::<f64>() / n;

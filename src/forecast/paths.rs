@@ -79,7 +79,11 @@ const MAX_FAST_VALUES: usize = 256;
 const RANK_TABLE: usize = 512;
 
 /// How forecast errors depend on each other across time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// Serialised without the fast parts when the windows they are split from are kept (a
+/// plan file would otherwise hold every error twice); [`Dependence::restored`] splits
+/// them again on reading.
+#[derive(Debug, Clone, Deserialize)]
 pub struct Dependence {
     /// Correlation time in milliseconds of the persistent part: its values `dt` apart
     /// correlate `exp(-dt / tau)`.
@@ -103,6 +107,30 @@ pub struct Dependence {
     /// Empty in plan files written before they were kept (all paths from the model).
     #[serde(default)]
     pub windows: Vec<Vec<f64>>,
+}
+
+impl Serialize for Dependence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename = "Dependence")]
+        struct Kept<'a> {
+            tau_ms: f64,
+            estimated: bool,
+            bucket_len: usize,
+            persistent_sd: &'a [f64],
+            fast: &'a [Vec<f64>],
+            windows: &'a [Vec<f64>],
+        }
+        Kept {
+            tau_ms: self.tau_ms,
+            estimated: self.estimated,
+            bucket_len: self.bucket_len,
+            persistent_sd: &self.persistent_sd,
+            fast: if self.windows.is_empty() { &self.fast } else { &[] },
+            windows: &self.windows,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// Equal field by field, a gap (`NaN`) in a window equal to a gap in the same place: a
@@ -165,21 +193,15 @@ impl Dependence {
         }
         let bucket_len = bucket_len.clamp(1, longest);
         let buckets = longest.div_ceil(bucket_len);
-        let span = usize::try_from(SMOOTHING_MS / step_ms.max(1)).unwrap_or(usize::MAX).clamp(3, (longest / 4).max(3)) | 1;
-        let smoothed: Vec<Vec<f64>> = windows.iter().map(|w| moving_median(w, span / 2)).collect();
+        let smoothed = smoothed(windows, step_ms);
+        let fast = fast_parts(windows, &smoothed);
         let mut persistent = vec![(0.0, 0usize); buckets];
-        let mut fast = Vec::with_capacity(windows.len());
         for (w, p) in windows.iter().zip(&smoothed) {
-            let mut f = Vec::with_capacity(w.len());
             for (h, (e, s)) in w.iter().zip(p).enumerate() {
                 if e.is_finite() && s.is_finite() {
                     let b = &mut persistent[h / bucket_len];
                     *b = (b.0 + s * s, b.1 + 1);
-                    f.push(e - s);
                 }
-            }
-            if !f.is_empty() {
-                fast.push(f);
             }
         }
         let persistent_sd: Vec<f64> = persistent.iter().map(|(s, n)| if *n == 0 { 0.0 } else { (s / *n as f64).sqrt() }).collect();
@@ -197,24 +219,19 @@ impl Dependence {
         Dependence { tau_ms, estimated: true, bucket_len, persistent_sd, fast, windows: windows.to_vec() }
     }
 
-    /// The dependence as a plan file keeps it: without the fast parts when the windows
-    /// they are split from are kept (they are worked out again on opening,
-    /// [`Dependence::restored`]), which spares a plan file a second copy of every error.
-    pub fn for_file(&self) -> Dependence {
-        let mut d = self.clone();
-        if !d.windows.is_empty() {
-            d.fast = Vec::new();
-        }
-        d
-    }
-
     /// The dependence read from a plan file, the fast parts split again from the windows
-    /// where the file kept only those: the same split as when it was saved.
+    /// where the file kept only those (see [`Serialize`]): the same split as when it was
+    /// saved.
     pub fn restored(mut self, step_ms: i64) -> Dependence {
         if self.fast.is_empty() && !self.windows.is_empty() && self.estimated {
-            self.fast = Dependence::from_errors(&self.windows, self.bucket_len.max(1), step_ms).fast;
+            self.fast = fast_parts(&self.windows, &smoothed(&self.windows, step_ms));
         }
         self
+    }
+
+    /// The windows replays use: those with at least one observed error.
+    pub fn replayed(&self) -> impl Iterator<Item = &[f64]> {
+        self.windows.iter().filter(|w| w.iter().any(|e| e.is_finite())).map(Vec::as_slice)
     }
 
     /// Estimates an all-persistent dependence from standardised error trajectories (one
@@ -255,6 +272,25 @@ fn persistence(windows: &[Vec<f64>], step_ms: i64) -> Option<f64> {
         return Some(0.0);
     }
     Some(-(step_ms.max(1) as f64) / slowest.min(MAX_RHO.ln()))
+}
+
+/// Each window's persistent part: its centred moving median over [`SMOOTHING_MS`] (three
+/// steps at least, a quarter of the longest window at most, an odd span).
+fn smoothed(windows: &[Vec<f64>], step_ms: i64) -> Vec<Vec<f64>> {
+    let longest = windows.iter().map(Vec::len).max().unwrap_or(0);
+    let span = usize::try_from(SMOOTHING_MS / step_ms.max(1)).unwrap_or(usize::MAX).clamp(3, (longest / 4).max(3)) | 1;
+    windows.iter().map(|w| moving_median(w, span / 2)).collect()
+}
+
+/// Each window's fast part, the error less its persistent part where both are observed;
+/// windows with none left out.
+fn fast_parts(windows: &[Vec<f64>], smoothed: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    windows
+        .iter()
+        .zip(smoothed)
+        .map(|(w, p)| w.iter().zip(p).filter(|(e, s)| e.is_finite() && s.is_finite()).map(|(e, s)| e - s).collect::<Vec<f64>>())
+        .filter(|f| !f.is_empty())
+        .collect()
 }
 
 /// The centred moving median of `w` over `half` steps each side, skipping gaps (`NaN`
@@ -335,37 +371,34 @@ impl Marginal {
         (first, self.knots.last().copied().unwrap_or(first))
     }
 
+    /// The two knots around the first knot `reached` (the segment holding a point, or the
+    /// outermost one beyond the knots). Needs two knots or more.
+    fn segment(&self, reached: impl Fn(&(f64, f64)) -> bool) -> ((f64, f64), (f64, f64)) {
+        let k = &self.knots;
+        let i = match k.iter().position(reached) {
+            Some(0) => 0,
+            Some(i) => i - 1,
+            None => k.len() - 2,
+        };
+        (k[i], k[i + 1])
+    }
+
     /// The normal score whose value is `v` (the quantile function read backwards, extended
     /// beyond the knots with the outermost slopes); 0 for a single knot.
     fn score_of(&self, v: f64) -> f64 {
-        let k = &self.knots;
-        let n = k.len();
-        if n == 1 || !v.is_finite() {
+        if self.knots.len() == 1 || !v.is_finite() {
             return 0.0;
         }
-        let i = match k.iter().position(|(_, kv)| *kv >= v) {
-            Some(0) => 0,
-            Some(i) => i - 1,
-            None => n - 2,
-        };
-        let ((z0, v0), (z1, v1)) = (k[i], k[i + 1]);
+        let ((z0, v0), (z1, v1)) = self.segment(|(_, kv)| *kv >= v);
         if v1 > v0 { z0 + (v - v0) * (z1 - z0) / (v1 - v0) } else { z0 }
     }
 
     /// The value at standard-normal draw `z`.
     fn value(&self, z: f64) -> f64 {
-        let k = &self.knots;
-        let n = k.len();
-        if n == 1 {
-            return k[0].1;
+        if let [(_, only)] = self.knots[..] {
+            return only;
         }
-        // The segment holding z, or the outermost one beyond the knots.
-        let i = match k.iter().position(|(kz, _)| *kz >= z) {
-            Some(0) => 0,
-            Some(i) => i - 1,
-            None => n - 2,
-        };
-        let ((z0, v0), (z1, v1)) = (k[i], k[i + 1]);
+        let ((z0, v0), (z1, v1)) = self.segment(|(kz, _)| *kz >= z);
         let slope = if z1 > z0 { (v1 - v0) / (z1 - z0) } else { 0.0 };
         v0 + slope * (z - z0)
     }
@@ -435,8 +468,9 @@ pub fn sample(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
 pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: impl FnMut(&[f64])) {
     let marginals: Vec<Marginal> = (0..forecast.point.len()).map(|h| Marginal::at(forecast, h)).collect();
     let model = ErrorProcess::new(&forecast.dependence, forecast.step_ms, &marginals);
-    let replayed: Vec<&[f64]> = forecast.dependence.windows.iter().filter(|w| w.iter().any(|e| e.is_finite())).map(Vec::as_slice).collect();
+    let replayed: Vec<&[f64]> = forecast.dependence.replayed().collect();
     let share = replay_share(replayed.len());
+    let (lo, hi) = forecast.bounds;
     let mut buf = vec![0.0; marginals.len()];
     let mut replays = 0usize;
     for p in 0..paths {
@@ -448,7 +482,6 @@ pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: im
         } else {
             model.draw(&marginals, &mut rng, &mut buf);
         }
-        let (lo, hi) = forecast.bounds;
         for v in &mut buf {
             if !v.is_nan() {
                 *v = v.clamp(lo, hi);
@@ -730,11 +763,9 @@ mod tests {
         assert!((rho - expected).abs() < 0.01, "{rho} vs {expected}");
     }
 
-    /// A flat forecast whose bands are those of `x = S + R`, S ~ N(0, 1), R ~ N(0, 0.5²):
-    /// total sd sqrt(1.25).
-    fn mixed(dep: Dependence) -> Forecast {
-        let sd = 1.25f64.sqrt();
-        let n = 100;
+    /// A flat forecast at 50 over `n` 5-minute steps whose 80 % and 95 % bands are those
+    /// of N(0, sd²) at every step.
+    fn flat_normal(sd: f64, n: usize, dep: Dependence) -> Forecast {
         let band = |level: f64| {
             let z = normal_quantile(0.5 + level / 200.0);
             Band { level, lower: vec![50.0 - z * sd; n], upper: vec![50.0 + z * sd; n] }
@@ -742,6 +773,12 @@ mod tests {
         let mut f = Forecast::from_parts("x", 0, 300_000, vec![50.0; n], vec![band(80.0), band(95.0)], "flat");
         f.dependence = dep;
         f
+    }
+
+    /// A flat forecast whose bands are those of `x = S + R`, S ~ N(0, 1), R ~ N(0, 0.5²):
+    /// total sd sqrt(1.25).
+    fn mixed(dep: Dependence) -> Forecast {
+        flat_normal(1.25f64.sqrt(), 100, dep)
     }
 
     /// Ten windows of fast errors N(0, 0.5²); two of them hold a burst of +10.
@@ -811,17 +848,6 @@ mod tests {
         assert!(d.rho(300_000.0) > 0.98, "the level persists: {}", d.rho(300_000.0));
     }
 
-    /// A flat forecast at 50 whose bands are N(0, 1)'s at every step, over `n` steps.
-    fn unit_normal(n: usize, dep: Dependence) -> Forecast {
-        let band = |level: f64| {
-            let z = normal_quantile(0.5 + level / 200.0);
-            Band { level, lower: vec![50.0 - z; n], upper: vec![50.0 + z; n] }
-        };
-        let mut f = Forecast::from_parts("x", 0, 300_000, vec![50.0; n], vec![band(80.0), band(95.0)], "flat");
-        f.dependence = dep;
-        f
-    }
-
     /// The `p` quantile of step `h` over `paths`.
     fn step_quantile(paths: &[Vec<f64>], h: usize, p: f64) -> f64 {
         let mut v: Vec<f64> = paths.iter().map(|x| x[h]).collect();
@@ -841,7 +867,7 @@ mod tests {
                 })
                 .collect()
         });
-        let f = unit_normal(50, Dependence::from_errors(&windows, 50, 300_000));
+        let f = flat_normal(1.0, 50, Dependence::from_errors(&windows, 50, 300_000));
         assert_eq!(f.dependence.windows.len(), 400);
         let paths = sample(&f, 8000, 5);
         // Half the paths replay a window, half come from the fitted process: both carry
@@ -871,7 +897,7 @@ mod tests {
                 })
                 .collect()
         });
-        let f = unit_normal(60, Dependence::from_errors(&windows, 10, 300_000));
+        let f = flat_normal(1.0, 60, Dependence::from_errors(&windows, 10, 300_000));
         let paths = sample(&f, 8000, 6);
         assert!(paths.iter().all(|p| p.iter().all(|v| v.is_finite())));
         for h in [4, 30, 59] {
@@ -930,14 +956,13 @@ mod tests {
         windows[3][7] = f64::NAN;
         let d = Dependence::from_errors(&windows, 25, 300_000);
         assert!(!d.fast.is_empty());
-        let kept = d.for_file();
-        assert!(kept.fast.is_empty() && kept.windows.len() == windows.len());
-        let text = ron::to_string(&kept).unwrap();
-        let back: Dependence = ron::from_str(&text).unwrap();
+        let back: Dependence = ron::from_str(&ron::to_string(&d).unwrap()).unwrap();
+        assert!(back.fast.is_empty() && back.windows.len() == windows.len());
         assert_eq!(back.restored(300_000), d);
         // A file written before windows were kept still has its fast parts.
         let old = Dependence { windows: Vec::new(), ..d.clone() };
-        assert_eq!(old.for_file().restored(300_000), old);
+        let back: Dependence = ron::from_str(&ron::to_string(&old).unwrap()).unwrap();
+        assert_eq!(back.restored(300_000), old);
     }
 
     #[test]
