@@ -124,11 +124,28 @@ pub fn forecast_all(series: &[Series], horizon: Horizon, settings: &ForecastSett
         .map(|s| {
             progress.check()?;
             let settings = ForecastSettings { horizon: horizon.steps(s.step_ms), ..settings.clone() };
-            let f = forecast::forecast(s, &settings);
+            let f = forecast_series(s, &settings);
             progress.advance(1);
             f
         })
         .collect()
+}
+
+/// [`forecast::forecast`], with a panic inside a model library (fed values its authors
+/// never tried) turned into an error naming the series, so one series cannot take the
+/// others, or the window, down with it.
+pub fn forecast_series(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| forecast::forecast(series, settings))).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(Error::series(
+            &series.display_name(),
+            format!("could not be forecast: a model failed inside ({what}); please report it with this series"),
+        ))
+    })
 }
 
 /// The output path for `input` under `out_dir`, keeping the file name.

@@ -124,8 +124,13 @@ pub fn write_runway<W: Write>(mut out: W, plan: &crate::plan::Plan) -> io::Resul
 pub fn push_number(out: &mut String, v: f64) {
     use std::fmt::Write as _;
     if v.is_finite() {
-        // Six decimals are finer than any metric here and keep files stable and small.
-        let r = (v * 1e6).round() / 1e6;
+        // Six decimals keep files stable and small and are finer than any metric needs;
+        // below 1e-3 six significant digits instead (a latency in seconds of 3.2e-7 keeps
+        // its value); from 1e15 on a double holds no decimals to round (and v * 1e6
+        // would overflow near the top of its range).
+        let a = v.abs();
+        let decimals = if a < 1e-3 { 10f64.powf(5.0 - a.log10().floor()) } else { 1e6 };
+        let r = if a >= 1e15 || !decimals.is_finite() { v } else { (v * decimals).round() / decimals };
         let r = if r == 0.0 { 0.0 } else { r }; // no "-0"
         let _ = write!(out, "{r}");
     }
@@ -142,6 +147,22 @@ pub fn text_cell(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_keep_their_value_at_every_magnitude() {
+        let cell = |v: f64| {
+            let mut s = String::new();
+            push_number(&mut s, v);
+            s
+        };
+        assert_eq!(cell(12.345_678_9), "12.345679");
+        assert_eq!(cell(-0.000_000_1), "-0.0000001");
+        assert_eq!(cell(3.2e-7), "0.00000032");
+        assert_eq!(cell(1234.0), "1234");
+        // Near the top of the range the value is kept, not turned into inf by the rounding.
+        assert_eq!(cell(1e307).parse::<f64>().unwrap(), 1e307);
+        assert_eq!(cell(f64::NAN), "");
+    }
 
     #[test]
     fn escapes_formulas_and_quotes() {

@@ -271,6 +271,18 @@ fn unbounded() -> (f64, f64) {
 }
 
 impl Forecast {
+    /// Multiplies everything measured in the series' unit by `factor`.
+    fn scale(&mut self, factor: f64) {
+        let times = |v: &mut f64| *v *= factor;
+        self.point.iter_mut().for_each(times);
+        for b in &mut self.bands {
+            b.lower.iter_mut().chain(b.upper.iter_mut()).for_each(times);
+        }
+        let d = &mut self.dependence;
+        d.persistent_sd.iter_mut().chain(d.fast.iter_mut().flatten()).chain(d.windows.iter_mut().flatten()).for_each(times);
+        self.bounds = (self.bounds.0 * factor, self.bounds.1 * factor);
+    }
+
     /// Checks a forecast read from a file Headroom did not write itself (a plan file):
     /// the grid in range, every band as long as the point forecast with a level in
     /// (0, 100), the error process's numbers finite.
@@ -375,6 +387,29 @@ pub const MIN_POINTS: usize = 8;
 /// Invalid settings, too little data, or no model that fits, naming the series.
 pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     settings.validate()?;
+    let magnitude = series.values.iter().filter(|v| v.is_finite()).fold(0.0_f64, |m, v| m.max(v.abs()));
+    if magnitude > MAX_FITTED_MAGNITUDE {
+        // A power of two scales exactly, so the forecast scaled back is the forecast of
+        // the values as given.
+        let exponent = magnitude.log2().round();
+        let mut scaled = series.clone();
+        let down = (-exponent).exp2();
+        scaled.values.iter_mut().for_each(|v| *v *= down);
+        let mut f = forecast_capped(&scaled, settings)?;
+        f.scale(exponent.exp2());
+        return Ok(f);
+    }
+    forecast_capped(series, settings)
+}
+
+/// Largest magnitude fitted as given. The models square and sum values, which overflows
+/// near 1e154 (inside stlrs and the changepoint prior that panics), so larger series are
+/// fitted scaled to about 1 by a power of two. Real metrics stay far below it (a byte
+/// counter at an exabyte is 1e18), so their forecasts are untouched.
+const MAX_FITTED_MAGNITUDE: f64 = 1e30;
+
+/// [`forecast`] on the history a forecast this far ahead needs ([`history_cap`]).
+fn forecast_capped(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     let cap = history_cap(series.step_ms, settings.horizon);
     if series.len() <= cap {
         return forecast_history(series, settings);
@@ -770,5 +805,38 @@ mod tests {
         let f = forecast(&s, &ForecastSettings { horizon: 12, folds: 0, ..ForecastSettings::default() }).unwrap();
         assert_eq!(f.start_ms, n as i64 * 60_000, "the forecast still starts after all history");
         assert!(f.warnings[0].to_string().contains("fitted on the last 8w of history (80640 of 100000 points)"), "{}", f.warnings[0]);
+    }
+
+    #[test]
+    fn huge_values_forecast_as_their_scaled_copy_does() {
+        // Values near 1e301 overflowed the models' sums of squares (a panic inside stlrs);
+        // they are fitted scaled by a power of two, which is exact, so the forecast of
+        // x * 2^1000 is the forecast of x times 2^1000, bit for bit.
+        let mut state = 7_u64;
+        let values: Vec<f64> = (0..2000)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let noise = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                0.7 + 0.1 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin() + 0.1 * noise
+            })
+            .collect();
+        let small = Series { name: "x".into(), labels: Default::default(), unit: Unit::None, start_ms: 0, step_ms: 300_000, values };
+        let factor = 1000f64.exp2();
+        let mut huge = small.clone();
+        huge.values.iter_mut().for_each(|v| *v *= factor);
+        let settings = ForecastSettings { horizon: 48, ..ForecastSettings::default() };
+        let a = forecast(&small, &settings).unwrap();
+        let b = forecast(&huge, &settings).unwrap();
+        assert!(b.point.iter().all(|v| v.is_finite()));
+        for (x, y) in a.point.iter().zip(&b.point) {
+            assert_eq!(x * factor, *y);
+        }
+        for (p, q) in a.bands.iter().zip(&b.bands) {
+            assert_eq!(p.upper.iter().map(|v| v * factor).collect::<Vec<_>>(), q.upper);
+            assert_eq!(p.lower.iter().map(|v| v * factor).collect::<Vec<_>>(), q.lower);
+        }
+        assert_eq!(a.dependence.windows.len(), b.dependence.windows.len());
+        assert_eq!(a.dependence.windows[0][0] * factor, b.dependence.windows[0][0]);
+        assert_eq!(a.model, b.model);
     }
 }

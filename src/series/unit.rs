@@ -104,7 +104,10 @@ impl Unit {
 }
 
 fn format_bytes(v: f64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if v.abs() >= 1024f64.powi(7) {
+        return format!("{v:.2e} B");
+    }
     let mut x = v;
     let mut i = 0;
     while x.abs() >= 1024.0 && i < UNITS.len() - 1 {
@@ -119,10 +122,16 @@ pub fn plain_number(v: f64) -> String {
     if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") }
 }
 
-/// Formats with an SI suffix: `950`, `12.3k`, `4.50M`.
+/// Formats with an SI suffix: `950`, `12.3k`, `4.50M`; beyond tera and below a
+/// hundredth in exponent form (`8.97e306`, `3.20e-7`), so no label runs to hundreds of
+/// digits or rounds a small latency to `0.00`.
 pub fn format_si(v: f64) -> String {
     let a = v.abs();
-    if a >= 1e9 {
+    if a >= 1e15 || (a > 0.0 && a < 0.01) {
+        format!("{v:.2e}")
+    } else if a >= 1e12 {
+        format!("{:.2}T", v / 1e12)
+    } else if a >= 1e9 {
         format!("{:.2}G", v / 1e9)
     } else if a >= 1e6 {
         format!("{:.2}M", v / 1e6)
@@ -146,6 +155,17 @@ mod tests {
         assert_eq!(Unit::infer("api_requests_per_second"), Unit::PerSecond);
         assert_eq!(Unit::infer("queue_depth"), Unit::Count);
         assert_eq!(Unit::Bytes.format(3.0 * 1024.0 * 1024.0 * 1024.0), "3.00 GiB");
+    }
+
+    #[test]
+    fn extreme_magnitudes_stay_short() {
+        assert_eq!(format_si(8.97e306), "8.97e306");
+        assert_eq!(format_si(-2.5e13), "-25.00T");
+        assert_eq!(format_si(3.2e-7), "3.20e-7");
+        assert_eq!(format_si(0.0), "0");
+        assert_eq!(format_si(0.25), "0.25");
+        assert_eq!(Unit::Bytes.format(2.0 * 1024f64.powi(6)), "2.00 EiB");
+        assert_eq!(Unit::Bytes.format(1e300), "1.00e300 B");
     }
 
     #[test]
