@@ -347,7 +347,7 @@ impl ForecastArgs {
     /// A flag whose value cannot be used.
     pub fn validate(&self) -> anyhow::Result<ForecastJob> {
         let horizon = Horizon::parse(&self.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
-        let levels = parse_levels(&self.level)?;
+        let levels = parse_levels(&self.level).map_err(|e| anyhow::anyhow!("--level: {e}"))?;
         let periods = parse_periods(&self.period)?;
         let time_zone = crate::time::zone(&self.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
         let model = ModelChoice::parse(&self.model).map_err(|e| anyhow::anyhow!("--{e}"))?;
@@ -363,7 +363,13 @@ impl ForecastArgs {
 /// A part that is not a number.
 pub fn parse_levels(text: &str) -> anyhow::Result<Vec<f64>> {
     text.split(',')
-        .map(|p| p.trim().parse::<f64>().map_err(|_| anyhow::anyhow!("--level: \"{p}\" is not a number (e.g. --level 80,95)")))
+        .map(|p| {
+            p.trim()
+                .trim_end_matches('%')
+                .trim_end()
+                .parse::<f64>()
+                .map_err(|_| anyhow::anyhow!("\"{}\" is not a number (e.g. 80,95)", p.trim()))
+        })
         .collect()
 }
 
@@ -504,7 +510,7 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             .find(|s| s.name == name || s.display_name() == name)
             .ok_or_else(|| anyhow::anyhow!("{}: series \"{name}\" is not in the data", args.scenario.display()))?;
         let settings = ForecastSettings { horizon: horizon.steps(series.step_ms), ..ForecastSettings::default() };
-        forecasts.insert(name.to_string(), (series, crate::forecast::forecast(series, &settings)?));
+        forecasts.insert(name.to_string(), (series, pipeline::forecast_series(series, &settings)?));
     }
     let mut outcomes = Vec::new();
     for s in &file.scenario {

@@ -141,6 +141,14 @@ fn a_ratio_utilisation_is_shown_and_thresholded_in_percent() {
     // "80" typed for this series means 0.8 of it.
     let thresholds = thresholds_for(&s, &[80.0]);
     assert_eq!(thresholds[0].value, 0.8);
+    // Typed as ratios (every one in (0, 1]) they are read as ratios, not as 0.9 %.
+    let as_ratios: Vec<f64> = thresholds_for(&s, &[0.9, 1.0]).iter().map(|t| t.value).collect();
+    assert_eq!(as_ratios, [0.9, 1.0]);
+    // One above 1 makes the list percent: 0.5 % and 90 %.
+    let mixed: Vec<f64> = thresholds_for(&s, &[0.5, 90.0]).iter().map(|t| t.value).collect();
+    assert_eq!(mixed, [0.005, 0.9]);
+    // "80%" typed in the window reads as 80.
+    assert_eq!(headroom::capacity::parse_values("65%, 80 %,x"), [65.0, 80.0]);
     let f = forecast(&s, &ForecastSettings { horizon: 7 * DAY, ..ForecastSettings::default() }).unwrap();
     assert!(f.bounds.1 <= 1.0, "a ratio stays within 0–1");
     let c = &runway(&s, &f, &thresholds, 95.0)[0];

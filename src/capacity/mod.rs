@@ -37,9 +37,10 @@ pub fn default_thresholds(series: &Series) -> Vec<Threshold> {
         .collect()
 }
 
-/// The numbers in a typed list such as `65, 80, 90` (anything else is skipped).
+/// The numbers in a typed list such as `65, 80, 90` or `65%, 80%` (anything else is
+/// skipped).
 pub fn parse_values(text: &str) -> Vec<f64> {
-    text.split(',').filter_map(|t| t.trim().parse().ok()).collect()
+    text.split(',').filter_map(|t| t.trim().trim_end_matches('%').trim_end().parse().ok()).collect()
 }
 
 /// Thresholds from plain values (`65,80,90`), labelled by their value.
@@ -47,10 +48,19 @@ pub fn thresholds_from_values(values: &[f64]) -> Vec<Threshold> {
     values.iter().map(|v| Threshold { label: crate::series::unit::plain_number(*v), value: *v }).collect()
 }
 
-/// Thresholds typed for `series` (`65,80,90`): in percent for a 0–1 ratio series (80
-/// means 0.8), else in the series' own unit. Labelled as typed.
+/// Thresholds typed for `series` (`65,80,90`), labelled as typed: in the series' own
+/// unit, except on a 0–1 ratio series, where they are percent (80 means 0.8) unless
+/// every one lies in (0, 1]: `0.8,0.9,1` are ratios already (a 1 % utilisation alarm
+/// is no capacity threshold, a full one is).
 pub fn thresholds_for(series: &Series, values: &[f64]) -> Vec<Threshold> {
-    values.iter().map(|v| Threshold { label: crate::series::unit::plain_number(*v), value: series.unit.from_percent(*v) }).collect()
+    let as_ratios = series.unit == crate::series::Unit::Ratio && values.iter().all(|v| *v > 0.0 && *v <= 1.0);
+    values
+        .iter()
+        .map(|v| Threshold {
+            label: crate::series::unit::plain_number(*v),
+            value: if as_ratios { *v } else { series.unit.from_percent(*v) },
+        })
+        .collect()
 }
 
 /// When a threshold is crossed, read from the forecast's sample paths: the quantiles of
