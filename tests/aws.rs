@@ -100,6 +100,23 @@ fn target_tracking_counts_warming_instances_toward_the_next_scale_out_and_blocks
     assert_eq!(n[21], 2);
 }
 
+#[test]
+fn instances_still_booting_do_not_count_in_the_metric_even_without_a_warm_up() {
+    // Step and simple scaling › "Current capacity – The number of instances … that have
+    // passed their warmup and cooldown periods and are running and ready to be used";
+    // Default instance warmup: without one, an instance contributes usage data "as soon
+    // as the instance reaches the InService state", not before. Warm-up 0, startup 120 s:
+    // 10 instances at 80 % for a 50 % target go to 16 at minute 4; the 6 new ones boot
+    // until minute 6 and report nothing meanwhile, so the 10 serving still measure 80 %,
+    // asking for 10 × 80 / 50 = 16 again (already desired): hold. From minute 6, 800 over
+    // 16 is the target itself. Counting the booting six at the serving ones' load would
+    // have asked for 26 and then 42.
+    let t = TargetTracking { startup_s: 120, ..tracking() };
+    let n = counts(&Policy::TargetTracking(t), &trace(&[(500.0, 1), (800.0, 30)]));
+    assert_eq!(&n[..4], &[10, 10, 10, 10]);
+    assert!(n[4..].iter().all(|&c| c == 16), "{n:?}");
+}
+
 fn doc_step() -> StepScaling {
     // The step example of "Step and simple scaling policies" › Step adjustments: alarms
     // at 50 %, PercentChangeInCapacity; out 0–10 points: 0, 10–20: +10 %, 20 and up:

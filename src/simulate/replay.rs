@@ -156,7 +156,11 @@ impl Fleet {
             if delay_ms > 0 {
                 self.pending.push(now.saturating_add(delay_ms), n);
             }
-            if warm_ms.max(delay_ms) > 0 && warm_ms > 0 {
+            // Counted once past the later of the two: an instance still booting reports
+            // no metric even with no warm-up set ("Current capacity – the number of
+            // instances … that have passed their warmup … and are running and ready to
+            // be used", SS › How step scaling works).
+            if warm_ms.max(delay_ms) > 0 {
                 self.warming.push(now.saturating_add(warm_ms.max(delay_ms)), n);
             }
             self.total = target;
