@@ -133,6 +133,48 @@ proptest! {
 
 /// An exported HPA deserialises into k8s-openapi's autoscaling/v2 type (1.33 schema)
 /// and serialises back to the same document: no field unknown or misplaced.
+/// `storeScaleEvent` reuses only the slot of the *last* outdated event
+/// (`markScaleEventsOutdated`, then one overwrite); other outdated events stay and still
+/// count in `periodStartReplicas` of the other direction's longer period. One pod serves
+/// 500 (`CAP` scaled), target 60 %; down: Pods 1 per 10 s and per 20 s (Max), no window;
+/// up: Pods 2 per 120 s. Worked from upstream:
+/// - t=0: 3000 over 10 pods = 60 %: within, 10.
+/// - t=15: 15 % → 3, limited to 9 (10 − 1); down events [15].
+/// - t=30: 9 pods, 16 % → 3; per 10 s: 9 − 1 = 8, per 20 s: (9 + 1) − 1 = 9; Max is the
+///   smaller: 8. Cutoff 10: nothing outdated, appended: [15, 30].
+/// - t=45: 8 pods, 18 % → 3; per 10 s: 7, per 20 s: (8 + 1) − 1 = 8: 7. Cutoff 25: the
+///   event at 15 is outdated and its slot reused: [45, 30].
+/// - t=60, 75, 90: 2100 over 7 = 60 %: within, 7.
+/// - t=105: 600 over 7 = 17 % → 2, limited to 6. Cutoff 85: both outdated, the last (30)
+///   reused: [45, 105].
+/// - t=120: 12000 over 6 = 400 % → 40; up limit: start = 6 − 0 + 2 (the events at 45 and
+///   105 are after 120 − 120 = 0) = 8, plus 2 = 10. Dropping every outdated event (45
+///   too) would give 7 + 2 = 9.
+#[test]
+fn scale_events_reuse_one_outdated_slot_as_store_scale_event_does() {
+    let h = Hpa {
+        min: 1,
+        max: 30,
+        target: 0.6,
+        readiness_s: 0,
+        scale_up: Some(Rules {
+            stabilization_s: Some(0),
+            select: None,
+            policies: Some(vec![RatePolicy::Pods { value: 2, period_s: 120 }]),
+        }),
+        scale_down: Some(Rules {
+            stabilization_s: Some(0),
+            select: Some(Select::Max),
+            policies: Some(vec![RatePolicy::Pods { value: 1, period_s: 10 }, RatePolicy::Pods { value: 1, period_s: 20 }]),
+        }),
+        ..Hpa::default()
+    };
+    let demand = [3000.0, 750.0, 750.0, 750.0, 2100.0, 2100.0, 2100.0, 600.0, 12000.0];
+    let cap = CapacityModel { per_instance: 500.0, target_utilisation: 0.8 };
+    let n: Vec<u32> = replay(&Policy::Hpa(h), &cap, &demand, 0, 15_000, None, true).steps.iter().map(|s| s.instances as u32).collect();
+    assert_eq!(n, vec![10, 9, 8, 7, 7, 7, 7, 6, 10]);
+}
+
 fn round_trips(yaml: &str) -> HorizontalPodAutoscaler {
     let docs = yaml_rust2::YamlLoader::load_from_str(yaml).expect("valid YAML");
     let value = to_json(&docs[0]);

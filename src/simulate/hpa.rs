@@ -18,10 +18,10 @@ pub struct Controller {
     behavior: Option<(EffectiveRules, EffectiveRules)>,
     /// `recommendations[key]`: raw proposals with their time.
     recommendations: Vec<(i64, i64)>,
-    /// `scaleUpEvents[key]`: (time, pods added).
-    up_events: Vec<(i64, i64)>,
-    /// `scaleDownEvents[key]`: (time, pods removed).
-    down_events: Vec<(i64, i64)>,
+    /// `scaleUpEvents[key]`: pods added, with their time.
+    up_events: Vec<ScaleEvent>,
+    /// `scaleDownEvents[key]`: pods removed, with their time.
+    down_events: Vec<ScaleEvent>,
     /// `recordInitialRecommendation` has run.
     seen: bool,
     /// A pod's CPU request in milli-units (`resource`: one pod at 100 % serves
@@ -29,6 +29,19 @@ pub struct Controller {
     request_milli: i64,
     /// The `pods` metric's target average value in milli-units.
     target_milli: i64,
+}
+
+/// `timestampedScaleEvent` (horizontal.go): a change of the replica count, kept until
+/// its slot is reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ScaleEvent {
+    /// When (ms).
+    at: i64,
+    /// Pods added or removed (positive).
+    change: i64,
+    /// Older than the longest period of its direction's policies when last checked
+    /// (`markScaleEventsOutdated`): its slot is the next to be reused.
+    outdated: bool,
 }
 
 /// The pods at a sync.
@@ -267,10 +280,11 @@ impl Controller {
         stabilised
     }
 
-    /// `getReplicasChangePerPeriod`: the change of the events strictly after `now − period`.
-    fn change_in_period(events: &[(i64, i64)], now: i64, period_s: u32) -> i64 {
+    /// `getReplicasChangePerPeriod`: the change of the events strictly after `now − period`
+    /// (outdated or not: the mark only says which slot to reuse).
+    fn change_in_period(events: &[ScaleEvent], now: i64, period_s: u32) -> i64 {
         let cutoff = now - i64::from(period_s) * 1000;
-        events.iter().filter(|(t, _)| *t > cutoff).map(|(_, n)| *n).sum()
+        events.iter().filter(|e| e.at > cutoff).map(|e| e.change).sum()
     }
 
     /// `periodStartReplicas`: the count at the start of the period, current − added +
@@ -305,8 +319,12 @@ impl Controller {
         if larger { proposals.max().unwrap_or(i64::from(i32::MIN)) } else { proposals.min().unwrap_or(i64::from(i32::MAX)) }
     }
 
-    /// `storeScaleEvent` (only with a `behavior`): events older than the direction's
-    /// longest period are dropped (`markScaleEventsOutdated` then reuse of the slot).
+    /// `storeScaleEvent` (only with a `behavior`): the direction's events older than its
+    /// policies' longest period are marked outdated (`markScaleEventsOutdated`, strictly
+    /// `Before(cutoff)`), and the new event takes the slot of the last outdated one, else
+    /// is appended. Only that one slot is reused: other outdated events stay, and still
+    /// count in the other direction's longer periods (`periodStartReplicas` reads both
+    /// lists).
     fn store_scale_event(&mut self, now: i64, previous: i64, new: i64) {
         let Some((up, down)) = &self.behavior else { return };
         let longest = |r: &EffectiveRules| r.policies.iter().map(RatePolicy::period_s).max().unwrap_or(0);
@@ -316,8 +334,16 @@ impl Controller {
             (&mut self.down_events, longest(down), previous - new)
         };
         let cutoff = now - i64::from(period) * 1000;
-        events.retain(|(t, _)| *t >= cutoff);
-        events.push((now, change));
+        for e in events.iter_mut() {
+            if e.at < cutoff {
+                e.outdated = true;
+            }
+        }
+        let event = ScaleEvent { at: now, change, outdated: false };
+        match events.iter().rposition(|e| e.outdated) {
+            Some(i) => events[i] = event,
+            None => events.push(event),
+        }
     }
 }
 
