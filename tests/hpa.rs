@@ -175,6 +175,33 @@ fn scale_events_reuse_one_outdated_slot_as_store_scale_event_does() {
     assert_eq!(n, vec![10, 9, 8, 7, 7, 7, 7, 6, 10]);
 }
 
+/// Syncs every `sync_s` from the start whatever the data's step
+/// (`--horizontal-pod-autoscaler-sync-period`): 10-s data, 15-s syncs at 0, 15, 30, 45,
+/// each reading the demand of the 10-s step it falls in. No behavior: the up limit is
+/// max(2 × current, 4) (`calculateScaleUpLimit`). One pod serves 100, target 50 %.
+/// - t=0 and 15: 100 over 2 pods = 50 %: 2.
+/// - t=30: 400 over 2 = 200 %, ratio 4 → 8, limited to 4.
+/// - t=45: 400 over 4 = 100 %, ratio 2 → 8 (limit 8).
+/// Per 10-s step (time averages): 2, 2, 2, 4 (from 30), 6 (4 then 8 from 45), 8. Syncs on
+/// a 10-s grid (0, 20, 40) would give 2, 2, 4, 4, 8.
+#[test]
+fn syncs_keep_their_period_on_data_of_another_step() {
+    let demand = [100.0, 100.0, 400.0, 400.0, 400.0, 400.0, 400.0];
+    let h = Hpa { min: 1, max: 100, target: 0.5, readiness_s: 0, ..Hpa::default() };
+    let steps = replay(&Policy::Hpa(h.clone()), &CAP, &demand, 0, 10_000, None, true).steps;
+    let n: Vec<f64> = steps.iter().map(|s| s.instances).collect();
+    assert_eq!(n, vec![2.0, 2.0, 2.0, 4.0, 6.0, 8.0, 8.0]);
+    // A 20-s sync period on 15-s data: syncs at 0, 20, 40, 60 (not every 30 s). Demand
+    // 400 from t=15: t=20 → 4, t=40 → 8 (400 over 4 = 100 %).
+    let slow = Hpa { sync_s: 20, ..h };
+    let demand = [100.0, 400.0, 400.0, 400.0, 400.0];
+    let steps = replay(&Policy::Hpa(slow), &CAP, &demand, 0, 15_000, None, true).steps;
+    // Ticks of 5 s: [0,15): 2; [15,30): 2 until 20, then 4: (2 + 4 + 4) / 3; [30,45): 4
+    // until 40, then 8: (4 + 4 + 8) / 3; then 8.
+    let expected = [2.0, 10.0 / 3.0, 16.0 / 3.0, 8.0, 8.0];
+    assert!(steps.iter().zip(expected).all(|(s, e)| (s.instances - e).abs() < 1e-9), "{steps:?}");
+}
+
 fn round_trips(yaml: &str) -> HorizontalPodAutoscaler {
     let docs = yaml_rust2::YamlLoader::load_from_str(yaml).expect("valid YAML");
     let value = to_json(&docs[0]);

@@ -187,6 +187,33 @@ impl Fleet {
     }
 }
 
+/// The replay's clock tick for `policy` over demand stepped every `step_ms`: the largest
+/// tick that divides the demand step, the policy's own period (the HPA's sync period, an
+/// alarm's period) and [`SIM_STEP_MS`], so that every sync and every alarm period falls
+/// exactly on a tick whatever the data's step (10-s data with 15-s syncs ticks every 5 s
+/// and syncs at 0, 15, 30 s, not every 20 s). A step with no such tick of a second or
+/// more (an odd step like 7.3 s) keeps the old grid: the step split into about 15-s ticks.
+fn clock_ms(policy: &Policy, step_ms: i64) -> i64 {
+    let step_ms = step_ms.max(1);
+    let period_s = match policy {
+        Policy::Hpa(h) => h.sync_s.max(1),
+        Policy::TargetTracking(t) => t.period_s.max(1),
+        Policy::Step(s) => s.period_s.max(1),
+        Policy::Predictive(p) => p.dynamic.as_ref().map_or(60, |t| t.period_s.max(1)),
+        Policy::Static { .. } | Policy::Schedule { .. } => 60,
+    };
+    let tick = gcd(gcd(step_ms, i64::from(period_s) * 1000), SIM_STEP_MS);
+    if tick >= 1000 {
+        return tick;
+    }
+    let sub = (step_ms / SIM_STEP_MS).max(1);
+    step_ms / sub
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a.abs() } else { gcd(b, a % b) }
+}
+
 /// Instances needed for `demand` at utilisation `target`.
 fn needed(demand: f64, per_instance: f64, target: f64) -> u32 {
     if demand <= 0.0 { 0 } else { (demand / (per_instance * target) - 1e-9).ceil() as u32 }
@@ -220,8 +247,8 @@ fn replay_impl(
     fast: bool,
 ) -> Replay {
     let per = capacity.per_instance.max(1e-12);
-    let sub = (step_ms / SIM_STEP_MS).max(1) as usize;
-    let dt_ms = step_ms / sub as i64;
+    let dt_ms = clock_ms(policy, step_ms);
+    let sub = (step_ms / dt_ms).max(1) as usize;
     let dt_h = dt_ms as f64 / HOUR_MS as f64;
     let dt_min = dt_ms as f64 / 60_000.0;
     let first = demand.iter().copied().find(|d| d.is_finite()).unwrap_or(0.0);
