@@ -261,6 +261,17 @@ fn exported_manifests_scale_on_what_was_simulated() {
     assert_eq!(up.policies.unwrap()[0].period_seconds, 60);
     let down = b.scale_down.unwrap();
     assert_eq!(down.stabilization_window_seconds, Some(300), "the controller's default, written out");
+
+    // What an HPA object cannot carry is said: the sync period (a controller flag), the
+    // pods' readiness (the Deployment's), the no-behavior scale-down window (a flag).
+    let h = Hpa { sync_s: 30, readiness_s: 45, ..Hpa::default() };
+    let m = hpa_manifest(&target(), &h, 100.0, "web_cpu_percent").unwrap();
+    assert!(m.yaml.contains("syncs every 30 s") && m.yaml.contains("ready 45 s after creation"), "{}", m.yaml);
+    assert!(m.yaml.contains("--horizontal-pod-autoscaler-downscale-stabilization"), "{}", m.yaml);
+    assert!(m.warnings.iter().any(|w| w.contains("synced every 30 s")), "{:?}", m.warnings);
+    round_trips(&m.yaml);
+    let default = hpa_manifest(&target(), &Hpa::default(), 100.0, "web_cpu_percent").unwrap();
+    assert!(default.warnings.is_empty(), "a default cluster runs what was replayed: {:?}", default.warnings);
 }
 
 #[test]

@@ -5,7 +5,8 @@
 use crate::plan::Plan;
 use crate::series::Series;
 use crate::simulate::policy::{
-    DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMode, RatePolicy, Select,
+    DEFAULT_SYNC_S, DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMode, RatePolicy,
+    Select,
 };
 use crate::time::format_short;
 use std::fmt::Write as _;
@@ -204,6 +205,39 @@ pub fn hpa_manifest(target: &HpaTarget, hpa: &Hpa, per_instance: f64, series: &s
     if let Some(t) = tolerance {
         let note = format!(
             "behavior.*.tolerance {t} needs Kubernetes 1.33+ with the HPAConfigurableTolerance feature gate (on by default from 1.35); elsewhere the cluster's tolerance (default 0.1) applies"
+        );
+        let _ = writeln!(y, "# {note}");
+        warnings.push(note);
+    }
+    // What the replay assumed that an HPA object cannot say: it lives in the cluster's
+    // flags, the Deployment or the metrics pipeline. Said in the file, and as a warning
+    // where it differs from a default cluster.
+    let _ = writeln!(
+        y,
+        "# Replayed with: syncs every {} s (kube-controller-manager --horizontal-pod-autoscaler-sync-period, default 15 s);",
+        hpa.sync_s
+    );
+    let _ = writeln!(
+        y,
+        "# new pods ready {} s after creation (the Deployment's readinessProbe and start-up, not this object); each sync reading",
+        hpa.readiness_s
+    );
+    y.push_str("# the metric of its own instant (metrics-server's or an adapter's sampling delay is not modelled).\n");
+    if hpa.sync_s != DEFAULT_SYNC_S {
+        warnings.push(format!(
+            "the replay synced every {} s; the HPA object cannot set that: the cluster's --horizontal-pod-autoscaler-sync-period (default {DEFAULT_SYNC_S} s) applies",
+            hpa.sync_s
+        ));
+    }
+    if hpa.behavior().is_none() {
+        y.push_str(
+            "# No behavior: scale-down stabilisation is the cluster's --horizontal-pod-autoscaler-downscale-stabilization (replayed as its default, 300 s).\n",
+        );
+    }
+    if hpa.metric == HpaMetric::Resource && hpa.metric_name.as_deref().is_some_and(|n| n != "cpu") {
+        let note = format!(
+            "resource \"{}\" was replayed as CPU is: usage in proportion to load, unready pods' samples left out; the controller leaves out unready pods only for cpu (groupPods)",
+            hpa.metric_name.as_deref().unwrap_or_default()
         );
         let _ = writeln!(y, "# {note}");
         warnings.push(note);

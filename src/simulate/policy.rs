@@ -169,6 +169,8 @@ pub enum HpaMetric {
 
 /// The cluster's default tolerance (`--horizontal-pod-autoscaler-tolerance`).
 pub const DEFAULT_TOLERANCE: f64 = 0.1;
+/// The controller's default sync period (`--horizontal-pod-autoscaler-sync-period`).
+pub const DEFAULT_SYNC_S: u32 = 15;
 
 /// Kubernetes HPA, autoscaling/v2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,7 +215,7 @@ impl Default for Hpa {
             max: 10,
             target: 0.8,
             tolerance: DEFAULT_TOLERANCE,
-            sync_s: 15,
+            sync_s: DEFAULT_SYNC_S,
             readiness_s: 30,
             scale_up: None,
             scale_down: None,
