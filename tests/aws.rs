@@ -204,6 +204,11 @@ fn step_policies_are_checked_as_the_api_checks_them() {
     assert!(bad(vec![a(Some(0.0), None, 5e9)]).contains("whole number"));
     assert!(bad(vec![a(Some(0.1), Some(0.0), 1.0)]).contains("above lower"));
     assert!(bad(vec![]).contains("at least one"));
+    // StepAdjustment: a positive upper bound needs a step with no upper bound, a negative
+    // lower bound one with no lower bound.
+    assert!(bad(vec![a(Some(0.0), Some(0.1), 1.0)]).contains("no upper bound"));
+    let in_bad = StepScaling { scale_in: vec![a(Some(-0.1), Some(0.0), -1.0)], ..doc_step() };
+    assert!(in_bad.validate().unwrap_err().contains("no lower bound"));
 }
 
 #[test]
@@ -228,6 +233,32 @@ fn predictive_scales_at_each_hour_less_the_buffer_on_the_hours_average() {
     let only = Predictive { mode: PredictiveMode::ForecastOnly, ..p };
     let n = counts(&Policy::Predictive(only), &demand);
     assert!(n.iter().all(|&c| c == n[0]), "{n:?}");
+}
+
+#[test]
+fn predictive_launches_count_in_the_dynamic_policys_metric_once_they_serve() {
+    // A policy's EstimatedInstanceWarmup "applies to instances launched due to a specific
+    // target tracking or step scaling policy" (API reference); predictive scaling has no
+    // default warm-up. Forecast 300 for hour 0 (6 instances), 1000 for hour 1 (20,
+    // launched at minute 55); actual demand 1400 from minute 55. The 20 measure 70 % at
+    // minutes 55, 56, 57 (3 datapoints above 50 %): minute 58 has ceil(20 × 70 / 50) = 28.
+    // Had the 14 predictive launches warmed up for the dynamic policy's 300 s, only 6
+    // would count (6 × 0.7 / 0.5 = 8.4 → 9 < 20: hold until minute 60 and beyond).
+    let dynamic = TargetTracking { min: 1, max: 40, target: 0.5, warmup_s: 300, startup_s: 0, ..TargetTracking::default() };
+    let p = Predictive { min: 1, max: 40, target: 0.5, lead_s: 300, startup_s: 0, dynamic: Some(dynamic), ..Predictive::default() };
+    let signal = trace(&[(300.0, 60), (1000.0, 60)]);
+    let demand = trace(&[(300.0, 55), (1400.0, 65)]);
+    let n: Vec<u32> = replay(&Policy::Predictive(p.clone()), &CAP, &demand, 0, MINUTE, Some(&signal), true)
+        .steps
+        .iter()
+        .map(|s| s.instances.round() as u32)
+        .collect();
+    assert_eq!(n[54], 6);
+    assert_eq!(&n[55..58], &[20, 20, 20]);
+    assert_eq!(n[58], 28, "{n:?}");
+    // One group, one minimum and maximum.
+    let two = Predictive { max: 10, ..p };
+    assert!(Policy::Predictive(two).validate().unwrap_err().contains("one minimum and one maximum"));
 }
 
 #[test]

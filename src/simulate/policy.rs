@@ -71,6 +71,14 @@ impl Policy {
                 }
                 if let Some(d) = &p.dynamic {
                     d.validate("policy.dynamic.")?;
+                    // Both policies belong to one Auto Scaling group, which has one
+                    // MinSize and one MaxSize.
+                    if (d.min, d.max) != (p.min, p.max) {
+                        return Err(format!(
+                            "policy.dynamic.min and max ({}, {}) must equal policy.min and max ({}, {}): both policies scale one Auto Scaling group, which has one minimum and one maximum",
+                            d.min, d.max, p.min, p.max
+                        ));
+                    }
                 }
                 check_target(p.target, "policy.target")
             }
@@ -647,6 +655,19 @@ fn validate_steps(steps: &[StepAdjustment], kind: AdjustmentType, key: &str) -> 
         if kind == AdjustmentType::ExactCapacity && a.change < 0.0 {
             return Err(format!("{k}.change: an exact capacity cannot be negative"));
         }
+    }
+    // "If one step adjustment has a positive upper bound, then there must be a step
+    // adjustment with a null upper bound", and the mirror rule for a negative lower bound
+    // (SA): a metric beyond every step would find none.
+    if steps.iter().any(|a| a.upper.is_some_and(|u| u > 0.0)) && steps.iter().all(|a| a.upper.is_some()) {
+        return Err(format!(
+            "{key}: a step has a positive upper bound, so one step must have no upper bound (it takes every larger value)"
+        ));
+    }
+    if steps.iter().any(|a| a.lower.is_some_and(|l| l < 0.0)) && steps.iter().all(|a| a.lower.is_some()) {
+        return Err(format!(
+            "{key}: a step has a negative lower bound, so one step must have no lower bound (it takes every smaller value)"
+        ));
     }
     // In any order, but contiguous once sorted: at most one open lower bound (first) and
     // one open upper bound (last), each upper the next one's lower.

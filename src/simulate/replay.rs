@@ -294,8 +294,11 @@ fn replay_impl(
             if let Policy::Predictive(p) = policy {
                 let floor = floors.at(now);
                 if floor > fleet.total {
-                    let warm = p.dynamic.as_ref().map_or(0, |t| i64::from(t.warmup_s) * 1000);
-                    fleet.set(floor, now, i64::from(p.startup_s) * 1000, warm);
+                    // No warm-up beyond start-up: a policy's EstimatedInstanceWarmup
+                    // "applies to instances launched due to a specific target tracking or
+                    // step scaling policy" (API reference), and a predictive policy has no
+                    // default warm-up of its own (Default instance warmup).
+                    fleet.set(floor, now, i64::from(p.startup_s) * 1000, 0);
                 }
             }
             let alarm = if floor_moves { alarm_policy(policy, &floors, now) } else { fixed_alarm };
