@@ -467,7 +467,6 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
     if let Some(path) = &args.rules {
         crate::files::atomic_write(path, code::prometheus_rules(plan).as_bytes())?;
     }
-    let scenarios = plan.scenarios.as_ref().map(|s| (s.file.scenario.as_slice(), s.recommended));
     if let Some(path) = &args.hpa {
         let manifest =
             crate::export::hpa_for_plan(plan, args.namespace.as_deref(), args.target.as_deref()).map_err(|e| anyhow::anyhow!("--{e}"))?;
@@ -477,12 +476,11 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
         crate::files::atomic_write(path, manifest.yaml.as_bytes())?;
     }
     if let Some(path) = &args.aws {
-        let (list, _) = scenarios.context("--aws needs a predictive scenario (give --scenario)")?;
-        let p = list
-            .iter()
-            .find_map(|s| if let crate::simulate::Policy::Predictive(p) = &s.policy { Some(p) } else { None })
-            .context("--aws: no scenario has a predictive policy")?;
-        crate::files::atomic_write(path, code::aws_predictive_policy(p).as_bytes())?;
+        let policy = crate::export::aws_for_plan(plan).map_err(|e| anyhow::anyhow!("--{e}"))?;
+        for w in &policy.warnings {
+            eprintln!("note: --aws: {w}");
+        }
+        crate::files::atomic_write(path, policy.json.as_bytes())?;
     }
     Ok(())
 }

@@ -142,8 +142,19 @@ datapoints = 3
 name = "predictive on the 80 % band"
 series = "api_requests_per_second"
 capacity = { per_instance = 250.0, target_utilisation = 0.7 }
-policy = { kind = "predictive", min = 3, max = 40, target = 0.6, lead_s = 300, band = 80.0, dynamic = { min = 3, max = 40, target = 0.6 } }
 price = { instance_hour = 0.192 }
+# Requests through an ALB: AWS forecasts and scales on ALBRequestCount. The label is an
+# example: put your target group's (app/<alb>/<id>/targetgroup/<group>/<id>).
+[scenario.policy]
+kind = "predictive"
+min = 3
+max = 40
+target = 0.6
+lead_s = 300
+band = 80.0
+metric = "alb_request_count"
+resource_label = "app/checkout-alb/50dc6c495c0c9188/targetgroup/checkout-api/73e2d6bc24d8a067"
+dynamic = { min = 3, max = 40, target = 0.6 }
 
 [[scenario]]
 name = "HPA, reserved 8, +30 % from Dec 1"

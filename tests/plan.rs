@@ -187,6 +187,11 @@ fn the_hpa_manifest_is_an_autoscaling_v2_hpa() {
     assert!(spec["behavior"].is_badvalue(), "no behavior was simulated, none is written");
     let aws: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(exported().join("aws.json")).unwrap()).unwrap();
     assert_eq!(aws["Mode"], "ForecastAndScale");
-    assert_eq!(aws["MetricSpecifications"][0]["TargetValue"].as_f64(), Some(60.0));
+    // The sample's predictive scenario is requests per second through an ALB: 250 per
+    // instance at 60 % is 150 req/s, 9,000 requests per instance per minute.
+    let pair = &aws["MetricSpecifications"][0]["PredefinedMetricPairSpecification"];
+    assert_eq!(pair["PredefinedMetricType"], "ALBRequestCount");
+    assert!(pair["ResourceLabel"].as_str().is_some_and(|l| l.starts_with("app/") && l.contains("/targetgroup/")));
+    assert_eq!(aws["MetricSpecifications"][0]["TargetValue"].as_f64(), Some(9000.0));
     assert_eq!(aws["SchedulingBufferTime"], 300);
 }

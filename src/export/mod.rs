@@ -62,3 +62,19 @@ pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) 
     code::hpa_manifest(&to, h, s.capacity.per_instance, &s.series)
         .map_err(|m| Error::setting("hpa", format!("scenario \"{}\": {m}", s.name)))
 }
+
+/// The AWS predictive scaling policy of a plan: from the recommended scenario when it is
+/// predictive, else from the first predictive scenario.
+///
+/// # Errors
+/// The plan has no predictive scenario, or its policy cannot be written (named).
+pub fn aws_for_plan(plan: &Plan) -> Result<code::AwsPolicy> {
+    let none = || Error::setting("aws", "no scenario has a predictive policy (give a scenario file with kind = \"predictive\")");
+    let sc = plan.scenarios.as_ref().ok_or_else(none)?;
+    let list = &sc.file.scenario;
+    let is_predictive = |i: usize| matches!(list.get(i).map(|s| &s.policy), Some(Policy::Predictive(_)));
+    let pick = sc.recommended.filter(|&i| is_predictive(i)).or_else(|| (0..list.len()).find(|&i| is_predictive(i))).ok_or_else(none)?;
+    let s = list.get(pick).ok_or_else(none)?;
+    let Policy::Predictive(p) = &s.policy else { return Err(none()) };
+    code::aws_predictive_policy(p, s.capacity.per_instance).map_err(|m| Error::setting("aws", format!("scenario \"{}\": {m}", s.name)))
+}

@@ -539,16 +539,7 @@ impl HeadroomApp {
                     write(&path, crate::export::hpa_for_plan(&plan, None, None).map_err(|e| e.to_string())?.yaml.as_bytes())?
                 }
                 ExportKind::Csv => crate::export::write_csv_dir(&plan, &path).map_err(|e| e.to_string())?,
-                ExportKind::Aws => {
-                    let predictive = plan.scenarios.as_ref().and_then(|s| {
-                        s.file
-                            .scenario
-                            .iter()
-                            .find_map(|sc| if let crate::simulate::Policy::Predictive(p) = &sc.policy { Some(p.clone()) } else { None })
-                    });
-                    let p = predictive.ok_or("no scenario has a predictive policy: add one in the scenarios panel")?;
-                    write(&path, crate::export::code::aws_predictive_policy(&p).as_bytes())?
-                }
+                ExportKind::Aws => write(&path, crate::export::aws_for_plan(&plan).map_err(|e| e.to_string())?.json.as_bytes())?,
             }
             Ok(format!("Saved to {}", path.display()))
         }));

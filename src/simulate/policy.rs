@@ -80,6 +80,11 @@ impl Policy {
                         ));
                     }
                 }
+                if let Some(label) = &p.resource_label
+                    && (label.is_empty() || label.len() > 1023 || label.chars().any(char::is_control))
+                {
+                    return Err("policy.resource_label must be 1 to 1023 characters with no control characters".into());
+                }
                 check_target(p.target, "policy.target")
             }
         }
@@ -694,6 +699,21 @@ pub enum PredictiveMode {
     ForecastOnly,
 }
 
+/// The metric pair a predictive policy forecasts and scales on
+/// (`PredictiveScalingPredefinedMetricPair.PredefinedMetricType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PredictiveMetric {
+    /// `ASGCPUUtilization`: the series is the group's CPU load; `target` is the average
+    /// CPU utilisation to plan for (TargetValue = target × 100).
+    #[default]
+    Cpu,
+    /// `ALBRequestCount`: the series is requests per second through the target group;
+    /// each instance should take `per_instance × target` of them (TargetValue, in
+    /// requests per instance per minute, is that × 60). Needs `resource_label`.
+    AlbRequestCount,
+}
+
 /// AWS predictive scaling (EC2 Auto Scaling user guide, "Predictive scaling for Amazon
 /// EC2 Auto Scaling"): in `ForecastAndScale` the forecast's capacity is a floor put in
 /// place `lead_s` (SchedulingBufferTime) ahead; predictive scaling never scales in ("If
@@ -721,6 +741,12 @@ pub struct Predictive {
     pub dynamic: Option<TargetTracking>,
     /// Seconds before a new instance serves load.
     pub startup_s: u32,
+    /// What AWS forecasts and scales on, for the exported policy.
+    pub metric: PredictiveMetric,
+    /// With `alb_request_count`: the target group's resource label
+    /// (`app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_label: Option<String>,
 }
 
 /// SchedulingBufferTime must be less than this (seconds).
@@ -737,6 +763,8 @@ impl Default for Predictive {
             mode: PredictiveMode::ForecastAndScale,
             dynamic: None,
             startup_s: 60,
+            metric: PredictiveMetric::Cpu,
+            resource_label: None,
         }
     }
 }
