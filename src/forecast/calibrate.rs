@@ -244,64 +244,11 @@ pub fn rescale_to_evidence(folds: &[Fold], levels: &[f64]) -> (Vec<f64>, Vec<Res
 
 /// Each window's errors (observed − forecast, `NaN` at gaps): what sample paths copy the
 /// dependence of.
-fn errors(folds: &[Fold]) -> Vec<Vec<f64>> {
+pub fn errors(folds: &[Fold]) -> Vec<Vec<f64>> {
     folds
         .iter()
         .map(|f| f.actual.iter().enumerate().map(|(h, y)| y - f.forecast.point.get(h).copied().unwrap_or(f64::NAN)).collect())
         .collect()
-}
-
-/// [`errors`] stretched as the bands were widened, for the paths that replay them: an
-/// error as far out as level L's calibrated reach at its step goes as far out as L's
-/// widened reach (× L's factor), the factor interpolated linearly in the error's size
-/// between the levels' reaches and held beyond the outermost. So replayed errors keep
-/// the order and the dependence they came with and meet every widened band edge where
-/// the band does. Unchanged where nothing was widened.
-pub fn widened_errors(folds: &[Fold], calibration: Option<&Calibration>, factors: &[f64]) -> Vec<Vec<f64>> {
-    let mut out = errors(folds);
-    let Some(cal) = calibration.filter(|_| factors.iter().any(|f| *f != 1.0)) else { return out };
-    // Inner to outer; a factor never smaller than an inner level's (a wider band holds
-    // the narrower one, so its edge moves out at least as far).
-    let mut order: Vec<usize> = (0..cal.levels.len().min(factors.len())).collect();
-    order.sort_by(|&a, &b| cal.levels[a].level.total_cmp(&cal.levels[b].level));
-    let mut knots_factor: Vec<f64> = order.iter().map(|&i| factors[i]).collect();
-    for i in 1..knots_factor.len() {
-        knots_factor[i] = knots_factor[i].max(knots_factor[i - 1]);
-    }
-    for window in &mut out {
-        for (h, e) in window.iter_mut().enumerate() {
-            if !e.is_finite() || *e == 0.0 {
-                continue;
-            }
-            let reaches: Vec<f64> = order
-                .iter()
-                .map(|&i| {
-                    let (down, up) = cal.at(&cal.levels[i], h);
-                    if *e > 0.0 { up } else { down }
-                })
-                .collect();
-            *e *= stretch(e.abs(), &reaches, &knots_factor);
-        }
-    }
-    out
-}
-
-/// The factor for an error of size `a` given the levels' reaches (inner to outer) and
-/// their factors: the innermost's inside it, linear between reaches, the outermost's
-/// beyond.
-fn stretch(a: f64, reaches: &[f64], factors: &[f64]) -> f64 {
-    let Some(first) = reaches.first() else { return 1.0 };
-    if a <= *first {
-        return factors[0];
-    }
-    for i in 1..reaches.len() {
-        if a <= reaches[i] {
-            let span = reaches[i] - reaches[i - 1];
-            let t = if span > 0.0 { (a - reaches[i - 1]) / span } else { 1.0 };
-            return factors[i - 1] + t * (factors[i] - factors[i - 1]);
-        }
-    }
-    factors[reaches.len() - 1]
 }
 
 #[cfg(test)]
@@ -370,37 +317,5 @@ mod tests {
         let (factors, widened) = rescale_to_evidence(&folds, &[95.0]);
         assert!((factors[0] - 2.0).abs() < 1e-9, "{widened:?}");
         assert!((widened[0].after - 0.94).abs() < 1e-9, "{widened:?}");
-    }
-
-    #[test]
-    fn replayed_errors_stretch_with_the_band_they_were_calibrated_for() {
-        // Errors ±0.25 … ±5 spread over every window and step; the 80 % band kept (×1),
-        // the 95 % band widened ×3. An error inside the 80 % reach at its step is kept,
-        // one at or beyond the 95 % reach goes out ×3, one between them by the share of
-        // the way it lies between the reaches.
-        let pattern: Vec<f64> = (1..=20).flat_map(|i| [0.25 * f64::from(i), -0.25 * f64::from(i)]).collect();
-        let window = |k: usize| -> Vec<f64> { (0..40).map(|h| pattern[(h * 7 + k * 13) % 40]).collect() };
-        let folds: Vec<Fold> = (0..10).map(|k| fold(k * 40, &window(k))).collect();
-        let cal = calibrate(&folds, &[80.0, 95.0]).unwrap();
-        let out = widened_errors(&folds, Some(&cal), &[1.0, 3.0]);
-        let mut seen = [0; 3];
-        for (h, (before, after)) in window(0).iter().zip(&out[0]).enumerate() {
-            let (r80, r95) = (cal.at(&cal.levels[0], h).1, cal.at(&cal.levels[1], h).1);
-            let (r80, r95) = if *before < 0.0 { (cal.at(&cal.levels[0], h).0, cal.at(&cal.levels[1], h).0) } else { (r80, r95) };
-            assert!(r80 < r95, "step {h}: {r80} {r95}");
-            let a = before.abs();
-            let (expected, kind) = if a <= r80 {
-                (1.0, 0)
-            } else if a >= r95 {
-                (3.0, 2)
-            } else {
-                (1.0 + 2.0 * (a - r80) / (r95 - r80), 1)
-            };
-            seen[kind] += 1;
-            assert!((after / before - expected).abs() < 1e-12, "step {h}: {before} → {after}, expected ×{expected}");
-        }
-        assert!(seen.iter().all(|n| *n > 0), "errors inside, between and beyond the reaches: {seen:?}");
-        // Nothing widened: the errors as they were.
-        assert_eq!(widened_errors(&folds, Some(&cal), &[1.0, 1.0]), errors(&folds));
     }
 }

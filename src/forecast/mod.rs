@@ -564,8 +564,11 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         rescaled.push(LevelValue { level: r.level, value: r.factor });
     }
     let bucket_len = calibration.as_ref().map_or(plan.fold_len, |c| c.bucket_len);
-    let dependence =
-        paths::Dependence::from_errors(&calibrate::widened_errors(&record, calibration.as_ref(), &factors), bucket_len, series.step_ms);
+    // The errors as they came, not stretched with a widened band: the fitted process
+    // takes its spread from the band anyway, and replays are what happened (stretched, a
+    // real 1.4-point spike on a 0.07 % CPU series grew past thresholds the series never
+    // reached: bench breach on CloudWatch series, ECE 0.12 raw against 0.15 stretched).
+    let dependence = paths::Dependence::from_errors(&calibrate::errors(&record), bucket_len, series.step_ms);
     let evidence_reach = backtest::largest_errors(&record).map(|(down, up)| (EVIDENCE_MARGIN * down, EVIDENCE_MARGIN * up));
 
     // 6. Final fit on all (regime) history, with the full history's periods.

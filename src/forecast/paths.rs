@@ -7,8 +7,7 @@
 //! - **Replays.** The point forecast plus one backtest window's errors, step for step as
 //!   that window made them (the record's windows in turn). A replay carries the errors'
 //!   real dependence, their level offsets and their bursts exactly as they came, and its
-//!   errors are the very ones the bands were calibrated on (stretched as far as a band
-//!   was widened past them: [`super::calibrate::widened_errors`]). Where a window has a gap or
+//!   errors are the very ones the bands were calibrated on. Where a window has a gap or
 //!   ends before the horizon, the fitted process below carries on from the replayed
 //!   value's normal score.
 //! - **The fitted error process.** Each step's value is a draw `z` (standard normal)
