@@ -22,6 +22,8 @@ pub struct Prepared {
     pub heavy_tailed: bool,
     /// The robust baseline (when `robust` is on).
     pub decomposition: Option<robust::Decomposition>,
+    /// The series' step, ms.
+    pub step_ms: i64,
 }
 
 /// Prepares `values` (complete: gaps interpolated) of a series stepped every `step_ms`.
@@ -33,7 +35,7 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
         Some(d) => robust::mask_outliers(values, d),
         None => robust::Masked { values: values.to_vec(), ..Default::default() },
     };
-    Prepared { periods, fit_values: masked.values, outliers: masked.outliers, heavy_tailed: masked.heavy_tailed, decomposition }
+    Prepared { periods, fit_values: masked.values, outliers: masked.outliers, heavy_tailed: masked.heavy_tailed, decomposition, step_ms }
 }
 
 impl Prepared {
@@ -41,17 +43,32 @@ impl Prepared {
     /// least a training minimum after it.
     pub fn level_shift(&self) -> Option<usize> {
         let d = self.decomposition.as_ref()?;
-        robust::last_level_shift(&d.deseasonalised, shift_block(&self.periods), backtest::min_train(&self.periods))
+        last_level_shift(&d.deseasonalised, &self.periods, self.step_ms)
     }
 }
 
-/// Block length of the level-shift search: one season (block means hide the seasons), or
-/// a day of hourly data without seasons.
-fn shift_block(periods: &[usize]) -> usize {
-    periods.first().copied().unwrap_or(SHIFT_BLOCK).max(1)
+/// The last level shift of `deseasonalised` that at least a block and a training minimum
+/// follow: a shift with less after it is not yet told from a burst (on a CloudWatch CPU
+/// series, a cluster of spikes two hours before the end read as a shift, and the forecast
+/// fitted on those two hours stood at twice the level the next two days had).
+fn last_level_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<usize> {
+    let block = shift_block(periods, step_ms, deseasonalised.len());
+    robust::last_level_shift(deseasonalised, block, backtest::min_train(periods).max(block))
 }
 
-/// Block length (steps) of the level-shift search on a series without seasons.
+/// Block length of the level-shift search: one season (block means hide the seasons), or
+/// without seasons a day of steps, at least [`SHIFT_BLOCK`] and at most a twelfth of the
+/// history (so that a short history still has blocks to compare).
+fn shift_block(periods: &[usize], step_ms: i64, len: usize) -> usize {
+    if let Some(p) = periods.first() {
+        return (*p).max(1);
+    }
+    let day = usize::try_from(crate::time::DAY_MS / step_ms.max(1)).unwrap_or(usize::MAX);
+    day.min(len / 12).max(SHIFT_BLOCK)
+}
+
+/// Fewest steps in a block of the level-shift search on a series without seasons: a day
+/// of hourly data.
 const SHIFT_BLOCK: usize = 24;
 
 /// History prepared at one point in time, for the backtest windows whose origins follow
@@ -71,6 +88,8 @@ pub struct Stretch {
     /// the observed values less the last prepared cycle of seasons repeated (what a
     /// forecaster standing at `prepared_to` would subtract). `None` without `robust`.
     deseasonalised: Option<Vec<f64>>,
+    /// The series' step, ms.
+    step_ms: i64,
 }
 
 impl Stretch {
@@ -95,14 +114,14 @@ impl Stretch {
             out.extend((at..values.len()).map(|i| values[i] - seasonal(i)));
             out
         });
-        Stretch { prepared_to: at, periods: prepared.periods, values: all, deseasonalised }
+        Stretch { prepared_to: at, periods: prepared.periods, values: all, deseasonalised, step_ms }
     }
 
     /// Where the last level shift in the history before `origin` starts, found in that
     /// history alone.
     pub fn level_shift_before(&self, origin: usize) -> Option<usize> {
         let d = self.deseasonalised.as_ref()?;
-        robust::last_level_shift(&d[..origin.min(d.len())], shift_block(&self.periods), backtest::min_train(&self.periods))
+        last_level_shift(&d[..origin.min(d.len())], &self.periods, self.step_ms)
     }
 }
 
@@ -167,5 +186,26 @@ mod tests {
         assert_eq!(a.level_shift_before(1400), None);
         let found = a.level_shift_before(2000).expect("the shift at 1500");
         assert!((1440..=1560).contains(&found), "{found}");
+    }
+
+    #[test]
+    fn a_shift_needs_a_day_after_it_on_five_minute_data() {
+        // Twelve days of flat 5-minute noise around 10. A rise to 30 in the last two hours
+        // is not yet a level shift (it could be a burst); the same rise a day and a half
+        // before the end is one, found within a block (a day) of where it began.
+        let noise = |i: usize| {
+            let x = (i as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) >> 11;
+            10.0 + (x as f64 / (1u64 << 53) as f64 - 0.5)
+        };
+        let n = 12 * 288;
+        let settings = ForecastSettings { periods: Periods::Given(Vec::new()), ..ForecastSettings::default() };
+        let late: Vec<f64> = (0..n).map(|i| noise(i) + if i >= n - 24 { 20.0 } else { 0.0 }).collect();
+        let p = prepare(&late, 300_000, &settings, "late", &mut Vec::new());
+        assert_eq!(p.level_shift(), None, "two hours after a rise is not a shift yet");
+        let at = n - 432;
+        let earlier: Vec<f64> = (0..n).map(|i| noise(i) + if i >= at { 20.0 } else { 0.0 }).collect();
+        let p = prepare(&earlier, 300_000, &settings, "earlier", &mut Vec::new());
+        let found = p.level_shift().expect("a day and a half after it");
+        assert!(found.abs_diff(at) <= 288, "{found} vs {at}");
     }
 }

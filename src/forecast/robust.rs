@@ -118,9 +118,24 @@ pub fn last_level_shift(deseasonalised: &[f64], block: usize, min_after: usize) 
     }
     let z: Vec<f64> = means.iter().map(|m| (m - center) / sd).collect();
     let mut detector = NormalGammaDetector::default();
-    let points = detector.detect_changepoints(&z);
-    points.into_iter().filter(|&c| c >= 2 && c * block + min_after <= deseasonalised.len()).map(|c| c * block).max()
+    let mut points = detector.detect_changepoints(&z);
+    points.sort_unstable();
+    // The latest changepoint that the values after it bear out: their median differs from
+    // the median of the values before it by at least SHIFT_CONFIRM_SDS block-mean
+    // spreads. A rise in the last few points of a flat series moves one block's mean
+    // (and the detector with it), not the median of what follows the changepoint.
+    // The detector names the last block of the old run (its run length counts back from
+    // there), so the new level starts a block later.
+    points.into_iter().rev().filter(|&c| c >= 1).map(|c| (c + 1) * block).filter(|&at| at + min_after <= deseasonalised.len()).find(|&at| {
+        let (before, _) = median_mad(&deseasonalised[..at]);
+        let (after, _) = median_mad(&deseasonalised[at..]);
+        (after - before).abs() >= SHIFT_CONFIRM_SDS * sd
+    })
 }
+
+/// How far (in spreads of the block means' noise) the median after a changepoint must
+/// lie from the median before it for the changepoint to count as a level shift.
+const SHIFT_CONFIRM_SDS: f64 = 3.0;
 
 #[cfg(test)]
 mod tests {
