@@ -3,7 +3,7 @@
 //! and what capacity keeps the forecast peak under a target utilisation.
 
 use crate::forecast::Forecast;
-use crate::forecast::paths::{FirstPassage, RUNWAY_PATHS, RUNWAY_SEED, for_each_path};
+use crate::forecast::paths::{FirstPassage, RUNWAY_PATHS, RUNWAY_SEED, for_each_path, prior_chance};
 use crate::series::Series;
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +105,14 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
             fp.add(p, t.value);
         }
     });
+    let windows = forecast.dependence.replayed().count();
+    let reached = reached_levels(series, forecast);
+    let steps = forecast.point.len();
+    let passages: Vec<FirstPassage> = passages
+        .into_iter()
+        .zip(thresholds)
+        .map(|(fp, t)| fp.with_evidence(windows, prior_chance(t.value, t.value <= reached), steps))
+        .collect();
     let last_value = series.values.iter().rev().find(|v| !v.is_nan()).copied();
     let level = if level > 0.0 && level < 100.0 { level } else { 95.0 };
     let date = |step: Option<usize>| step.map(|i| forecast.timestamp(i));
@@ -123,12 +131,22 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
         .collect()
 }
 
+/// The highest level the series has been at or its point forecast reaches: the prior
+/// gives a threshold up to here even odds ([`prior_chance`]).
+fn reached_levels(series: &Series, forecast: &Forecast) -> f64 {
+    let history = series.values.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    forecast.point.iter().copied().filter(|v| v.is_finite()).fold(history, f64::max)
+}
+
 /// The probability that the value reaches `threshold` at some step among the first
-/// `steps`, from the forecast's sample paths.
+/// `steps`, from the forecast's sample paths, weighed as [`runway`] weighs them (the
+/// point forecast's own reach stands for the history's).
 pub fn breach_probability(forecast: &Forecast, threshold: f64, steps: usize) -> f64 {
     let mut fp = FirstPassage::default();
-    for_each_path(forecast, RUNWAY_PATHS, RUNWAY_SEED, |p| fp.add(&p[..steps.min(p.len())], threshold));
-    fp.probability()
+    let steps = steps.min(forecast.point.len());
+    for_each_path(forecast, RUNWAY_PATHS, RUNWAY_SEED, |p| fp.add(&p[..steps], threshold));
+    let reached = forecast.point[..steps].iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    fp.with_evidence(forecast.dependence.replayed().count(), prior_chance(threshold, threshold <= reached), steps).probability()
 }
 
 /// The probability of a breach by `date_ms` (steps up to that date).

@@ -264,6 +264,14 @@ pub struct Forecast {
     /// The series' physical limits (lower, upper), which sample paths respect.
     #[serde(default = "unbounded")]
     pub bounds: (f64, f64),
+    /// The calibrated bands before any was widened for its out-of-sample coverage, which
+    /// sample paths follow step by step ([`paths`]); empty when none was widened (the
+    /// paths follow `bands`). A widened band says how far a rough window can reach; the
+    /// rough windows themselves come whole through the replays, so the paths keep the
+    /// calibrated spread rather than putting the widened tail on every step of every path
+    /// (which made every path cross thresholds far past anything history reached).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path_bands: Vec<Band>,
 }
 
 fn unbounded() -> (f64, f64) {
@@ -275,7 +283,7 @@ impl Forecast {
     fn scale(&mut self, factor: f64) {
         let times = |v: &mut f64| *v *= factor;
         self.point.iter_mut().for_each(times);
-        for b in &mut self.bands {
+        for b in self.bands.iter_mut().chain(self.path_bands.iter_mut()) {
             b.lower.iter_mut().chain(b.upper.iter_mut()).for_each(times);
         }
         let d = &mut self.dependence;
@@ -294,13 +302,15 @@ impl Forecast {
             return Err("point is empty".into());
         }
         crate::time::check_grid(self.start_ms, self.step_ms, self.point.len())?;
-        for (i, b) in self.bands.iter().enumerate() {
-            if !(b.level > 0.0 && b.level < 100.0) {
-                return Err(format!("bands[{i}].level must be in (0, 100), got {}", b.level));
-            }
-            for (key, v) in [("lower", &b.lower), ("upper", &b.upper)] {
-                if v.len() != self.point.len() {
-                    return Err(format!("bands[{i}].{key} has {} values for {} forecast steps", v.len(), self.point.len()));
+        for (field, bands) in [("bands", &self.bands), ("path_bands", &self.path_bands)] {
+            for (i, b) in bands.iter().enumerate() {
+                if !(b.level > 0.0 && b.level < 100.0) {
+                    return Err(format!("{field}[{i}].level must be in (0, 100), got {}", b.level));
+                }
+                for (key, v) in [("lower", &b.lower), ("upper", &b.upper)] {
+                    if v.len() != self.point.len() {
+                        return Err(format!("{field}[{i}].{key} has {} values for {} forecast steps", v.len(), self.point.len()));
+                    }
                 }
             }
         }
@@ -357,7 +367,14 @@ impl Forecast {
             warnings: Vec::new(),
             dependence: paths::Dependence::fallback(step_ms),
             bounds: unbounded(),
+            path_bands: Vec::new(),
         }
+    }
+
+    /// The bands sample paths follow: the calibrated ones before widening when a band
+    /// was widened, else the bands themselves.
+    pub fn path_bands(&self) -> &[Band] {
+        if self.path_bands.is_empty() { &self.bands } else { &self.path_bands }
     }
 
     /// UTC milliseconds of forecast step `i`.
@@ -590,6 +607,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         None => gaussian_band(&raw, level),
     };
     let bands: Vec<Band> = settings.levels.iter().zip(&factors).map(|(&level, &factor)| band_of(level, factor)).collect();
+    let path_bands: Vec<Band> =
+        if factors.iter().any(|f| *f != 1.0) { settings.levels.iter().map(|&level| band_of(level, 1.0)).collect() } else { Vec::new() };
     let mut model = choose::describe(&members);
     if variant.log {
         model.push_str(", log scale");
@@ -605,6 +624,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         log_scale: variant.log,
         dependence: Some(dependence),
         evidence_reach,
+        path_bands,
     };
     let f = finish(series, raw, bands, parts, &full, warnings);
     Ok(f)
@@ -702,6 +722,8 @@ struct Parts {
     /// How far below and above the point the backtest's errors ever reached, with a
     /// margin: no band reaches further than its evidence.
     evidence_reach: Option<(f64, f64)>,
+    /// The calibrated bands before widening, for the sample paths (empty: none widened).
+    path_bands: Vec<Band>,
 }
 
 /// A band may reach this much further than the largest error the backtest saw (on each
@@ -731,24 +753,29 @@ fn finish(
         Some((down, up)) if down > 0.0 && up > 0.0 => (range_reach.min(down), range_reach.min(up)),
         _ => (range_reach, range_reach),
     };
-    // Narrow to wide, so each wider band contains the narrower one.
-    let mut order: Vec<usize> = (0..bands.len()).collect();
-    order.sort_by(|&a, &b| bands[a].level.total_cmp(&bands[b].level));
-    let mut inner_lo = point.clone();
-    let mut inner_hi = point.clone();
-    for i in order {
-        let b = &mut bands[i];
-        b.lower.resize(point.len(), f64::NAN);
-        b.upper.resize(point.len(), f64::NAN);
-        for h in 0..point.len() {
-            let l = b.lower[h].max(point[h] - reach_down);
-            let u = b.upper[h].min(point[h] + reach_up);
-            b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach_down } else { l }).min(inner_lo[h]);
-            b.upper[h] = bounds.clamp(if u.is_nan() { point[h] + reach_up } else { u }).max(inner_hi[h]);
+    let shape = |bands: &mut Vec<Band>| {
+        // Narrow to wide, so each wider band contains the narrower one.
+        let mut order: Vec<usize> = (0..bands.len()).collect();
+        order.sort_by(|&a, &b| bands[a].level.total_cmp(&bands[b].level));
+        let mut inner_lo = point.clone();
+        let mut inner_hi = point.clone();
+        for i in order {
+            let b = &mut bands[i];
+            b.lower.resize(point.len(), f64::NAN);
+            b.upper.resize(point.len(), f64::NAN);
+            for h in 0..point.len() {
+                let l = b.lower[h].max(point[h] - reach_down);
+                let u = b.upper[h].min(point[h] + reach_up);
+                b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach_down } else { l }).min(inner_lo[h]);
+                b.upper[h] = bounds.clamp(if u.is_nan() { point[h] + reach_up } else { u }).max(inner_hi[h]);
+            }
+            inner_lo.clone_from(&b.lower);
+            inner_hi.clone_from(&b.upper);
         }
-        inner_lo.clone_from(&b.lower);
-        inner_hi.clone_from(&b.upper);
-    }
+    };
+    shape(&mut bands);
+    let mut path_bands = parts.path_bands;
+    shape(&mut path_bands);
     Forecast {
         series: series.display_name(),
         start_ms: series.end_ms() + series.step_ms,
@@ -764,6 +791,7 @@ fn finish(
         warnings,
         dependence: parts.dependence.unwrap_or_else(|| paths::Dependence::fallback(series.step_ms)),
         bounds: (bounds.lower, bounds.upper),
+        path_bands,
     }
 }
 

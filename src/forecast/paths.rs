@@ -345,7 +345,7 @@ impl Marginal {
     fn at(forecast: &Forecast, h: usize) -> Self {
         let point = forecast.point.get(h).copied().unwrap_or(f64::NAN);
         let mut knots = vec![(0.0, point)];
-        for b in &forecast.bands {
+        for b in forecast.path_bands() {
             let z = normal_quantile(0.5 + b.level / 200.0);
             if let (Some(lo), Some(hi)) = (b.lower.get(h), b.upper.get(h))
                 && z > 0.0
@@ -596,6 +596,28 @@ pub struct FirstPassage {
     crossed: Vec<usize>,
     /// Paths in all.
     paths: usize,
+    /// The evidence prior weighed in ([`FirstPassage::with_evidence`]): its weight, its
+    /// chance of a crossing, and the steps over which that crossing would fall.
+    prior: Option<(f64, f64, usize)>,
+}
+
+/// How much a breach probability read from sample paths leans on a prior, given the
+/// backtest windows the paths' errors came from: `1 / (windows + 1)`, the weight of one
+/// pseudo-window among them, as Jeffreys' rule smooths a share of n trials toward even
+/// odds ((n·p + ½)/(n + 1)). The paths can only be as varied as the windows they learnt
+/// from: with six windows of real server metrics, 2,000 paths said 0.00 for breaches that
+/// came 8 % of the time and 0.99 for ones that came 85 % (`bench breach` on CloudWatch
+/// series); smoothed, the calibration error fell from 0.135 to about 0.09 while M4's
+/// twenty windows kept theirs (0.013). 0 without windows (no backtest: nothing to weigh).
+pub fn prior_weight(windows: usize) -> f64 {
+    if windows == 0 { 0.0 } else { 1.0 / (windows as f64 + 1.0) }
+}
+
+/// The prior's chance of a crossing: even odds for a level the series has been at or
+/// above, or that its point forecast reaches; none for one it never came near (so that
+/// smoothing never lends a threshold far past everything a chance of its own).
+pub fn prior_chance(threshold: f64, reached: bool) -> f64 {
+    if reached && threshold.is_finite() { 0.5 } else { 0.0 }
 }
 
 impl FirstPassage {
@@ -615,9 +637,34 @@ impl FirstPassage {
         }
     }
 
-    /// P(the path reaches the threshold at some step): the share of paths that did.
+    /// The same, the paths weighed against a prior as the evidence behind them allows:
+    /// weight [`prior_weight`]`(windows)` on a crossing with chance `chance`
+    /// ([`prior_chance`]). The prior changes how likely a crossing is, not when: its
+    /// crossing falls when the paths' crossings fall, or, when no path crosses, at a
+    /// step spread evenly over the `steps` of the horizon. Probabilities and
+    /// crossing-time quantiles then come from that mixture.
+    pub fn with_evidence(mut self, windows: usize, chance: f64, steps: usize) -> Self {
+        let w = prior_weight(windows);
+        self.prior = (w > 0.0 && steps > 0).then_some((w, chance.clamp(0.0, 1.0), steps));
+        self
+    }
+
+    /// The share of paths that crossed at or before step `s`.
+    fn share_by(&self, s: usize) -> f64 {
+        if self.paths == 0 { 0.0 } else { self.crossed.partition_point(|c| *c <= s) as f64 / self.paths as f64 }
+    }
+
+    /// P(the path reaches the threshold at some step): the share of paths that did
+    /// (weighed with the prior when there is one).
     pub fn probability(&self) -> f64 {
-        if self.paths == 0 { f64::NAN } else { self.crossed.len() as f64 / self.paths as f64 }
+        if self.paths == 0 {
+            return f64::NAN;
+        }
+        let share = self.crossed.len() as f64 / self.paths as f64;
+        match self.prior {
+            Some((w, chance, _)) => (1.0 - w) * share + w * chance,
+            None => share,
+        }
     }
 
     /// The `q` quantile (0 to 1) of the first-crossing step, counting paths that never
@@ -626,9 +673,16 @@ impl FirstPassage {
         if self.paths == 0 || !(0.0..=1.0).contains(&q) {
             return None;
         }
-        // The smallest step s with P(T ≤ s) ≥ q.
-        let k = ((q * self.paths as f64).ceil() as usize).max(1);
-        self.crossed.get(k - 1).copied()
+        let Some((w, chance, steps)) = self.prior else {
+            // The smallest step s with P(T ≤ s) ≥ q.
+            let k = ((q * self.paths as f64).ceil() as usize).max(1);
+            return self.crossed.get(k - 1).copied();
+        };
+        // The smallest step with (1 − w)·F(s) + w·chance·G(s) ≥ q, G the prior's timing.
+        let total = self.share_by(usize::MAX);
+        let timing = |s: usize| if total > 0.0 { self.share_by(s) / total } else { (s + 1).min(steps) as f64 / steps as f64 };
+        let last = self.crossed.last().copied().unwrap_or(0).max(steps.saturating_sub(1));
+        (0..=last).find(|&s| (1.0 - w) * self.share_by(s) + w * chance * timing(s) >= q - 1e-12)
     }
 }
 
@@ -688,6 +742,50 @@ mod tests {
         );
         f.dependence = dep;
         f
+    }
+
+    #[test]
+    fn the_evidence_prior_weighs_the_probability_and_keeps_the_paths_timing() {
+        // 100 paths, 40 crossing at step 10; 4 windows: weight 1/5 on even odds.
+        let mut fp = FirstPassage::default();
+        for i in 0..100 {
+            let mut p = vec![0.0; 50];
+            if i < 40 {
+                p[10] = 1.0;
+            }
+            fp.add(&p, 1.0);
+        }
+        let fp = fp.with_evidence(4, 0.5, 50);
+        assert!((fp.probability() - (0.8 * 0.4 + 0.2 * 0.5)).abs() < 1e-12);
+        assert_eq!(fp.quantile(0.025), Some(10), "the prior's crossing falls when the paths' does");
+        assert_eq!(fp.quantile(0.42), Some(10));
+        assert_eq!(fp.quantile(0.5), None);
+        // No path crosses: 9 windows, weight 0.1, even odds spread over 100 steps: 5 %
+        // in all, 2.5 % by step 49.
+        let mut none = FirstPassage::default();
+        (0..10).for_each(|_| none.add(&[0.0; 100], 1.0));
+        let none = none.with_evidence(9, 0.5, 100);
+        assert!((none.probability() - 0.05).abs() < 1e-12);
+        assert_eq!(none.quantile(0.025), Some(49));
+        // A level never near gets no chance from the prior; no windows, no prior.
+        assert_eq!(prior_chance(1.0, false), 0.0);
+        assert_eq!(prior_weight(0), 0.0);
+    }
+
+    #[test]
+    fn paths_follow_the_calibrated_band_where_a_band_was_widened() {
+        // Shown: the 95 % band widened to ±20; calibrated (what the paths follow): ±10.
+        let mut f = flat(50.0, 10.0, 5, Dependence::persistent(1e12, true));
+        f.path_bands = f.bands.clone();
+        for b in &mut f.bands {
+            b.lower.iter_mut().for_each(|v| *v = 50.0 - 2.0 * (50.0 - *v));
+            b.upper.iter_mut().for_each(|v| *v = 50.0 + 2.0 * (*v - 50.0));
+        }
+        let paths = sample(&f, 20_000, 7);
+        let mut first: Vec<f64> = paths.iter().map(|p| p[0]).collect();
+        first.sort_by(f64::total_cmp);
+        let q = |p: f64| first[(p * first.len() as f64) as usize];
+        assert!((q(0.025) - 40.0).abs() < 0.4 && (q(0.975) - 70.0).abs() < 0.8, "{} {}", q(0.025), q(0.975));
     }
 
     #[test]

@@ -426,7 +426,7 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
         minutes_over_target: future.totals.minutes_over_target,
         minutes_over_capacity: future.totals.minutes_over_capacity,
         scaling_events: future.totals.scaling_events,
-        saturation_probability: risks.iter().filter(|t| t.minutes_over_capacity > 0.0).count() as f64 / n,
+        saturation_probability: saturation_probability(&risks, forecast, full.totals.minutes_over_capacity > 0.0),
         expected_minutes_over_target: risks.iter().map(|t| t.minutes_over_target).sum::<f64>() / n,
         interruptions: if scenario.price.model == PricingModel::Spot {
             future.totals.instance_hours * scenario.price.interruption_rate
@@ -437,6 +437,16 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
         steps: full.steps,
         forecast_start: h,
     })
+}
+
+/// The chance that demand outruns the scenario's capacity at some minute of the
+/// horizon: the share of sample paths that did, weighed against a prior as the runway's
+/// breach probabilities are ([`crate::forecast::paths::prior_weight`]): even odds when the
+/// scenario ran short on history or on the median forecast, none when it never did.
+fn saturation_probability(risks: &[Totals], forecast: &Forecast, short_before: bool) -> f64 {
+    let share = risks.iter().filter(|t| t.minutes_over_capacity > 0.0).count() as f64 / risks.len().max(1) as f64;
+    let w = crate::forecast::paths::prior_weight(forecast.dependence.replayed().count());
+    (1.0 - w) * share + w * if short_before { 0.5 } else { 0.0 }
 }
 
 /// The recommendation: the cheapest scenario whose expected minutes over target stay
