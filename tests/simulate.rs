@@ -157,7 +157,7 @@ fn a_bad_scenario_names_the_key() {
 }
 
 #[test]
-fn runway_on_a_known_line_is_exact_to_the_step() {
+fn runway_on_a_known_line_is_exact_to_the_step_and_weighs_its_evidence() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("disk_pct.csv");
     let mut text = String::from("timestamp,value\n");
@@ -177,11 +177,9 @@ fn runway_on_a_known_line_is_exact_to_the_step() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability");
     // 10 + 0.25 i ≥ 70 first at i = 240; ≥ 80 at i = 280. A noiseless line has no spread:
-    // every path is the line and crosses at that step. The probability weighs the paths
-    // against even odds as n backtest windows of evidence allow, (n·1 + ½)/(n + 1)
-    // (`paths::prior_weight`); the prior's crossing falls when the paths' does, so the
-    // median and earliest dates are that step, and with less than 97.5 % said the latest
-    // lies beyond the horizon.
+    // every path is the line and crosses at that step, so all three dates are that step.
+    // The probability weighs the paths against even odds as n backtest windows of
+    // evidence allow, (n·1 + ½)/(n + 1) (`paths::prior_weight`).
     let v = Command::new(env!("CARGO_BIN_EXE_headroom"))
         .args(["forecast"])
         .arg(&csv)
@@ -197,8 +195,8 @@ fn runway_on_a_known_line_is_exact_to_the_step() {
         .unwrap_or_else(|| panic!("no backtest line in {verbose}"));
     let p = format!("{:.4}", (n + 0.5) / (n + 1.0));
     let at = |i: i64| headroom::time::format_rfc3339((start + i * 3600) * 1000);
-    assert_eq!(lines[1], format!("disk_pct,70,{},{},,{p}", at(240), at(240)));
-    assert_eq!(lines[2], format!("disk_pct,80,{},{},,{p}", at(280), at(280)));
+    assert_eq!(lines[1], format!("disk_pct,70,{},{},{},{p}", at(240), at(240), at(240)));
+    assert_eq!(lines[2], format!("disk_pct,80,{},{},{},{p}", at(280), at(280), at(280)));
     assert_eq!(lines[3], "disk_pct,500,,,,0.0000", "never near: empty dates, probability 0 (the prior gives it none)");
 }
 

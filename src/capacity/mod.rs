@@ -81,7 +81,8 @@ pub struct Crossing {
     /// The level the range comes from, in percent.
     pub level: f64,
     /// Probability that the series reaches the threshold at some step within the
-    /// horizon (share of sample paths that do).
+    /// horizon: the share of sample paths that do, weighed by the evidence behind them
+    /// ([`crate::forecast::paths::prior_weight`]).
     pub probability: f64,
     /// The last value of history is already at or above it.
     pub already: bool,
@@ -107,13 +108,15 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
     });
     let windows = forecast.dependence.replayed().count();
     let reached = reached_levels(series, forecast);
-    let steps = forecast.point.len();
+    let last_value = series.values.iter().rev().find(|v| !v.is_nan()).copied();
     let passages: Vec<FirstPassage> = passages
         .into_iter()
         .zip(thresholds)
-        .map(|(fp, t)| fp.with_evidence(windows, prior_chance(t.value, t.value <= reached), steps))
+        .map(|(fp, t)| {
+            let already = last_value.is_some_and(|v| v >= t.value);
+            fp.with_evidence(windows, prior_chance(t.value, already, t.value <= reached))
+        })
         .collect();
-    let last_value = series.values.iter().rev().find(|v| !v.is_nan()).copied();
     let level = if level > 0.0 && level < 100.0 { level } else { 95.0 };
     let date = |step: Option<usize>| step.map(|i| forecast.timestamp(i));
     thresholds
@@ -136,27 +139,6 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
 fn reached_levels(series: &Series, forecast: &Forecast) -> f64 {
     let history = series.values.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
     forecast.point.iter().copied().filter(|v| v.is_finite()).fold(history, f64::max)
-}
-
-/// The probability that the value reaches `threshold` at some step among the first
-/// `steps`, from the forecast's sample paths, weighed as [`runway`] weighs them (the
-/// point forecast's own reach stands for the history's).
-pub fn breach_probability(forecast: &Forecast, threshold: f64, steps: usize) -> f64 {
-    let mut fp = FirstPassage::default();
-    let steps = steps.min(forecast.point.len());
-    for_each_path(forecast, RUNWAY_PATHS, RUNWAY_SEED, |p| fp.add(&p[..steps], threshold));
-    let reached = forecast.point[..steps].iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-    fp.with_evidence(forecast.dependence.replayed().count(), prior_chance(threshold, threshold <= reached), steps).probability()
-}
-
-/// The probability of a breach by `date_ms` (steps up to that date).
-pub fn breach_probability_by(forecast: &Forecast, threshold: f64, date_ms: i64) -> f64 {
-    let steps = if date_ms < forecast.start_ms {
-        0
-    } else {
-        usize::try_from(date_ms.saturating_sub(forecast.start_ms) / forecast.step_ms.max(1)).unwrap_or(usize::MAX).saturating_add(1)
-    };
-    breach_probability(forecast, threshold, steps)
 }
 
 /// Peak forecast against a capacity.

@@ -596,9 +596,9 @@ pub struct FirstPassage {
     crossed: Vec<usize>,
     /// Paths in all.
     paths: usize,
-    /// The evidence prior weighed in ([`FirstPassage::with_evidence`]): its weight, its
-    /// chance of a crossing, and the steps over which that crossing would fall.
-    prior: Option<(f64, f64, usize)>,
+    /// The evidence prior weighed into the probability ([`FirstPassage::with_evidence`]):
+    /// its weight and its chance of a crossing.
+    prior: Option<(f64, f64)>,
 }
 
 /// How much a breach probability read from sample paths leans on a prior, given the
@@ -613,11 +613,20 @@ pub fn prior_weight(windows: usize) -> f64 {
     if windows == 0 { 0.0 } else { 1.0 / (windows as f64 + 1.0) }
 }
 
-/// The prior's chance of a crossing: even odds for a level the series has been at or
-/// above, or that its point forecast reaches; none for one it never came near (so that
-/// smoothing never lends a threshold far past everything a chance of its own).
-pub fn prior_chance(threshold: f64, reached: bool) -> f64 {
-    if reached && threshold.is_finite() { 0.5 } else { 0.0 }
+/// The prior's chance of a crossing: certain for a level the series is already at or
+/// above; even odds for one it has been at before or that its point forecast reaches;
+/// none for one it never came near (so that weighing never lends a threshold far past
+/// everything a chance of its own).
+pub fn prior_chance(threshold: f64, already: bool, reached: bool) -> f64 {
+    if !threshold.is_finite() {
+        0.0
+    } else if already {
+        1.0
+    } else if reached {
+        0.5
+    } else {
+        0.0
+    }
 }
 
 impl FirstPassage {
@@ -637,21 +646,15 @@ impl FirstPassage {
         }
     }
 
-    /// The same, the paths weighed against a prior as the evidence behind them allows:
-    /// weight [`prior_weight`]`(windows)` on a crossing with chance `chance`
-    /// ([`prior_chance`]). The prior changes how likely a crossing is, not when: its
-    /// crossing falls when the paths' crossings fall, or, when no path crosses, at a
-    /// step spread evenly over the `steps` of the horizon. Probabilities and
-    /// crossing-time quantiles then come from that mixture.
-    pub fn with_evidence(mut self, windows: usize, chance: f64, steps: usize) -> Self {
+    /// The same, its probability weighed against a prior as the evidence behind the paths
+    /// allows: weight [`prior_weight`]`(windows)` on a crossing with chance `chance`
+    /// ([`prior_chance`]). The prior says how likely, not when: the crossing dates stay
+    /// the paths' own quantiles ([`quantile`](Self::quantile)), so no date is ever made
+    /// up where no path crossed.
+    pub fn with_evidence(mut self, windows: usize, chance: f64) -> Self {
         let w = prior_weight(windows);
-        self.prior = (w > 0.0 && steps > 0).then_some((w, chance.clamp(0.0, 1.0), steps));
+        self.prior = (w > 0.0).then_some((w, chance.clamp(0.0, 1.0)));
         self
-    }
-
-    /// The share of paths that crossed at or before step `s`.
-    fn share_by(&self, s: usize) -> f64 {
-        if self.paths == 0 { 0.0 } else { self.crossed.partition_point(|c| *c <= s) as f64 / self.paths as f64 }
     }
 
     /// P(the path reaches the threshold at some step): the share of paths that did
@@ -662,27 +665,20 @@ impl FirstPassage {
         }
         let share = self.crossed.len() as f64 / self.paths as f64;
         match self.prior {
-            Some((w, chance, _)) => (1.0 - w) * share + w * chance,
+            Some((w, chance)) => (1.0 - w) * share + w * chance,
             None => share,
         }
     }
 
-    /// The `q` quantile (0 to 1) of the first-crossing step, counting paths that never
-    /// cross as crossing after the horizon: `None` when that quantile lies beyond it.
+    /// The `q` quantile (0 to 1) of the paths' first-crossing step, counting paths that
+    /// never cross as crossing after the horizon: `None` when that quantile lies beyond it.
     pub fn quantile(&self, q: f64) -> Option<usize> {
         if self.paths == 0 || !(0.0..=1.0).contains(&q) {
             return None;
         }
-        let Some((w, chance, steps)) = self.prior else {
-            // The smallest step s with P(T ≤ s) ≥ q.
-            let k = ((q * self.paths as f64).ceil() as usize).max(1);
-            return self.crossed.get(k - 1).copied();
-        };
-        // The smallest step with (1 − w)·F(s) + w·chance·G(s) ≥ q, G the prior's timing.
-        let total = self.share_by(usize::MAX);
-        let timing = |s: usize| if total > 0.0 { self.share_by(s) / total } else { (s + 1).min(steps) as f64 / steps as f64 };
-        let last = self.crossed.last().copied().unwrap_or(0).max(steps.saturating_sub(1));
-        (0..=last).find(|&s| (1.0 - w) * self.share_by(s) + w * chance * timing(s) >= q - 1e-12)
+        // The smallest step s with P(T ≤ s) ≥ q.
+        let k = ((q * self.paths as f64).ceil() as usize).max(1);
+        self.crossed.get(k - 1).copied()
     }
 }
 
@@ -745,7 +741,7 @@ mod tests {
     }
 
     #[test]
-    fn the_evidence_prior_weighs_the_probability_and_keeps_the_paths_timing() {
+    fn the_evidence_prior_weighs_the_probability_and_leaves_the_dates_to_the_paths() {
         // 100 paths, 40 crossing at step 10; 4 windows: weight 1/5 on even odds.
         let mut fp = FirstPassage::default();
         for i in 0..100 {
@@ -755,20 +751,23 @@ mod tests {
             }
             fp.add(&p, 1.0);
         }
-        let fp = fp.with_evidence(4, 0.5, 50);
+        let fp = fp.with_evidence(4, 0.5);
         assert!((fp.probability() - (0.8 * 0.4 + 0.2 * 0.5)).abs() < 1e-12);
-        assert_eq!(fp.quantile(0.025), Some(10), "the prior's crossing falls when the paths' does");
-        assert_eq!(fp.quantile(0.42), Some(10));
+        assert_eq!(fp.quantile(0.025), Some(10), "the dates are the paths' own");
+        assert_eq!(fp.quantile(0.4), Some(10));
         assert_eq!(fp.quantile(0.5), None);
-        // No path crosses: 9 windows, weight 0.1, even odds spread over 100 steps: 5 %
-        // in all, 2.5 % by step 49.
+        // No path crosses: 9 windows, weight 0.1, even odds: 5 %, and no date made up.
         let mut none = FirstPassage::default();
         (0..10).for_each(|_| none.add(&[0.0; 100], 1.0));
-        let none = none.with_evidence(9, 0.5, 100);
+        let none = none.with_evidence(9, 0.5);
         assert!((none.probability() - 0.05).abs() < 1e-12);
-        assert_eq!(none.quantile(0.025), Some(49));
-        // A level never near gets no chance from the prior; no windows, no prior.
-        assert_eq!(prior_chance(1.0, false), 0.0);
+        assert_eq!(none.quantile(0.025), None);
+        // Already past it: certain, whatever the windows. Never near: no chance lent.
+        let mut all = FirstPassage::default();
+        (0..10).for_each(|_| all.add(&[2.0; 5], 1.0));
+        assert_eq!(all.with_evidence(3, prior_chance(1.0, true, true)).probability(), 1.0);
+        assert_eq!(prior_chance(1.0, false, false), 0.0);
+        assert_eq!(prior_chance(1.0, false, true), 0.5);
         assert_eq!(prior_weight(0), 0.0);
     }
 
