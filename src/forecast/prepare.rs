@@ -206,6 +206,22 @@ mod tests {
         let earlier: Vec<f64> = (0..n).map(|i| noise(i) + if i >= at { 20.0 } else { 0.0 }).collect();
         let p = prepare(&earlier, 300_000, &settings, "earlier", &mut Vec::new());
         let found = p.level_shift().expect("a day and a half after it");
-        assert!(found.abs_diff(at) <= 288, "{found} vs {at}");
+        assert!(found <= at && found > at - 288, "the block the rise began in: {found} vs {at}");
+    }
+
+    #[test]
+    fn a_return_to_the_baseline_after_a_plateau_is_the_last_shift() {
+        // Hourly: 10 for 40 days, 30 for 14 days, back to 10 for 6 days. The last shift is
+        // the return (at 54 × 24 = 1296), judged against the plateau before it, not
+        // against all history (whose median is the old baseline too).
+        let noise = |i: usize| {
+            let x = (i as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) >> 11;
+            x as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let values: Vec<f64> = (0..60 * 24).map(|i| noise(i) + if (960..1296).contains(&i) { 30.0 } else { 10.0 }).collect();
+        let settings = ForecastSettings { periods: Periods::Given(Vec::new()), ..ForecastSettings::default() };
+        let p = prepare(&values, 3_600_000, &settings, "plateau", &mut Vec::new());
+        let found = p.level_shift().expect("the return");
+        assert!(found <= 1296 && found > 1296 - 24, "{found}");
     }
 }

@@ -97,9 +97,10 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
     Masked { values: cleaned, outliers, heavy_tailed: false }
 }
 
-/// The index where the last level shift starts, if the deseasonalised series has one
-/// that leaves at least `min_after` points after it. Blocks of `block` points are
-/// averaged first so that noise and seasons do not read as shifts.
+/// The index where the latest level shift the values bear out starts, if the
+/// deseasonalised series has one that leaves at least `min_after` points after it.
+/// Blocks of `block` points are averaged first so that noise and seasons do not read as
+/// shifts.
 pub fn last_level_shift(deseasonalised: &[f64], block: usize, min_after: usize) -> Option<usize> {
     let block = block.max(1);
     let means: Vec<f64> = deseasonalised.chunks_exact(block).map(|c| c.iter().sum::<f64>() / block as f64).collect();
@@ -120,17 +121,27 @@ pub fn last_level_shift(deseasonalised: &[f64], block: usize, min_after: usize) 
     let mut detector = NormalGammaDetector::default();
     let mut points = detector.detect_changepoints(&z);
     points.sort_unstable();
-    // The latest changepoint that the values after it bear out: their median differs from
-    // the median of the values before it by at least SHIFT_CONFIRM_SDS block-mean
-    // spreads. A rise in the last few points of a flat series moves one block's mean
-    // (and the detector with it), not the median of what follows the changepoint.
+    points.dedup();
     // The detector names the last block of the old run (its run length counts back from
-    // there), so the new level starts a block later.
-    points.into_iter().rev().filter(|&c| c >= 1).map(|c| (c + 1) * block).filter(|&at| at + min_after <= deseasonalised.len()).find(|&at| {
-        let (before, _) = median_mad(&deseasonalised[..at]);
-        let (after, _) = median_mad(&deseasonalised[at..]);
-        (after - before).abs() >= SHIFT_CONFIRM_SDS * sd
-    })
+    // there), so each new level starts a block later.
+    let starts: Vec<usize> = points.iter().map(|&c| (c + 1) * block).collect();
+    // The latest changepoint that the values bear out: the median of its segment (to the
+    // next changepoint or the end) differs from the median of the segment before it (from
+    // the previous changepoint) by at least SHIFT_CONFIRM_SDS block-mean spreads. A rise in
+    // the last few points of a flat series moves one block's mean (and the detector with
+    // it), not the median of what follows; a return to a baseline after a plateau is
+    // judged against the plateau, not against all history.
+    (0..starts.len())
+        .rev()
+        .filter(|&i| points[i] >= 1 && starts[i] < deseasonalised.len() && starts[i] + min_after <= deseasonalised.len())
+        .map(|i| (i, starts[i]))
+        .find_map(|(i, at)| {
+            let from = if i == 0 { 0 } else { starts[i - 1].min(at) };
+            let to = starts.get(i + 1).copied().unwrap_or(deseasonalised.len()).clamp(at + 1, deseasonalised.len());
+            let (before, _) = median_mad(&deseasonalised[from..at]);
+            let (after, _) = median_mad(&deseasonalised[at..to]);
+            ((after - before).abs() >= SHIFT_CONFIRM_SDS * sd).then_some(at)
+        })
 }
 
 /// How far (in spreads of the block means' noise) the median after a changepoint must
