@@ -116,7 +116,8 @@ pub struct PlanArgs {
     /// Kubernetes name).
     #[arg(long, requires = "hpa")]
     pub target: Option<String>,
-    /// Write an AWS predictive scaling policy (JSON) from the first predictive scenario.
+    /// Write an AWS predictive scaling policy (JSON) from the recommended scenario when
+    /// it is predictive, else the first predictive one.
     #[arg(long)]
     pub aws: Option<PathBuf>,
 }

@@ -256,9 +256,19 @@ fn predictive_launches_count_in_the_dynamic_policys_metric_once_they_serve() {
     assert_eq!(n[54], 6);
     assert_eq!(&n[55..58], &[20, 20, 20]);
     assert_eq!(n[58], 28, "{n:?}");
-    // One group, one minimum and maximum.
-    let two = Predictive { max: 10, ..p };
-    assert!(Policy::Predictive(two).validate().unwrap_err().contains("one minimum and one maximum"));
+    // One group, one minimum and maximum: the predictive policy's. A dynamic policy left
+    // at its own defaults (max 10) still scales to the group's 40.
+    let defaults = Predictive {
+        dynamic: Some(TargetTracking { min: 1, max: 10, target: 0.5, warmup_s: 300, startup_s: 0, ..TargetTracking::default() }),
+        ..p
+    };
+    assert!(Policy::Predictive(defaults.clone()).validate().is_ok());
+    let n: Vec<u32> = replay(&Policy::Predictive(defaults), &CAP, &demand, 0, MINUTE, Some(&signal), true)
+        .steps
+        .iter()
+        .map(|s| s.instances.round() as u32)
+        .collect();
+    assert_eq!(n[58], 28, "{n:?}");
 }
 
 #[test]

@@ -131,8 +131,6 @@ proptest! {
     }
 }
 
-/// An exported HPA deserialises into k8s-openapi's autoscaling/v2 type (1.33 schema)
-/// and serialises back to the same document: no field unknown or misplaced.
 /// `storeScaleEvent` reuses only the slot of the *last* outdated event
 /// (`markScaleEventsOutdated`, then one overwrite); other outdated events stay and still
 /// count in `periodStartReplicas` of the other direction's longer period. One pod serves
@@ -202,6 +200,8 @@ fn syncs_keep_their_period_on_data_of_another_step() {
     assert!(steps.iter().zip(expected).all(|(s, e)| (s.instances - e).abs() < 1e-9), "{steps:?}");
 }
 
+/// An exported HPA deserialises into k8s-openapi's autoscaling/v2 type (1.33 schema)
+/// and serialises back to the same document: no field unknown or misplaced.
 fn round_trips(yaml: &str) -> HorizontalPodAutoscaler {
     let docs = yaml_rust2::YamlLoader::load_from_str(yaml).expect("valid YAML");
     let value = to_json(&docs[0]);
@@ -316,6 +316,11 @@ fn the_aws_policy_uses_the_documented_names_and_mode() {
     assert_eq!(pair.predefined_metric_type, "ALBRequestCount");
     assert_eq!(pair.resource_label.as_deref(), Some(label));
     assert_eq!(parsed.metric_specifications[0].target_value, 9000.0);
+    let bad_label = Predictive { resource_label: Some("my-target-group".into()), ..alb.clone() };
+    assert!(Policy::Predictive(bad_label).validate().unwrap_err().contains("targetgroup"));
+    let label_on_cpu = Predictive { metric: PredictiveMetric::Cpu, ..alb.clone() };
+    assert!(Policy::Predictive(label_on_cpu).validate().unwrap_err().contains("alb_request_count"));
+    assert!(Policy::Predictive(alb.clone()).validate().is_ok());
     let unlabelled = Predictive { resource_label: None, ..alb };
     assert!(aws_predictive_policy(&unlabelled, 250.0).unwrap_err().contains("resource_label"));
     // What the policy cannot carry is said.

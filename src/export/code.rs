@@ -345,6 +345,12 @@ pub fn aws_predictive_policy(p: &Predictive, per_instance: f64) -> Result<AwsPol
     json.push('\n');
     let mut warnings =
         vec![format!("the group's MinSize {} and MaxSize {} are set on the Auto Scaling group, not in this policy", p.min, p.max)];
+    if p.metric == PredictiveMetric::AlbRequestCount {
+        warnings.push(format!(
+            "TargetValue {target_value} requests per instance per minute reads the series as requests per second ({per_instance} per instance at {} %, × 60)",
+            round(p.target * 100.0)
+        ));
+    }
     if let Some(level) = p.band.filter(|b| *b > 50.0) {
         warnings.push(format!(
             "the replay planned on the upper edge of the forecast's {level} % band; AWS plans on its own forecast of the load, so it provisions less unless TargetValue is lowered"

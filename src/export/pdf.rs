@@ -443,7 +443,11 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     if let Some(sc) = &plan.scenarios {
         for o in sc.outcomes.iter().filter(|o| o.saturation_probability > 0.5) {
             l.para(
-                &format!("• Scenario \"{}\" saturates in {:.0} % of sample paths", o.name, 100.0 * o.saturation_probability),
+                &format!(
+                    "• Scenario \"{}\" runs short of capacity with a chance of {:.0} % (sample paths, weighed by their evidence)",
+                    o.name,
+                    100.0 * o.saturation_probability
+                ),
                 9.0,
                 false,
                 INK,

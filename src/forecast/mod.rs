@@ -574,8 +574,11 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         warnings.push(Warning::new(
             &name,
             format!(
-                "{} % band widened ×{:.2}: its out-of-sample coverage was {:.3} (now {:.3} on the same windows)",
-                r.level, r.factor, r.before, r.after
+                "{} % band widened ×{}: its out-of-sample coverage was {:.3} (now {:.3} on the same windows)",
+                r.level,
+                factor_text(r.factor),
+                r.before,
+                r.after
             ),
         ));
         rescaled.push(LevelValue { level: r.level, value: r.factor });
@@ -647,6 +650,12 @@ fn unchecked(series: &Series, settings: &ForecastSettings, full: &prepare::Prepa
     let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
     let parts = Parts { model: kind.describe(&full.periods), periods: full.periods.clone(), ..Parts::default() };
     Ok(finish(series, raw, bands, parts, full, warnings))
+}
+
+/// A widening factor as the warning shows it: two decimals, or three when two would read
+/// ×1.00.
+fn factor_text(f: f64) -> String {
+    if f < 1.005 { format!("{f:.3}") } else { format!("{f:.2}") }
 }
 
 /// Backtests every member of a candidate on `windows` and averages them.

@@ -536,10 +536,19 @@ impl HeadroomApp {
                 ExportKind::Pdf => write(&path, &crate::export::pdf::write_pdf(&plan).map_err(|e| e.to_string())?)?,
                 ExportKind::Rules => write(&path, crate::export::code::prometheus_rules(&plan).as_bytes())?,
                 ExportKind::Hpa => {
-                    write(&path, crate::export::hpa_for_plan(&plan, None, None).map_err(|e| e.to_string())?.yaml.as_bytes())?
+                    let manifest = crate::export::hpa_for_plan(&plan, None, None).map_err(|e| e.to_string())?;
+                    write(&path, manifest.yaml.as_bytes())?;
+                    if !manifest.warnings.is_empty() {
+                        return Ok(format!("Saved to {}. Note: {}", path.display(), manifest.warnings.join("; ")));
+                    }
                 }
                 ExportKind::Csv => crate::export::write_csv_dir(&plan, &path).map_err(|e| e.to_string())?,
-                ExportKind::Aws => write(&path, crate::export::aws_for_plan(&plan).map_err(|e| e.to_string())?.json.as_bytes())?,
+                ExportKind::Aws => {
+                    // JSON carries no comments: what the policy cannot say goes in the status.
+                    let policy = crate::export::aws_for_plan(&plan).map_err(|e| e.to_string())?;
+                    write(&path, policy.json.as_bytes())?;
+                    return Ok(format!("Saved to {}. Note: {}", path.display(), policy.warnings.join("; ")));
+                }
             }
             Ok(format!("Saved to {}", path.display()))
         }));

@@ -333,7 +333,8 @@ pub struct Outcome {
     pub minutes_over_capacity: f64,
     /// Scaling events (median demand).
     pub scaling_events: u32,
-    /// Share of sample paths with any minute over capacity.
+    /// The chance of any minute over capacity: the share of sample paths with one,
+    /// weighed by the evidence behind them (`saturation_probability`).
     pub saturation_probability: f64,
     /// Mean minutes over target over the sample paths.
     pub expected_minutes_over_target: f64,

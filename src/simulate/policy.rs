@@ -71,19 +71,21 @@ impl Policy {
                 }
                 if let Some(d) = &p.dynamic {
                     d.validate("policy.dynamic.")?;
-                    // Both policies belong to one Auto Scaling group, which has one
-                    // MinSize and one MaxSize.
-                    if (d.min, d.max) != (p.min, p.max) {
+                }
+                if let Some(label) = &p.resource_label {
+                    if p.metric != PredictiveMetric::AlbRequestCount {
+                        return Err("policy.resource_label names an ALB target group: it goes with metric = \"alb_request_count\"".into());
+                    }
+                    // PredictiveScalingPredefinedMetricPair.ResourceLabel: the final parts
+                    // of the load balancer's and the target group's ARNs, 1 to 1023 characters.
+                    let parts: Vec<&str> = label.split('/').collect();
+                    let shaped = parts.len() == 6 && parts[0] == "app" && parts[3] == "targetgroup" && parts.iter().all(|p| !p.is_empty());
+                    if !shaped || label.len() > 1023 || label.chars().any(|c| c.is_control() || c.is_whitespace()) {
                         return Err(format!(
-                            "policy.dynamic.min and max ({}, {}) must equal policy.min and max ({}, {}): both policies scale one Auto Scaling group, which has one minimum and one maximum",
-                            d.min, d.max, p.min, p.max
+                            "policy.resource_label \"{}\" is not a target group label: app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>",
+                            label.chars().take(80).collect::<String>()
                         ));
                     }
-                }
-                if let Some(label) = &p.resource_label
-                    && (label.is_empty() || label.len() > 1023 || label.chars().any(char::is_control))
-                {
-                    return Err("policy.resource_label must be 1 to 1023 characters with no control characters".into());
                 }
                 check_target(p.target, "policy.target")
             }
@@ -736,7 +738,9 @@ pub struct Predictive {
     pub band: Option<f64>,
     /// Mode.
     pub mode: PredictiveMode,
-    /// The dynamic (target tracking) policy it is combined with, if any.
+    /// The dynamic (target tracking) policy it is combined with, if any. Both scale one
+    /// Auto Scaling group, which has one minimum and maximum: this policy's `min` and
+    /// `max` (the dynamic policy's own are not used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dynamic: Option<TargetTracking>,
     /// Seconds before a new instance serves load.

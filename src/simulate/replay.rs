@@ -1,5 +1,6 @@
-//! The replay loop: a policy driven over a demand series in 15-second steps (the HPA's
-//! sync period), with launch delays, and what it costs in instances and risk.
+//! The replay loop: a policy driven over a demand series on a clock that ticks on the
+//! policy's own period (the HPA's sync period, an alarm's period; 15 s or finer), with
+//! launch delays, and what it costs in instances and risk.
 //!
 //! Demand is piecewise constant per demand step. Instances are billed from launch and
 //! serve load once ready. Each step records served and unserved demand and utilisation;
@@ -500,7 +501,9 @@ fn alarm_policy<'a>(policy: &'a Policy, floors: &Floors, now: i64) -> Option<Ala
         Policy::Predictive(p) => p.dynamic.as_ref().map(|t| {
             let floor = floors.at(now);
             AlarmPolicy {
-                kind: AlarmKind::Tracking { t, lo: t.min.max(floor).min(t.max.max(floor)), hi: t.max.max(floor) },
+                // One Auto Scaling group: the dynamic policy scales within the group's
+                // (the predictive policy's) min and max, never below the hour's floor.
+                kind: AlarmKind::Tracking { t, lo: p.min.max(floor).min(p.max.max(floor)), hi: p.max.max(floor) },
                 period_ms: ms(t.period_s.max(1)),
                 startup_ms: ms(p.startup_s),
                 warm_ms: ms(t.warmup_s),

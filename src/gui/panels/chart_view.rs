@@ -239,7 +239,7 @@ fn runway_table(
     })
     .response
     .on_hover_text(format!(
-        "Quantiles of the first-crossing time over the forecast's sample paths ({} % of them between earliest and latest); — is beyond the horizon",
+        "Quantiles of the first-crossing time over the forecast's sample paths ({} % of them between earliest and latest); — is beyond the horizon. The chance is the paths' share weighed by the backtest windows behind them",
         crossings.first().map_or("95".to_string(), |c| crate::export::csv::level_label(c.level))
     ));
 }
