@@ -44,6 +44,14 @@ pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<
     crate::files::atomic_write(&dir.join("summary.csv"), &buf)
 }
 
+/// The scenario an export is written from: the recommended one when `kind` accepts its
+/// policy, else the first whose policy it accepts.
+fn export_scenario<'a>(plan: &'a Plan, kind: impl Fn(&Policy) -> bool) -> Option<&'a crate::simulate::Scenario> {
+    let sc = plan.scenarios.as_ref()?;
+    let list = &sc.file.scenario;
+    sc.recommended.and_then(|i| list.get(i)).filter(|s| kind(&s.policy)).or_else(|| list.iter().find(|s| kind(&s.policy)))
+}
+
 /// The HPA manifest of a plan: from the recommended scenario when it is an HPA, else
 /// from the first HPA scenario.
 ///
@@ -51,11 +59,7 @@ pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<
 /// The plan has no HPA scenario.
 pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) -> Result<code::HpaManifest> {
     let none = || Error::setting("hpa", "no scenario has an HPA policy (give a scenario file with kind = \"hpa\")");
-    let sc = plan.scenarios.as_ref().ok_or_else(none)?;
-    let list = &sc.file.scenario;
-    let is_hpa = |i: usize| matches!(list.get(i).map(|s| &s.policy), Some(Policy::Hpa(_)));
-    let pick = sc.recommended.filter(|&i| is_hpa(i)).or_else(|| (0..list.len()).find(|&i| is_hpa(i))).ok_or_else(none)?;
-    let s = list.get(pick).ok_or_else(none)?;
+    let s = export_scenario(plan, |p| matches!(p, Policy::Hpa(_))).ok_or_else(none)?;
     let Policy::Hpa(h) = &s.policy else { return Err(none()) };
     let deployment = target.map_or_else(|| code::k8s_name(&s.series), str::to_string);
     let to = code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment };
@@ -70,11 +74,7 @@ pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) 
 /// The plan has no predictive scenario, or its policy cannot be written (named).
 pub fn aws_for_plan(plan: &Plan) -> Result<code::AwsPolicy> {
     let none = || Error::setting("aws", "no scenario has a predictive policy (give a scenario file with kind = \"predictive\")");
-    let sc = plan.scenarios.as_ref().ok_or_else(none)?;
-    let list = &sc.file.scenario;
-    let is_predictive = |i: usize| matches!(list.get(i).map(|s| &s.policy), Some(Policy::Predictive(_)));
-    let pick = sc.recommended.filter(|&i| is_predictive(i)).or_else(|| (0..list.len()).find(|&i| is_predictive(i))).ok_or_else(none)?;
-    let s = list.get(pick).ok_or_else(none)?;
+    let s = export_scenario(plan, |p| matches!(p, Policy::Predictive(_))).ok_or_else(none)?;
     let Policy::Predictive(p) = &s.policy else { return Err(none()) };
     code::aws_predictive_policy(p, s.capacity.per_instance).map_err(|m| Error::setting("aws", format!("scenario \"{}\": {m}", s.name)))
 }
