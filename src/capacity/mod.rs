@@ -106,30 +106,26 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
             fp.add(p, t.value);
         }
     });
-    let windows = forecast.dependence.replayed().count();
+    let weight = forecast.dependence.evidence_weight();
     let reached = reached_levels(series, forecast);
     let last_value = series.values.iter().rev().find(|v| !v.is_nan()).copied();
-    let passages: Vec<FirstPassage> = passages
-        .into_iter()
-        .zip(thresholds)
-        .map(|(fp, t)| {
-            let already = last_value.is_some_and(|v| v >= t.value);
-            fp.with_evidence(windows, prior_chance(t.value, already, t.value <= reached))
-        })
-        .collect();
     let level = if level > 0.0 && level < 100.0 { level } else { 95.0 };
     let date = |step: Option<usize>| step.map(|i| forecast.timestamp(i));
     thresholds
         .iter()
         .zip(passages)
-        .map(|(t, fp)| Crossing {
-            threshold: t.clone(),
-            median_ms: date(fp.quantile(0.5)),
-            earliest_ms: date(fp.quantile((100.0 - level) / 200.0)),
-            latest_ms: date(fp.quantile((100.0 + level) / 200.0)),
-            level,
-            probability: fp.probability(),
-            already: last_value.is_some_and(|v| v >= t.value),
+        .map(|(t, fp)| {
+            let already = last_value.is_some_and(|v| v >= t.value);
+            let fp = fp.with_prior(weight, prior_chance(already, t.value <= reached));
+            Crossing {
+                threshold: t.clone(),
+                median_ms: date(fp.quantile(0.5)),
+                earliest_ms: date(fp.quantile((100.0 - level) / 200.0)),
+                latest_ms: date(fp.quantile((100.0 + level) / 200.0)),
+                level,
+                probability: fp.probability(),
+                already,
+            }
         })
         .collect()
 }

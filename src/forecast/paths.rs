@@ -229,6 +229,12 @@ impl Dependence {
         self
     }
 
+    /// How much breach probabilities read from paths of this dependence lean on the
+    /// prior: [`prior_weight`] of the windows replays use.
+    pub fn evidence_weight(&self) -> f64 {
+        prior_weight(self.replayed().count())
+    }
+
     /// The windows replays use: those with at least one observed error.
     pub fn replayed(&self) -> impl Iterator<Item = &[f64]> {
         self.windows.iter().filter(|w| w.iter().any(|e| e.is_finite())).map(Vec::as_slice)
@@ -596,7 +602,7 @@ pub struct FirstPassage {
     crossed: Vec<usize>,
     /// Paths in all.
     paths: usize,
-    /// The evidence prior weighed into the probability ([`FirstPassage::with_evidence`]):
+    /// The evidence prior weighed into the probability ([`FirstPassage::with_prior`]):
     /// its weight and its chance of a crossing.
     prior: Option<(f64, f64)>,
 }
@@ -617,16 +623,21 @@ pub fn prior_weight(windows: usize) -> f64 {
 /// above; even odds for one it has been at before or that its point forecast reaches;
 /// none for one it never came near (so that weighing never lends a threshold far past
 /// everything a chance of its own).
-pub fn prior_chance(threshold: f64, already: bool, reached: bool) -> f64 {
-    if !threshold.is_finite() {
-        0.0
-    } else if already {
+pub fn prior_chance(already: bool, reached: bool) -> f64 {
+    if already {
         1.0
     } else if reached {
         0.5
     } else {
         0.0
     }
+}
+
+/// A share of sample paths weighed against the prior: `weight` ([`prior_weight`]) on
+/// `chance` ([`prior_chance`]), the rest on the share. The one rule the runway's breach
+/// probabilities and `simulate`'s saturation chance both follow.
+pub fn weigh(share: f64, weight: f64, chance: f64) -> f64 {
+    (1.0 - weight) * share + weight * chance
 }
 
 impl FirstPassage {
@@ -647,13 +658,12 @@ impl FirstPassage {
     }
 
     /// The same, its probability weighed against a prior as the evidence behind the paths
-    /// allows: weight [`prior_weight`]`(windows)` on a crossing with chance `chance`
-    /// ([`prior_chance`]). The prior says how likely, not when: the crossing dates stay
-    /// the paths' own quantiles ([`quantile`](Self::quantile)), so no date is ever made
-    /// up where no path crossed.
-    pub fn with_evidence(mut self, windows: usize, chance: f64) -> Self {
-        let w = prior_weight(windows);
-        self.prior = (w > 0.0).then_some((w, chance.clamp(0.0, 1.0)));
+    /// allows ([`weigh`]): `weight` ([`Dependence::evidence_weight`]) on a crossing with
+    /// chance `chance` ([`prior_chance`]). The prior says how likely, not when: the
+    /// crossing dates stay the paths' own quantiles ([`quantile`](Self::quantile)), so no
+    /// date is ever made up where no path crossed.
+    pub fn with_prior(mut self, weight: f64, chance: f64) -> Self {
+        self.prior = (weight > 0.0).then_some((weight, chance.clamp(0.0, 1.0)));
         self
     }
 
@@ -664,10 +674,7 @@ impl FirstPassage {
             return f64::NAN;
         }
         let share = self.crossed.len() as f64 / self.paths as f64;
-        match self.prior {
-            Some((w, chance)) => (1.0 - w) * share + w * chance,
-            None => share,
-        }
+        self.prior.map_or(share, |(weight, chance)| weigh(share, weight, chance))
     }
 
     /// The `q` quantile (0 to 1) of the paths' first-crossing step, counting paths that
@@ -751,7 +758,7 @@ mod tests {
             }
             fp.add(&p, 1.0);
         }
-        let fp = fp.with_evidence(4, 0.5);
+        let fp = fp.with_prior(prior_weight(4), 0.5);
         assert!((fp.probability() - (0.8 * 0.4 + 0.2 * 0.5)).abs() < 1e-12);
         assert_eq!(fp.quantile(0.025), Some(10), "the dates are the paths' own");
         assert_eq!(fp.quantile(0.4), Some(10));
@@ -759,15 +766,15 @@ mod tests {
         // No path crosses: 9 windows, weight 0.1, even odds: 5 %, and no date made up.
         let mut none = FirstPassage::default();
         (0..10).for_each(|_| none.add(&[0.0; 100], 1.0));
-        let none = none.with_evidence(9, 0.5);
+        let none = none.with_prior(prior_weight(9), 0.5);
         assert!((none.probability() - 0.05).abs() < 1e-12);
         assert_eq!(none.quantile(0.025), None);
         // Already past it: certain, whatever the windows. Never near: no chance lent.
         let mut all = FirstPassage::default();
         (0..10).for_each(|_| all.add(&[2.0; 5], 1.0));
-        assert_eq!(all.with_evidence(3, prior_chance(1.0, true, true)).probability(), 1.0);
-        assert_eq!(prior_chance(1.0, false, false), 0.0);
-        assert_eq!(prior_chance(1.0, false, true), 0.5);
+        assert_eq!(all.with_prior(prior_weight(3), prior_chance(true, true)).probability(), 1.0);
+        assert_eq!(prior_chance(false, false), 0.0);
+        assert_eq!(prior_chance(false, true), 0.5);
         assert_eq!(prior_weight(0), 0.0);
     }
 

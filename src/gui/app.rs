@@ -531,26 +531,28 @@ impl HeadroomApp {
         self.export_job = Some(Job::spawn("Exporting", &self.ctx, move |_| {
             let plan = crate::plan::assemble(&inputs, forecasts, warnings, scenarios).map_err(|e| e.to_string())?;
             let write = |p: &std::path::Path, bytes: &[u8]| crate::files::atomic_write(p, bytes).map_err(|e| e.to_string());
-            match kind {
-                ExportKind::Plan => plan.save(&path).map_err(|e| e.to_string())?,
-                ExportKind::Pdf => write(&path, &crate::export::pdf::write_pdf(&plan).map_err(|e| e.to_string())?)?,
-                ExportKind::Rules => write(&path, crate::export::code::prometheus_rules(&plan).as_bytes())?,
+            // What an exported policy cannot carry, for the status (JSON has no comments).
+            let notes: Vec<String> = match kind {
+                ExportKind::Plan => plan.save(&path).map(|()| Vec::new()).map_err(|e| e.to_string())?,
+                ExportKind::Pdf => write(&path, &crate::export::pdf::write_pdf(&plan).map_err(|e| e.to_string())?).map(|()| Vec::new())?,
+                ExportKind::Rules => write(&path, crate::export::code::prometheus_rules(&plan).as_bytes()).map(|()| Vec::new())?,
+                ExportKind::Csv => crate::export::write_csv_dir(&plan, &path).map(|()| Vec::new()).map_err(|e| e.to_string())?,
                 ExportKind::Hpa => {
                     let manifest = crate::export::hpa_for_plan(&plan, None, None).map_err(|e| e.to_string())?;
                     write(&path, manifest.yaml.as_bytes())?;
-                    if !manifest.warnings.is_empty() {
-                        return Ok(format!("Saved to {}. Note: {}", path.display(), manifest.warnings.join("; ")));
-                    }
+                    manifest.warnings
                 }
-                ExportKind::Csv => crate::export::write_csv_dir(&plan, &path).map_err(|e| e.to_string())?,
                 ExportKind::Aws => {
-                    // JSON carries no comments: what the policy cannot say goes in the status.
                     let policy = crate::export::aws_for_plan(&plan).map_err(|e| e.to_string())?;
                     write(&path, policy.json.as_bytes())?;
-                    return Ok(format!("Saved to {}. Note: {}", path.display(), policy.warnings.join("; ")));
+                    policy.warnings
                 }
-            }
-            Ok(format!("Saved to {}", path.display()))
+            };
+            Ok(if notes.is_empty() {
+                format!("Saved to {}", path.display())
+            } else {
+                format!("Saved to {}. Note: {}", path.display(), notes.join("; "))
+            })
         }));
     }
 

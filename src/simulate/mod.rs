@@ -445,9 +445,9 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
 /// breach probabilities are ([`crate::forecast::paths::prior_weight`]): even odds when the
 /// scenario ran short on history or on the median forecast, none when it never did.
 fn saturation_probability(risks: &[Totals], forecast: &Forecast, short_before: bool) -> f64 {
+    use crate::forecast::paths::{prior_chance, weigh};
     let share = risks.iter().filter(|t| t.minutes_over_capacity > 0.0).count() as f64 / risks.len().max(1) as f64;
-    let w = crate::forecast::paths::prior_weight(forecast.dependence.replayed().count());
-    (1.0 - w) * share + w * if short_before { 0.5 } else { 0.0 }
+    weigh(share, forecast.dependence.evidence_weight(), prior_chance(false, short_before))
 }
 
 /// The recommendation: the cheapest scenario whose expected minutes over target stay
