@@ -271,6 +271,15 @@ fn save_export_and_reopen_a_plan_from_the_window() {
     h.state_mut().apply(Action::ExportTo(ExportKind::Rules, dir.path().join("rules.yml")));
     settle(&mut h);
     assert!(std::fs::read_to_string(dir.path().join("rules.yml")).unwrap().contains("groups:"));
+    // The AWS policy: JSON carries no comments, so what it cannot carry goes to the
+    // warnings panel and the status line stays one short line.
+    let before = h.state().model.warnings.len();
+    h.state_mut().apply(Action::ExportTo(ExportKind::Aws, dir.path().join("aws.json")));
+    settle(&mut h);
+    let status = h.state().model.status.clone();
+    assert!(status.contains("aws.json") && status.contains("warnings panel") && status.len() < 160, "{status}");
+    let notes: Vec<String> = h.state().model.warnings[before..].iter().map(ToString::to_string).collect();
+    assert!(notes.iter().any(|n| n.starts_with("aws.json: ") && n.contains("MinSize")), "{notes:?}");
     // A failed export says so and writes nothing.
     h.state_mut().apply(Action::ExportTo(ExportKind::Pdf, dir.path().join("no/such/dir/x.pdf")));
     settle(&mut h);

@@ -39,7 +39,8 @@ pub struct HeadroomApp {
     /// The scenarios panel's results.
     pub scenarios: panels::scenarios::ScenarioView,
     path_job: Option<Job<Option<(Action, PathBuf)>>>,
-    export_job: Option<Job<Result<String, String>>>,
+    /// An export: the status to show and what the exported file cannot carry.
+    export_job: Option<Job<Result<(String, Vec<String>), String>>>,
     open_plan_job: Option<Job<Result<crate::plan::Plan, String>>>,
     /// The Prometheus dialog's transient state.
     pub prometheus: panels::prometheus::PrometheusDialog,
@@ -531,7 +532,7 @@ impl HeadroomApp {
         self.export_job = Some(Job::spawn("Exporting", &self.ctx, move |_| {
             let plan = crate::plan::assemble(&inputs, forecasts, warnings, scenarios).map_err(|e| e.to_string())?;
             let write = |p: &std::path::Path, bytes: &[u8]| crate::files::atomic_write(p, bytes).map_err(|e| e.to_string());
-            // What an exported policy cannot carry, for the status (JSON has no comments).
+            // What an exported policy cannot carry (JSON has no comments), for the warnings.
             let notes: Vec<String> = match kind {
                 ExportKind::Plan => plan.save(&path).map(|()| Vec::new()).map_err(|e| e.to_string())?,
                 ExportKind::Pdf => write(&path, &crate::export::pdf::write_pdf(&plan).map_err(|e| e.to_string())?).map(|()| Vec::new())?,
@@ -548,11 +549,12 @@ impl HeadroomApp {
                     policy.warnings
                 }
             };
-            Ok(if notes.is_empty() {
-                format!("Saved to {}", path.display())
-            } else {
-                format!("Saved to {}. Note: {}", path.display(), notes.join("; "))
-            })
+            let status = match notes.len() {
+                0 => format!("Saved to {}", path.display()),
+                n => format!("Saved to {}: {n} notes on what it cannot carry in the warnings panel", path.display()),
+            };
+            let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            Ok((status, notes.into_iter().map(|n| format!("{file}: {n}")).collect()))
         }));
     }
 
@@ -676,8 +678,9 @@ impl HeadroomApp {
             self.export_job = None;
             let saved = self.saving_plan.take();
             match result {
-                Ok(msg) => {
+                Ok((msg, notes)) => {
                     self.model.status = msg;
+                    self.model.warnings.extend(notes.into_iter().map(|n| crate::warning::Warning::new("", n)));
                     if let Some(p) = saved {
                         self.note_recent(&p);
                         self.document = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
