@@ -62,7 +62,7 @@ pub enum Command {
         #[arg(long, default_value = "sample-data")]
         out: PathBuf,
     },
-    /// Measure speed: `bench import` or `bench forecast`.
+    /// Measure speed, memory and accuracy: `bench m4`, `bench nab`, `bench breach`, `bench forecast`, …
     Bench {
         /// What to measure.
         #[command(subcommand)]

@@ -476,7 +476,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // 1. Prepare all history for the final fit.
     let full = prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings);
     report_outliers(series, &full, &name, &mut warnings);
-    if let Some(resets) = shapes::counter_resets(&values) {
+    if let Some(resets) = shapes::counter_resets(&values, &series.name) {
         warnings.push(Warning::new(
             &name,
             format!(

@@ -22,6 +22,12 @@ const SEASON_MARGIN: f64 = 1.5;
 /// Most falls (of any size) a counter may have outside its resets, as a share of steps:
 /// a counter never goes down except when it resets.
 const COUNTER_FALLS: f64 = 0.01;
+/// A counter's reset falls below this share of the value before it: it starts again from
+/// zero, and has counted only one scrape's worth when next read.
+const COUNTER_RESET_SHARE: f64 = 0.5;
+/// Name endings of Prometheus counters (the naming rules: `_total`; a histogram's or
+/// summary's `_count`, `_sum` and `_bucket`).
+const COUNTER_SUFFIXES: [&str; 4] = ["_total", "_count", "_sum", "_bucket"];
 
 /// Where the series drops back: the index of the first value after each reset.
 pub fn resets(values: &[f64]) -> Vec<usize> {
@@ -46,13 +52,27 @@ pub fn resets(values: &[f64]) -> Vec<usize> {
 }
 
 /// The resets of a counter given by mistake: `Some(n)` when the series only rises except
-/// at `n` resets (and rises overall), so its rate was probably meant.
-pub fn counter_resets(values: &[f64]) -> Option<usize> {
+/// at `n` resets (and rises overall), so its rate was probably meant. A reset is a fall to
+/// less than [`COUNTER_RESET_SHARE`] of the value before it, as a counter falls when its
+/// process restarts and counts again from zero.
+///
+/// A rise with no reset at all is a counter only when `name` says so (the Prometheus
+/// naming rules: [`COUNTER_SUFFIXES`]): months of a volume filling, a database growing or
+/// a queue's backlog piling up also only rise, and for those the runway to a limit is the
+/// very question, not a rate. So is a fill with cleanups that free part of it (a fall to
+/// 540 GiB from 600 GiB is not a reset).
+pub fn counter_resets(values: &[f64], name: &str) -> Option<usize> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if finite.len() < 2 * MIN_CYCLE || finite.iter().any(|v| *v < 0.0) {
         return None;
     }
-    let reset_at = resets(&finite);
+    let reset_at: Vec<usize> = resets(&finite)
+        .into_iter()
+        .filter(|&r| {
+            let before = finite[r.saturating_sub(RESET_STEPS)..r].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            finite[r] < COUNTER_RESET_SHARE * before
+        })
+        .collect();
     let rises = finite.windows(2).filter(|w| w[1] > w[0]).count();
     let falls = finite
         .windows(2)
@@ -60,7 +80,15 @@ pub fn counter_resets(values: &[f64]) -> Option<usize> {
         .filter(|(i, w)| w[1] < w[0] && !reset_at.iter().any(|r| (*r..*r + RESET_STEPS).contains(&(i + 1))))
         .count();
     let steps = finite.len() - 1;
-    (rises * 2 > steps && (falls as f64) <= COUNTER_FALLS * steps as f64).then_some(reset_at.len())
+    let rising = rises * 2 > steps && (falls as f64) <= COUNTER_FALLS * steps as f64;
+    (rising && (!reset_at.is_empty() || named_like_counter(name))).then_some(reset_at.len())
+}
+
+/// True when `name` (a metric name, labels and all) ends as Prometheus names counters:
+/// `http_requests_total`, `…_count`, `…_sum`, `…_bucket`.
+fn named_like_counter(name: &str) -> bool {
+    let metric = name.split('{').next().unwrap_or(name).trim();
+    COUNTER_SUFFIXES.iter().any(|s| metric.ends_with(s))
 }
 
 /// A leak-and-restart cycle read from history.
@@ -82,7 +110,7 @@ pub struct Sawtooth {
 /// season, which the seasonal models already repeat.
 pub fn sawtooth(values: &[f64], periods: &[usize]) -> Option<Sawtooth> {
     let at = resets(values);
-    if at.len() < 2 || counter_resets(values).is_some() {
+    if at.len() < 2 || counter_resets(values, "").is_some() {
         return None;
     }
     let fit = read_cycles(values, &at)?;
@@ -227,11 +255,30 @@ mod tests {
     #[test]
     fn a_counter_is_told_from_a_sawtooth() {
         let counter: Vec<f64> = (0..1000).map(|i| (if i < 600 { i * 3 } else { (i - 600) * 3 }) as f64).collect();
-        assert_eq!(counter_resets(&counter), Some(1));
+        assert_eq!(counter_resets(&counter, "requests"), Some(1));
         assert!(sawtooth(&counter, &[]).is_none(), "a counter is not a leak");
-        assert_eq!(counter_resets(&leak(1000)), None, "a noisy leak falls as often as it rises");
+        assert_eq!(counter_resets(&leak(1000), ""), None, "a noisy leak falls as often as it rises");
         let flat: Vec<f64> = (0..500).map(|i| 10.0 + (i % 3) as f64).collect();
-        assert_eq!(counter_resets(&flat), None);
+        assert_eq!(counter_resets(&flat, ""), None);
         assert!(sawtooth(&flat, &[]).is_none());
+    }
+
+    /// Only-rising history is a counter when it resets to zero or is named as Prometheus
+    /// names counters; a volume that fills, cleaned up now and then, is not.
+    #[test]
+    fn a_filling_volume_is_not_a_counter() {
+        // 600 steps of fill at 3 a step from 300, a cleanup of a fifth every 200 steps.
+        let mut level = 300.0;
+        let disk: Vec<f64> = (0..600)
+            .map(|i| {
+                level = if i > 0 && i % 200 == 0 { level * 0.8 } else { level + 3.0 };
+                level
+            })
+            .collect();
+        assert_eq!(counter_resets(&disk, "db_disk_used_bytes"), None, "cleanups are not resets");
+        let rising: Vec<f64> = (0..600).map(|i| 300.0 + 3.0 * i as f64).collect();
+        assert_eq!(counter_resets(&rising, "db_disk_used_bytes"), None, "a fill with no reset");
+        assert_eq!(counter_resets(&rising, "node_network_receive_bytes_total"), Some(0));
+        assert_eq!(counter_resets(&rising, "http_request_duration_seconds_count{job=\"api\"}"), Some(0));
     }
 }
