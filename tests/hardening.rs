@@ -237,3 +237,21 @@ fn kill_nine_during_a_save_leaves_the_old_or_the_new_plan() {
     // Both outcomes should occur over 20 random kills, or the test proves nothing.
     assert!(became_new > 0 && became_new < 20, "{became_new} of 20 saves completed");
 }
+
+/// A series at `f64::MAX` (a broken exporter's sentinel) is refused by name, not a panic
+/// in the runway's paths (their bounds came out NaN).
+#[test]
+fn values_near_f64_max_are_refused_by_name() {
+    use headroom::forecast::{ForecastSettings, forecast};
+    use headroom::series::{Series, Unit};
+    let s = Series {
+        name: "maxval".into(),
+        labels: Default::default(),
+        unit: Unit::None,
+        start_ms: 0,
+        step_ms: 300_000,
+        values: vec![f64::MAX; 3000],
+    };
+    let e = forecast(&s, &ForecastSettings { horizon: 576, ..ForecastSettings::default() }).unwrap_err().to_string();
+    assert!(e.contains("maxval") && e.contains("too large to forecast"), "{e}");
+}

@@ -405,6 +405,15 @@ pub const MIN_POINTS: usize = 8;
 pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     settings.validate()?;
     let magnitude = series.values.iter().filter(|v| v.is_finite()).fold(0.0_f64, |m, v| m.max(v.abs()));
+    if magnitude > MAX_FORECAST_MAGNITUDE {
+        return Err(Error::series(
+            &series.display_name(),
+            format!(
+                "has a value of {magnitude:e}, too large to forecast (a forecast, its bands and paths would overflow); \
+                 is it an exporter's sentinel? Remove it or treat it as missing"
+            ),
+        ));
+    }
     if magnitude > MAX_FITTED_MAGNITUDE {
         // A power of two scales exactly, so the forecast scaled back is the forecast of
         // the values as given.
@@ -424,6 +433,12 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
 /// fitted scaled to about 1 by a power of two. Real metrics stay far below it (a byte
 /// counter at an exabyte is 1e18), so their forecasts are untouched.
 const MAX_FITTED_MAGNITUDE: f64 = 1e30;
+
+/// Largest magnitude forecast at all: bands and paths reach a few times past the
+/// history (at most three times its range), and near `f64::MAX` (1.8e308) they overflow
+/// to infinity; this leaves a factor of a thousand. No metric comes within two hundred
+/// orders of magnitude of it.
+const MAX_FORECAST_MAGNITUDE: f64 = 1e305;
 
 /// [`forecast`] on the history a forecast this far ahead needs ([`history_cap`]).
 fn forecast_capped(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {

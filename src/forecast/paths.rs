@@ -476,7 +476,11 @@ pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: im
     let model = ErrorProcess::new(&forecast.dependence, forecast.step_ms, &marginals);
     let replayed: Vec<&[f64]> = forecast.dependence.replayed().collect();
     let share = replay_share(replayed.len());
-    let (lo, hi) = forecast.bounds;
+    // Bounds as a plan file or an overflow might leave them: unordered or NaN clamp nothing.
+    let (lo, hi) = match forecast.bounds {
+        (lo, hi) if lo <= hi => (lo, hi),
+        _ => (f64::NEG_INFINITY, f64::INFINITY),
+    };
     let mut buf = vec![0.0; marginals.len()];
     let mut replays = 0usize;
     for p in 0..paths {

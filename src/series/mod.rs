@@ -113,9 +113,16 @@ impl Series {
         }
         let unit = unit.refine(&name, &points.iter().map(|p| p.1).collect::<Vec<_>>());
         if unit == Unit::Ratio {
+            let over: Vec<f64> = points.iter().map(|p| p.1).filter(|v| *v > 1.0).collect();
+            let overshoot = match over.iter().copied().reduce(f64::max) {
+                Some(max) => format!("; {} above 1 (up to {max}) read as over 100 %", over.len()),
+                None => String::new(),
+            };
             warnings.push(Warning::new(
                 &name,
-                "values lie within 0–1: read as a utilisation ratio, shown in percent (0.32 is 32 %); thresholds are typed in percent",
+                format!(
+                    "values lie within 0–1: read as a utilisation ratio, shown in percent (0.32 is 32 %); thresholds are typed in percent{overshoot}"
+                ),
             ));
         }
         let step_ms = median_step(&points);

@@ -23,6 +23,11 @@ pub enum Unit {
     None,
 }
 
+/// Highest value a 0–1 ratio may overshoot to (5 % over its whole).
+pub const RATIO_OVERSHOOT: f64 = 1.05;
+/// Largest share of a ratio's values that may lie above 1.
+const RATIO_OVERSHOOT_SHARE: f64 = 0.01;
+
 impl Unit {
     /// Guesses the unit from a series name such as `web_cpu_percent` or `disk_used_bytes`.
     pub fn infer(name: &str) -> Unit {
@@ -44,8 +49,11 @@ impl Unit {
     }
 
     /// Refines a unit inferred from a name with the values seen: a "percent" series
-    /// whose values all lie within 0–1 and whose name does not say percent is a ratio
-    /// (`node_cpu_utilization` at 0.32 is 32 %, not 0.32 %).
+    /// whose values lie within 0–1 and whose name does not say percent is a ratio
+    /// (`node_cpu_utilization` at 0.32 is 32 %, not 0.32 %). A few values a little above
+    /// 1 ([`RATIO_OVERSHOOT`]) do not make it a percent: a container's usage over its limit
+    /// or a rate's extrapolation overshoots now and then, and read as percent a saturated
+    /// node would show as 1 % busy.
     pub fn refine(self, name: &str, values: &[f64]) -> Unit {
         let n = name.to_ascii_lowercase();
         let says_percent = ["percent", "pct", "%"].iter().any(|w| n.contains(w));
@@ -53,7 +61,15 @@ impl Unit {
         if self != Unit::Percent || says_percent || finite.peek().is_none() {
             return self;
         }
-        if finite.all(|v| (0.0..=1.0).contains(v)) { Unit::Ratio } else { self }
+        let (mut n, mut over) = (0usize, 0usize);
+        for v in finite {
+            if !(0.0..=RATIO_OVERSHOOT).contains(v) {
+                return self;
+            }
+            n += 1;
+            over += usize::from(*v > 1.0);
+        }
+        if over as f64 <= RATIO_OVERSHOOT_SHARE * n as f64 { Unit::Ratio } else { self }
     }
 
     /// Shown in percent (a percent or a 0–1 ratio).
@@ -176,5 +192,15 @@ mod tests {
         // A real percent series stays one, even when low, if its name says percent.
         assert_eq!(Unit::infer("error_percent").refine("error_percent", &[0.2, 0.4]), Unit::Percent);
         assert_eq!(u.refine("node_cpu_utilization", &[12.0, 40.0]), Unit::Percent);
+        // One sample of 1.02 among two hundred near saturation is an overshoot, not a
+        // percent series at 1 %; many, or one at 1.2, are not a ratio's.
+        let mut busy: Vec<f64> = (0..200).map(|i| 0.6 + 0.3 * ((i % 20) as f64 / 20.0)).collect();
+        busy[100] = 1.02;
+        assert_eq!(u.refine("node_cpu_utilization", &busy), Unit::Ratio);
+        busy[50..55].fill(1.02);
+        assert_eq!(u.refine("node_cpu_utilization", &busy), Unit::Percent, "six of two hundred above 1");
+        busy[50..55].fill(0.7);
+        busy[100] = 1.2;
+        assert_eq!(u.refine("node_cpu_utilization", &busy), Unit::Percent, "1.2 is past any overshoot");
     }
 }
