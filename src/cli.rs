@@ -573,8 +573,19 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             o.minutes_over_capacity,
             o.scaling_events,
             o.saturation_probability,
-            if best == Some(i) { "  <- recommended" } else { "" }
+            if best != Some(i) {
+                ""
+            } else if crate::simulate::within_budget(o, horizon_minutes, file.risk_budget) {
+                "  <- recommended"
+            } else {
+                "  <- least risky (none within the risk budget)"
+            }
         );
+    }
+    if let Some(text) = crate::simulate::recommendation_text(&outcomes, best, horizon_minutes, file.risk_budget)
+        && !best.and_then(|b| outcomes.get(b)).is_some_and(|o| crate::simulate::within_budget(o, horizon_minutes, file.risk_budget))
+    {
+        crate::outln!("{text}");
     }
     for o in &outcomes {
         if let Some((core, gib)) = o.unit_costs {

@@ -294,6 +294,23 @@ impl Plan {
         let s = self.scenarios.as_ref()?;
         s.outcomes.get(s.recommended?)
     }
+
+    /// The recommendation in words ([`crate::simulate::recommendation_text`]), saying so
+    /// when no scenario keeps within the risk budget.
+    pub fn recommendation_text(&self) -> Option<String> {
+        let s = self.scenarios.as_ref()?;
+        crate::simulate::recommendation_text(&s.outcomes, s.recommended, self.horizon_minutes(), s.file.risk_budget)
+    }
+
+    /// The scenarios' horizon in minutes: the forecast of the first scenario's series.
+    pub fn horizon_minutes(&self) -> f64 {
+        let Some(sc) = self.scenarios.as_ref().and_then(|s| s.file.scenario.first()) else { return 0.0 };
+        self.series
+            .iter()
+            .find(|p| p.series.name == sc.series || p.series.display_name() == sc.series)
+            .and_then(|p| p.forecast.as_ref().ok())
+            .map_or(0.0, |f| f.point.len() as f64 * f.step_ms as f64 / 60_000.0)
+    }
 }
 
 fn ron_error(loc: &Location, e: &ron::error::SpannedError, what: &str) -> Error {

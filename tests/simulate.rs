@@ -154,6 +154,49 @@ fn a_bad_scenario_names_the_key() {
         .unwrap();
     let e = String::from_utf8_lossy(&r.stderr);
     assert!(e.contains("bad.toml:4") && e.contains("per_instanse"), "{e}");
+    // Two scenarios of one name would be two rows no one can tell apart.
+    let one = "[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instance = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"static\", count = 1 }\n";
+    std::fs::write(&path, format!("{one}{one}")).unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["simulate", "--scenario"])
+        .arg(&path)
+        .args(["--out", "/tmp/never"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success() && e.contains("scenario[1].name") && e.contains("already the name of scenario[0]"), "{e}");
+}
+
+/// When no scenario keeps within the risk budget, the least risky is named as such, never
+/// as a recommendation within it: a static count of zero is over target at every minute
+/// (100 % against a budget of 0.1 %).
+#[test]
+fn a_recommendation_over_the_risk_budget_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rps.csv");
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..(3 * 288) {
+        text.push_str(&format!("{},{}\n", 1_767_225_600i64 + i * 300, 500.0 + 100.0 * ((i % 288) as f64 / 288.0 * 6.283).sin()));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let toml = dir.path().join("s.toml");
+    std::fs::write(
+        &toml,
+        "data = \"rps.csv\"\nhorizon = \"1d\"\npaths = 20\nrisk_budget = 0.001\n[[scenario]]\nname = \"none\"\nseries = \"rps\"\ncapacity = { per_instance = 250.0, target_utilisation = 0.7 }\npolicy = { kind = \"static\", count = 0 }\n",
+    )
+    .unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["simulate", "--scenario"])
+        .arg(&toml)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!out.contains("<- recommended"), "{out}");
+    assert!(out.contains("least risky (none within the risk budget)"), "{out}");
+    assert!(out.contains("No scenario keeps within the risk budget (0.1 % of minutes over target)") && out.contains("(100.00 %)"), "{out}");
 }
 
 #[test]

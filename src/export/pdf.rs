@@ -383,7 +383,15 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     }
     l.para(&format!("{} series. Sources: {}", plan.series.len(), plan.inputs.sources.join(", ")), 9.0, false, MUTED);
     l.para(
-        "Made with Headroom. Dates are UTC; ranges come from the forecast bands (upper edge: earliest plausible; lower edge: latest).",
+        &format!(
+            "Made with Headroom. Dates are UTC. A threshold's breach probability is the share of {} sample paths of the forecast \
+             that reach it within the horizon; its median, earliest and latest dates are the 50 %, {} % and {} % quantiles of \
+             when those paths first reach it (so a path's rare burst can bring the earliest date before the bands' edge reaches \
+             the threshold).",
+            crate::forecast::paths::RUNWAY_PATHS,
+            crate::export::csv::level_label((100.0 - plan.inputs.runway_level) / 2.0),
+            crate::export::csv::level_label((100.0 + plan.inputs.runway_level) / 2.0),
+        ),
         8.0,
         false,
         MUTED,
@@ -392,8 +400,17 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     // Executive summary.
     l.new_page();
     l.heading("Executive summary");
-    if let Some(o) = plan.recommended() {
-        l.para(&format!("Recommended: {} ({}), {:.2} per month; {:.0} expected minutes over target across the horizon, saturation probability {:.1} %.", o.name, o.policy, o.cost_per_month, o.expected_minutes_over_target, 100.0 * o.saturation_probability), 10.0, true, INK);
+    if let (Some(o), Some(sc)) = (plan.recommended(), &plan.scenarios) {
+        if crate::simulate::within_budget(o, plan.horizon_minutes(), sc.file.risk_budget) {
+            l.para(&format!("Recommended: {} ({}), {:.2} per month; {:.0} expected minutes over target across the horizon, saturation probability {:.1} %.", o.name, o.policy, o.cost_per_month, o.expected_minutes_over_target, 100.0 * o.saturation_probability), 10.0, true, INK);
+        } else if let Some(text) = plan.recommendation_text() {
+            l.para(
+                &format!("{text} ({}), saturation probability {:.1} %.", o.policy, 100.0 * o.saturation_probability),
+                10.0,
+                true,
+                THRESH[2],
+            );
+        }
     }
     let mut risks: Vec<(i64, String)> = Vec::new();
     let mut rows = Vec::new();

@@ -14,6 +14,9 @@ use crate::warning::Warning;
 use eframe::egui;
 use std::path::PathBuf;
 
+/// What a scenario replay gives: the outcomes, the recommended one, and the
+/// recommendation in words ([`crate::simulate::recommendation_text`]).
+type SimResult = (Vec<crate::simulate::Outcome>, Option<usize>, Option<String>);
 /// What a load job returns: the series with their source files, and the warnings.
 type Loaded = Result<(Vec<(Series, super::model::Source)>, Vec<Warning>), String>;
 /// What a fit job returns: per series display name, the forecast or its error.
@@ -35,7 +38,7 @@ pub struct HeadroomApp {
     labels_job: Option<Job<(panels::prometheus::LabelKey, Result<Vec<String>, String>)>>,
     preview_job: Option<Job<Result<panels::prometheus::Preview, String>>>,
     runway_job: Option<Job<Vec<super::model::RunwayDone>>>,
-    sim_job: Option<Job<Result<(Vec<crate::simulate::Outcome>, Option<usize>), String>>>,
+    sim_job: Option<Job<Result<SimResult, String>>>,
     /// The scenarios panel's results.
     pub scenarios: panels::scenarios::ScenarioView,
     path_job: Option<Job<Option<(Action, PathBuf)>>>,
@@ -496,7 +499,8 @@ impl HeadroomApp {
             }
             let minutes = work.first().map_or(0.0, |(_, _, f)| f.point.len() as f64 * f.step_ms as f64 / 60_000.0);
             let best = crate::simulate::recommend(&outcomes, minutes, file.risk_budget);
-            Ok((outcomes, best))
+            let text = crate::simulate::recommendation_text(&outcomes, best, minutes, file.risk_budget);
+            Ok((outcomes, best, text))
         }));
     }
 
@@ -700,11 +704,8 @@ impl HeadroomApp {
         if let Some(result) = self.sim_job.as_ref().and_then(Job::poll) {
             self.sim_job = None;
             match result {
-                Ok((outcomes, best)) => {
-                    self.model.status = match best.and_then(|b| outcomes.get(b)) {
-                        Some(o) => format!("Recommended: {} at {:.2} per month", o.name, o.cost_per_month),
-                        None => "Scenarios replayed".into(),
-                    };
+                Ok((outcomes, best, text)) => {
+                    self.model.status = text.unwrap_or_else(|| "Scenarios replayed".into());
                     self.scenarios.shown = vec![true; outcomes.len()];
                     self.scenarios.outcomes = outcomes;
                     self.scenarios.recommended = best;

@@ -274,6 +274,13 @@ impl ScenarioFile {
             return Err(Error::setting("scenario", "the file has no [[scenario]]"));
         }
         for (i, s) in file.scenario.iter().enumerate() {
+            // Outcomes, CSV rows and the recommendation are known by name.
+            if let Some(j) = file.scenario[..i].iter().position(|o| o.name == s.name) {
+                return Err(Error::setting(
+                    format!("scenario[{i}].name"),
+                    format!("\"{}\" is already the name of scenario[{j}]: each scenario needs a name of its own", s.name),
+                ));
+            }
             s.policy.validate().map_err(|m| Error::setting(format!("scenario[{i}] ({})", s.name), m))?;
             let key = |field: &str| format!("scenario[{i}] ({}).{field}", s.name);
             if !(s.capacity.per_instance > 0.0 && s.capacity.per_instance.is_finite()) {
@@ -453,10 +460,42 @@ fn saturation_probability(risks: &[Totals], forecast: &Forecast, short_before: b
 /// The recommendation: the cheapest scenario whose expected minutes over target stay
 /// within `budget` (a share of the horizon's minutes); when none does, the least risky.
 pub fn recommend(outcomes: &[Outcome], horizon_minutes: f64, budget: f64) -> Option<usize> {
-    let share = |o: &Outcome| if horizon_minutes > 0.0 { o.expected_minutes_over_target / horizon_minutes } else { 0.0 };
-    let within =
-        outcomes.iter().enumerate().filter(|(_, o)| share(o) <= budget).min_by(|a, b| a.1.cost_per_month.total_cmp(&b.1.cost_per_month));
+    let share = |o: &Outcome| over_target_share(o, horizon_minutes);
+    let within = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| within_budget(o, horizon_minutes, budget))
+        .min_by(|a, b| a.1.cost_per_month.total_cmp(&b.1.cost_per_month));
     within.or_else(|| outcomes.iter().enumerate().min_by(|a, b| share(a.1).total_cmp(&share(b.1)))).map(|(i, _)| i)
+}
+
+/// The share of the horizon's minutes a scenario is expected to spend over target.
+pub fn over_target_share(o: &Outcome, horizon_minutes: f64) -> f64 {
+    if horizon_minutes > 0.0 { o.expected_minutes_over_target / horizon_minutes } else { 0.0 }
+}
+
+/// True when `o` keeps within the risk `budget` (a share of the horizon's minutes).
+pub fn within_budget(o: &Outcome, horizon_minutes: f64, budget: f64) -> bool {
+    over_target_share(o, horizon_minutes) <= budget
+}
+
+/// One line on the recommendation, as every output says it: the cheapest scenario within
+/// the risk budget, or, when none keeps within it, that none does and which is the
+/// least risky (a recommendation over budget must not read as one within it).
+pub fn recommendation_text(outcomes: &[Outcome], best: Option<usize>, horizon_minutes: f64, budget: f64) -> Option<String> {
+    let o = outcomes.get(best?)?;
+    Some(if within_budget(o, horizon_minutes, budget) {
+        format!("Recommended: {} at {:.2} per month", o.name, o.cost_per_month)
+    } else {
+        format!(
+            "No scenario keeps within the risk budget ({} % of minutes over target); the least risky, {}, is expected over target {:.0} minutes ({:.2} %) at {:.2} per month",
+            crate::series::unit::plain_number(100.0 * budget),
+            o.name,
+            o.expected_minutes_over_target,
+            100.0 * over_target_share(o, horizon_minutes),
+            o.cost_per_month
+        )
+    })
 }
 
 /// One point of a settings search.
