@@ -363,15 +363,23 @@ impl ForecastArgs {
 /// # Errors
 /// A part that is not a number.
 pub fn parse_levels(text: &str) -> anyhow::Result<Vec<f64>> {
-    text.split(',')
-        .map(|p| {
-            p.trim()
-                .trim_end_matches('%')
-                .trim_end()
-                .parse::<f64>()
-                .map_err(|_| anyhow::anyhow!("\"{}\" is not a number (e.g. 80,95)", p.trim()))
-        })
-        .collect()
+    let mut out: Vec<f64> = Vec::new();
+    for p in text.split(',') {
+        let v = p
+            .trim()
+            .trim_end_matches('%')
+            .trim_end()
+            .parse::<f64>()
+            .map_err(|_| anyhow::anyhow!("\"{}\" is not a number (e.g. 80,95)", p.trim()))?;
+        if !v.is_finite() {
+            bail!("\"{}\" is not a finite number", p.trim());
+        }
+        if out.contains(&v) {
+            bail!("\"{}\" is given twice", p.trim());
+        }
+        out.push(v);
+    }
+    Ok(out)
 }
 
 /// Parses `auto` or `288,2016` into periods (see [`Periods::parse`]).
@@ -431,6 +439,15 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
                     None => scenarios = Some(file),
                 }
             }
+            // An export that needs a policy kind the scenarios lack fails before the work.
+            let has =
+                |kind: fn(&crate::simulate::Policy) -> bool| scenarios.as_ref().is_some_and(|f| f.scenario.iter().any(|s| kind(&s.policy)));
+            if args.hpa.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Hpa(_))) {
+                bail!("--hpa: no scenario has an HPA policy (give a scenario file with kind = \"hpa\")");
+            }
+            if args.aws.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Predictive(_))) {
+                bail!("--aws: no scenario has a predictive policy (give a scenario file with kind = \"predictive\")");
+            }
             let import = pipeline::load(&args.inputs, &CsvOptions::default())?;
             let inputs = PlanInputs {
                 title: args.title.clone(),
@@ -450,9 +467,26 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes every export the arguments ask for.
+/// Prints warnings on standard error, one a line: what was repaired or doubtful in the
+/// data and the forecasts behind a result on standard output.
+fn print_warnings(warnings: &[crate::warning::Warning]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Writes every export the arguments ask for. The HPA manifest and the AWS policy are
+/// worked out first: one that cannot be written fails before any file is.
 fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> {
     use crate::export::code;
+    print_warnings(&plan.warnings);
+    let manifest = args
+        .hpa
+        .as_ref()
+        .map(|_| crate::export::hpa_for_plan(plan, args.namespace.as_deref(), args.target.as_deref()))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let policy = args.aws.as_ref().map(|_| crate::export::aws_for_plan(plan)).transpose().map_err(|e| anyhow::anyhow!("--{e}"))?;
     if let Some(path) = &args.save {
         plan.save(path)?;
         eprintln!("plan saved to {}", path.display());
@@ -467,21 +501,21 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
     }
     if let Some(path) = &args.rules {
         crate::files::atomic_write(path, code::prometheus_rules(plan).as_bytes())?;
+        eprintln!("Prometheus rules written to {}", path.display());
     }
-    if let Some(path) = &args.hpa {
-        let manifest =
-            crate::export::hpa_for_plan(plan, args.namespace.as_deref(), args.target.as_deref()).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    if let (Some(path), Some(manifest)) = (&args.hpa, manifest) {
         for w in &manifest.warnings {
             eprintln!("warning: --hpa: {w}");
         }
         crate::files::atomic_write(path, manifest.yaml.as_bytes())?;
+        eprintln!("HPA manifest written to {}", path.display());
     }
-    if let Some(path) = &args.aws {
-        let policy = crate::export::aws_for_plan(plan).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    if let (Some(path), Some(policy)) = (&args.aws, policy) {
         for w in &policy.warnings {
             eprintln!("note: --aws: {w}");
         }
         crate::files::atomic_write(path, policy.json.as_bytes())?;
+        eprintln!("AWS scaling policy written to {}", path.display());
     }
     Ok(())
 }
@@ -601,15 +635,33 @@ fn storage(args: &StorageArgs) -> anyhow::Result<ExitCode> {
     if !(args.target > 0.0 && args.target <= 1.0) {
         bail!("--target: a utilisation in (0, 1], got {}", args.target);
     }
-    if args.increment <= 0.0 || args.size <= 0.0 {
-        bail!("--size and --increment must be more than zero");
+    for (flag, v) in [("--size", args.size), ("--increment", args.increment)] {
+        if !(v > 0.0 && v.is_finite()) {
+            bail!("{flag}: a finite size above zero, got {v}");
+        }
     }
+    let mut levels = vec![80.0];
+    if args.level != 80.0 {
+        levels.push(args.level);
+    }
+    let settings = ForecastSettings { horizon: 1, levels, ..ForecastSettings::default() };
+    settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
     let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions::default())?;
-    let settings = ForecastSettings { horizon: 1, levels: vec![80.0, args.level.clamp(1.0, 99.9)], ..ForecastSettings::default() };
+    print_warnings(&import.warnings);
     let mut out = String::from("series,order_by,needed_by,new_size\n");
     for (s, f) in import.series.iter().zip(pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new())) {
         let f = f?;
-        for o in crate::capacity::storage_plan(&f, args.size, args.increment, lead, args.target, args.level) {
+        print_warnings(&f.warnings);
+        let orders = crate::capacity::storage_plan(&f, args.size, args.increment, lead, args.target, args.level);
+        if orders.len() >= crate::capacity::MAX_STORAGE_ORDERS {
+            bail!(
+                "{}: more than {} orders of --increment {} would be needed within the horizon: give a larger increment",
+                s.display_name(),
+                crate::capacity::MAX_STORAGE_ORDERS,
+                args.increment
+            );
+        }
+        for o in orders {
             let mut line = format!(
                 "{},{},{},",
                 crate::export::csv::text_cell(&s.display_name()),
@@ -638,11 +690,13 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
     let settings = ForecastSettings { horizon: 1, levels, model, ..ForecastSettings::default() };
     settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
     let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), ..CsvOptions::default() })?;
+    print_warnings(&import.warnings);
     let results = pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new());
     let mut out = String::from("series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability\n");
     let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
     for (series, result) in import.series.iter().zip(results) {
         let f = result?;
+        print_warnings(&f.warnings);
         let thresholds = match &given {
             Some(v) => crate::capacity::thresholds_for(series, v),
             None => default_thresholds(series),

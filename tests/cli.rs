@@ -154,3 +154,47 @@ fn storage_orders_come_a_lead_time_ahead() {
     assert!((needed / 1000 - (1_767_225_600 + 401 * 3600)).abs() <= 3600, "{}", lines[1]);
     assert_eq!(first[3], "1100");
 }
+
+/// Flags are checked before any work or file: an AWS export with no predictive scenario
+/// fails before the PDF beside it is written; a storage increment far too small for the
+/// growth is an error, not a thousand rows cut short; non-finite or repeated numbers are
+/// refused by flag.
+#[test]
+fn flags_fail_before_the_work_and_name_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("disk_used_bytes.csv");
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..(4 * 288) {
+        text.push_str(&format!("{},{}\n", format_rfc3339(1_767_225_600_000 + i * 5 * MINUTE_MS), 1e9 + 1e6 * i as f64));
+    }
+    std::fs::write(&input, text).unwrap();
+    let pdf = dir.path().join("plan.pdf");
+    let run = headroom()
+        .args(["plan", input.to_str().unwrap(), "--pdf", pdf.to_str().unwrap(), "--aws"])
+        .arg(dir.path().join("aws.json"))
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && e.contains("--aws: no scenario has a predictive policy"), "{e}");
+    assert!(!pdf.exists(), "nothing written before the error");
+    let storage = |size: &str, increment: &str| {
+        let run = headroom()
+            .args(["storage", input.to_str().unwrap(), "--size", size, "--increment", increment, "--horizon", "1d"])
+            .output()
+            .unwrap();
+        (run.status.success(), String::from_utf8_lossy(&run.stdout).into_owned(), String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    let (ok, _, e) = storage("1.2e9", "1");
+    assert!(!ok && e.contains("more than 1000 orders of --increment 1"), "{e}");
+    let (ok, out, e) = storage("1.2e9", "1e8");
+    assert!(ok, "{e}");
+    // The fill (2.15e9 now) is past 85 % of 1.2e9: orders in whole increments, no drift.
+    let sizes: Vec<&str> = out.lines().skip(1).filter_map(|l| l.rsplit(',').next()).collect();
+    assert!(sizes.len() > 10 && sizes.iter().all(|s| s.ends_with("00000000") && !s.contains('.')), "{out}");
+    let (ok, _, e) = storage("nan", "1e8");
+    assert!(!ok && e.contains("--size: a finite size above zero"), "{e}");
+    let run = headroom().args(["runway", input.to_str().unwrap(), "--thresholds", "1e9,inf"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--thresholds: \"inf\" is not a finite number"));
+    let run = headroom().args(["forecast", input.to_str().unwrap(), "--horizon", "2h", "--level", "50,50"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&run.stderr).contains("\"50\" is given twice"), "{}", String::from_utf8_lossy(&run.stderr));
+}

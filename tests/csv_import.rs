@@ -129,7 +129,7 @@ fn unsorted_duplicates_and_gaps_are_repaired_and_reported() {
     let w: Vec<String> = imp.warnings.iter().map(ToString::to_string).collect();
     assert!(w.iter().any(|m| m.starts_with("web: ") && m.contains("sorted")), "{w:?}");
     assert!(w.iter().any(|m| m.contains("duplicate") && m.contains("2026-01-05 10:05 UTC")), "{w:?}");
-    assert!(w.iter().any(|m| m.contains("1 gaps (3 missing slots") && m.contains("10:15 UTC to 2026-01-05 10:25 UTC")), "{w:?}");
+    assert!(w.iter().any(|m| m.contains("1 gap (3 missing slots") && m.contains("10:15 UTC to 2026-01-05 10:25 UTC")), "{w:?}");
 }
 
 #[test]
@@ -215,7 +215,7 @@ fn sample_data_imports_cleanly() {
     assert_eq!(cpu.len(), headroom::sample_data::POINTS);
     assert_eq!(cpu.missing(), 36, "the 3-hour gap");
     assert!(
-        imp.warnings.iter().any(|w| w.series == "web_cpu_percent" && w.message.contains("1 gaps (36 missing slots")),
+        imp.warnings.iter().any(|w| w.series == "web_cpu_percent" && w.message.contains("1 gap (36 missing slots")),
         "{:?}",
         imp.warnings
     );

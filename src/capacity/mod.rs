@@ -299,20 +299,25 @@ pub struct StorageOrder {
     pub new_size: f64,
 }
 
+/// Most orders [`storage_plan`] lists: more means the increment is far too small for the
+/// growth (the caller says so rather than list them).
+pub const MAX_STORAGE_ORDERS: usize = 1000;
+
 /// Storage grown in `increment`s that take `lead_ms` to arrive: the orders needed to keep
-/// the upper edge of the `level` band at or under `target` × size over the horizon.
+/// the upper edge of the `level` band at or under `target` × size over the horizon. Stops
+/// at [`MAX_STORAGE_ORDERS`].
 pub fn storage_plan(forecast: &Forecast, size: f64, increment: f64, lead_ms: i64, target: f64, level: f64) -> Vec<StorageOrder> {
     let upper = forecast.band(level).or_else(|| forecast.widest()).map_or(&forecast.point, |b| &b.upper);
-    let mut size = size;
     let mut orders = Vec::new();
     if increment <= 0.0 || target <= 0.0 {
         return orders;
     }
+    // The size after k orders, multiplied rather than summed (no drift over many orders).
+    let after = |k: usize| size + k as f64 * increment;
     for (i, v) in upper.iter().enumerate() {
-        while *v > target * size && orders.len() < 1000 {
-            size += increment;
+        while *v > target * after(orders.len()) && orders.len() < MAX_STORAGE_ORDERS {
             let t = forecast.timestamp(i);
-            orders.push(StorageOrder { order_by_ms: t - lead_ms, needed_by_ms: t, new_size: size });
+            orders.push(StorageOrder { order_by_ms: t - lead_ms, needed_by_ms: t, new_size: after(orders.len() + 1) });
         }
     }
     orders

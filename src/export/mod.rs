@@ -11,7 +11,8 @@ use crate::simulate::{Outcome, Policy};
 use std::path::Path;
 
 /// Writes every CSV of a plan into `dir`: `forecast.csv` (the forecast contract),
-/// `runway.csv`, and with scenarios `steps.csv` and `summary.csv`.
+/// `runway.csv`, `warnings.csv` (`series,message`: what was repaired or doubtful), and
+/// with scenarios `steps.csv` and `summary.csv`.
 ///
 /// # Errors
 /// The directory or a file cannot be written.
@@ -24,6 +25,11 @@ pub fn write_csv_dir(plan: &Plan, dir: &Path) -> Result<()> {
     let mut buf = Vec::new();
     csv::write_runway(&mut buf, plan).map_err(|e| Error::io(dir, e))?;
     crate::files::atomic_write(&dir.join("runway.csv"), &buf)?;
+    let mut text = String::from("series,message\n");
+    for w in &plan.warnings {
+        text.push_str(&format!("{},{}\n", csv::text_cell(&w.series), csv::text_cell(&w.message)));
+    }
+    crate::files::atomic_write(&dir.join("warnings.csv"), text.as_bytes())?;
     if let Some(sc) = &plan.scenarios {
         write_outcomes_csv(dir, &sc.outcomes, sc.recommended)?;
     }

@@ -211,8 +211,9 @@ impl Series {
             warnings.push(Warning::new(
                 &series.name,
                 format!(
-                    "{} gaps ({missing} missing slots of {}) left as missing: {}{more}",
-                    gaps.len(),
+                    "{} ({missing} missing {} of {}) left as missing: {}{more}",
+                    if gaps.len() == 1 { "1 gap".to_string() } else { format!("{} gaps", gaps.len()) },
+                    if missing == 1 { "slot" } else { "slots" },
                     format_duration(step_ms),
                     shown.join(", ")
                 ),
