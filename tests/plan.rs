@@ -167,6 +167,36 @@ fn the_rules_pass_promtool() {
     assert!(text.contains("predict_linear(web_cpu_percent[6h], 4 * 3600) > 90"), "{text}");
 }
 
+/// Two instances of one metric get rules of the same alert names told apart by their
+/// labels: promtool's lint counts rules of one name and the same labels as duplicates.
+#[test]
+fn rules_of_labelled_series_are_not_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("long.csv");
+    let mut text = String::from("timestamp,series,value,instance\n");
+    for i in 0..(3 * 288) {
+        for (inst, base) in [("a", 40.0), ("b", 45.0)] {
+            let v = base + 10.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin();
+            text.push_str(&format!("{},web_cpu_percent,{v:.2},{inst}\n", 1_767_225_600 + i * 300));
+        }
+    }
+    std::fs::write(&csv, text).unwrap();
+    let rules = dir.path().join("rules.yml");
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .arg("plan")
+        .arg(&csv)
+        .args(["--horizon", "1d", "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = Command::new("promtool").args(["check", "rules", "--lint=all", "--lint-fatal"]).arg(&rules).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success() && !said.contains("duplicate"), "{said}");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    assert_eq!(text.matches("instance: \"b\"").count(), 4, "three thresholds and the runway alert: {text}");
+}
+
 #[test]
 fn the_hpa_manifest_is_an_autoscaling_v2_hpa() {
     let text = std::fs::read_to_string(exported().join("hpa.yml")).unwrap();

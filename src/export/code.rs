@@ -45,6 +45,19 @@ pub fn selector(s: &Series) -> String {
     format!("{name}{{{}}}", labels.join(", "))
 }
 
+/// The series' labels that a rule can carry (valid label names, `severity` left to the
+/// rule): one alert name serves every labelled series of a metric, and the labels keep
+/// each series' rule distinct (`promtool check rules` counts rules of the same name and
+/// labels as duplicates). Alerts carry the series' labels anyway; these repeat them.
+fn rule_labels(s: &Series) -> Vec<(&str, &str)> {
+    s.labels
+        .iter()
+        .filter(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && k.as_str() != "severity")
+        .filter(|(k, _)| !k.starts_with(|c: char| c.is_ascii_digit()) && !k.starts_with("__"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 fn alert_name(s: &Series, suffix: &str) -> String {
     let camel: String = s
         .name
@@ -88,6 +101,9 @@ pub fn prometheus_rules(plan: &Plan) -> String {
             let _ = writeln!(y, "        expr: {}", q(&format!("{sel} > {}", t.value)));
             y.push_str("        for: 10m\n        labels:\n");
             let _ = writeln!(y, "          severity: {}", q(severity));
+            for (k, v) in rule_labels(&ps.series) {
+                let _ = writeln!(y, "          {k}: {}", q(v));
+            }
             y.push_str("        annotations:\n");
             let _ = writeln!(
                 y,
@@ -104,7 +120,11 @@ pub fn prometheus_rules(plan: &Plan) -> String {
                 "        expr: {}",
                 q(&format!("predict_linear({sel}[6h], 4 * 3600) > {} and {sel} <= {}", top.value, top.value))
             );
-            y.push_str("        for: 30m\n        labels:\n          severity: \"warning\"\n        annotations:\n");
+            y.push_str("        for: 30m\n        labels:\n          severity: \"warning\"\n");
+            for (k, v) in rule_labels(&ps.series) {
+                let _ = writeln!(y, "          {k}: {}", q(v));
+            }
+            y.push_str("        annotations:\n");
             let _ = writeln!(
                 y,
                 "          summary: {}",
