@@ -524,7 +524,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     // Methods.
     l.new_page();
     l.heading("Methods");
-    l.para("Each series is forecast by the model with the lowest MASE over rolling-origin backtest windows at the end of its history (each as long as the horizon). Bands are calibrated on the backtest errors (split conformal), so an 80 % band is meant to cover 80 %. Incident outliers are masked against a robust STL baseline before fitting.", 9.0, false, INK);
+    l.para("Each series is forecast by the model with the lowest MASE over rolling-origin backtest windows at the end of its history (each as long as the horizon, or as the history allows: a warning says so). Bands are calibrated on the backtest errors (split conformal), so an 80 % band is meant to cover 80 %. Incident outliers are masked against a robust STL baseline before fitting.", 9.0, false, INK);
     let mut rows = Vec::new();
     for ps in &plan.series {
         let Ok(f) = &ps.forecast else { continue };

@@ -9,6 +9,11 @@
 //! wide late and too narrow early.
 
 //!
+//! Where the windows are shorter than the horizon (the history holds six windows only
+//! when each is shorter), the reach past the last bucket goes on growing as the
+//! buckets showed it growing, at most as a random walk's does ([`MAX_GROWTH_EXPONENT`]);
+//! the forecast warns that those steps were never checked.
+//!
 //! A band whose leave-one-window-out coverage still falls short of its level by more
 //! than [`COVERAGE_TOLERANCE`] is widened until it meets it ([`rescale_to_evidence`]).
 
@@ -24,11 +29,18 @@ const MIN_SCORES_PER_BUCKET: usize = 40;
 /// estimate forward: six balanced the two on M4 and real 5-minute traffic.
 const MAX_BUCKETS: usize = 6;
 
+/// Fastest growth with the horizon given to the reach past the last bucket: as a power of
+/// the step, 0.5 being a random walk's square root. The buckets' own growth is carried
+/// on up to it; faster growth (a trend error) is not extrapolated from a few buckets.
+const MAX_GROWTH_EXPONENT: f64 = 0.5;
+
 /// How far below and above the point each level reaches, per horizon bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     /// Steps per bucket.
     pub bucket_len: usize,
+    /// Steps the longest window covered: past them the reach is extrapolated.
+    pub evidence_len: usize,
     /// One entry per level.
     pub levels: Vec<LevelReach>,
 }
@@ -48,6 +60,7 @@ pub struct LevelReach {
 /// and its negative.
 struct Scores {
     bucket_len: usize,
+    fold_len: usize,
     up: Vec<Vec<f64>>,
     down: Vec<Vec<f64>>,
 }
@@ -75,7 +88,7 @@ impl Scores {
             }
         }
         up.iter_mut().chain(down.iter_mut()).for_each(|s| s.sort_by(f64::total_cmp));
-        Some(Scores { bucket_len, up, down })
+        Some(Scores { bucket_len, fold_len, up, down })
     }
 }
 
@@ -103,12 +116,26 @@ fn reach(buckets: &[Vec<f64>], level: f64) -> Vec<f64> {
     out
 }
 
+/// The growth of a reach at step `h` past the `evidence_len` steps the windows covered,
+/// relative to the last bucket's (1 within them): `((h + 1) / evidence_len)^a`, `a` the
+/// power the buckets `v` grew by from the first bucket's centre to the last's, within 0
+/// and [`MAX_GROWTH_EXPONENT`].
+fn beyond(v: &[f64], h: usize, evidence_len: usize) -> f64 {
+    let last = v.len().saturating_sub(1);
+    let (first, end) = (v.first().copied().unwrap_or(0.0), v.last().copied().unwrap_or(0.0));
+    if h < evidence_len || last == 0 || !(first > 0.0) || !(end > first) {
+        return 1.0;
+    }
+    let a = ((end / first).ln() / (2.0 * last as f64 + 1.0).ln()).clamp(0.0, MAX_GROWTH_EXPONENT);
+    ((h + 1) as f64 / evidence_len.max(1) as f64).powf(a)
+}
+
 /// Calibrates `levels` on the record `folds`. `None` with fewer than ten observed values.
 pub fn calibrate(folds: &[Fold], levels: &[f64]) -> Option<Calibration> {
     let scores = Scores::of(folds)?;
     let levels =
         levels.iter().map(|&level| LevelReach { level, lower: reach(&scores.down, level), upper: reach(&scores.up, level) }).collect();
-    Some(Calibration { bucket_len: scores.bucket_len, levels })
+    Some(Calibration { bucket_len: scores.bucket_len, evidence_len: scores.fold_len, levels })
 }
 
 impl Calibration {
@@ -127,7 +154,7 @@ impl Calibration {
             }
             let i = (x.floor() as usize).min(last);
             if i >= last {
-                return v[last];
+                return v[last] * beyond(v, h, self.evidence_len);
             }
             let t = x - i as f64;
             v[i] + t * (v[i + 1] - v[i])
@@ -254,6 +281,20 @@ pub fn errors(folds: &[Fold]) -> Vec<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Past the windows a reach goes on as the buckets grew: a square root's growth
+    /// (0.5, a random walk's) carries on as a square root, none stays flat, and a
+    /// straight line's (1) is held to a square root; within the windows nothing changes.
+    #[test]
+    fn the_reach_past_the_windows_grows_as_the_buckets_did_at_most_as_a_random_walk() {
+        // Six buckets of 10 steps, centres at 5, 15, …, 55.
+        let sqrt: Vec<f64> = (0..6).map(|i| ((i as f64 + 0.5) * 10.0).sqrt()).collect();
+        assert_eq!(beyond(&sqrt, 59, 60), 1.0);
+        assert!((beyond(&sqrt, 239, 60) - 2.0).abs() < 1e-9, "four times the steps, twice the reach");
+        assert_eq!(beyond(&[3.0; 6], 239, 60), 1.0);
+        let line: Vec<f64> = (0..6).map(|i| (i as f64 + 0.5) * 10.0).collect();
+        assert!((beyond(&line, 239, 60) - 2.0).abs() < 1e-9, "held to a square root");
+    }
 
     fn fold(origin: usize, errors: &[f64]) -> Fold {
         let n = errors.len();

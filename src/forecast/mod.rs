@@ -508,6 +508,17 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     let Some(plan) = backtest::plan(values.len(), horizon, settings.folds, &full.periods) else {
         return unchecked(series, settings, &full, warnings);
     };
+    if plan.fold_len < horizon {
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "the backtest windows cover the first {} of the {} horizon (the history holds no longer ones): past that the bands \
+                 go on growing as the windows saw them grow, unchecked; more history or a shorter horizon checks them",
+                crate::time::format_duration(plan.fold_len as i64 * series.step_ms),
+                crate::time::format_duration(horizon as i64 * series.step_ms)
+            ),
+        ));
+    }
     // Windows are scored against what was observed, incidents included: the future will
     // have incidents too, and bands calibrated on cleaned values would be too narrow.
     let windows = backtest::Windows::new(&values, &series.values, plan, series.step_ms, settings);
