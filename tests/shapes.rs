@@ -100,6 +100,34 @@ fn a_step_after_a_deploy_moves_the_forecast_to_the_new_level() {
     assert!((mean - 45.0).abs() < 3.0, "the forecast holds the new level: {mean:.1}");
 }
 
+/// A launch that brings 35 % more traffic, 18 days before the end of eight weeks of
+/// weekly-shaped traffic, forecast two weeks ahead: no backtest window of two weeks can
+/// start two seasons after it, so only history levelled at the launch carries the new
+/// level; the weekdays ahead are forecast at it (within 5 %), not between old and new.
+#[test]
+fn a_launch_two_weeks_ago_moves_a_two_week_forecast_to_the_new_level() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let noise = Normal::new(0.0, 0.03).unwrap();
+    let week = 7 * DAY;
+    let launch = 8 * week - 18 * DAY;
+    let shape = |i: usize| {
+        let weekend = if (i % week) / DAY >= 5 { 0.6 } else { 1.0 };
+        (250.0 + 1900.0 * (0.5 + 0.5 * daily(i)).powi(2) * weekend) * if i >= launch { 1.35 } else { 1.0 }
+    };
+    let v: Vec<f64> = (0..8 * week).map(|i| shape(i) * (1.0 + noise.sample(&mut rng))).collect();
+    let s = series("api_requests_per_second", Unit::PerSecond, v);
+    let f = forecast(&s, &ForecastSettings { horizon: 2 * week, ..ForecastSettings::default() }).unwrap();
+    let ahead = |i: usize| shape(8 * week + i);
+    let weekdays: Vec<usize> = (0..2 * week).filter(|i| ((8 * week + i) % week) / DAY < 5).collect();
+    let said = weekdays.iter().map(|&i| f.point[i]).sum::<f64>();
+    let truth = weekdays.iter().map(|&i| ahead(i)).sum::<f64>();
+    assert!((said / truth - 1.0).abs() < 0.05, "weekdays at {:.3} of the new level ({})", said / truth, f.model);
+    let at = f.level_shift_ms.expect("the launch is named");
+    let launch_ms = s.timestamp(launch);
+    assert!((at - launch_ms).abs() <= DAY as i64 * STEP, "shift at {at}, launch at {launch_ms}");
+    assert!(f.warnings.iter().any(|w| w.message.contains("moved to the level after it")), "{:?}", f.warnings);
+}
+
 #[test]
 fn a_flat_series_with_bursts_keeps_its_level_and_a_chance_of_a_burst() {
     // A queue depth of 100 with a burst of +50 lasting three steps, at random, about one

@@ -67,7 +67,7 @@ fn backtest_windows_never_see_past_their_origin() {
     let base: Vec<f64> =
         (0..600).map(|i| 50.0 + 10.0 * ((i % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + ((i * 7919) % 11) as f64 * 0.1).collect();
     let plan = Plan { folds: 3, fold_len: 48, first_origin: 600 - 144, stride: 48, selection: 3 };
-    let spec = Spec { kind: ModelKind::Mstl, periods: vec![24], step_ms: 3_600_000 };
+    let spec = Spec { kind: ModelKind::Mstl, periods: vec![24], step_ms: 3_600_000, level_adjusted: false };
     let settings = ForecastSettings::default();
     let run = |values: &[f64]| Windows::new(values, values, plan, 3_600_000, &settings).run(&spec, 0..3, Variant::default()).unwrap();
     let a = run(&base);

@@ -181,7 +181,15 @@ impl<'a> Windows<'a> {
         let origin = self.plan.origin(k);
         let stretch = self.stretch(k);
         let start = if variant.after_shift { stretch.level_shift_before(origin).unwrap_or(0) } else { 0 };
-        let train = &stretch.values[start..origin];
+        let adjusted = spec.level_adjusted.then(|| stretch.recent_shift_before(origin)).flatten();
+        let moved;
+        let train = match adjusted {
+            Some(shift) => {
+                moved = shift.adjust(&stretch.values[..origin], variant.log);
+                &moved[start..]
+            }
+            None => &stretch.values[start..origin],
+        };
         // A gap that runs into the origin was interpolated towards a value after it:
         // carry the last observed value forward instead, so the fit sees no future.
         let mut repaired = Vec::new();
@@ -197,7 +205,8 @@ impl<'a> Windows<'a> {
         let forecast = match self.anchor(&spec, stretch, start, origin) {
             // MSTL decomposed at the latest anchor before the origin (one a season),
             // AutoETS fitted at the origin itself.
-            Some(anchor) if repaired.is_empty() => fit_variant_by(train, variant.log, |y| {
+            // (Not for moved history: the shared decompositions are of history as it was.)
+            Some(anchor) if repaired.is_empty() && adjusted.is_none() => fit_variant_by(train, variant.log, |y| {
                 let seasons =
                     self.seasons(k < self.plan.selection().start, start, anchor, &spec.periods, variant.log, &y[..anchor - start])?;
                 seasons.forecast(y, horizon)
@@ -387,7 +396,7 @@ mod tests {
             .collect();
         let settings = ForecastSettings { horizon: 12, ..ForecastSettings::default() };
         let p = plan(values.len(), 12, 20, &[288]).unwrap();
-        let spec = Spec { kind: crate::forecast::ModelKind::Mstl, periods: vec![288], step_ms: 300_000 };
+        let spec = Spec { kind: crate::forecast::ModelKind::Mstl, periods: vec![288], step_ms: 300_000, level_adjusted: false };
         let run = |v: &[f64]| Windows::new(v, v, p, 300_000, &settings).run(&spec, 0..p.folds, Variant::default()).unwrap();
         let all = run(&values);
         let windows = Windows::new(&values, &values, p, 300_000, &settings);

@@ -252,7 +252,8 @@ pub struct Forecast {
     pub evidence: Option<Evidence>,
     /// Timestamps (UTC ms) of the points masked as outliers before fitting.
     pub outliers: Vec<i64>,
-    /// Where the fitted regime starts, when a level shift was found and used.
+    /// Where the last level shift the fit used starts: the fitted regime begins there, or
+    /// the history before it was levelled to it.
     pub level_shift_ms: Option<i64>,
     /// The model was fitted on the log of the values.
     pub log_scale: bool,
@@ -526,8 +527,20 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // 2. Candidates, each backtested on the selection windows.
     let selection = plan.selection();
     let specs: Vec<Spec> = match settings.model {
-        ModelChoice::Single(kind) => vec![Spec { kind, periods: windows.periods().to_vec(), step_ms: series.step_ms }],
+        ModelChoice::Single(kind) => {
+            vec![Spec { kind, periods: windows.periods().to_vec(), step_ms: series.step_ms, level_adjusted: false }]
+        }
         _ => Spec::candidates(windows.periods(), series.step_ms, shapes::sawtooth(&full.fit_values, &full.periods).is_some()),
+    };
+    // A recent level shift (a launch, a deploy) with a block after it: each model that a
+    // step distorts also fitted on history levelled at it, the backtest to tell which is
+    // truer (fitting only after a shift needs two seasons after it; levelling, one block).
+    let recent_shift = full.recent_shift().filter(|_| settings.robust);
+    let specs: Vec<Spec> = match recent_shift {
+        Some(_) if !matches!(settings.model, ModelChoice::Single(_)) => {
+            specs.iter().cloned().chain(specs.iter().filter_map(Spec::levelled)).collect()
+        }
+        _ => specs,
     };
     let runs: Vec<(Spec, std::result::Result<Vec<Fold>, String>)> =
         specs.into_par_iter().map(|spec| (spec.clone(), windows.run(&spec, selection.clone(), Variant::default()))).collect();
@@ -574,6 +587,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         chosen = better;
         variant.after_shift = true;
     }
+
     // Multiplicative growth: a log scale, when that backtests better.
     if settings.robust && values.iter().all(|v| *v > 0.0) && full.fit_values.iter().all(|v| *v > 0.0) {
         let v = Variant { log: true, ..variant };
@@ -623,11 +637,30 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         warnings
             .push(Warning::new(&name, format!("level shift at {}: fitted on the history after it", format_short(series.timestamp(at)))));
     }
+    let levelled = chosen.members.iter().any(|m| m.level_adjusted);
+    let moved = match (levelled && !variant.after_shift, recent_shift) {
+        (true, Some(shift)) => {
+            warnings.push(Warning::new(
+                &name,
+                format!(
+                    "level shift at {} (from {} to {}): the history before it moved to the level after it for fitting",
+                    format_short(series.timestamp(shift.at)),
+                    series.unit.format(shift.before),
+                    series.unit.format(shift.after)
+                ),
+            ));
+            Some(shift.adjust(&full.fit_values, variant.log))
+        }
+        _ => None,
+    };
     let train = &full.fit_values[start.min(full.fit_values.len())..];
     let members: Vec<Spec> = chosen.members.iter().map(|m| prepare::with_periods(m, &full.periods)).collect();
     let fitted: Vec<RawForecast> = members
         .par_iter()
-        .map(|spec| backtest::fit_variant(spec, train, horizon, variant.log))
+        .map(|spec| match &moved {
+            Some(m) if spec.level_adjusted => backtest::fit_variant(spec, m, horizon, variant.log),
+            _ => backtest::fit_variant(spec, train, horizon, variant.log),
+        })
         .collect::<std::result::Result<_, _>>()
         .map_err(|m| Error::series(&name, m))?;
     let raw = RawForecast::mean(&fitted.iter().collect::<Vec<_>>()).ok_or_else(|| Error::series(&name, "no model could be fitted"))?;
@@ -649,7 +682,11 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         model,
         periods: full.periods.clone(),
         evidence: Some(evidence),
-        level_shift_ms: (variant.after_shift).then(|| shift.map(|at| series.timestamp(at))).flatten(),
+        level_shift_ms: if moved.is_some() {
+            recent_shift.map(|s| series.timestamp(s.at))
+        } else {
+            variant.after_shift.then(|| shift.map(|at| series.timestamp(at))).flatten()
+        },
         log_scale: variant.log,
         dependence: Some(dependence),
         evidence_reach,

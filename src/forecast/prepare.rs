@@ -45,6 +45,67 @@ impl Prepared {
         let d = self.decomposition.as_ref()?;
         last_level_shift(&d.deseasonalised, &self.periods, self.step_ms)
     }
+
+    /// The last level shift of this history with two blocks after it, and how far it moved
+    /// the level ([`Shift`]).
+    pub fn recent_shift(&self) -> Option<Shift> {
+        let d = self.decomposition.as_ref()?;
+        recent_shift(&d.deseasonalised, &self.periods, self.step_ms)
+    }
+}
+
+/// A level shift and the level on either side of it (medians of the deseasonalised
+/// series): the history before it can be moved to the level after it, so that a model
+/// fits every season of the history at today's level. Fitting only after a shift needs two
+/// seasons after it (two weeks for a weekly season) and windows that start after them;
+/// levelling needs two blocks (days), so a launch a fortnight ago already counts, and
+/// windows starting two days after it show what levelling is worth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shift {
+    /// Where the new level starts.
+    pub at: usize,
+    /// The level before it.
+    pub before: f64,
+    /// The level after it.
+    pub after: f64,
+}
+
+impl Shift {
+    /// `values` (history from index 0) with the part before the shift moved to the level
+    /// after it: by the difference, or for a fit on the log scale by the ratio (a launch
+    /// that brings 35 % more traffic brings it at the peaks and the troughs alike).
+    pub fn adjust(&self, values: &[f64], log: bool) -> Vec<f64> {
+        let ratio = self.after / self.before;
+        let by_ratio = log && self.before > 0.0 && self.after > 0.0 && ratio.is_finite();
+        let delta = self.after - self.before;
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i >= self.at {
+                    *v
+                } else if by_ratio {
+                    v * ratio
+                } else {
+                    v + delta
+                }
+            })
+            .collect()
+    }
+}
+
+/// The last level shift of `deseasonalised` with [`LEVELLING_BLOCKS`] blocks after it,
+/// and the levels either side: after it, the median of all that follows; before it, the
+/// median of as long a stretch, at least the longest season (so a week's shape averages
+/// out).
+fn recent_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
+    let block = shift_block(periods, step_ms, deseasonalised.len());
+    let at = robust::last_level_shift(deseasonalised, block, LEVELLING_BLOCKS * block)?;
+    let longest = periods.iter().copied().max().unwrap_or(block).max(block);
+    let span = (deseasonalised.len() - at).max(longest);
+    let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
+    let (after, _) = robust::median_mad(&deseasonalised[at..]);
+    (before.is_finite() && after.is_finite() && before != after).then_some(Shift { at, before, after })
 }
 
 /// The last level shift of `deseasonalised` that at least a block and a training minimum
@@ -70,6 +131,10 @@ fn shift_block(periods: &[usize], step_ms: i64, len: usize) -> usize {
 /// Fewest steps in a block of the level-shift search on a series without seasons: a day
 /// of hourly data.
 const SHIFT_BLOCK: usize = 24;
+
+/// Blocks (days, at 5-minute or hourly steps) a level shift needs after it before the
+/// history is levelled to it: one block's median can still be a burst's.
+const LEVELLING_BLOCKS: usize = 2;
 
 /// History prepared at one point in time, for the backtest windows whose origins follow
 /// it: before `prepared_to` the values are prepared (outliers masked), after it they are
@@ -122,6 +187,13 @@ impl Stretch {
     pub fn level_shift_before(&self, origin: usize) -> Option<usize> {
         let d = self.deseasonalised.as_ref()?;
         last_level_shift(&d[..origin.min(d.len())], &self.periods, self.step_ms)
+    }
+
+    /// The last level shift before `origin` with two blocks after it ([`Shift`]), found in
+    /// that history alone.
+    pub fn recent_shift_before(&self, origin: usize) -> Option<Shift> {
+        let d = self.deseasonalised.as_ref()?;
+        recent_shift(&d[..origin.min(d.len())], &self.periods, self.step_ms)
     }
 }
 
@@ -184,6 +256,10 @@ mod tests {
         assert_eq!(a.periods, b.periods);
         // The shift at 1500 is found from origins after it, never before.
         assert_eq!(a.level_shift_before(1400), None);
+        assert_eq!(a.recent_shift_before(1000), b.recent_shift_before(1000), "levelling sees no future either");
+        assert_eq!(a.recent_shift_before(1400), None);
+        let levelled = a.recent_shift_before(2000).expect("the shift at 1500, levelled");
+        assert!((levelled.after - levelled.before - 30.0).abs() < 3.0, "{levelled:?}");
         let found = a.level_shift_before(2000).expect("the shift at 1500");
         assert!((1440..=1560).contains(&found), "{found}");
     }

@@ -295,7 +295,9 @@ pub fn chart(
                 }
                 if let Some(t) = f.level_shift_ms {
                     plot.add(
-                        VLine::new("Level shift (fit starts here)", t as f64 / 1000.0).color(theme::SHIFT).style(LineStyle::dashed_dense()),
+                        VLine::new("Level shift (the fit follows the level after it)", t as f64 / 1000.0)
+                            .color(theme::SHIFT)
+                            .style(LineStyle::dashed_dense()),
                     );
                 }
             }
