@@ -255,3 +255,29 @@ fn values_near_f64_max_are_refused_by_name() {
     let e = forecast(&s, &ForecastSettings { horizon: 576, ..ForecastSettings::default() }).unwrap_err().to_string();
     assert!(e.contains("maxval") && e.contains("too large to forecast"), "{e}");
 }
+
+/// One exporter's sentinel (2^64 − 1) in a CPU series is taken as missing and named: the
+/// forecast and the runway are those of the series with that slot missing.
+#[test]
+fn a_sentinel_value_is_taken_as_missing_and_named() {
+    use headroom::capacity::{runway, thresholds_from_values};
+    use headroom::forecast::{ForecastSettings, forecast};
+    use headroom::series::{Series, Unit};
+    let values: Vec<f64> =
+        (0..8 * 288).map(|i| 40.0 + 15.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin() + ((i * 7) % 5) as f64).collect();
+    let mut gap =
+        Series { name: "web_cpu_percent".into(), labels: Default::default(), unit: Unit::Percent, start_ms: 0, step_ms: 300_000, values };
+    gap.values[1000] = f64::NAN;
+    let mut sentinel = gap.clone();
+    sentinel.values[1000] = 18_446_744_073_709_551_615.0;
+    let settings = ForecastSettings { horizon: 288, ..ForecastSettings::default() };
+    let (a, b) = (forecast(&gap, &settings).unwrap(), forecast(&sentinel, &settings).unwrap());
+    assert_eq!(a.point, b.point);
+    assert!(
+        b.warnings[0].message.contains("1.8446744073709552e19 at") && b.warnings[0].message.contains("treated as missing"),
+        "{}",
+        b.warnings[0]
+    );
+    let t = thresholds_from_values(&[80.0]);
+    assert_eq!(runway(&gap, &a, &t, 95.0)[0].probability, runway(&sentinel, &b, &t, 95.0)[0].probability, "not a level it reached");
+}

@@ -405,6 +405,11 @@ pub const MIN_POINTS: usize = 8;
 /// Invalid settings, too little data, or no model that fits, naming the series.
 pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     settings.validate()?;
+    if let Some((cleaned, warning)) = without_sentinels(series) {
+        let mut f = forecast(&cleaned, settings)?;
+        f.warnings.insert(0, warning);
+        return Ok(f);
+    }
     let magnitude = series.values.iter().filter(|v| v.is_finite()).fold(0.0_f64, |m, v| m.max(v.abs()));
     if magnitude > MAX_FORECAST_MAGNITUDE {
         return Err(Error::series(
@@ -427,6 +432,52 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         return Ok(f);
     }
     forecast_capped(series, settings)
+}
+
+/// How many times the series' 99th percentile (of magnitudes) a value must be to be taken
+/// for an exporter's sentinel or an overflow (2^64 − 1, 1e308) rather than a measurement:
+/// a million. Real bursts reach tens of times a series' usual level, not millions; one
+/// such value among a CPU series' percentages made every model's MASE 0 and the runway's
+/// odds of 80 % go from 0 to 0.08.
+const SENTINEL_FACTOR: f64 = 1e6;
+
+/// The magnitude past which a value of `series` is a sentinel ([`SENTINEL_FACTOR`] times
+/// its 99th percentile); `None` when the series is too short or mostly zero to tell.
+pub fn sentinel_limit(series: &Series) -> Option<f64> {
+    let mut magnitudes: Vec<f64> = series.values.iter().filter(|v| v.is_finite()).map(|v| v.abs()).collect();
+    if magnitudes.len() < MIN_POINTS {
+        return None;
+    }
+    let k = ((magnitudes.len() - 1) as f64 * 0.99) as usize;
+    let p99 = *magnitudes.select_nth_unstable_by(k, f64::total_cmp).1;
+    (p99 > 0.0).then_some(SENTINEL_FACTOR * p99)
+}
+
+/// `series` with values past [`SENTINEL_FACTOR`] times its 99th percentile taken as
+/// missing, and the warning that names them; `None` when there are none.
+fn without_sentinels(series: &Series) -> Option<(Series, Warning)> {
+    let limit = sentinel_limit(series)?;
+    let p99 = limit / SENTINEL_FACTOR;
+    let at: Vec<usize> = series.values.iter().enumerate().filter(|(_, v)| v.abs() > limit && v.is_finite()).map(|(i, _)| i).collect();
+    if at.is_empty() {
+        return None;
+    }
+    let mut cleaned = series.clone();
+    for &i in &at {
+        cleaned.values[i] = f64::NAN;
+    }
+    let shown: Vec<String> =
+        at.iter().take(3).map(|&i| format!("{:e} at {}", series.values[i], format_short(series.timestamp(i)))).collect();
+    let more = if at.len() > 3 { format!(" and {} more", at.len() - 3) } else { String::new() };
+    let warning = Warning::new(
+        series.display_name(),
+        format!(
+            "{} over a million times the series' 99th percentile ({}): treated as missing, an exporter's sentinel or an overflow?",
+            shown.join(", ") + &more,
+            series.unit.format(p99)
+        ),
+    );
+    Some((cleaned, warning))
 }
 
 /// Largest magnitude fitted as given. The models square and sum values, which overflows
