@@ -50,8 +50,14 @@ impl Policy {
         match self {
             Policy::Static { .. } => Ok(()),
             Policy::Schedule { rules, .. } => rules.iter().enumerate().try_for_each(|(i, r)| {
-                if r.from_hour >= 24 || r.to_hour > 24 || r.from_hour >= r.to_hour {
-                    return Err(format!("policy.rules[{i}]: from_hour..to_hour must lie within 0..24"));
+                if r.from_hour >= 24 || r.to_hour > 24 {
+                    return Err(format!("policy.rules[{i}]: from_hour must lie within 0..23 and to_hour within 0..24"));
+                }
+                if r.from_hour == r.to_hour {
+                    return Err(format!(
+                        "policy.rules[{i}]: from_hour and to_hour are both {}: the rule covers no hour (0..24 covers the whole day)",
+                        r.from_hour
+                    ));
                 }
                 if r.days.iter().any(|d| *d > 6) {
                     return Err(format!("policy.rules[{i}].days: 0 (Monday) to 6 (Sunday)"));
@@ -102,10 +108,25 @@ pub struct ScheduleRule {
     pub days: Vec<u8>,
     /// First hour (UTC), inclusive.
     pub from_hour: u8,
-    /// Last hour (UTC), exclusive.
+    /// Last hour (UTC), exclusive. Before `from_hour`, the rule runs overnight: from
+    /// `from_hour` on each of its days to `to_hour` the morning after.
     pub to_hour: u8,
     /// Instances.
     pub count: u32,
+}
+
+impl ScheduleRule {
+    /// True when the rule covers `hour` (UTC) of weekday `dow` (0 = Monday). An overnight
+    /// rule's morning hours belong to the day before: `days = [4]` (Friday) with 21..9
+    /// covers Friday 21:00 to Saturday 09:00.
+    pub fn covers(&self, dow: u8, hour: u8) -> bool {
+        let on = |d: u8| self.days.is_empty() || self.days.contains(&d);
+        if self.from_hour < self.to_hour {
+            on(dow) && hour >= self.from_hour && hour < self.to_hour
+        } else {
+            (on(dow) && hour >= self.from_hour) || (on((dow + 6) % 7) && hour < self.to_hour)
+        }
+    }
 }
 
 /// One rate-limit policy of an HPA `behavior` direction.

@@ -528,16 +528,30 @@ fn scheduled(policy: &Policy, now: i64) -> u32 {
     let Policy::Schedule { default, rules } = policy else { return 0 };
     let hour = (now.rem_euclid(DAY_MS) / HOUR_MS) as u8;
     let dow = ((now.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8; // 1970-01-01 was a Thursday
-    rules
-        .iter()
-        .find(|r| (r.days.is_empty() || r.days.contains(&dow)) && hour >= r.from_hour && hour < r.to_hour)
-        .map_or(*default, |r| r.count)
+    rules.iter().find(|r| r.covers(dow, hour)).map_or(*default, |r| r.count)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::simulate::policy::{Hpa, Predictive, StepScaling, TargetTracking};
+
+    #[test]
+    fn an_overnight_rule_runs_from_its_day_into_the_next_morning() {
+        // Friday (4) 21:00 to Saturday 09:00 at 3; otherwise 10. 1970-01-02 was a Friday.
+        let rule = crate::simulate::policy::ScheduleRule { days: vec![4], from_hour: 21, to_hour: 9, count: 3 };
+        let policy = Policy::Schedule { default: 10, rules: vec![rule] };
+        let at = |day: i64, hour: i64| scheduled(&policy, day * DAY_MS + hour * HOUR_MS);
+        assert_eq!([at(1, 20), at(1, 21), at(1, 23), at(2, 0), at(2, 8), at(2, 9)], [10, 3, 3, 3, 3, 10]);
+        // Thursday night is not Friday's, nor is Saturday night.
+        assert_eq!([at(0, 22), at(1, 3), at(2, 22), at(3, 3)], [10, 10, 10, 10]);
+        assert!(policy.validate().is_ok());
+        let empty = Policy::Schedule {
+            default: 1,
+            rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 5, to_hour: 5, count: 3 }],
+        };
+        assert!(empty.validate().unwrap_err().contains("covers no hour"));
+    }
 
     #[test]
     fn counting_steady_sub_steps_at_once_changes_nothing() {
