@@ -281,3 +281,22 @@ fn a_sentinel_value_is_taken_as_missing_and_named() {
     let t = thresholds_from_values(&[80.0]);
     assert_eq!(runway(&gap, &a, &t, 95.0)[0].probability, runway(&sentinel, &b, &t, 95.0)[0].probability, "not a level it reached");
 }
+
+/// Eight points (the fewest forecast) are too few for AutoETS: the automatic choice falls
+/// back to a linear trend and says so, instead of failing.
+#[test]
+fn eight_points_forecast_as_a_line() {
+    use headroom::forecast::{ForecastSettings, forecast};
+    use headroom::series::{Series, Unit};
+    let s = Series {
+        name: "eight".into(),
+        labels: Default::default(),
+        unit: Unit::None,
+        start_ms: 0,
+        step_ms: 300_000,
+        values: (1..=8).map(f64::from).collect(),
+    };
+    let f = forecast(&s, &ForecastSettings { horizon: 2, ..ForecastSettings::default() }).unwrap();
+    assert_eq!(f.point, [9.0, 10.0]);
+    assert!(f.warnings.iter().any(|w| w.message.contains("a linear trend instead")), "{:?}", f.warnings);
+}

@@ -759,8 +759,19 @@ fn unchecked(series: &Series, settings: &ForecastSettings, full: &prepare::Prepa
     if settings.folds > 0 {
         warnings.push(Warning::new(&name, "too little history for a backtest: the bands are the model's own, not calibrated"));
     }
-    let raw = models::fit_predict(kind, &full.fit_values, &full.periods, settings.horizon, series.step_ms)
-        .map_err(|m| Error::series(&name, m))?;
+    let fit = |kind: ModelKind| models::fit_predict(kind, &full.fit_values, &full.periods, settings.horizon, series.step_ms);
+    let (kind, raw) = match (fit(kind), settings.model) {
+        (Ok(raw), _) => (kind, raw),
+        // Automatic choice on a history too short for AutoETS (it needs about ten points):
+        // the linear trend, which two points already define.
+        (Err(e), ModelChoice::Single(_)) => return Err(Error::series(&name, e)),
+        (Err(e), _) => {
+            let raw = fit(ModelKind::Linear).map_err(|_| Error::series(&name, e.clone()))?;
+            warnings
+                .push(Warning::new(&name, format!("{} could not be fitted ({e}): a linear trend instead", kind.describe(&full.periods))));
+            (ModelKind::Linear, raw)
+        }
+    };
     let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
     let parts = Parts { model: kind.describe(&full.periods), periods: full.periods.clone(), ..Parts::default() };
     Ok(finish(series, raw, bands, parts, full, warnings))
