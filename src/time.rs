@@ -74,6 +74,19 @@ impl TimeFormat {
 /// 1e11 ms is March 1973).
 const EPOCH_MS_THRESHOLD: f64 = 1e11;
 
+/// The later of the two instants a wall-clock time without offset names when `zone`'s
+/// clocks go back over it (the repeated hour of an autumn change), as UTC milliseconds;
+/// `None` for any other time or form. [`parse_timestamp`] gives the earlier one; a file
+/// whose rows go back in time at such a cell meant the later ([`crate::import`]).
+pub fn fold_later(text: &str, zone: &TimeZone) -> Option<i64> {
+    let dt: jiff::civil::DateTime = text.trim().replacen(' ', "T", 1).parse().ok()?;
+    let amb = zone.to_ambiguous_timestamp(dt);
+    match amb.offset() {
+        jiff::tz::AmbiguousOffset::Fold { .. } => amb.later().ok().map(|t| t.as_millisecond()),
+        _ => None,
+    }
+}
+
 /// Parses one timestamp cell. Returns the UTC milliseconds and the form it was in.
 ///
 /// `zone` applies to forms without an offset. The error is a short reason fit to

@@ -116,6 +116,37 @@ fn naive_timestamps_in_a_named_zone() {
     assert_eq!(format_rfc3339(imp.series[0].start_ms), "2026-07-01T12:00:00Z");
 }
 
+/// Wall-clock times in Europe/Berlin across the autumn change (2026-10-25: 03:00 CEST
+/// goes back to 02:00 CET): 02:00–02:55 come twice, and the rows in order say which is
+/// which. Every reading is kept, five minutes apart in UTC, none a duplicate or a gap;
+/// in long form too, where two series share each timestamp.
+#[test]
+fn the_repeated_hour_of_an_autumn_change_is_read_in_row_order() {
+    let mut wide = String::from("timestamp,value\n");
+    let mut long = String::from("timestamp,series,value\n");
+    let mut n = 0;
+    let mut times: Vec<(u32, u32)> = (0..60).step_by(5).map(|m| (1, m)).collect();
+    times.extend((0..60).step_by(5).map(|m| (2, m))); // CEST
+    times.extend((0..60).step_by(5).map(|m| (2, m))); // CET, again
+    times.extend((0..60).step_by(5).map(|m| (3, m)));
+    for (h, m) in &times {
+        wide.push_str(&format!("2026-10-25 {h:02}:{m:02}:00,{n}\n"));
+        long.push_str(&format!("2026-10-25 {h:02}:{m:02}:00,a,{n}\n2026-10-25 {h:02}:{m:02}:00,b,{n}\n"));
+        n += 1;
+    }
+    let opts = CsvOptions { time_zone: zone("Europe/Berlin").unwrap(), series: None };
+    for text in [&wide, &long] {
+        let imp = parse_with(text, &opts).unwrap();
+        assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
+        for s in &imp.series {
+            assert_eq!(s.step_ms, 5 * MINUTE_MS);
+            assert_eq!(s.values, (0..n).map(f64::from).collect::<Vec<_>>(), "every reading, in order");
+            // 01:00 CEST is 23:00 UTC the day before.
+            assert_eq!(format_rfc3339(s.start_ms), "2026-10-24T23:00:00Z");
+        }
+    }
+}
+
 #[test]
 fn unsorted_duplicates_and_gaps_are_repaired_and_reported() {
     let text = "timestamp,value\n\

@@ -237,10 +237,20 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
         df.column(header[time_col].as_str()).and_then(|c| c.str()).map_err(|e| err(1, Some(time_col as u64 + 1), e.to_string()))?;
     let mut times = Vec::with_capacity(df.height());
     let mut form: Option<(TimeFormat, usize)> = None;
+    // The latest time so far: a wall-clock time in the hour the clocks go back over comes
+    // twice; where the rows go back in time at it, the file means its second coming.
+    let mut latest = i64::MIN;
     for (row, cell) in times_col.iter().enumerate() {
         let at = |msg: String| err(records.line_of(row), Some(time_col as u64 + 1), msg);
         let cell = cell.ok_or_else(|| at("the timestamp is empty".into()))?;
-        let (t, f) = parse_timestamp(cell, &options.time_zone).map_err(at)?;
+        let (mut t, f) = parse_timestamp(cell, &options.time_zone).map_err(at)?;
+        if t < latest
+            && f == TimeFormat::Naive
+            && let Some(later) = crate::time::fold_later(cell, &options.time_zone)
+        {
+            t = later;
+        }
+        latest = latest.max(t);
         match form {
             None => form = Some((f, row)),
             Some((first, first_row)) if first != f => {
