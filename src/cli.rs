@@ -299,7 +299,7 @@ pub struct ForecastArgs {
     /// Forecast only the series with this name.
     #[arg(long)]
     pub series: Option<String>,
-    /// How far ahead: a number of steps (48) or a duration (2d, 36h, 2w).
+    /// How far ahead: a number of steps (48) or a duration (2d, 36h, 2w, 3mo; 1m is a minute).
     #[arg(long)]
     pub horizon: String,
     /// Interval levels in percent, comma-separated, in output order.
@@ -705,6 +705,13 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: {}: no thresholds (not a percent series): give --thresholds", f.series);
         }
         for c in runway(series, &f, &thresholds, args.level) {
+            if c.already {
+                eprintln!(
+                    "warning: {}: {} is already reached (the last value is at or above it): its crossing is now",
+                    f.series,
+                    series.unit.format(c.threshold.value)
+                );
+            }
             out.push_str(&format!(
                 "{},{},{},{},{},{:.4}\n",
                 crate::export::csv::text_cell(&f.series),
