@@ -183,7 +183,7 @@ pub struct RunwayArgs {
     /// Forecast only the series with this name.
     #[arg(long)]
     pub series: Option<String>,
-    /// Model: auto, combination, mstl, ets, seasonal-naive or linear.
+    /// Model: auto, combination, mstl, mstl-linear, ets, seasonal-naive or linear.
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Output CSV (default: standard output).
@@ -308,7 +308,8 @@ pub struct ForecastArgs {
     /// Seasonal periods in steps (`288,2016`), or `auto` to detect day and week.
     #[arg(long, default_value = "auto")]
     pub period: String,
-    /// Model: auto (best by backtest), combination, mstl, ets, seasonal-naive, linear,
+    /// Model: auto (best by backtest), combination, mstl, mstl-linear (seasons and a
+    /// growth line), ets, seasonal-naive, linear,
     /// sawtooth (leak and restart) or prophet (with the `prophet` cargo feature).
     #[arg(long, default_value = "auto")]
     pub model: String,

@@ -128,6 +128,28 @@ fn a_launch_two_weeks_ago_moves_a_two_week_forecast_to_the_new_level() {
     assert!(f.warnings.iter().any(|w| w.message.contains("moved to the level after it")), "{:?}", f.warnings);
 }
 
+/// CPU that grows 15 % a month under a daily and weekly shape and 5-minute noise: the
+/// growth goes on in the forecast (the second week ahead 6.7 % over the last week seen,
+/// by the closed form 1.15^(14/30)), not the last level held flat.
+#[test]
+fn steady_growth_is_carried_on() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let noise = Normal::new(0.0, 0.04).unwrap();
+    let week = 7 * DAY;
+    let growth = |i: usize| 1.15f64.powf(i as f64 / (30.0 * DAY as f64));
+    let shape = |i: usize| (20.0 + 25.0 * (0.5 + 0.5 * daily(i)).powi(2) * if (i % week) / DAY >= 5 { 0.7 } else { 1.0 }) * growth(i);
+    let v: Vec<f64> = (0..8 * week).map(|i| shape(i) * (1.0 + noise.sample(&mut rng))).collect();
+    let s = series("web_cpu_percent", Unit::Percent, v);
+    let f = forecast(&s, &ForecastSettings { horizon: 2 * week, ..ForecastSettings::default() }).unwrap();
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    let seen = mean(&(7 * week..8 * week).map(shape).collect::<Vec<_>>());
+    let said = mean(&f.point[week..]);
+    let truth = mean(&(9 * week..10 * week).map(shape).collect::<Vec<_>>());
+    assert!((truth / seen - 1.15f64.powf(14.0 / 30.0)).abs() < 1e-9);
+    assert!(said / seen > 1.04, "the growth goes on: {:.3} of the last week ({})", said / seen, f.model);
+    assert!((said / truth - 1.0).abs() < 0.03, "{:.3} of the truth ({})", said / truth, f.model);
+}
+
 #[test]
 fn a_flat_series_with_bursts_keeps_its_level_and_a_chance_of_a_burst() {
     // A queue depth of 100 with a burst of +50 lasting three steps, at random, about one

@@ -209,7 +209,11 @@ impl<'a> Windows<'a> {
             Some(anchor) if repaired.is_empty() && adjusted.is_none() => fit_variant_by(train, variant.log, |y| {
                 let seasons =
                     self.seasons(k < self.plan.selection().start, start, anchor, &spec.periods, variant.log, &y[..anchor - start])?;
-                seasons.forecast(y, horizon)
+                if spec.kind == super::models::ModelKind::MstlLinear {
+                    seasons.forecast_linear(y, horizon)
+                } else {
+                    seasons.forecast(y, horizon)
+                }
             })?,
             _ => fit_variant(&spec, train, horizon, variant.log)?,
         };
@@ -228,7 +232,7 @@ impl Windows<'_> {
     /// so that the windows of one season share one decomposition. `None` for other models,
     /// or when the history before that point holds fewer than two seasons of a period.
     fn anchor(&self, spec: &Spec, stretch: &Stretch, start: usize, origin: usize) -> Option<usize> {
-        if spec.kind != super::models::ModelKind::Mstl || spec.periods.is_empty() {
+        if !matches!(spec.kind, super::models::ModelKind::Mstl | super::models::ModelKind::MstlLinear) || spec.periods.is_empty() {
             return None;
         }
         let longest = spec.periods.iter().copied().max()?;

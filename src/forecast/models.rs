@@ -4,6 +4,9 @@
 //! - MSTL + AutoETS: augurs' MSTL decomposition; the deseasonalised series' recent
 //!   window is fitted by AutoETS (the window keeps fits fast on long histories and
 //!   follows the current level and trend);
+//! - MSTL + linear trend: the same decomposition, the deseasonalised series' growth
+//!   continued as a least-squares line (steady growth that AutoETS, fitted step by step on
+//!   noisy 5-minute data, damps or drops);
 //! - AutoETS without seasonality;
 //! - seasonal naive (the last season repeated);
 //! - linear trend (least squares over a recent window, as PromQL's `predict_linear`).
@@ -20,6 +23,8 @@ use serde::{Deserialize, Serialize};
 pub enum ModelKind {
     /// MSTL decomposition with an AutoETS trend model.
     Mstl,
+    /// MSTL decomposition with a least-squares line through the deseasonalised series.
+    MstlLinear,
     /// Non-seasonal AutoETS.
     Ets,
     /// The last full season repeated.
@@ -36,12 +41,13 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// Every single model, in the order tables list them.
-    pub const ALL: [ModelKind; 4] = [ModelKind::Mstl, ModelKind::Ets, ModelKind::SeasonalNaive, ModelKind::Linear];
+    pub const ALL: [ModelKind; 5] = [ModelKind::Mstl, ModelKind::MstlLinear, ModelKind::Ets, ModelKind::SeasonalNaive, ModelKind::Linear];
 
     /// The name used on the command line and in tables.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Mstl => "mstl",
+            ModelKind::MstlLinear => "mstl-linear",
             ModelKind::Ets => "ets",
             ModelKind::SeasonalNaive => "seasonal-naive",
             ModelKind::Linear => "linear",
@@ -60,12 +66,13 @@ impl ModelKind {
         let list = periods.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         match self {
             ModelKind::Mstl if !periods.is_empty() => format!("MSTL({list}) + AutoETS"),
+            ModelKind::MstlLinear if !periods.is_empty() => format!("MSTL({list}) + linear trend"),
             ModelKind::Mstl | ModelKind::Ets => "AutoETS".into(),
             ModelKind::SeasonalNaive => match periods.last() {
                 Some(p) => format!("seasonal naive ({p})"),
                 None => "naive".into(),
             },
-            ModelKind::Linear => "linear trend".into(),
+            ModelKind::Linear | ModelKind::MstlLinear => "linear trend".into(),
             ModelKind::Prophet => "Prophet".into(),
             ModelKind::Sawtooth => "leak and restart".into(),
         }
@@ -102,7 +109,7 @@ impl Spec {
     /// by; levelled twins of the linear trend and plain AutoETS were tried and cost M4
     /// hourly accuracy without a case they won.)
     pub fn levelled(&self) -> Option<Spec> {
-        matches!(self.kind, ModelKind::Mstl).then(|| Spec { level_adjusted: true, ..self.clone() })
+        matches!(self.kind, ModelKind::Mstl | ModelKind::MstlLinear).then(|| Spec { level_adjusted: true, ..self.clone() })
     }
 
     /// The candidates for automatic choice over `periods`: every model with all the
@@ -113,7 +120,7 @@ impl Spec {
         let mut out = Vec::new();
         for kind in ModelKind::ALL {
             let seasonal = matches!(kind, ModelKind::Mstl | ModelKind::SeasonalNaive);
-            if kind == ModelKind::Mstl && periods.is_empty() {
+            if matches!(kind, ModelKind::Mstl | ModelKind::MstlLinear) && periods.is_empty() {
                 continue;
             }
             // With seasons, MSTL already fits AutoETS to the deseasonalised series; plain
@@ -205,12 +212,13 @@ fn fit_unchecked(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize) 
     let periods = periods.to_vec();
     match kind {
         ModelKind::Mstl if !periods.is_empty() => mstl(y, &periods, horizon),
+        ModelKind::MstlLinear if !periods.is_empty() => Seasons::decompose(y, &periods)?.forecast_linear(y, horizon),
         ModelKind::Mstl | ModelKind::Ets => {
             let w = trend_window(y.len(), horizon, &periods);
             ets(&y[y.len() - w..], horizon)
         }
         ModelKind::SeasonalNaive => Ok(seasonal_naive(y, periods.last().copied().unwrap_or(1), horizon)),
-        ModelKind::Linear => Ok(linear(y, horizon, trend_window(y.len(), horizon, &periods))),
+        ModelKind::Linear | ModelKind::MstlLinear => Ok(linear(y, horizon, trend_window(y.len(), horizon, &periods))),
         ModelKind::Prophet => prophet(y, 0, horizon),
         ModelKind::Sawtooth => super::shapes::forecast(y, &periods, horizon),
     }
@@ -404,6 +412,39 @@ impl Seasons {
         cap_spread(&mut out, y);
         Ok(out)
     }
+}
+
+impl Seasons {
+    /// A least-squares line through the deseasonalised values of `y`'s recent window
+    /// ([`growth_window`]), the seasons added back over `horizon` steps. `y` starts where
+    /// the decomposed history did and may run past it, as in [`forecast`](Self::forecast).
+    ///
+    /// # Errors
+    /// Too few values for a line.
+    pub fn forecast_linear(&self, y: &[f64], horizon: usize) -> Result<RawForecast, String> {
+        let n = y.len();
+        let decomposed = self.len();
+        let longest = self.periods.iter().copied().max().unwrap_or(1);
+        let start = n - growth_window(n, horizon, longest);
+        let deseasonalised: Vec<f64> =
+            (start..n).map(|i| if i < decomposed { self.deseasonalised[i] } else { y[i] - self.at(i) }).collect();
+        if deseasonalised.len() < 3 {
+            return Err("a linear trend needs three values".into());
+        }
+        let mut out = linear(&deseasonalised, horizon, deseasonalised.len());
+        for (h, p) in out.point.iter_mut().enumerate() {
+            *p += self.at(n + h);
+        }
+        cap_spread(&mut out, y);
+        Ok(out)
+    }
+}
+
+/// The window the line of MSTL + linear trend is fitted on: three horizons, and at least
+/// two of the longest seasons (a slope read over less than a week would take the week's
+/// shape, left in the deseasonalised values, for growth).
+fn growth_window(n: usize, horizon: usize, longest: usize) -> usize {
+    n.min((3 * horizon).max(2 * longest).max(MIN_WINDOW))
 }
 
 /// The window AutoETS sees after MSTL took the seasons out: three horizons, within

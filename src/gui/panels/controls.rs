@@ -169,9 +169,9 @@ pub fn ui(
             .selected_text(state.model.as_str())
             .show_ui(ui, |ui| {
                 let models: &[&str] = if cfg!(feature = "prophet") {
-                    &["auto", "combination", "mstl", "ets", "seasonal-naive", "linear", "prophet"]
+                    &["auto", "combination", "mstl", "mstl-linear", "ets", "seasonal-naive", "linear", "prophet"]
                 } else {
-                    &["auto", "combination", "mstl", "ets", "seasonal-naive", "linear"]
+                    &["auto", "combination", "mstl", "mstl-linear", "ets", "seasonal-naive", "linear"]
                 };
                 for &m in models {
                     ui.selectable_value(&mut state.model, m.to_string(), m);
