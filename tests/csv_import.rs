@@ -134,8 +134,15 @@ fn the_repeated_hour_of_an_autumn_change_is_read_in_row_order() {
         long.push_str(&format!("2026-10-25 {h:02}:{m:02}:00,a,{n}\n2026-10-25 {h:02}:{m:02}:00,b,{n}\n"));
         n += 1;
     }
+    // Long form grouped by series: each series goes back to its start, not into a fold.
+    let mut grouped = String::from("timestamp,series,value\n");
+    for name in ["a", "b"] {
+        for (k, (h, m)) in times.iter().enumerate() {
+            grouped.push_str(&format!("2026-10-25 {h:02}:{m:02}:00,{name},{k}\n"));
+        }
+    }
     let opts = CsvOptions { time_zone: zone("Europe/Berlin").unwrap(), series: None };
-    for text in [&wide, &long] {
+    for text in [&wide, &long, &grouped] {
         let imp = parse_with(text, &opts).unwrap();
         assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
         for s in &imp.series {

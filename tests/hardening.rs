@@ -300,3 +300,26 @@ fn eight_points_forecast_as_a_line() {
     assert_eq!(f.point, [9.0, 10.0]);
     assert!(f.warnings.iter().any(|w| w.message.contains("a linear trend instead")), "{:?}", f.warnings);
 }
+
+/// A quiet error rate (0 almost always, a few hundredths now and then) that bursts to
+/// thousands keeps its bursts: they are a billion times short of a sentinel.
+#[test]
+fn real_bursts_are_not_sentinels() {
+    use headroom::forecast::sentinel_limit;
+    use headroom::series::{Series, Unit};
+    let mut values: Vec<f64> = (0..4000).map(|i| if i % 100 == 0 { 1.0 / 300.0 } else { 0.0 }).collect();
+    values[2000] = 5000.0;
+    values[2001] = 4000.0;
+    let s = Series {
+        name: "errors_per_second".into(),
+        labels: Default::default(),
+        unit: Unit::PerSecond,
+        start_ms: 0,
+        step_ms: 300_000,
+        values,
+    };
+    assert_eq!(sentinel_limit(&s), None, "mostly zero: no reference to judge by");
+    let mut busy = s.clone();
+    busy.values.iter_mut().for_each(|v| *v += 0.01);
+    assert!(sentinel_limit(&busy).is_some_and(|limit| limit > 5000.0));
+}

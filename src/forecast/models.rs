@@ -4,9 +4,9 @@
 //! - MSTL + AutoETS: augurs' MSTL decomposition; the deseasonalised series' recent
 //!   window is fitted by AutoETS (the window keeps fits fast on long histories and
 //!   follows the current level and trend);
-//! - MSTL + linear trend: the same decomposition, the deseasonalised series' growth
-//!   continued as a least-squares line (steady growth that AutoETS, fitted step by step on
-//!   noisy 5-minute data, damps or drops);
+//! - MSTL + linear trend: the same decomposition, the deseasonalised series' growth over
+//!   its recent window continued as a least-squares line (steady growth that AutoETS,
+//!   fitted step by step on noisy 5-minute data, damps or drops);
 //! - AutoETS without seasonality;
 //! - seasonal naive (the last season repeated);
 //! - linear trend (least squares over a recent window, as PromQL's `predict_linear`).
@@ -424,8 +424,7 @@ impl Seasons {
     pub fn forecast_linear(&self, y: &[f64], horizon: usize) -> Result<RawForecast, String> {
         let n = y.len();
         let decomposed = self.len();
-        let longest = self.periods.iter().copied().max().unwrap_or(1);
-        let start = n - growth_window(n, horizon, longest);
+        let start = n - growth_window(n, horizon, &self.periods);
         let deseasonalised: Vec<f64> =
             (start..n).map(|i| if i < decomposed { self.deseasonalised[i] } else { y[i] - self.at(i) }).collect();
         if deseasonalised.len() < 3 {
@@ -440,10 +439,14 @@ impl Seasons {
     }
 }
 
-/// The window the line of MSTL + linear trend is fitted on: three horizons, and at least
-/// two of the longest seasons (a slope read over less than a week would take the week's
-/// shape, left in the deseasonalised values, for growth).
-fn growth_window(n: usize, horizon: usize, longest: usize) -> usize {
+/// The window the line of MSTL + linear trend is fitted on: three horizons, as AutoETS
+/// sees, and at least two of the longest seasons (a slope read over less than a week
+/// takes what is left of the week's shape for growth). A window fixed whatever the
+/// horizon was tried, four weeks: M4 hourly's OWA went from 0.441 to 0.447 and
+/// nab-tweets' breach skill from 0.12 to 0.09, and the answer still depended on the
+/// horizon, through the backtest that chooses the model at it.
+fn growth_window(n: usize, horizon: usize, periods: &[usize]) -> usize {
+    let longest = periods.iter().copied().max().unwrap_or(1);
     n.min((3 * horizon).max(2 * longest).max(MIN_WINDOW))
 }
 

@@ -105,8 +105,20 @@ fn recent_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Opti
     let span = (deseasonalised.len() - at).max(longest);
     let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
     let (after, _) = robust::median_mad(&deseasonalised[at..]);
-    (before.is_finite() && after.is_finite() && before != after).then_some(Shift { at, before, after })
+    // A step, not a ramp: the blocks either side of it must differ by most of the shift
+    // (one block apart from it on each side, as the detector places a step within a block
+    // of where it came). Steady growth also moves the median of what follows from that of
+    // what went before, and levelling it took the growth for a step: the forecast fell flat.
+    let n = deseasonalised.len();
+    let median = |r: std::ops::Range<usize>| robust::median_mad(&deseasonalised[r]).0;
+    let jump = median((at + block).min(n)..(at + 2 * block).min(n)) - median(at.saturating_sub(2 * block)..at.saturating_sub(block));
+    let abrupt = jump.abs() >= STEP_SHARE * (after - before).abs();
+    (before.is_finite() && after.is_finite() && before != after && abrupt).then_some(Shift { at, before, after })
 }
+
+/// Share of a level shift that the blocks either side of it must show between them for it
+/// to be a step rather than a ramp.
+const STEP_SHARE: f64 = 0.5;
 
 /// The last level shift of `deseasonalised` that at least a block and a training minimum
 /// follow: a shift with less after it is not yet told from a burst (on a CloudWatch CPU
@@ -239,6 +251,14 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A straight rise is no step: levelling it would take the growth away.
+    #[test]
+    fn a_ramp_is_not_levelled() {
+        let values: Vec<f64> = (0..2000).map(|i| 10.0 + 0.02 * i as f64 + ((i * 7919) % 13) as f64 * 0.05).collect();
+        let a = Stretch::new(&values, 2000, 3_600_000, &ForecastSettings::default());
+        assert_eq!(a.recent_shift_before(2000), None);
+    }
 
     #[test]
     fn a_stretch_never_looks_past_its_preparation_point() {

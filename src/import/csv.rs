@@ -244,13 +244,18 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
         let at = |msg: String| err(records.line_of(row), Some(time_col as u64 + 1), msg);
         let cell = cell.ok_or_else(|| at("the timestamp is empty".into()))?;
         let (mut t, f) = parse_timestamp(cell, &options.time_zone).map_err(at)?;
-        if t < latest
+        // Only a step back of half an hour to an hour, as the clocks' return makes in data
+        // of 30-minute steps or finer: two rows swapped within the hour are not a fold,
+        // and a long-form file grouped by series goes back to its start at each new
+        // series, and starts afresh there.
+        let back = latest.saturating_sub(t);
+        if (crate::time::HOUR_MS / 2..=crate::time::HOUR_MS).contains(&back)
             && f == TimeFormat::Naive
             && let Some(later) = crate::time::fold_later(cell, &options.time_zone)
         {
             t = later;
         }
-        latest = latest.max(t);
+        latest = if t < latest.saturating_sub(crate::time::HOUR_MS) { t } else { latest.max(t) };
         match form {
             None => form = Some((f, row)),
             Some((first, first_row)) if first != f => {

@@ -112,6 +112,22 @@ impl Series {
             return Err(Error::series(&name, "has no values: every cell is empty or NaN"));
         }
         let unit = unit.refine(&name, &points.iter().map(|p| p.1).collect::<Vec<_>>());
+        if unit == Unit::Percent && unit.refine(&name, &[0.5]) == Unit::Ratio {
+            // Named as a utilisation (not "percent") and kept in percent: say so when the
+            // values would all but pass for a 0–1 ratio, a hundredfold either way.
+            let max = points.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+            let min = points.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
+            if min >= 0.0 && max <= 1.5 {
+                warnings.push(Warning::new(
+                    &name,
+                    format!(
+                        "values lie within 0–{max}: read as percent (0.6 is 0.6 %), not as a 0–1 ratio, because more than 1 % of them \
+                         lie above 1 or one above {}; if it is a ratio, thresholds in percent will never be reached",
+                        crate::series::unit::RATIO_OVERSHOOT
+                    ),
+                ));
+            }
+        }
         if unit == Unit::Ratio {
             let over: Vec<f64> = points.iter().map(|p| p.1).filter(|v| *v > 1.0).collect();
             let overshoot = match over.iter().copied().reduce(f64::max) {
