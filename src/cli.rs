@@ -88,6 +88,9 @@ pub struct PlanArgs {
     /// Forecast horizon.
     #[arg(long, default_value = "14d")]
     pub horizon: String,
+    /// Time zone of timestamps written without an offset (IANA name).
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
     /// The plan's title (the service under review).
     #[arg(long, default_value = "Capacity review")]
     pub title: String,
@@ -97,7 +100,7 @@ pub struct PlanArgs {
     /// Write the PDF report here.
     #[arg(long)]
     pub pdf: Option<PathBuf>,
-    /// Write forecast.csv, runway.csv, steps.csv and summary.csv into this directory.
+    /// Write forecast.csv, runway.csv, warnings.csv, steps.csv and summary.csv into this directory.
     #[arg(long)]
     pub csv: Option<PathBuf>,
     /// Save the plan file (*.headroom.ron) here.
@@ -163,6 +166,9 @@ pub struct StorageArgs {
     /// Plan on this band's upper edge.
     #[arg(long, default_value_t = 95.0)]
     pub level: f64,
+    /// Time zone of timestamps written without an offset (IANA name).
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
 }
 
 /// `headroom runway` arguments.
@@ -183,6 +189,9 @@ pub struct RunwayArgs {
     /// Forecast only the series with this name.
     #[arg(long)]
     pub series: Option<String>,
+    /// Time zone of timestamps written without an offset (IANA name).
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
     /// Model: auto, combination, mstl, mstl-linear, ets, seasonal-naive or linear.
     #[arg(long, default_value = "auto")]
     pub model: String,
@@ -449,7 +458,8 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             if args.aws.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Predictive(_))) {
                 bail!("--aws: no scenario has a predictive policy (give a scenario file with kind = \"predictive\")");
             }
-            let import = pipeline::load(&args.inputs, &CsvOptions::default())?;
+            let time_zone = crate::time::zone(&args.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+            let import = pipeline::load(&args.inputs, &CsvOptions { time_zone, ..CsvOptions::default() })?;
             let inputs = PlanInputs {
                 title: args.title.clone(),
                 author: args.author.clone(),
@@ -647,7 +657,8 @@ fn storage(args: &StorageArgs) -> anyhow::Result<ExitCode> {
     }
     let settings = ForecastSettings { horizon: 1, levels, ..ForecastSettings::default() };
     settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions::default())?;
+    let time_zone = crate::time::zone(&args.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+    let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { time_zone, ..CsvOptions::default() })?;
     print_warnings(&import.warnings);
     let mut out = String::from("series,order_by,needed_by,new_size\n");
     for (s, f) in import.series.iter().zip(pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new())) {
@@ -690,7 +701,8 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
     }
     let settings = ForecastSettings { horizon: 1, levels, model, ..ForecastSettings::default() };
     settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), ..CsvOptions::default() })?;
+    let time_zone = crate::time::zone(&args.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+    let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), time_zone })?;
     print_warnings(&import.warnings);
     let results = pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new());
     let mut out = String::from("series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability\n");
