@@ -135,36 +135,30 @@ fn simulate_on_the_sample_is_deterministic_and_complete() {
 fn a_bad_scenario_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "data = \"x.csv\"\n[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instance = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"hpa\", min = 5, max = 2 }\n").unwrap();
-    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(["simulate", "--scenario"])
-        .arg(&path)
-        .args(["--out", "/tmp/never"])
-        .output()
-        .unwrap();
-    assert!(!r.status.success());
-    let e = String::from_utf8_lossy(&r.stderr);
+    // The file written, `simulate` run on it: whether it succeeded and what it said.
+    let simulate = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .args(["simulate", "--scenario"])
+            .arg(&path)
+            .args(["--out", "/tmp/never"])
+            .output()
+            .unwrap();
+        (r.status.success(), String::from_utf8_lossy(&r.stderr).into_owned())
+    };
+    let (ok, e) = simulate(
+        "data = \"x.csv\"\n[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instance = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"hpa\", min = 5, max = 2 }\n",
+    );
+    assert!(!ok);
     assert!(e.contains("scenario[0] (a): policy.min (5) is above policy.max (2)"), "{e}");
-    std::fs::write(&path, "[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instanse = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"static\", count = 1 }\n").unwrap();
-    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(["simulate", "--scenario"])
-        .arg(&path)
-        .args(["--out", "/tmp/never"])
-        .output()
-        .unwrap();
-    let e = String::from_utf8_lossy(&r.stderr);
+    let (_, e) = simulate(
+        "[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instanse = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"static\", count = 1 }\n",
+    );
     assert!(e.contains("bad.toml:4") && e.contains("per_instanse"), "{e}");
     // Two scenarios of one name would be two rows no one can tell apart.
     let one = "[[scenario]]\nname = \"a\"\nseries = \"s\"\ncapacity = { per_instance = 1.0, target_utilisation = 0.7 }\npolicy = { kind = \"static\", count = 1 }\n";
-    std::fs::write(&path, format!("{one}{one}")).unwrap();
-    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(["simulate", "--scenario"])
-        .arg(&path)
-        .args(["--out", "/tmp/never"])
-        .output()
-        .unwrap();
-    let e = String::from_utf8_lossy(&r.stderr);
-    assert!(!r.status.success() && e.contains("scenario[1].name") && e.contains("already the name of scenario[0]"), "{e}");
+    let (ok, e) = simulate(&format!("{one}{one}"));
+    assert!(!ok && e.contains("scenario[1].name") && e.contains("already the name of scenario[0]"), "{e}");
 }
 
 /// When no scenario keeps within the risk budget, the least risky is named as such, never
