@@ -945,10 +945,18 @@ struct Bounds {
     upper: f64,
 }
 
+/// How far below zero, as a share of its largest value, a series of a non-negative unit
+/// may dip (a rate's extrapolation) and still be held at zero.
+const NEGATIVE_JITTER: f64 = 0.01;
+
 impl Bounds {
     fn for_series(series: &Series) -> Self {
         let (min, max) = series.min_max().unwrap_or((0.0, 0.0));
-        let lower = if min >= 0.0 || series.unit.is_non_negative() { 0.0 } else { f64::NEG_INFINITY };
+        // A unit that cannot be negative is held at zero, unless history went well below
+        // it (then the values are not what the name says, and zero would clip the point
+        // forecast while the paths, built on the errors, still reach past it).
+        let lower =
+            if min >= 0.0 || series.unit.is_non_negative() && min >= -NEGATIVE_JITTER * max.abs() { 0.0 } else { f64::NEG_INFINITY };
         let upper = match series.unit {
             Unit::Percent if max <= 100.0 => 100.0,
             // A ratio is at most its whole, or the little it overshot to in history.
