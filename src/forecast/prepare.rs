@@ -105,14 +105,7 @@ fn recent_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Opti
     let span = (deseasonalised.len() - at).max(longest);
     let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
     let (after, _) = robust::median_mad(&deseasonalised[at..]);
-    // A step, not a ramp: the blocks either side of it must differ by most of the shift
-    // (one block apart from it on each side, as the detector places a step within a block
-    // of where it came). Steady growth also moves the median of what follows from that of
-    // what went before, and levelling it took the growth for a step: the forecast fell flat.
-    let n = deseasonalised.len();
-    let median = |r: std::ops::Range<usize>| robust::median_mad(&deseasonalised[r]).0;
-    let jump = median((at + block).min(n)..(at + 2 * block).min(n)) - median(at.saturating_sub(2 * block)..at.saturating_sub(block));
-    let abrupt = jump.abs() >= STEP_SHARE * (after - before).abs();
+    let abrupt = is_step(deseasonalised, at, block, after - before);
     (before.is_finite() && after.is_finite() && before != after && abrupt).then_some(Shift { at, before, after })
 }
 
@@ -126,7 +119,24 @@ const STEP_SHARE: f64 = 0.5;
 /// fitted on those two hours stood at twice the level the next two days had).
 fn last_level_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<usize> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
-    robust::last_level_shift(deseasonalised, block, backtest::min_train(periods).max(block))
+    let at = robust::last_level_shift(deseasonalised, block, backtest::min_train(periods).max(block))?;
+    let longest = periods.iter().copied().max().unwrap_or(block).max(block);
+    let span = (deseasonalised.len() - at).max(longest);
+    let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
+    let (after, _) = robust::median_mad(&deseasonalised[at..]);
+    is_step(deseasonalised, at, block, after - before).then_some(at)
+}
+
+/// True when the change of `shift` at `at` is a step, not a ramp: the blocks either side
+/// of it (one block apart from it on each side, as the detector places a step within a
+/// block of where it came) differ by [`STEP_SHARE`] of it or more. Steady growth also
+/// moves the median of what follows from that of what went before; levelling it, or
+/// fitting only after it, took the growth away and the forecast fell flat.
+fn is_step(deseasonalised: &[f64], at: usize, block: usize, shift: f64) -> bool {
+    let n = deseasonalised.len();
+    let median = |r: std::ops::Range<usize>| robust::median_mad(&deseasonalised[r]).0;
+    let jump = median((at + block).min(n)..(at + 2 * block).min(n)) - median(at.saturating_sub(2 * block)..at.saturating_sub(block));
+    jump.abs() >= STEP_SHARE * shift.abs()
 }
 
 /// Block length of the level-shift search: one season (block means hide the seasons), or
