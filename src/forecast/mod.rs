@@ -548,6 +548,18 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // 1. Prepare all history for the final fit.
     let full = prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings);
     report_outliers(series, &full, &name, &mut warnings);
+    if let ModelChoice::Single(kind @ (ModelKind::Mstl | ModelKind::MstlLinear)) = settings.model
+        && full.periods.is_empty()
+    {
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "{} needs a season with two whole cycles in the history, and there is none: fitted as {} without seasons",
+                kind.describe(&[1]),
+                kind.describe(&[])
+            ),
+        ));
+    }
     if let Some(resets) = shapes::counter_resets(&values, &series.name) {
         warnings.push(Warning::new(
             &name,
@@ -714,7 +726,17 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         _ => None,
     };
     let train = &full.fit_values[start.min(full.fit_values.len())..];
-    let members: Vec<Spec> = chosen.members.iter().map(|m| prepare::with_periods(m, &full.periods)).collect();
+    // A model asked for by name keeps its seasons where all history holds them, even when
+    // the backtest windows' shorter history did not (MSTL + linear trend on three days
+    // became a bare line whose slope the daily cycle bent).
+    let members: Vec<Spec> = chosen
+        .members
+        .iter()
+        .map(|m| match settings.model {
+            ModelChoice::Single(_) if m.periods.is_empty() => Spec { periods: full.periods.clone(), ..m.clone() },
+            _ => prepare::with_periods(m, &full.periods),
+        })
+        .collect();
     let fitted: Vec<RawForecast> = members
         .par_iter()
         .map(|spec| match &moved {
