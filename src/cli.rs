@@ -666,8 +666,9 @@ fn storage(args: &StorageArgs) -> anyhow::Result<ExitCode> {
         print_warnings(&f.warnings);
         let orders = crate::capacity::storage_plan(&f, args.size, args.increment, lead, args.target, args.level);
         if orders.len() >= crate::capacity::MAX_STORAGE_ORDERS {
+            // (The list stops at the cap: it may have needed exactly that many, or more.)
             bail!(
-                "{}: more than {} orders of --increment {} would be needed within the horizon: give a larger increment",
+                "{}: {} orders or more of --increment {} would be needed within the horizon: give a larger increment",
                 s.display_name(),
                 crate::capacity::MAX_STORAGE_ORDERS,
                 args.increment

@@ -185,7 +185,7 @@ fn flags_fail_before_the_work_and_name_themselves() {
         (run.status.success(), String::from_utf8_lossy(&run.stdout).into_owned(), String::from_utf8_lossy(&run.stderr).into_owned())
     };
     let (ok, _, e) = storage("1.2e9", "1");
-    assert!(!ok && e.contains("more than 1000 orders of --increment 1"), "{e}");
+    assert!(!ok && e.contains("1000 orders or more of --increment 1"), "{e}");
     let (ok, out, e) = storage("1.2e9", "1e8");
     assert!(ok, "{e}");
     // The fill (2.15e9 now) is past 85 % of 1.2e9: orders in whole increments, no drift.

@@ -177,10 +177,10 @@ fn wrap_cell(text: &str, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
-/// Minutes as the summary CSV has them: whole, or to the quarter minute the 15-second
-/// clock counts in (0.5 must not read as 0).
+/// Minutes to two decimals at most, as the replay clock counts them in parts of a minute
+/// (0.5 must not read as 0).
 fn minutes(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}").trim_end_matches('0').to_string() }
+    format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn date_tick(ms: i64) -> String {

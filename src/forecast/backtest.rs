@@ -221,7 +221,9 @@ impl<'a> Windows<'a> {
             origin,
             forecast,
             actual: self.actual[origin..origin + self.plan.fold_len].to_vec(),
-            scale: error_scale(train, self.season),
+            // The scale of the history as it was, whatever this spec fitted on: a levelled
+            // twin's MASE on the same footing as its plain twin's.
+            scale: error_scale(&stretch.values[start..origin], self.season),
         })
     }
 }

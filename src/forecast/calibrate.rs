@@ -32,7 +32,7 @@ const MAX_BUCKETS: usize = 6;
 /// Fastest growth with the horizon given to the reach past the last bucket: as a power of
 /// the step, 0.5 being a random walk's square root. The buckets' own growth is carried
 /// on up to it; faster growth (a trend error) is not extrapolated from a few buckets.
-const MAX_GROWTH_EXPONENT: f64 = 0.5;
+pub const MAX_GROWTH_EXPONENT: f64 = 0.5;
 
 /// How far below and above the point each level reaches, per horizon bucket.
 #[derive(Debug, Clone, PartialEq)]

@@ -99,7 +99,7 @@ impl ModelChoice {
             other => ModelKind::parse(other).map(ModelChoice::Single).ok_or_else(|| {
                 Error::setting(
                     "model",
-                    format!("\"{text}\" is not a model: use auto, combination, mstl, ets, seasonal-naive, linear, sawtooth or prophet"),
+                    format!("\"{text}\" is not a model: use auto, combination, mstl, mstl-linear, ets, seasonal-naive, linear, sawtooth or prophet"),
                 )
             }),
         }
@@ -710,7 +710,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
             .push(Warning::new(&name, format!("level shift at {}: fitted on the history after it", format_short(series.timestamp(at)))));
     }
     let levelled = chosen.members.iter().any(|m| m.level_adjusted);
-    let moved = match (levelled && !variant.after_shift, recent_shift) {
+    let moved = match (levelled, recent_shift) {
         (true, Some(shift)) => {
             warnings.push(Warning::new(
                 &name,
@@ -740,7 +740,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     let fitted: Vec<RawForecast> = members
         .par_iter()
         .map(|spec| match &moved {
-            Some(m) if spec.level_adjusted => backtest::fit_variant(spec, m, horizon, variant.log),
+            // As the windows fitted it: levelled, then cut at the older shift if any.
+            Some(m) if spec.level_adjusted => backtest::fit_variant(spec, &m[start.min(m.len())..], horizon, variant.log),
             _ => backtest::fit_variant(spec, train, horizon, variant.log),
         })
         .collect::<std::result::Result<_, _>>()
@@ -918,6 +919,17 @@ fn finish(
         Some((down, up)) if down > 0.0 && up > 0.0 => (range_reach.min(down), range_reach.min(up)),
         _ => (range_reach, range_reach),
     };
+    // Past the steps the windows covered, the evidence's reach grows as fast as the bands
+    // may (a random walk's square root, `calibrate::MAX_GROWTH_EXPONENT`): held flat, it
+    // cut off the growth the bands were given there. The history's range still caps it.
+    let covered = parts.evidence.as_ref().map_or(usize::MAX, |e| e.plan.fold_len.max(1));
+    let grown = |reach: f64, h: usize| {
+        if h < covered || reach >= range_reach {
+            reach
+        } else {
+            (reach * ((h + 1) as f64 / covered as f64).powf(calibrate::MAX_GROWTH_EXPONENT)).min(range_reach)
+        }
+    };
     let shape = |bands: &mut Vec<Band>| {
         // Narrow to wide, so each wider band contains the narrower one.
         let mut order: Vec<usize> = (0..bands.len()).collect();
@@ -929,6 +941,7 @@ fn finish(
             b.lower.resize(point.len(), f64::NAN);
             b.upper.resize(point.len(), f64::NAN);
             for h in 0..point.len() {
+                let (reach_down, reach_up) = (grown(reach_down, h), grown(reach_up, h));
                 let l = b.lower[h].max(point[h] - reach_down);
                 let u = b.upper[h].min(point[h] + reach_up);
                 b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach_down } else { l }).min(inner_lo[h]);

@@ -487,8 +487,8 @@ pub fn sample(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
 pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: impl FnMut(&[f64])) {
     let marginals: Vec<Marginal> = (0..forecast.point.len()).map(|h| Marginal::at(forecast, h)).collect();
     let model = ErrorProcess::new(&forecast.dependence, forecast.step_ms, &marginals);
-    let replayed: Vec<Replayed> = forecast.dependence.replayed().map(|w| Replayed::split(w, forecast.step_ms)).collect();
     let season = forecast.periods.first().copied().unwrap_or(1).max(1);
+    let replayed: Vec<Replayed> = forecast.dependence.replayed().map(|w| Replayed::split(w, forecast.step_ms, season)).collect();
     let share = replay_share(replayed.len());
     // Bounds as a plan file or an overflow might leave them: unordered or NaN clamp nothing.
     let (lo, hi) = match forecast.bounds {
@@ -502,7 +502,7 @@ pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: im
         // Replays spread evenly among the paths, the windows in turn.
         if (((p + 1) as f64) * share).floor() > ((p as f64) * share).floor() {
             let window = &replayed[replays % replayed.len()];
-            let shift = window.shift(season, &mut rng);
+            let shift = window.shift(&mut rng);
             model.replay(window, shift, &marginals, &mut rng, &mut buf);
             replays += 1;
         } else {
@@ -633,6 +633,11 @@ struct Replayed {
     /// one-sided median, and the errors there are replayed as they came (so the paths'
     /// spread at the first step stays the band's).
     half: usize,
+    /// The steps the fast part turns by: the most whole seasons the interior holds (the
+    /// whole interior when it holds none), so a burst keeps its hour of the day.
+    cycle: usize,
+    /// The season the turns are whole numbers of (1 when the interior holds none).
+    season: usize,
     /// The persistent part, aligned with `errors`.
     persistent: Vec<f64>,
     /// The fast part, aligned with `errors` (`NaN` where either is missing).
@@ -640,36 +645,34 @@ struct Replayed {
 }
 
 impl Replayed {
-    fn split(errors: &[f64], step_ms: i64) -> Self {
+    fn split(errors: &[f64], step_ms: i64, season: usize) -> Self {
         let half = smoothing_half(errors.len(), step_ms);
         let persistent = moving_median(errors, half);
         let fast = errors.iter().zip(&persistent).map(|(e, p)| if e.is_finite() && p.is_finite() { e - p } else { f64::NAN }).collect();
-        Replayed { errors: errors.to_vec(), half, persistent, fast }
+        let inner = errors.len().saturating_sub(2 * half);
+        let season = if season >= 1 && season <= inner { season } else { 1 };
+        let cycle = inner / season * season;
+        Replayed { errors: errors.to_vec(), half, cycle, season, persistent, fast }
     }
 
-    /// A shift of the fast part: a whole number of `season`s (steps) within the window,
-    /// drawn evenly (none among them).
-    fn shift(&self, season: usize, rng: &mut ChaCha8Rng) -> usize {
-        let n = self.errors.len();
-        let season = if season < n { season } else { 1 };
-        let choices = (n / season).max(1);
-        season * rng.random_range(0..choices)
+    /// A turn of the fast part: a whole number of seasons within the cycle, drawn evenly
+    /// (none among them).
+    fn shift(&self, rng: &mut ChaCha8Rng) -> usize {
+        self.season * rng.random_range(0..(self.cycle / self.season).max(1))
     }
 
     /// The replayed error `h` steps ahead: the persistent part there plus the fast part
-    /// `shift` steps later, round the window's interior; the error as it came where a
-    /// part is missing or `h` lies within `half` of an end; `None` at a gap or past the
-    /// window.
+    /// `shift` steps later, round the interior's whole seasons; the error as it came where
+    /// a part is missing or `h` lies outside them; `None` at a gap or past the window.
     fn error(&self, h: usize, shift: usize) -> Option<f64> {
         let e = *self.errors.get(h).filter(|e| e.is_finite())?;
-        let n = self.errors.len();
-        // The interior, where the median is two-sided, turns on itself: every fast value
-        // of it lands somewhere in it, so a replay holds as many bursts as its window.
-        let inner = n.saturating_sub(2 * self.half);
-        if inner == 0 || h < self.half || h >= n - self.half {
+        // Within the interior's whole seasons, the fast part turns on itself: every fast
+        // value of it lands somewhere in it, at its own hour of the day, so a replay holds
+        // as many bursts as its window. Elsewhere the error stays as it came.
+        if self.cycle == 0 || h < self.half || h >= self.half + self.cycle {
             return Some(e);
         }
-        let j = self.half + (h - self.half + shift) % inner;
+        let j = self.half + (h - self.half + shift) % self.cycle;
         let (fast, persistent) = (self.fast[j], self.persistent[h]);
         Some(if fast.is_finite() && persistent.is_finite() { persistent + fast } else { e })
     }
@@ -1072,6 +1075,25 @@ mod tests {
         assert!(early < 15 && late > 30, "bursts spread over the window: {early}..{late}");
     }
 
+    /// A replayed burst keeps its hour: turned by whole seasons round the interior's whole
+    /// seasons, a burst at step 23 of a season of 10 lands only on steps ending in 3.
+    #[test]
+    fn a_replayed_burst_keeps_its_hour_of_the_day() {
+        let mut errors = vec![0.0; 60];
+        errors[23] = 10.0;
+        let w = Replayed::split(&errors, 3_600_000, 10); // hourly: the median spans 3 steps
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut landed = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let shift = w.shift(&mut rng);
+            assert_eq!(shift % 10, 0);
+            let at: Vec<usize> = (0..60).filter(|&h| w.error(h, shift).is_some_and(|e| e > 5.0)).collect();
+            assert_eq!(at.len(), 1, "one burst a replay: {at:?}");
+            landed.insert(at[0]);
+        }
+        assert!(landed.iter().all(|h| h % 10 == 3) && landed.len() > 3, "{landed:?}");
+    }
+
     #[test]
     fn a_replay_carries_on_past_its_window_and_over_its_gaps_with_the_bands_spread() {
         // Windows ten steps long with a gap at step 4, for a forecast 60 steps long.
@@ -1128,8 +1150,8 @@ mod tests {
             let mut buf = vec![0.0; steps];
             let mut fp = FirstPassage::default();
             for w in &f.dependence.windows {
-                let w = Replayed::split(w, f.step_ms);
-                let shift = w.shift(1, &mut rng);
+                let w = Replayed::split(w, f.step_ms, 1);
+                let shift = w.shift(&mut rng);
                 process.replay(&w, shift, &marginals, &mut rng, &mut buf);
                 fp.add(&buf, a);
             }

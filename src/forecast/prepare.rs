@@ -77,6 +77,11 @@ impl Shift {
     pub fn adjust(&self, values: &[f64], log: bool) -> Vec<f64> {
         let ratio = self.after / self.before;
         let by_ratio = log && self.before > 0.0 && self.after > 0.0 && ratio.is_finite();
+        if log && !by_ratio {
+            // A level at or below zero has no ratio, and moving by the difference would
+            // leave values a log scale cannot take: the history stays as it was.
+            return values.to_vec();
+        }
         let delta = self.after - self.before;
         values
             .iter()
@@ -134,6 +139,9 @@ fn last_level_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> 
 /// fitting only after it, took the growth away and the forecast fell flat.
 fn is_step(deseasonalised: &[f64], at: usize, block: usize, shift: f64) -> bool {
     let n = deseasonalised.len();
+    if (at + block).min(n) >= (at + 2 * block).min(n) || at < 2 * block {
+        return false; // no whole block on a side to judge by
+    }
     let median = |r: std::ops::Range<usize>| robust::median_mad(&deseasonalised[r]).0;
     let jump = median((at + block).min(n)..(at + 2 * block).min(n)) - median(at.saturating_sub(2 * block)..at.saturating_sub(block));
     jump.abs() >= STEP_SHARE * shift.abs()
