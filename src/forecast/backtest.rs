@@ -258,7 +258,10 @@ impl Windows<'_> {
             return Ok(found);
         }
         let mut seasons = Seasons::decompose(history, periods)?;
-        seasons.choose_trend(self.plan.fold_len)?;
+        // AutoETS' trend form, chosen once for the MSTL + AutoETS windows; where it fails,
+        // each of those fits tries every form (and fails on its own), while MSTL + linear
+        // trend, which shares the decomposition, never needs it.
+        let _ = seasons.choose_trend(self.plan.fold_len);
         let made = std::sync::Arc::new(seasons);
         if let Ok(mut m) = self.seasons.lock() {
             m.insert(key, made.clone());
