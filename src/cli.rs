@@ -360,7 +360,7 @@ impl ForecastArgs {
         let horizon = Horizon::parse(&self.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
         let levels = parse_levels(&self.level).map_err(|e| anyhow::anyhow!("--level: {e}"))?;
         let periods = parse_periods(&self.period)?;
-        let time_zone = crate::time::zone(&self.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+        let time_zone = time_zone_arg(&self.timezone)?;
         let model = ModelChoice::parse(&self.model).map_err(|e| anyhow::anyhow!("--{e}"))?;
         let settings = ForecastSettings { horizon: 1, levels, periods, model, folds: self.folds, robust: true };
         settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
@@ -458,7 +458,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             if args.aws.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Predictive(_))) {
                 bail!("--aws: no scenario has a predictive policy (give a scenario file with kind = \"predictive\")");
             }
-            let time_zone = crate::time::zone(&args.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+            let time_zone = time_zone_arg(&args.timezone)?;
             let import = pipeline::load(&args.inputs, &CsvOptions { time_zone, ..CsvOptions::default() })?;
             let inputs = PlanInputs {
                 title: args.title.clone(),
@@ -476,6 +476,11 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     export_plan(&plan, args)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `--timezone` argument as a time zone.
+fn time_zone_arg(name: &str) -> anyhow::Result<jiff::tz::TimeZone> {
+    crate::time::zone(name).map_err(|m| anyhow::anyhow!("--timezone: {m}"))
 }
 
 /// Prints warnings on standard error, one a line: what was repaired or doubtful in the
@@ -608,6 +613,8 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         "events",
         "P(sat)"
     );
+    // Whether the recommendation keeps within the risk budget, worked out once.
+    let within = best.and_then(|b| outcomes.get(b)).is_some_and(|o| crate::simulate::within_budget(o, horizon_minutes, file.risk_budget));
     for (i, o) in outcomes.iter().enumerate() {
         crate::outln!(
             "{:<34} {:>16} {:>12.2} {:>10.0} {:>10.0} {:>8} {:>9.3}{}",
@@ -618,18 +625,14 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             o.minutes_over_capacity,
             o.scaling_events,
             o.saturation_probability,
-            if best != Some(i) {
-                ""
-            } else if crate::simulate::within_budget(o, horizon_minutes, file.risk_budget) {
-                "  <- recommended"
-            } else {
-                "  <- least risky (none within the risk budget)"
+            match (best == Some(i), within) {
+                (false, _) => "",
+                (true, true) => "  <- recommended",
+                (true, false) => "  <- least risky (none within the risk budget)",
             }
         );
     }
-    if let Some(text) = crate::simulate::recommendation_text(&outcomes, best, horizon_minutes, file.risk_budget)
-        && !best.and_then(|b| outcomes.get(b)).is_some_and(|o| crate::simulate::within_budget(o, horizon_minutes, file.risk_budget))
-    {
+    if !within && let Some(text) = crate::simulate::recommendation_text(&outcomes, best, horizon_minutes, file.risk_budget) {
         crate::outln!("{text}");
     }
     for o in &outcomes {
@@ -657,7 +660,7 @@ fn storage(args: &StorageArgs) -> anyhow::Result<ExitCode> {
     }
     let settings = ForecastSettings { horizon: 1, levels, ..ForecastSettings::default() };
     settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let time_zone = crate::time::zone(&args.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+    let time_zone = time_zone_arg(&args.timezone)?;
     let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { time_zone, ..CsvOptions::default() })?;
     print_warnings(&import.warnings);
     let mut out = String::from("series,order_by,needed_by,new_size\n");
@@ -702,7 +705,7 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
     }
     let settings = ForecastSettings { horizon: 1, levels, model, ..ForecastSettings::default() };
     settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let time_zone = crate::time::zone(&args.timezone).map_err(|m| anyhow::anyhow!("--timezone: {m}"))?;
+    let time_zone = time_zone_arg(&args.timezone)?;
     let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), time_zone })?;
     print_warnings(&import.warnings);
     let results = pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new());

@@ -107,8 +107,9 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
         }
     });
     let weight = forecast.dependence.evidence_weight();
-    let reached = reached_levels(series, forecast);
+    // Sentinels are not levels the series reached (the forecast took them as missing).
     let limit = crate::forecast::sentinel_limit(series).unwrap_or(f64::INFINITY);
+    let reached = reached_levels(series, forecast, limit);
     let last_value = series.values.iter().rev().find(|v| !v.is_nan() && v.abs() <= limit).copied();
     let level = if level > 0.0 && level < 100.0 { level } else { 95.0 };
     let date = |step: Option<usize>| step.map(|i| forecast.timestamp(i));
@@ -131,11 +132,10 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
         .collect()
 }
 
-/// The highest level the series has been at or its point forecast reaches: the prior
-/// gives a threshold up to here even odds ([`prior_chance`]).
-fn reached_levels(series: &Series, forecast: &Forecast) -> f64 {
-    // Sentinels are not levels the series reached (the forecast took them as missing).
-    let limit = crate::forecast::sentinel_limit(series).unwrap_or(f64::INFINITY);
+/// The highest level the series has been at (values past the sentinel `limit` aside) or
+/// its point forecast reaches: the prior gives a threshold up to here even odds
+/// ([`prior_chance`]).
+fn reached_levels(series: &Series, forecast: &Forecast, limit: f64) -> f64 {
     let history = series.values.iter().copied().filter(|v| v.is_finite() && v.abs() <= limit).fold(f64::NEG_INFINITY, f64::max);
     forecast.point.iter().copied().filter(|v| v.is_finite()).fold(history, f64::max)
 }

@@ -105,13 +105,21 @@ impl Shift {
 /// out).
 fn recent_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
-    let at = robust::last_level_shift(deseasonalised, block, LEVELLING_BLOCKS * block)?;
+    step_with_levels(deseasonalised, periods, block, LEVELLING_BLOCKS * block)
+        .filter(|s| s.before.is_finite() && s.after.is_finite() && s.before != s.after)
+}
+
+/// The last level shift of `deseasonalised` with `min_after` points after it, when it is a
+/// step ([`is_step`]), with the levels either side: after it, the median of all that
+/// follows; before it, the median of as long a stretch, at least the longest season (so a
+/// week's shape averages out).
+fn step_with_levels(deseasonalised: &[f64], periods: &[usize], block: usize, min_after: usize) -> Option<Shift> {
+    let at = robust::last_level_shift(deseasonalised, block, min_after)?;
     let longest = periods.iter().copied().max().unwrap_or(block).max(block);
     let span = (deseasonalised.len() - at).max(longest);
     let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
     let (after, _) = robust::median_mad(&deseasonalised[at..]);
-    let abrupt = is_step(deseasonalised, at, block, after - before);
-    (before.is_finite() && after.is_finite() && before != after && abrupt).then_some(Shift { at, before, after })
+    is_step(deseasonalised, at, block, after - before).then_some(Shift { at, before, after })
 }
 
 /// Share of a level shift that the blocks either side of it must show between them for it
@@ -124,12 +132,7 @@ const STEP_SHARE: f64 = 0.5;
 /// fitted on those two hours stood at twice the level the next two days had).
 fn last_level_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<usize> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
-    let at = robust::last_level_shift(deseasonalised, block, backtest::min_train(periods).max(block))?;
-    let longest = periods.iter().copied().max().unwrap_or(block).max(block);
-    let span = (deseasonalised.len() - at).max(longest);
-    let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
-    let (after, _) = robust::median_mad(&deseasonalised[at..]);
-    is_step(deseasonalised, at, block, after - before).then_some(at)
+    step_with_levels(deseasonalised, periods, block, backtest::min_train(periods).max(block)).map(|s| s.at)
 }
 
 /// True when the change of `shift` at `at` is a step, not a ramp: the blocks either side

@@ -112,11 +112,14 @@ impl Series {
             return Err(Error::series(&name, "has no values: every cell is empty or NaN"));
         }
         let unit = unit.refine(&name, &points.iter().map(|p| p.1).collect::<Vec<_>>());
-        if unit == Unit::Percent && unit.refine(&name, &[0.5]) == Unit::Ratio {
+        if unit.may_be_ratio(&name) {
             // Named as a utilisation (not "percent") and kept in percent: say so when the
             // values would all but pass for a 0–1 ratio, a hundredfold either way.
-            let max = points.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-            let min = points.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
+            let (min, max) = points
+                .iter()
+                .map(|p| p.1)
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
             if min >= 0.0 && max <= 1.5 {
                 warnings.push(Warning::new(
                     &name,

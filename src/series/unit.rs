@@ -48,6 +48,13 @@ impl Unit {
         }
     }
 
+    /// True when values may make this unit, inferred from `name`, a 0–1 ratio: a percent
+    /// by its name (a utilisation) whose name does not say percent.
+    pub fn may_be_ratio(self, name: &str) -> bool {
+        let n = name.to_ascii_lowercase();
+        self == Unit::Percent && !["percent", "pct", "%"].iter().any(|w| n.contains(w))
+    }
+
     /// Refines a unit inferred from a name with the values seen: a "percent" series
     /// whose values lie within 0–1 and whose name does not say percent is a ratio
     /// (`node_cpu_utilization` at 0.32 is 32 %, not 0.32 %). A few values a little above
@@ -55,10 +62,8 @@ impl Unit {
     /// or a rate's extrapolation overshoots now and then, and read as percent a saturated
     /// node would show as 1 % busy.
     pub fn refine(self, name: &str, values: &[f64]) -> Unit {
-        let n = name.to_ascii_lowercase();
-        let says_percent = ["percent", "pct", "%"].iter().any(|w| n.contains(w));
         let mut finite = values.iter().filter(|v| v.is_finite()).peekable();
-        if self != Unit::Percent || says_percent || finite.peek().is_none() {
+        if !self.may_be_ratio(name) || finite.peek().is_none() {
             return self;
         }
         let (mut n, mut over) = (0usize, 0usize);
