@@ -323,3 +323,30 @@ fn real_bursts_are_not_sentinels() {
     busy.values.iter_mut().for_each(|v| *v += 0.01);
     assert!(sentinel_limit(&busy).is_some_and(|limit| limit > 5000.0));
 }
+
+/// Physical bounds from the unit and the history: a count that dipped a hair below zero
+/// (a rate's extrapolation, under 1 % of its largest value) is held at zero; one that
+/// ran far below zero is not (its values are not what the name says); a ratio that
+/// overshot to 1.03 is bounded there, not at 1 and not at infinity.
+#[test]
+fn bounds_follow_the_unit_and_what_history_did() {
+    use headroom::forecast::{ForecastSettings, forecast};
+    use headroom::series::{Series, Unit};
+    let series = |name: &str, unit: Unit, f: &dyn Fn(usize) -> f64| Series {
+        name: name.into(),
+        labels: Default::default(),
+        unit,
+        start_ms: 0,
+        step_ms: 300_000,
+        values: (0..2000).map(f).collect(),
+    };
+    let settings = ForecastSettings { horizon: 24, ..ForecastSettings::default() };
+    let jitter = series("queue_depth", Unit::Count, &|i| if i % 97 == 0 { -0.5 } else { 50.0 + (i % 13) as f64 });
+    assert_eq!(forecast(&jitter, &settings).unwrap().bounds.0, 0.0, "0.5 below zero of 62 is 0.8 %");
+    let negative = series("queue_depth", Unit::Count, &|i| -((i % 50) as f64));
+    assert_eq!(forecast(&negative, &settings).unwrap().bounds.0, f64::NEG_INFINITY);
+    let ratio = series("node_cpu_utilisation", Unit::Percent, &|i| if i == 1000 { 1.03 } else { 0.5 + 0.3 * ((i % 288) as f64 / 288.0) });
+    let ratio = Series { unit: ratio.unit.refine(&ratio.name, &ratio.values), ..ratio };
+    assert_eq!(ratio.unit, Unit::Ratio);
+    assert_eq!(forecast(&ratio, &settings).unwrap().bounds.1, 1.03);
+}
