@@ -128,6 +128,29 @@ fn a_launch_two_weeks_ago_moves_a_two_week_forecast_to_the_new_level() {
     assert!(f.warnings.iter().any(|w| w.message.contains("moved to the level after it")), "{:?}", f.warnings);
 }
 
+/// An autoscaling group drained a day before the end: CPU at 33 % under a daily shape for
+/// thirteen days, then 0.3 % for the last 300 steps (a day and an hour). No backtest
+/// window starts after the fall, so none can check levelling at it; the forecast still
+/// goes on at the level the series has now (the next day's mean within a point of 0.3 %),
+/// not at a mean across the fall, and says the backtest could not check it.
+#[test]
+fn a_fall_a_day_before_the_end_is_forecast_at_the_new_level() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let noise = Normal::new(0.0, 0.8).unwrap();
+    let n = 13 * DAY + 300;
+    let fall = n - 300;
+    let v: Vec<f64> = (0..n)
+        .map(|i| if i < fall { 33.0 + 2.0 * daily(i) + noise.sample(&mut rng) } else { 0.3 + 0.05 * noise.sample(&mut rng).abs() })
+        .collect();
+    let s = series("asg_cpu_percent", Unit::Percent, v);
+    let f = forecast(&s, &ForecastSettings { horizon: DAY, ..ForecastSettings::default() }).unwrap();
+    let mean = f.point.iter().sum::<f64>() / f.point.len() as f64;
+    assert!((mean - 0.3).abs() < 1.0, "the forecast holds the new level: {mean:.2} ({})", f.model);
+    let at = f.level_shift_ms.expect("the fall is named");
+    assert!((at - s.timestamp(fall)).abs() <= DAY as i64 * STEP, "shift at {at}, fall at {}", s.timestamp(fall));
+    assert!(f.warnings.iter().any(|w| w.message.contains("too recent for the backtest to check")), "{:?}", f.warnings);
+}
+
 /// CPU that grows 15 % a month under a daily and weekly shape and 5-minute noise: the
 /// growth goes on in the forecast (the second week ahead 6.7 % over the last week seen,
 /// by the closed form 1.15^(14/30)), not the last level held flat.

@@ -725,7 +725,29 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         }
         _ => None,
     };
-    let train = &full.fit_values[start.min(full.fit_values.len())..];
+    // A step too recent for any window to start after it: every model fits the history
+    // levelled at it, as the backtest cannot say otherwise and the level the series has
+    // now is the one it goes on from.
+    let fresh = full.fresh_shift().filter(|_| settings.robust && !matches!(settings.model, ModelChoice::Single(_)));
+    if let Some(shift) = fresh {
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "level shift at {} (from {} to {}), {} before the end: too recent for the backtest to check; \
+                 the history before it moved to the level after it for fitting",
+                format_short(series.timestamp(shift.at)),
+                series.unit.format(shift.before),
+                series.unit.format(shift.after),
+                crate::time::format_duration((full.fit_values.len() - shift.at.min(full.fit_values.len())) as i64 * series.step_ms)
+            ),
+        ));
+    }
+    let freshened = fresh.map(|s| s.adjust(&full.fit_values, variant.log));
+    let moved = match (moved, fresh) {
+        (Some(m), Some(s)) => Some(s.adjust(&m, variant.log)),
+        (m, _) => m,
+    };
+    let train = &freshened.as_deref().unwrap_or(&full.fit_values)[start.min(full.fit_values.len())..];
     // A model asked for by name keeps its seasons where all history holds them, even when
     // the backtest windows' shorter history did not (MSTL + linear trend on three days
     // became a bare line whose slope the daily cycle bent).
@@ -765,7 +787,9 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         model,
         periods: full.periods.clone(),
         evidence: Some(evidence),
-        level_shift_ms: if moved.is_some() {
+        level_shift_ms: if let Some(s) = fresh {
+            Some(series.timestamp(s.at))
+        } else if levelled && recent_shift.is_some() {
             recent_shift.map(|s| series.timestamp(s.at))
         } else {
             variant.after_shift.then(|| shift.map(|at| series.timestamp(at))).flatten()
