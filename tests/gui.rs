@@ -241,7 +241,7 @@ fn thresholds_and_scenarios_on_the_sample() {
     let app = h.state();
     assert_eq!(app.scenarios.outcomes.len(), 8, "{:?}", app.model.error);
     assert!(app.scenarios.recommended.is_some());
-    h.get_by_label_contains("(recommended)");
+    h.get_by_label("recommended");
     h.get_by_label("Cost / month");
     h.get_by_label("P(saturation)");
     // And they run again on demand.

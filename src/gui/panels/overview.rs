@@ -87,7 +87,6 @@ pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState, clock: &crate:
                 for k in 0..thresholds {
                     ui.label(egui::RichText::new(format!("Threshold {}", k + 1)).strong());
                 }
-                ui.label(egui::RichText::new("Model").strong());
                 ui.end_row();
                 for row in members {
                     if row_ui(ui, row, thresholds, clock) {
@@ -104,10 +103,20 @@ pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState, clock: &crate:
 /// One row; true when it was opened.
 fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate::time::Clock) -> bool {
     let colour = urgency_colour(row.worst()).unwrap_or_else(|| ui.visuals().text_color());
-    let name = ui
-        .add(egui::Label::new(egui::RichText::new(&row.name).strong().color(colour)).sense(egui::Sense::click()))
-        .on_hover_text("Click to open its chart");
-    let mut opened = name.clicked();
+    // The model goes under the name, small, as in the series list: a column of its own ran
+    // off the right edge at the default window size once thresholds had their columns.
+    let mut opened = false;
+    ui.vertical(|ui| {
+        let name = ui
+            .add(egui::Label::new(egui::RichText::new(&row.name).strong().color(colour)).sense(egui::Sense::click()))
+            .on_hover_text("Click to open its chart");
+        opened = name.clicked();
+        let model = match &row.model {
+            Ok(m) => egui::RichText::new(m).small().color(theme::MUTED),
+            Err(e) => egui::RichText::new(e).small().color(theme::ERROR),
+        };
+        opened |= ui.add(egui::Label::new(model).sense(egui::Sense::click())).double_clicked();
+    });
     let value = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| row.unit.format(v));
     // Every figure cell opens the series on a double-click.
     let mut cell = |ui: &mut egui::Ui, text: egui::RichText| {
@@ -150,14 +159,6 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
             None => {
                 ui.label("");
             }
-        }
-    }
-    match &row.model {
-        Ok(m) => {
-            opened |= ui.add(egui::Label::new(m).sense(egui::Sense::click())).double_clicked();
-        }
-        Err(e) => {
-            ui.label(egui::RichText::new(e).color(theme::ERROR));
         }
     }
     opened
