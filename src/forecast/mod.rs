@@ -711,7 +711,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     }
     let levelled = chosen.members.iter().any(|m| m.level_adjusted);
     let moved = match (levelled, recent_shift) {
-        (true, Some(shift)) => {
+        (true, Some(shift)) if shift.applies(variant.log) => {
             warnings.push(Warning::new(
                 &name,
                 format!(
@@ -728,7 +728,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // A step too recent for any window to start after it: every model fits the history
     // levelled at it, as the backtest cannot say otherwise and the level the series has
     // now is the one it goes on from.
-    let fresh = full.fresh_shift().filter(|_| settings.robust && !matches!(settings.model, ModelChoice::Single(_)));
+    let fresh =
+        full.fresh_shift().filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log));
     if let Some(shift) = fresh {
         warnings.push(Warning::new(
             &name,
@@ -789,7 +790,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         evidence: Some(evidence),
         level_shift_ms: if let Some(s) = fresh {
             Some(series.timestamp(s.at))
-        } else if levelled && recent_shift.is_some() {
+        } else if levelled && recent_shift.is_some_and(|s| s.applies(variant.log)) {
             recent_shift.map(|s| series.timestamp(s.at))
         } else {
             variant.after_shift.then(|| shift.map(|at| series.timestamp(at))).flatten()
