@@ -875,7 +875,17 @@ pub fn describe_forecast(f: &Forecast) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(out, "  calibrated on all {} windows{source}", ev.plan.folds);
+        if ev.left_out > 0 {
+            let _ = writeln!(
+                out,
+                "  calibrated on {} of the {} windows ({} scored after the level shift the final fit levelled at left out){source}",
+                ev.plan.folds.saturating_sub(ev.left_out),
+                ev.plan.folds,
+                ev.left_out
+            );
+        } else {
+            let _ = writeln!(out, "  calibrated on all {} windows{source}", ev.plan.folds);
+        }
         let _ = writeln!(out, "  calibrated band coverage (leave one window out): {}", parts.join(", "));
     }
     for r in &ev.rescaled {

@@ -151,6 +151,28 @@ fn a_fall_a_day_before_the_end_is_forecast_at_the_new_level() {
     assert!(f.warnings.iter().any(|w| w.message.contains("too recent for the backtest to check")), "{:?}", f.warnings);
 }
 
+/// A service whose load stepped from 10 to 40 requests a second a day before the end,
+/// under a daily shape and noise of 0.5: the forecast goes on at 40, and its 95 % band is
+/// calibrated on the windows scored before the step, not on the one that erred by the
+/// whole step (its upper edge reached 88 when that window was in, for noise whose 95 %
+/// range is about ±1).
+#[test]
+fn a_fresh_step_leaves_the_windows_that_erred_by_it_out_of_the_band() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let noise = Normal::new(0.0, 0.5).unwrap();
+    let n = 13 * DAY + 300;
+    let v: Vec<f64> = (0..n).map(|i| if i < n - 300 { 10.0 } else { 40.0 } + 2.0 * daily(i) + noise.sample(&mut rng)).collect();
+    let s = series("api_requests_per_second", Unit::PerSecond, v);
+    let f = forecast(&s, &ForecastSettings { horizon: DAY, ..ForecastSettings::default() }).unwrap();
+    let mean = f.point.iter().sum::<f64>() / f.point.len() as f64;
+    assert!((mean - 40.0).abs() < 1.5, "the forecast holds the new level: {mean:.2} ({})", f.model);
+    let band = f.bands.iter().find(|b| b.level == 95.0).unwrap();
+    let top = band.upper.iter().sum::<f64>() / band.upper.len() as f64;
+    assert!(top < 50.0, "95 % band top {top:.1} for a level of 40 and noise of 0.5");
+    let evidence = f.evidence.as_ref().expect("backtested");
+    assert!(evidence.left_out >= 1, "{evidence:?}");
+}
+
 /// CPU that grows 15 % a month under a daily and weekly shape and 5-minute noise: the
 /// growth goes on in the forecast (the second week ahead 6.7 % over the last week seen,
 /// by the closed form 1.15^(14/30)), not the last level held flat.

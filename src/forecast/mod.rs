@@ -229,6 +229,10 @@ pub struct Evidence {
     /// level, with the factor.
     #[serde(default)]
     pub rescaled: Vec<LevelValue>,
+    /// Windows left out of the calibration: scored after a level shift too recent for the
+    /// backtest, which the final fit levelled at.
+    #[serde(default)]
+    pub left_out: usize,
 }
 
 /// A forecast of one series.
@@ -673,9 +677,40 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     //    chosen model (the choice never saw them), then each selection window as its own
     //    past chose it where it has such a past, else by the chosen model.
     let older = run_members(&chosen.members, &windows, 0..selection.start, variant).map_err(|m| Error::series(&name, m))?;
-    let nested_windows = nested.iter().flatten().count();
+    // Which windows of the record were forecast by the model their own past chose.
+    let mut nested_flags = vec![false; older.len()];
+    nested_flags.extend(nested.iter().map(Option::is_some));
     let mut record = older;
     record.extend(nested.into_iter().zip(&chosen.folds).map(|(n, c)| n.unwrap_or_else(|| c.clone())));
+    // A step too recent for any window to start after it: every model fits the history
+    // levelled at it (6.), as the backtest cannot say otherwise and the level the series
+    // has now is the one it goes on from. The windows scored after it then erred by the
+    // step, which the levelled fit no longer makes: calibrated on them, a band around a
+    // step from 10 to 40 reached 88 and the paths replayed the step on top of the new
+    // level. They leave the record while enough windows remain.
+    let fresh =
+        full.fresh_shift().filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log));
+    let mut left_out = 0;
+    if let Some(shift) = fresh {
+        // Every window scored after the step began was fitted on history not levelled at it.
+        let across = |f: &Fold| shift.at < f.origin + f.actual.len();
+        let kept = record.iter().filter(|f| !across(f)).count();
+        if kept >= MIN_RECORD_AFTER_FRESH && kept < record.len() {
+            warnings.push(Warning::new(
+                &name,
+                format!(
+                    "{} backtest window{} scored after the level shift at {} left out of the band's calibration",
+                    record.len() - kept,
+                    if record.len() - kept == 1 { "" } else { "s" },
+                    format_short(series.timestamp(shift.at))
+                ),
+            ));
+            nested_flags = record.iter().zip(&nested_flags).filter(|(f, _)| !across(f)).map(|(_, n)| *n).collect();
+            left_out = record.len() - kept;
+            record.retain(|f| !across(f));
+        }
+    }
+    let nested_windows = nested_flags.iter().filter(|n| **n).count();
 
     // 5. Calibration, widened where its out-of-sample coverage says so.
     let calibration = calibrate::calibrate(&record, &settings.levels);
@@ -725,11 +760,6 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         }
         _ => None,
     };
-    // A step too recent for any window to start after it: every model fits the history
-    // levelled at it, as the backtest cannot say otherwise and the level the series has
-    // now is the one it goes on from.
-    let fresh =
-        full.fresh_shift().filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log));
     if let Some(shift) = fresh {
         warnings.push(Warning::new(
             &name,
@@ -782,8 +812,16 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         model.push_str(", log scale");
     }
     chosen.score.model = model.clone();
-    let evidence =
-        Evidence { plan, scores, calibrated_coverage, chosen: chosen.score, calibrated: calibration.is_some(), nested_windows, rescaled };
+    let evidence = Evidence {
+        plan,
+        scores,
+        calibrated_coverage,
+        chosen: chosen.score,
+        calibrated: calibration.is_some(),
+        nested_windows,
+        rescaled,
+        left_out,
+    };
     let parts = Parts {
         model,
         periods: full.periods.clone(),
@@ -803,6 +841,11 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     let f = finish(series, raw, bands, parts, &full, warnings);
     Ok(f)
 }
+
+/// Fewest backtest windows the calibration keeps when windows scored across a fresh level
+/// shift leave it (the choice's six): with fewer, they stay, and the band is the wider for
+/// it.
+const MIN_RECORD_AFTER_FRESH: usize = 6;
 
 /// Too short to backtest: the chosen (or default) model with its own intervals.
 fn unchecked(series: &Series, settings: &ForecastSettings, full: &prepare::Prepared, mut warnings: Vec<Warning>) -> Result<Forecast> {

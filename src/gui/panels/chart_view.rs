@@ -189,9 +189,16 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
                 format!(" The {} % band was then widened ×{:.2} to meet its level.", crate::export::csv::level_label(r.level), r.value)
             })
             .collect();
+        let left_out = match ev.left_out {
+            0 => String::new(),
+            n => format!(
+                " {n} window{} scored after the level shift the final fit levelled at left out of the calibration.",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
         ui.label(
             egui::RichText::new(format!(
-                "{what}; checked window by window: {cov}.{widened} Coverage columns are the models' own bands before calibration."
+                "{what}; checked window by window: {cov}.{widened}{left_out} Coverage columns are the models' own bands before calibration."
             ))
             .small()
             .color(theme::MUTED),
