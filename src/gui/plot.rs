@@ -264,9 +264,9 @@ pub fn chart(
                 }
                 let mut points = vec![[end_x, ty(series.values.last().copied().unwrap_or(f64::NAN))]];
                 points.extend(fx.iter().zip(&f.point).map(|(x, y)| [*x, ty(*y)]));
-                plot.line(
-                    Line::new("Forecast", PlotPoints::new(points)).color(theme::FORECAST).width(2.0).style(LineStyle::dashed_loose()),
-                );
+                // Solid: over a fortnight of daily cycles a dashed line broke into noise. Its
+                // colour and the "now" line already tell it from history.
+                plot.line(Line::new("Forecast", PlotPoints::new(points)).color(theme::FORECAST).width(1.5));
             }
             plot.line(Line::new("History", PlotPoints::new(history)).color(theme::HISTORY).width(1.5));
             // The whole history's extent, unseen, so that fitting the view (double-click)

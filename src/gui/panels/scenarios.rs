@@ -82,6 +82,8 @@ pub fn ui(
     ui.horizontal_top(|ui| {
         ui.allocate_ui(egui::vec2(table_width, height), |ui| {
             egui::ScrollArea::both().id_salt("cmp").auto_shrink([false, false]).show(ui, |ui| {
+                // Cells keep their lines; the table scrolls sideways instead.
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                 egui::Grid::new("comparison").striped(true).show(ui, |ui| {
                     for h in ["", "Scenario", "Cost / month", "Min > target", "Min > capacity", "P(saturation)", "Events"] {
                         ui.strong(h);
@@ -98,13 +100,18 @@ pub fn ui(
                         let text = |t: String| if recommended { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
                         // "recommended" on a line of its own under the name: after it, the name
                         // column grew so wide that the table ran past its pane.
-                        ui.vertical(|ui| {
+                        let name = |ui: &mut egui::Ui| {
                             ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
-                            if recommended {
+                        };
+                        if recommended {
+                            ui.vertical(|ui| {
+                                name(ui);
                                 ui.label(egui::RichText::new("recommended").small().color(theme::HISTORY))
                                     .on_hover_text("the cheapest scenario within the risk budget");
-                            }
-                        });
+                            });
+                        } else {
+                            name(ui);
+                        }
                         ui.label(text(format!("{:.2}", o.cost_per_month)));
                         ui.label(text(format!("{:.0}", o.minutes_over_target)));
                         ui.label(text(format!("{:.0}", o.minutes_over_capacity)));
