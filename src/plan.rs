@@ -126,7 +126,14 @@ pub fn assemble(
                 let rw = runway(&s, &f, &thresholds, inputs.runway_level);
                 (Ok(f), rw)
             }
-            Err(e) => (Err(e), Vec::new()),
+            Err(e) => {
+                // Said where every export's reader looks, not only in the plan file: a
+                // series left out of forecast.csv without a word reads as one never given.
+                let name = s.display_name();
+                let reason = e.strip_prefix(&format!("series \"{name}\": ")).unwrap_or(&e);
+                warnings.push(Warning::new(&name, format!("not forecast: {reason}; left out of the runway and the scenarios")));
+                (Err(e), Vec::new())
+            }
         };
         out.push(PlanSeries { series: s, forecast, thresholds, runway });
     }

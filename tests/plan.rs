@@ -225,3 +225,26 @@ fn the_hpa_manifest_is_an_autoscaling_v2_hpa() {
     assert_eq!(aws["MetricSpecifications"][0]["TargetValue"].as_f64(), Some(9000.0));
     assert_eq!(aws["SchedulingBufferTime"], 300);
 }
+
+/// A series too short to forecast is named in the warnings every export carries (stderr
+/// and warnings.csv), not dropped without a word; with nothing forecast at all the plan
+/// fails and writes nothing.
+#[test]
+fn a_series_that_cannot_be_forecast_is_named_and_a_plan_of_none_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short_cpu_percent.csv");
+    std::fs::write(&short, "timestamp,value\n2026-01-01T00:00:00Z,1\n2026-01-01T00:05:00Z,2\n2026-01-01T00:10:00Z,3\n").unwrap();
+    let run = |inputs: &[&Path], csv: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_headroom")).arg("plan").args(inputs).arg("--csv").arg(csv).output().unwrap()
+    };
+    let r = run(&[&short, &sample().join("web_cpu_percent.csv")], &dir.path().join("both"));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{stderr}");
+    assert!(stderr.contains("short_cpu_percent: not forecast: has 3 values"), "{stderr}");
+    let warnings = std::fs::read_to_string(dir.path().join("both").join("warnings.csv")).unwrap();
+    assert!(warnings.lines().any(|l| l.starts_with("short_cpu_percent,not forecast")), "{warnings}");
+    let r = run(&[&short], &dir.path().join("none"));
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("no series could be forecast"), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!dir.path().join("none").join("forecast.csv").exists(), "nothing written");
+}
