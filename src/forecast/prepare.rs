@@ -75,6 +75,10 @@ pub struct Shift {
     pub before: f64,
     /// The level after it.
     pub after: f64,
+    /// Move history by the ratio of the levels even on the natural scale: the season's
+    /// swing changed with the level (a load that doubled doubled its daily peak; a group
+    /// drained to nothing lost its daily shape with it).
+    pub scales: bool,
 }
 
 impl Shift {
@@ -85,8 +89,9 @@ impl Shift {
     }
 
     /// `values` (history from index 0) with the part before the shift moved to the level
-    /// after it: by the difference, or for a fit on the log scale by the ratio (a launch
-    /// that brings 35 % more traffic brings it at the peaks and the troughs alike).
+    /// after it: by the difference, or for a fit on the log scale or a shift that
+    /// [`scales`](Self::scales) by the ratio (a launch that brings 35 % more traffic brings
+    /// it at the peaks and the troughs alike).
     pub fn adjust(&self, values: &[f64], log: bool) -> Vec<f64> {
         if !self.applies(log) {
             // A level at or below zero has no ratio, and moving by the difference would
@@ -94,7 +99,7 @@ impl Shift {
             return values.to_vec();
         }
         let ratio = self.after / self.before;
-        let by_ratio = log;
+        let by_ratio = log || (self.scales && self.before > 0.0 && self.after >= 0.0 && ratio.is_finite());
         let delta = self.after - self.before;
         values
             .iter()
@@ -116,7 +121,8 @@ impl Shift {
 /// and the levels either side ([`levels_at`]).
 fn recent_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
-    step_with_levels(deseasonalised, periods, block, LEVELLING_BLOCKS * block)
+    let late = if periods.iter().any(|p| *p > block) { Late::Keep } else { Late::Refuse };
+    step_with_levels(deseasonalised, periods, block, LEVELLING_BLOCKS * block, late)
         .filter(|s| s.before.is_finite() && s.after.is_finite() && s.before != s.after)
 }
 
@@ -135,9 +141,9 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
     // A whole cycle of every season after it: one day of a weekly series can be its
     // weekend (M4 hourly series whose last day was a Sunday read as fresh steps down).
     let longest = periods.iter().copied().max().unwrap_or(block).max(block);
-    let at = robust::last_level_shift(deseasonalised, block, longest.max(day))?;
-    if at + LEVELLING_BLOCKS * block <= n {
-        return None; // recent_shift's to judge, with windows after it
+    let at = locate_step(deseasonalised, robust::last_level_shift(deseasonalised, block, longest.max(day))?, block);
+    if at + longest.max(day) > n || at + LEVELLING_BLOCKS * block <= n {
+        return None; // less than a day after it yet; or recent_shift's to judge, with windows after it
     }
     let mut shift = levels_at(deseasonalised, periods, block, at);
     // A season that went with the step (a drained group loses its daily shape too) leaves
@@ -148,8 +154,34 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
     if !(low..=high).contains(&shift.after) {
         shift.after = robust::median_mad(observed).0;
     }
+    shift.scales = swing_scales(values, &shift, block);
     (shift.before.is_finite() && shift.after.is_finite() && shift.before != shift.after && is_fresh_step(deseasonalised, &shift, block))
         .then_some(shift)
+}
+
+/// True when the swing of `values` (10th to 90th percentile) over the last block after
+/// `shift` and the block before it changed nearer the ratio of the levels than not at all
+/// (in proportion: past the geometric mean of the two): the season and the noise grew or
+/// shrank with the level, and history is moved by the ratio. A load that doubled with a
+/// daily swing of ±30 % was levelled by the difference, its peaks forecast at 174 where
+/// yesterday's reached 202; a group drained to nothing kept its old daily shape.
+fn swing_scales(values: &[f64], shift: &Shift, block: usize) -> bool {
+    let n = values.len();
+    if shift.before <= 0.0 || shift.after < 0.0 || shift.at < block || n < shift.at + block {
+        return false;
+    }
+    let swing = |r: std::ops::Range<usize>| {
+        let mut v: Vec<f64> = values[r].iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() { f64::NAN } else { v[(0.9 * (v.len() - 1) as f64) as usize] - v[(0.1 * (v.len() - 1) as f64) as usize] }
+    };
+    let (before, after) = (swing(shift.at - block..shift.at), swing(n - block..n));
+    if !(before > 0.0) || !after.is_finite() {
+        return false;
+    }
+    let (levels, swings) = (shift.after / shift.before, after / before);
+    let midway = levels.sqrt();
+    if levels > 1.0 { swings > midway } else { swings <= midway }
 }
 
 /// Most the two blocks before a fresh shift may differ by, as a share of the shift: a
@@ -185,10 +217,58 @@ fn is_fresh_step(deseasonalised: &[f64], shift: &Shift, block: usize) -> bool {
 
 /// The last level shift of `deseasonalised` with `min_after` points after it, when it is a
 /// step ([`is_step`]), with the levels either side ([`levels_at`]).
-fn step_with_levels(deseasonalised: &[f64], periods: &[usize], block: usize, min_after: usize) -> Option<Shift> {
-    let at = robust::last_level_shift(deseasonalised, block, min_after)?;
+fn step_with_levels(deseasonalised: &[f64], periods: &[usize], block: usize, min_after: usize, late: Late) -> Option<Shift> {
+    let at = locate_step(deseasonalised, robust::last_level_shift(deseasonalised, block, min_after)?, block);
+    if late == Late::Refuse && at + min_after > deseasonalised.len() {
+        return None; // the step came later than its block's start: too little after it yet
+    }
     let shift = levels_at(deseasonalised, periods, block, at);
     is_step(deseasonalised, at, block, shift.after - shift.before).then_some(shift)
+}
+
+/// What [`step_with_levels`] does with a step that [`locate_step`] places later than its
+/// block's start, leaving less than asked after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Late {
+    /// Refused: too little after it yet (a fresh step is [`fresh_shift`]'s).
+    Refuse,
+    /// Kept: the detector's block had enough after it, and no other rule takes it (a
+    /// series with a season longer than the block, which [`fresh_shift`] leaves alone).
+    Keep,
+}
+
+/// Where within a block either side of `at` (a block's start, where the detector names a
+/// step) the step is: the point where the means of half a block before and after it differ
+/// most. The detector averages whole blocks from the first sample, so a step 30 hours
+/// before the end was named at the day boundary 48 hours before it, and the level after it
+/// taken over 18 hours of the old level too (100 to 21 for a fall to 0).
+fn locate_step(deseasonalised: &[f64], at: usize, block: usize) -> usize {
+    let n = deseasonalised.len();
+    let half = (block / 2).max(1);
+    let (lo, hi) = (at.saturating_sub(block).max(half), (at + block).min(n.saturating_sub(half)));
+    if lo > hi {
+        return at;
+    }
+    // Prefix sums of the finite values and their counts.
+    let mut sum = vec![0.0; n + 1];
+    let mut count = vec![0usize; n + 1];
+    for (i, v) in deseasonalised.iter().enumerate() {
+        let finite = v.is_finite();
+        sum[i + 1] = sum[i] + if finite { *v } else { 0.0 };
+        count[i + 1] = count[i] + usize::from(finite);
+    }
+    let mean = |a: usize, b: usize| {
+        let c = count[b] - count[a];
+        if c == 0 { f64::NAN } else { (sum[b] - sum[a]) / c as f64 }
+    };
+    let mut best = (at, f64::NEG_INFINITY);
+    for t in lo..=hi {
+        let jump = (mean(t, t + half) - mean(t - half, t)).abs();
+        if jump > best.1 {
+            best = (t, jump);
+        }
+    }
+    best.0
 }
 
 /// The shift at `at` with the levels either side: after it, the median of all that
@@ -199,7 +279,7 @@ fn levels_at(deseasonalised: &[f64], periods: &[usize], block: usize, at: usize)
     let span = (deseasonalised.len() - at).max(longest);
     let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
     let (after, _) = robust::median_mad(&deseasonalised[at..]);
-    Shift { at, before, after }
+    Shift { at, before, after, scales: false }
 }
 
 /// Share of a level shift that the blocks either side of it must show between them for it
@@ -212,7 +292,7 @@ const STEP_SHARE: f64 = 0.5;
 /// fitted on those two hours stood at twice the level the next two days had).
 fn last_level_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<usize> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
-    step_with_levels(deseasonalised, periods, block, backtest::min_train(periods).max(block)).map(|s| s.at)
+    step_with_levels(deseasonalised, periods, block, backtest::min_train(periods).max(block), Late::Refuse).map(|s| s.at)
 }
 
 /// True when the change of `shift` at `at` is a step, not a ramp: the blocks either side
@@ -451,6 +531,38 @@ mod tests {
         for before in [13 * 288, 13 * 288 + 60, 13 * 288 + 100, 13 * 288 + 200, 13 * 288 + 250] {
             assert_eq!(fresh(&daily_from(before, 200, |_| 40.0)), None, "history {before} steps before the rise");
         }
+    }
+
+    /// A fall to nothing 30 hours before the end (at 18:00 of a day whose midnight the
+    /// detector's blocks start at): named at the hour it came, the level after it nothing,
+    /// and history moved by the ratio, as the daily swing went with the load.
+    #[test]
+    fn a_step_between_block_starts_is_named_where_it_came() {
+        let fall = 13 * 288 + 72;
+        let v = daily_from(fall, 360, |_| 0.0);
+        let v: Vec<f64> = v.iter().enumerate().map(|(i, x)| if i >= fall { 0.0 } else { *x }).collect();
+        let s = fresh(&v).expect("a day and a quarter at nothing after thirteen days at 10");
+        assert!(s.at.abs_diff(fall) <= 3, "named at {} for a fall at {fall}", s.at);
+        assert_eq!(s.after, 0.0, "{s:?}");
+        assert!(s.scales, "{s:?}");
+        let levelled = s.adjust(&v, false);
+        assert!(levelled.iter().all(|x| x.abs() < 1e-9), "history before the fall moved to nothing");
+    }
+
+    /// A load that doubled with its daily swing is moved by the ratio; one whose swing
+    /// stayed as it was, by the difference.
+    #[test]
+    fn the_swing_says_whether_a_step_scales() {
+        let shape = |i: usize| ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin();
+        let n = 13 * 288 + 300;
+        let doubled: Vec<f64> = (0..n).map(|i| if i < n - 300 { 100.0 } else { 200.0 } * (1.0 + 0.3 * shape(i))).collect();
+        let s = fresh(&doubled).expect("a doubling a day before the end");
+        assert!(s.scales, "{s:?}");
+        let moved = s.adjust(&doubled, false);
+        let peak = moved[..n - 300].iter().copied().fold(f64::MIN, f64::max);
+        assert!((peak - 260.0).abs() < 3.0, "yesterday's peaks at 200 × 1.3: {peak:.1}");
+        let added: Vec<f64> = (0..n).map(|i| if i < n - 300 { 100.0 } else { 200.0 } + 30.0 * shape(i)).collect();
+        assert!(!fresh(&added).expect("a step of 100 a day before the end").scales);
     }
 
     /// A level the series held for a whole day before is no new one: it came back from it
