@@ -77,7 +77,8 @@ pub struct PlanArgs {
     #[arg(required_unless_present = "open")]
     pub inputs: Vec<PathBuf>,
     /// Reopen a saved plan instead of building one (then only export).
-    #[arg(long, conflicts_with_all = ["inputs", "scenario", "thresholds"])]
+    /// `--title` and `--author` rename it for the export; what it was built from stays.
+    #[arg(long, conflicts_with_all = ["inputs", "scenario", "thresholds", "horizon", "timezone"])]
     pub open: Option<PathBuf>,
     /// Scenario files (TOML), repeatable.
     #[arg(long)]
@@ -91,12 +92,12 @@ pub struct PlanArgs {
     /// Time zone of timestamps written without an offset (IANA name).
     #[arg(long, default_value = "UTC")]
     pub timezone: String,
-    /// The plan's title (the service under review).
-    #[arg(long, default_value = "Capacity review")]
-    pub title: String,
-    /// Who prepared it.
-    #[arg(long, default_value = "")]
-    pub author: String,
+    /// The plan's title (the service under review) [default: "Capacity review"].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Who prepared it [default: none].
+    #[arg(long)]
+    pub author: Option<String>,
     /// Write the PDF report here.
     #[arg(long)]
     pub pdf: Option<PathBuf>,
@@ -436,7 +437,17 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         crate::files::ensure_writable_dir(dir)?;
     }
     let plan = match &args.open {
-        Some(path) => Plan::open(path)?,
+        Some(path) => {
+            let mut plan = Plan::open(path)?;
+            // Renamed for this export only; the file opened is never written.
+            if let Some(title) = &args.title {
+                plan.inputs.title.clone_from(title);
+            }
+            if let Some(author) = &args.author {
+                plan.inputs.author.clone_from(author);
+            }
+            plan
+        }
         None => {
             let horizon = Horizon::parse(&args.horizon).map_err(|e| anyhow::anyhow!("--{e}"))?;
             let thresholds = args.thresholds.as_deref().map(parse_levels).transpose().context("--thresholds")?;
@@ -461,8 +472,8 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             let time_zone = time_zone_arg(&args.timezone)?;
             let import = pipeline::load(&args.inputs, &CsvOptions { time_zone, ..CsvOptions::default() })?;
             let inputs = PlanInputs {
-                title: args.title.clone(),
-                author: args.author.clone(),
+                title: args.title.clone().unwrap_or_else(|| crate::plan::DEFAULT_TITLE.to_string()),
+                author: args.author.clone().unwrap_or_default(),
                 created_ms: crate::time::now_ms(),
                 sources: args.inputs.iter().map(|p| p.display().to_string()).collect(),
                 settings: ForecastSettings::default(),

@@ -62,6 +62,9 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
+/// The title of a plan not given one.
+pub const DEFAULT_TITLE: &str = "Capacity review";
+
 /// What a plan is built from, kept in it as its assumptions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanInputs {

@@ -248,3 +248,31 @@ fn a_series_that_cannot_be_forecast_is_named_and_a_plan_of_none_fails() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("no series could be forecast"), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(!dir.path().join("none").join("forecast.csv").exists(), "nothing written");
 }
+
+/// A reopened plan takes a new title and author for its export and leaves the file as it
+/// was; flags that would rebuild it (a horizon, a time zone) are refused, not ignored.
+#[test]
+fn a_reopened_plan_is_renamed_for_export_and_refuses_rebuild_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = exported().join("plan.headroom.ron");
+    let before = std::fs::read(&saved).unwrap();
+    let pdf = dir.path().join("renamed.pdf");
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["plan", "--open"])
+        .arg(&saved)
+        .args(["--title", "Payments review", "--author", "On-call"])
+        .arg("--pdf")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let (_, text) = pdf_text(&pdf);
+    assert!(text.contains("Payments review") && text.contains("On-call"), "{text}");
+    assert!(!text.contains("Checkout service"), "the old title is gone");
+    assert_eq!(std::fs::read(&saved).unwrap(), before, "the plan file is not written");
+    for flag in [["--horizon", "7d"], ["--timezone", "Europe/Berlin"]] {
+        let r = Command::new(env!("CARGO_BIN_EXE_headroom")).args(["plan", "--open"]).arg(&saved).args(flag).output().unwrap();
+        assert!(!r.status.success(), "{flag:?} with --open");
+        assert!(String::from_utf8_lossy(&r.stderr).contains("cannot be used with"), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+}

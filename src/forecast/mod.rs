@@ -708,6 +708,17 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
             nested_flags = record.iter().zip(&nested_flags).filter(|(f, _)| !across(f)).map(|(_, n)| *n).collect();
             left_out = record.len() - kept;
             record.retain(|f| !across(f));
+        } else if kept < record.len() {
+            warnings.push(Warning::new(
+                &name,
+                format!(
+                    "{} of the {} backtest windows {} scored after the level shift at {}, and erred by it; they stay in the band's calibration, as fewer than {MIN_RECORD_AFTER_FRESH} would remain without them: the bands are the wider for it",
+                    record.len() - kept,
+                    record.len(),
+                    if record.len() - kept == 1 { "was" } else { "were" },
+                    format_short(series.timestamp(shift.at))
+                ),
+            ));
         }
     }
     let nested_windows = nested_flags.iter().filter(|n| **n).count();

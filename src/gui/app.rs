@@ -509,7 +509,7 @@ impl HeadroomApp {
     pub fn plan_inputs(&self) -> crate::plan::PlanInputs {
         let horizon = Horizon::parse(&self.state.horizon).unwrap_or(Horizon::Duration(14 * crate::time::DAY_MS));
         crate::plan::PlanInputs {
-            title: if self.state.plan_title.trim().is_empty() { "Capacity review".into() } else { self.state.plan_title.clone() },
+            title: if self.state.plan_title.trim().is_empty() { crate::plan::DEFAULT_TITLE.into() } else { self.state.plan_title.clone() },
             author: self.state.plan_author.clone(),
             created_ms: crate::time::now_ms(),
             sources: self.model.sources(),

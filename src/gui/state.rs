@@ -68,7 +68,7 @@ impl Default for AppState {
             thresholds: Default::default(),
             show_scenarios: true,
             scenarios: String::new(),
-            plan_title: "Capacity review".into(),
+            plan_title: crate::plan::DEFAULT_TITLE.into(),
             plan_author: String::new(),
             theme: "system".into(),
             recent: Vec::new(),
