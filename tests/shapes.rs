@@ -128,6 +128,14 @@ fn a_launch_two_weeks_ago_moves_a_two_week_forecast_to_the_new_level() {
     assert!(f.warnings.iter().any(|w| w.message.contains("moved to the level after it")), "{:?}", f.warnings);
 }
 
+/// The series, its forecast a day ahead with the defaults, and that forecast's mean.
+fn a_day_ahead(name: &str, unit: Unit, values: Vec<f64>) -> (Series, headroom::forecast::Forecast, f64) {
+    let s = series(name, unit, values);
+    let f = forecast(&s, &ForecastSettings { horizon: DAY, ..ForecastSettings::default() }).unwrap();
+    let mean = f.point.iter().sum::<f64>() / f.point.len() as f64;
+    (s, f, mean)
+}
+
 /// An autoscaling group drained a day before the end: CPU at 33 % under a daily shape for
 /// thirteen days, then 0.3 % for the last 300 steps (a day and an hour). No backtest
 /// window starts after the fall, so none can check levelling at it; the forecast still
@@ -142,9 +150,7 @@ fn a_fall_a_day_before_the_end_is_forecast_at_the_new_level() {
     let v: Vec<f64> = (0..n)
         .map(|i| if i < fall { 33.0 + 2.0 * daily(i) + noise.sample(&mut rng) } else { 0.3 + 0.05 * noise.sample(&mut rng).abs() })
         .collect();
-    let s = series("asg_cpu_percent", Unit::Percent, v);
-    let f = forecast(&s, &ForecastSettings { horizon: DAY, ..ForecastSettings::default() }).unwrap();
-    let mean = f.point.iter().sum::<f64>() / f.point.len() as f64;
+    let (s, f, mean) = a_day_ahead("asg_cpu_percent", Unit::Percent, v);
     assert!((mean - 0.3).abs() < 1.0, "the forecast holds the new level: {mean:.2} ({})", f.model);
     let at = f.level_shift_ms.expect("the fall is named");
     assert!((at - s.timestamp(fall)).abs() <= DAY as i64 * STEP, "shift at {at}, fall at {}", s.timestamp(fall));
@@ -162,9 +168,7 @@ fn a_fresh_step_leaves_the_windows_that_erred_by_it_out_of_the_band() {
     let noise = Normal::new(0.0, 0.5).unwrap();
     let n = 13 * DAY + 300;
     let v: Vec<f64> = (0..n).map(|i| if i < n - 300 { 10.0 } else { 40.0 } + 2.0 * daily(i) + noise.sample(&mut rng)).collect();
-    let s = series("api_requests_per_second", Unit::PerSecond, v);
-    let f = forecast(&s, &ForecastSettings { horizon: DAY, ..ForecastSettings::default() }).unwrap();
-    let mean = f.point.iter().sum::<f64>() / f.point.len() as f64;
+    let (_, f, mean) = a_day_ahead("api_requests_per_second", Unit::PerSecond, v);
     assert!((mean - 40.0).abs() < 1.5, "the forecast holds the new level: {mean:.2} ({})", f.model);
     let band = f.bands.iter().find(|b| b.level == 95.0).unwrap();
     let top = band.upper.iter().sum::<f64>() / band.upper.len() as f64;
