@@ -688,8 +688,13 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // step, which the levelled fit no longer makes: calibrated on them, a band around a
     // step from 10 to 40 reached 88 and the paths replayed the step on top of the new
     // level. They leave the record while enough windows remain.
-    let fresh =
-        full.fresh_shift().filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log));
+    // A recent shift at the same step (a series with a season longer than a block keeps
+    // late steps there) is the levelled twins' already: moved twice, history went to 300
+    // for a step from 100 to 200.
+    let same_step = |f: &prepare::Shift| recent_shift.is_some_and(|r| r.at + (values.len() - f.at.min(values.len())) >= f.at);
+    let fresh = full
+        .fresh_shift()
+        .filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log) && !same_step(s));
     let mut left_out = 0;
     if let Some(shift) = fresh {
         // Every window scored after the step began was fitted on history not levelled at it.

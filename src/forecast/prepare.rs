@@ -161,7 +161,7 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
 
 /// True when the swing of `values` (10th to 90th percentile) over the last block after
 /// `shift` and the block before it changed nearer the ratio of the levels than not at all
-/// (in proportion: past the geometric mean of the two): the season and the noise grew or
+/// (past the geometric mean of the two for a rise, the plain mean for a fall): the season and the noise grew or
 /// shrank with the level, and history is moved by the ratio. A load that doubled with a
 /// daily swing of ±30 % was levelled by the difference, its peaks forecast at 174 where
 /// yesterday's reached 202; a group drained to nothing kept its old daily shape.
@@ -180,8 +180,13 @@ fn swing_scales(values: &[f64], shift: &Shift, block: usize) -> bool {
         return false;
     }
     let (levels, swings) = (shift.after / shift.before, after / before);
-    let midway = levels.sqrt();
-    if levels > 1.0 { swings > midway } else { swings <= midway }
+    if levels > 1.0 {
+        swings > levels.sqrt()
+    } else {
+        // Towards nothing the geometric midpoint is nothing too, and a drained group's
+        // few ticks of 0 to 1 read as a swing kept: halfway between, plainly.
+        swings < 0.5 * (1.0 + levels)
+    }
 }
 
 /// Most the two blocks before a fresh shift may differ by, as a share of the shift: a
@@ -226,6 +231,10 @@ fn step_with_levels(deseasonalised: &[f64], periods: &[usize], block: usize, min
     is_step(deseasonalised, at, block, shift.after - shift.before).then_some(shift)
 }
 
+/// Spreads (robust standard deviations) from the median past which values are clipped
+/// before [`locate_step`] averages them.
+const LOCATE_CLIP_SDS: f64 = 3.0;
+
 /// What [`step_with_levels`] does with a step that [`locate_step`] places later than its
 /// block's start, leaving less than asked after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,27 +246,40 @@ enum Late {
     Keep,
 }
 
-/// Where within a block either side of `at` (a block's start, where the detector names a
-/// step) the step is: the point where the means of half a block before and after it differ
-/// most. The detector averages whole blocks from the first sample, so a step 30 hours
+/// Where, from a block before `at` (a block's start, where the detector names a step) to
+/// two after it, the step is: the point where the means of half a block before and after it
+/// differ most, bursts clipped ([`LOCATE_CLIP_SDS`]). The detector averages whole blocks from the first sample, so a step 30 hours
 /// before the end was named at the day boundary 48 hours before it, and the level after it
 /// taken over 18 hours of the old level too (100 to 21 for a fall to 0).
 fn locate_step(deseasonalised: &[f64], at: usize, block: usize) -> usize {
     let n = deseasonalised.len();
     let half = (block / 2).max(1);
-    let (lo, hi) = (at.saturating_sub(block).max(half), (at + block).min(n.saturating_sub(half)));
+    // A block before it to two after: an hour's burst can raise the block before the
+    // step's own enough for the detector to name that one.
+    let (lo, hi) = (at.saturating_sub(block).max(half), (at + 2 * block).min(n.saturating_sub(half)));
     if lo > hi {
         return at;
     }
-    // Prefix sums of the finite values and their counts.
-    let mut sum = vec![0.0; n + 1];
-    let mut count = vec![0usize; n + 1];
-    for (i, v) in deseasonalised.iter().enumerate() {
+    // Means of the values clipped to the stretch's median ± LOCATE_CLIP_SDS spreads:
+    // medians tie over every point within half a block of a clean step, and unclipped
+    // means let an hour's burst a few hours off a step pull it there.
+    let (from, to) = (lo - half, hi + half);
+    let (centre, spread) = robust::median_mad(&deseasonalised[from..to]);
+    // A noiseless stretch has no spread to clip by (and a clean step to find).
+    let (floor, ceiling) = if spread > 0.0 {
+        (centre - LOCATE_CLIP_SDS * spread, centre + LOCATE_CLIP_SDS * spread)
+    } else {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    };
+    let mut sum = vec![0.0; to - from + 1];
+    let mut count = vec![0usize; to - from + 1];
+    for (k, v) in deseasonalised[from..to].iter().enumerate() {
         let finite = v.is_finite();
-        sum[i + 1] = sum[i] + if finite { *v } else { 0.0 };
-        count[i + 1] = count[i] + usize::from(finite);
+        sum[k + 1] = sum[k] + if finite { v.clamp(floor, ceiling) } else { 0.0 };
+        count[k + 1] = count[k] + usize::from(finite);
     }
     let mean = |a: usize, b: usize| {
+        let (a, b) = (a - from, b - from);
         let c = count[b] - count[a];
         if c == 0 { f64::NAN } else { (sum[b] - sum[a]) / c as f64 }
     };
@@ -547,6 +569,34 @@ mod tests {
         assert!(s.scales, "{s:?}");
         let levelled = s.adjust(&v, false);
         assert!(levelled.iter().all(|x| x.abs() < 1e-9), "history before the fall moved to nothing");
+    }
+
+    /// An hour's burst at five times the step, eight hours before it, does not pull the
+    /// step to itself; nor does a drained group's few ticks of 0 to 1 read as a swing kept.
+    #[test]
+    fn a_burst_beside_a_step_and_ticks_after_a_drain_mislead_nothing() {
+        let fall = 13 * 288 + 72;
+        let mut v = daily_from(fall, 360, |_| 40.0);
+        for x in &mut v[fall - 96..fall - 84] {
+            *x += 150.0;
+        }
+        let s = fresh(&v).expect("the rise");
+        assert!(s.at.abs_diff(fall) <= 3, "named at {} for a rise at {fall}", s.at);
+        let drained: Vec<f64> = daily_from(fall, 360, |_| 0.0)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if i < fall {
+                    30.0 + 10.0 * (x - 10.0)
+                } else if i % 5 == 0 {
+                    (i % 7) as f64 / 7.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let s = fresh(&drained).expect("the drain");
+        assert!(s.scales, "{s:?}");
     }
 
     /// A load that doubled with its daily swing is moved by the ratio; one whose swing
