@@ -177,6 +177,27 @@ fn a_fresh_step_leaves_the_windows_that_erred_by_it_out_of_the_band() {
     assert!(evidence.left_out >= 1, "{evidence:?}");
 }
 
+/// Requests that doubled a day before the end, their daily swing of ±30 % doubling with
+/// them: the next day, drawn from the same generator, is forecast at its doubled peaks and
+/// its 95 % band covers at least 90 % of it (the band kept the old regime's errors in old
+/// units, and the history moved by the difference kept the old swing: 35 % covered).
+#[test]
+fn a_load_that_doubled_with_its_swing_is_forecast_at_its_new_peaks() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let noise = Normal::new(0.0, 0.03).unwrap();
+    let n = 13 * DAY + 300;
+    let mut all: Vec<f64> =
+        (0..n + DAY).map(|i| if i < n - 300 { 100.0 } else { 200.0 } * (1.0 + 0.3 * daily(i)) * (1.0 + noise.sample(&mut rng))).collect();
+    let next = all.split_off(n);
+    let (_, f, mean) = a_day_ahead("api_requests_per_second", Unit::PerSecond, all);
+    assert!((mean - 200.0).abs() < 10.0, "{mean:.1} ({})", f.model);
+    let peak = f.point.iter().copied().fold(f64::MIN, f64::max);
+    assert!(peak > 240.0, "peaks at {peak:.0}, the next day's reach {:.0}", next.iter().copied().fold(f64::MIN, f64::max));
+    let band = f.bands.iter().find(|b| b.level == 95.0).unwrap();
+    let covered = next.iter().enumerate().filter(|(i, v)| band.lower[*i] <= **v && **v <= band.upper[*i]).count();
+    assert!(covered as f64 >= 0.9 * next.len() as f64, "95 % band covered {covered} of {}", next.len());
+}
+
 /// CPU that grows 15 % a month under a daily and weekly shape and 5-minute noise: the
 /// growth goes on in the forecast (the second week ahead 6.7 % over the last week seen,
 /// by the closed form 1.15^(14/30)), not the last level held flat.

@@ -120,6 +120,24 @@ pub struct Fold {
     pub scale: f64,
 }
 
+impl Fold {
+    /// The window in units `factor` times larger: forecast, spread, what happened and the
+    /// MASE scale alike, so its errors are `factor` times theirs.
+    pub fn scaled(&self, factor: f64) -> Fold {
+        let times = |v: &[f64]| v.iter().map(|x| x * factor).collect::<Vec<f64>>();
+        Fold {
+            origin: self.origin,
+            forecast: RawForecast {
+                point: times(&self.forecast.point),
+                sigma_lower: times(&self.forecast.sigma_lower),
+                sigma_upper: times(&self.forecast.sigma_upper),
+            },
+            actual: times(&self.actual),
+            scale: self.scale * factor,
+        }
+    }
+}
+
 /// How a fit is transformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Variant {

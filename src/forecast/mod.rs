@@ -713,6 +713,14 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
             nested_flags = record.iter().zip(&nested_flags).filter(|(f, _)| !across(f)).map(|(_, n)| *n).collect();
             left_out = record.len() - kept;
             record.retain(|f| !across(f));
+            // History moved up by the ratio of the levels takes its errors up with it: a
+            // count that rose from 1 to 50 a second kept a band 4 wide, covering 9 % of
+            // the next day. Moved down, the old errors stay (a band no narrower than its
+            // evidence: a drained group's ticks still come).
+            let ratio = shift.after / shift.before;
+            if shift.scales && ratio.is_finite() && ratio > 1.0 {
+                record = record.iter().map(|f| f.scaled(ratio)).collect();
+            }
         } else if kept < record.len() {
             warnings.push(Warning::new(
                 &name,

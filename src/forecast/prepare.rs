@@ -24,6 +24,9 @@ pub struct Prepared {
     pub decomposition: Option<robust::Decomposition>,
     /// The series' step, ms.
     pub step_ms: i64,
+    /// The values as given (gaps interpolated), before masking: what a step's swing and
+    /// level are read from (masking takes a fresh level for an outlier of the old one).
+    pub observed: Vec<f64>,
 }
 
 /// Prepares `values` (complete: gaps interpolated) of a series stepped every `step_ms`.
@@ -35,7 +38,15 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
         Some(d) => robust::mask_outliers(values, d),
         None => robust::Masked { values: values.to_vec(), ..Default::default() },
     };
-    Prepared { periods, fit_values: masked.values, outliers: masked.outliers, heavy_tailed: masked.heavy_tailed, decomposition, step_ms }
+    Prepared {
+        periods,
+        fit_values: masked.values,
+        outliers: masked.outliers,
+        heavy_tailed: masked.heavy_tailed,
+        decomposition,
+        step_ms,
+        observed: values.to_vec(),
+    }
 }
 
 impl Prepared {
@@ -50,14 +61,14 @@ impl Prepared {
     /// the level ([`Shift`]).
     pub fn recent_shift(&self) -> Option<Shift> {
         let d = self.decomposition.as_ref()?;
-        recent_shift(&d.deseasonalised, &self.periods, self.step_ms)
+        recent_shift(&self.observed, &d.deseasonalised, &self.periods, self.step_ms)
     }
 
     /// A step so recent that only one block follows it, too recent for any backtest
     /// window to judge, yet plain enough to trust ([`fresh_shift`]).
     pub fn fresh_shift(&self) -> Option<Shift> {
         let d = self.decomposition.as_ref()?;
-        fresh_shift(&self.fit_values, &d.deseasonalised, &self.periods, self.step_ms)
+        fresh_shift(&self.observed, &d.deseasonalised, &self.periods, self.step_ms)
     }
 }
 
@@ -99,8 +110,15 @@ impl Shift {
             return values.to_vec();
         }
         let ratio = self.after / self.before;
-        let by_ratio = log || (self.scales && self.before > 0.0 && self.after >= 0.0 && ratio.is_finite());
         let delta = self.after - self.before;
+        let by_ratio = if log {
+            // The log scale takes a ratio in its stride, but a swing that stayed as it was
+            // moves by the difference while every value stays positive (a fall from 100 to
+            // 20 that kept its ±10 swing was forecast swinging ±4).
+            self.scales || values[..self.at.min(values.len())].iter().any(|v| v + delta <= 0.0)
+        } else {
+            self.scales && self.before > 0.0 && self.after >= 0.0 && ratio.is_finite()
+        };
         values
             .iter()
             .enumerate()
@@ -119,14 +137,15 @@ impl Shift {
 
 /// The last level shift of `deseasonalised` with [`LEVELLING_BLOCKS`] blocks after it,
 /// and the levels either side ([`levels_at`]).
-fn recent_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
+fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
     let late = if periods.iter().any(|p| *p > block) { Late::Keep } else { Late::Refuse };
     step_with_levels(deseasonalised, periods, block, LEVELLING_BLOCKS * block, late)
         .filter(|s| s.before.is_finite() && s.after.is_finite() && s.before != s.after)
+        .map(|s| Shift { scales: swing_scales(&values[..deseasonalised.len().min(values.len())], &s, block, periods), ..s })
 }
 
-/// The last level shift of `deseasonalised` (of `values`, as prepared) when at least a
+/// The last level shift of `deseasonalised` (of `values`, as observed) when at least a
 /// day and one block but fewer than [`LEVELLING_BLOCKS`] follow it, and it is a plain step
 /// ([`is_fresh_step`]), with the levels either side ([`levels_at`]). No backtest window
 /// starts after such a shift, so none can say whether levelling at it pays; a whole day
@@ -154,18 +173,18 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
     if !(low..=high).contains(&shift.after) {
         shift.after = robust::median_mad(observed).0;
     }
-    shift.scales = swing_scales(values, &shift, block);
+    shift.scales = swing_scales(values, &shift, block, periods);
     (shift.before.is_finite() && shift.after.is_finite() && shift.before != shift.after && is_fresh_step(deseasonalised, &shift, block))
         .then_some(shift)
 }
 
-/// True when the swing of `values` (10th to 90th percentile) over the last block after
-/// `shift` and the block before it changed nearer the ratio of the levels than not at all
+/// True when the swing of `values` (10th to 90th percentile) over the block before
+/// `shift` and the last block after it at the same phase of the longest season changed nearer the ratio of the levels than not at all
 /// (past the geometric mean of the two for a rise, the plain mean for a fall): the season and the noise grew or
 /// shrank with the level, and history is moved by the ratio. A load that doubled with a
 /// daily swing of ±30 % was levelled by the difference, its peaks forecast at 174 where
 /// yesterday's reached 202; a group drained to nothing kept its old daily shape.
-fn swing_scales(values: &[f64], shift: &Shift, block: usize) -> bool {
+fn swing_scales(values: &[f64], shift: &Shift, block: usize, periods: &[usize]) -> bool {
     let n = values.len();
     if shift.before <= 0.0 || shift.after < 0.0 || shift.at < block || n < shift.at + block {
         return false;
@@ -175,7 +194,14 @@ fn swing_scales(values: &[f64], shift: &Shift, block: usize) -> bool {
         v.sort_by(f64::total_cmp);
         if v.is_empty() { f64::NAN } else { v[(0.9 * (v.len() - 1) as f64) as usize] - v[(0.1 * (v.len() - 1) as f64) as usize] }
     };
-    let (before, after) = (swing(shift.at - block..shift.at), swing(n - block..n));
+    // The same phase of the longest season on both sides: a Sunday after a launch swings
+    // less than the Tuesday before it whatever the launch did.
+    let cycle = periods.iter().copied().max().unwrap_or(block).max(block);
+    let start = shift.at - block;
+    let Some(later) = (1..).map(|k| start + k * cycle).take_while(|s| s + block <= n).last() else {
+        return false;
+    };
+    let (before, after) = (swing(start..shift.at), swing(later..later + block));
     if !(before > 0.0) || !after.is_finite() {
         return false;
     }
@@ -408,7 +434,8 @@ impl Stretch {
     /// that history alone.
     pub fn recent_shift_before(&self, origin: usize) -> Option<Shift> {
         let d = self.deseasonalised.as_ref()?;
-        recent_shift(&d[..origin.min(d.len())], &self.periods, self.step_ms)
+        let origin = origin.min(d.len()).min(self.values.len());
+        recent_shift(&self.values[..origin], &d[..origin], &self.periods, self.step_ms)
     }
 }
 
