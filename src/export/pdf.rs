@@ -424,7 +424,8 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     l.para(
         &format!(
             "Made with Headroom. Dates are UTC. A threshold's breach probability is the share of {} sample paths of the forecast \
-             that reach it within the horizon; its median, earliest and latest dates are the 50 %, {} % and {} % quantiles of \
+             that reach it within the horizon, weighed against a prior as far as the backtest windows behind the paths are few \
+             (one pseudo-window of even odds for a level the series has reached); its median, earliest and latest dates are the 50 %, {} % and {} % quantiles of \
              when those paths first reach it (so a path's rare burst can bring the earliest date before the bands' edge reaches \
              the threshold).",
             crate::forecast::paths::RUNWAY_PATHS,
