@@ -547,6 +547,22 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     if filled > 0 {
         warnings.push(Warning::new(&name, format!("{filled} missing slots were interpolated for fitting")));
     }
+    // Empty slots at the end are held at the last value: the forecast starts after them,
+    // from a level the series may have left hours ago.
+    let trailing = series.values.iter().rev().take_while(|v| v.is_nan()).count();
+    // One empty slot is the scrape still under way; more is data missing.
+    if trailing > 1 && trailing < series.len() {
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "the last {trailing} slots ({}) are empty: held at the last value ({}, {}) for fitting, and the forecast starts after them; \
+                 cut them from the export or give the data that is missing",
+                crate::time::format_duration(trailing as i64 * series.step_ms),
+                series.unit.format(values[series.len() - trailing - 1]),
+                format_short(series.timestamp(series.len() - trailing - 1))
+            ),
+        ));
+    }
     let horizon = settings.horizon;
 
     // 1. Prepare all history for the final fit.
@@ -1116,6 +1132,31 @@ mod tests {
         let f = forecast(&s, &ForecastSettings { horizon: 12, folds: 0, ..ForecastSettings::default() }).unwrap();
         assert_eq!(f.start_ms, n as i64 * 60_000, "the forecast still starts after all history");
         assert!(f.warnings[0].to_string().contains("fitted on the last 8w of history (80640 of 100000 points)"), "{}", f.warnings[0]);
+    }
+
+    /// Empty slots at the end of an export are named with the value they were held at; a
+    /// single one (the scrape under way) is not.
+    #[test]
+    fn an_empty_tail_is_named() {
+        let values = |tail: usize| -> Vec<f64> {
+            (0..600)
+                .map(|i| if i >= 600 - tail { f64::NAN } else { 10.0 + ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin() })
+                .collect()
+        };
+        let settings = ForecastSettings { horizon: 24, ..ForecastSettings::default() };
+        let said = |tail: usize| {
+            let s = Series {
+                name: "x".into(),
+                labels: Default::default(),
+                unit: Unit::None,
+                start_ms: 0,
+                step_ms: 300_000,
+                values: values(tail),
+            };
+            forecast(&s, &settings).unwrap().warnings.iter().any(|w| w.message.contains("are empty: held at the last value"))
+        };
+        assert!(said(12), "an hour empty at the end");
+        assert!(!said(1), "one slot still being scraped");
     }
 
     #[test]
