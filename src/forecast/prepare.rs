@@ -178,12 +178,13 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
         .then_some(shift)
 }
 
-/// True when the swing of `values` (10th to 90th percentile) over the block before
-/// `shift` and the last block after it at the same phase of the longest season changed nearer the ratio of the levels than not at all
-/// (past the geometric mean of the two for a rise, the plain mean for a fall): the season and the noise grew or
-/// shrank with the level, and history is moved by the ratio. A load that doubled with a
-/// daily swing of ±30 % was levelled by the difference, its peaks forecast at 174 where
-/// yesterday's reached 202; a group drained to nothing kept its old daily shape.
+/// True when the swing of `values` (10th to 90th percentile), from the block before
+/// `shift` to the last block after it at the same phase of the longest season, changed
+/// nearer the ratio of the levels than not at all (past the geometric mean of the two for
+/// a rise, the plain mean for a fall): the season and the noise grew or shrank with the
+/// level, and history is moved by the ratio. A load that doubled with a daily swing of
+/// ±30 % was levelled by the difference, its peaks forecast at 174 where yesterday's
+/// reached 202; a group drained to nothing kept its old daily shape.
 fn swing_scales(values: &[f64], shift: &Shift, block: usize, periods: &[usize]) -> bool {
     let n = values.len();
     if shift.before <= 0.0 || shift.after < 0.0 || shift.at < block || n < shift.at + block {
