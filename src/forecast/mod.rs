@@ -433,6 +433,15 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         scaled.values.iter_mut().for_each(|v| *v *= down);
         let mut f = forecast_capped(&scaled, settings)?;
         f.scale(exponent.exp2());
+        // The forecast is scaled back; the warnings' words are not.
+        if f.warnings.iter().any(|w| w.message.contains("level shift at")) {
+            f.warnings.push(Warning::new(
+                &series.display_name(),
+                format!(
+                    "values near {magnitude:.0e} were fitted divided by 2^{exponent}: the levels the warnings above quote are in that scale"
+                ),
+            ));
+        }
         return Ok(f);
     }
     forecast_capped(series, settings)
