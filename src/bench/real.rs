@@ -73,7 +73,12 @@ pub fn nab(dir: &Path, folds: usize) -> anyhow::Result<()> {
         .par_iter()
         .map(|s| {
             let n = s.len();
-            anyhow::ensure!(n > NAB_HORIZON + 2 * NAB_SEASON, "{}: too short", s.name);
+            anyhow::ensure!(
+                n > NAB_HORIZON + 2 * NAB_SEASON,
+                "{}: too short ({n} points; more than {} are needed to hold out {NAB_HORIZON} and keep two seasons)",
+                s.name,
+                NAB_HORIZON + 2 * NAB_SEASON
+            );
             let train = head(s, n - NAB_HORIZON);
             let actual = &s.values[n - NAB_HORIZON..];
             let f = forecast(&train, &settings)?;
@@ -111,8 +116,18 @@ pub fn nab(dir: &Path, folds: usize) -> anyhow::Result<()> {
         "resc95"
     );
     let mut ok = Vec::new();
+    let mut skipped = 0;
     for r in rows {
-        let (name, v) = r?;
+        // A series the bench cannot use is named and left out of the means, not the end
+        // of the whole run.
+        let (name, v) = match r {
+            Ok(row) => row,
+            Err(e) => {
+                crate::outln!("  skipped: {e:#}");
+                skipped += 1;
+                continue;
+            }
+        };
         crate::outln!(
             "  {:<58} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.2} {:>9.2} {:>7.2}",
             truncate(&name, 58),
@@ -145,6 +160,9 @@ pub fn nab(dir: &Path, folds: usize) -> anyhow::Result<()> {
         ok.len(),
         ok.iter().map(|v| v[5]).fold(f64::NEG_INFINITY, f64::max)
     );
+    if skipped > 0 {
+        crate::outln!("  {skipped} series skipped (named above), not in the means");
+    }
     crate::outln!("  time: {secs:.1} s on {} threads", rayon::current_num_threads());
     Ok(())
 }
