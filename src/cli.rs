@@ -484,7 +484,7 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             };
             let plan = crate::plan::build(&inputs, import.series, import.warnings, scenarios, &Progress::new())?;
             // A plan with no forecast at all is no plan: fail before writing one.
-            if let Some(Err(first)) = plan.series.iter().map(|p| p.forecast.as_ref()).find(Result::is_err)
+            if let Some(Err(first)) = plan.series.first().map(|p| &p.forecast)
                 && plan.series.iter().all(|p| p.forecast.is_err())
             {
                 bail!("no series could be forecast, so no plan was written ({} series; the first: {first})", plan.series.len());

@@ -22,6 +22,11 @@ impl Warning {
     }
 }
 
+/// `one` for a count of one, else `many`: "1 window", "3 windows".
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.series.is_empty() { write!(f, "{}", self.message) } else { write!(f, "{}: {}", self.series, self.message) }

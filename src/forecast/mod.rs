@@ -39,7 +39,7 @@ pub use stats::{normal_cdf, normal_quantile};
 use crate::error::{Error, Result};
 use crate::series::{Series, Unit};
 use crate::time::format_short;
-use crate::warning::Warning;
+use crate::warning::{Warning, plural};
 use backtest::{Fold, Plan, Variant};
 use choose::Candidate;
 use models::{RawForecast, Spec};
@@ -434,7 +434,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         let mut f = forecast_capped(&scaled, settings)?;
         f.scale(exponent.exp2());
         // The forecast is scaled back; the warnings' words are not.
-        if f.warnings.iter().any(|w| w.message.contains("level shift at")) {
+        if f.level_shift_ms.is_some() {
             f.warnings.push(Warning::new(
                 &series.display_name(),
                 format!(
@@ -722,41 +722,24 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         .filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log) && !same_step(s));
     let mut left_out = 0;
     if let Some(shift) = fresh {
-        // Every window scored after the step began was fitted on history not levelled at it.
-        let across = |f: &Fold| shift.at < f.origin + f.actual.len();
-        let kept = record.iter().filter(|f| !across(f)).count();
-        if kept >= MIN_RECORD_AFTER_FRESH && kept < record.len() {
-            warnings.push(Warning::new(
-                &name,
-                format!(
-                    "{} backtest window{} scored after the level shift at {} left out of the band's calibration",
-                    record.len() - kept,
-                    if record.len() - kept == 1 { "" } else { "s" },
-                    format_short(series.timestamp(shift.at))
-                ),
-            ));
-            nested_flags = record.iter().zip(&nested_flags).filter(|(f, _)| !across(f)).map(|(_, n)| *n).collect();
-            left_out = record.len() - kept;
-            record.retain(|f| !across(f));
-            // History moved up by the ratio of the levels takes its errors up with it: a
-            // count that rose from 1 to 50 a second kept a band 4 wide, covering 9 % of
-            // the next day. Moved down, the old errors stay (a band no narrower than its
-            // evidence: a drained group's ticks still come).
-            let ratio = shift.after / shift.before;
-            if shift.scales && ratio.is_finite() && ratio > 1.0 {
-                record = record.iter().map(|f| f.scaled(ratio)).collect();
+        let at = format_short(series.timestamp(shift.at));
+        let total = record.len();
+        match leave_out_after(&mut record, &mut nested_flags, &shift) {
+            AfterFresh::LeftOut(n) => {
+                left_out = n;
+                warnings.push(Warning::new(
+                    &name,
+                    format!("{n} backtest {} scored after the level shift at {at} left out of the band's calibration", plural(n, "window", "windows")),
+                ));
             }
-        } else if kept < record.len() {
-            warnings.push(Warning::new(
+            AfterFresh::Kept(n) => warnings.push(Warning::new(
                 &name,
                 format!(
-                    "{} of the {} backtest windows {} scored after the level shift at {}, and erred by it; they stay in the band's calibration, as fewer than {MIN_RECORD_AFTER_FRESH} would remain without them: the bands are the wider for it",
-                    record.len() - kept,
-                    record.len(),
-                    if record.len() - kept == 1 { "was" } else { "were" },
-                    format_short(series.timestamp(shift.at))
+                    "{n} of the {total} backtest windows {} scored after the level shift at {at}, and erred by it; they stay in the band's calibration, as fewer than {MIN_RECORD_AFTER_FRESH} would remain without them: the bands are the wider for it",
+                    plural(n, "was", "were")
                 ),
-            ));
+            )),
+            AfterFresh::Clean => {}
         }
     }
     let nested_windows = nested_flags.iter().filter(|n| **n).count();
@@ -793,41 +776,25 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         warnings
             .push(Warning::new(&name, format!("level shift at {}: fitted on the history after it", format_short(series.timestamp(at)))));
     }
+    // The levelled twins' shift, when the chosen model has one and the scale can take it.
     let levelled = chosen.members.iter().any(|m| m.level_adjusted);
-    let moved = match (levelled, recent_shift) {
-        (true, Some(shift)) if shift.applies(variant.log) => {
-            warnings.push(Warning::new(
-                &name,
-                format!(
-                    "level shift at {} (from {} to {}): the history before it moved to the level after it for fitting",
-                    format_short(series.timestamp(shift.at)),
-                    series.unit.format(shift.before),
-                    series.unit.format(shift.after)
-                ),
-            ));
-            Some(shift.adjust(&full.fit_values, variant.log))
-        }
-        _ => None,
-    };
-    if let Some(shift) = fresh {
-        warnings.push(Warning::new(
-            &name,
-            format!(
-                "level shift at {} (from {} to {}), {} before the end: too recent for the backtest to check; \
-                 the history before it moved to the level after it for fitting",
-                format_short(series.timestamp(shift.at)),
-                series.unit.format(shift.before),
-                series.unit.format(shift.after),
-                crate::time::format_duration((full.fit_values.len() - shift.at.min(full.fit_values.len())) as i64 * series.step_ms)
-            ),
-        ));
+    let twin_shift = recent_shift.filter(|s| levelled && s.applies(variant.log));
+    if let Some(shift) = twin_shift {
+        warnings.push(levelled_warning(series, &shift, ""));
     }
-    let freshened = fresh.map(|s| s.adjust(&full.fit_values, variant.log));
-    let moved = match (moved, fresh) {
-        (Some(m), Some(s)) => Some(s.adjust(&m, variant.log)),
-        (m, _) => m,
+    if let Some(shift) = fresh {
+        let age = crate::time::format_duration((full.fit_values.len() - shift.at.min(full.fit_values.len())) as i64 * series.step_ms);
+        warnings.push(levelled_warning(series, &shift, &format!(", {age} before the end: too recent for the backtest to check;")));
+    }
+    // Every model fits history levelled at a fresh shift; the twins fit it levelled at
+    // their own shift first, as the windows did.
+    let at_fresh = |values: Vec<f64>| match fresh {
+        Some(s) => s.adjust(&values, variant.log),
+        None => values,
     };
-    let train = &freshened.as_deref().unwrap_or(&full.fit_values)[start.min(full.fit_values.len())..];
+    let history = at_fresh(full.fit_values.clone());
+    let twin_history = twin_shift.map(|s| at_fresh(s.adjust(&full.fit_values, variant.log)));
+    let train = &history[start.min(history.len())..];
     // A model asked for by name keeps its seasons where all history holds them, even when
     // the backtest windows' shorter history did not (MSTL + linear trend on three days
     // became a bare line whose slope the daily cycle bent).
@@ -841,7 +808,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         .collect();
     let fitted: Vec<RawForecast> = members
         .par_iter()
-        .map(|spec| match &moved {
+        .map(|spec| match &twin_history {
             // As the windows fitted it: levelled, then cut at the older shift if any.
             Some(m) if spec.level_adjusted => backtest::fit_variant(spec, &m[start.min(m.len())..], horizon, variant.log),
             _ => backtest::fit_variant(spec, train, horizon, variant.log),
@@ -877,8 +844,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         evidence: Some(evidence),
         level_shift_ms: if let Some(s) = fresh {
             Some(series.timestamp(s.at))
-        } else if levelled && recent_shift.is_some_and(|s| s.applies(variant.log)) {
-            recent_shift.map(|s| series.timestamp(s.at))
+        } else if let Some(s) = twin_shift {
+            Some(series.timestamp(s.at))
         } else {
             variant.after_shift.then(|| shift.map(|at| series.timestamp(at))).flatten()
         },
@@ -889,6 +856,60 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     };
     let f = finish(series, raw, bands, parts, &full, warnings);
     Ok(f)
+}
+
+/// The warning for history moved to the level after `shift`; `note` goes after the levels
+/// (why the backtest could not judge it, for a fresh shift).
+fn levelled_warning(series: &Series, shift: &prepare::Shift, note: &str) -> Warning {
+    Warning::new(
+        series.display_name(),
+        format!(
+            "level shift at {} (from {} to {}){note}{} the history before it moved to the level after it for fitting",
+            format_short(series.timestamp(shift.at)),
+            series.unit.format(shift.before),
+            series.unit.format(shift.after),
+            if note.is_empty() { ":" } else { "" }
+        ),
+    )
+}
+
+/// What became of the backtest windows scored after a fresh level shift began.
+enum AfterFresh {
+    /// None was.
+    Clean,
+    /// So many left the record.
+    LeftOut(usize),
+    /// So many stayed in it: fewer than [`MIN_RECORD_AFTER_FRESH`] would remain without.
+    Kept(usize),
+}
+
+/// Leaves the windows scored after `shift` began out of `record` (and their flags out of
+/// `nested`) while [`MIN_RECORD_AFTER_FRESH`] remain: each was fitted on history not
+/// levelled at the step and erred by it, which the levelled final fit no longer makes. A
+/// history moved up by the ratio of the levels takes the kept windows' errors up with it
+/// (a count that rose from 1 to 50 a second kept a band 4 wide, covering 9 % of the next
+/// day); moved down, the old errors stay (a band no narrower than its evidence: a drained
+/// group's ticks still come).
+fn leave_out_after(record: &mut Vec<Fold>, nested: &mut Vec<bool>, shift: &prepare::Shift) -> AfterFresh {
+    let after = |f: &Fold| shift.at < f.origin + f.actual.len();
+    let erred = record.iter().filter(|f| after(f)).count();
+    if erred == 0 {
+        return AfterFresh::Clean;
+    }
+    if record.len() - erred < MIN_RECORD_AFTER_FRESH {
+        return AfterFresh::Kept(erred);
+    }
+    let ratio = shift.after / shift.before;
+    let factor = if shift.scales && ratio.is_finite() && ratio > 1.0 { ratio } else { 1.0 };
+    let (kept, flags): (Vec<Fold>, Vec<bool>) = record
+        .drain(..)
+        .zip(nested.drain(..))
+        .filter(|(f, _)| !after(f))
+        .map(|(f, n)| (if factor > 1.0 { f.scaled(factor) } else { f }, n))
+        .unzip();
+    *record = kept;
+    *nested = flags;
+    AfterFresh::LeftOut(erred)
 }
 
 /// Fewest backtest windows the calibration keeps when windows scored across a fresh level

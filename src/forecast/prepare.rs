@@ -93,6 +93,11 @@ pub struct Shift {
 }
 
 impl Shift {
+    /// True when both levels are known and differ: there is a move to make.
+    fn moves(&self) -> bool {
+        self.before.is_finite() && self.after.is_finite() && self.before != self.after
+    }
+
     /// True when [`adjust`](Self::adjust) can move history to it: always on the natural
     /// scale; on the log scale only by a finite ratio of two positive levels.
     pub fn applies(&self, log: bool) -> bool {
@@ -141,7 +146,7 @@ fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_
     let block = shift_block(periods, step_ms, deseasonalised.len());
     let late = if periods.iter().any(|p| *p > block) { Late::Keep } else { Late::Refuse };
     step_with_levels(deseasonalised, periods, block, LEVELLING_BLOCKS * block, late)
-        .filter(|s| s.before.is_finite() && s.after.is_finite() && s.before != s.after)
+        .filter(Shift::moves)
         .map(|s| Shift { scales: swing_scales(&values[..deseasonalised.len().min(values.len())], &s, block, periods), ..s })
 }
 
@@ -156,10 +161,10 @@ fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_
 fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let n = deseasonalised.len();
     let block = shift_block(periods, step_ms, n);
-    let day = usize::try_from(crate::time::DAY_MS / step_ms.max(1)).unwrap_or(usize::MAX);
+    let day = day_steps(step_ms);
     // A whole cycle of every season after it: one day of a weekly series can be its
     // weekend (M4 hourly series whose last day was a Sunday read as fresh steps down).
-    let longest = periods.iter().copied().max().unwrap_or(block).max(block);
+    let longest = longest_season(periods, block);
     let at = locate_step(deseasonalised, robust::last_level_shift(deseasonalised, block, longest.max(day))?, block);
     if at + longest.max(day) > n || at + LEVELLING_BLOCKS * block <= n {
         return None; // less than a day after it yet; or recent_shift's to judge, with windows after it
@@ -171,11 +176,10 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
     let observed = &values[at.min(values.len())..];
     let (low, high) = observed.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
     if !(low..=high).contains(&shift.after) {
-        shift.after = robust::median_mad(observed).0;
+        shift.after = robust::median(observed);
     }
     shift.scales = swing_scales(values, &shift, block, periods);
-    (shift.before.is_finite() && shift.after.is_finite() && shift.before != shift.after && is_fresh_step(deseasonalised, &shift, block))
-        .then_some(shift)
+    (shift.moves() && is_fresh_step(deseasonalised, &shift, block)).then_some(shift)
 }
 
 /// True when the swing of `values` (10th to 90th percentile), from the block before
@@ -197,7 +201,7 @@ fn swing_scales(values: &[f64], shift: &Shift, block: usize, periods: &[usize]) 
     };
     // The same phase of the longest season on both sides: a Sunday after a launch swings
     // less than the Tuesday before it whatever the launch did.
-    let cycle = periods.iter().copied().max().unwrap_or(block).max(block);
+    let cycle = longest_season(periods, block);
     let start = shift.at - block;
     let Some(later) = (1..).map(|k| start + k * cycle).take_while(|s| s + block <= n).last() else {
         return false;
@@ -235,15 +239,14 @@ fn is_fresh_step(deseasonalised: &[f64], shift: &Shift, block: usize) -> bool {
     if at < 2 * block || n < at + block {
         return false;
     }
-    let median = |r: std::ops::Range<usize>| robust::median_mad(&deseasonalised[r]).0;
+    let median = |r: std::ops::Range<usize>| robust::median(&deseasonalised[r]);
     let moved = (shift.after - shift.before).abs();
     let flat = (median(at - block..at) - median(at - 2 * block..at - block)).abs() <= FRESH_FLAT_SHARE * moved;
     let mid = at + (n - at) / 2;
     let nearer_new = |m: f64| (m - shift.after).abs() < (m - shift.before).abs();
     let held = nearer_new(median(at..mid)) && nearer_new(median(mid..n));
-    let new = deseasonalised[..at - 2 * block]
-        .chunks_exact(block)
-        .all(|c| (robust::median_mad(c).0 - shift.after).abs() > FRESH_FLAT_SHARE * moved);
+    let new =
+        deseasonalised[..at - 2 * block].chunks_exact(block).all(|c| (robust::median(c) - shift.after).abs() > FRESH_FLAT_SHARE * moved);
     flat && held && new
 }
 
@@ -324,10 +327,10 @@ fn locate_step(deseasonalised: &[f64], at: usize, block: usize) -> usize {
 /// follows; before it, the median of as long a stretch, at least the longest season (so a
 /// week's shape averages out).
 fn levels_at(deseasonalised: &[f64], periods: &[usize], block: usize, at: usize) -> Shift {
-    let longest = periods.iter().copied().max().unwrap_or(block).max(block);
+    let longest = longest_season(periods, block);
     let span = (deseasonalised.len() - at).max(longest);
-    let (before, _) = robust::median_mad(&deseasonalised[at.saturating_sub(span)..at]);
-    let (after, _) = robust::median_mad(&deseasonalised[at..]);
+    let before = robust::median(&deseasonalised[at.saturating_sub(span)..at]);
+    let after = robust::median(&deseasonalised[at..]);
     Shift { at, before, after, scales: false }
 }
 
@@ -354,7 +357,7 @@ fn is_step(deseasonalised: &[f64], at: usize, block: usize, shift: f64) -> bool 
     if (at + block).min(n) >= (at + 2 * block).min(n) || at < 2 * block {
         return false; // no whole block on a side to judge by
     }
-    let median = |r: std::ops::Range<usize>| robust::median_mad(&deseasonalised[r]).0;
+    let median = |r: std::ops::Range<usize>| robust::median(&deseasonalised[r]);
     let jump = median((at + block).min(n)..(at + 2 * block).min(n)) - median(at.saturating_sub(2 * block)..at.saturating_sub(block));
     jump.abs() >= STEP_SHARE * shift.abs()
 }
@@ -366,8 +369,18 @@ fn shift_block(periods: &[usize], step_ms: i64, len: usize) -> usize {
     if let Some(p) = periods.first() {
         return (*p).max(1);
     }
-    let day = usize::try_from(crate::time::DAY_MS / step_ms.max(1)).unwrap_or(usize::MAX);
-    day.min(len / 12).max(SHIFT_BLOCK)
+    day_steps(step_ms).min(len / 12).max(SHIFT_BLOCK)
+}
+
+/// Steps in a day at `step_ms` (`usize::MAX` when a step is longer than a day).
+fn day_steps(step_ms: i64) -> usize {
+    usize::try_from(crate::time::DAY_MS / step_ms.max(1)).unwrap_or(usize::MAX)
+}
+
+/// The longest season, at least a block: the span a level before a shift is read over,
+/// and the cycle a step's swing is compared at.
+fn longest_season(periods: &[usize], block: usize) -> usize {
+    periods.iter().copied().max().unwrap_or(block).max(block)
 }
 
 /// Fewest steps in a block of the level-shift search on a series without seasons: a day

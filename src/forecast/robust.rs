@@ -55,6 +55,17 @@ fn running_median(values: &[f64], half: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The median of the finite `values` (the upper of the middle two for an even count; 0
+/// when there are none): [`median_mad`]'s median without the spread.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mid = v.len() / 2;
+    *v.select_nth_unstable_by(mid, f64::total_cmp).1
+}
+
 /// The median and the scaled MAD (a robust standard deviation) of `values`.
 pub fn median_mad(values: &[f64]) -> (f64, f64) {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();

@@ -192,8 +192,8 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
         let left_out = match ev.left_out {
             0 => String::new(),
             n => format!(
-                " {n} window{} scored after the level shift the final fit levelled at left out of the calibration.",
-                if n == 1 { "" } else { "s" }
+                " {n} {} scored after the level shift the final fit levelled at left out of the calibration.",
+                crate::warning::plural(n, "window", "windows")
             ),
         };
         ui.label(

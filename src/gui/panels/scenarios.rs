@@ -80,99 +80,104 @@ pub fn ui(
     let (width, height) = (ui.available_width(), ui.available_height());
     let table_width = (TABLE_SHARE * width).min(TABLE_MAX_WIDTH);
     ui.horizontal_top(|ui| {
-        ui.allocate_ui(egui::vec2(table_width, height), |ui| {
-            egui::ScrollArea::both().id_salt("cmp").auto_shrink([false, false]).show(ui, |ui| {
-                // Cells keep their lines; the table scrolls sideways instead.
-                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-                egui::Grid::new("comparison").striped(true).show(ui, |ui| {
-                    for h in ["", "Scenario", "Cost / month", "Min > target", "Min > capacity", "P(saturation)", "Events"] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for (i, o) in view.outcomes.iter().enumerate() {
-                        ui.horizontal(|ui| {
-                            ui.checkbox(&mut view.shown[i], "").on_hover_text("Draw its instances");
-                            // The table is the chart's key: each scenario's line colour.
-                            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
-                            ui.painter().rect_filled(rect, 1.0, theme::series(i));
-                        });
-                        let recommended = view.recommended == Some(i);
-                        let text = |t: String| if recommended { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
-                        // "recommended" on a line of its own under the name: after it, the name
-                        // column grew so wide that the table ran past its pane.
-                        let name = |ui: &mut egui::Ui| {
-                            ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
-                        };
-                        if recommended {
-                            ui.vertical(|ui| {
-                                name(ui);
-                                ui.label(egui::RichText::new("recommended").small().color(theme::HISTORY))
-                                    .on_hover_text("the cheapest scenario within the risk budget");
-                            });
-                        } else {
-                            name(ui);
-                        }
-                        ui.label(text(format!("{:.2}", o.cost_per_month)));
-                        ui.label(text(format!("{:.0}", o.minutes_over_target)));
-                        ui.label(text(format!("{:.0}", o.minutes_over_capacity)));
-                        ui.label(text(format!("{:.1} %", 100.0 * o.saturation_probability)));
-                        ui.label(text(o.scaling_events.to_string()));
-                        ui.end_row();
-                    }
-                });
-            });
-        });
-        ui.vertical(|ui| {
-            // The key above the plot, never over it: the scenarios' colours are in the table.
-            ui.horizontal(|ui| {
-                let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
-                ui.painter().rect_filled(rect, 1.0, theme::NOW);
-                ui.label(egui::RichText::new("demand (instances needed at target)").small());
-                ui.label(egui::RichText::new("· each scenario in its colour in the table").small().color(theme::MUTED));
-            });
-            // From the start of the shared window (else the last week) to the end.
-            let from_ms = window.map(|(a, _)| (a * 1000.0) as i64);
-            let shown = move |o: &crate::simulate::Outcome| {
-                let skip = match from_ms {
-                    Some(t) => o.steps.partition_point(|s| s.t_ms < t),
-                    None => o.forecast_start.saturating_sub(2016),
-                };
-                skip.min(o.forecast_start)
-            };
-            let mut plot = Plot::new("instances_over_demand").y_axis_label("instances").allow_scroll(false);
-            if let Some((from, to)) = window.filter(|(a, b)| b > a) {
-                plot = plot.default_x_bounds(from, to);
-            }
-            let clock = time.clock.clone();
-            let end_ms = view.outcomes.first().and_then(|o| o.steps.last()).map_or(0, |s| s.t_ms);
-            time.apply(time.link(plot), end_ms, 14.0)
-                .label_formatter(move |pos| {
-                    let p = match pos {
-                        egui_plot::HoverPosition::NearDataPoint { position, .. } | egui_plot::HoverPosition::Elsewhere { position } => {
-                            position
-                        }
-                    };
-                    Some(format!("{}\n{:.1} instances", clock.short((p.x * 1000.0) as i64), p.y))
-                })
-                .show(ui, |plot| {
-                    // Demand, as the instances it needs at the first scenario's target utilisation.
-                    if let Some(first) = view.outcomes.first() {
-                        let per = first.capacity.per_instance * first.capacity.target_utilisation;
-                        let pts: Vec<[f64; 2]> =
-                            first.steps.iter().skip(shown(first)).map(|s| [s.t_ms as f64 / 1000.0, s.demand / per]).collect();
-                        plot.line(Line::new("demand (instances needed at target)", PlotPoints::new(pts)).color(theme::NOW).width(2.0));
-                    }
-                    for (i, o) in view.outcomes.iter().enumerate() {
-                        if !view.shown.get(i).copied().unwrap_or(false) {
-                            continue;
-                        }
-                        let pts: Vec<[f64; 2]> = o.steps.iter().skip(shown(o)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
-                        plot.line(Line::new(o.name.clone(), PlotPoints::new(pts)).color(theme::series(i)));
-                    }
-                });
-        });
+        ui.allocate_ui(egui::vec2(table_width, height), |ui| comparison_table(ui, view));
+        ui.vertical(|ui| instances_chart(ui, view, time, window));
     });
     actions
+}
+
+/// The comparison table: cost and risk per scenario, the recommended one marked, each row
+/// the chart's key (its tick draws it, its colour is its line's).
+fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
+    egui::ScrollArea::both().id_salt("cmp").auto_shrink([false, false]).show(ui, |ui| {
+        // Cells keep their lines; the table scrolls sideways instead.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        egui::Grid::new("comparison").striped(true).show(ui, |ui| {
+            for h in ["", "Scenario", "Cost / month", "Min > target", "Min > capacity", "P(saturation)", "Events"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for (i, o) in view.outcomes.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut view.shown[i], "").on_hover_text("Draw its instances");
+                    // The table is the chart's key: each scenario's line colour.
+                    let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 1.0, theme::series(i));
+                });
+                let recommended = view.recommended == Some(i);
+                let text = |t: String| if recommended { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
+                // "recommended" on a line of its own under the name: after it, the name
+                // column grew so wide that the table ran past its pane.
+                let name = |ui: &mut egui::Ui| {
+                    ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
+                };
+                if recommended {
+                    ui.vertical(|ui| {
+                        name(ui);
+                        ui.label(egui::RichText::new("recommended").small().color(theme::HISTORY))
+                            .on_hover_text("the cheapest scenario within the risk budget");
+                    });
+                } else {
+                    name(ui);
+                }
+                ui.label(text(format!("{:.2}", o.cost_per_month)));
+                ui.label(text(format!("{:.0}", o.minutes_over_target)));
+                ui.label(text(format!("{:.0}", o.minutes_over_capacity)));
+                ui.label(text(format!("{:.1} %", 100.0 * o.saturation_probability)));
+                ui.label(text(o.scaling_events.to_string()));
+                ui.end_row();
+            }
+        });
+    });
+}
+
+/// Instances over demand for the scenarios ticked, on the time axis the series chart
+/// shares, from the start of `window` (seconds; else the last week).
+fn instances_chart(ui: &mut egui::Ui, view: &ScenarioView, time: &crate::gui::plot::TimeAxis, window: Option<(f64, f64)>) {
+    // The key above the plot, never over it: the scenarios' colours are in the table.
+    ui.horizontal(|ui| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
+        ui.painter().rect_filled(rect, 1.0, theme::NOW);
+        ui.label(egui::RichText::new("demand (instances needed at target)").small());
+        ui.label(egui::RichText::new("· each scenario in its colour in the table").small().color(theme::MUTED));
+    });
+    // From the start of the shared window (else the last week) to the end.
+    let from_ms = window.map(|(a, _)| (a * 1000.0) as i64);
+    let shown = move |o: &crate::simulate::Outcome| {
+        let skip = match from_ms {
+            Some(t) => o.steps.partition_point(|s| s.t_ms < t),
+            None => o.forecast_start.saturating_sub(2016),
+        };
+        skip.min(o.forecast_start)
+    };
+    let mut plot = Plot::new("instances_over_demand").y_axis_label("instances").allow_scroll(false);
+    if let Some((from, to)) = window.filter(|(a, b)| b > a) {
+        plot = plot.default_x_bounds(from, to);
+    }
+    let clock = time.clock.clone();
+    let end_ms = view.outcomes.first().and_then(|o| o.steps.last()).map_or(0, |s| s.t_ms);
+    time.apply(time.link(plot), end_ms, 14.0)
+        .label_formatter(move |pos| {
+            let p = match pos {
+                egui_plot::HoverPosition::NearDataPoint { position, .. } | egui_plot::HoverPosition::Elsewhere { position } => position,
+            };
+            Some(format!("{}\n{:.1} instances", clock.short((p.x * 1000.0) as i64), p.y))
+        })
+        .show(ui, |plot| {
+            // Demand, as the instances it needs at the first scenario's target utilisation.
+            if let Some(first) = view.outcomes.first() {
+                let per = first.capacity.per_instance * first.capacity.target_utilisation;
+                let pts: Vec<[f64; 2]> = first.steps.iter().skip(shown(first)).map(|s| [s.t_ms as f64 / 1000.0, s.demand / per]).collect();
+                plot.line(Line::new("demand (instances needed at target)", PlotPoints::new(pts)).color(theme::NOW).width(2.0));
+            }
+            for (i, o) in view.outcomes.iter().enumerate() {
+                if !view.shown.get(i).copied().unwrap_or(false) {
+                    continue;
+                }
+                let pts: Vec<[f64; 2]> = o.steps.iter().skip(shown(o)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
+                plot.line(Line::new(o.name.clone(), PlotPoints::new(pts)).color(theme::series(i)));
+            }
+        });
 }
 
 /// Share of the scenario pane's width the comparison table takes; the chart the rest.
