@@ -865,7 +865,7 @@ fn collapsed_bar(ui: &mut egui::Ui, id: &'static str, name: &str, shown: &mut bo
             ui.label(egui::RichText::new(format!("▸ {name}")).strong());
             ui.label(
                 egui::RichText::new("collapsed: the window is too small for it beside the chart; enlarge it, or hide another panel")
-                    .color(super::theme::MUTED),
+                    .color(super::theme::muted(ui)),
             );
             if ui.small_button("Hide").clicked() {
                 *shown = false;

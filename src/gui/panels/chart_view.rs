@@ -44,10 +44,10 @@ pub fn ui(
             });
         }
         Some(Err(msg)) => {
-            ui.label(egui::RichText::new(format!("No forecast: {msg}")).color(theme::ERROR));
+            ui.label(egui::RichText::new(format!("No forecast: {msg}")).color(theme::error(ui)));
         }
         None => {
-            ui.label(egui::RichText::new("Forecasting…").color(theme::MUTED));
+            ui.label(egui::RichText::new("Forecasting…").color(theme::muted(ui)));
         }
     }
     let forecast = entry.forecast.as_ref().and_then(|r| r.as_ref().ok());
@@ -84,7 +84,7 @@ pub fn ui(
     let details = (room - MIN_CHART_HEIGHT).max(0.3 * room);
     egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
         if pending && forecast.is_some() {
-            ui.label(egui::RichText::new("Working out the runway from the sample paths…").color(theme::MUTED));
+            ui.label(egui::RichText::new("Working out the runway from the sample paths…").color(theme::muted(ui)));
         }
         details_ui(ui, entry, forecast, &crossings, show_backtest, &time.clock);
     });
@@ -136,7 +136,8 @@ fn details_ui(
 fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
     let Some(ev) = &f.evidence else {
         ui.label(
-            egui::RichText::new("No backtest: too little history. The bands are the model's own, not calibrated.").color(theme::WARNING),
+            egui::RichText::new("No backtest: too little history. The bands are the model's own, not calibrated.")
+                .color(theme::warning(ui)),
         );
         return;
     };
@@ -201,7 +202,7 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
                 "{what}; checked window by window: {cov}.{widened}{left_out} Coverage columns are the models' own bands before calibration."
             ))
             .small()
-            .color(theme::MUTED),
+            .color(theme::muted(ui)),
         );
     });
 }

@@ -55,7 +55,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState, clock: &crate:
             model.entries.len()
         ))
         .small()
-        .color(theme::MUTED),
+        .color(theme::muted(ui)),
     );
     ui.separator();
     // Groups in order of their most urgent row (rows are sorted already).
@@ -102,7 +102,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model, state: &mut AppState, clock: &crate:
 
 /// One row; true when it was opened.
 fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate::time::Clock) -> bool {
-    let colour = urgency_colour(row.worst()).unwrap_or_else(|| ui.visuals().text_color());
+    let colour = urgency_colour(ui, row.worst()).unwrap_or_else(|| ui.visuals().text_color());
     // The model goes under the name, small, as in the series list: a column of its own ran
     // off the right edge at the default window size once thresholds had their columns.
     let mut opened = false;
@@ -112,8 +112,8 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
             .on_hover_text("Click to open its chart");
         opened = name.clicked();
         let model = match &row.model {
-            Ok(m) => egui::RichText::new(m).small().color(theme::MUTED),
-            Err(e) => egui::RichText::new(e).small().color(theme::ERROR),
+            Ok(m) => egui::RichText::new(m).small().color(theme::muted(ui)),
+            Err(e) => egui::RichText::new(e).small().color(theme::error(ui)),
         };
         opened |= ui.add(egui::Label::new(model).sense(egui::Sense::click())).double_clicked();
     });
@@ -127,10 +127,10 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
     cell(
         ui,
         match row.headroom {
-            Some(h) if h < 0.0 => egui::RichText::new(format!("{} past", row.unit.format(-h))).color(theme::ERROR),
+            Some(h) if h < 0.0 => egui::RichText::new(format!("{} past", row.unit.format(-h))).color(theme::error(ui)),
             Some(h) => row.unit.format(h).into(),
-            None if row.runway_pending => egui::RichText::new("working out…").color(theme::MUTED),
-            None => egui::RichText::new("no thresholds").color(theme::MUTED),
+            None if row.runway_pending => egui::RichText::new("working out…").color(theme::muted(ui)),
+            None => egui::RichText::new("no thresholds").color(theme::muted(ui)),
         },
     );
     cell(ui, row.coverage_95.map_or_else(|| "–".to_string(), |c| format!("{c:.2}")).into());
@@ -148,7 +148,7 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
                     };
                     (format!("{:.0} %", 100.0 * c.probability), dates)
                 };
-                let colour = urgency_colour(c.chance()).unwrap_or_else(|| ui.visuals().weak_text_color());
+                let colour = urgency_colour(ui, c.chance()).unwrap_or_else(|| ui.visuals().weak_text_color());
                 ui.vertical(|ui| {
                     ui.label(egui::RichText::new(format!("{chance} · {head}")).color(colour));
                     if !dates.is_empty() {
@@ -166,11 +166,11 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
 
 /// The colour of a chance of reaching a threshold: red from even odds, amber from one in
 /// ten, else none (the caller's text colour).
-fn urgency_colour(chance: f64) -> Option<egui::Color32> {
+fn urgency_colour(ui: &egui::Ui, chance: f64) -> Option<egui::Color32> {
     if chance >= 0.5 {
-        Some(theme::ERROR)
+        Some(theme::error(ui))
     } else if chance >= 0.1 {
-        Some(theme::WARNING)
+        Some(theme::warning(ui))
     } else {
         None
     }

@@ -140,7 +140,7 @@ pub fn ui(ctx: &egui::Context, prompt: &mut Option<PathPrompt>) -> Option<Action
             }
         });
         if let Some(err) = &p.error {
-            ui.colored_label(crate::gui::theme::ERROR, err);
+            ui.colored_label(crate::gui::theme::error(ui), err);
         }
         ui.horizontal(|ui| {
             if ui.button("OK").clicked() || enter {

@@ -242,7 +242,7 @@ pub fn ui(ctx: &egui::Context, dialog: &mut PrometheusDialog, form: &mut Prometh
             ui.end_row();
 
             ui.label("");
-            let colour = if form.connection.insecure { theme::ERROR } else { theme::MUTED };
+            let colour = if form.connection.insecure { theme::error(ui) } else { theme::muted(ui) };
             ui.checkbox(&mut form.connection.insecure, egui::RichText::new("Skip TLS verification (unsafe)").color(colour))
                 .on_hover_text("Accepts any certificate, so anyone in between can read and change the data. Only for a test server.");
             ui.end_row();
@@ -256,7 +256,7 @@ pub fn ui(ctx: &egui::Context, dialog: &mut PrometheusDialog, form: &mut Prometh
             if ui.add_enabled(!busy, egui::Button::new("Load metric names")).on_hover_text("For completion in the query box").clicked() {
                 actions.push(Action::PrometheusMetricNames);
             }
-            ui.label(egui::RichText::new(&dialog.names_status).color(theme::MUTED));
+            ui.label(egui::RichText::new(&dialog.names_status).color(theme::muted(ui)));
         });
         queries_ui(ui, dialog, form, &mut actions);
         range_ui(ui, form);
@@ -373,7 +373,7 @@ fn queries_ui(ui: &mut egui::Ui, dialog: &mut PrometheusDialog, form: &mut Prome
         // Shown until a chip is picked or Escape: not tied to the box's focus, so a
         // click on a chip lands.
         ui.horizontal_wrapped(|ui| {
-            ui.label(egui::RichText::new(list.what).small().color(theme::MUTED));
+            ui.label(egui::RichText::new(list.what).small().color(theme::muted(ui)));
             for (k, item) in list.items.iter().enumerate() {
                 if ui.selectable_label(k == hi, egui::RichText::new(item).monospace()).clicked() {
                     chosen = Some(k);
@@ -690,9 +690,9 @@ fn range_ui(ui: &mut egui::Ui, form: &mut PrometheusForm) {
                     thousands(((b - a) / step.max(1) + 1) as usize),
                     crate::time::format_duration(step)
                 ))
-                .color(theme::MUTED)
+                .color(theme::muted(ui))
             }
-            (Err(e), _) | (_, Err(e)) => egui::RichText::new(e).color(theme::ERROR),
+            (Err(e), _) | (_, Err(e)) => egui::RichText::new(e).color(theme::error(ui)),
         };
         ui.label(note.small());
     });
@@ -709,7 +709,7 @@ fn preview_ui(ui: &mut egui::Ui, dialog: &mut PrometheusDialog, form: &Prometheu
         {
             actions.push(Action::PrometheusPreview);
         }
-        ui.label(egui::RichText::new(&dialog.preview_status).color(theme::MUTED));
+        ui.label(egui::RichText::new(&dialog.preview_status).color(theme::muted(ui)));
     });
     let Some((preview, picked)) = dialog.preview.as_mut() else { return };
     if preview.key != form.preview_key(form.step_ms().ok().flatten()) {
@@ -717,7 +717,7 @@ fn preview_ui(ui: &mut egui::Ui, dialog: &mut PrometheusDialog, form: &Prometheu
             egui::RichText::new(
                 "The queries or the range changed since this preview: preview again to pick series; Import takes every series.",
             )
-            .color(theme::WARNING),
+            .color(theme::warning(ui)),
         );
         return;
     }
@@ -738,7 +738,7 @@ fn preview_ui(ui: &mut egui::Ui, dialog: &mut PrometheusDialog, form: &Prometheu
         if ui.small_button("none").clicked() {
             picked.iter_mut().for_each(|b| *b = false);
         }
-        ui.label(egui::RichText::new(format!("picked: {} points", thousands(points))).small().color(theme::MUTED));
+        ui.label(egui::RichText::new(format!("picked: {} points", thousands(points))).small().color(theme::muted(ui)));
     });
     egui::ScrollArea::vertical().id_salt("prom_preview").max_height(140.0).show(ui, |ui| {
         for ((name, n), on) in preview.series.iter().zip(picked.iter_mut()) {

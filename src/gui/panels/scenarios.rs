@@ -51,9 +51,9 @@ pub fn ui(
                     f.paths,
                     100.0 * f.risk_budget
                 ))
-                .color(theme::MUTED),
+                .color(theme::muted(ui)),
             ),
-            Err(e) => ui.label(egui::RichText::new(e.to_string()).color(theme::ERROR)),
+            Err(e) => ui.label(egui::RichText::new(e.to_string()).color(theme::error(ui))),
         };
     });
     if view.editing {
@@ -71,7 +71,7 @@ pub fn ui(
         });
     }
     if view.outcomes.is_empty() {
-        ui.label(egui::RichText::new("Run the scenarios to compare cost and risk.").color(theme::MUTED));
+        ui.label(egui::RichText::new("Run the scenarios to compare cost and risk.").color(theme::muted(ui)));
         return actions;
     }
     view.shown.resize(view.outcomes.len(), true);
@@ -139,7 +139,7 @@ fn instances_chart(ui: &mut egui::Ui, view: &ScenarioView, time: &crate::gui::pl
         let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
         ui.painter().rect_filled(rect, 1.0, theme::NOW);
         ui.label(egui::RichText::new("demand (instances needed at target)").small());
-        ui.label(egui::RichText::new("· each scenario in its colour in the table").small().color(theme::MUTED));
+        ui.label(egui::RichText::new("· each scenario in its colour in the table").small().color(theme::muted(ui)));
     });
     // From the start of the shared window (else the last week) to the end.
     let from_ms = window.map(|(a, _)| (a * 1000.0) as i64);
@@ -267,7 +267,7 @@ fn form(ui: &mut egui::Ui, view: &mut ScenarioView, file: &mut ScenarioFile) -> 
             }
             Policy::Schedule { .. } => {
                 ui.label("Schedule rules");
-                ui.label(egui::RichText::new("edit them in the TOML").color(theme::MUTED));
+                ui.label(egui::RichText::new("edit them in the TOML").color(theme::muted(ui)));
                 ui.end_row();
             }
         }

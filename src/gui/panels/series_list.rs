@@ -11,7 +11,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.heading("Series");
     if model.entries.is_empty() {
-        ui.label(egui::RichText::new("Nothing loaded. Open a CSV file or drop one here.").color(theme::MUTED));
+        ui.label(egui::RichText::new("Nothing loaded. Open a CSV file or drop one here.").color(theme::muted(ui)));
         return actions;
     }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -28,16 +28,16 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
                 format_duration(s.step_ms),
                 if s.unit.symbol().is_empty() { "no unit" } else { s.unit.symbol() }
             );
-            ui.label(egui::RichText::new(detail).small().color(theme::MUTED));
+            ui.label(egui::RichText::new(detail).small().color(theme::muted(ui)));
             match &e.forecast {
                 Some(Ok(f)) => {
                     ui.label(egui::RichText::new(&f.model).small());
                 }
                 Some(Err(msg)) => {
-                    ui.label(egui::RichText::new(msg).small().color(theme::ERROR));
+                    ui.label(egui::RichText::new(msg).small().color(theme::error(ui)));
                 }
                 None => {
-                    ui.label(egui::RichText::new("not forecast yet").small().color(theme::MUTED));
+                    ui.label(egui::RichText::new("not forecast yet").small().color(theme::muted(ui)));
                 }
             }
             ui.add_space(4.0);

@@ -10,7 +10,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         if let Some(err) = &model.error {
-            ui.label(egui::RichText::new(format!("Error: {err}")).color(theme::ERROR));
+            ui.label(egui::RichText::new(format!("Error: {err}")).color(theme::error(ui)));
             if ui.small_button(Action::DismissError.label()).on_hover_text(Action::DismissError.tooltip()).clicked() {
                 actions.push(Action::DismissError);
             }
@@ -19,7 +19,7 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
         ui.label(&model.status);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let n = model.warnings.len();
-            let text = egui::RichText::new(format!("{n} warnings")).color(if n > 0 { theme::WARNING } else { theme::MUTED });
+            let text = egui::RichText::new(format!("{n} warnings")).color(if n > 0 { theme::warning(ui) } else { theme::muted(ui) });
             if ui.button(text).on_hover_text(Action::ToggleWarnings.tooltip()).clicked() {
                 actions.push(Action::ToggleWarnings);
             }
@@ -33,7 +33,7 @@ pub fn warnings(ui: &mut egui::Ui, model: &Model) {
     ui.heading("Warnings");
     egui::ScrollArea::vertical().auto_shrink([false, false]).stick_to_bottom(true).show(ui, |ui| {
         if model.warnings.is_empty() {
-            ui.label(egui::RichText::new("No warnings: nothing had to be repaired.").color(theme::MUTED));
+            ui.label(egui::RichText::new("No warnings: nothing had to be repaired.").color(theme::muted(ui)));
         }
         for w in &model.warnings {
             ui.label(w.to_string());
