@@ -178,7 +178,7 @@ impl Calibration {
 /// How far out-of-sample coverage may stray below the level before the band is widened.
 pub const COVERAGE_TOLERANCE: f64 = 0.02;
 /// The most a band is widened to meet its evidence.
-const MAX_RESCALE: f64 = 4.0;
+pub const MAX_RESCALE: f64 = 4.0;
 
 /// A band widened because its out-of-sample coverage missed its level.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -189,7 +189,8 @@ pub struct Rescale {
     pub before: f64,
     /// The same after.
     pub after: f64,
-    /// The factor the band's reach was scaled by.
+    /// The factor the band's reach was scaled by: 1 when no widening up to
+    /// [`MAX_RESCALE`] held more of the values (the band stays as calibrated).
     pub factor: f64,
 }
 
@@ -263,8 +264,16 @@ pub fn rescale_to_evidence(folds: &[Fold], levels: &[f64]) -> (Vec<f64>, Vec<Res
         let aim = target - COVERAGE_TOLERANCE / 2.0;
         let k = ((aim * needed.len() as f64).ceil() as usize).clamp(1, needed.len());
         let factor = needed[k - 1].clamp(1.0, MAX_RESCALE);
+        let after = share_held(&needed, factor);
+        // A widening that holds no more values than before is width without evidence:
+        // the misses lie past ×MAX_RESCALE (a window that met a step its history could
+        // not show). The band stays as calibrated and the record says so (factor 1).
+        if after <= before {
+            out.push(Rescale { level, before, after: before, factor: 1.0 });
+            continue;
+        }
         *slot = factor;
-        out.push(Rescale { level, before, after: share_held(&needed, factor), factor });
+        out.push(Rescale { level, before, after, factor });
     }
     (factors, out)
 }
@@ -358,5 +367,21 @@ mod tests {
         let (factors, widened) = rescale_to_evidence(&folds, &[95.0]);
         assert!((factors[0] - 2.0).abs() < 1e-9, "{widened:?}");
         assert!((widened[0].after - 0.94).abs() < 1e-9, "{widened:?}");
+    }
+
+    #[test]
+    fn a_widening_that_holds_nothing_more_is_not_made() {
+        // Nine windows forecast a flat series exactly (errors 0) and one met a step of 30
+        // its history could not show. Judged by the nine, the step window's reach is 0:
+        // no factor holds its values, so widening ×4 would only add width. The band
+        // stays as calibrated and the record says the coverage fell short.
+        let flat = vec![0.0; 40];
+        let step: Vec<f64> = (0..40).map(|i| 30.0 + if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let mut folds: Vec<Fold> = (0..9).map(|k| fold(k * 40, &flat)).collect();
+        folds.push(fold(360, &step));
+        let (factors, widened) = rescale_to_evidence(&folds, &[95.0]);
+        assert_eq!(factors, vec![1.0]);
+        assert_eq!(widened.len(), 1, "the shortfall is recorded: {widened:?}");
+        assert!((widened[0].before - 0.9).abs() < 1e-9 && widened[0].factor == 1.0, "{widened:?}");
     }
 }

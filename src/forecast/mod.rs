@@ -750,6 +750,18 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     let (factors, widened) = calibrate::rescale_to_evidence(&record, &settings.levels);
     let mut rescaled = Vec::new();
     for r in widened {
+        if r.factor == 1.0 {
+            warnings.push(Warning::new(
+                &name,
+                format!(
+                    "{} % band covered {:.3} out of sample and no widening up to ×{} held more: the misses lie far past it (a step or burst the windows' history could not show); it stays as calibrated",
+                    r.level,
+                    r.before,
+                    factor_text(calibrate::MAX_RESCALE)
+                ),
+            ));
+            continue;
+        }
         warnings.push(Warning::new(
             &name,
             format!(
