@@ -129,6 +129,22 @@ fn simulate_on_the_sample_is_deterministic_and_complete() {
     let static_row = fields(rows[1]);
     assert_eq!(static_row[3], "6720");
     assert!((static_row[2].parse::<f64>().unwrap() - 20.0 * 0.192 * 24.0 * 30.0).abs() < 1e-6);
+    // Every scenario's summary is its own rows: instance-hours are the forecast rows'
+    // instances × 5 minutes (before, the summary came from a second replay that started
+    // cold at the forecast's start and disagreed with the rows by up to 7.6 hours).
+    let steps = String::from_utf8(a.1).unwrap();
+    for row in &rows[1..] {
+        let f = fields(row);
+        let from_rows: f64 = steps
+            .lines()
+            .skip(1)
+            .map(|l| fields(l))
+            .filter(|s| s[0] == f[0] && s[2] == "forecast")
+            .map(|s| s[4].parse::<f64>().unwrap() * 5.0 / 60.0)
+            .sum();
+        let said = f[3].parse::<f64>().unwrap();
+        assert!((said - from_rows).abs() < 1e-4 * said.max(1.0), "{}: summary {said}, rows {from_rows}", f[0]);
+    }
 }
 
 #[test]

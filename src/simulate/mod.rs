@@ -13,7 +13,7 @@ pub mod policy;
 pub mod replay;
 
 pub use policy::Policy;
-pub use replay::{CapacityModel, Replay, StepRecord, Totals, replay};
+pub use replay::{CapacityModel, Replay, StepRecord, Totals, replay, replay_counted_from};
 
 use crate::error::{Error, Result};
 use crate::forecast::Forecast;
@@ -368,6 +368,11 @@ pub fn sample_paths(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64
     out
 }
 
+/// History replayed before each sample path in [`run_scenario`]: longer than anything a
+/// policy remembers (the HPA's stabilisation windows reach an hour at most, AWS alarms
+/// and cooldowns minutes), so that every path starts from the fleet history left.
+const WARM_UP_MS: i64 = DAY_MS;
+
 /// Runs one scenario over `series` and its `forecast`.
 ///
 /// # Errors
@@ -405,24 +410,32 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
         }
         _ => None,
     };
-    let full = replay(&scenario.policy, &scenario.capacity, &demand, series.start_ms, step, signal.as_deref(), true);
     let h = history.len();
+    // One replay over history and forecast: its steps are the rows, and its totals,
+    // counted from the forecast's start, the summary (the policy meets the future as
+    // history left it, not from a cold start).
+    let run = replay_counted_from(&scenario.policy, &scenario.capacity, &demand, series.start_ms, step, signal.as_deref(), true, h);
     let step_hours = step as f64 / HOUR_MS as f64;
-    let future =
-        replay(&scenario.policy, &scenario.capacity, &demand[h..], forecast.start_ms, step, signal.as_deref().map(|s| &s[h..]), true);
     let horizon_hours = (demand.len() - h) as f64 * step_hours;
-    let cost = scenario.price.cost(&future.steps, step_hours, future.totals.instance_hours);
+    let cost = scenario.price.cost(&run.steps[h.min(run.steps.len())..], step_hours, run.totals.instance_hours);
     let month_hours = 30.0 * DAY_MS as f64 / HOUR_MS as f64;
-    // Risk over sample paths of the forecast part.
+    // Risk over sample paths of the forecast part, each after the last WARM_UP_MS of
+    // history, so that it too starts where history left the policy.
+    let warm = h.min(usize::try_from(WARM_UP_MS / step.max(1)).unwrap_or(usize::MAX));
     let mut paths_demand = sample_paths(forecast, paths, seed);
     for p in &mut paths_demand {
         for (i, o) in scenario.overlay.iter().enumerate() {
             o.apply(p, forecast.start_ms, step, &format!("overlay[{i}]"))?;
         }
+        p.splice(0..0, demand[h - warm..h].iter().copied());
     }
+    let warm_start = series.start_ms + (h - warm) as i64 * step;
     let risks: Vec<Totals> = paths_demand
         .par_iter()
-        .map(|p| replay(&scenario.policy, &scenario.capacity, p, forecast.start_ms, step, signal.as_deref().map(|s| &s[h..]), false).totals)
+        .map(|p| {
+            let signal = signal.as_deref().map(|s| &s[h - warm..]);
+            replay_counted_from(&scenario.policy, &scenario.capacity, p, warm_start, step, signal, false, warm).totals
+        })
         .collect();
     let n = risks.len().max(1) as f64;
     Ok(Outcome {
@@ -430,19 +443,19 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
         policy: scenario.policy.kind().into(),
         capacity: scenario.capacity,
         cost_per_month: if horizon_hours > 0.0 { cost * month_hours / horizon_hours } else { 0.0 },
-        instance_hours: future.totals.instance_hours,
-        minutes_over_target: future.totals.minutes_over_target,
-        minutes_over_capacity: future.totals.minutes_over_capacity,
-        scaling_events: future.totals.scaling_events,
-        saturation_probability: saturation_probability(&risks, forecast, full.totals.minutes_over_capacity > 0.0),
+        instance_hours: run.totals.instance_hours,
+        minutes_over_target: run.totals.minutes_over_target,
+        minutes_over_capacity: run.totals.minutes_over_capacity,
+        scaling_events: run.totals.scaling_events,
+        saturation_probability: saturation_probability(&risks, forecast, run.steps.iter().any(|s| s.unserved > 0.0)),
         expected_minutes_over_target: risks.iter().map(|t| t.minutes_over_target).sum::<f64>() / n,
         interruptions: if scenario.price.model == PricingModel::Spot {
-            future.totals.instance_hours * scenario.price.interruption_rate
+            run.totals.instance_hours * scenario.price.interruption_rate
         } else {
             0.0
         },
         unit_costs: scenario.price.unit_costs(),
-        steps: full.steps,
+        steps: run.steps,
         forecast_start: h,
     })
 }

@@ -232,7 +232,25 @@ pub fn replay(
     signal: Option<&[f64]>,
     record: bool,
 ) -> Replay {
-    replay_impl(policy, capacity, demand, start_ms, step_ms, signal, record, true)
+    replay_impl(policy, capacity, demand, start_ms, step_ms, signal, record, true, 0)
+}
+
+/// As [`replay`], its totals counted from demand step `counted_from` on: the steps
+/// before it only bring the policy to where they leave it (its fleet, the HPA's
+/// remembered recommendations and scale events, the alarms' datapoints and cooldowns),
+/// as a running system meets the future. Per-step records, when kept, cover every step.
+#[allow(clippy::too_many_arguments)]
+pub fn replay_counted_from(
+    policy: &Policy,
+    capacity: &CapacityModel,
+    demand: &[f64],
+    start_ms: i64,
+    step_ms: i64,
+    signal: Option<&[f64]>,
+    record: bool,
+    counted_from: usize,
+) -> Replay {
+    replay_impl(policy, capacity, demand, start_ms, step_ms, signal, record, true, counted_from)
 }
 
 /// The loop; `fast` counts the sub-steps of a policy at a fixed point at once.
@@ -246,6 +264,7 @@ fn replay_impl(
     signal: Option<&[f64]>,
     record: bool,
     fast: bool,
+    counted_from: usize,
 ) -> Replay {
     let per = capacity.per_instance.max(1e-12);
     let dt_ms = clock_ms(policy, step_ms);
@@ -283,8 +302,14 @@ fn replay_impl(
     let alarm_q = fixed_alarm.map_or(1, |a| (a.period_ms + dt_ms - 1) / dt_ms.max(1));
     let mut totals = Totals::default();
     let mut steps = if record { Vec::with_capacity(demand.len()) } else { Vec::new() };
+    // Scaling events before the counted steps.
+    let mut events_before = 0;
     for (i, &d) in demand.iter().enumerate() {
         let d = if d.is_finite() { d.max(0.0) } else { 0.0 };
+        if i == counted_from {
+            events_before = fleet.events;
+        }
+        let counted = i >= counted_from;
         let (mut inst_sum, mut ready_sum, mut served_sum, mut unserved_sum, mut util_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let mut k = 0;
         while k < sub {
@@ -393,15 +418,17 @@ fn replay_impl(
             } else {
                 0.0
             };
-            totals.instance_hours += f64::from(fleet.total) * dt_h * times;
-            if util > capacity.target_utilisation {
-                totals.minutes_over_target += dt_min * times;
+            if counted {
+                totals.instance_hours += f64::from(fleet.total) * dt_h * times;
+                if util > capacity.target_utilisation {
+                    totals.minutes_over_target += dt_min * times;
+                }
+                if d > cap {
+                    totals.minutes_over_capacity += dt_min * times;
+                    totals.unserved += (d - cap) * dt_ms as f64 / 1000.0 * times;
+                }
+                totals.peak_instances = totals.peak_instances.max(fleet.total);
             }
-            if d > cap {
-                totals.minutes_over_capacity += dt_min * times;
-                totals.unserved += (d - cap) * dt_ms as f64 / 1000.0 * times;
-            }
-            totals.peak_instances = totals.peak_instances.max(fleet.total);
             if record {
                 inst_sum += f64::from(fleet.total) * times;
                 ready_sum += f64::from(ready) * times;
@@ -424,8 +451,8 @@ fn replay_impl(
             });
         }
     }
-    totals.scaling_events = fleet.events;
-    totals.minutes = demand.len() as f64 * step_ms as f64 / 60_000.0;
+    totals.scaling_events = if counted_from < demand.len() { fleet.events - events_before } else { 0 };
+    totals.minutes = demand.len().saturating_sub(counted_from) as f64 * step_ms as f64 / 60_000.0;
     Replay { steps, totals }
 }
 
@@ -588,8 +615,8 @@ mod tests {
             }),
         ];
         for p in &policies {
-            let slow = replay_impl(p, &cap, &demand, 0, 300_000, None, true, false);
-            let fast = replay_impl(p, &cap, &demand, 0, 300_000, None, true, true);
+            let slow = replay_impl(p, &cap, &demand, 0, 300_000, None, true, false, 0);
+            let fast = replay_impl(p, &cap, &demand, 0, 300_000, None, true, true, 0);
             assert_eq!(slow.totals.scaling_events, fast.totals.scaling_events, "{}", p.kind());
             assert!(p.kind() == "static" || slow.totals.scaling_events > 2, "{} must scale on this trace", p.kind());
             assert!((slow.totals.instance_hours - fast.totals.instance_hours).abs() < 1e-6, "{}", p.kind());
