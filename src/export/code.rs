@@ -29,32 +29,73 @@ fn q(s: &str) -> String {
     out
 }
 
+/// A label name as Prometheus can hold it (`[a-zA-Z_][a-zA-Z0-9_]*`): other characters
+/// become `_` and a leading digit gets a `_` before it, as Prometheus' service discovery
+/// writes a Kubernetes label `k8s-pod` as `k8s_pod`; `None` for an empty name or one
+/// Prometheus reserves (`__…`). Renamed rather than dropped: two series told apart only
+/// by such a label kept identical rules, each matching both.
+fn label_name(k: &str) -> Option<String> {
+    let name: String = k.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name };
+    (!name.is_empty() && !name.starts_with("__")).then_some(name)
+}
+
+/// A PromQL double-quoted string (Go's escapes): a label value with a newline or a tab
+/// written raw left the expression unterminated and promtool refused the whole file.
+fn promql_string(v: &str) -> String {
+    let mut out = String::from("\"");
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text for a rule's labels and annotations, which Prometheus expands as Go templates:
+/// a `{{` of the series' own is written as a template that prints it.
+fn template_text(s: &str) -> String {
+    s.replace("{{", "{{ \"{{\" }}")
+}
+
 /// The PromQL selector of a series: `name{label="value", …}`.
 pub fn selector(s: &Series) -> String {
     let name: String = s.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' }).collect();
     let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name };
-    if s.labels.is_empty() {
+    let labels: Vec<String> = s.labels.iter().filter_map(|(k, v)| label_name(k).map(|k| format!("{k}={}", promql_string(v)))).collect();
+    if labels.is_empty() {
         return name;
     }
-    let labels: Vec<String> = s
-        .labels
-        .iter()
-        .filter(|(k, _)| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.is_empty())
-        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
     format!("{name}{{{}}}", labels.join(", "))
 }
 
-/// The series' labels that a rule can carry (valid label names, `severity` left to the
-/// rule): one alert name serves every labelled series of a metric, and the labels keep
-/// each series' rule distinct (`promtool check rules` counts rules of the same name and
-/// labels as duplicates). Alerts carry the series' labels anyway; these repeat them.
-fn rule_labels(s: &Series) -> Vec<(&str, &str)> {
+/// The series' labels that a rule can carry (named as [`label_name`] writes them,
+/// `severity` left to the rule): one alert name serves every labelled series of a
+/// metric, and the labels keep each series' rule distinct (`promtool check rules` counts
+/// rules of the same name and labels as duplicates). Alerts carry the series' labels
+/// anyway; these repeat them.
+fn rule_labels(s: &Series) -> Vec<(String, String)> {
+    s.labels.iter().filter_map(|(k, v)| label_name(k).map(|k| (k, template_text(v)))).filter(|(k, _)| k != "severity").collect()
+}
+
+/// The labels of `s` whose names [`label_name`] rewrote or left out, for a comment.
+fn renamed_labels(s: &Series) -> Vec<String> {
     s.labels
-        .iter()
-        .filter(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && k.as_str() != "severity")
-        .filter(|(k, _)| !k.starts_with(|c: char| c.is_ascii_digit()) && !k.starts_with("__"))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .keys()
+        .filter_map(|k| match label_name(k) {
+            Some(n) if n == *k => None,
+            Some(n) => Some(format!("{k} as {n}")),
+            None => Some(format!("{k} left out (reserved)")),
+        })
         .collect()
 }
 
@@ -80,6 +121,18 @@ pub fn prometheus_rules(plan: &Plan) -> String {
     for ps in &plan.series {
         let sel = selector(&ps.series);
         let unit = ps.series.unit;
+        let renamed = renamed_labels(&ps.series);
+        if !renamed.is_empty() {
+            let _ = writeln!(
+                y,
+                "      # {}: label {} (Prometheus label names are [a-zA-Z_][a-zA-Z0-9_]*)",
+                ps.series.display_name().chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>(),
+                renamed.join(", ")
+            );
+        }
+        let name = template_text(&ps.series.display_name());
+        // Alert names read the threshold as the plan shows it: a 0–1 ratio in percent.
+        let shown = |v: f64| if unit == crate::series::Unit::Ratio { v * 100.0 } else { v };
         for (i, t) in ps.thresholds.iter().enumerate() {
             let severity = match (ps.thresholds.len(), i) {
                 (3, 0) => "warning",
@@ -96,22 +149,18 @@ pub fn prometheus_rules(plan: &Plan) -> String {
             let _ = writeln!(
                 y,
                 "      - alert: {}",
-                q(&alert_name(&ps.series, &format!("Above{}", crate::export::csv::level_label(t.value).replace('.', "_"))))
+                q(&alert_name(&ps.series, &format!("Above{}", crate::export::csv::level_label(shown(t.value)).replace('.', "_"))))
             );
             let _ = writeln!(y, "        expr: {}", q(&format!("{sel} > {}", t.value)));
             y.push_str("        for: 10m\n        labels:\n");
             let _ = writeln!(y, "          severity: {}", q(severity));
             for (k, v) in rule_labels(&ps.series) {
-                let _ = writeln!(y, "          {k}: {}", q(v));
+                let _ = writeln!(y, "          {k}: {}", q(&v));
             }
             y.push_str("        annotations:\n");
-            let _ = writeln!(
-                y,
-                "          summary: {}",
-                q(&format!("{} above {} ({})", ps.series.display_name(), unit.format(t.value), t.label))
-            );
             let _ =
-                writeln!(y, "          description: {}", q(&format!("{{{{ $labels.instance }}}} is at {{{{ $value }}}}. {forecast_note}")));
+                writeln!(y, "          summary: {}", q(&format!("{name} above {} ({})", unit.format(t.value), template_text(&t.label))));
+            let _ = writeln!(y, "          description: {}", q(&format!("{name} is at {{{{ $value }}}}. {forecast_note}")));
         }
         if let Some(top) = ps.thresholds.last() {
             let _ = writeln!(y, "      - alert: {}", q(&alert_name(&ps.series, "RunwayUnder4h")));
@@ -122,13 +171,13 @@ pub fn prometheus_rules(plan: &Plan) -> String {
             );
             y.push_str("        for: 30m\n        labels:\n          severity: \"warning\"\n");
             for (k, v) in rule_labels(&ps.series) {
-                let _ = writeln!(y, "          {k}: {}", q(v));
+                let _ = writeln!(y, "          {k}: {}", q(&v));
             }
             y.push_str("        annotations:\n");
             let _ = writeln!(
                 y,
                 "          summary: {}",
-                q(&format!("{} will reach {} within 4 h at its current trend", ps.series.display_name(), unit.format(top.value)))
+                q(&format!("{name} will reach {} within 4 h at its current trend", unit.format(top.value)))
             );
         }
     }
