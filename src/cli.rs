@@ -727,8 +727,7 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
     let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), time_zone })?;
     print_warnings(&import.warnings);
     let results = pipeline::forecast_all(&import.series, horizon, &settings, &Progress::new());
-    let mut out = String::from("series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability\n");
-    let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
+    let mut out = format!("{}\n", crate::export::csv::RUNWAY_HEADER);
     for (series, result) in import.series.iter().zip(results) {
         let f = result?;
         print_warnings(&f.warnings);
@@ -747,15 +746,8 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
                     series.unit.format(c.threshold.value)
                 );
             }
-            out.push_str(&format!(
-                "{},{},{},{},{},{:.4}\n",
-                crate::export::csv::text_cell(&f.series),
-                crate::export::csv::level_label(c.threshold.value),
-                date(c.median_ms),
-                date(c.earliest_ms),
-                date(c.latest_ms),
-                c.probability
-            ));
+            out.push_str(&crate::export::csv::runway_row(&f.series, &c));
+            out.push('\n');
         }
     }
     match &args.out {

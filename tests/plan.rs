@@ -135,7 +135,11 @@ fn csv_exports_escape_formulas_and_keep_the_contract() {
     let forecast = std::fs::read_to_string(d.join("forecast.csv")).unwrap();
     assert_eq!(forecast.lines().next(), Some("timestamp,series,forecast,lower_80,upper_80,lower_95,upper_95"));
     let runway = std::fs::read_to_string(d.join("runway.csv")).unwrap();
-    assert_eq!(runway.lines().next(), Some("series,threshold,label,median_crossing,earliest_crossing,latest_crossing,band,probability"));
+    // The runway command's columns first, in its format, then the plan's two.
+    assert_eq!(
+        runway.lines().next(),
+        Some("series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability,label,level")
+    );
     assert_eq!(runway.lines().count(), 1 + 3, "web_cpu_percent has three default thresholds");
     let summary = std::fs::read_to_string(d.join("summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 1 + 8);

@@ -93,28 +93,34 @@ pub fn write_series_long<W: Write>(mut out: W, series: &[crate::series::Series])
     out.flush()
 }
 
-/// Writes the runway summary: one row per series and threshold,
-/// `series,threshold,label,median_crossing,earliest_crossing,latest_crossing,band,probability`.
+/// The header of `headroom runway`'s CSV, and the first columns of the plan's runway.csv.
+pub const RUNWAY_HEADER: &str = "series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability";
+
+/// One runway row under [`RUNWAY_HEADER`], without its line end: `headroom runway` and the
+/// plan's runway.csv write the same numbers the same way.
+pub fn runway_row(series: &str, c: &crate::capacity::Crossing) -> String {
+    let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
+    format!(
+        "{},{},{},{},{},{:.4}",
+        text_cell(series),
+        level_label(c.threshold.value),
+        date(c.median_ms),
+        date(c.earliest_ms),
+        date(c.latest_ms),
+        c.probability
+    )
+}
+
+/// Writes the plan's runway: one row per series and threshold, [`RUNWAY_HEADER`] and
+/// then the threshold's label and the level of the date range (`…,label,level`).
 ///
 /// # Errors
 /// Only the writer's own I/O errors.
 pub fn write_runway<W: Write>(mut out: W, plan: &crate::plan::Plan) -> io::Result<()> {
-    writeln!(out, "series,threshold,label,median_crossing,earliest_crossing,latest_crossing,band,probability")?;
-    let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
+    writeln!(out, "{RUNWAY_HEADER},label,level")?;
     for ps in &plan.series {
         for c in &ps.runway {
-            let mut line = format!("{},", text_cell(&ps.series.display_name()));
-            push_number(&mut line, c.threshold.value);
-            line.push_str(&format!(
-                ",{},{},{},{},{},",
-                text_cell(&c.threshold.label),
-                date(c.median_ms),
-                date(c.earliest_ms),
-                date(c.latest_ms),
-                level_label(c.level)
-            ));
-            push_number(&mut line, c.probability);
-            writeln!(out, "{line}")?;
+            writeln!(out, "{},{},{}", runway_row(&ps.series.display_name(), c), text_cell(&c.threshold.label), level_label(c.level))?;
         }
     }
     out.flush()
