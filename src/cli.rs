@@ -587,7 +587,8 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let horizon_minutes = forecasts.values().next().map_or(0.0, |(_, f)| f.point.len() as f64 * f.step_ms as f64 / 60_000.0);
     let best = recommend(&outcomes, horizon_minutes, file.risk_budget);
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    crate::export::write_outcomes_csv(&args.out, &outcomes, best)?;
+    let within = crate::simulate::recommended_within(&outcomes, best, horizon_minutes, file.risk_budget);
+    crate::export::write_outcomes_csv(&args.out, &outcomes, best, within)?;
     if args.search {
         let mut rows =
             String::from("scenario,target_utilisation,min,cost_per_month,expected_minutes_over_target,saturation_probability,best\n");

@@ -207,6 +207,9 @@ fn a_recommendation_over_the_risk_budget_says_so() {
     assert!(!out.contains("<- recommended"), "{out}");
     assert!(out.contains("least risky (none within the risk budget)"), "{out}");
     assert!(out.contains("No scenario keeps within the risk budget (0.1 % of minutes over target)") && out.contains("(100.00 %)"), "{out}");
+    // The summary says the same: its pick is the least risky, not a recommendation.
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
+    assert!(summary.lines().nth(1).unwrap().ends_with(",least risky (over budget)"), "{summary}");
 }
 
 #[test]

@@ -220,6 +220,7 @@ pub fn write_summary_csv<W: std::io::Write>(
     mut out: W,
     outcomes: &[crate::simulate::Outcome],
     recommended: Option<usize>,
+    within_budget: bool,
 ) -> std::io::Result<()> {
     writeln!(
         out,
@@ -237,7 +238,9 @@ pub fn write_summary_csv<W: std::io::Write>(
         push_number(&mut line, o.saturation_probability);
         line.push(',');
         push_number(&mut line, o.expected_minutes_over_target);
-        line.push_str(if recommended == Some(i) { ",yes\n" } else { ",no\n" });
+        line.push(',');
+        line.push_str(crate::simulate::recommended_word(i, recommended, within_budget));
+        line.push('\n');
         out.write_all(line.as_bytes())?;
     }
     out.flush()

@@ -31,7 +31,8 @@ pub fn write_csv_dir(plan: &Plan, dir: &Path) -> Result<()> {
     }
     crate::files::atomic_write(&dir.join("warnings.csv"), text.as_bytes())?;
     if let Some(sc) = &plan.scenarios {
-        write_outcomes_csv(dir, &sc.outcomes, sc.recommended)?;
+        let within = crate::simulate::recommended_within(&sc.outcomes, sc.recommended, plan.horizon_minutes(), sc.file.risk_budget);
+        write_outcomes_csv(dir, &sc.outcomes, sc.recommended, within)?;
     }
     Ok(())
 }
@@ -41,12 +42,12 @@ pub fn write_csv_dir(plan: &Plan, dir: &Path) -> Result<()> {
 ///
 /// # Errors
 /// A file cannot be written.
-pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<usize>) -> Result<()> {
+pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<usize>, within_budget: bool) -> Result<()> {
     let mut buf = Vec::new();
     csv::write_steps_csv(&mut buf, outcomes).map_err(|e| Error::io(dir, e))?;
     crate::files::atomic_write(&dir.join("steps.csv"), &buf)?;
     let mut buf = Vec::new();
-    csv::write_summary_csv(&mut buf, outcomes, recommended).map_err(|e| Error::io(dir, e))?;
+    csv::write_summary_csv(&mut buf, outcomes, recommended, within_budget).map_err(|e| Error::io(dir, e))?;
     crate::files::atomic_write(&dir.join("summary.csv"), &buf)
 }
 

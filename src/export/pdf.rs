@@ -534,13 +534,18 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     if let Some(sc) = &plan.scenarios {
         l.new_page();
         l.heading("Scenarios");
+        let within = crate::simulate::recommended_within(&sc.outcomes, sc.recommended, plan.horizon_minutes(), sc.file.risk_budget);
         let rows: Vec<Vec<String>> = sc
             .outcomes
             .iter()
             .enumerate()
             .map(|(i, o)| {
                 vec![
-                    if sc.recommended == Some(i) { format!("{} (recommended)", o.name) } else { o.name.clone() },
+                    match (sc.recommended == Some(i), within) {
+                        (true, true) => format!("{} (recommended)", o.name),
+                        (true, false) => format!("{} (least risky, over budget)", o.name),
+                        (false, _) => o.name.clone(),
+                    },
                     o.policy.clone(),
                     format!("{:.2}", o.cost_per_month),
                     minutes(o.minutes_over_target),
@@ -555,7 +560,26 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
             &[175.0, 75.0, 55.0, 55.0, 50.0, 45.0, 40.0],
             &rows,
         );
-        l.para(&format!("Cost per 30 days over the forecast horizon on the median demand; risk over {} seeded sample paths (seed {}). Recommendation: the cheapest scenario with expected minutes over target within {:.2} % of the horizon.", sc.file.paths, sc.file.seed, 100.0 * sc.file.risk_budget), 8.0, false, MUTED);
+        let rule = if within {
+            format!(
+                "Recommendation: the cheapest scenario with expected minutes over target within {:.2} % of the horizon.",
+                100.0 * sc.file.risk_budget
+            )
+        } else {
+            format!(
+                "No scenario keeps expected minutes over target within {:.2} % of the horizon: the least risky is marked, and none is recommended.",
+                100.0 * sc.file.risk_budget
+            )
+        };
+        l.para(
+            &format!(
+                "Cost per 30 days over the forecast horizon on the median demand; risk over {} seeded sample paths (seed {}). {rule}",
+                sc.file.paths, sc.file.seed
+            ),
+            8.0,
+            false,
+            MUTED,
+        );
         l.need(240.0);
         l.para("Instances over demand (forecast horizon)", 11.0, true, INK);
         scenario_chart(&mut l, plan);

@@ -14,9 +14,10 @@ use crate::warning::Warning;
 use eframe::egui;
 use std::path::PathBuf;
 
-/// What a scenario replay gives: the outcomes, the recommended one, and the
-/// recommendation in words ([`crate::simulate::recommendation_text`]).
-type SimResult = (Vec<crate::simulate::Outcome>, Option<usize>, Option<String>);
+/// What a scenario replay gives: the outcomes, the recommended one, whether it keeps
+/// within the risk budget, and the recommendation in words
+/// ([`crate::simulate::recommendation_text`]).
+type SimResult = (Vec<crate::simulate::Outcome>, Option<usize>, bool, Option<String>);
 /// What a load job returns: the series with their source files, and the warnings.
 type Loaded = Result<(Vec<(Series, super::model::Source)>, Vec<Warning>), String>;
 /// What a fit job returns: per series display name, the forecast or its error.
@@ -500,7 +501,8 @@ impl HeadroomApp {
             let minutes = work.first().map_or(0.0, |(_, _, f)| f.point.len() as f64 * f.step_ms as f64 / 60_000.0);
             let best = crate::simulate::recommend(&outcomes, minutes, file.risk_budget);
             let text = crate::simulate::recommendation_text(&outcomes, best, minutes, file.risk_budget);
-            Ok((outcomes, best, text))
+            let within = crate::simulate::recommended_within(&outcomes, best, minutes, file.risk_budget);
+            Ok((outcomes, best, within, text))
         }));
     }
 
@@ -704,11 +706,12 @@ impl HeadroomApp {
         if let Some(result) = self.sim_job.as_ref().and_then(Job::poll) {
             self.sim_job = None;
             match result {
-                Ok((outcomes, best, text)) => {
+                Ok((outcomes, best, within, text)) => {
                     self.model.status = text.unwrap_or_else(|| "Scenarios replayed".into());
                     self.scenarios.shown = vec![true; outcomes.len()];
                     self.scenarios.outcomes = outcomes;
                     self.scenarios.recommended = best;
+                    self.scenarios.within_budget = within;
                 }
                 Err(e) => self.model.error = Some(format!("scenarios: {e}")),
             }
@@ -832,6 +835,8 @@ impl HeadroomApp {
             self.scenarios.shown = vec![true; sc.outcomes.len()];
             self.scenarios.outcomes = sc.outcomes.clone();
             self.scenarios.recommended = sc.recommended;
+            self.scenarios.within_budget =
+                crate::simulate::recommended_within(&sc.outcomes, sc.recommended, plan.horizon_minutes(), sc.file.risk_budget);
         }
         self.model.status = format!("Opened the plan \"{}\" of {}", plan.inputs.title, crate::time::format_short(plan.inputs.created_ms));
         self.history.reset(&self.state);

@@ -492,6 +492,23 @@ pub fn within_budget(o: &Outcome, horizon_minutes: f64, budget: f64) -> bool {
     over_target_share(o, horizon_minutes) <= budget
 }
 
+/// True when the scenario [`recommend`] picked (`best`) keeps within the risk `budget`:
+/// otherwise it is only the least risky, and every output says so.
+pub fn recommended_within(outcomes: &[Outcome], best: Option<usize>, horizon_minutes: f64, budget: f64) -> bool {
+    best.and_then(|i| outcomes.get(i)).is_some_and(|o| within_budget(o, horizon_minutes, budget))
+}
+
+/// What the `recommended` column of summary.csv and the scenario tables say of scenario
+/// `i`: "yes" for the recommendation, "least risky (over budget)" when no scenario keeps
+/// within the budget, "no" for the others.
+pub fn recommended_word(i: usize, best: Option<usize>, within: bool) -> &'static str {
+    match (best == Some(i), within) {
+        (true, true) => "yes",
+        (true, false) => "least risky (over budget)",
+        (false, _) => "no",
+    }
+}
+
 /// One line on the recommendation, as every output says it: the cheapest scenario within
 /// the risk budget, or, when none keeps within it, that none does and which is the
 /// least risky (a recommendation over budget must not read as one within it).

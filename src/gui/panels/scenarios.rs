@@ -12,8 +12,11 @@ use egui_plot::{Line, Plot, PlotPoints};
 pub struct ScenarioView {
     /// The last results and the recommended one.
     pub outcomes: Vec<Outcome>,
-    /// Index of the recommended outcome.
+    /// Index of the recommended outcome (the least risky when none keeps within the
+    /// risk budget).
     pub recommended: Option<usize>,
+    /// The recommended outcome keeps within the risk budget.
+    pub within_budget: bool,
     /// Which outcomes are drawn.
     pub shown: Vec<bool>,
     /// Show the editor.
@@ -114,8 +117,13 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                 if recommended {
                     ui.vertical(|ui| {
                         name(ui);
-                        ui.label(egui::RichText::new("recommended").small().color(theme::HISTORY))
-                            .on_hover_text("the cheapest scenario within the risk budget");
+                        if view.within_budget {
+                            ui.label(egui::RichText::new("recommended").small().color(theme::HISTORY))
+                                .on_hover_text("the cheapest scenario within the risk budget");
+                        } else {
+                            ui.label(egui::RichText::new("least risky, over budget").small().color(theme::warning(ui)))
+                                .on_hover_text("no scenario keeps within the risk budget: this one comes nearest");
+                        }
                     });
                 } else {
                     name(ui);
