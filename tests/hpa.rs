@@ -333,3 +333,53 @@ fn the_aws_policy_uses_the_documented_names_and_mode() {
         "{w:?}"
     );
 }
+
+/// Quantities as the API reads them (`resource.Quantity`): exact where a float allows,
+/// so that the controller reads the number the replay used. Tolerance 0.0505 was written
+/// "51m" (read 0.051) and 0.0004 as "0" (from the export review).
+#[test]
+fn quantities_keep_the_value_the_replay_used() {
+    use headroom::export::code::quantity;
+    assert_eq!(quantity(150.0), "150");
+    assert_eq!(quantity(250.0 * 0.6), "150", "a float's noise is no fraction");
+    assert_eq!(quantity(1.5), "1500m");
+    assert_eq!(quantity(0.0505), "50500u");
+    assert_eq!(quantity(0.0004), "400u");
+    assert_eq!(quantity(0.0012), "1200u");
+    assert_eq!(quantity(2.5e-9), "3n", "a Quantity keeps nano-units at the finest");
+}
+
+/// `averageUtilization` is a whole percent: a target is rounded half away from zero as
+/// written (0.575 → 58, as 0.655 → 66; in floating point 0.575 × 100 is 57.4999…), the
+/// replay and the manifest use the same, and the manifest's warnings say so.
+#[test]
+fn a_target_between_whole_percents_is_rounded_as_written_and_said() {
+    let target = HpaTarget { name: "web".into(), namespace: "default".into(), deployment: "web".into() };
+    for (t, want) in [(0.575, 58), (0.655, 66), (0.145, 15), (0.6, 60)] {
+        let h = Hpa { metric: HpaMetric::Resource, ..base(t) };
+        assert_eq!(h.target_percent(), want, "{t}");
+        let m = hpa_manifest(&target, &h, 100.0, "web_cpu").unwrap();
+        assert!(m.yaml.contains(&format!("averageUtilization: {want}\n")), "{}", m.yaml);
+        assert_eq!(m.warnings.iter().any(|w| w.contains("whole percent")), t != 0.6, "{:?}", m.warnings);
+    }
+}
+
+/// A per-pod target under one milli-unit: written exactly ("1200u") and read as the
+/// controller's `MilliValue()` rounds it, up (2m). Two pods (the minimum; 0.002 at the
+/// first sync reads 1m each, ratio 0.5) then 0.006: 3m per pod against 2m, ratio 1.5, so
+/// 3 pods. Read as 1m (the old rounding) the ratio would be 3 and the count 4 (the
+/// scale-up limit). Targets past what 64-bit milli-units hold are refused.
+#[test]
+fn a_per_pod_target_under_a_milli_unit_is_read_as_the_controller_reads_it() {
+    let target = HpaTarget { name: "web".into(), namespace: "default".into(), deployment: "web".into() };
+    let h = Hpa { min: 2, max: 100, target: 0.6, readiness_s: 0, metric: HpaMetric::Pods, ..Hpa::default() };
+    let cap = CapacityModel { per_instance: 0.002, target_utilisation: 0.8 };
+    let m = hpa_manifest(&target, &h, 0.002, "queue_rate").unwrap();
+    assert!(m.yaml.contains("averageValue: \"1200u\""), "{}", m.yaml);
+    let steps = replay(&Policy::Hpa(h.clone()), &cap, &[0.002, 0.006], 0, 15_000, None, true).steps;
+    assert_eq!(steps.iter().map(|s| s.instances as u32).collect::<Vec<_>>(), vec![2, 3]);
+    let err = hpa_manifest(&target, &h, 1e20, "huge").unwrap_err();
+    assert!(err.contains("larger unit"), "{err}");
+    let bad = Hpa { metric_name: Some("req/s".into()), ..h };
+    assert!(hpa_manifest(&target, &bad, 100.0, "x").unwrap_err().contains("metric_name"));
+}

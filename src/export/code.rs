@@ -210,11 +210,31 @@ fn rules_yaml(y: &mut String, key: &str, r: &EffectiveRules, tolerance: Option<f
     }
 }
 
-/// A Kubernetes quantity in canonical form: `150`, or milli-units (`150500m`).
+/// A Kubernetes quantity: `150`, or in milli-, micro- or nano-units (`150500m`, `50500u`).
 pub fn quantity(v: f64) -> String {
-    let m = (v * 1000.0).round() as i64;
-    if m % 1000 == 0 { format!("{}", m / 1000) } else { format!("{m}m") }
+    // The coarsest of units, milli, micro and nano that holds `v` to nine significant
+    // digits (a float's noise aside): 0.0505 is "50500u", not "51m", which the controller
+    // would read as 0.051 where the replay used 0.0505 (`AsApproximateFloat64`).
+    const SCALES: [(f64, &str); 4] = [(1.0, ""), (1e3, "m"), (1e6, "u"), (1e9, "n")];
+    for (scale, suffix) in SCALES {
+        let x = v * scale;
+        let r = x.round();
+        if r.abs() < MAX_QUANTITY_MANTISSA && (x - r).abs() <= 1e-9 * x.abs().max(1.0) {
+            return format!("{}{suffix}", r as i64);
+        }
+    }
+    // Finer than a nano-unit (or past the mantissa): the nearest nano-unit, the finest
+    // a Quantity keeps.
+    format!("{}n", (v * 1e9).round().clamp(-MAX_QUANTITY_MANTISSA, MAX_QUANTITY_MANTISSA) as i64)
 }
+
+/// Largest mantissa [`quantity`] writes: well inside an `i64`.
+const MAX_QUANTITY_MANTISSA: f64 = 9e15;
+
+/// Largest per-pod target an HPA can hold: the controller reads `averageValue` in
+/// milli-units into an `int64` (`MilliValue`), and the replay holds them the same way
+/// (saturating at 4.6e18 milli-units).
+const MAX_AVERAGE_VALUE: f64 = 4.6e15;
 
 /// Where an HPA manifest points and what it is called.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,12 +344,25 @@ pub fn hpa_manifest(target: &HpaTarget, hpa: &Hpa, per_instance: f64, series: &s
             let _ = writeln!(y, "        name: {}", q(&name));
             y.push_str("        target:\n          type: Utilization\n");
             let _ = writeln!(y, "          averageUtilization: {}", hpa.target_percent());
+            let percent = hpa.target * 100.0;
+            if (percent - percent.round()).abs() > 1e-9 {
+                warnings.push(format!(
+                    "target {} is {percent:.6} %: averageUtilization is a whole percent, so the manifest says {} %, as the replay used",
+                    hpa.target,
+                    hpa.target_percent()
+                ));
+            }
         }
         HpaMetric::Pods => {
             let name = hpa.metric_name.clone().unwrap_or_else(|| metric_name(series));
             let value = per_instance * hpa.target;
-            if !(value.is_finite() && value >= 0.001) {
+            if !(value.is_finite() && value > 0.0) {
                 return Err(format!("the per-pod target {value} (per_instance × target) is not a positive quantity"));
+            }
+            if value > MAX_AVERAGE_VALUE {
+                return Err(format!(
+                    "the per-pod target {value} (per_instance × target) is past {MAX_AVERAGE_VALUE:e}, the most the controller reads (milli-units in 64 bits): give the metric in a larger unit"
+                ));
             }
             y.push_str("  metrics:\n    - type: Pods\n      pods:\n        metric:\n");
             let _ = writeln!(y, "          name: {}", q(&name));

@@ -59,6 +59,16 @@ fn milli(v: f64) -> i64 {
     if v.is_finite() { (v * 1000.0).round().clamp(0.0, 4.6e18) as i64 } else { 0 }
 }
 
+/// The target's `MilliValue()`: milli-units rounded up, as `Quantity.ScaledValue` rounds
+/// (the manifest writes the target exactly: 0.0012 is "1200u", read as 2m). A float's
+/// noise past nine significant digits is not a fraction to round up (150.00000000000003).
+fn milli_ceil(v: f64) -> i64 {
+    let x = v * 1000.0;
+    let r = x.round();
+    let x = if (x - r).abs() <= 1e-9 * x.abs().max(1.0) { r } else { x.ceil() };
+    if x.is_finite() { x.clamp(0.0, 4.6e18) as i64 } else { 0 }
+}
+
 /// `Tolerances.isWithin` (replica_calculator.go): `(1 − down) ≤ ratio ≤ (1 + up)`.
 fn within(ratio: f64, tolerance: f64) -> bool {
     (1.0 - tolerance) <= ratio && ratio <= (1.0 + tolerance)
@@ -76,7 +86,7 @@ impl Controller {
         Controller {
             behavior: h.behavior(),
             request_milli: milli(per_instance).max(1),
-            target_milli: milli(per_instance * h.target).max(1),
+            target_milli: milli_ceil(per_instance * h.target).max(1),
             ..Controller::default()
         }
     }

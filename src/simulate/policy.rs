@@ -304,7 +304,11 @@ impl Hpa {
 
     /// The target as a whole percent (`averageUtilization`).
     pub fn target_percent(&self) -> i64 {
-        (self.target * 100.0).round() as i64
+        // Rounded half away from zero on the percent as written: 0.575 × 100 is
+        // 57.49999999999999 in floating point, and must read 58 as 0.655 reads 66.
+        let percent = self.target * 100.0;
+        let written = (percent * 1e9).round() / 1e9;
+        written.round() as i64
     }
 
     /// Checks the ranges the Kubernetes API accepts (`ValidateHorizontalPodAutoscaler`),
@@ -331,10 +335,16 @@ impl Hpa {
         if self.sync_s == 0 || self.sync_s > 3600 {
             return Err(format!("policy.sync_s must be 1 to 3600 seconds, got {}", self.sync_s));
         }
+        // `validateMetricIdentifier`: a path segment name (`IsValidPathSegmentName`: not
+        // "." or "..", no '/' or '%'), as the metrics API puts it in a URL.
         if let Some(name) = &self.metric_name
-            && (name.is_empty() || name.len() > 253 || name.chars().any(|c| c.is_whitespace() || c.is_control()))
+            && (name.is_empty()
+                || name.len() > 253
+                || name == "."
+                || name == ".."
+                || name.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '%'))
         {
-            return Err(format!("policy.metric_name \"{name}\" is not a metric name"));
+            return Err(format!("policy.metric_name \"{name}\" is not a metric name (the API refuses '/', '%', \".\" and \"..\")"));
         }
         for (key, rules) in [("scale_up", &self.scale_up), ("scale_down", &self.scale_down)] {
             let Some(r) = rules else { continue };
