@@ -301,7 +301,9 @@ fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
         }
         let y = py(c.threshold.value);
         l.ops().push(Op::Line { pts: vec![(x0, y), (x0 + w, y)], width: 0.7, colour, dash: true });
-        l.text_at(x0 + w - 90.0, y - 3.0, 7.0, false, colour, format!("{} {}", c.threshold.label, s.unit.format(c.threshold.value)));
+        // Labelled at the left, over history: the breach bar and the median marker are
+        // drawn in the forecast, at the right, and ran through a label there.
+        l.text_at(x0 + 4.0, y - 3.0, 7.0, false, colour, format!("{} {}", c.threshold.label, s.unit.format(c.threshold.value)));
         if let Some(early) = c.earliest_ms {
             let late = c.latest_ms.unwrap_or(t1);
             l.ops().push(Op::Area {
@@ -615,7 +617,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     }
     l.table(
         &["Series", "Model", "MASE", "Calibrated coverage", "Outliers", "Level shift"],
-        &[100.0, 150.0, 42.0, 113.0, 40.0, 70.0],
+        &[120.0, 130.0, 42.0, 113.0, 40.0, 70.0],
         &rows,
     );
     if !plan.warnings.is_empty() {
