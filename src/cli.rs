@@ -632,16 +632,20 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         "events",
         "P(sat)"
     );
-    // Whether the recommendation keeps within the risk budget, worked out once.
-    let within = best.and_then(|b| outcomes.get(b)).is_some_and(|o| crate::simulate::within_budget(o, horizon_minutes, file.risk_budget));
+    // Minutes come in quarters (the 15-s clock): shown as they are, not rounded half to
+    // even (2.5 read "2" where summary.csv and the PDF say 2.5).
+    let minutes = |m: f64| {
+        let text = format!("{m:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
     for (i, o) in outcomes.iter().enumerate() {
         crate::outln!(
-            "{:<34} {:>16} {:>12.2} {:>10.0} {:>10.0} {:>8} {:>9.3}{}",
+            "{:<34} {:>16} {:>12.2} {:>10} {:>10} {:>8} {:>9.3}{}",
             o.name,
             o.policy,
             o.cost_per_month,
-            o.minutes_over_target,
-            o.minutes_over_capacity,
+            minutes(o.minutes_over_target),
+            minutes(o.minutes_over_capacity),
             o.scaling_events,
             o.saturation_probability,
             match (best == Some(i), within) {
