@@ -64,9 +64,12 @@ impl Series {
         mut points: Vec<(i64, f64)>,
     ) -> Result<(Series, Vec<Warning>)> {
         let name = name.into();
+        // Warnings and errors name the series as everything else does, with its labels:
+        // two instances of one metric are otherwise told apart by nothing.
+        let shown = Series::display_of(&name, &labels);
         let mut warnings = Vec::new();
         if let Some(p) = points.iter().find(|p| !crate::time::in_range(p.0)) {
-            return Err(Error::series(&name, format!("timestamp {} ms lies outside the years 1000 to 9999", p.0)));
+            return Err(Error::series(&shown, format!("timestamp {} ms lies outside the years 1000 to 9999", p.0)));
         }
         let infinite = points.iter().filter(|p| p.1.is_infinite()).count();
         if infinite > 0 {
@@ -75,12 +78,12 @@ impl Series {
                     p.1 = f64::NAN;
                 }
             }
-            warnings.push(Warning::new(&name, format!("{infinite} infinite values treated as missing")));
+            warnings.push(Warning::new(&shown, format!("{infinite} infinite values treated as missing")));
         }
         if !points.windows(2).all(|w| w[0].0 <= w[1].0) {
             let out_of_order = points.windows(2).filter(|w| w[0].0 > w[1].0).count();
             points.sort_by_key(|p| p.0); // stable: among equal times, file order is kept
-            warnings.push(Warning::new(&name, format!("{out_of_order} rows were out of time order and have been sorted")));
+            warnings.push(Warning::new(&shown, format!("{out_of_order} rows were out of time order and have been sorted")));
         }
         // Duplicates: keep the last value of each timestamp.
         let mut dups: Vec<i64> = Vec::new();
@@ -97,19 +100,19 @@ impl Series {
         if !dups.is_empty() {
             dups.dedup();
             warnings.push(Warning::new(
-                &name,
+                &shown,
                 format!("{} duplicate timestamps, the last value of each kept: {}", dups.len(), list_times(&dups)),
             ));
         }
         let points = deduped;
         let (Some(first), Some(last)) = (points.first(), points.last()) else {
-            return Err(Error::series(&name, "has no rows"));
+            return Err(Error::series(&shown, "has no rows"));
         };
         if points.len() < 2 {
-            return Err(Error::series(&name, "has only one timestamp: at least two are needed to infer the step"));
+            return Err(Error::series(&shown, "has only one timestamp: at least two are needed to infer the step"));
         }
         if points.iter().all(|p| p.1.is_nan()) {
-            return Err(Error::series(&name, "has no values: every cell is empty or NaN"));
+            return Err(Error::series(&shown, "has no values: every cell is empty or NaN"));
         }
         let unit = unit.refine(&name, &points.iter().map(|p| p.1).collect::<Vec<_>>());
         if unit.may_be_ratio(&name) {
@@ -122,7 +125,7 @@ impl Series {
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
             if min >= 0.0 && max <= 1.5 {
                 warnings.push(Warning::new(
-                    &name,
+                    &shown,
                     format!(
                         "values lie within 0–{max}: read as percent (0.6 is 0.6 %), not as a 0–1 ratio, because more than 1 % of them \
                          lie above 1 or one above {}; if it is a ratio, thresholds in percent will never be reached",
@@ -138,7 +141,7 @@ impl Series {
                 None => String::new(),
             };
             warnings.push(Warning::new(
-                &name,
+                &shown,
                 format!(
                     "values lie within 0–1: read as a utilisation ratio, shown in percent (0.32 is 32 %); thresholds are typed in percent{overshoot}"
                 ),
@@ -150,7 +153,7 @@ impl Series {
         let n = usize::try_from(span / step_ms).unwrap_or(usize::MAX).saturating_add(2);
         if n > MAX_SLOTS || n > points.len().saturating_mul(50).saturating_add(10_000) {
             return Err(Error::series(
-                &name,
+                &shown,
                 format!(
                     "timestamps from {} to {} at a step of {} would need {n} slots for {} rows: look for a stray timestamp",
                     format_short(start_ms),
@@ -195,7 +198,7 @@ impl Series {
         filled.truncate(used);
         if off_grid > 0 {
             warnings.push(Warning::new(
-                &name,
+                &shown,
                 format!(
                     "{off_grid} timestamps were off the {} grid by up to {} and were aligned to it",
                     format_duration(step_ms),
@@ -205,7 +208,7 @@ impl Series {
         }
         if !collided.is_empty() {
             warnings.push(Warning::new(
-                &name,
+                &shown,
                 format!(
                     "{} points fell on an already filled slot after alignment; the later value was kept: {}",
                     collided.len(),
@@ -215,26 +218,26 @@ impl Series {
         }
         let empty_cells = empty_cells.saturating_sub(infinite);
         if empty_cells > 0 {
-            warnings.push(Warning::new(&name, format!("{empty_cells} empty or NaN cells are treated as missing")));
+            warnings.push(Warning::new(&shown, format!("{empty_cells} empty or NaN cells are treated as missing")));
         }
         let series = Series { name, labels, unit, start_ms, step_ms, values };
         let gaps = series.gaps_where(|i| !filled[i]);
         if !gaps.is_empty() {
             let missing: usize = gaps.iter().map(|g| g.1 - g.0).sum();
-            let shown: Vec<String> = gaps
+            let listed: Vec<String> = gaps
                 .iter()
                 .take(5)
                 .map(|&(a, b)| format!("{} to {}", format_short(series.timestamp(a)), format_short(series.timestamp(b - 1))))
                 .collect();
             let more = if gaps.len() > 5 { format!(" and {} more", gaps.len() - 5) } else { String::new() };
             warnings.push(Warning::new(
-                &series.name,
+                &shown,
                 format!(
                     "{} ({missing} missing {} of {}) left as missing: {}{more}",
                     if gaps.len() == 1 { "1 gap".to_string() } else { format!("{} gaps", gaps.len()) },
                     if missing == 1 { "slot" } else { "slots" },
                     format_duration(step_ms),
-                    shown.join(", ")
+                    listed.join(", ")
                 ),
             ));
         }
@@ -263,11 +266,16 @@ impl Series {
 
     /// A name with labels, `name{a="b"}`, as Prometheus prints it.
     pub fn display_name(&self) -> String {
-        if self.labels.is_empty() {
-            return self.name.clone();
+        Series::display_of(&self.name, &self.labels)
+    }
+
+    /// [`display_name`](Self::display_name) of a name and labels.
+    pub fn display_of(name: &str, labels: &BTreeMap<String, String>) -> String {
+        if labels.is_empty() {
+            return name.to_string();
         }
-        let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-        format!("{}{{{}}}", self.name, labels.join(", "))
+        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        format!("{name}{{{}}}", labels.join(", "))
     }
 
     /// Number of missing slots.
@@ -457,6 +465,11 @@ mod tests {
         assert!(text.iter().any(|t| t.contains("sorted")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("duplicate")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("2 gaps")), "{text:?}");
+        // A labelled series is named with its labels: two instances of one metric are
+        // told apart (the gap warning named only the metric).
+        let labels = BTreeMap::from([("instance".to_string(), "b".to_string())]);
+        let (_, w) = Series::from_points("cpu", labels, Unit::Percent, pts(&[0, 5, 10, 30, 35, 20])).unwrap();
+        assert!(!w.is_empty() && w.iter().all(|w| w.series == "cpu{instance=\"b\"}"), "{w:?}");
     }
 
     #[test]
