@@ -85,6 +85,14 @@ fn sawtooth_memory_is_forecast_as_a_leak_and_a_restart_not_a_decline() {
     let after = f.point[2 * DAY + 12];
     assert!((after / gib - 2.0).abs() < 0.15, "after the restart: {:.2} GiB", after / gib);
     assert!(f.point.iter().all(|v| *v > 1.9 * gib), "no decline below the restart baseline");
+    // Nor do the bands or the paths: a restart returns to the floor history showed (its
+    // lowest value, about 2 GiB less the daily swing and noise), never under it.
+    let floor = history.iter().copied().fold(f64::INFINITY, f64::min);
+    for b in &f.bands {
+        assert!(b.lower.iter().all(|v| *v >= floor), "{} % band under the floor {:.2} GiB", b.level, floor / gib);
+    }
+    let lowest = headroom::forecast::paths::sample(&f, 200, 1).iter().flatten().copied().fold(f64::INFINITY, f64::min);
+    assert!(lowest >= floor, "a path under the floor: {:.2} GiB", lowest / gib);
 }
 
 #[test]

@@ -1061,7 +1061,17 @@ fn finish(
     prepared: &prepare::Prepared,
     warnings: Vec<Warning>,
 ) -> Forecast {
-    let bounds = Bounds::for_series(series);
+    let mut bounds = Bounds::for_series(series);
+    // A leak that restarts falls back to its floor, never below: the lowest value history
+    // reached bounds the bands and the paths. Without it a sawtooth's restarts, come
+    // earlier or later than forecast, widened the band's lower edge to zero bytes for a
+    // service that never ran under 1.9 GiB.
+    if shapes::sawtooth(&prepared.fit_values, &prepared.periods).is_some() {
+        let floor = prepared.fit_values.iter().copied().filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
+        if floor.is_finite() && floor < bounds.upper {
+            bounds.lower = bounds.lower.max(floor);
+        }
+    }
     let point: Vec<f64> = raw.point.iter().map(|v| bounds.clamp(*v)).collect();
     let (lo, hi) = prepared.fit_values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
     let range_reach = if hi >= lo { MAX_BAND_RANGES * (hi - lo).max(1e-9 * (1.0 + hi.abs())) } else { f64::INFINITY };
