@@ -43,6 +43,22 @@ fn text_width(text: &str, size: f32, bold: bool) -> f32 {
     text.chars().count() as f32 * size * if bold { 0.62 } else { 0.56 }
 }
 
+/// `text` cut with an ellipsis to fit `width` at `size` (a chart key beside another;
+/// the full name stands in the table above it).
+fn fit_text(text: &str, size: f32, width: f32) -> String {
+    if text_width(text, size, false) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if text_width(&format!("{out}{c}…"), size, false) > width {
+            break;
+        }
+        out.push(c);
+    }
+    format!("{out}…")
+}
+
 struct Layout {
     pages: Vec<Vec<Op>>,
     y: f32,
@@ -380,7 +396,7 @@ fn scenario_chart(l: &mut Layout, plan: &Plan) {
         let col = i % 2;
         let x = x0 + col as f32 * (w / 2.0);
         l.ops().push(Op::Line { pts: vec![(x, ly - 3.0), (x + 14.0, ly - 3.0)], width: 2.0, colour: palette[i % 8], dash: false });
-        l.text_at(x + 18.0, ly, 7.5, false, INK, o.name.clone());
+        l.text_at(x + 18.0, ly, 7.5, false, INK, fit_text(&o.name, 7.5, w / 2.0 - 24.0));
         if col == 1 {
             ly += 11.0;
         }
@@ -718,4 +734,18 @@ fn render(plan: &Plan, pages: Vec<Vec<Op>>) -> crate::Result<Vec<u8>> {
         page.finish();
     }
     doc.finish().map_err(|e| err(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_too_long_for_its_column_is_cut_with_an_ellipsis() {
+        assert_eq!(fit_text("HPA at 60 %", 7.5, 200.0), "HPA at 60 %");
+        let long = "HPA mit sehr langem Namen für die Region EU-West-1 und noch mehr";
+        let cut = fit_text(long, 7.5, 200.0);
+        assert!(cut.ends_with('…') && text_width(&cut, 7.5, false) <= 200.0, "{cut}");
+        assert!(long.starts_with(cut.trim_end_matches('…')));
+    }
 }
