@@ -210,6 +210,9 @@ fn a_recommendation_over_the_risk_budget_says_so() {
     // The summary says the same: its pick is the least risky, not a recommendation.
     let summary = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
     assert!(summary.lines().nth(1).unwrap().ends_with(",least risky (over budget)"), "{summary}");
+    // No instance under real demand is short now, so saturation is certain: it read 0.93
+    // (the paths' certainty weighed against even odds).
+    assert_eq!(summary.lines().nth(1).unwrap().split(',').nth(7), Some("1"), "{summary}");
 }
 
 #[test]

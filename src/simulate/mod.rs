@@ -447,7 +447,12 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
         minutes_over_target: run.totals.minutes_over_target,
         minutes_over_capacity: run.totals.minutes_over_capacity,
         scaling_events: run.totals.scaling_events,
-        saturation_probability: saturation_probability(&risks, forecast, run.steps.iter().any(|s| s.unserved > 0.0)),
+        saturation_probability: saturation_probability(
+            &risks,
+            forecast,
+            h.checked_sub(1).and_then(|i| run.steps.get(i)).is_some_and(|s| s.unserved > 0.0),
+            run.steps.iter().any(|s| s.unserved > 0.0),
+        ),
         expected_minutes_over_target: risks.iter().map(|t| t.minutes_over_target).sum::<f64>() / n,
         interruptions: if scenario.price.model == PricingModel::Spot {
             run.totals.instance_hours * scenario.price.interruption_rate
@@ -462,12 +467,14 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
 
 /// The chance that demand outruns the scenario's capacity at some minute of the
 /// horizon: the share of sample paths that did, weighed against a prior as the runway's
-/// breach probabilities are ([`crate::forecast::paths::prior_weight`]): even odds when the
-/// scenario ran short on history or on the median forecast, none when it never did.
-fn saturation_probability(risks: &[Totals], forecast: &Forecast, short_before: bool) -> f64 {
+/// breach probabilities are ([`crate::forecast::paths::prior_weight`]): certain when the
+/// scenario is short at the end of history (as a threshold history already stands at),
+/// even odds when it ran short on history or on the median forecast, none when it never
+/// did. (A group of none under real demand read 0.93.)
+fn saturation_probability(risks: &[Totals], forecast: &Forecast, short_now: bool, short_before: bool) -> f64 {
     use crate::forecast::paths::{prior_chance, weigh};
     let share = risks.iter().filter(|t| t.minutes_over_capacity > 0.0).count() as f64 / risks.len().max(1) as f64;
-    weigh(share, forecast.dependence.evidence_weight(), prior_chance(false, short_before))
+    weigh(share, forecast.dependence.evidence_weight(), prior_chance(short_now, short_before))
 }
 
 /// The recommendation: the cheapest scenario whose expected minutes over target stay
