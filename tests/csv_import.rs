@@ -152,6 +152,23 @@ fn the_repeated_hour_of_an_autumn_change_is_read_in_row_order() {
             assert_eq!(format_rfc3339(s.start_ms), "2026-10-24T23:00:00Z");
         }
     }
+    // Written newest first (as many exports are), the hour comes in reverse: the first
+    // run through it is the later one. Read in file order, both runs fell on the same
+    // instants, twelve readings were lost as duplicates and no warning said why.
+    let newest_first = |text: &str| {
+        let mut lines: Vec<&str> = text.lines().collect();
+        let header = lines.remove(0);
+        lines.reverse();
+        format!("{header}\n{}\n", lines.join("\n"))
+    };
+    for text in [newest_first(&wide), newest_first(&long)] {
+        let imp = parse_with(&text, &opts).unwrap();
+        assert!(imp.warnings.iter().all(|w| w.message.contains("sorted")), "only the order is noted: {:?}", imp.warnings);
+        for s in &imp.series {
+            assert_eq!(s.values, (0..n).map(f64::from).collect::<Vec<_>>(), "every reading, in order");
+            assert_eq!(format_rfc3339(s.start_ms), "2026-10-24T23:00:00Z");
+        }
+    }
 }
 
 #[test]

@@ -235,27 +235,12 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
     // Timestamps, one form per column.
     let times_col =
         df.column(header[time_col].as_str()).and_then(|c| c.str()).map_err(|e| err(1, Some(time_col as u64 + 1), e.to_string()))?;
-    let mut times = Vec::with_capacity(df.height());
+    let mut parsed: Vec<(&str, i64, TimeFormat)> = Vec::with_capacity(df.height());
     let mut form: Option<(TimeFormat, usize)> = None;
-    // The latest time so far: a wall-clock time in the hour the clocks go back over comes
-    // twice; where the rows go back in time at it, the file means its second coming.
-    let mut latest = i64::MIN;
     for (row, cell) in times_col.iter().enumerate() {
         let at = |msg: String| err(records.line_of(row), Some(time_col as u64 + 1), msg);
         let cell = cell.ok_or_else(|| at("the timestamp is empty".into()))?;
-        let (mut t, f) = parse_timestamp(cell, &options.time_zone).map_err(at)?;
-        // Only a step back of half an hour to an hour, as the clocks' return makes in data
-        // of 30-minute steps or finer: two rows swapped within the hour are not a fold,
-        // and a long-form file grouped by series goes back to its start at each new
-        // series, and starts afresh there.
-        let back = latest.saturating_sub(t);
-        if (crate::time::HOUR_MS / 2..=crate::time::HOUR_MS).contains(&back)
-            && f == TimeFormat::Naive
-            && let Some(later) = crate::time::fold_later(cell, &options.time_zone)
-        {
-            t = later;
-        }
-        latest = if t < latest.saturating_sub(crate::time::HOUR_MS) { t } else { latest.max(t) };
+        let (t, f) = parse_timestamp(cell, &options.time_zone).map_err(at)?;
         match form {
             None => form = Some((f, row)),
             Some((first, first_row)) if first != f => {
@@ -268,7 +253,34 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
             }
             _ => {}
         }
-        times.push(t);
+        parsed.push((cell, t, f));
+    }
+    // A wall-clock time in the hour the clocks go back over comes twice; where the rows go
+    // back in time at it, the file means its second coming. A file written newest first
+    // meets that hour in reverse, so its rows are read oldest first for this: read in
+    // file order, its first run through the hour (the later one) was taken for the
+    // earlier and fell on the same instants as the second.
+    let steps_back = parsed.windows(2).filter(|w| w[1].1 < w[0].1).count();
+    let steps_on = parsed.windows(2).filter(|w| w[1].1 > w[0].1).count();
+    let newest_first = steps_back > steps_on;
+    let order: Vec<usize> = if newest_first { (0..parsed.len()).rev().collect() } else { (0..parsed.len()).collect() };
+    let mut times = vec![0i64; parsed.len()];
+    let mut latest = i64::MIN;
+    for row in order {
+        let (cell, mut t, f) = parsed[row];
+        // Only a step back of half an hour to an hour, as the clocks' return makes in data
+        // of 30-minute steps or finer: two rows swapped within the hour are not a fold,
+        // and a long-form file grouped by series goes back to its start at each new
+        // series, and starts afresh there.
+        let back = latest.saturating_sub(t);
+        if (crate::time::HOUR_MS / 2..=crate::time::HOUR_MS).contains(&back)
+            && f == TimeFormat::Naive
+            && let Some(later) = crate::time::fold_later(cell, &options.time_zone)
+        {
+            t = later;
+        }
+        latest = if t < latest.saturating_sub(crate::time::HOUR_MS) { t } else { latest.max(t) };
+        times[row] = t;
     }
     let mut import = Import::default();
     let col_values = |i: usize| -> Result<Vec<f64>> {
