@@ -263,12 +263,22 @@ pub fn rescale_to_evidence(folds: &[Fold], levels: &[f64]) -> (Vec<f64>, Vec<Res
         // held-out coverage moved by 0.0002.
         let aim = target - COVERAGE_TOLERANCE / 2.0;
         let k = ((aim * needed.len() as f64).ceil() as usize).clamp(1, needed.len());
-        let factor = needed[k - 1].clamp(1.0, MAX_RESCALE);
+        let wanted = needed[k - 1];
+        // Past ×MAX_RESCALE, the largest factor needed within it holds as many values as
+        // ×MAX_RESCALE would, with less width.
+        let factor = if wanted > MAX_RESCALE {
+            needed[..needed.partition_point(|f| *f <= MAX_RESCALE)].last().copied().unwrap_or(1.0).max(1.0)
+        } else {
+            wanted.max(1.0)
+        };
         let after = share_held(&needed, factor);
-        // A widening that holds no more values than before is width without evidence:
-        // the misses lie past ×MAX_RESCALE (a window that met a step its history could
-        // not show). The band stays as calibrated and the record says so (factor 1).
-        if after <= before {
+        // A widening that cannot reach the aim and gains less than half the shortfall is
+        // width without evidence: the misses lie past ×MAX_RESCALE (a window that met a
+        // step its history could not show), and the few values it holds are no reason to
+        // widen every step. The band stays as calibrated and the record says so
+        // (factor 1). (A service up from 0 to 30 ± 9 two days before the end had its
+        // band taken ×4 to 105 for 0.876 → 0.876.)
+        if after <= before || wanted > MAX_RESCALE && after - before < (aim - before) / 2.0 {
             out.push(Rescale { level, before, after: before, factor: 1.0 });
             continue;
         }
@@ -367,6 +377,19 @@ mod tests {
         let (factors, widened) = rescale_to_evidence(&folds, &[95.0]);
         assert!((factors[0] - 2.0).abs() < 1e-9, "{widened:?}");
         assert!((widened[0].after - 0.94).abs() < 1e-9, "{widened:?}");
+    }
+
+    #[test]
+    fn a_widening_that_cannot_reach_its_aim_and_holds_little_more_is_not_made() {
+        // The rough window: 38 values 30 out (past ×4 of the calm reach of 1) and two at 2.
+        // ×2 would hold those two: 0.900 → 0.905, a quarter of the shortfall to 0.94.
+        let calm: Vec<f64> = (0..40).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let rough: Vec<f64> = (0..40).map(|i| if i < 2 { 2.0 } else { 30.0 }).collect();
+        let mut folds: Vec<Fold> = (0..9).map(|k| fold(k * 40, &calm)).collect();
+        folds.push(fold(360, &rough));
+        let (factors, widened) = rescale_to_evidence(&folds, &[95.0]);
+        assert_eq!(factors, vec![1.0], "{widened:?}");
+        assert_eq!(widened[0].factor, 1.0);
     }
 
     #[test]
