@@ -204,9 +204,9 @@ fn rules_of_labels_prometheus_cannot_hold_as_they_are_still_load() {
     let said = format!("{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
     let text = std::fs::read_to_string(&rules).unwrap();
     assert!(r.status.success() && !said.contains("duplicate"), "{said}\n{text}");
-    assert_eq!(text.matches("k8s_pod: \"p-2\"").count(), 4, "three thresholds and the runway alert: {text}");
+    assert_eq!(text.matches("\"k8s_pod\": \"p-2\"").count(), 4, "three thresholds and the runway alert: {text}");
     assert!(text.contains(r#"_9zone=\"eu\\nwest\\t1\""#), "{text}");
-    let reserved = |l: &str| (l.trim_start().starts_with("expr:") && l.contains("__meta")) || l.trim_start().starts_with("__meta:");
+    let reserved = |l: &str| (l.trim_start().starts_with("expr:") && l.contains("__meta")) || l.trim_start().starts_with("\"__meta\":");
     assert!(!text.lines().any(reserved), "{text}");
 }
 
@@ -235,7 +235,7 @@ fn rules_of_labelled_series_are_not_duplicates() {
     let said = format!("{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
     assert!(r.status.success() && !said.contains("duplicate"), "{said}");
     let text = std::fs::read_to_string(&rules).unwrap();
-    assert_eq!(text.matches("instance: \"b\"").count(), 4, "three thresholds and the runway alert: {text}");
+    assert_eq!(text.matches("\"instance\": \"b\"").count(), 4, "three thresholds and the runway alert: {text}");
 }
 
 #[test]

@@ -67,36 +67,48 @@ fn template_text(s: &str) -> String {
     s.replace("{{", "{{ \"{{\" }}")
 }
 
+/// The series' labels as Prometheus can hold them ([`label_name`]), with a note for each
+/// it renamed or left out. Names valid as they are keep them; a renamed one whose new
+/// name another label already holds is left out (`k8s-pod` beside `k8s_pod`: one
+/// mapping key twice made promtool refuse the file, one selector label twice matched
+/// nothing).
+fn prometheus_labels(s: &Series) -> (Vec<(String, &str)>, Vec<String>) {
+    let mut taken: std::collections::BTreeSet<String> =
+        s.labels.keys().filter(|k| label_name(k).as_deref() == Some(k.as_str())).cloned().collect();
+    let mut labels = Vec::new();
+    let mut notes = Vec::new();
+    for (k, v) in &s.labels {
+        match label_name(k) {
+            Some(n) if n == *k => labels.push((n, v.as_str())),
+            Some(n) if taken.insert(n.clone()) => {
+                notes.push(format!("{k} as {n}"));
+                labels.push((n, v.as_str()));
+            }
+            Some(n) => notes.push(format!("{k} left out (its name {n} is another label's)")),
+            None => notes.push(format!("{k} left out (reserved)")),
+        }
+    }
+    labels.sort();
+    (labels, notes)
+}
+
 /// The PromQL selector of a series: `name{label="value", …}`.
 pub fn selector(s: &Series) -> String {
     let name: String = s.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' }).collect();
     let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name };
-    let labels: Vec<String> = s.labels.iter().filter_map(|(k, v)| label_name(k).map(|k| format!("{k}={}", promql_string(v)))).collect();
+    let labels: Vec<String> = prometheus_labels(s).0.into_iter().map(|(k, v)| format!("{k}={}", promql_string(v))).collect();
     if labels.is_empty() {
         return name;
     }
     format!("{name}{{{}}}", labels.join(", "))
 }
 
-/// The series' labels that a rule can carry (named as [`label_name`] writes them,
-/// `severity` left to the rule): one alert name serves every labelled series of a
-/// metric, and the labels keep each series' rule distinct (`promtool check rules` counts
-/// rules of the same name and labels as duplicates). Alerts carry the series' labels
-/// anyway; these repeat them.
+/// The series' labels that a rule can carry ([`prometheus_labels`], `severity` left to
+/// the rule): one alert name serves every labelled series of a metric, and the labels
+/// keep each series' rule distinct (`promtool check rules` counts rules of the same name
+/// and labels as duplicates). Alerts carry the series' labels anyway; these repeat them.
 fn rule_labels(s: &Series) -> Vec<(String, String)> {
-    s.labels.iter().filter_map(|(k, v)| label_name(k).map(|k| (k, template_text(v)))).filter(|(k, _)| k != "severity").collect()
-}
-
-/// The labels of `s` whose names [`label_name`] rewrote or left out, for a comment.
-fn renamed_labels(s: &Series) -> Vec<String> {
-    s.labels
-        .keys()
-        .filter_map(|k| match label_name(k) {
-            Some(n) if n == *k => None,
-            Some(n) => Some(format!("{k} as {n}")),
-            None => Some(format!("{k} left out (reserved)")),
-        })
-        .collect()
+    prometheus_labels(s).0.into_iter().filter(|(k, _)| k != "severity").map(|(k, v)| (k, template_text(v))).collect()
 }
 
 fn alert_name(s: &Series, suffix: &str) -> String {
@@ -121,24 +133,33 @@ pub fn prometheus_rules(plan: &Plan) -> String {
     for ps in &plan.series {
         let sel = selector(&ps.series);
         let unit = ps.series.unit;
-        let renamed = renamed_labels(&ps.series);
+        let renamed = prometheus_labels(&ps.series).1;
         if !renamed.is_empty() {
             let _ = writeln!(
                 y,
                 "      # {}: label {} (Prometheus label names are [a-zA-Z_][a-zA-Z0-9_]*)",
-                ps.series.display_name().chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>(),
+                ps.series
+                    .display_name()
+                    .chars()
+                    .map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c })
+                    .collect::<String>(),
                 renamed.join(", ")
             );
         }
         let name = template_text(&ps.series.display_name());
         // Alert names read the threshold as the plan shows it: a 0–1 ratio in percent.
-        let shown = |v: f64| if unit == crate::series::Unit::Ratio { v * 100.0 } else { v };
-        for (i, t) in ps.thresholds.iter().enumerate() {
-            let severity = match (ps.thresholds.len(), i) {
+        // (Rounded past a float's noise: 0.57 × 100 is 56.99999999999999.)
+        let shown = |v: f64| if unit == crate::series::Unit::Ratio { (v * 100.0 * 1e9).round() / 1e9 } else { v };
+        // Severities rise with the level, and the runway alert watches the highest,
+        // whatever order the thresholds were typed in.
+        let mut thresholds: Vec<&crate::capacity::Threshold> = ps.thresholds.iter().collect();
+        thresholds.sort_by(|a, b| a.value.total_cmp(&b.value));
+        for (i, t) in thresholds.iter().enumerate() {
+            let severity = match (thresholds.len(), i) {
                 (3, 0) => "warning",
                 (3, 1) => "critical",
                 (3, _) => "emergency",
-                (_, 0) if ps.thresholds.len() > 1 => "warning",
+                (_, 0) if thresholds.len() > 1 => "warning",
                 _ => "critical",
             };
             let runway = ps.runway.iter().find(|c| c.threshold.value == t.value);
@@ -155,14 +176,14 @@ pub fn prometheus_rules(plan: &Plan) -> String {
             y.push_str("        for: 10m\n        labels:\n");
             let _ = writeln!(y, "          severity: {}", q(severity));
             for (k, v) in rule_labels(&ps.series) {
-                let _ = writeln!(y, "          {k}: {}", q(&v));
+                let _ = writeln!(y, "          {}: {}", q(&k), q(&v));
             }
             y.push_str("        annotations:\n");
             let _ =
                 writeln!(y, "          summary: {}", q(&format!("{name} above {} ({})", unit.format(t.value), template_text(&t.label))));
             let _ = writeln!(y, "          description: {}", q(&format!("{name} is at {{{{ $value }}}}. {forecast_note}")));
         }
-        if let Some(top) = ps.thresholds.last() {
+        if let Some(top) = thresholds.last() {
             let _ = writeln!(y, "      - alert: {}", q(&alert_name(&ps.series, "RunwayUnder4h")));
             let _ = writeln!(
                 y,
@@ -171,7 +192,7 @@ pub fn prometheus_rules(plan: &Plan) -> String {
             );
             y.push_str("        for: 30m\n        labels:\n          severity: \"warning\"\n");
             for (k, v) in rule_labels(&ps.series) {
-                let _ = writeln!(y, "          {k}: {}", q(&v));
+                let _ = writeln!(y, "          {}: {}", q(&k), q(&v));
             }
             y.push_str("        annotations:\n");
             let _ = writeln!(
@@ -506,5 +527,36 @@ pub mod aws {
         /// `ResourceLabel`: the target group, for `ALBRequestCount` only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub resource_label: Option<String>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn series(labels: &[(&str, &str)]) -> Series {
+        let labels: BTreeMap<String, String> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Series {
+            name: "web_cpu_percent".into(),
+            labels,
+            unit: crate::series::Unit::Percent,
+            start_ms: 0,
+            step_ms: 300_000,
+            values: vec![1.0, 2.0],
+        }
+    }
+
+    #[test]
+    fn a_renamed_label_never_takes_another_labels_name() {
+        // `k8s-pod` would become `k8s_pod`, which the series holds already: left out, and
+        // the note says why (one key twice made promtool refuse the file).
+        let s = series(&[("k8s-pod", "a"), ("k8s_pod", "b"), ("a.b", "c"), ("a-b", "d"), ("__meta", "x")]);
+        let (labels, notes) = prometheus_labels(&s);
+        let names: Vec<&str> = labels.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, vec!["a_b", "k8s_pod"], "{notes:?}");
+        assert_eq!(labels.iter().find(|(k, _)| k == "k8s_pod").unwrap().1, "b", "the label valid as it was keeps its name");
+        assert_eq!(notes.len(), 4, "a-b renamed, a.b and k8s-pod left out, __meta reserved: {notes:?}");
+        assert_eq!(selector(&s), "web_cpu_percent{a_b=\"d\", k8s_pod=\"b\"}");
     }
 }
