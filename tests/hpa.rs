@@ -347,6 +347,7 @@ fn quantities_keep_the_value_the_replay_used() {
     assert_eq!(quantity(0.0004), "400u");
     assert_eq!(quantity(0.0012), "1200u");
     assert_eq!(quantity(2.5e-9), "3n", "a Quantity keeps nano-units at the finest");
+    assert_eq!(quantity(1e7 + 0.004), "10000000004m", "a fraction is no float noise");
 }
 
 /// `averageUtilization` is a whole percent: a target is rounded half away from zero as
@@ -378,6 +379,8 @@ fn a_per_pod_target_under_a_milli_unit_is_read_as_the_controller_reads_it() {
     assert!(m.yaml.contains("averageValue: \"1200u\""), "{}", m.yaml);
     let steps = replay(&Policy::Hpa(h.clone()), &cap, &[0.002, 0.006], 0, 15_000, None, true).steps;
     assert_eq!(steps.iter().map(|s| s.instances as u32).collect::<Vec<_>>(), vec![2, 3]);
+    let err = hpa_manifest(&target, &h, 5e-10, "tiny").unwrap_err();
+    assert!(err.contains("smaller unit"), "a target under a nano-unit would be written 0, which the API refuses: {err}");
     let err = hpa_manifest(&target, &h, 1e20, "huge").unwrap_err();
     assert!(err.contains("larger unit"), "{err}");
     let bad = Hpa { metric_name: Some("req/s".into()), ..h };

@@ -6,7 +6,7 @@ use crate::plan::Plan;
 use crate::series::Series;
 use crate::simulate::policy::{
     DEFAULT_SYNC_S, DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMetric,
-    PredictiveMode, RatePolicy, Select,
+    PredictiveMode, QUANTITY_NOISE, RatePolicy, Select,
 };
 use crate::time::format_short;
 use std::fmt::Write as _;
@@ -233,14 +233,14 @@ fn rules_yaml(y: &mut String, key: &str, r: &EffectiveRules, tolerance: Option<f
 
 /// A Kubernetes quantity: `150`, or in milli-, micro- or nano-units (`150500m`, `50500u`).
 pub fn quantity(v: f64) -> String {
-    // The coarsest of units, milli, micro and nano that holds `v` to nine significant
-    // digits (a float's noise aside): 0.0505 is "50500u", not "51m", which the controller
-    // would read as 0.051 where the replay used 0.0505 (`AsApproximateFloat64`).
+    // The coarsest of units, milli, micro and nano that holds `v` exactly (a float's
+    // noise aside, [`QUANTITY_NOISE`]): 0.0505 is "50500u", not "51m", which the
+    // controller would read as 0.051 where the replay used 0.0505 (`AsApproximateFloat64`).
     const SCALES: [(f64, &str); 4] = [(1.0, ""), (1e3, "m"), (1e6, "u"), (1e9, "n")];
     for (scale, suffix) in SCALES {
         let x = v * scale;
         let r = x.round();
-        if r.abs() < MAX_QUANTITY_MANTISSA && (x - r).abs() <= 1e-9 * x.abs().max(1.0) {
+        if r != 0.0 && r.abs() < MAX_QUANTITY_MANTISSA && (x - r).abs() <= QUANTITY_NOISE * x.abs() {
             return format!("{}{suffix}", r as i64);
         }
     }
@@ -251,6 +251,9 @@ pub fn quantity(v: f64) -> String {
 
 /// Largest mantissa [`quantity`] writes: well inside an `i64`.
 const MAX_QUANTITY_MANTISSA: f64 = 9e15;
+
+/// Smallest non-zero quantity: a nano-unit, the finest a Quantity holds.
+const MIN_QUANTITY: f64 = 1e-9;
 
 /// Largest per-pod target an HPA can hold: the controller reads `averageValue` in
 /// milli-units into an `int64` (`MilliValue`), and the replay holds them the same way
@@ -377,8 +380,10 @@ pub fn hpa_manifest(target: &HpaTarget, hpa: &Hpa, per_instance: f64, series: &s
         HpaMetric::Pods => {
             let name = hpa.metric_name.clone().unwrap_or_else(|| metric_name(series));
             let value = per_instance * hpa.target;
-            if !(value.is_finite() && value > 0.0) {
-                return Err(format!("the per-pod target {value} (per_instance × target) is not a positive quantity"));
+            if !(value.is_finite() && value >= MIN_QUANTITY) {
+                return Err(format!(
+                    "the per-pod target {value} (per_instance × target) is not a positive quantity of a nano-unit or more: give the metric in a smaller unit"
+                ));
             }
             if value > MAX_AVERAGE_VALUE {
                 return Err(format!(

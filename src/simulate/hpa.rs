@@ -80,9 +80,11 @@ fn milli(v: f64) -> i64 {
 /// (the manifest writes the target exactly: 0.0012 is "1200u", read as 2m). A float's
 /// noise past nine significant digits is not a fraction to round up (150.00000000000003).
 fn milli_ceil(v: f64) -> i64 {
+    // First to a nano-unit, the finest the manifest's quantity holds.
+    let v = if v.abs() < 9e6 { (v * 1e9).round() / 1e9 } else { v };
     let x = v * 1000.0;
     let r = x.round();
-    let x = if (x - r).abs() <= 1e-9 * x.abs().max(1.0) { r } else { x.ceil() };
+    let x = if (x - r).abs() <= super::policy::QUANTITY_NOISE * x.abs() { r } else { x.ceil() };
     if x.is_finite() { x.clamp(0.0, 4.6e18) as i64 } else { 0 }
 }
 

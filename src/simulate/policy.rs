@@ -205,6 +205,11 @@ pub enum HpaMetric {
 
 /// The cluster's default tolerance (`--horizontal-pod-autoscaler-tolerance`).
 pub const DEFAULT_TOLERANCE: f64 = 0.1;
+/// A float's noise relative to its value (250 × 0.6 is 150.00000000000003), which
+/// the manifest's quantities and the replay's reading of a target both take for none;
+/// anything larger is part of the value (10000000.004 stays 10000000004m).
+pub const QUANTITY_NOISE: f64 = 1e-12;
+
 /// The controller's default sync period (`--horizontal-pod-autoscaler-sync-period`).
 pub const DEFAULT_SYNC_S: u32 = 15;
 
