@@ -371,14 +371,15 @@ pub fn sample_paths(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64
 /// History replayed before each sample path in [`run_scenario`]: longer than anything a
 /// policy remembers (the HPA's stabilisation windows reach an hour at most, AWS alarms
 /// and cooldowns minutes), so that every path starts from the fleet history left.
-const WARM_UP_MS: i64 = DAY_MS;
+const WARM_UP_MS: i64 = 2 * HOUR_MS;
 
 /// Runs one scenario over `series` and its `forecast`.
 ///
 /// # Errors
 /// A bad overlay date.
 pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, paths: usize, seed: u64) -> Result<Outcome> {
-    if paths.saturating_mul(forecast.point.len()) > MAX_PATH_VALUES {
+    let warm_steps = usize::try_from(WARM_UP_MS / series.step_ms.max(1)).unwrap_or(usize::MAX).min(series.len());
+    if paths.saturating_mul(forecast.point.len().saturating_add(warm_steps)) > MAX_PATH_VALUES {
         return Err(Error::setting(
             "paths",
             format!(
@@ -420,21 +421,24 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
     let cost = scenario.price.cost(&run.steps[h.min(run.steps.len())..], step_hours, run.totals.instance_hours);
     let month_hours = 30.0 * DAY_MS as f64 / HOUR_MS as f64;
     // Risk over sample paths of the forecast part, each after the last WARM_UP_MS of
-    // history, so that it too starts where history left the policy.
-    let warm = h.min(usize::try_from(WARM_UP_MS / step.max(1)).unwrap_or(usize::MAX));
+    // history (joined per path as it is replayed, not held for all of them), so that it
+    // too starts where history left the policy.
+    let warm = h.min(warm_steps);
     let mut paths_demand = sample_paths(forecast, paths, seed);
     for p in &mut paths_demand {
         for (i, o) in scenario.overlay.iter().enumerate() {
             o.apply(p, forecast.start_ms, step, &format!("overlay[{i}]"))?;
         }
-        p.splice(0..0, demand[h - warm..h].iter().copied());
     }
     let warm_start = series.start_ms + (h - warm) as i64 * step;
     let risks: Vec<Totals> = paths_demand
         .par_iter()
         .map(|p| {
+            let mut d = Vec::with_capacity(warm + p.len());
+            d.extend_from_slice(&demand[h - warm..h]);
+            d.extend_from_slice(p);
             let signal = signal.as_deref().map(|s| &s[h - warm..]);
-            replay_counted_from(&scenario.policy, &scenario.capacity, p, warm_start, step, signal, false, warm).totals
+            replay_counted_from(&scenario.policy, &scenario.capacity, &d, warm_start, step, signal, false, warm).totals
         })
         .collect();
     let n = risks.len().max(1) as f64;
