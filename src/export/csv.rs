@@ -132,15 +132,27 @@ pub fn push_number(out: &mut String, v: f64) {
     if v.is_finite() {
         // Six decimals keep files stable and small and are finer than any metric needs;
         // below 1e-3 six significant digits instead (a latency in seconds of 3.2e-7 keeps
-        // its value); above 1e5 twelve significant digits down to whole units, so that a
-        // sum's float noise is not written as a figure (138239999.999999 instance-hours
-        // for 138240000); from 1e15 on a double holds no decimals to round (and v * 1e6
+        // its value); from 1e15 on a double holds no decimals to round (and v * 1e6
         // would overflow near the top of its range).
         let a = v.abs();
-        let decimals = if a < 1e-3 { 10f64.powf(5.0 - a.log10().floor()) } else { 10f64.powf(11.0 - a.log10().floor()).clamp(1.0, 1e6) };
+        let decimals = if a < 1e-3 { 10f64.powf(5.0 - a.log10().floor()) } else { 1e6 };
         let r = if a >= 1e15 || !decimals.is_finite() { v } else { (v * decimals).round() / decimals };
         let r = if r == 0.0 { 0.0 } else { r }; // no "-0"
         let _ = write!(out, "{r}");
+    }
+}
+
+/// Appends a total summed from many small parts (instance-hours, cost): as
+/// [`push_number`], to twelve significant digits above 1e5 (down to whole units), so
+/// that the sum's float noise is not written as a figure (138239999.999999
+/// instance-hours for 138240000). Values passed through stay as [`push_number`] has them.
+pub fn push_total(out: &mut String, v: f64) {
+    let a = v.abs();
+    if v.is_finite() && a >= 1e5 && a < 1e15 {
+        let scale = 10f64.powf(11.0 - a.log10().floor()).max(1.0);
+        push_number(out, (v * scale).round() / scale);
+    } else {
+        push_number(out, v);
     }
 }
 
@@ -167,11 +179,19 @@ mod tests {
         assert_eq!(cell(-0.000_000_1), "-0.0000001");
         assert_eq!(cell(3.2e-7), "0.00000032");
         assert_eq!(cell(1234.0), "1234");
-        // A sum's float noise is not a figure; whole units are kept at any size.
-        assert_eq!(cell(138_239_999.999_999_7), "138240000");
-        assert_eq!(cell(335_999_999.999_997), "336000000");
-        assert_eq!(cell(123_456.123_456_7), "123456.123457");
-        assert_eq!(cell(1_099_511_627_776.0), "1099511627776");
+        // Passed through: an epoch-seconds metric keeps its milliseconds.
+        assert_eq!(cell(1_767_225_600.123), "1767225600.123");
+        // A total's float noise is not a figure; whole units are kept at any size.
+        let total = |v: f64| {
+            let mut s = String::new();
+            push_total(&mut s, v);
+            s
+        };
+        assert_eq!(total(138_239_999.999_999_7), "138240000");
+        assert_eq!(total(335_999_999.999_997), "336000000");
+        assert_eq!(total(123_456.123_456_7), "123456.123457");
+        assert_eq!(total(1_099_511_627_776.0), "1099511627776");
+        assert_eq!(total(12.345_678_9), "12.345679");
         // Near the top of the range the value is kept, not turned into inf by the rounding.
         assert_eq!(cell(1e307).parse::<f64>().unwrap(), 1e307);
         assert_eq!(cell(f64::NAN), "");
@@ -239,7 +259,7 @@ pub fn write_summary_csv<W: std::io::Write>(
             if k > 0 {
                 line.push(',');
             }
-            push_number(&mut line, v);
+            push_total(&mut line, v);
         }
         line.push_str(&format!(",{},", o.scaling_events));
         push_number(&mut line, o.saturation_probability);
