@@ -171,26 +171,25 @@ fn the_rules_pass_promtool() {
     assert!(text.contains("predict_linear(web_cpu_percent[6h], 4 * 3600) > 90"), "{text}");
 }
 
-/// Two instances of one metric get rules of the same alert names told apart by their
-/// labels: promtool's lint counts rules of one name and the same labels as duplicates.
-/// Labels Prometheus cannot hold as they are: names with a dash or a leading digit are
-/// renamed as its service discovery renames them (`k8s-pod` → `k8s_pod`), reserved `__`
-/// names are left out, and values with a newline, a tab or a template's `{{` are
-/// escaped, so promtool loads every rule and series told apart by such labels keep rules
-/// of their own (from the export review: each of these made promtool refuse the file, or
-/// two series share one rule).
-#[test]
-fn rules_of_labels_prometheus_cannot_hold_as_they_are_still_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("long.csv");
-    let mut text = String::from("timestamp,series,value,k8s-pod,9zone,__meta,note\n");
+/// Two daily-cycle series of web_cpu_percent in long form, at 40 and 45 %, with the
+/// header's extra columns filled by `extra(k)` for the k-th series.
+fn two_series(header: &str, extra: impl Fn(usize) -> String) -> String {
+    let mut text = format!("timestamp,series,value,{header}\n");
     for i in 0..(3 * 288) {
-        for (pod, base) in [("p-1", 40.0), ("p-2", 45.0)] {
+        for (k, base) in [40.0, 45.0].into_iter().enumerate() {
             let v = base + 10.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin();
-            text.push_str(&format!("{},web_cpu_percent,{v:.2},{pod},\"eu\nwest\t1\",x,{{{{ end }}}}\n", 1_767_225_600 + i * 300));
+            text.push_str(&format!("{},web_cpu_percent,{v:.2},{}\n", 1_767_225_600 + i * 300, extra(k)));
         }
     }
-    std::fs::write(&csv, text).unwrap();
+    text
+}
+
+/// The rules `plan --rules` writes for `csv_text`, once promtool's strictest lint has
+/// loaded them without a duplicate.
+fn checked_rules(csv_text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("long.csv");
+    std::fs::write(&csv, csv_text).unwrap();
     let rules = dir.path().join("rules.yml");
     let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
         .arg("plan")
@@ -204,37 +203,29 @@ fn rules_of_labels_prometheus_cannot_hold_as_they_are_still_load() {
     let said = format!("{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
     let text = std::fs::read_to_string(&rules).unwrap();
     assert!(r.status.success() && !said.contains("duplicate"), "{said}\n{text}");
+    text
+}
+
+/// Labels Prometheus cannot hold as they are: names with a dash or a leading digit are
+/// renamed as its service discovery renames them (`k8s-pod` → `k8s_pod`), reserved `__`
+/// names are left out, and values with a newline, a tab or a template's `{{` are
+/// escaped, so promtool loads every rule and series told apart by such labels keep rules
+/// of their own (from the export review: each of these made promtool refuse the file, or
+/// two series share one rule).
+#[test]
+fn rules_of_labels_prometheus_cannot_hold_as_they_are_still_load() {
+    let text = checked_rules(&two_series("k8s-pod,9zone,__meta,note", |k| format!("p-{},\"eu\nwest\t1\",x,{{{{ end }}}}", k + 1)));
     assert_eq!(text.matches("\"k8s_pod\": \"p-2\"").count(), 4, "three thresholds and the runway alert: {text}");
     assert!(text.contains(r#"_9zone=\"eu\\nwest\\t1\""#), "{text}");
     let reserved = |l: &str| (l.trim_start().starts_with("expr:") && l.contains("__meta")) || l.trim_start().starts_with("\"__meta\":");
     assert!(!text.lines().any(reserved), "{text}");
 }
 
+/// Two instances of one metric get rules of the same alert names told apart by their
+/// labels: promtool's lint counts rules of one name and the same labels as duplicates.
 #[test]
 fn rules_of_labelled_series_are_not_duplicates() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("long.csv");
-    let mut text = String::from("timestamp,series,value,instance\n");
-    for i in 0..(3 * 288) {
-        for (inst, base) in [("a", 40.0), ("b", 45.0)] {
-            let v = base + 10.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin();
-            text.push_str(&format!("{},web_cpu_percent,{v:.2},{inst}\n", 1_767_225_600 + i * 300));
-        }
-    }
-    std::fs::write(&csv, text).unwrap();
-    let rules = dir.path().join("rules.yml");
-    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .arg("plan")
-        .arg(&csv)
-        .args(["--horizon", "1d", "--rules"])
-        .arg(&rules)
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let r = Command::new("promtool").args(["check", "rules", "--lint=all", "--lint-fatal"]).arg(&rules).output().unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
-    assert!(r.status.success() && !said.contains("duplicate"), "{said}");
-    let text = std::fs::read_to_string(&rules).unwrap();
+    let text = checked_rules(&two_series("instance", |k| ["a", "b"][k].to_string()));
     assert_eq!(text.matches("\"instance\": \"b\"").count(), 4, "three thresholds and the runway alert: {text}");
 }
 

@@ -11,7 +11,10 @@ use crate::simulate::policy::{
 use crate::time::format_short;
 use std::fmt::Write as _;
 
-/// A YAML double-quoted scalar.
+/// A double-quoted string as both YAML and PromQL (Go's escapes) read it: `"`, `\`,
+/// newline, tab and carriage return escaped by letter, other control characters as
+/// `\uXXXX`. A label value with a newline written raw left a PromQL expression
+/// unterminated and promtool refused the whole file.
 fn q(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -19,6 +22,8 @@ fn q(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
             c if c.is_control() => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -38,27 +43,6 @@ fn label_name(k: &str) -> Option<String> {
     let name: String = k.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name };
     (!name.is_empty() && !name.starts_with("__")).then_some(name)
-}
-
-/// A PromQL double-quoted string (Go's escapes): a label value with a newline or a tab
-/// written raw left the expression unterminated and promtool refused the whole file.
-fn promql_string(v: &str) -> String {
-    let mut out = String::from("\"");
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Text for a rule's labels and annotations, which Prometheus expands as Go templates:
@@ -96,7 +80,7 @@ fn prometheus_labels(s: &Series) -> (Vec<(String, &str)>, Vec<String>) {
 pub fn selector(s: &Series) -> String {
     let name: String = s.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' }).collect();
     let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name };
-    let labels: Vec<String> = prometheus_labels(s).0.into_iter().map(|(k, v)| format!("{k}={}", promql_string(v))).collect();
+    let labels: Vec<String> = prometheus_labels(s).0.into_iter().map(|(k, v)| format!("{k}={}", q(v))).collect();
     if labels.is_empty() {
         return name;
     }

@@ -232,7 +232,7 @@ pub fn replay(
     signal: Option<&[f64]>,
     record: bool,
 ) -> Replay {
-    replay_impl(policy, capacity, demand, start_ms, step_ms, signal, record, true, 0)
+    replay_counted_from(policy, capacity, demand, start_ms, step_ms, signal, record, 0)
 }
 
 /// As [`replay`], its totals counted from demand step `counted_from` on: the steps
