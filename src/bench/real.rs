@@ -352,7 +352,9 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, origi
             series.truncate(l);
         }
         let cases: Vec<Case> = series.par_iter().flat_map_iter(|s| cases_of("nab", s, NAB_HORIZON, 7 * 288, origins, &settings)).collect();
-        report(&format!("nab-tweets (h = {NAB_HORIZON})"), &cases)?;
+        // Named for its directory: the set given may be other 5-minute series than nab-tweets.
+        let name = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+        report(&format!("{name} (h = {NAB_HORIZON})"), &cases)?;
         all.extend(cases);
     }
     if m4.is_some() && nab.is_some() {
