@@ -365,9 +365,17 @@ fn scenario_chart(l: &mut Layout, plan: &Plan) {
         let label = format!("{v:.0}");
         l.text_at(x0 - 4.0 - text_width(&label, 7.0, false), y + 2.5, 7.0, false, MUTED, label);
     }
+    // Dates every day over a week or so, every other day up to three weeks, else on
+    // Mondays: a two-week horizon labelled on Mondays alone showed one date.
+    let every = match (t1 - t0) / DAY_MS {
+        0..=8 => 1,
+        9..=21 => 2,
+        _ => 7,
+    };
     let mut day = (t0 / DAY_MS + 1) * DAY_MS;
     while day <= t1 {
-        if (day / DAY_MS + 3).rem_euclid(7) == 0 {
+        let labelled = if every == 7 { (day / DAY_MS + 3).rem_euclid(7) == 0 } else { (day / DAY_MS) % every == 0 };
+        if labelled {
             let x = px(day);
             let label = date_tick(day);
             l.text_at(x - text_width(&label, 7.0, false) / 2.0, y0 + h + 10.0, 7.0, false, MUTED, label);
