@@ -511,7 +511,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
     } else {
         l.table(
             &["Series", "Threshold", "Median breach", "Earliest", "Latest", "P(breach)"],
-            &[120.0, 80.0, 85.0, 85.0, 85.0, 45.0],
+            &[100.0, 80.0, 90.0, 87.0, 87.0, 51.0],
             &rows,
         );
     }
