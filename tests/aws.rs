@@ -280,3 +280,20 @@ fn target_tracking_settings_are_checked() {
     assert!(bad(TargetTracking { min: 5, max: 2, ..tracking() }).contains("min"));
     assert!(bad(TargetTracking { warmup_s: 7200, ..tracking() }).contains("warmup_s"));
 }
+
+/// The first scale-in after a warm-up works on the capacity counted then, though its
+/// datapoints came while some instances were warming (from the AWS audit): 10 instances
+/// at 50 %, then 600 for three minutes (60 %) adds two (10 × 60 / 50 = 12), warming for
+/// 30 minutes. Demand falls to 360: 30 % on the 12, measured on the 10 that count. Scale-in
+/// waits out the warm-up, then asks 12 × 30 / 50 = 7.2 → 8 ("we remove just one
+/// instance" rather than push the metric above the target); the datapoint's own load,
+/// 10 × 0.3, asked for 6, which put 360 at 60 % and launched two again.
+#[test]
+fn the_first_scale_in_after_a_warm_up_counts_every_instance_past_it() {
+    let t = TargetTracking { warmup_s: 1800, ..tracking() };
+    let n = counts(&Policy::TargetTracking(t), &trace(&[(500.0, 2), (600.0, 3), (360.0, 60)]));
+    assert_eq!(n[5], 12, "{n:?}");
+    let after = n.iter().skip(6).copied().find(|&c| c != 12);
+    assert_eq!(after, Some(8), "{n:?}");
+    assert!(n.iter().skip(6).all(|&c| c >= 8), "never below what 360 needs at 50 %: {n:?}");
+}

@@ -161,7 +161,12 @@ pub fn target_tracking(
     // scaling policies are blocked until the instances finish warming up" (TT › instance
     // warmup); DisableScaleIn keeps every instance (API `TargetTrackingConfiguration`).
     if low >= t.low_datapoints && !g.warming && !t.disable_scale_in {
-        let want = proportional(d.load, t.target).clamp(lo, hi);
+        // On the capacity counted now: the datapoint may come from a period in which
+        // some of these instances were still warming, and its load (counted then ×
+        // metric) left their share out. 12 instances at 30 % just past a warm-up asked
+        // for ceil(10 × 0.3 / 0.5) = 6, putting the metric back above the target; the
+        // docs remove "just one instance" rather than go above it. 12 × 0.3 / 0.5 → 8.
+        let want = proportional(f64::from(g.current) * d.metric, t.target).clamp(lo, hi);
         return (high, low, if want < g.desired { Action::Set(want) } else { Action::Hold });
     }
     (high, low, Action::Hold)
