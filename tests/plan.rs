@@ -308,3 +308,34 @@ fn a_reopened_plan_is_renamed_for_export_and_refuses_rebuild_flags() {
         assert!(String::from_utf8_lossy(&r.stderr).contains("cannot be used with"), "{}", String::from_utf8_lossy(&r.stderr));
     }
 }
+
+/// A 0–1 ratio's thresholds typed in percent and out of order: severities rise with the
+/// level (the highest of four is the emergency), the runway alert watches the highest,
+/// and no float noise reaches an expression or a name (99.99 % is 0.9999, not
+/// 0.9998999999999999; from the review's hostile run).
+#[test]
+fn ratio_thresholds_typed_out_of_order_read_as_levels() {
+    let mut csv = String::from("timestamp,value\n");
+    for i in 0..(3 * 288) {
+        let v = 0.4 + 0.1 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin();
+        csv.push_str(&format!("{},{v:.4}\n", 1_767_225_600 + i * 300));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("disk_utilization.csv");
+    std::fs::write(&file, csv).unwrap();
+    let rules = dir.path().join("rules.yml");
+    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .arg("plan")
+        .arg(&file)
+        .args(["--horizon", "1d", "--thresholds", "99.99,10,30,20", "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let severities: Vec<&str> = text.lines().filter_map(|l| l.trim().strip_prefix("severity: ")).collect();
+    assert_eq!(severities, vec!["\"warning\"", "\"critical\"", "\"critical\"", "\"emergency\"", "\"warning\""], "{text}");
+    assert!(text.contains("disk_utilization > 0.9999\""), "{text}");
+    assert!(text.contains("> 0.9999 and disk_utilization <= 0.9999"), "{text}");
+    assert!(text.contains("\"DiskUtilizationAbove99_99\""), "{text}");
+}

@@ -4,6 +4,7 @@
 
 use crate::plan::Plan;
 use crate::series::Series;
+use crate::series::unit::plain_number;
 use crate::simulate::policy::{
     DEFAULT_SYNC_S, DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMetric,
     PredictiveMode, QUANTITY_NOISE, RatePolicy, Select,
@@ -132,18 +133,20 @@ pub fn prometheus_rules(plan: &Plan) -> String {
         }
         let name = template_text(&ps.series.display_name());
         // Alert names read the threshold as the plan shows it: a 0–1 ratio in percent.
-        // (Rounded past a float's noise: 0.57 × 100 is 56.99999999999999.)
-        let shown = |v: f64| if unit == crate::series::Unit::Ratio { (v * 100.0 * 1e9).round() / 1e9 } else { v };
+        // (`level_label` writes past a float's noise: 0.57 × 100 is 56.99999999999999.)
+        let shown = |v: f64| if unit == crate::series::Unit::Ratio { v * 100.0 } else { v };
         // Severities rise with the level, and the runway alert watches the highest,
         // whatever order the thresholds were typed in.
         let mut thresholds: Vec<&crate::capacity::Threshold> = ps.thresholds.iter().collect();
         thresholds.sort_by(|a, b| a.value.total_cmp(&b.value));
         for (i, t) in thresholds.iter().enumerate() {
-            let severity = match (thresholds.len(), i) {
-                (3, 0) => "warning",
-                (3, 1) => "critical",
-                (3, _) => "emergency",
-                (_, 0) if thresholds.len() > 1 => "warning",
+            let n = thresholds.len();
+            // Rising with the level: warning, critical …, and emergency for the third or
+            // more's highest (four thresholds read warning, critical, critical, critical).
+            let severity = match i {
+                _ if n == 1 => "critical",
+                0 => "warning",
+                _ if i + 1 == n && n >= 3 => "emergency",
                 _ => "critical",
             };
             let runway = ps.runway.iter().find(|c| c.threshold.value == t.value);
@@ -156,7 +159,7 @@ pub fn prometheus_rules(plan: &Plan) -> String {
                 "      - alert: {}",
                 q(&alert_name(&ps.series, &format!("Above{}", crate::export::csv::level_label(shown(t.value)).replace('.', "_"))))
             );
-            let _ = writeln!(y, "        expr: {}", q(&format!("{sel} > {}", t.value)));
+            let _ = writeln!(y, "        expr: {}", q(&format!("{sel} > {}", plain_number(t.value))));
             y.push_str("        for: 10m\n        labels:\n");
             let _ = writeln!(y, "          severity: {}", q(severity));
             for (k, v) in rule_labels(&ps.series) {
@@ -172,7 +175,7 @@ pub fn prometheus_rules(plan: &Plan) -> String {
             let _ = writeln!(
                 y,
                 "        expr: {}",
-                q(&format!("predict_linear({sel}[6h], 4 * 3600) > {} and {sel} <= {}", top.value, top.value))
+                q(&format!("predict_linear({sel}[6h], 4 * 3600) > {} and {sel} <= {}", plain_number(top.value), plain_number(top.value)))
             );
             y.push_str("        for: 30m\n        labels:\n          severity: \"warning\"\n");
             for (k, v) in rule_labels(&ps.series) {

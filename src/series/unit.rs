@@ -140,6 +140,14 @@ fn format_bytes(v: f64) -> String {
 
 /// A number as typed: `80`, `92.5` (no trailing `.0`).
 pub fn plain_number(v: f64) -> String {
+    // Fifteen significant digits: a float's noise is not a figure (99.99 % of a ratio is
+    // 0.9998999999999999 in floating point, written 0.9999).
+    let v = if v.is_finite() && v != 0.0 {
+        let scale = 10f64.powi(14 - v.abs().log10().floor() as i32);
+        if scale.is_finite() && (v * scale).is_finite() { (v * scale).round() / scale } else { v }
+    } else {
+        v
+    };
     if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") }
 }
 
