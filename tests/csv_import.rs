@@ -161,6 +161,18 @@ fn the_repeated_hour_of_an_autumn_change_is_read_in_row_order() {
         lines.reverse();
         format!("{header}\n{}\n", lines.join("\n"))
     };
+    // Hourly, the hour comes twice as the same wall time: 02:00 CEST, then 02:00 CET.
+    let hourly: String = ["01:00", "02:00", "02:00", "03:00", "04:00"]
+        .iter()
+        .enumerate()
+        .map(|(k, t)| format!("2026-10-25 {t}:00,{k}\n"))
+        .fold(String::from("timestamp,value\n"), |a, b| a + &b);
+    for text in [&hourly, &newest_first(&hourly)] {
+        let imp = parse_with(text, &opts).unwrap();
+        assert!(imp.warnings.iter().all(|w| w.message.contains("sorted")), "{:?}", imp.warnings);
+        let s = &imp.series[0];
+        assert_eq!((s.step_ms, s.values.clone()), (60 * MINUTE_MS, vec![0.0, 1.0, 2.0, 3.0, 4.0]), "every hour, in order");
+    }
     for text in [newest_first(&wide), newest_first(&long)] {
         let imp = parse_with(&text, &opts).unwrap();
         assert!(imp.warnings.iter().all(|w| w.message.contains("sorted")), "only the order is noted: {:?}", imp.warnings);

@@ -264,16 +264,23 @@ pub fn parse_csv(bytes: &[u8], source: &Location, default_name: &str, options: &
     let steps_on = parsed.windows(2).filter(|w| w[1].1 > w[0].1).count();
     let newest_first = steps_back > steps_on;
     let order: Vec<usize> = if newest_first { (0..parsed.len()).rev().collect() } else { (0..parsed.len()).collect() };
+    // One row per time (wide, or one series in long form): the same wall time twice in
+    // a row can only be the repeated hour; in long form rows share their times.
+    let one_row_per_time = match &layout {
+        Layout::Wide { .. } => true,
+        Layout::Long { series, labels, .. } => series.is_none() && labels.is_empty(),
+    };
     let mut times = vec![0i64; parsed.len()];
     let mut latest = i64::MIN;
     for row in order {
         let (cell, mut t, f) = parsed[row];
         // Only a step back of half an hour to an hour, as the clocks' return makes in data
-        // of 30-minute steps or finer: two rows swapped within the hour are not a fold,
-        // and a long-form file grouped by series goes back to its start at each new
+        // of 30-minute steps or finer, or the same wall time again, as it makes in hourly
+        // data (02:00 CEST, then 02:00 CET): two rows swapped within the hour are not a
+        // fold, and a long-form file grouped by series goes back to its start at each new
         // series, and starts afresh there.
         let back = latest.saturating_sub(t);
-        if (crate::time::HOUR_MS / 2..=crate::time::HOUR_MS).contains(&back)
+        if ((back == 0 && one_row_per_time) || (crate::time::HOUR_MS / 2..=crate::time::HOUR_MS).contains(&back))
             && f == TimeFormat::Naive
             && let Some(later) = crate::time::fold_later(cell, &options.time_zone)
         {
