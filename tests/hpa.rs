@@ -383,6 +383,24 @@ fn a_per_pod_target_under_a_milli_unit_is_read_as_the_controller_reads_it() {
     assert!(err.contains("smaller unit"), "a target under a nano-unit would be written 0, which the API refuses: {err}");
     let err = hpa_manifest(&target, &h, 1e20, "huge").unwrap_err();
     assert!(err.contains("larger unit"), "{err}");
-    let bad = Hpa { metric_name: Some("req/s".into()), ..h };
+    let bad = Hpa { metric_name: Some("req/s".into()), ..h.clone() };
     assert!(hpa_manifest(&target, &bad, 100.0, "x").unwrap_err().contains("metric_name"));
+    // A resource's name may hold a '/': nvidia.com/gpu is a resource.
+    let gpu = Hpa { metric: HpaMetric::Resource, metric_name: Some("nvidia.com/gpu".into()), ..h };
+    assert!(hpa_manifest(&target, &gpu, 100.0, "x").is_ok());
+}
+
+/// A CPU (resource) HPA settles where the load puts it, whatever the series' unit: 20
+/// pods' worth of load at a 50 % target is 40 pods, whether one pod serves 0.0012 or
+/// 1200 (from the hostile re-check: the request was taken in milli-units of the series,
+/// 0.0012 read as 1m, and the replay settled 48 pods at 41.7 %).
+#[test]
+fn a_resource_hpa_does_not_depend_on_the_series_unit() {
+    for per in [0.0012, 1200.0] {
+        let h = Hpa { min: 1, max: 100, target: 0.5, readiness_s: 0, metric: HpaMetric::Resource, ..Hpa::default() };
+        let cap = CapacityModel { per_instance: per, target_utilisation: 0.8 };
+        let demand = vec![20.0 * per; 200];
+        let steps = replay(&Policy::Hpa(h), &cap, &demand, 0, 15_000, None, true).steps;
+        assert_eq!(steps.last().unwrap().instances, 40.0, "per_instance {per}");
+    }
 }

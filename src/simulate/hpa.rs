@@ -41,9 +41,10 @@ pub struct Controller {
     down_events: Vec<ScaleEvent>,
     /// `recordInitialRecommendation` has run.
     seen: bool,
-    /// A pod's CPU request in milli-units (`resource`: one pod at 100 % serves
-    /// `per_instance`), worked out once.
+    /// A pod's CPU request in milli-cores ([`REQUEST_MILLI`]).
     request_milli: i64,
+    /// Demand one pod serves at 100 % of its request, in the series' unit.
+    per_instance: f64,
     /// The `pods` metric's target average value in milli-units.
     target_milli: i64,
 }
@@ -88,6 +89,13 @@ fn milli_ceil(v: f64) -> i64 {
     if x.is_finite() { x.clamp(0.0, 4.6e18) as i64 } else { 0 }
 }
 
+/// The CPU request a `resource` replay gives each pod: one core. Usage is the demand in
+/// pods at 100 % of it, in milli-cores, so the controller's rounding (whole milli-cores,
+/// whole percents) falls where a cluster's does, whatever the series' unit: before, the
+/// request was `per_instance` in milli-units of the series, and 0.0012 per pod read as 1m
+/// settled 48 pods at 41.7 % for a 50 % target where the same load × 1e6 settled 40.
+const REQUEST_MILLI: i64 = 1000;
+
 /// `Tolerances.isWithin` (replica_calculator.go): `(1 − down) ≤ ratio ≤ (1 + up)`.
 fn within(ratio: f64, tolerance: f64) -> bool {
     (1.0 - tolerance) <= ratio && ratio <= (1.0 + tolerance)
@@ -104,7 +112,8 @@ impl Controller {
     pub fn new(h: &Hpa, per_instance: f64) -> Self {
         Controller {
             behavior: h.behavior(),
-            request_milli: milli(per_instance).max(1),
+            request_milli: REQUEST_MILLI,
+            per_instance: if per_instance > 0.0 && per_instance.is_finite() { per_instance } else { 1.0 },
             target_milli: milli_ceil(per_instance * h.target).max(1),
             ..Controller::default()
         }
@@ -166,6 +175,9 @@ impl Controller {
                 if ready == 0 {
                     return None;
                 }
+                // Usage in milli-cores of a one-core request: `per_instance` of the
+                // series' unit is one pod at 100 %, whatever that unit is.
+                let total = milli(demand / self.per_instance);
                 let request = self.request_milli;
                 let target = h.target_percent().max(1);
                 // `GetResourceUtilizationRatio`: int percent of Σusage / Σrequest.

@@ -340,14 +340,15 @@ impl Hpa {
         if self.sync_s == 0 || self.sync_s > 3600 {
             return Err(format!("policy.sync_s must be 1 to 3600 seconds, got {}", self.sync_s));
         }
-        // `validateMetricIdentifier`: a path segment name (`IsValidPathSegmentName`: not
-        // "." or "..", no '/' or '%'), as the metrics API puts it in a URL.
+        // A pods metric's name (`validateMetricIdentifier`) is a path segment name
+        // (`IsValidPathSegmentName`: not "." or "..", no '/' or '%'), as the metrics API
+        // puts it in a URL; a resource's is a resource name, and `nvidia.com/gpu` is one.
+        let path_segment = self.metric == HpaMetric::Pods;
         if let Some(name) = &self.metric_name
             && (name.is_empty()
                 || name.len() > 253
-                || name == "."
-                || name == ".."
-                || name.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '%'))
+                || name.chars().any(|c| c.is_whitespace() || c.is_control())
+                || path_segment && (name == "." || name == ".." || name.contains(['/', '%'])))
         {
             return Err(format!("policy.metric_name \"{name}\" is not a metric name (the API refuses '/', '%', \".\" and \"..\")"));
         }
