@@ -184,17 +184,20 @@ fn two_series(header: &str, extra: impl Fn(usize) -> String) -> String {
     text
 }
 
-/// The rules `plan --rules` writes for `csv_text`, once promtool's strictest lint has
-/// loaded them without a duplicate.
-fn checked_rules(csv_text: &str) -> String {
+/// The rules `plan --horizon 1d … --rules` writes for `csv_text` (a file named `name`,
+/// with `args` besides), once promtool's strictest lint has loaded them without a
+/// duplicate.
+fn checked_rules(name: &str, csv_text: &str, args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("long.csv");
+    let csv = dir.path().join(name);
     std::fs::write(&csv, csv_text).unwrap();
     let rules = dir.path().join("rules.yml");
     let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
         .arg("plan")
         .arg(&csv)
-        .args(["--horizon", "1d", "--rules"])
+        .args(["--horizon", "1d"])
+        .args(args)
+        .arg("--rules")
         .arg(&rules)
         .output()
         .unwrap();
@@ -214,7 +217,11 @@ fn checked_rules(csv_text: &str) -> String {
 /// two series share one rule).
 #[test]
 fn rules_of_labels_prometheus_cannot_hold_as_they_are_still_load() {
-    let text = checked_rules(&two_series("k8s-pod,9zone,__meta,note", |k| format!("p-{},\"eu\nwest\t1\",x,{{{{ end }}}}", k + 1)));
+    let text = checked_rules(
+        "long.csv",
+        &two_series("k8s-pod,9zone,__meta,note", |k| format!("p-{},\"eu\nwest\t1\",x,{{{{ end }}}}", k + 1)),
+        &[],
+    );
     assert_eq!(text.matches("\"k8s_pod\": \"p-2\"").count(), 4, "three thresholds and the runway alert: {text}");
     assert!(text.contains(r#"_9zone=\"eu\\nwest\\t1\""#), "{text}");
     let reserved = |l: &str| (l.trim_start().starts_with("expr:") && l.contains("__meta")) || l.trim_start().starts_with("\"__meta\":");
@@ -225,7 +232,7 @@ fn rules_of_labels_prometheus_cannot_hold_as_they_are_still_load() {
 /// labels: promtool's lint counts rules of one name and the same labels as duplicates.
 #[test]
 fn rules_of_labelled_series_are_not_duplicates() {
-    let text = checked_rules(&two_series("instance", |k| ["a", "b"][k].to_string()));
+    let text = checked_rules("long.csv", &two_series("instance", |k| ["a", "b"][k].to_string()), &[]);
     assert_eq!(text.matches("\"instance\": \"b\"").count(), 4, "three thresholds and the runway alert: {text}");
 }
 
@@ -320,19 +327,7 @@ fn ratio_thresholds_typed_out_of_order_read_as_levels() {
         let v = 0.4 + 0.1 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin();
         csv.push_str(&format!("{},{v:.4}\n", 1_767_225_600 + i * 300));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("disk_utilization.csv");
-    std::fs::write(&file, csv).unwrap();
-    let rules = dir.path().join("rules.yml");
-    let r = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .arg("plan")
-        .arg(&file)
-        .args(["--horizon", "1d", "--thresholds", "99.99,10,30,20", "--rules"])
-        .arg(&rules)
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let text = std::fs::read_to_string(&rules).unwrap();
+    let text = checked_rules("disk_utilization.csv", &csv, &["--thresholds", "99.99,10,30,20"]);
     let severities: Vec<&str> = text.lines().filter_map(|l| l.trim().strip_prefix("severity: ")).collect();
     assert_eq!(severities, vec!["\"warning\"", "\"critical\"", "\"critical\"", "\"emergency\"", "\"warning\""], "{text}");
     assert!(text.contains("disk_utilization > 0.9999\""), "{text}");
