@@ -1042,6 +1042,9 @@ struct Parts {
     path_bands: Vec<Band>,
 }
 
+/// Fewest steps after a level shift from which its noise is read (an hour at 5 minutes).
+const MIN_POINTS_FOR_NOISE: usize = 12;
+
 /// A band may reach this much further than the largest error the backtest saw (on each
 /// side): room for a future somewhat rougher than the past, never an unbounded multiplier.
 const EVIDENCE_MARGIN: f64 = 1.5;
@@ -1090,6 +1093,21 @@ fn finish(
             (reach * ((h + 1) as f64 / covered as f64).powf(calibrate::MAX_GROWTH_EXPONENT)).min(range_reach)
         }
     };
+    // No band narrower than the noise the series showed since a level shift it was
+    // levelled at: the backtest windows before the shift measured the old regime's
+    // errors, and a service that came up from 0 two days before the end had an 80 %
+    // band 0.4 wide for noise of ±9 (its windows over the zeros erred by nothing). The
+    // noise is the robust spread of the second differences after the shift over √6
+    // (each holds three draws of it, weighted 1, −2, 1; a daily cycle's curve adds
+    // little to them even at hourly steps, where first differences would read the cycle
+    // as noise).
+    let shift_noise = parts
+        .level_shift_ms
+        .and_then(|ms| usize::try_from((ms - series.start_ms) / series.step_ms.max(1)).ok())
+        .and_then(|at| prepared.fit_values.get(at..))
+        .filter(|after| after.len() >= MIN_POINTS_FOR_NOISE)
+        .map(|after| robust::median_mad(&after.windows(3).map(|w| w[2] - 2.0 * w[1] + w[0]).collect::<Vec<f64>>()).1 / 6f64.sqrt())
+        .filter(|n| n.is_finite() && *n > 0.0);
     let shape = |bands: &mut Vec<Band>| {
         // Narrow to wide, so each wider band contains the narrower one.
         let mut order: Vec<usize> = (0..bands.len()).collect();
@@ -1100,10 +1118,11 @@ fn finish(
             let b = &mut bands[i];
             b.lower.resize(point.len(), f64::NAN);
             b.upper.resize(point.len(), f64::NAN);
+            let floor = shift_noise.map_or(0.0, |n| n * stats::normal_quantile(0.5 + b.level / 200.0));
             for h in 0..point.len() {
                 let (reach_down, reach_up) = (grown(reach_down, h), grown(reach_up, h));
-                let l = b.lower[h].max(point[h] - reach_down);
-                let u = b.upper[h].min(point[h] + reach_up);
+                let l = b.lower[h].max(point[h] - reach_down).min(point[h] - floor);
+                let u = b.upper[h].min(point[h] + reach_up).max(point[h] + floor);
                 b.lower[h] = bounds.clamp(if l.is_nan() { point[h] - reach_down } else { l }).min(inner_lo[h]);
                 b.upper[h] = bounds.clamp(if u.is_nan() { point[h] + reach_up } else { u }).max(inner_hi[h]);
             }
