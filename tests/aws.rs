@@ -297,3 +297,22 @@ fn the_first_scale_in_after_a_warm_up_counts_every_instance_past_it() {
     assert_eq!(after, Some(8), "{n:?}");
     assert!(n.iter().skip(6).all(|&c| c >= 8), "never below what 360 needs at 50 %: {n:?}");
 }
+
+/// ExactCapacity on the high alarm sets the count it names, below the current one too
+/// ("ExactCapacity — Change the current capacity of the group to the specified value",
+/// Step and simple scaling policies › Scaling adjustment types; from the AWS audit):
+/// 10 instances at 60 % breach a 50 % alarm by 0.1, whose step names 8.
+#[test]
+fn exact_capacity_sets_the_count_it_names_whichever_way() {
+    let a = |lower: Option<f64>, upper: Option<f64>, change: f64| StepAdjustment { lower, upper, change };
+    let s = StepScaling {
+        alarm_high: 0.5,
+        alarm_low: 0.3,
+        out: vec![a(Some(0.0), Some(0.2), 8.0), a(Some(0.2), None, 15.0)],
+        out_type: AdjustmentType::ExactCapacity,
+        datapoints: 1,
+        ..doc_step()
+    };
+    let n = counts(&Policy::Step(s), &trace(&[(400.0, 2), (600.0, 1), (320.0, 5)]));
+    assert_eq!(n, vec![10, 10, 10, 8, 8, 8, 8, 8]);
+}

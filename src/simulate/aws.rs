@@ -235,6 +235,13 @@ pub fn step_scaling(s: &StepScaling, g: Group, dp: Option<Datapoint>, high_run: 
         // capacity" (instances past warm-up) and "the desired capacity of the group has
         // already increased to 11 instances, so the scaling policy does not increase the
         // desired capacity further" (SS › Instance warmup).
+        // ExactCapacity sets the count it names, whichever way that goes ("Change the
+        // current capacity of the group to the specified value", SS › Scaling adjustment
+        // types), below the desired count too.
+        if s.out_type == AdjustmentType::ExactCapacity {
+            let want = adjusted(g.current, a, s.out_type, None).clamp(s.min, s.max);
+            return (high, low, if want != g.desired { Action::Set(want) } else { Action::Hold });
+        }
         let want = adjusted(g.current, a, s.out_type, s.min_adjustment_magnitude).clamp(s.min, s.max).max(g.desired.min(s.max));
         return (high, low, if want > g.desired { Action::Set(want) } else { Action::Hold });
     }
