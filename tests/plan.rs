@@ -234,6 +234,9 @@ fn rules_of_labels_prometheus_cannot_hold_as_they_are_still_load() {
 fn rules_of_labelled_series_are_not_duplicates() {
     let text = checked_rules("long.csv", &two_series("instance", |k| ["a", "b"][k].to_string()), &[]);
     assert_eq!(text.matches("\"instance\": \"b\"").count(), 4, "three thresholds and the runway alert: {text}");
+    // Told apart by their own severity alone: kept as series_severity beside the rule's.
+    let text = checked_rules("long.csv", &two_series("severity", |k| ["page", "ticket"][k].to_string()), &[]);
+    assert_eq!(text.matches("\"series_severity\": \"ticket\"").count(), 4, "{text}");
 }
 
 #[test]

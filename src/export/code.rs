@@ -88,12 +88,23 @@ pub fn selector(s: &Series) -> String {
     format!("{name}{{{}}}", labels.join(", "))
 }
 
-/// The series' labels that a rule can carry ([`prometheus_labels`], `severity` left to
-/// the rule): one alert name serves every labelled series of a metric, and the labels
-/// keep each series' rule distinct (`promtool check rules` counts rules of the same name
-/// and labels as duplicates). Alerts carry the series' labels anyway; these repeat them.
+/// The series' labels that a rule can carry ([`prometheus_labels`]; the series' own
+/// `severity` as `series_severity`, the rule's being the alert's): one alert name serves
+/// every labelled series of a metric, and the labels keep each series' rule distinct
+/// (`promtool check rules` counts rules of the same name and labels as duplicates; two
+/// series told apart by severity alone shared them). Alerts carry the series' labels
+/// anyway; these repeat them.
 fn rule_labels(s: &Series) -> Vec<(String, String)> {
-    prometheus_labels(s).0.into_iter().filter(|(k, _)| k != "severity").map(|(k, v)| (k, template_text(v))).collect()
+    let labels = prometheus_labels(s).0;
+    let taken = labels.iter().any(|(k, _)| k == "series_severity");
+    labels
+        .into_iter()
+        .filter_map(|(k, v)| match k.as_str() {
+            "severity" if taken => None,
+            "severity" => Some(("series_severity".to_string(), template_text(v))),
+            _ => Some((k, template_text(v))),
+        })
+        .collect()
 }
 
 fn alert_name(s: &Series, suffix: &str) -> String {
