@@ -575,7 +575,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     let horizon = settings.horizon;
 
     // 1. Prepare all history for the final fit.
-    let full = prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings);
+    let mut full = prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings);
+    full.gaps = series.values.iter().map(|v| v.is_nan()).collect();
     report_outliers(series, &full, &name, &mut warnings);
     if let ModelChoice::Single(kind @ (ModelKind::Mstl | ModelKind::MstlLinear)) = settings.model
         && full.periods.is_empty()
@@ -801,11 +802,19 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // Every model fits history levelled at a fresh shift; the twins fit it levelled at
     // their own shift first, as the windows did.
     let at_fresh = |values: Vec<f64>| match fresh {
-        Some(s) => s.adjust(&values, variant.log),
+        Some(s) => {
+            let mut v = s.adjust(&values, variant.log);
+            prepare::refill_gaps(&mut v, &full.gaps);
+            v
+        }
         None => values,
     };
     let history = at_fresh(full.fit_values.clone());
-    let twin_history = twin_shift.map(|s| at_fresh(s.adjust(&full.fit_values, variant.log)));
+    let twin_history = twin_shift.map(|s| {
+        let mut v = s.adjust(&full.fit_values, variant.log);
+        prepare::refill_gaps(&mut v, &full.gaps);
+        at_fresh(v)
+    });
     let train = &history[start.min(history.len())..];
     // A model asked for by name keeps its seasons where all history holds them, even when
     // the backtest windows' shorter history did not (MSTL + linear trend on three days

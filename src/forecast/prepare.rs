@@ -27,6 +27,10 @@ pub struct Prepared {
     /// The values as given (gaps interpolated), before masking: what a step's swing and
     /// level are read from (masking takes a fresh level for an outlier of the old one).
     pub observed: Vec<f64>,
+    /// Which slots were gaps, interpolated (empty: none known). A step is located on
+    /// observed values only, and a levelled history's gaps are filled again from its
+    /// levelled neighbours ([`refill_gaps`]).
+    pub gaps: Vec<bool>,
 }
 
 /// Prepares `values` (complete: gaps interpolated) of a series stepped every `step_ms`.
@@ -46,6 +50,36 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
         decomposition,
         step_ms,
         observed: values.to_vec(),
+        gaps: Vec::new(),
+    }
+}
+
+/// Fills each run of `gaps` in `values` again, linearly between the values either side
+/// of it (held from the one side where the run reaches an end). After levelling at a
+/// step inside a gap, the gap's first interpolation ran from the old level to the new,
+/// and the levelled history kept that ramp as a dip (or a bump) at the step.
+pub fn refill_gaps(values: &mut [f64], gaps: &[bool]) {
+    let n = values.len().min(gaps.len());
+    let mut i = 0;
+    while i < n {
+        if !gaps[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && gaps[i] {
+            i += 1;
+        }
+        let left = start.checked_sub(1).map(|k| values[k]);
+        let right = (i < values.len()).then(|| values[i]);
+        for (k, v) in values[start..i].iter_mut().enumerate() {
+            *v = match (left, right) {
+                (Some(a), Some(b)) => a + (b - a) * (k + 1) as f64 / (i - start + 1) as f64,
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+                (None, None) => *v,
+            };
+        }
     }
 }
 
@@ -61,14 +95,14 @@ impl Prepared {
     /// the level ([`Shift`]).
     pub fn recent_shift(&self) -> Option<Shift> {
         let d = self.decomposition.as_ref()?;
-        recent_shift(&self.observed, &d.deseasonalised, &self.periods, self.step_ms)
+        recent_shift(&self.observed, &self.gaps, &d.deseasonalised, &self.periods, self.step_ms)
     }
 
     /// A step so recent that only one block follows it, too recent for any backtest
     /// window to judge, yet plain enough to trust ([`fresh_shift`]).
     pub fn fresh_shift(&self) -> Option<Shift> {
         let d = self.decomposition.as_ref()?;
-        fresh_shift(&self.observed, &d.deseasonalised, &self.periods, self.step_ms)
+        fresh_shift(&self.observed, &self.gaps, &d.deseasonalised, &self.periods, self.step_ms)
     }
 }
 
@@ -142,10 +176,10 @@ impl Shift {
 
 /// The last level shift of `deseasonalised` with [`LEVELLING_BLOCKS`] blocks after it,
 /// and the levels either side ([`levels_at`]).
-fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
+fn recent_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
     let late = if periods.iter().any(|p| *p > block) { Late::Keep } else { Late::Refuse };
-    step_with_levels(deseasonalised, periods, block, LEVELLING_BLOCKS * block, late)
+    step_with_levels(deseasonalised, gaps, periods, block, LEVELLING_BLOCKS * block, late)
         .filter(Shift::moves)
         .map(|s| Shift { scales: swing_scales(&values[..deseasonalised.len().min(values.len())], &s, block, periods), ..s })
 }
@@ -158,14 +192,14 @@ fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_
 /// CloudWatch CPU series that fell from 33 % to nothing a day before the end was
 /// forecast at 6 % by models fitted across the fall (MASE 1.42, where last day repeated
 /// scored 0.28).
-fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
+fn fresh_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let n = deseasonalised.len();
     let block = shift_block(periods, step_ms, n);
     let day = day_steps(step_ms);
     // A whole cycle of every season after it: one day of a weekly series can be its
     // weekend (M4 hourly series whose last day was a Sunday read as fresh steps down).
     let longest = longest_season(periods, block);
-    let at = locate_step(deseasonalised, robust::last_level_shift(deseasonalised, block, longest.max(day))?, block);
+    let at = locate_step(deseasonalised, gaps, robust::last_level_shift(deseasonalised, block, longest.max(day))?, block);
     if at + longest.max(day) > n || at + LEVELLING_BLOCKS * block <= n {
         return None; // less than a day after it yet; or recent_shift's to judge, with windows after it
     }
@@ -252,8 +286,8 @@ fn is_fresh_step(deseasonalised: &[f64], shift: &Shift, block: usize) -> bool {
 
 /// The last level shift of `deseasonalised` with `min_after` points after it, when it is a
 /// step ([`is_step`]), with the levels either side ([`levels_at`]).
-fn step_with_levels(deseasonalised: &[f64], periods: &[usize], block: usize, min_after: usize, late: Late) -> Option<Shift> {
-    let at = locate_step(deseasonalised, robust::last_level_shift(deseasonalised, block, min_after)?, block);
+fn step_with_levels(deseasonalised: &[f64], gaps: &[bool], periods: &[usize], block: usize, min_after: usize, late: Late) -> Option<Shift> {
+    let at = locate_step(deseasonalised, gaps, robust::last_level_shift(deseasonalised, block, min_after)?, block);
     if late == Late::Refuse && at + min_after > deseasonalised.len() {
         return None; // the step came later than its block's start: too little after it yet
     }
@@ -281,7 +315,7 @@ enum Late {
 /// differ most, bursts clipped ([`LOCATE_CLIP_SDS`]). The detector averages whole blocks from the first sample, so a step 30 hours
 /// before the end was named at the day boundary 48 hours before it, and the level after it
 /// taken over 18 hours of the old level too (100 to 21 for a fall to 0).
-fn locate_step(deseasonalised: &[f64], at: usize, block: usize) -> usize {
+fn locate_step(deseasonalised: &[f64], gaps: &[bool], at: usize, block: usize) -> usize {
     let n = deseasonalised.len();
     let half = (block / 2).max(1);
     // A block before it to two after: an hour's burst can raise the block before the
@@ -304,7 +338,9 @@ fn locate_step(deseasonalised: &[f64], at: usize, block: usize) -> usize {
     let mut sum = vec![0.0; to - from + 1];
     let mut count = vec![0usize; to - from + 1];
     for (k, v) in deseasonalised[from..to].iter().enumerate() {
-        let finite = v.is_finite();
+        // Gaps' interpolated values are no evidence of where the step came: within a gap
+        // every point reads the same jump, and the first, where the gap begins, is taken.
+        let finite = v.is_finite() && !gaps.get(from + k).copied().unwrap_or(false);
         sum[k + 1] = sum[k] + if finite { v.clamp(floor, ceiling) } else { 0.0 };
         count[k + 1] = count[k] + usize::from(finite);
     }
@@ -344,7 +380,7 @@ const STEP_SHARE: f64 = 0.5;
 /// fitted on those two hours stood at twice the level the next two days had).
 fn last_level_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<usize> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
-    step_with_levels(deseasonalised, periods, block, backtest::min_train(periods).max(block), Late::Refuse).map(|s| s.at)
+    step_with_levels(deseasonalised, &[], periods, block, backtest::min_train(periods).max(block), Late::Refuse).map(|s| s.at)
 }
 
 /// True when the change of `shift` at `at` is a step, not a ramp: the blocks either side
@@ -449,7 +485,7 @@ impl Stretch {
     pub fn recent_shift_before(&self, origin: usize) -> Option<Shift> {
         let d = self.deseasonalised.as_ref()?;
         let origin = origin.min(d.len()).min(self.values.len());
-        recent_shift(&self.values[..origin], &d[..origin], &self.periods, self.step_ms)
+        recent_shift(&self.values[..origin], &[], &d[..origin], &self.periods, self.step_ms)
     }
 }
 
@@ -495,6 +531,19 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gaps_are_filled_again_between_their_levelled_neighbours() {
+        // Levelled at 2 (100 → 200 before it), the gap's old ramp 120, 140, 160, 180 runs
+        // from 200 to 200 again; a gap at an end is held from its one side.
+        let mut v = vec![200.0, 200.0, 120.0, 140.0, 160.0, 180.0, 200.0, 7.0];
+        let gaps = [false, false, true, true, true, true, false, true];
+        refill_gaps(&mut v, &gaps);
+        assert_eq!(v, vec![200.0, 200.0, 200.0, 200.0, 200.0, 200.0, 200.0, 200.0]);
+        let mut ramp = vec![0.0, 9.0, 9.0, 3.0];
+        refill_gaps(&mut ramp, &[false, true, true, false]);
+        assert_eq!(ramp, vec![0.0, 1.0, 2.0, 3.0]);
+    }
 
     /// A straight rise is no step: levelling it would take the growth away.
     #[test]
