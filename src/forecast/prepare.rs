@@ -54,6 +54,14 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
     }
 }
 
+/// `values` with its `gaps` (interpolated slots) left empty (`NaN`): what a step's swing
+/// and level are read from. A gap's interpolated ramp from the old level to the new read
+/// as a swing that doubled with the level, and a step behind a six-hour gap was taken to
+/// scale a swing that had stayed ±20.
+fn observed_only(values: &[f64], gaps: &[bool]) -> Vec<f64> {
+    values.iter().enumerate().map(|(i, v)| if gaps.get(i).copied().unwrap_or(false) { f64::NAN } else { *v }).collect()
+}
+
 /// Fills each run of `gaps` in `values` again, linearly between the values either side
 /// of it (held from the one side where the run reaches an end). After levelling at a
 /// step inside a gap, the gap's first interpolation ran from the old level to the new,
@@ -177,6 +185,7 @@ impl Shift {
 /// The last level shift of `deseasonalised` with [`LEVELLING_BLOCKS`] blocks after it,
 /// and the levels either side ([`levels_at`]).
 fn recent_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
+    let values = &observed_only(values, gaps);
     let block = shift_block(periods, step_ms, deseasonalised.len());
     let late = if periods.iter().any(|p| *p > block) { Late::Keep } else { Late::Refuse };
     step_with_levels(deseasonalised, gaps, periods, block, LEVELLING_BLOCKS * block, late)
@@ -193,6 +202,7 @@ fn recent_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: 
 /// forecast at 6 % by models fitted across the fall (MASE 1.42, where last day repeated
 /// scored 0.28).
 fn fresh_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
+    let values = &observed_only(values, gaps);
     let n = deseasonalised.len();
     let block = shift_block(periods, step_ms, n);
     let day = day_steps(step_ms);
@@ -324,24 +334,29 @@ fn locate_step(deseasonalised: &[f64], gaps: &[bool], at: usize, block: usize) -
     if lo > hi {
         return at;
     }
-    // Means of the values clipped to the stretch's median ± LOCATE_CLIP_SDS spreads:
+    // Means of the values clipped to their local level ± LOCATE_CLIP_SDS spreads:
     // medians tie over every point within half a block of a clean step, and unclipped
-    // means let an hour's burst a few hours off a step pull it there.
+    // means let an hour's burst a few hours off a step pull it there. The local level is
+    // a moving median a third of half a block each side, which follows a step (or each
+    // stage of a step in two) and passes over a burst shorter than that; clipped to the
+    // whole stretch's median instead, both stages of 100 → 150 → 250 fell to one clip
+    // and the step was placed at the first.
     let (from, to) = (lo - half, hi + half);
-    let (centre, spread) = robust::median_mad(&deseasonalised[from..to]);
+    let stretch = &deseasonalised[from..to];
+    let reach = (half / 3).max(1);
+    let local: Vec<f64> =
+        (0..stretch.len()).map(|k| robust::median(&stretch[k.saturating_sub(reach)..(k + reach + 1).min(stretch.len())])).collect();
+    let residual: Vec<f64> = stretch.iter().zip(&local).map(|(v, m)| v - m).collect();
+    let spread = robust::median_mad(&residual).1;
     // A noiseless stretch has no spread to clip by (and a clean step to find).
-    let (floor, ceiling) = if spread > 0.0 {
-        (centre - LOCATE_CLIP_SDS * spread, centre + LOCATE_CLIP_SDS * spread)
-    } else {
-        (f64::NEG_INFINITY, f64::INFINITY)
-    };
+    let clip =
+        |k: usize, v: f64| if spread > 0.0 { v.clamp(local[k] - LOCATE_CLIP_SDS * spread, local[k] + LOCATE_CLIP_SDS * spread) } else { v };
     let mut sum = vec![0.0; to - from + 1];
     let mut count = vec![0usize; to - from + 1];
     for (k, v) in deseasonalised[from..to].iter().enumerate() {
-        // Gaps' interpolated values are no evidence of where the step came: within a gap
-        // every point reads the same jump, and the first, where the gap begins, is taken.
+        // Gaps' interpolated values are no evidence of where the step came.
         let finite = v.is_finite() && !gaps.get(from + k).copied().unwrap_or(false);
-        sum[k + 1] = sum[k] + if finite { v.clamp(floor, ceiling) } else { 0.0 };
+        sum[k + 1] = sum[k] + if finite { clip(k, *v) } else { 0.0 };
         count[k + 1] = count[k] + usize::from(finite);
     }
     let mean = |a: usize, b: usize| {
@@ -350,7 +365,10 @@ fn locate_step(deseasonalised: &[f64], gaps: &[bool], at: usize, block: usize) -
         if c == 0 { f64::NAN } else { (sum[b] - sum[a]) / c as f64 }
     };
     let mut best = (at, f64::NEG_INFINITY);
-    for t in lo..=hi {
+    // Within a gap only its first slot is a candidate: the rest read the same evidence,
+    // give or take which observed values their half blocks reach.
+    let inside_gap = |t: usize| t > 0 && gaps.get(t).copied().unwrap_or(false) && gaps.get(t - 1).copied().unwrap_or(false);
+    for t in (lo..=hi).filter(|t| !inside_gap(*t)) {
         let jump = (mean(t, t + half) - mean(t - half, t)).abs();
         if jump > best.1 {
             best = (t, jump);
