@@ -632,12 +632,7 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         "events",
         "P(sat)"
     );
-    // Minutes come in quarters (the 15-s clock): shown as they are, not rounded half to
-    // even (2.5 read "2" where summary.csv and the PDF say 2.5).
-    let minutes = |m: f64| {
-        let text = format!("{m:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    };
+    let minutes = crate::export::minutes;
     for (i, o) in outcomes.iter().enumerate() {
         crate::outln!(
             "{:<34} {:>16} {:>12.2} {:>10} {:>10} {:>8} {:>9.3}{}",
@@ -648,10 +643,10 @@ fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             minutes(o.minutes_over_capacity),
             o.scaling_events,
             o.saturation_probability,
-            match (best == Some(i), within) {
-                (false, _) => "",
-                (true, true) => "  <- recommended",
-                (true, false) => "  <- least risky (none within the risk budget)",
+            match crate::simulate::Standing::of(i, best, within) {
+                crate::simulate::Standing::Other => "",
+                crate::simulate::Standing::Recommended => "  <- recommended",
+                crate::simulate::Standing::LeastRisky => "  <- least risky (none within the risk budget)",
             }
         );
     }

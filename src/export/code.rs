@@ -79,9 +79,13 @@ fn prometheus_labels(s: &Series) -> (Vec<(String, &str)>, Vec<String>) {
 
 /// The PromQL selector of a series: `name{label="value", …}`.
 pub fn selector(s: &Series) -> String {
-    let name: String = s.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' }).collect();
-    let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name };
-    let labels: Vec<String> = prometheus_labels(s).0.into_iter().map(|(k, v)| format!("{k}={}", q(v))).collect();
+    selector_with(s, &prometheus_labels(s).0)
+}
+
+/// The PromQL selector of `s` with its labels as [`prometheus_labels`] gave them.
+fn selector_with(s: &Series, labels: &[(String, &str)]) -> String {
+    let name = metric_name(&s.name);
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={}", q(v))).collect();
     if labels.is_empty() {
         return name;
     }
@@ -94,15 +98,14 @@ pub fn selector(s: &Series) -> String {
 /// (`promtool check rules` counts rules of the same name and labels as duplicates; two
 /// series told apart by severity alone shared them). Alerts carry the series' labels
 /// anyway; these repeat them.
-fn rule_labels(s: &Series) -> Vec<(String, String)> {
-    let labels = prometheus_labels(s).0;
+fn rule_labels(labels: &[(String, &str)]) -> Vec<(String, String)> {
     let taken = labels.iter().any(|(k, _)| k == "series_severity");
     labels
-        .into_iter()
+        .iter()
         .filter_map(|(k, v)| match k.as_str() {
             "severity" if taken => None,
             "severity" => Some(("series_severity".to_string(), template_text(v))),
-            _ => Some((k, template_text(v))),
+            _ => Some((k.clone(), template_text(v))),
         })
         .collect()
 }
@@ -127,9 +130,11 @@ pub fn prometheus_rules(plan: &Plan) -> String {
     let _ = writeln!(y, "  - name: {}", q(&format!("headroom: {}", plan.inputs.title)));
     y.push_str("    rules:\n");
     for ps in &plan.series {
-        let sel = selector(&ps.series);
+        // The series' labels worked out once: the selector, every rule and the comment.
+        let (labels, renamed) = prometheus_labels(&ps.series);
+        let sel = selector_with(&ps.series, &labels);
+        let rule_labels = rule_labels(&labels);
         let unit = ps.series.unit;
-        let renamed = prometheus_labels(&ps.series).1;
         if !renamed.is_empty() {
             let _ = writeln!(
                 y,
@@ -152,8 +157,8 @@ pub fn prometheus_rules(plan: &Plan) -> String {
         thresholds.sort_by(|a, b| a.value.total_cmp(&b.value));
         for (i, t) in thresholds.iter().enumerate() {
             let n = thresholds.len();
-            // Rising with the level: warning, critical …, and emergency for the third or
-            // more's highest (four thresholds read warning, critical, critical, critical).
+            // Rising with the level: warning for the lowest, emergency for the highest of
+            // three or more, critical between (and for a lone threshold).
             let severity = match i {
                 _ if n == 1 => "critical",
                 0 => "warning",
@@ -173,8 +178,8 @@ pub fn prometheus_rules(plan: &Plan) -> String {
             let _ = writeln!(y, "        expr: {}", q(&format!("{sel} > {}", plain_number(t.value))));
             y.push_str("        for: 10m\n        labels:\n");
             let _ = writeln!(y, "          severity: {}", q(severity));
-            for (k, v) in rule_labels(&ps.series) {
-                let _ = writeln!(y, "          {}: {}", q(&k), q(&v));
+            for (k, v) in &rule_labels {
+                let _ = writeln!(y, "          {}: {}", q(k), q(v));
             }
             y.push_str("        annotations:\n");
             let _ =
@@ -189,8 +194,8 @@ pub fn prometheus_rules(plan: &Plan) -> String {
                 q(&format!("predict_linear({sel}[6h], 4 * 3600) > {} and {sel} <= {}", plain_number(top.value), plain_number(top.value)))
             );
             y.push_str("        for: 30m\n        labels:\n          severity: \"warning\"\n");
-            for (k, v) in rule_labels(&ps.series) {
-                let _ = writeln!(y, "          {}: {}", q(&k), q(&v));
+            for (k, v) in &rule_labels {
+                let _ = writeln!(y, "          {}: {}", q(k), q(v));
             }
             y.push_str("        annotations:\n");
             let _ = writeln!(

@@ -148,7 +148,7 @@ pub fn push_number(out: &mut String, v: f64) {
 /// instance-hours for 138240000). Values passed through stay as [`push_number`] has them.
 pub fn push_total(out: &mut String, v: f64) {
     let a = v.abs();
-    if v.is_finite() && a >= 1e5 && a < 1e15 {
+    if (1e5..1e15).contains(&a) {
         let scale = 10f64.powf(11.0 - a.log10().floor()).max(1.0);
         push_number(out, (v * scale).round() / scale);
     } else {
@@ -266,7 +266,7 @@ pub fn write_summary_csv<W: std::io::Write>(
         line.push(',');
         push_number(&mut line, o.expected_minutes_over_target);
         line.push(',');
-        line.push_str(crate::simulate::recommended_word(i, recommended, within_budget));
+        line.push_str(crate::simulate::Standing::of(i, recommended, within_budget).word());
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }

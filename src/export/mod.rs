@@ -37,6 +37,12 @@ pub fn write_csv_dir(plan: &Plan, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Minutes as they are, to two decimals at most: they come in quarters (the replay's
+/// 15-s clock), and rounded half to even 2.5 read "2" where the CSV says 2.5.
+pub fn minutes(v: f64) -> String {
+    format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Writes `steps.csv` (per step per scenario) and `summary.csv` (one row per scenario)
 /// into `dir`, which must exist.
 ///

@@ -3,9 +3,11 @@
 //! drawing operations first, then rendered, so page numbers know the page count.
 //! No clock is read: the same plan gives the same bytes.
 
+use super::minutes;
 use crate::forecast::Forecast;
 use crate::plan::{Plan, PlanSeries};
 use crate::series::{Series, decimate};
+use crate::simulate::Standing;
 use crate::time::{DAY_MS, HOUR_MS, civil_from_days, format_short};
 use krilla::Document;
 use krilla::color::rgb;
@@ -195,10 +197,6 @@ fn wrap_cell(text: &str, size: f32, width: f32) -> Vec<String> {
 
 /// Minutes to two decimals at most, as the replay clock counts them in parts of a minute
 /// (0.5 must not read as 0).
-fn minutes(v: f64) -> String {
-    format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 fn date_tick(ms: i64) -> String {
     let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -567,10 +565,10 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
             .enumerate()
             .map(|(i, o)| {
                 vec![
-                    match (sc.recommended == Some(i), within) {
-                        (true, true) => format!("{} (recommended)", o.name),
-                        (true, false) => format!("{} (least risky, over budget)", o.name),
-                        (false, _) => o.name.clone(),
+                    match Standing::of(i, sc.recommended, within) {
+                        Standing::Recommended => format!("{} (recommended)", o.name),
+                        Standing::LeastRisky => format!("{} (least risky, over budget)", o.name),
+                        Standing::Other => o.name.clone(),
                     },
                     o.policy.clone(),
                     format!("{:.2}", o.cost_per_month),

@@ -575,8 +575,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     let horizon = settings.horizon;
 
     // 1. Prepare all history for the final fit.
-    let mut full = prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings);
-    full.gaps = series.values.iter().map(|v| v.is_nan()).collect();
+    let full =
+        prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings).with_gaps(series.values.iter().map(|v| v.is_nan()));
     report_outliers(series, &full, &name, &mut warnings);
     if let ModelChoice::Single(kind @ (ModelKind::Mstl | ModelKind::MstlLinear)) = settings.model
         && full.periods.is_empty()
@@ -802,19 +802,11 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // Every model fits history levelled at a fresh shift; the twins fit it levelled at
     // their own shift first, as the windows did.
     let at_fresh = |values: Vec<f64>| match fresh {
-        Some(s) => {
-            let mut v = s.adjust(&values, variant.log);
-            prepare::refill_gaps(&mut v, &full.gaps);
-            v
-        }
+        Some(s) => full.levelled(&s, &values, variant.log),
         None => values,
     };
     let history = at_fresh(full.fit_values.clone());
-    let twin_history = twin_shift.map(|s| {
-        let mut v = s.adjust(&full.fit_values, variant.log);
-        prepare::refill_gaps(&mut v, &full.gaps);
-        at_fresh(v)
-    });
+    let twin_history = twin_shift.map(|s| at_fresh(full.levelled(&s, &full.fit_values, variant.log)));
     let train = &history[start.min(history.len())..];
     // A model asked for by name keeps its seasons where all history holds them, even when
     // the backtest windows' shorter history did not (MSTL + linear trend on three days

@@ -24,13 +24,12 @@ pub struct Prepared {
     pub decomposition: Option<robust::Decomposition>,
     /// The series' step, ms.
     pub step_ms: i64,
-    /// The values as given (gaps interpolated), before masking: what a step's swing and
-    /// level are read from (masking takes a fresh level for an outlier of the old one).
+    /// The values as given, before masking, `NaN` at the gaps [`Prepared::with_gaps`]
+    /// marked (else interpolated): what a step is located on and its swing and level are
+    /// read from (masking takes a fresh level for an outlier of the old one; a gap's
+    /// interpolated ramp is no evidence of where a step came), and where a levelled
+    /// history's gaps are filled again ([`Prepared::levelled`]).
     pub observed: Vec<f64>,
-    /// Which slots were gaps, interpolated (empty: none known). A step is located on
-    /// observed values only, and a levelled history's gaps are filled again from its
-    /// levelled neighbours ([`refill_gaps`]).
-    pub gaps: Vec<bool>,
 }
 
 /// Prepares `values` (complete: gaps interpolated) of a series stepped every `step_ms`.
@@ -50,32 +49,24 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
         decomposition,
         step_ms,
         observed: values.to_vec(),
-        gaps: Vec::new(),
     }
 }
 
-/// `values` with its `gaps` (interpolated slots) left empty (`NaN`): what a step's swing
-/// and level are read from. A gap's interpolated ramp from the old level to the new read
-/// as a swing that doubled with the level, and a step behind a six-hour gap was taken to
-/// scale a swing that had stayed ±20.
-fn observed_only(values: &[f64], gaps: &[bool]) -> Vec<f64> {
-    values.iter().enumerate().map(|(i, v)| if gaps.get(i).copied().unwrap_or(false) { f64::NAN } else { *v }).collect()
-}
-
-/// Fills each run of `gaps` in `values` again, linearly between the values either side
-/// of it (held from the one side where the run reaches an end). After levelling at a
-/// step inside a gap, the gap's first interpolation ran from the old level to the new,
-/// and the levelled history kept that ramp as a dip (or a bump) at the step.
-pub fn refill_gaps(values: &mut [f64], gaps: &[bool]) {
-    let n = values.len().min(gaps.len());
+/// Fills each run of gaps (`NaN` in `observed`) in `values` again, linearly between the
+/// values either side of it (held from the one side where the run reaches an end). After
+/// levelling at a step inside a gap, the gap's first interpolation ran from the old level
+/// to the new, and the levelled history kept that ramp as a dip (or a bump) at the step.
+fn refill_gaps(values: &mut [f64], observed: &[f64]) {
+    let n = values.len().min(observed.len());
+    let gap = |i: usize| observed[i].is_nan();
     let mut i = 0;
     while i < n {
-        if !gaps[i] {
+        if !gap(i) {
             i += 1;
             continue;
         }
         let start = i;
-        while i < n && gaps[i] {
+        while i < n && gap(i) {
             i += 1;
         }
         let left = start.checked_sub(1).map(|k| values[k]);
@@ -103,14 +94,32 @@ impl Prepared {
     /// the level ([`Shift`]).
     pub fn recent_shift(&self) -> Option<Shift> {
         let d = self.decomposition.as_ref()?;
-        recent_shift(&self.observed, &self.gaps, &d.deseasonalised, &self.periods, self.step_ms)
+        recent_shift(&self.observed, &d.deseasonalised, &self.periods, self.step_ms)
     }
 
     /// A step so recent that only one block follows it, too recent for any backtest
     /// window to judge, yet plain enough to trust ([`fresh_shift`]).
     pub fn fresh_shift(&self) -> Option<Shift> {
         let d = self.decomposition.as_ref()?;
-        fresh_shift(&self.observed, &self.gaps, &d.deseasonalised, &self.periods, self.step_ms)
+        fresh_shift(&self.observed, &d.deseasonalised, &self.periods, self.step_ms)
+    }
+
+    /// The same, the slots where `missing` is true marked as gaps in [`Prepared::observed`].
+    pub fn with_gaps(mut self, missing: impl IntoIterator<Item = bool>) -> Self {
+        for (v, gap) in self.observed.iter_mut().zip(missing) {
+            if gap {
+                *v = f64::NAN;
+            }
+        }
+        self
+    }
+
+    /// `values` (this history, as fitted) moved to the level after `shift`
+    /// ([`Shift::adjust`]), its gaps filled again between their levelled neighbours.
+    pub fn levelled(&self, shift: &Shift, values: &[f64], log: bool) -> Vec<f64> {
+        let mut v = shift.adjust(values, log);
+        refill_gaps(&mut v, &self.observed);
+        v
     }
 }
 
@@ -184,11 +193,10 @@ impl Shift {
 
 /// The last level shift of `deseasonalised` with [`LEVELLING_BLOCKS`] blocks after it,
 /// and the levels either side ([`levels_at`]).
-fn recent_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
-    let values = &observed_only(values, gaps);
+fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
     let late = if periods.iter().any(|p| *p > block) { Late::Keep } else { Late::Refuse };
-    step_with_levels(deseasonalised, gaps, periods, block, LEVELLING_BLOCKS * block, late)
+    step_with_levels(deseasonalised, values, periods, block, LEVELLING_BLOCKS * block, late)
         .filter(Shift::moves)
         .map(|s| Shift { scales: swing_scales(&values[..deseasonalised.len().min(values.len())], &s, block, periods), ..s })
 }
@@ -201,15 +209,14 @@ fn recent_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: 
 /// CloudWatch CPU series that fell from 33 % to nothing a day before the end was
 /// forecast at 6 % by models fitted across the fall (MASE 1.42, where last day repeated
 /// scored 0.28).
-fn fresh_shift(values: &[f64], gaps: &[bool], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
-    let values = &observed_only(values, gaps);
+fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let n = deseasonalised.len();
     let block = shift_block(periods, step_ms, n);
     let day = day_steps(step_ms);
     // A whole cycle of every season after it: one day of a weekly series can be its
     // weekend (M4 hourly series whose last day was a Sunday read as fresh steps down).
     let longest = longest_season(periods, block);
-    let at = locate_step(deseasonalised, gaps, robust::last_level_shift(deseasonalised, block, longest.max(day))?, block);
+    let at = locate_step(deseasonalised, values, robust::last_level_shift(deseasonalised, block, longest.max(day))?, block);
     if at + longest.max(day) > n || at + LEVELLING_BLOCKS * block <= n {
         return None; // less than a day after it yet; or recent_shift's to judge, with windows after it
     }
@@ -296,8 +303,15 @@ fn is_fresh_step(deseasonalised: &[f64], shift: &Shift, block: usize) -> bool {
 
 /// The last level shift of `deseasonalised` with `min_after` points after it, when it is a
 /// step ([`is_step`]), with the levels either side ([`levels_at`]).
-fn step_with_levels(deseasonalised: &[f64], gaps: &[bool], periods: &[usize], block: usize, min_after: usize, late: Late) -> Option<Shift> {
-    let at = locate_step(deseasonalised, gaps, robust::last_level_shift(deseasonalised, block, min_after)?, block);
+fn step_with_levels(
+    deseasonalised: &[f64],
+    observed: &[f64],
+    periods: &[usize],
+    block: usize,
+    min_after: usize,
+    late: Late,
+) -> Option<Shift> {
+    let at = locate_step(deseasonalised, observed, robust::last_level_shift(deseasonalised, block, min_after)?, block);
     if late == Late::Refuse && at + min_after > deseasonalised.len() {
         return None; // the step came later than its block's start: too little after it yet
     }
@@ -325,7 +339,8 @@ enum Late {
 /// differ most, bursts clipped ([`LOCATE_CLIP_SDS`]). The detector averages whole blocks from the first sample, so a step 30 hours
 /// before the end was named at the day boundary 48 hours before it, and the level after it
 /// taken over 18 hours of the old level too (100 to 21 for a fall to 0).
-fn locate_step(deseasonalised: &[f64], gaps: &[bool], at: usize, block: usize) -> usize {
+fn locate_step(deseasonalised: &[f64], observed: &[f64], at: usize, block: usize) -> usize {
+    let gap = |t: usize| observed.get(t).is_some_and(|v| v.is_nan());
     let n = deseasonalised.len();
     let half = (block / 2).max(1);
     // A block before it to two after: an hour's burst can raise the block before the
@@ -348,7 +363,7 @@ fn locate_step(deseasonalised: &[f64], gaps: &[bool], at: usize, block: usize) -
     let mut count = vec![0usize; to - from + 1];
     for (k, v) in deseasonalised[from..to].iter().enumerate() {
         // Gaps' interpolated values are no evidence of where the step came.
-        let finite = v.is_finite() && !gaps.get(from + k).copied().unwrap_or(false);
+        let finite = v.is_finite() && !gap(from + k);
         sum[k + 1] = sum[k] + if finite { clip(*v) } else { 0.0 };
         count[k + 1] = count[k] + usize::from(finite);
     }
@@ -360,8 +375,7 @@ fn locate_step(deseasonalised: &[f64], gaps: &[bool], at: usize, block: usize) -
     let mut best = (at, f64::NEG_INFINITY);
     // Within a gap only its first slot is a candidate: the rest read the same evidence,
     // give or take which observed values their half blocks reach.
-    let inside_gap = |t: usize| t > 0 && gaps.get(t).copied().unwrap_or(false) && gaps.get(t - 1).copied().unwrap_or(false);
-    for t in (lo..=hi).filter(|t| !inside_gap(*t)) {
+    for t in (lo..=hi).filter(|&t| !(t > 0 && gap(t) && gap(t - 1))) {
         let jump = (mean(t, t + half) - mean(t - half, t)).abs();
         if jump > best.1 {
             best = (t, jump);
@@ -496,7 +510,7 @@ impl Stretch {
     pub fn recent_shift_before(&self, origin: usize) -> Option<Shift> {
         let d = self.deseasonalised.as_ref()?;
         let origin = origin.min(d.len()).min(self.values.len());
-        recent_shift(&self.values[..origin], &[], &d[..origin], &self.periods, self.step_ms)
+        recent_shift(&self.values[..origin], &d[..origin], &self.periods, self.step_ms)
     }
 }
 
@@ -548,11 +562,11 @@ mod tests {
         // Levelled at 2 (100 → 200 before it), the gap's old ramp 120, 140, 160, 180 runs
         // from 200 to 200 again; a gap at an end is held from its one side.
         let mut v = vec![200.0, 200.0, 120.0, 140.0, 160.0, 180.0, 200.0, 7.0];
-        let gaps = [false, false, true, true, true, true, false, true];
-        refill_gaps(&mut v, &gaps);
+        let observed = [1.0, 1.0, f64::NAN, f64::NAN, f64::NAN, f64::NAN, 1.0, f64::NAN];
+        refill_gaps(&mut v, &observed);
         assert_eq!(v, vec![200.0, 200.0, 200.0, 200.0, 200.0, 200.0, 200.0, 200.0]);
         let mut ramp = vec![0.0, 9.0, 9.0, 3.0];
-        refill_gaps(&mut ramp, &[false, true, true, false]);
+        refill_gaps(&mut ramp, &[0.0, f64::NAN, f64::NAN, 3.0]);
         assert_eq!(ramp, vec![0.0, 1.0, 2.0, 3.0]);
     }
 

@@ -28,19 +28,24 @@ const ERROR_LIGHT: Color32 = Color32::from_rgb(190, 30, 30);
 const WARNING_LIGHT: Color32 = Color32::from_rgb(155, 95, 0);
 const MUTED_LIGHT: Color32 = Color32::from_rgb(105, 105, 105);
 
+/// `dark` or `light`, for the theme `ui` shows.
+fn by_theme(ui: &egui::Ui, dark: Color32, light: Color32) -> Color32 {
+    if ui.visuals().dark_mode { dark } else { light }
+}
+
 /// Error text, in the colour of the theme `ui` shows.
 pub fn error(ui: &egui::Ui) -> Color32 {
-    if ui.visuals().dark_mode { ERROR_DARK } else { ERROR_LIGHT }
+    by_theme(ui, ERROR_DARK, ERROR_LIGHT)
 }
 
 /// Warning text, in the colour of the theme `ui` shows.
 pub fn warning(ui: &egui::Ui) -> Color32 {
-    if ui.visuals().dark_mode { WARNING_DARK } else { WARNING_LIGHT }
+    by_theme(ui, WARNING_DARK, WARNING_LIGHT)
 }
 
 /// Secondary text, in the colour of the theme `ui` shows.
 pub fn muted(ui: &egui::Ui) -> Color32 {
-    if ui.visuals().dark_mode { MUTED_DARK } else { MUTED_LIGHT }
+    by_theme(ui, MUTED_DARK, MUTED_LIGHT)
 }
 
 /// The fill for a band at `level` (wider bands are lighter).

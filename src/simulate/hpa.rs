@@ -41,8 +41,6 @@ pub struct Controller {
     down_events: Vec<ScaleEvent>,
     /// `recordInitialRecommendation` has run.
     seen: bool,
-    /// A pod's CPU request in milli-cores ([`REQUEST_MILLI`]).
-    request_milli: i64,
     /// Demand one pod serves at 100 % of its request, in the series' unit.
     per_instance: f64,
     /// The `pods` metric's target average value in milli-units.
@@ -79,7 +77,8 @@ fn milli(v: f64) -> i64 {
 
 /// The target's `MilliValue()`: milli-units rounded up, as `Quantity.ScaledValue` rounds
 /// (the manifest writes the target exactly: 0.0012 is "1200u", read as 2m). A float's
-/// noise past nine significant digits is not a fraction to round up (150.00000000000003).
+/// noise ([`QUANTITY_NOISE`](super::policy::QUANTITY_NOISE)) is not a fraction to round
+/// up (150.00000000000003).
 fn milli_ceil(v: f64) -> i64 {
     // First to a nano-unit, the finest the manifest's quantity holds.
     let v = if v.abs() < 9e6 { (v * 1e9).round() / 1e9 } else { v };
@@ -112,7 +111,6 @@ impl Controller {
     pub fn new(h: &Hpa, per_instance: f64) -> Self {
         Controller {
             behavior: h.behavior(),
-            request_milli: REQUEST_MILLI,
             per_instance: if per_instance > 0.0 && per_instance.is_finite() { per_instance } else { 1.0 },
             target_milli: milli_ceil(per_instance * h.target).max(1),
             ..Controller::default()
@@ -178,7 +176,7 @@ impl Controller {
                 // Usage in milli-cores of a one-core request: `per_instance` of the
                 // series' unit is one pod at 100 %, whatever that unit is.
                 let total = milli(demand / self.per_instance);
-                let request = self.request_milli;
+                let request = REQUEST_MILLI;
                 let target = h.target_percent().max(1);
                 // `GetResourceUtilizationRatio`: int percent of Σusage / Σrequest.
                 let utilisation = |pods: i64| match (total.checked_mul(100), request.checked_mul(pods)) {

@@ -378,8 +378,9 @@ const WARM_UP_MS: i64 = 2 * HOUR_MS;
 /// # Errors
 /// A bad overlay date.
 pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, paths: usize, seed: u64) -> Result<Outcome> {
-    let warm_steps = usize::try_from(WARM_UP_MS / series.step_ms.max(1)).unwrap_or(usize::MAX).min(series.len());
-    if paths.saturating_mul(forecast.point.len().saturating_add(warm_steps)) > MAX_PATH_VALUES {
+    // The history each sample path replays first: WARM_UP_MS of it, or all there is.
+    let warm = usize::try_from(WARM_UP_MS / series.step_ms.max(1)).unwrap_or(usize::MAX).min(series.len());
+    if paths.saturating_mul(forecast.point.len().saturating_add(warm)) > MAX_PATH_VALUES {
         return Err(Error::setting(
             "paths",
             format!(
@@ -423,7 +424,6 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
     // Risk over sample paths of the forecast part, each after the last WARM_UP_MS of
     // history (joined per path as it is replayed, not held for all of them), so that it
     // too starts where history left the policy.
-    let warm = h.min(warm_steps);
     let mut paths_demand = sample_paths(forecast, paths, seed);
     for p in &mut paths_demand {
         for (i, o) in scenario.overlay.iter().enumerate() {
@@ -509,14 +509,36 @@ pub fn recommended_within(outcomes: &[Outcome], best: Option<usize>, horizon_min
     best.and_then(|i| outcomes.get(i)).is_some_and(|o| within_budget(o, horizon_minutes, budget))
 }
 
-/// What the `recommended` column of summary.csv and the scenario tables say of scenario
-/// `i`: "yes" for the recommendation, "least risky (over budget)" when no scenario keeps
-/// within the budget, "no" for the others.
-pub fn recommended_word(i: usize, best: Option<usize>, within: bool) -> &'static str {
-    match (best == Some(i), within) {
-        (true, true) => "yes",
-        (true, false) => "least risky (over budget)",
-        (false, _) => "no",
+/// Where a scenario stands in the recommendation: every output (summary.csv, the PDF,
+/// the command line, the window) says it from this, in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The cheapest scenario within the risk budget.
+    Recommended,
+    /// The pick when no scenario keeps within the budget: the least risky.
+    LeastRisky,
+    /// Any other.
+    Other,
+}
+
+impl Standing {
+    /// Scenario `i`'s, given [`recommend`]'s pick `best` and whether it keeps within the
+    /// budget ([`recommended_within`]).
+    pub fn of(i: usize, best: Option<usize>, within: bool) -> Standing {
+        match (best == Some(i), within) {
+            (true, true) => Standing::Recommended,
+            (true, false) => Standing::LeastRisky,
+            (false, _) => Standing::Other,
+        }
+    }
+
+    /// The `recommended` column of summary.csv: "yes", "least risky (over budget)" or "no".
+    pub fn word(self) -> &'static str {
+        match self {
+            Standing::Recommended => "yes",
+            Standing::LeastRisky => "least risky (over budget)",
+            Standing::Other => "no",
+        }
     }
 }
 

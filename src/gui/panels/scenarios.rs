@@ -3,7 +3,7 @@
 
 use crate::gui::action::Action;
 use crate::gui::theme;
-use crate::simulate::{Outcome, ScenarioFile};
+use crate::simulate::{Outcome, ScenarioFile, Standing};
 use eframe::egui;
 use egui_plot::{Line, Plot, PlotPoints};
 
@@ -107,26 +107,31 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                     let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
                     ui.painter().rect_filled(rect, 1.0, theme::series(i));
                 });
-                let recommended = view.recommended == Some(i);
+                let standing = Standing::of(i, view.recommended, view.within_budget);
+                let recommended = standing != Standing::Other;
                 let text = |t: String| if recommended { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
                 // "recommended" on a line of its own under the name: after it, the name
                 // column grew so wide that the table ran past its pane.
                 let name = |ui: &mut egui::Ui| {
                     ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
                 };
-                if recommended {
-                    ui.vertical(|ui| {
-                        name(ui);
-                        if view.within_budget {
-                            ui.label(egui::RichText::new("recommended").small().color(theme::HISTORY))
-                                .on_hover_text("the cheapest scenario within the risk budget");
-                        } else {
-                            ui.label(egui::RichText::new("least risky, over budget").small().color(theme::warning(ui)))
-                                .on_hover_text("no scenario keeps within the risk budget: this one comes nearest");
-                        }
-                    });
-                } else {
-                    name(ui);
+                let mark = match standing {
+                    Standing::Recommended => Some(("recommended", theme::HISTORY, "the cheapest scenario within the risk budget")),
+                    Standing::LeastRisky => Some((
+                        "least risky, over budget",
+                        theme::warning(ui),
+                        "no scenario keeps within the risk budget: this one comes nearest",
+                    )),
+                    Standing::Other => None,
+                };
+                match mark {
+                    Some((word, colour, hover)) => {
+                        ui.vertical(|ui| {
+                            name(ui);
+                            ui.label(egui::RichText::new(word).small().color(colour)).on_hover_text(hover);
+                        });
+                    }
+                    None => name(ui),
                 }
                 ui.label(text(format!("{:.2}", o.cost_per_month)));
                 ui.label(text(format!("{:.0}", o.minutes_over_target)));
