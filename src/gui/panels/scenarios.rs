@@ -134,8 +134,8 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                     None => name(ui),
                 }
                 ui.label(text(format!("{:.2}", o.cost_per_month)));
-                ui.label(text(format!("{:.0}", o.minutes_over_target)));
-                ui.label(text(format!("{:.0}", o.minutes_over_capacity)));
+                ui.label(text(crate::export::minutes(o.minutes_over_target)));
+                ui.label(text(crate::export::minutes(o.minutes_over_capacity)));
                 ui.label(text(format!("{:.1} %", 100.0 * o.saturation_probability)));
                 ui.label(text(o.scaling_events.to_string()));
                 ui.end_row();
