@@ -878,7 +878,15 @@ fn levelled_warning(series: &Series, shift: &prepare::Shift, note: &str) -> Warn
         series.display_name(),
         format!(
             "level shift at {} (from {} to {}){note}{} the history before it moved to the level after it for fitting",
-            format_short(series.timestamp(shift.at)),
+            match shift.stage {
+                Some(stage) => format!(
+                    "{} in two stages, the first at {} (to {})",
+                    format_short(series.timestamp(shift.at)),
+                    format_short(series.timestamp(stage.from)),
+                    series.unit.format(stage.level)
+                ),
+                None => format_short(series.timestamp(shift.at)),
+            },
             series.unit.format(shift.before),
             series.unit.format(shift.after),
             if note.is_empty() { ":" } else { "" }
@@ -904,7 +912,7 @@ enum AfterFresh {
 /// day); moved down, the old errors stay (a band no narrower than its evidence: a drained
 /// group's ticks still come).
 fn leave_out_after(record: &mut Vec<Fold>, nested: &mut Vec<bool>, shift: &prepare::Shift) -> AfterFresh {
-    let after = |f: &Fold| shift.at < f.origin + f.actual.len();
+    let after = |f: &Fold| shift.begins() < f.origin + f.actual.len();
     let erred = record.iter().filter(|f| after(f)).count();
     if erred == 0 {
         return AfterFresh::Clean;

@@ -141,6 +141,18 @@ pub struct Shift {
     /// swing changed with the level (a load that doubled doubled its daily peak; a group
     /// drained to nothing lost its daily shape with it).
     pub scales: bool,
+    /// The step came in two stages, the first here ([`later_stage`]).
+    pub stage: Option<Stage>,
+}
+
+/// The first stage of a step in two: history from `from` to the shift's `at` held
+/// `level`, between the level before and the level after.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    /// Where the first stage starts.
+    pub from: usize,
+    /// The level between the stages.
+    pub level: f64,
 }
 
 impl Shift {
@@ -149,10 +161,24 @@ impl Shift {
         self.before.is_finite() && self.after.is_finite() && self.before != self.after
     }
 
+    /// Where the change begins: its first stage, else the step.
+    pub fn begins(&self) -> usize {
+        self.stage.map_or(self.at, |s| s.from)
+    }
+
+    /// The level history at index `i` (before the step) is moved from.
+    fn level_at(&self, i: usize) -> f64 {
+        match self.stage {
+            Some(s) if i >= s.from => s.level,
+            _ => self.before,
+        }
+    }
+
     /// True when [`adjust`](Self::adjust) can move history to it: always on the natural
-    /// scale; on the log scale only by a finite ratio of two positive levels.
+    /// scale; on the log scale only by a finite ratio of positive levels.
     pub fn applies(&self, log: bool) -> bool {
-        !log || (self.before > 0.0 && self.after > 0.0 && (self.after / self.before).is_finite())
+        let positive = |l: f64| l > 0.0 && (self.after / l).is_finite();
+        !log || (self.after > 0.0 && positive(self.before) && self.stage.is_none_or(|s| positive(s.level)))
     }
 
     /// `values` (history from index 0) with the part before the shift moved to the level
@@ -165,15 +191,14 @@ impl Shift {
             // leave values a log scale cannot take: the history stays as it was.
             return values.to_vec();
         }
-        let ratio = self.after / self.before;
-        let delta = self.after - self.before;
         let by_ratio = if log {
             // The log scale takes a ratio in its stride, but a swing that stayed as it was
             // moves by the difference while every value stays positive (a fall from 100 to
             // 20 that kept its ±10 swing was forecast swinging ±4).
-            self.scales || values[..self.at.min(values.len())].iter().any(|v| v + delta <= 0.0)
+            self.scales || values[..self.at.min(values.len())].iter().enumerate().any(|(i, v)| v + self.after - self.level_at(i) <= 0.0)
         } else {
-            self.scales && self.before > 0.0 && self.after >= 0.0 && ratio.is_finite()
+            let ratio_of = |l: f64| l > 0.0 && (self.after / l).is_finite();
+            self.scales && self.after >= 0.0 && ratio_of(self.before) && self.stage.is_none_or(|s| ratio_of(s.level))
         };
         values
             .iter()
@@ -182,9 +207,9 @@ impl Shift {
                 if i >= self.at {
                     *v
                 } else if by_ratio {
-                    v * ratio
+                    v * (self.after / self.level_at(i))
                 } else {
-                    v + delta
+                    v + (self.after - self.level_at(i))
                 }
             })
             .collect()
@@ -196,7 +221,7 @@ impl Shift {
 fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
     let late = if periods.iter().any(|p| *p > block) { Late::Keep } else { Late::Refuse };
-    step_with_levels(deseasonalised, values, periods, block, LEVELLING_BLOCKS * block, late)
+    step_with_levels(deseasonalised, values, periods, block, LEVELLING_BLOCKS * block, fresh_after(periods, block, step_ms), late)
         .filter(Shift::moves)
         .map(|s| Shift { scales: swing_scales(&values[..deseasonalised.len().min(values.len())], &s, block, periods), ..s })
 }
@@ -212,15 +237,13 @@ fn recent_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_
 fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<Shift> {
     let n = deseasonalised.len();
     let block = shift_block(periods, step_ms, n);
-    let day = day_steps(step_ms);
-    // A whole cycle of every season after it: one day of a weekly series can be its
-    // weekend (M4 hourly series whose last day was a Sunday read as fresh steps down).
-    let longest = longest_season(periods, block);
-    let at = locate_step(deseasonalised, values, robust::last_level_shift(deseasonalised, block, longest.max(day))?, block);
-    if at + longest.max(day) > n || at + LEVELLING_BLOCKS * block <= n {
+    let least = fresh_after(periods, block, step_ms);
+    let Located { at, first } = locate_step(deseasonalised, values, robust::last_level_shift(deseasonalised, block, least)?, block)
+        .settle(|at| at + least <= n, |_| false)?;
+    if at + least > n || at + LEVELLING_BLOCKS * block <= n {
         return None; // less than a day after it yet; or recent_shift's to judge, with windows after it
     }
-    let mut shift = levels_at(deseasonalised, periods, block, at);
+    let mut shift = levels_at(deseasonalised, periods, block, at, first);
     // A season that went with the step (a drained group loses its daily shape too) leaves
     // the deseasonalised level after it where the values never were (−5 % for a CPU at
     // 0.3 %): the values' own median is the level then.
@@ -242,7 +265,8 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
 /// reached 202; a group drained to nothing kept its old daily shape.
 fn swing_scales(values: &[f64], shift: &Shift, block: usize, periods: &[usize]) -> bool {
     let n = values.len();
-    if shift.before <= 0.0 || shift.after < 0.0 || shift.at < block || n < shift.at + block {
+    let begins = shift.begins();
+    if shift.before <= 0.0 || shift.after < 0.0 || begins < block || n < shift.at + block {
         return false;
     }
     let swing = |r: std::ops::Range<usize>| {
@@ -253,11 +277,16 @@ fn swing_scales(values: &[f64], shift: &Shift, block: usize, periods: &[usize]) 
     // The same phase of the longest season on both sides: a Sunday after a launch swings
     // less than the Tuesday before it whatever the launch did.
     let cycle = longest_season(periods, block);
-    let start = shift.at - block;
-    let Some(later) = (1..).map(|k| start + k * cycle).take_while(|s| s + block <= n).last() else {
+    let start = begins - block;
+    // After the step's last stage: one across a stage swings by the stage's move. With no
+    // season longer than a block, any whole block is a whole cycle: the last one, when the
+    // same phase leaves none after a second stage (a load that doubled in two stages kept
+    // the old swing and its forecast lost its daily shape).
+    let aligned = (1..).map(|k| start + k * cycle).take_while(|s| s + block <= n).filter(|s| *s >= shift.at).last();
+    let Some(later) = aligned.or_else(|| (cycle <= block && n >= shift.at + block).then(|| n - block)) else {
         return false;
     };
-    let (before, after) = (swing(start..shift.at), swing(later..later + block));
+    let (before, after) = (swing(start..begins), swing(later..later + block));
     if !(before > 0.0) || !after.is_finite() {
         return false;
     }
@@ -286,18 +315,19 @@ const FRESH_FLAT_SHARE: f64 = 0.25;
 ///   day on a history too short to show its week, or a recurring outage, has been there
 ///   before and will leave again).
 fn is_fresh_step(deseasonalised: &[f64], shift: &Shift, block: usize) -> bool {
-    let (n, at) = (deseasonalised.len(), shift.at);
-    if at < 2 * block || n < at + block {
+    let (n, at, begins) = (deseasonalised.len(), shift.at, shift.begins());
+    if begins < 2 * block || n < at + block {
         return false;
     }
     let median = |r: std::ops::Range<usize>| robust::median(&deseasonalised[r]);
     let moved = (shift.after - shift.before).abs();
-    let flat = (median(at - block..at) - median(at - 2 * block..at - block)).abs() <= FRESH_FLAT_SHARE * moved;
+    let flat = (median(begins - block..begins) - median(begins - 2 * block..begins - block)).abs() <= FRESH_FLAT_SHARE * moved;
     let mid = at + (n - at) / 2;
     let nearer_new = |m: f64| (m - shift.after).abs() < (m - shift.before).abs();
     let held = nearer_new(median(at..mid)) && nearer_new(median(mid..n));
-    let new =
-        deseasonalised[..at - 2 * block].chunks_exact(block).all(|c| (robust::median(c) - shift.after).abs() > FRESH_FLAT_SHARE * moved);
+    let new = deseasonalised[..begins - 2 * block]
+        .chunks_exact(block)
+        .all(|c| (robust::median(c) - shift.after).abs() > FRESH_FLAT_SHARE * moved);
     flat && held && new
 }
 
@@ -309,14 +339,25 @@ fn step_with_levels(
     periods: &[usize],
     block: usize,
     min_after: usize,
+    fresh_after: usize,
     late: Late,
 ) -> Option<Shift> {
-    let at = locate_step(deseasonalised, observed, robust::last_level_shift(deseasonalised, block, min_after)?, block);
-    if late == Late::Refuse && at + min_after > deseasonalised.len() {
+    let n = deseasonalised.len();
+    let fits = |at: usize| late == Late::Keep || at + min_after <= n;
+    let Located { at, first } = locate_step(deseasonalised, observed, robust::last_level_shift(deseasonalised, block, min_after)?, block)
+        .settle(fits, |at| at + fresh_after <= n)?;
+    if !fits(at) {
         return None; // the step came later than its block's start: too little after it yet
     }
-    let shift = levels_at(deseasonalised, periods, block, at);
-    is_step(deseasonalised, at, block, shift.after - shift.before).then_some(shift)
+    let shift = levels_at(deseasonalised, periods, block, at, first);
+    is_step(deseasonalised, &shift, block).then_some(shift)
+}
+
+/// The fewest steps after a fresh shift ([`fresh_shift`]): a whole cycle of every season,
+/// and a day. One day of a weekly series can be its weekend (M4 hourly series whose last
+/// day was a Sunday read as fresh steps down).
+fn fresh_after(periods: &[usize], block: usize, step_ms: i64) -> usize {
+    longest_season(periods, block).max(day_steps(step_ms))
 }
 
 /// Spreads (robust standard deviations) from the median past which values are clipped
@@ -334,28 +375,80 @@ enum Late {
     Keep,
 }
 
+/// Where a step is: at `at`, and for a step in two stages where its first began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Located {
+    at: usize,
+    first: Option<usize>,
+}
+
+impl Located {
+    /// The step as a caller can take it when its second stage leaves too little after it
+    /// for that caller (`fits` is false): `None` when [`fresh_shift`] takes the two stages
+    /// (`fresh` is true; levelled at the first here as well, history moved twice), else
+    /// placed at its first stage alone, as before stages were told apart, rather than not
+    /// levelled at all (a second stage half a day before the end left a day-old first
+    /// stage unlevelled, and the forecast ran to three times the load).
+    fn settle(self, fits: impl Fn(usize) -> bool, fresh: impl Fn(usize) -> bool) -> Option<Self> {
+        match self.first {
+            Some(_) if !fits(self.at) && fresh(self.at) => None,
+            Some(first) if !fits(self.at) => Some(Located { at: first, first: None }),
+            _ => Some(self),
+        }
+    }
+}
+
 /// Where, from a block before `at` (a block's start, where the detector names a step) to
 /// two after it, the step is: the point where the means of half a block before and after it
-/// differ most, bursts clipped ([`LOCATE_CLIP_SDS`]). The detector averages whole blocks from the first sample, so a step 30 hours
-/// before the end was named at the day boundary 48 hours before it, and the level after it
-/// taken over 18 hours of the old level too (100 to 21 for a fall to 0).
-fn locate_step(deseasonalised: &[f64], observed: &[f64], at: usize, block: usize) -> usize {
-    let gap = |t: usize| observed.get(t).is_some_and(|v| v.is_nan());
+/// differ most, bursts clipped ([`LOCATE_CLIP_SDS`]). The detector averages whole blocks
+/// from the first sample, so a step 30 hours before the end was named at the day boundary
+/// 48 hours before it, and the level after it taken over 18 hours of the old level too
+/// (100 to 21 for a fall to 0). A step in two stages is placed at its second, with where
+/// its first began ([`two_stages`]).
+fn locate_step(deseasonalised: &[f64], observed: &[f64], at: usize, block: usize) -> Located {
     let n = deseasonalised.len();
     let half = (block / 2).max(1);
     // A block before it to two after: an hour's burst can raise the block before the
     // step's own enough for the detector to name that one.
     let (lo, hi) = (at.saturating_sub(block).max(half), (at + 2 * block).min(n.saturating_sub(half)));
     if lo > hi {
-        return at;
+        return Located { at, first: None };
     }
-    // Means of the values clipped to the stretch's median ± LOCATE_CLIP_SDS spreads:
-    // medians tie over every point within half a block of a clean step, and unclipped
-    // means let an hour's burst a few hours off a step pull it there. (Clipped to a
-    // moving median instead, a step in two stages, 100 → 150 → 250, was placed at its
-    // second; but nab-tweets' breach skill fell from 0.120 to 0.104, so the stretch's
-    // median stays and the two-stage step is placed at its first.)
-    let (from, to) = (lo - half, hi + half);
+    let step = largest_jump(deseasonalised, observed, lo - half..hi + half, lo, hi, half).unwrap_or(at);
+    let shortest = (half / 3).max(1);
+    // The stage found may be either: a later one is searched among the values after it,
+    // an earlier one among those before.
+    let later = largest_jump(deseasonalised, observed, step..hi + half, step + shortest, hi, half)
+        .filter(|&second| two_stages(deseasonalised, observed, step, second, half));
+    let earlier = || {
+        largest_jump(deseasonalised, observed, lo - half..step, lo, step.saturating_sub(shortest), half)
+            .filter(|&first| two_stages(deseasonalised, observed, first, step, half))
+    };
+    match (later, later.is_none().then(earlier).flatten()) {
+        (Some(second), _) => Located { at: second, first: Some(step) },
+        (None, Some(first)) => Located { at: step, first: Some(first) },
+        (None, None) => Located { at: step, first: None },
+    }
+}
+
+/// The point in `lo..=hi` where the means of up to `half` values of `range` before it and
+/// after it differ most, the values clipped to the median of `range` ±
+/// [`LOCATE_CLIP_SDS`] spreads: medians tie over every point within half a block of a
+/// clean step, and unclipped means let an hour's burst a few hours off a step pull it
+/// there. `None` when no point has values on both sides.
+fn largest_jump(
+    deseasonalised: &[f64],
+    observed: &[f64],
+    range: std::ops::Range<usize>,
+    lo: usize,
+    hi: usize,
+    half: usize,
+) -> Option<usize> {
+    let gap = |t: usize| observed.get(t).is_some_and(|v| v.is_nan());
+    let (from, to) = (range.start, range.end.min(deseasonalised.len()));
+    if from >= to || lo > hi {
+        return None;
+    }
     let (centre, spread) = robust::median_mad(&deseasonalised[from..to]);
     // A noiseless stretch has no spread to clip by (and a clean step to find).
     let clip = |v: f64| if spread > 0.0 { v.clamp(centre - LOCATE_CLIP_SDS * spread, centre + LOCATE_CLIP_SDS * spread) } else { v };
@@ -368,31 +461,81 @@ fn locate_step(deseasonalised: &[f64], observed: &[f64], at: usize, block: usize
         count[k + 1] = count[k] + usize::from(finite);
     }
     let mean = |a: usize, b: usize| {
-        let (a, b) = (a - from, b - from);
-        let c = count[b] - count[a];
+        let (a, b) = (a.clamp(from, to) - from, b.clamp(from, to) - from);
+        let c = count[b].saturating_sub(count[a]);
         if c == 0 { f64::NAN } else { (sum[b] - sum[a]) / c as f64 }
     };
-    let mut best = (at, f64::NEG_INFINITY);
+    let mut best: Option<(usize, f64)> = None;
     // Within a gap only its first slot is a candidate: the rest read the same evidence,
     // give or take which observed values their half blocks reach.
-    for t in (lo..=hi).filter(|&t| !(t > 0 && gap(t) && gap(t - 1))) {
-        let jump = (mean(t, t + half) - mean(t - half, t)).abs();
-        if jump > best.1 {
-            best = (t, jump);
+    for t in (lo.max(from + 1)..=hi.min(to - 1)).filter(|&t| !(t > 0 && gap(t) && gap(t - 1))) {
+        let jump = (mean(t, t + half) - mean(t.saturating_sub(half), t)).abs();
+        if jump.is_finite() && best.is_none_or(|(_, b)| jump > b) {
+            best = Some((t, jump));
         }
     }
-    best.0
+    best.map(|(t, _)| t)
+}
+
+/// Share of one stage's move that the other must make, the same way, for a step to count
+/// as two stages rather than one with a wobble in the level beside it.
+const STAGE_SHARE: f64 = 0.25;
+
+/// Share of the second stage's move by which the halves of the first may differ for it to
+/// count as a level held, not a ramp towards the second.
+const STAGE_DRIFT: f64 = 0.25;
+
+/// True when a step came in two stages, at `first` and at `second`: a rollout to part of
+/// the fleet, then to the rest (100 → 150 → 250 eight hours apart). Placed at one of them,
+/// the history was levelled from one level while the hours at 150 were left as they were,
+/// and the forecast's daily shape ran 190 to 300 for a load that kept within 225 to 275;
+/// placed at the second with the first beside it, history is levelled from each stage's
+/// level ([`Shift::stage`]). Two stages when each moves the median the same way, by
+/// [`STAGE_SHARE`] of the other or more, and by more than [`LOCATE_CLIP_SDS`] times the
+/// spread about either level (a season left in the deseasonalised values after a step
+/// that scaled the swing is no stage) and than the level wandered from block to block
+/// before; and the first stage held a level, one the series never held before.
+fn two_stages(deseasonalised: &[f64], observed: &[f64], first: usize, second: usize, half: usize) -> bool {
+    let n = deseasonalised.len();
+    let kept = |r: std::ops::Range<usize>| -> Vec<f64> {
+        r.filter(|&t| observed.get(t).is_none_or(|v| !v.is_nan())).map(|t| deseasonalised[t]).collect()
+    };
+    let before = robust::median(&kept(first.saturating_sub(half)..first));
+    let (middle, middle_spread) = robust::median_mad(&kept(first..second));
+    // The level after it is that of all that follows (the detector named no later
+    // shift): a season left in the deseasonalised values after a step that scaled the
+    // swing raises the half block after a trough, not the whole.
+    let (after, after_spread) = robust::median_mad(&kept(second..n));
+    let noise = middle_spread.max(after_spread);
+    let (one, two) = (middle - before, after - middle);
+    let (small, large) = (one.abs().min(two.abs()), one.abs().max(two.abs()));
+    // A stage is a level held: its halves' medians agree (a ramp's do not).
+    let mid = first + (second - first) / 2;
+    let drift = robust::median(&kept(mid..second)) - robust::median(&kept(first..mid));
+    let held = drift.abs() <= STAGE_DRIFT * two.abs();
+    // The first stage held a level the series never held before: one it had (the
+    // weekdays after a weekend dip, with too few weeks to see the week as a season) is a
+    // return, not a stage. And each moved it by more than the level wandered from block
+    // to block before: a step on a Saturday is followed by Monday's rise, as every Monday
+    // rose.
+    let blocks: Vec<f64> = deseasonalised[..first.saturating_sub(half)].chunks_exact(2 * half).map(robust::median).collect();
+    let new = blocks.iter().all(|m| (m - middle).abs() > STAGE_SHARE * one.abs());
+    let wander = blocks.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f64::max);
+    held && new && one * two > 0.0 && small >= STAGE_SHARE * large && small > wander && small > LOCATE_CLIP_SDS * noise
 }
 
 /// The shift at `at` with the levels either side: after it, the median of all that
-/// follows; before it, the median of as long a stretch, at least the longest season (so a
-/// week's shape averages out).
-fn levels_at(deseasonalised: &[f64], periods: &[usize], block: usize, at: usize) -> Shift {
+/// follows; before it (before its `first` stage, for a step in two), the median of as
+/// long a stretch, at least the longest season (so a week's shape averages out); between
+/// the stages, the median of what lies between.
+fn levels_at(deseasonalised: &[f64], periods: &[usize], block: usize, at: usize, first: Option<usize>) -> Shift {
     let longest = longest_season(periods, block);
     let span = (deseasonalised.len() - at).max(longest);
-    let before = robust::median(&deseasonalised[at.saturating_sub(span)..at]);
+    let begins = first.unwrap_or(at);
+    let before = robust::median(&deseasonalised[begins.saturating_sub(span)..begins]);
     let after = robust::median(&deseasonalised[at..]);
-    Shift { at, before, after, scales: false }
+    let stage = first.map(|from| Stage { from, level: robust::median(&deseasonalised[from..at]) });
+    Shift { at, before, after, scales: false, stage }
 }
 
 /// Share of a level shift that the blocks either side of it must show between them for it
@@ -405,22 +548,23 @@ const STEP_SHARE: f64 = 0.5;
 /// fitted on those two hours stood at twice the level the next two days had).
 fn last_level_shift(deseasonalised: &[f64], periods: &[usize], step_ms: i64) -> Option<usize> {
     let block = shift_block(periods, step_ms, deseasonalised.len());
-    step_with_levels(deseasonalised, &[], periods, block, backtest::min_train(periods).max(block), Late::Refuse).map(|s| s.at)
+    let (min_after, fresh) = (backtest::min_train(periods).max(block), fresh_after(periods, block, step_ms));
+    step_with_levels(deseasonalised, &[], periods, block, min_after, fresh, Late::Refuse).map(|s| s.at)
 }
 
-/// True when the change of `shift` at `at` is a step, not a ramp: the blocks either side
-/// of it (one block apart from it on each side, as the detector places a step within a
+/// True when `shift` is a step, not a ramp: the blocks either side of it (one block apart
+/// from where it begins and from where it ends, as the detector places a step within a
 /// block of where it came) differ by [`STEP_SHARE`] of it or more. Steady growth also
 /// moves the median of what follows from that of what went before; levelling it, or
 /// fitting only after it, took the growth away and the forecast fell flat.
-fn is_step(deseasonalised: &[f64], at: usize, block: usize, shift: f64) -> bool {
-    let n = deseasonalised.len();
-    if (at + block).min(n) >= (at + 2 * block).min(n) || at < 2 * block {
+fn is_step(deseasonalised: &[f64], shift: &Shift, block: usize) -> bool {
+    let (n, at, begins) = (deseasonalised.len(), shift.at, shift.begins());
+    if (at + block).min(n) >= (at + 2 * block).min(n) || begins < 2 * block {
         return false; // no whole block on a side to judge by
     }
     let median = |r: std::ops::Range<usize>| robust::median(&deseasonalised[r]);
-    let jump = median((at + block).min(n)..(at + 2 * block).min(n)) - median(at.saturating_sub(2 * block)..at.saturating_sub(block));
-    jump.abs() >= STEP_SHARE * shift.abs()
+    let jump = median((at + block).min(n)..(at + 2 * block).min(n)) - median(begins - 2 * block..begins - block);
+    jump.abs() >= STEP_SHARE * (shift.after - shift.before).abs()
 }
 
 /// Block length of the level-shift search: one season (block means hide the seasons), or
@@ -686,6 +830,35 @@ mod tests {
         assert!(levelled.iter().all(|x| x.abs() < 1e-9), "history before the fall moved to nothing");
     }
 
+    /// A rollout in two stages, 10 → 15 and, eight hours and twenty minutes later, → 25:
+    /// placed at the second with the first beside it, and each stretch of history moved
+    /// from its own level (worked by hand: before the first stage by +15, between the
+    /// stages by +10), so all of it lies at 25 give or take the daily swing.
+    #[test]
+    fn a_step_in_two_stages_is_levelled_from_each() {
+        let first = 13 * 288;
+        let v = daily_from(first, 460, |i| if i < 100 { 15.0 } else { 25.0 });
+        let s = fresh(&v).expect("thirty hours at 25 after eight at 15 and thirteen days at 10");
+        let stage = s.stage.expect("two stages");
+        assert!(s.at.abs_diff(first + 100) <= 3 && stage.from.abs_diff(first) <= 3, "{s:?}");
+        assert!((s.before - 10.0).abs() < 0.5 && (stage.level - 15.0).abs() < 1.0 && (s.after - 25.0).abs() < 1.0, "{s:?}");
+        assert!(!s.scales, "the swing stayed ±2: {s:?}");
+        let moved = s.adjust(&v, false);
+        for (what, range) in [("before the stages", 0..first - 3), ("between them", first + 3..first + 97)] {
+            let mean = moved[range.clone()].iter().sum::<f64>() / range.len() as f64;
+            let expected = v[range.clone()].iter().sum::<f64>() / range.len() as f64 + if range.start == 0 { 15.0 } else { 10.0 };
+            assert!((mean - expected).abs() < 1.0, "{what}: {mean:.2} against {expected:.2}");
+        }
+        // One step of the same size is one step.
+        let one = fresh(&daily_then(360, |_| 25.0)).expect("a step");
+        assert_eq!(one.stage, None, "{one:?}");
+        // A second stage twelve hours before the end, too recent to level at: levelled at
+        // the first (thirty-six hours before the end) alone, not left as it was.
+        let late = daily_from(first, 432, |i| if i < 288 { 15.0 } else { 25.0 });
+        let s = fresh(&late).expect("the first stage");
+        assert!(s.stage.is_none() && s.at.abs_diff(first) <= 3, "{s:?}");
+    }
+
     /// An hour's burst at five times the step, eight hours before it, does not pull the
     /// step to itself; nor does a drained group's few ticks of 0 to 1 read as a swing kept.
     #[test]
@@ -764,11 +937,11 @@ mod tests {
         let n = 8 * block + 300;
         let at = n - 300;
         let ramp: Vec<f64> = (0..n).map(|i| 10.0 + 0.01 * i as f64).collect();
-        let shift = levels_at(&ramp, &[block], block, at);
+        let shift = levels_at(&ramp, &[block], block, at, None);
         assert!(shift.after - shift.before > 2.0, "{shift:?}");
         assert!(!is_fresh_step(&ramp, &shift, block));
         let step: Vec<f64> = (0..n).map(|i| if i < at { 10.0 } else { 10.0 + 0.01 * i as f64 }).collect();
-        assert!(is_fresh_step(&step, &levels_at(&step, &[block], block, at), block));
+        assert!(is_fresh_step(&step, &levels_at(&step, &[block], block, at, None), block));
     }
 
     /// Hourly traffic with a weekly shape whose last day is a Sunday quieter than any
