@@ -708,10 +708,7 @@ impl HeadroomApp {
             match result {
                 Ok((outcomes, best, within, text)) => {
                     self.model.status = text.unwrap_or_else(|| "Scenarios replayed".into());
-                    self.scenarios.shown = vec![true; outcomes.len()];
-                    self.scenarios.outcomes = outcomes;
-                    self.scenarios.recommended = best;
-                    self.scenarios.within_budget = within;
+                    self.scenarios.set(outcomes, best, within);
                 }
                 Err(e) => self.model.error = Some(format!("scenarios: {e}")),
             }
@@ -832,11 +829,8 @@ impl HeadroomApp {
             if let Ok(text) = toml::to_string(&sc.file) {
                 self.state.scenarios = text;
             }
-            self.scenarios.shown = vec![true; sc.outcomes.len()];
-            self.scenarios.outcomes = sc.outcomes.clone();
-            self.scenarios.recommended = sc.recommended;
-            self.scenarios.within_budget =
-                crate::simulate::recommended_within(&sc.outcomes, sc.recommended, plan.horizon_minutes(), sc.file.risk_budget);
+            let within = crate::simulate::recommended_within(&sc.outcomes, sc.recommended, plan.horizon_minutes(), sc.file.risk_budget);
+            self.scenarios.set(sc.outcomes.clone(), sc.recommended, within);
         }
         self.model.status = format!("Opened the plan \"{}\" of {}", plan.inputs.title, crate::time::format_short(plan.inputs.created_ms));
         self.history.reset(&self.state);

@@ -25,6 +25,16 @@ pub struct ScenarioView {
     pub form_index: usize,
 }
 
+impl ScenarioView {
+    /// New results, all drawn.
+    pub fn set(&mut self, outcomes: Vec<Outcome>, recommended: Option<usize>, within_budget: bool) {
+        self.shown = vec![true; outcomes.len()];
+        self.outcomes = outcomes;
+        self.recommended = recommended;
+        self.within_budget = within_budget;
+    }
+}
+
 /// Draws the panel; returns the actions asked for.
 ///
 /// The chart shares its time axis with the series chart (`time`), opening on `window`
@@ -89,6 +99,14 @@ pub fn ui(
     actions
 }
 
+/// The order of the table's rows over `len` outcomes: the recommended one first (with
+/// eight scenarios at the default window size it lay below the fold, and the table is
+/// read for it), then the rest as the scenario file lists them.
+fn table_order(len: usize, recommended: Option<usize>) -> Vec<usize> {
+    let first = recommended.filter(|r| *r < len);
+    first.into_iter().chain((0..len).filter(|i| Some(*i) != first)).collect()
+}
+
 /// The comparison table: cost and risk per scenario, the recommended one marked, each row
 /// the chart's key (its tick draws it, its colour is its line's).
 fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
@@ -100,7 +118,8 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                 ui.strong(h);
             }
             ui.end_row();
-            for (i, o) in view.outcomes.iter().enumerate() {
+            for i in table_order(view.outcomes.len(), view.recommended) {
+                let o = &view.outcomes[i];
                 ui.horizontal(|ui| {
                     ui.checkbox(&mut view.shown[i], "").on_hover_text("Draw its instances");
                     // The table is the chart's key: each scenario's line colour.
@@ -112,9 +131,7 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                 let text = |t: String| if recommended { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
                 // "recommended" on a line of its own under the name: after it, the name
                 // column grew so wide that the table ran past its pane.
-                let name = |ui: &mut egui::Ui| {
-                    ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
-                };
+                let name = |ui: &mut egui::Ui| ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
                 let mark = match standing {
                     Standing::Recommended => Some(("recommended", theme::HISTORY, "the cheapest scenario within the risk budget")),
                     Standing::LeastRisky => Some((
@@ -131,7 +148,9 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                             ui.label(egui::RichText::new(word).small().color(colour)).on_hover_text(hover);
                         });
                     }
-                    None => name(ui),
+                    None => {
+                        name(ui);
+                    }
                 }
                 ui.label(text(format!("{:.2}", o.cost_per_month)));
                 ui.label(text(crate::export::minutes(o.minutes_over_target)));
@@ -322,4 +341,18 @@ fn form(ui: &mut egui::Ui, view: &mut ScenarioView, file: &mut ScenarioFile) -> 
         }
     });
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_order;
+
+    #[test]
+    fn the_recommended_scenario_heads_the_table() {
+        assert_eq!(table_order(4, Some(2)), [2, 0, 1, 3]);
+        assert_eq!(table_order(3, None), [0, 1, 2]);
+        assert_eq!(table_order(3, Some(0)), [0, 1, 2]);
+        // An index past the outcomes (a plan file edited by hand) changes nothing.
+        assert_eq!(table_order(2, Some(5)), [0, 1]);
+    }
 }
