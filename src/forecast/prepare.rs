@@ -141,7 +141,7 @@ pub struct Shift {
     /// swing changed with the level (a load that doubled doubled its daily peak; a group
     /// drained to nothing lost its daily shape with it).
     pub scales: bool,
-    /// The step came in two stages, the first here ([`later_stage`]).
+    /// The step came in two stages, the first here ([`two_stages`]).
     pub stage: Option<Stage>,
 }
 
@@ -345,7 +345,7 @@ fn step_with_levels(
     let n = deseasonalised.len();
     let fits = |at: usize| late == Late::Keep || at + min_after <= n;
     let Located { at, first } = locate_step(deseasonalised, observed, robust::last_level_shift(deseasonalised, block, min_after)?, block)
-        .settle(fits, |at| at + fresh_after <= n)?;
+        .settle(fits, |at| at + fresh_after <= n && at + LEVELLING_BLOCKS * block > n)?;
     if !fits(at) {
         return None; // the step came later than its block's start: too little after it yet
     }
@@ -417,18 +417,15 @@ fn locate_step(deseasonalised: &[f64], observed: &[f64], at: usize, block: usize
     let step = largest_jump(deseasonalised, observed, lo - half..hi + half, lo, hi, half).unwrap_or(at);
     let shortest = (half / 3).max(1);
     // The stage found may be either: a later one is searched among the values after it,
-    // an earlier one among those before.
+    // then an earlier one among those before.
     let later = largest_jump(deseasonalised, observed, step..hi + half, step + shortest, hi, half)
         .filter(|&second| two_stages(deseasonalised, observed, step, second, half));
-    let earlier = || {
-        largest_jump(deseasonalised, observed, lo - half..step, lo, step.saturating_sub(shortest), half)
-            .filter(|&first| two_stages(deseasonalised, observed, first, step, half))
-    };
-    match (later, later.is_none().then(earlier).flatten()) {
-        (Some(second), _) => Located { at: second, first: Some(step) },
-        (None, Some(first)) => Located { at: step, first: Some(first) },
-        (None, None) => Located { at: step, first: None },
+    if let Some(second) = later {
+        return Located { at: second, first: Some(step) };
     }
+    let first = largest_jump(deseasonalised, observed, lo - half..step, lo, step.saturating_sub(shortest), half)
+        .filter(|&first| two_stages(deseasonalised, observed, first, step, half));
+    Located { at: step, first }
 }
 
 /// The point in `lo..=hi` where the means of up to `half` values of `range` before it and
