@@ -723,7 +723,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         .filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log) && !same_step(s));
     let mut left_out = 0;
     if let Some(shift) = fresh {
-        let at = format_short(series.timestamp(shift.at));
+        // Where the change began: windows scored after its first stage leave the record.
+        let at = format_short(series.timestamp(shift.begins()));
         let total = record.len();
         match leave_out_after(&mut record, &mut nested_flags, &shift) {
             AfterFresh::LeftOut(n) => {
@@ -856,9 +857,9 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         periods: full.periods.clone(),
         evidence: Some(evidence),
         level_shift_ms: if let Some(s) = fresh {
-            Some(series.timestamp(s.at))
+            Some(series.timestamp(s.begins()))
         } else if let Some(s) = twin_shift {
-            Some(series.timestamp(s.at))
+            Some(series.timestamp(s.begins()))
         } else {
             variant.after_shift.then(|| shift.map(|at| series.timestamp(at))).flatten()
         },
@@ -877,18 +878,23 @@ fn levelled_warning(series: &Series, shift: &prepare::Shift, note: &str) -> Warn
     Warning::new(
         series.display_name(),
         format!(
-            "level shift at {} (from {} to {}){note}{} the history before it moved to the level after it for fitting",
+            "level shift {}{note}{} the history before it moved to the level after it for fitting",
             match shift.stage {
                 Some(stage) => format!(
-                    "{} in two stages, the first at {} (to {})",
-                    format_short(series.timestamp(shift.at)),
+                    "in two stages, at {} and {} (from {} through {} to {})",
                     format_short(series.timestamp(stage.from)),
-                    series.unit.format(stage.level)
+                    format_short(series.timestamp(shift.at)),
+                    series.unit.format(shift.before),
+                    series.unit.format(stage.level),
+                    series.unit.format(shift.after)
                 ),
-                None => format_short(series.timestamp(shift.at)),
+                None => format!(
+                    "at {} (from {} to {})",
+                    format_short(series.timestamp(shift.at)),
+                    series.unit.format(shift.before),
+                    series.unit.format(shift.after)
+                ),
             },
-            series.unit.format(shift.before),
-            series.unit.format(shift.after),
             if note.is_empty() { ":" } else { "" }
         ),
     )

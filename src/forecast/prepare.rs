@@ -133,7 +133,7 @@ impl Prepared {
 pub struct Shift {
     /// Where the new level starts.
     pub at: usize,
-    /// The level before it.
+    /// The level before it (before its first stage, for a step in two).
     pub before: f64,
     /// The level after it.
     pub after: f64,
@@ -182,9 +182,10 @@ impl Shift {
     }
 
     /// `values` (history from index 0) with the part before the shift moved to the level
-    /// after it: by the difference, or for a fit on the log scale or a shift that
-    /// [`scales`](Self::scales) by the ratio (a launch that brings 35 % more traffic brings
-    /// it at the peaks and the troughs alike).
+    /// after it, each stretch from its own level (before the first stage and between the
+    /// stages, for a step in two): by the difference, or for a fit on the log scale or a
+    /// shift that [`scales`](Self::scales) by the ratio (a launch that brings 35 % more
+    /// traffic brings it at the peaks and the troughs alike).
     pub fn adjust(&self, values: &[f64], log: bool) -> Vec<f64> {
         if !self.applies(log) {
             // A level at or below zero has no ratio, and moving by the difference would
@@ -343,7 +344,12 @@ fn step_with_levels(
     late: Late,
 ) -> Option<Shift> {
     let n = deseasonalised.len();
-    let fits = |at: usize| late == Late::Keep || at + min_after <= n;
+    // Kept late, a step still needs a whole block after it to be judged a step
+    // ([`is_step`]): a second stage closer to the end leaves the first alone.
+    let fits = |at: usize| match late {
+        Late::Keep => at + block < n,
+        Late::Refuse => at + min_after <= n,
+    };
     let Located { at, first } = locate_step(deseasonalised, observed, robust::last_level_shift(deseasonalised, block, min_after)?, block)
         .settle(fits, |at| at + fresh_after <= n && at + LEVELLING_BLOCKS * block > n)?;
     if !fits(at) {
@@ -361,14 +367,16 @@ fn fresh_after(periods: &[usize], block: usize, step_ms: i64) -> usize {
 }
 
 /// Spreads (robust standard deviations) from the median past which values are clipped
-/// before [`locate_step`] averages them.
+/// before [`locate_step`] averages them; and by which each stage of a step in two must
+/// move the level, beyond the spread about either level ([`two_stages`]).
 const LOCATE_CLIP_SDS: f64 = 3.0;
 
 /// What [`step_with_levels`] does with a step that [`locate_step`] places later than its
 /// block's start, leaving less than asked after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Late {
-    /// Refused: too little after it yet (a fresh step is [`fresh_shift`]'s).
+    /// Refused: too little after it yet (a fresh step is [`fresh_shift`]'s; a step whose
+    /// second stage is too recent is taken at its first, [`Located::settle`]).
     Refuse,
     /// Kept: the detector's block had enough after it, and no other rule takes it (a
     /// series with a season longer than the block, which [`fresh_shift`] leaves alone).
@@ -384,11 +392,13 @@ struct Located {
 
 impl Located {
     /// The step as a caller can take it when its second stage leaves too little after it
-    /// for that caller (`fits` is false): `None` when [`fresh_shift`] takes the two stages
-    /// (`fresh` is true; levelled at the first here as well, history moved twice), else
-    /// placed at its first stage alone, as before stages were told apart, rather than not
-    /// levelled at all (a second stage half a day before the end left a day-old first
-    /// stage unlevelled, and the forecast ran to three times the load).
+    /// for that caller (`fits` is false): `None` when the second stage lies where
+    /// [`fresh_shift`] judges steps (`fresh` is true; levelled at the first here as well,
+    /// history was moved twice), else placed at its first stage alone, as before stages
+    /// were told apart, rather than not levelled at all (a second stage half a day before
+    /// the end left a day-old first stage unlevelled, and the forecast ran to three times
+    /// the load). The fresh path may still find no plain step there; the backtest's
+    /// windows, which have no fresh path, then level nothing at that step.
     fn settle(self, fits: impl Fn(usize) -> bool, fresh: impl Fn(usize) -> bool) -> Option<Self> {
         match self.first {
             Some(_) if !fits(self.at) && fresh(self.at) => None,
@@ -415,6 +425,8 @@ fn locate_step(deseasonalised: &[f64], observed: &[f64], at: usize, block: usize
         return Located { at, first: None };
     }
     let step = largest_jump(deseasonalised, observed, lo - half..hi + half, lo, hi, half).unwrap_or(at);
+    // The shortest first stage looked for: a third of half a block (four hours at five
+    // minutes); a shorter one is not told from a burst, which the clipped means pass over.
     let shortest = (half / 3).max(1);
     // The stage found may be either: a later one is searched among the values after it,
     // then an earlier one among those before.
@@ -475,7 +487,9 @@ fn largest_jump(
 }
 
 /// Share of one stage's move that the other must make, the same way, for a step to count
-/// as two stages rather than one with a wobble in the level beside it.
+/// as two stages rather than one with a wobble in the level beside it; also how near the
+/// first stage's level an earlier block may come before that level counts as one the
+/// series has held.
 const STAGE_SHARE: f64 = 0.25;
 
 /// Share of the second stage's move by which the halves of the first may differ for it to
