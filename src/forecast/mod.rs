@@ -856,12 +856,9 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         model,
         periods: full.periods.clone(),
         evidence: Some(evidence),
-        level_shift_ms: if let Some(s) = fresh {
-            Some(series.timestamp(s.begins()))
-        } else if let Some(s) = twin_shift {
-            Some(series.timestamp(s.begins()))
-        } else {
-            variant.after_shift.then(|| shift.map(|at| series.timestamp(at))).flatten()
+        level_shift_ms: match fresh.or(twin_shift) {
+            Some(s) => Some(series.timestamp(s.begins())),
+            None => variant.after_shift.then(|| shift.map(|at| series.timestamp(at))).flatten(),
         },
         log_scale: variant.log,
         dependence: Some(dependence),

@@ -174,11 +174,17 @@ impl Shift {
         }
     }
 
+    /// True when every level history is moved from is positive and the level after it
+    /// divides by it to a finite ratio.
+    fn has_ratios(&self) -> bool {
+        let ratio = |l: f64| l > 0.0 && (self.after / l).is_finite();
+        ratio(self.before) && self.stage.is_none_or(|s| ratio(s.level))
+    }
+
     /// True when [`adjust`](Self::adjust) can move history to it: always on the natural
     /// scale; on the log scale only by a finite ratio of positive levels.
     pub fn applies(&self, log: bool) -> bool {
-        let positive = |l: f64| l > 0.0 && (self.after / l).is_finite();
-        !log || (self.after > 0.0 && positive(self.before) && self.stage.is_none_or(|s| positive(s.level)))
+        !log || (self.after > 0.0 && self.has_ratios())
     }
 
     /// `values` (history from index 0) with the part before the shift moved to the level
@@ -198,8 +204,7 @@ impl Shift {
             // 20 that kept its ±10 swing was forecast swinging ±4).
             self.scales || values[..self.at.min(values.len())].iter().enumerate().any(|(i, v)| v + self.after - self.level_at(i) <= 0.0)
         } else {
-            let ratio_of = |l: f64| l > 0.0 && (self.after / l).is_finite();
-            self.scales && self.after >= 0.0 && ratio_of(self.before) && self.stage.is_none_or(|s| ratio_of(s.level))
+            self.scales && self.after >= 0.0 && self.has_ratios()
         };
         values
             .iter()
@@ -366,6 +371,12 @@ fn fresh_after(periods: &[usize], block: usize, step_ms: i64) -> usize {
     longest_season(periods, block).max(day_steps(step_ms))
 }
 
+/// True when slot `t` of `observed` is a gap (`NaN`; [`Prepared::with_gaps`]); a slot past
+/// its end is not.
+fn is_gap(observed: &[f64], t: usize) -> bool {
+    observed.get(t).is_some_and(|v| v.is_nan())
+}
+
 /// Spreads (robust standard deviations) from the median past which values are clipped
 /// before [`locate_step`] averages them; and by which each stage of a step in two must
 /// move the level, beyond the spread about either level ([`two_stages`]).
@@ -453,7 +464,7 @@ fn largest_jump(
     hi: usize,
     half: usize,
 ) -> Option<usize> {
-    let gap = |t: usize| observed.get(t).is_some_and(|v| v.is_nan());
+    let gap = |t: usize| is_gap(observed, t);
     let (from, to) = (range.start, range.end.min(deseasonalised.len()));
     if from >= to || lo > hi {
         return None;
@@ -508,9 +519,7 @@ const STAGE_DRIFT: f64 = 0.25;
 /// before; and the first stage held a level, one the series never held before.
 fn two_stages(deseasonalised: &[f64], observed: &[f64], first: usize, second: usize, half: usize) -> bool {
     let n = deseasonalised.len();
-    let kept = |r: std::ops::Range<usize>| -> Vec<f64> {
-        r.filter(|&t| observed.get(t).is_none_or(|v| !v.is_nan())).map(|t| deseasonalised[t]).collect()
-    };
+    let kept = |r: std::ops::Range<usize>| -> Vec<f64> { r.filter(|&t| !is_gap(observed, t)).map(|t| deseasonalised[t]).collect() };
     let before = robust::median(&kept(first.saturating_sub(half)..first));
     let (middle, middle_spread) = robust::median_mad(&kept(first..second));
     // The level after it is that of all that follows (the detector named no later
@@ -524,6 +533,9 @@ fn two_stages(deseasonalised: &[f64], observed: &[f64], first: usize, second: us
     let mid = first + (second - first) / 2;
     let drift = robust::median(&kept(mid..second)) - robust::median(&kept(first..mid));
     let held = drift.abs() <= STAGE_DRIFT * two.abs();
+    if !(held && one * two > 0.0 && small >= STAGE_SHARE * large && small > LOCATE_CLIP_SDS * noise) {
+        return false; // before the medians of every block of history (a hot path: each backtest window)
+    }
     // The first stage held a level the series never held before: one it had (the
     // weekdays after a weekend dip, with too few weeks to see the week as a season) is a
     // return, not a stage. And each moved it by more than the level wandered from block
@@ -532,7 +544,7 @@ fn two_stages(deseasonalised: &[f64], observed: &[f64], first: usize, second: us
     let blocks: Vec<f64> = deseasonalised[..first.saturating_sub(half)].chunks_exact(2 * half).map(robust::median).collect();
     let new = blocks.iter().all(|m| (m - middle).abs() > STAGE_SHARE * one.abs());
     let wander = blocks.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f64::max);
-    held && new && one * two > 0.0 && small >= STAGE_SHARE * large && small > wander && small > LOCATE_CLIP_SDS * noise
+    new && small > wander
 }
 
 /// The shift at `at` with the levels either side: after it, the median of all that

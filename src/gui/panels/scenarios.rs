@@ -131,7 +131,9 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                 let text = |t: String| if recommended { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
                 // "recommended" on a line of its own under the name: after it, the name
                 // column grew so wide that the table ran past its pane.
-                let name = |ui: &mut egui::Ui| ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
+                let name = |ui: &mut egui::Ui| {
+                    ui.label(text(o.name.clone())).on_hover_text(format!("policy: {}", o.policy));
+                };
                 let mark = match standing {
                     Standing::Recommended => Some(("recommended", theme::HISTORY, "the cheapest scenario within the risk budget")),
                     Standing::LeastRisky => Some((
@@ -148,9 +150,7 @@ fn comparison_table(ui: &mut egui::Ui, view: &mut ScenarioView) {
                             ui.label(egui::RichText::new(word).small().color(colour)).on_hover_text(hover);
                         });
                     }
-                    None => {
-                        name(ui);
-                    }
+                    None => name(ui),
                 }
                 ui.label(text(format!("{:.2}", o.cost_per_month)));
                 ui.label(text(crate::export::minutes(o.minutes_over_target)));
