@@ -108,6 +108,53 @@ fn a_step_after_a_deploy_moves_the_forecast_to_the_new_level() {
     assert!((mean - 45.0).abs() < 3.0, "the forecast holds the new level: {mean:.1}");
 }
 
+/// A deploy three hours before the end took CPU from 35 % to 65 % (a daily swing of ±5,
+/// noise 0.8): history cannot yet tell a step from a burst, so the fit takes it for a
+/// burst and the bands and paths give the new level its chance (a quarter, three hours
+/// of six: `tail::chance`). Worked from the mixture of the two readings, the point
+/// forecast p and p + 30, each with a spread σ under 3: the 95 % band's top is the
+/// 97.5 % quantile x of ¾F(x − p) + ¼F(x − p − 30), where F(x − p) = 1, so
+/// F(x − p − 30) = 0.9 and x = p + 30 + 1.28σ; the 80 % band's top likewise
+/// p + 30 + 0.25σ. Every path that takes the new level crosses 50 % from the first step;
+/// of the rest, as many as of the fit's own paths.
+#[test]
+fn a_step_hours_before_the_end_keeps_both_readings() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let noise = Normal::new(0.0, 0.8).unwrap();
+    let n = 14 * DAY;
+    let step = n - 36;
+    let v: Vec<f64> = (0..n).map(|i| if i < step { 35.0 } else { 65.0 } + 5.0 * daily(i) + noise.sample(&mut rng)).collect();
+    let (s, f, mean) = a_day_ahead("api_cpu_percent", Unit::Percent, v);
+    assert!((mean - 35.0).abs() < 3.0, "fitted as a burst that ends: {mean:.1}");
+    assert!(
+        f.warnings.iter().any(|w| w.message.contains("far above the seasonal pattern") && w.message.contains("25 % chance")),
+        "{:?}",
+        f.warnings
+    );
+    let level = f.new_level.expect("the run at the end is named");
+    assert!((level.chance - 0.25).abs() < 0.01 && (level.shift - 30.0).abs() < 1.5, "{level:?}");
+    // Each band's top stands on the new level, point + 30, at every step.
+    for b in &f.bands {
+        let short = (0..DAY).map(|h| b.upper[h] - (f.point[h] + 29.0)).fold(f64::INFINITY, f64::min);
+        assert!(short >= 0.0, "the {} % band's top falls {:.2} short of the new level", b.level, -short);
+    }
+    // The paths follow the bands as the fit gave them, a quarter of them at the new level:
+    // the share reaching 50 % is a quarter plus three quarters of the share the fit's own
+    // paths reach (2,000 paths: within 0.04, over three Monte Carlo spreads).
+    let reaching = |f: &headroom::forecast::Forecast| {
+        let (mut reach, mut paths) = (0, 0);
+        headroom::forecast::paths::for_each_path(f, 2000, 7, |p| {
+            paths += 1;
+            reach += usize::from(p.iter().any(|v| *v >= 50.0));
+        });
+        reach as f64 / paths as f64
+    };
+    let own = reaching(&headroom::forecast::Forecast { new_level: None, bands: f.path_bands.clone(), path_bands: Vec::new(), ..f.clone() });
+    let share = reaching(&f);
+    assert!((share - (0.25 + 0.75 * own)).abs() < 0.04 && own < 0.3, "paths reaching 50 %: {share}, {own} without the new level");
+    assert!(s.values.last().is_some_and(|v| *v > 50.0));
+}
+
 /// A launch that brings 35 % more traffic, 18 days before the end of eight weeks of
 /// weekly-shaped traffic, forecast two weeks ahead: no backtest window of two weeks can
 /// start two seasons after it, so only history levelled at the launch carries the new

@@ -16,7 +16,8 @@
 //! 5. [`calibrate`]: each level's band from the record's errors per horizon bucket,
 //!    widened where leave-one-window-out coverage falls short;
 //! 6. the final fit on all history (here), bounded: never below zero for non-negative
-//!    series, within 0–100 for percents, no further from the point than the evidence;
+//!    series, within 0–100 for percents, no further from the point than the evidence; a
+//!    run of outliers at the very end given its chance of being the new level ([`tail`]);
 //! 7. [`paths`]: sample paths with the band's spread and the errors' dependence, for the
 //!    runway and `simulate`.
 
@@ -31,6 +32,7 @@ pub mod robust;
 pub mod seasonality;
 pub mod shapes;
 mod stats;
+pub mod tail;
 
 pub use backtest::{LevelValue, Score};
 pub use models::ModelKind;
@@ -277,6 +279,11 @@ pub struct Forecast {
     /// (which made every path cross thresholds far past anything history reached).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub path_bands: Vec<Band>,
+    /// A run of outliers at the end of history that may be the level from now on, with
+    /// its chance: the bands are the mixture's and that share of the paths carries it
+    /// ([`tail`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_level: Option<tail::NewLevel>,
 }
 
 fn unbounded() -> (f64, f64) {
@@ -294,6 +301,9 @@ impl Forecast {
         let d = &mut self.dependence;
         d.persistent_sd.iter_mut().chain(d.fast.iter_mut().flatten()).chain(d.windows.iter_mut().flatten()).for_each(times);
         self.bounds = (self.bounds.0 * factor, self.bounds.1 * factor);
+        if let Some(l) = &mut self.new_level {
+            l.shift *= factor;
+        }
     }
 
     /// Checks a forecast read from a file Headroom did not write itself (a plan file):
@@ -341,6 +351,11 @@ impl Forecast {
         if self.bounds.0.is_nan() || self.bounds.1.is_nan() || self.bounds.0 > self.bounds.1 {
             return Err(format!("bounds ({}, {}) must be ordered numbers", self.bounds.0, self.bounds.1));
         }
+        if let Some(l) = self.new_level
+            && !(l.shift.is_finite() && l.chance >= 0.0 && l.chance <= 1.0)
+        {
+            return Err(format!("new_level: shift must be a number and chance within 0 to 1, got {} and {}", l.shift, l.chance));
+        }
         if self.periods.iter().any(|p| *p == 0 || *p > self.point.len().max(1).saturating_mul(1000)) {
             return Err(format!("periods {:?} are not seasonal periods of this forecast", self.periods));
         }
@@ -373,6 +388,7 @@ impl Forecast {
             dependence: paths::Dependence::fallback(step_ms),
             bounds: unbounded(),
             path_bands: Vec::new(),
+            new_level: None,
         }
     }
 
@@ -1145,7 +1161,16 @@ fn finish(
     shape(&mut bands);
     let mut path_bands = parts.path_bands;
     shape(&mut path_bands);
-    Forecast {
+    let new_level = prepared.tail.map(|t| tail::NewLevel {
+        from_ms: series.timestamp(t.from),
+        shift: t.shift,
+        chance: tail::chance((series.len() - t.from.min(series.len())) as i64 * series.step_ms),
+    });
+    let mut warnings = warnings;
+    if let Some(l) = new_level {
+        warnings.push(new_level_warning(series, &l));
+    }
+    let mut forecast = Forecast {
         series: series.display_name(),
         start_ms: series.end_ms() + series.step_ms,
         step_ms: series.step_ms,
@@ -1161,7 +1186,29 @@ fn finish(
         dependence: parts.dependence.unwrap_or_else(|| paths::Dependence::fallback(series.step_ms)),
         bounds: (bounds.lower, bounds.upper),
         path_bands,
+        new_level: None,
+    };
+    if let Some(l) = new_level {
+        tail::apply(&mut forecast, l);
     }
+    forecast
+}
+
+/// The warning for a run of outliers at the end of history ([`tail`]).
+fn new_level_warning(series: &Series, level: &tail::NewLevel) -> Warning {
+    let lasted = crate::time::format_duration(series.end_ms() + series.step_ms - level.from_ms);
+    Warning::new(
+        series.display_name(),
+        format!(
+            "the last {lasted} (from {}) lie far {} the seasonal pattern, by {} on average: fitted as a burst that ends; \
+             that it is the level from now on (a deploy?) has a {:.0} % chance in the bands and sample paths{}",
+            format_short(level.from_ms),
+            if level.shift > 0.0 { "above" } else { "below" },
+            series.unit.format(level.shift.abs()),
+            100.0 * level.chance,
+            if level.chance < tail::MAX_CHANCE { ", more the longer it lasts" } else { "" }
+        ),
+    )
 }
 
 /// Physical limits a forecast must respect.

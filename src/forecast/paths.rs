@@ -356,15 +356,20 @@ fn pooled_product(windows: &[Vec<f64>], lag: usize) -> f64 {
 }
 
 /// The quantile function of one step: `(z, value)` knots, increasing in z.
-struct Marginal {
+pub(super) struct Marginal {
     knots: Vec<(f64, f64)>,
 }
 
 impl Marginal {
+    /// Step `h` of the bands the paths follow.
     fn at(forecast: &Forecast, h: usize) -> Self {
-        let point = forecast.point.get(h).copied().unwrap_or(f64::NAN);
+        Marginal::of(forecast.point.get(h).copied().unwrap_or(f64::NAN), forecast.path_bands(), h)
+    }
+
+    /// Step `h` of `bands` around `point`.
+    pub(super) fn of(point: f64, bands: &[super::Band], h: usize) -> Self {
         let mut knots = vec![(0.0, point)];
-        for b in forecast.path_bands() {
+        for b in bands {
             let z = normal_quantile(0.5 + b.level / 200.0);
             if let (Some(lo), Some(hi)) = (b.lower.get(h), b.upper.get(h))
                 && z > 0.0
@@ -404,7 +409,7 @@ impl Marginal {
 
     /// The normal score whose value is `v` (the quantile function read backwards, extended
     /// beyond the knots with the outermost slopes); 0 for a single knot.
-    fn score_of(&self, v: f64) -> f64 {
+    pub(super) fn score_of(&self, v: f64) -> f64 {
         if self.knots.len() == 1 || !v.is_finite() {
             return 0.0;
         }
@@ -413,7 +418,7 @@ impl Marginal {
     }
 
     /// The value at standard-normal draw `z`.
-    fn value(&self, z: f64) -> f64 {
+    pub(super) fn value(&self, z: f64) -> f64 {
         if let [(_, only)] = self.knots[..] {
             return only;
         }
@@ -508,14 +513,25 @@ pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: im
         } else {
             model.draw(&marginals, &mut rng, &mut buf);
         }
+        // The paths that take a run at the end of history for the new level carry it
+        // from the first step ([`super::tail`]): a share as large as its chance, spread
+        // among the paths independently of which replay a window.
+        let shift = forecast
+            .new_level
+            .filter(|_| ((p as f64 + 0.5) * GOLDEN_FRACTION).fract() < forecast.new_level.map_or(0.0, |l| l.chance))
+            .map_or(0.0, |l| l.shift);
         for v in &mut buf {
             if !v.is_nan() {
-                *v = v.clamp(lo, hi);
+                *v = (*v + shift).clamp(lo, hi);
             }
         }
         visit(&buf);
     }
 }
+
+/// The golden ratio's fractional part: `p × it` modulo 1 spreads any share of the paths
+/// evenly over their indices, unlike the replays' every-other-path.
+const GOLDEN_FRACTION: f64 = 0.618_033_988_749_895;
 
 /// The share of paths that replay a backtest window: [`WINDOW_SHARE`] with
 /// [`FULL_REPLAY_WINDOWS`] windows or more, less in proportion with fewer (a handful of

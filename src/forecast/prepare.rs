@@ -20,6 +20,8 @@ pub struct Prepared {
     pub outliers: Vec<usize>,
     /// So many points looked extreme that none was masked.
     pub heavy_tailed: bool,
+    /// The masked outliers' run that reaches the end, if any ([`robust::Tail`]).
+    pub tail: Option<robust::Tail>,
     /// The robust baseline (when `robust` is on).
     pub decomposition: Option<robust::Decomposition>,
     /// The series' step, ms.
@@ -46,6 +48,7 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
         fit_values: masked.values,
         outliers: masked.outliers,
         heavy_tailed: masked.heavy_tailed,
+        tail: masked.tail,
         decomposition,
         step_ms,
         observed: values.to_vec(),

@@ -88,6 +88,8 @@ pub struct Masked {
     pub outliers: Vec<usize>,
     /// True when too many points were extreme and nothing was masked.
     pub heavy_tailed: bool,
+    /// The masked outliers' run that reaches the end of history, if any.
+    pub tail: Option<Tail>,
 }
 
 /// Masks incident outliers of `values` against `decomposition`'s baseline.
@@ -99,14 +101,53 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
     }
     let outliers: Vec<usize> = (0..values.len()).filter(|&i| ((residual[i] - med) / sd).abs() > OUTLIER_Z).collect();
     if outliers.len() as f64 > MAX_OUTLIER_SHARE * values.len() as f64 {
-        return Masked { values: values.to_vec(), outliers: Vec::new(), heavy_tailed: true };
+        return Masked { values: values.to_vec(), outliers: Vec::new(), heavy_tailed: true, tail: None };
     }
     let mut cleaned = values.to_vec();
     for &i in &outliers {
         cleaned[i] = decomposition.baseline[i];
     }
-    Masked { values: cleaned, outliers, heavy_tailed: false }
+    let tail = trailing_run(&outliers, &residual, values.len());
+    Masked { values: cleaned, outliers, heavy_tailed: false, tail }
 }
+
+/// A run of masked outliers that reaches the end of history: an incident not yet known
+/// to be over. It may end (a burst) or be the level from now on (a deploy): the fit takes
+/// it for the first, and the bands and paths give the second its chance
+/// ([`super::tail`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tail {
+    /// Index of its first outlier.
+    pub from: usize,
+    /// Its median distance from the baseline (the series' unit; negative below it).
+    pub shift: f64,
+}
+
+/// The run of `outliers` (sorted) that reaches the end of `len` values, if any: on one
+/// side of the baseline, each within [`TAIL_GAP`] points of the next and the last within
+/// as many of the end.
+fn trailing_run(outliers: &[usize], residual: &[f64], len: usize) -> Option<Tail> {
+    let &last = outliers.last()?;
+    if last + TAIL_GAP + 1 < len {
+        return None;
+    }
+    let side = residual[last].signum();
+    let mut from = last;
+    for &i in outliers.iter().rev() {
+        if from - i > TAIL_GAP + 1 || residual[i].signum() != side {
+            break;
+        }
+        from = i;
+    }
+    let run: Vec<f64> = outliers.iter().filter(|&&i| i >= from).map(|&i| residual[i]).collect();
+    let shift = median(&run);
+    (shift.is_finite() && shift != 0.0).then_some(Tail { from, shift })
+}
+
+/// Points between two outliers (or after the last, before the end) that still leave them
+/// one run: a step a few robust spreads past the outlier bar has points of its noise
+/// below it.
+const TAIL_GAP: usize = 3;
 
 /// The index where the latest level shift the values bear out starts, if the
 /// deseasonalised series has one that leaves at least `min_after` points after it.
@@ -171,6 +212,26 @@ mod tests {
         let m = mask_outliers(&v, &d);
         assert_eq!(m.outliers, vec![250]);
         assert!(m.values[250] < 11.0);
+        assert_eq!(m.tail, None, "a spike inside history is no run at the end");
+    }
+
+    /// Outliers at 90, 92, 96 and 99 of 100 points, all above the baseline by 10, 20, 30
+    /// and 40: one run from 90 (gaps of one and three points), median 30 (the upper of the
+    /// middle two); one below it breaks the run, and a last outlier more than three points
+    /// from the end leaves none.
+    #[test]
+    fn a_run_at_the_end_is_told_with_its_median_distance() {
+        let mut residual = vec![0.0; 100];
+        for (i, r) in [(90, 10.0), (92, 20.0), (96, 30.0), (99, 40.0)] {
+            residual[i] = r;
+        }
+        assert_eq!(trailing_run(&[90, 92, 96, 99], &residual, 100), Some(Tail { from: 90, shift: 30.0 }));
+        // A gap of four points ends the run.
+        assert_eq!(trailing_run(&[90, 95, 99], &residual, 100).map(|t| t.from), Some(95));
+        residual[92] = -20.0;
+        assert_eq!(trailing_run(&[90, 92, 96, 99], &residual, 100).map(|t| t.from), Some(96));
+        assert_eq!(trailing_run(&[90, 95], &residual, 100), None);
+        assert_eq!(trailing_run(&[90, 96], &residual, 100).map(|t| t.from), Some(96));
     }
 
     #[test]
