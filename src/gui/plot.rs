@@ -121,6 +121,9 @@ fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, l
             if f.level_shift_ms.is_some() {
                 swatch(ui, theme::SHIFT, "Level shift");
             }
+            if let Some(l) = f.new_level {
+                swatch(ui, theme::SHIFT, &format!("Possible new level ({:.0} %)", 100.0 * l.chance));
+            }
         }
         swatch(ui, theme::NOW, "Now");
         for (i, c) in crossings.iter().enumerate() {
@@ -298,6 +301,19 @@ pub fn chart(
                         VLine::new("Level shift (the fit follows the level after it)", t as f64 / 1000.0)
                             .color(theme::SHIFT)
                             .style(LineStyle::dashed_dense()),
+                    );
+                }
+                if let Some(l) = f.new_level {
+                    plot.add(
+                        VLine::new(
+                            format!(
+                                "Possible new level: the run from here fitted as a burst, its level given {:.0} % in the bands",
+                                100.0 * l.chance
+                            ),
+                            l.from_ms as f64 / 1000.0,
+                        )
+                        .color(theme::SHIFT)
+                        .style(LineStyle::dotted_dense()),
                     );
                 }
             }
