@@ -120,8 +120,11 @@ proptest! {
         let n = counts(&h, &demand);
         let mut current = i64::from(n[0]);
         for (i, d) in demand.iter().enumerate().skip(1) {
-            // Whole-percent utilisation over `current` pods of 100 (milli-units, truncated).
-            let utilisation = ((d * 1000.0).round() as i128 * 100 / (100_000 * i128::from(current))) as i64;
+            // Whole-percent utilisation (truncated) of `current` pods, each requesting one
+            // core and serving 100 at 100 %: the demand in milli-cores (the metrics API's
+            // unit), times 100, over 1000 milli-cores a pod. 259.98 over 26 pods is
+            // 2600m: 10 %, not the 9.999 % of the demand itself.
+            let utilisation = (((d / 100.0) * 1000.0).round() as i128 * 100 / (1000 * i128::from(current))) as i64;
             let ratio = utilisation as f64 / target_pct as f64;
             let expected = if (0.9..=1.1).contains(&ratio) { current } else { (ratio * current as f64).ceil() as i64 };
             let expected = expected.clamp(i64::from(h.min), i64::from(h.max));
