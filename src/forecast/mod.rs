@@ -351,10 +351,18 @@ impl Forecast {
         if self.bounds.0.is_nan() || self.bounds.1.is_nan() || self.bounds.0 > self.bounds.1 {
             return Err(format!("bounds ({}, {}) must be ordered numbers", self.bounds.0, self.bounds.1));
         }
-        if let Some(l) = self.new_level
-            && !(l.shift.is_finite() && l.chance >= 0.0 && l.chance <= 1.0)
-        {
-            return Err(format!("new_level: shift must be a number and chance within 0 to 1, got {} and {}", l.shift, l.chance));
+        if let Some(l) = self.new_level {
+            if !(l.shift.is_finite() && l.chance >= 0.0 && l.chance <= 1.0) {
+                return Err(format!("new_level: shift must be a number and chance within 0 to 1, got {} and {}", l.shift, l.chance));
+            }
+            // A run is part of the history, which no forecast reads further back than years.
+            if l.from_ms >= self.start_ms || self.start_ms.saturating_sub(l.from_ms) > 10 * 366 * crate::time::DAY_MS {
+                return Err(format!("new_level.from_ms {} is not a time in the history before the forecast", l.from_ms));
+            }
+            // The bands hold the new level already; the paths follow the bands without it.
+            if self.path_bands.is_empty() {
+                return Err("new_level needs path_bands: the bands the sample paths follow, before the new level was mixed in".into());
+            }
         }
         if self.periods.iter().any(|p| *p == 0 || *p > self.point.len().max(1).saturating_mul(1000)) {
             return Err(format!("periods {:?} are not seasonal periods of this forecast", self.periods));
@@ -450,7 +458,7 @@ pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast
         let mut f = forecast_capped(&scaled, settings)?;
         f.scale(exponent.exp2());
         // The forecast is scaled back; the warnings' words are not.
-        if f.level_shift_ms.is_some() {
+        if f.level_shift_ms.is_some() || f.new_level.is_some() {
             f.warnings.push(Warning::new(
                 &series.display_name(),
                 format!(
@@ -1161,14 +1169,15 @@ fn finish(
     shape(&mut bands);
     let mut path_bands = parts.path_bands;
     shape(&mut path_bands);
-    let new_level = prepared.tail.map(|t| tail::NewLevel {
+    let run = prepared.tail();
+    let new_level = run.map(|t| tail::NewLevel {
         from_ms: series.timestamp(t.from),
         shift: t.shift,
-        chance: tail::chance((series.len() - t.from.min(series.len())) as i64 * series.step_ms),
+        chance: tail::chance(t.observed as i64 * series.step_ms, t.observed),
     });
     let mut warnings = warnings;
-    if let Some(l) = new_level {
-        warnings.push(new_level_warning(series, &l));
+    if let (Some(t), Some(l)) = (run, new_level) {
+        warnings.push(new_level_warning(series, t.observed, &l));
     }
     let mut forecast = Forecast {
         series: series.display_name(),
@@ -1194,18 +1203,21 @@ fn finish(
     forecast
 }
 
-/// The warning for a run of outliers at the end of history ([`tail`]).
-fn new_level_warning(series: &Series, level: &tail::NewLevel) -> Warning {
-    let lasted = crate::time::format_duration(series.end_ms() + series.step_ms - level.from_ms);
+/// The warning for a run of outliers at the end of history ([`tail`]) of `observed`
+/// slots with data.
+fn new_level_warning(series: &Series, observed: usize, level: &tail::NewLevel) -> Warning {
+    let lasted = crate::time::format_duration(observed as i64 * series.step_ms);
+    let size = series.unit.format(level.shift.abs());
+    let chance = 100.0 * level.chance;
     Warning::new(
         series.display_name(),
         format!(
-            "the last {lasted} (from {}) lie far {} the seasonal pattern, by {} on average: fitted as a burst that ends; \
-             that it is the level from now on (a deploy?) has a {:.0} % chance in the bands and sample paths{}",
+            "the values from {} on ({lasted} of data) lie far {} the seasonal pattern, by a median of {size}{}: fitted as a burst that \
+             ends; that it is the level from now on (a deploy?) has {} chance in the bands and sample paths{}",
             format_short(level.from_ms),
             if level.shift > 0.0 { "above" } else { "below" },
-            series.unit.format(level.shift.abs()),
-            100.0 * level.chance,
+            if series.unit.is_percent_like() { " (percentage points)" } else { "" },
+            if chance < 0.5 { "under a 1 %".to_string() } else { format!("a {chance:.0} %") },
             if level.chance < tail::MAX_CHANCE { ", more the longer it lasts" } else { "" }
         ),
     )

@@ -389,6 +389,12 @@ impl Marginal {
         Marginal { knots }
     }
 
+    /// The lowest and highest value of its knots (equal for a band of no width).
+    pub(super) fn range(&self) -> (f64, f64) {
+        let (first, last) = self.edges();
+        (first.1, last.1)
+    }
+
     /// The outermost knots: the widest band's edges and their z.
     fn edges(&self) -> ((f64, f64), (f64, f64)) {
         let first = self.knots.first().copied().unwrap_or((0.0, f64::NAN));

@@ -20,8 +20,6 @@ pub struct Prepared {
     pub outliers: Vec<usize>,
     /// So many points looked extreme that none was masked.
     pub heavy_tailed: bool,
-    /// The masked outliers' run that reaches the end, if any ([`robust::Tail`]).
-    pub tail: Option<robust::Tail>,
     /// The robust baseline (when `robust` is on).
     pub decomposition: Option<robust::Decomposition>,
     /// The series' step, ms.
@@ -48,7 +46,6 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
         fit_values: masked.values,
         outliers: masked.outliers,
         heavy_tailed: masked.heavy_tailed,
-        tail: masked.tail,
         decomposition,
         step_ms,
         observed: values.to_vec(),
@@ -105,6 +102,14 @@ impl Prepared {
     pub fn fresh_shift(&self) -> Option<Shift> {
         let d = self.decomposition.as_ref()?;
         fresh_shift(&self.observed, &d.deseasonalised, &self.periods, self.step_ms)
+    }
+
+    /// The masked outliers' run that reaches the end of history, read on the observed
+    /// slots ([`robust::trailing_run`]).
+    pub fn tail(&self) -> Option<robust::Tail> {
+        let d = self.decomposition.as_ref()?;
+        let residual: Vec<f64> = self.observed.iter().zip(&d.baseline).map(|(v, b)| v - b).collect();
+        robust::trailing_run(&self.outliers, &residual)
     }
 
     /// The same, the slots where `missing` is true marked as gaps in [`Prepared::observed`].

@@ -88,8 +88,6 @@ pub struct Masked {
     pub outliers: Vec<usize>,
     /// True when too many points were extreme and nothing was masked.
     pub heavy_tailed: bool,
-    /// The masked outliers' run that reaches the end of history, if any.
-    pub tail: Option<Tail>,
 }
 
 /// Masks incident outliers of `values` against `decomposition`'s baseline.
@@ -101,14 +99,13 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
     }
     let outliers: Vec<usize> = (0..values.len()).filter(|&i| ((residual[i] - med) / sd).abs() > OUTLIER_Z).collect();
     if outliers.len() as f64 > MAX_OUTLIER_SHARE * values.len() as f64 {
-        return Masked { values: values.to_vec(), outliers: Vec::new(), heavy_tailed: true, tail: None };
+        return Masked { values: values.to_vec(), outliers: Vec::new(), heavy_tailed: true };
     }
     let mut cleaned = values.to_vec();
     for &i in &outliers {
         cleaned[i] = decomposition.baseline[i];
     }
-    let tail = trailing_run(&outliers, &residual, values.len());
-    Masked { values: cleaned, outliers, heavy_tailed: false, tail }
+    Masked { values: cleaned, outliers, heavy_tailed: false }
 }
 
 /// A run of masked outliers that reaches the end of history: an incident not yet known
@@ -119,35 +116,47 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
 pub struct Tail {
     /// Index of its first outlier.
     pub from: usize,
-    /// Its median distance from the baseline (the series' unit; negative below it).
+    /// Its outliers' median distance from the baseline (the series' unit; negative below).
     pub shift: f64,
+    /// Observed slots from `from` to the end (gaps left out: they are no evidence).
+    pub observed: usize,
 }
 
-/// The run of `outliers` (sorted) that reaches the end of `len` values, if any: on one
-/// side of the baseline, each within [`TAIL_GAP`] points of the next and the last within
-/// as many of the end.
-fn trailing_run(outliers: &[usize], residual: &[f64], len: usize) -> Option<Tail> {
-    let &last = outliers.last()?;
-    if last + TAIL_GAP + 1 < len {
+/// The run of `outliers` (sorted) that reaches the end of history, if any, read on the
+/// observed slots alone (`residual`, the values less the baseline, is `NaN` at gaps: an
+/// interpolated ramp or an empty end held at the last value is no evidence of a level):
+/// on one side of the baseline, no more than [`TAIL_GAP`] observed points between two of
+/// its outliers and no more than [`TAIL_END_GAP`] after the last.
+pub fn trailing_run(outliers: &[usize], residual: &[f64]) -> Option<Tail> {
+    let observed = |i: usize| residual.get(i).is_some_and(|r| r.is_finite());
+    let mut flagged = outliers.iter().rev().copied().filter(|&i| observed(i)).peekable();
+    let mut from = *flagged.peek()?;
+    let after = (from + 1..residual.len()).filter(|&i| observed(i)).count();
+    if after > TAIL_END_GAP {
         return None;
     }
-    let side = residual[last].signum();
-    let mut from = last;
-    for &i in outliers.iter().rev() {
-        if from - i > TAIL_GAP + 1 || residual[i].signum() != side {
+    let side = residual[from].signum();
+    for i in flagged {
+        let between = (i + 1..from).filter(|&k| observed(k)).count();
+        if between > TAIL_GAP || residual[i].signum() != side {
             break;
         }
         from = i;
     }
-    let run: Vec<f64> = outliers.iter().filter(|&&i| i >= from).map(|&i| residual[i]).collect();
+    let run: Vec<f64> = outliers.iter().filter(|&&i| i >= from && observed(i)).map(|&i| residual[i]).collect();
     let shift = median(&run);
-    (shift.is_finite() && shift != 0.0).then_some(Tail { from, shift })
+    let observed = (from..residual.len()).filter(|&i| observed(i)).count();
+    (shift.is_finite() && shift != 0.0).then_some(Tail { from, shift, observed })
 }
 
-/// Points between two outliers (or after the last, before the end) that still leave them
-/// one run: a step a few robust spreads past the outlier bar has points of its noise
-/// below it.
+/// Observed points between two outliers that still leave them one run: a step a few
+/// robust spreads past the outlier bar has points of its noise below it.
 const TAIL_GAP: usize = 3;
+
+/// Observed points after a run's last outlier that still leave it at the end: one (a step
+/// 6.5 spreads past the baseline has a third of its points under the bar of 6, and two in
+/// a row at the end one time in ten); more and the run is more likely over.
+const TAIL_END_GAP: usize = 1;
 
 /// The index where the latest level shift the values bear out starts, if the
 /// deseasonalised series has one that leaves at least `min_after` points after it.
@@ -212,26 +221,40 @@ mod tests {
         let m = mask_outliers(&v, &d);
         assert_eq!(m.outliers, vec![250]);
         assert!(m.values[250] < 11.0);
-        assert_eq!(m.tail, None, "a spike inside history is no run at the end");
+        let residual: Vec<f64> = v.iter().zip(&d.baseline).map(|(v, b)| v - b).collect();
+        assert_eq!(trailing_run(&m.outliers, &residual), None, "a spike inside history is no run at the end");
     }
 
     /// Outliers at 90, 92, 96 and 99 of 100 points, all above the baseline by 10, 20, 30
-    /// and 40: one run from 90 (gaps of one and three points), median 30 (the upper of the
-    /// middle two); one below it breaks the run, and a last outlier more than three points
-    /// from the end leaves none.
+    /// and 40: one run from 90 (one and three points between), median 30 (the upper of the
+    /// middle two), 10 observed slots. Four points between end a run, as does one below
+    /// the baseline; two points after the last outlier leave none. Gaps count for nothing:
+    /// a spike followed by empty slots is a run of one observed point, and a gap inside a
+    /// run does not part it.
     #[test]
-    fn a_run_at_the_end_is_told_with_its_median_distance() {
+    fn a_run_at_the_end_is_told_on_the_observed_slots() {
         let mut residual = vec![0.0; 100];
         for (i, r) in [(90, 10.0), (92, 20.0), (96, 30.0), (99, 40.0)] {
             residual[i] = r;
         }
-        assert_eq!(trailing_run(&[90, 92, 96, 99], &residual, 100), Some(Tail { from: 90, shift: 30.0 }));
-        // A gap of four points ends the run.
-        assert_eq!(trailing_run(&[90, 95, 99], &residual, 100).map(|t| t.from), Some(95));
-        residual[92] = -20.0;
-        assert_eq!(trailing_run(&[90, 92, 96, 99], &residual, 100).map(|t| t.from), Some(96));
-        assert_eq!(trailing_run(&[90, 95], &residual, 100), None);
-        assert_eq!(trailing_run(&[90, 96], &residual, 100).map(|t| t.from), Some(96));
+        assert_eq!(trailing_run(&[90, 92, 96, 99], &residual), Some(Tail { from: 90, shift: 30.0, observed: 10 }));
+        assert_eq!(trailing_run(&[90, 95, 99], &residual).map(|t| t.from), Some(95));
+        assert_eq!(trailing_run(&[90, 96, 98], &residual).map(|t| t.from), Some(96));
+        assert_eq!(trailing_run(&[90, 97], &residual), None);
+        let mut below = residual.clone();
+        below[92] = -20.0;
+        assert_eq!(trailing_run(&[90, 92, 96, 99], &below).map(|t| t.from), Some(96));
+        // A spike at 80, then nothing observed: one point.
+        let mut empty = residual.clone();
+        empty[80] = 50.0;
+        empty[81..].iter_mut().for_each(|r| *r = f64::NAN);
+        assert_eq!(trailing_run(&[80], &empty), Some(Tail { from: 80, shift: 50.0, observed: 1 }));
+        // Five empty slots between outliers at 92 and 98: still one run, of 5 observed slots.
+        let mut gap = residual.clone();
+        gap[98] = 35.0;
+        gap[93..98].iter_mut().for_each(|r| *r = f64::NAN);
+        assert_eq!(trailing_run(&[90, 92, 98, 99], &gap).map(|t| (t.from, t.observed)), Some((90, 5)));
+        assert_eq!(trailing_run(&[90, 92, 98, 99], &residual).map(|t| t.from), Some(98));
     }
 
     #[test]

@@ -38,9 +38,18 @@ pub const MAX_CHANCE: f64 = 0.5;
 /// proportion (half an hour: 4 %, two hours: 17 %).
 pub const FULL_CHANCE_MS: i64 = 6 * HOUR_MS;
 
-/// The chance a run at the end that has lasted `duration_ms` is the new level.
-pub fn chance(duration_ms: i64) -> f64 {
-    MAX_CHANCE * (duration_ms.max(0) as f64 / FULL_CHANCE_MS as f64).min(1.0)
+/// Observed points a run needs for [`MAX_CHANCE`], however long each step: on coarse
+/// steps one point is no run (a single day twice the usual on daily data had even odds of
+/// being the new level by its 24 hours alone). Fewer get a share in proportion; on
+/// 5-minute data the hours always ask more.
+pub const FULL_CHANCE_POINTS: usize = 6;
+
+/// The chance a run at the end of `points` observed slots, `duration_ms` long, is the new
+/// level.
+pub fn chance(duration_ms: i64, points: usize) -> f64 {
+    let by_time = (duration_ms.max(0) as f64 / FULL_CHANCE_MS as f64).min(1.0);
+    let by_points = (points as f64 / FULL_CHANCE_POINTS as f64).min(1.0);
+    MAX_CHANCE * by_time * by_points
 }
 
 /// Gives `level` its chance in `forecast`: the bands become the mixture's (with the
@@ -62,8 +71,11 @@ pub fn apply(forecast: &mut Forecast, level: NewLevel) {
             let (q_lo, q_hi) = (0.5 - b.level / 200.0, 0.5 + b.level / 200.0);
             (0..forecast.point.len())
                 .map(|h| {
-                    let m = Marginal::of(forecast.point[h], &forecast.bands, h);
-                    (clamp(mixture_quantile(&m, q_lo, level)), clamp(mixture_quantile(&m, q_hi, level)))
+                    // The band keeps the point inside it, as every band does: below 50 %
+                    // the mixture's central interval may lie wholly on the new level's side.
+                    let point = forecast.point[h];
+                    let m = Marginal::of(point, &forecast.bands, h);
+                    (clamp(mixture_quantile(&m, q_lo, level).min(point)), clamp(mixture_quantile(&m, q_hi, level).max(point)))
                 })
                 .unzip()
         })
@@ -77,23 +89,45 @@ pub fn apply(forecast: &mut Forecast, level: NewLevel) {
 
 /// The `q` quantile of the mixture: `m` with weight `1 − chance`, `m` shifted by
 /// `shift` with weight `chance`. Bisection between the two components' own quantiles,
-/// where the mixture's must lie.
+/// where the mixture's must lie, to the smallest value whose distribution reaches `q`
+/// (an end of the range when it does there already). A band of no width is a point mass.
 fn mixture_quantile(m: &Marginal, q: f64, level: NewLevel) -> f64 {
     let own = m.value(super::stats::normal_quantile(q));
-    let cdf = |x: f64| (1.0 - level.chance) * normal_cdf(m.score_of(x)) + level.chance * normal_cdf(m.score_of(x - level.shift));
+    let (lo, hi) = m.range();
+    let component = |x: f64| {
+        if hi > lo {
+            normal_cdf(m.score_of(x))
+        } else if x >= lo {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let cdf = |x: f64| (1.0 - level.chance) * component(x) + level.chance * component(x - level.shift);
     let (mut a, mut b) = if level.shift > 0.0 { (own, own + level.shift) } else { (own + level.shift, own) };
     if !(a.is_finite() && b.is_finite()) {
         return own;
     }
-    for _ in 0..60 {
+    if cdf(a) >= q {
+        return a;
+    }
+    if cdf(b) < q {
+        return b;
+    }
+    // cdf(a) < q <= cdf(b) throughout; stops when the midpoint is an end (no float left
+    // between them).
+    for _ in 0..2100 {
         let mid = 0.5 * (a + b);
+        if mid <= a || mid >= b {
+            break;
+        }
         if cdf(mid) < q {
             a = mid;
         } else {
             b = mid;
         }
     }
-    0.5 * (a + b)
+    b
 }
 
 #[cfg(test)]
@@ -109,11 +143,15 @@ mod tests {
 
     #[test]
     fn the_chance_grows_with_the_run_to_even_odds() {
-        assert_eq!(chance(0), 0.0);
-        assert!((chance(HOUR_MS / 2) - 0.5 / 12.0).abs() < 1e-12);
-        assert!((chance(3 * HOUR_MS) - 0.25).abs() < 1e-12);
-        assert_eq!(chance(6 * HOUR_MS), 0.5);
-        assert_eq!(chance(40 * HOUR_MS), 0.5);
+        // Five-minute steps: by the hours.
+        assert_eq!(chance(0, 0), 0.0);
+        assert!((chance(HOUR_MS / 2, 6) - 0.5 / 12.0).abs() < 1e-12);
+        assert!((chance(3 * HOUR_MS, 36) - 0.25).abs() < 1e-12);
+        assert_eq!(chance(6 * HOUR_MS, 72), 0.5);
+        assert_eq!(chance(40 * HOUR_MS, 480), 0.5);
+        // Hourly: six points are six hours; daily: one day is one point of six.
+        assert_eq!(chance(6 * HOUR_MS, 6), 0.5);
+        assert!((chance(24 * HOUR_MS, 1) - 0.5 / 6.0).abs() < 1e-12);
     }
 
     /// The mixture of N(100, 10²) and N(200, 10²) at even odds, worked in closed form: its
@@ -131,6 +169,13 @@ mod tests {
             assert!((b95.lower[h] - 83.551).abs() < 0.01, "{}", b95.lower[h]);
             assert!((b80.upper[h] - 208.416).abs() < 0.01, "{}", b80.upper[h]);
         }
+        // A band under 50 % still holds the point: at even odds a 20 % band's quantiles
+        // (σ = 10) are 100 + 10Φ⁻¹(0.8) = 108.4 and 200 + 10Φ⁻¹(0.2) = 191.6, the point
+        // below both, so the lower edge comes down to it.
+        let mut narrow =
+            Forecast::from_parts("s", 0, 300_000, vec![100.0], vec![Band { level: 20.0, lower: vec![97.47], upper: vec![102.53] }], "t");
+        apply(&mut narrow, NewLevel { from_ms: 0, shift: 100.0, chance: 0.5 });
+        assert!(narrow.bands[0].lower[0] <= 100.0 && narrow.bands[0].upper[0] > 190.0, "{:?}", narrow.bands[0]);
         // The paths follow the bands as they were, with the shift on half of them.
         assert_eq!(f.path_bands[1].upper[0], 100.0 + 19.599640);
         assert_eq!(f.point, vec![100.0; 3]);
@@ -145,6 +190,16 @@ mod tests {
         apply(&mut f, NewLevel { from_ms: 0, shift: 100.0, chance: 0.01 });
         assert!((f.bands[1].upper[0] - 121.66).abs() < 0.02, "{}", f.bands[1].upper[0]);
         assert!((f.bands[1].lower[0] - (100.0 - 10.0 * 1.9599640 * 1.0)).abs() < 0.2, "{}", f.bands[1].lower[0]);
+        // A band of no width is a point mass: at 5 % the new level lies past the 80 %
+        // band's top quantile (0.95 of the mass is at the point) but not past the 95 %'s.
+        let mut f = flat(1);
+        for b in &mut f.bands {
+            b.lower = vec![100.0];
+            b.upper = vec![100.0];
+        }
+        apply(&mut f, NewLevel { from_ms: 0, shift: 50.0, chance: 0.05 });
+        assert_eq!((f.bands[0].lower[0], f.bands[0].upper[0]), (100.0, 100.0));
+        assert_eq!((f.bands[1].lower[0], f.bands[1].upper[0]), (100.0, 150.0));
         // A dip widens the lower edge instead.
         let mut f = flat(1);
         apply(&mut f, NewLevel { from_ms: 0, shift: -100.0, chance: 0.5 });
