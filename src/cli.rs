@@ -896,7 +896,11 @@ pub fn describe_forecast(f: &Forecast) -> String {
         } else {
             let _ = writeln!(out, "  calibrated on all {} windows{source}", ev.plan.folds);
         }
-        let _ = writeln!(out, "  calibrated band coverage (leave one window out): {}", parts.join(", "));
+        let _ = writeln!(
+            out,
+            "  calibrated band coverage (out of sample, each window judged without itself and its overlapping neighbours): {}",
+            parts.join(", ")
+        );
     }
     for r in &ev.rescaled {
         let _ = writeln!(

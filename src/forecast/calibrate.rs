@@ -14,7 +14,8 @@
 //! buckets showed it growing, at most as a random walk's does ([`MAX_GROWTH_EXPONENT`]);
 //! the forecast warns that those steps were never checked.
 //!
-//! A band whose leave-one-window-out coverage still falls short of its level by more
+//! A band whose out-of-sample coverage (each window judged by the others, less its
+//! overlapping neighbours: [`judges`]) still falls short of its level by more
 //! than [`COVERAGE_TOLERANCE`] is widened until it meets it ([`rescale_to_evidence`]).
 
 use super::backtest::{Fold, LevelValue};
@@ -185,7 +186,7 @@ pub const MAX_RESCALE: f64 = 4.0;
 pub struct Rescale {
     /// The level.
     pub level: f64,
-    /// Leave-one-window-out coverage before widening.
+    /// Out-of-sample coverage before widening ([`judges`]).
     pub before: f64,
     /// The same after.
     pub after: f64,
@@ -196,15 +197,15 @@ pub struct Rescale {
 
 /// For every observed value of every window, the factor by which `level`'s reach, as
 /// calibrated on the other windows, must be scaled for the band to hold it (0 when it is
-/// held at any scale, infinite when no scale holds it). Leave one window out: each
-/// window is judged by a calibration it took no part in.
+/// held at any scale, infinite when no scale holds it). Each window is judged by a
+/// calibration it took no part in ([`judges`]).
 fn needed_factors(folds: &[Fold], level: f64) -> Option<Vec<f64>> {
     if folds.len() < 2 {
         return None;
     }
     let mut out = Vec::new();
     for i in 0..folds.len() {
-        let others: Vec<Fold> = folds.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| f.clone()).collect();
+        let others: Vec<Fold> = judges(folds, i).map(|f| f.clone()).collect();
         let cal = calibrate(&others, &[level])?;
         let reach = cal.levels.first()?;
         let f = &folds[i];
@@ -226,19 +227,43 @@ fn needed_factors(folds: &[Fold], level: f64) -> Option<Vec<f64>> {
     Some(out)
 }
 
+/// The windows that judge window `i`: all the others, less its neighbours in time where
+/// they overlap it. A window that shares most of its hours with the one left out erred
+/// on the same values, so the two together read as one piece of evidence: M4 hourly's
+/// windows (48 steps, a day apart) each share a day with either neighbour, and leaving
+/// one out at a time judged the bands as surer than they were. Only the nearest
+/// neighbours, so that windows far longer than their spacing (a two-week horizon a day
+/// apart) still leave enough to judge by; with fewer than two windows besides, every
+/// other window judges.
+fn judges(folds: &[Fold], i: usize) -> impl Iterator<Item = &Fold> {
+    let mut order: Vec<usize> = (0..folds.len()).collect();
+    order.sort_by_key(|&j| folds[j].origin);
+    let at = order.iter().position(|&j| j == i).unwrap_or(0);
+    let me = &folds[i];
+    let overlaps = |g: &Fold| g.origin < me.origin + me.actual.len() && me.origin < g.origin + g.actual.len();
+    let neighbours: Vec<usize> = [at.checked_sub(1), Some(at + 1)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| order.get(p).copied())
+        .filter(|&j| overlaps(&folds[j]))
+        .collect();
+    let apart = folds.len() - 1 - neighbours.len() >= 2;
+    folds.iter().enumerate().filter(move |(j, _)| *j != i && !(apart && neighbours.contains(j))).map(|(_, f)| f)
+}
+
 /// Share of `sorted` factors at or below `factor`.
 fn share_held(sorted: &[f64], factor: f64) -> f64 {
     sorted.partition_point(|f| *f <= factor) as f64 / sorted.len().max(1) as f64
 }
 
 /// Coverage of each level's calibrated band, each window judged by a calibration from
-/// the other windows (leave one window out): an honest estimate of what the bands will
+/// the other windows less its overlapping neighbours ([`judges`]): an honest estimate of what the bands will
 /// cover. `None` with fewer than two windows.
 pub fn cross_validated_coverage(folds: &[Fold], levels: &[f64]) -> Option<Vec<LevelValue>> {
     levels.iter().map(|&level| needed_factors(folds, level).map(|n| LevelValue { level, value: share_held(&n, 1.0) })).collect()
 }
 
-/// Widens each level whose leave-one-window-out coverage on `folds` falls short of it by
+/// Widens each level whose out-of-sample coverage on `folds` ([`judges`]) falls short of it by
 /// more than [`COVERAGE_TOLERANCE`], by the smallest factor that brings it within half
 /// the tolerance of the level (at most ×[`MAX_RESCALE`]). Returns the factors per level (1 where nothing changed)
 /// and what was widened.
@@ -323,6 +348,26 @@ mod tests {
             actual: errors.iter().map(|e| 100.0 + e).collect(),
             scale: 1.0,
         }
+    }
+
+    /// Worked by hand from the rule: windows 48 long a day (24) apart each share a day with
+    /// either neighbour, which leave with them; windows that only touch (48 apart) do not
+    /// overlap; and where leaving the neighbours would leave fewer than two windows, every
+    /// other window judges.
+    #[test]
+    fn a_window_is_judged_without_the_neighbours_that_share_its_values() {
+        let origins = |folds: &[Fold], i: usize| judges(folds, i).map(|f| f.origin).collect::<Vec<_>>();
+        let day_apart: Vec<Fold> = [0, 24, 48, 72, 96].iter().map(|&o| fold(o, &[0.0; 48])).collect();
+        assert_eq!(origins(&day_apart, 2), vec![0, 96]);
+        assert_eq!(origins(&day_apart, 0), vec![48, 72, 96]);
+        assert_eq!(origins(&day_apart, 4), vec![0, 24, 48]);
+        let touching: Vec<Fold> = [0, 48, 96].iter().map(|&o| fold(o, &[0.0; 48])).collect();
+        assert_eq!(origins(&touching, 1), vec![0, 96]);
+        let three: Vec<Fold> = [0, 24, 48].iter().map(|&o| fold(o, &[0.0; 48])).collect();
+        assert_eq!(origins(&three, 1), vec![0, 48]);
+        // Out of order in the slice, by time all the same.
+        let shuffled: Vec<Fold> = [48, 0, 96, 24, 72].iter().map(|&o| fold(o, &[0.0; 48])).collect();
+        assert_eq!(origins(&shuffled, 0), vec![0, 96]);
     }
 
     #[test]

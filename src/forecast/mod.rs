@@ -14,7 +14,8 @@
 //!    three, tried after the last level shift and on a log scale; and the nested record,
 //!    each selection window forecast by what its own past chose;
 //! 5. [`calibrate`]: each level's band from the record's errors per horizon bucket,
-//!    widened where leave-one-window-out coverage falls short;
+//!    widened where out-of-sample coverage (each window judged without itself and its
+//!    overlapping neighbours) falls short;
 //! 6. the final fit on all history (here), bounded: never below zero for non-negative
 //!    series, within 0–100 for percents, no further from the point than the evidence; a
 //!    run of outliers at the very end given its chance of being the new level ([`tail`]);
@@ -219,7 +220,7 @@ pub struct Evidence {
     /// The chosen model's scores (also in `scores`, unless a variant improved it).
     pub chosen: Score,
     /// Coverage of the calibrated bands, each window judged by a calibration from the
-    /// others (leave one window out). `None` with a single window.
+    /// others, less its overlapping neighbours. `None` with a single window.
     pub calibrated_coverage: Option<Vec<LevelValue>>,
     /// The bands were rescaled from the backtest errors.
     pub calibrated: bool,
