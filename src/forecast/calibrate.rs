@@ -257,16 +257,16 @@ fn share_held(sorted: &[f64], factor: f64) -> f64 {
 }
 
 /// Coverage of each level's calibrated band, each window judged by a calibration from
-/// the other windows less its overlapping neighbours ([`judges`]): an honest estimate of what the bands will
-/// cover. `None` with fewer than two windows.
+/// the other windows less its overlapping neighbours ([`judges`]): an honest estimate of
+/// what the bands will cover. `None` with fewer than two windows.
 pub fn cross_validated_coverage(folds: &[Fold], levels: &[f64]) -> Option<Vec<LevelValue>> {
     levels.iter().map(|&level| needed_factors(folds, level).map(|n| LevelValue { level, value: share_held(&n, 1.0) })).collect()
 }
 
-/// Widens each level whose out-of-sample coverage on `folds` ([`judges`]) falls short of it by
-/// more than [`COVERAGE_TOLERANCE`], by the smallest factor that brings it within half
-/// the tolerance of the level (at most ×[`MAX_RESCALE`]). Returns the factors per level (1 where nothing changed)
-/// and what was widened.
+/// Widens each level whose out-of-sample coverage on `folds` ([`judges`]) falls short of
+/// it by more than [`COVERAGE_TOLERANCE`], by the smallest factor that brings it within
+/// half the tolerance of the level (at most ×[`MAX_RESCALE`]). Returns the factors per
+/// level (1 where nothing changed) and what was widened.
 pub fn rescale_to_evidence(folds: &[Fold], levels: &[f64]) -> (Vec<f64>, Vec<Rescale>) {
     let mut factors = vec![1.0; levels.len()];
     let mut out = Vec::new();

@@ -1099,7 +1099,7 @@ fn finish(
     mut bands: Vec<Band>,
     parts: Parts,
     prepared: &prepare::Prepared,
-    warnings: Vec<Warning>,
+    mut warnings: Vec<Warning>,
 ) -> Forecast {
     let mut bounds = Bounds::for_series(series);
     // A leak that restarts falls back to its floor, never below: the lowest value history
@@ -1176,7 +1176,6 @@ fn finish(
         shift: t.shift,
         chance: tail::chance(t.observed as i64 * series.step_ms, t.observed),
     });
-    let mut warnings = warnings;
     if let (Some(t), Some(l)) = (run, new_level) {
         warnings.push(new_level_warning(series, t.observed, &l));
     }

@@ -522,10 +522,7 @@ pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: im
         // The paths that take a run at the end of history for the new level carry it
         // from the first step ([`super::tail`]): a share as large as its chance, spread
         // among the paths independently of which replay a window.
-        let shift = forecast
-            .new_level
-            .filter(|_| ((p as f64 + 0.5) * GOLDEN_FRACTION).fract() < forecast.new_level.map_or(0.0, |l| l.chance))
-            .map_or(0.0, |l| l.shift);
+        let shift = forecast.new_level.filter(|l| ((p as f64 + 0.5) * GOLDEN_FRACTION).fract() < l.chance).map_or(0.0, |l| l.shift);
         for v in &mut buf {
             if !v.is_nan() {
                 *v = (*v + shift).clamp(lo, hi);
