@@ -637,7 +637,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
             &name,
             format!(
                 "the backtest windows cover the first {} of the {} horizon (the history holds no longer ones): past that the bands \
-                 go on growing as the windows saw them grow, unchecked; more history or a shorter horizon checks them",
+                 grow as a random walk's would, unchecked; more history or a shorter horizon checks them",
                 crate::time::format_duration(plan.fold_len as i64 * series.step_ms),
                 crate::time::format_duration(horizon as i64 * series.step_ms)
             ),
@@ -1120,14 +1120,14 @@ fn finish(
         _ => (range_reach, range_reach),
     };
     // Past the steps the windows covered, the evidence's reach grows as fast as the bands
-    // may (a random walk's square root, `calibrate::MAX_GROWTH_EXPONENT`): held flat, it
+    // may (a random walk's square root, `calibrate::GROWTH_EXPONENT`): held flat, it
     // cut off the growth the bands were given there. The history's range still caps it.
     let covered = parts.evidence.as_ref().map_or(usize::MAX, |e| e.plan.fold_len.max(1));
     let grown = |reach: f64, h: usize| {
         if h < covered || reach >= range_reach {
             reach
         } else {
-            (reach * ((h + 1) as f64 / covered as f64).powf(calibrate::MAX_GROWTH_EXPONENT)).min(range_reach)
+            (reach * ((h + 1) as f64 / covered as f64).powf(calibrate::GROWTH_EXPONENT)).min(range_reach)
         }
     };
     // No band narrower than the noise the series showed since a level shift it was
