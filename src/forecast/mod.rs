@@ -637,7 +637,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
             &name,
             format!(
                 "the backtest windows cover the first {} of the {} horizon (the history holds no longer ones): past that the bands \
-                 grow as a random walk's would, unchecked; more history or a shorter horizon checks them",
+                 grow with the fourth root of the steps, unchecked; more history or a shorter horizon checks them",
                 crate::time::format_duration(plan.fold_len as i64 * series.step_ms),
                 crate::time::format_duration(horizon as i64 * series.step_ms)
             ),
@@ -1119,15 +1119,16 @@ fn finish(
         Some((down, up)) if down > 0.0 && up > 0.0 => (range_reach.min(down), range_reach.min(up)),
         _ => (range_reach, range_reach),
     };
-    // Past the steps the windows covered, the evidence's reach grows as fast as the bands
-    // may (a random walk's square root, `calibrate::GROWTH_EXPONENT`): held flat, it
-    // cut off the growth the bands were given there. The history's range still caps it.
+    // Past the steps the windows covered, the evidence's reach grows as a random walk's
+    // would (the square root, `EVIDENCE_GROWTH_EXPONENT`), faster than the bands do there
+    // (`calibrate::GROWTH_EXPONENT`): held flat, it cut off the growth the bands were
+    // given. The history's range still caps it.
     let covered = parts.evidence.as_ref().map_or(usize::MAX, |e| e.plan.fold_len.max(1));
     let grown = |reach: f64, h: usize| {
         if h < covered || reach >= range_reach {
             reach
         } else {
-            (reach * ((h + 1) as f64 / covered as f64).powf(calibrate::GROWTH_EXPONENT)).min(range_reach)
+            (reach * ((h + 1) as f64 / covered as f64).powf(EVIDENCE_GROWTH_EXPONENT)).min(range_reach)
         }
     };
     // No band narrower than the noise the series showed since a level shift it was
@@ -1222,6 +1223,11 @@ fn new_level_warning(series: &Series, observed: usize, level: &tail::NewLevel) -
         ),
     )
 }
+
+/// How the evidence's reach (the farthest a band may go from the point) grows past the
+/// steps the backtest windows covered: as a random walk's, the square root of the steps,
+/// the fastest a band past them is allowed to grow.
+const EVIDENCE_GROWTH_EXPONENT: f64 = 0.5;
 
 /// Physical limits a forecast must respect.
 #[derive(Debug, Clone, Copy)]
