@@ -898,7 +898,7 @@ pub fn describe_forecast(f: &Forecast) -> String {
         }
         let _ = writeln!(
             out,
-            "  calibrated band coverage (out of sample, each window judged without itself and its overlapping neighbours): {}",
+            "  calibrated band coverage (out of sample, each window judged without itself and the neighbour either side that overlaps it): {}",
             parts.join(", ")
         );
     }

@@ -14,8 +14,8 @@
 //!    three, tried after the last level shift and on a log scale; and the nested record,
 //!    each selection window forecast by what its own past chose;
 //! 5. [`calibrate`]: each level's band from the record's errors per horizon bucket,
-//!    widened where out-of-sample coverage (each window judged without itself and its
-//!    overlapping neighbours) falls short;
+//!    widened where out-of-sample coverage (each window judged without itself and the
+//!    neighbour either side that overlaps it) falls short;
 //! 6. the final fit on all history (here), bounded: never below zero for non-negative
 //!    series, within 0–100 for percents, no further from the point than the evidence; a
 //!    run of outliers at the very end given its chance of being the new level ([`tail`]);
@@ -220,7 +220,8 @@ pub struct Evidence {
     /// The chosen model's scores (also in `scores`, unless a variant improved it).
     pub chosen: Score,
     /// Coverage of the calibrated bands, each window judged by a calibration from the
-    /// others, less its overlapping neighbours. `None` with a single window.
+    /// others, less the neighbour either side that overlaps it (`calibrate::judges`).
+    /// `None` with a single window, or too few values to calibrate on.
     pub calibrated_coverage: Option<Vec<LevelValue>>,
     /// The bands were rescaled from the backtest errors.
     pub calibrated: bool,
@@ -1226,7 +1227,8 @@ fn new_level_warning(series: &Series, observed: usize, level: &tail::NewLevel) -
 
 /// How the evidence's reach (the farthest a band may go from the point) grows past the
 /// steps the backtest windows covered: as a random walk's, the square root of the steps,
-/// the fastest a band past them is allowed to grow.
+/// a bound above the bands' own growth there (`calibrate::GROWTH_EXPONENT`), so that it
+/// only stops a band that was already held at it within the windows.
 const EVIDENCE_GROWTH_EXPONENT: f64 = 0.5;
 
 /// Physical limits a forecast must respect.

@@ -255,8 +255,8 @@ pub struct OverviewRow {
     pub crossings: Vec<crate::capacity::Crossing>,
     /// The model, or why there is no forecast.
     pub model: Result<String, String>,
-    /// The 95 % band's out-of-sample coverage (each window judged without itself and its
-    /// overlapping neighbours).
+    /// The 95 % band's out-of-sample coverage (each window judged without itself and the
+    /// neighbour either side that overlaps it).
     pub coverage_95: Option<f64>,
     /// The runway is still being worked out (off the UI thread).
     pub runway_pending: bool,
