@@ -156,11 +156,9 @@ impl Calibration {
             if v.is_empty() {
                 return 0.0;
             }
-            if last == 0 {
+            // Before the first centre (within the windows: no growth) or one bucket only.
+            if x <= 0.0 || last == 0 {
                 return v[0] * beyond(h, self.evidence_len);
-            }
-            if x <= 0.0 {
-                return v[0];
             }
             let i = (x.floor() as usize).min(last);
             if i >= last {

@@ -1172,14 +1172,15 @@ fn finish(
     shape(&mut bands);
     let mut path_bands = parts.path_bands;
     shape(&mut path_bands);
-    let run = prepared.tail();
-    let new_level = run.map(|t| tail::NewLevel {
-        from_ms: series.timestamp(t.from),
-        shift: t.shift,
-        chance: tail::chance(t.observed as i64 * series.step_ms, t.observed),
-    });
-    if let (Some(t), Some(l)) = (run, new_level) {
-        warnings.push(new_level_warning(series, t.observed, &l));
+    let mut new_level = None;
+    if let Some(t) = prepared.tail() {
+        let level = tail::NewLevel {
+            from_ms: series.timestamp(t.from),
+            shift: t.shift,
+            chance: tail::chance(t.observed as i64 * series.step_ms, t.observed),
+        };
+        warnings.push(new_level_warning(series, t.observed, &level));
+        new_level = Some(level);
     }
     let mut forecast = Forecast {
         series: series.display_name(),

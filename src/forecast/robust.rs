@@ -145,8 +145,8 @@ pub fn trailing_run(outliers: &[usize], residual: &[f64]) -> Option<Tail> {
     }
     let run: Vec<f64> = outliers.iter().filter(|&&i| i >= from && observed(i)).map(|&i| residual[i]).collect();
     let shift = median(&run);
-    let observed = (from..residual.len()).filter(|&i| observed(i)).count();
-    (shift.is_finite() && shift != 0.0).then_some(Tail { from, shift, observed })
+    let slots = (from..residual.len()).filter(|&i| observed(i)).count();
+    (shift.is_finite() && shift != 0.0).then_some(Tail { from, shift, observed: slots })
 }
 
 /// Observed points between two outliers that still leave them one run: a step a few

@@ -64,19 +64,19 @@ pub fn apply(forecast: &mut Forecast, level: NewLevel) {
     }
     let (lo, hi) = forecast.bounds;
     let clamp = |v: f64| if lo <= hi { v.clamp(lo, hi) } else { v };
+    // Each step's distribution as the bands give it, once for every band.
+    let marginals: Vec<Marginal> = forecast.point.iter().enumerate().map(|(h, p)| Marginal::of(*p, &forecast.bands, h)).collect();
     let mixed: Vec<(Vec<f64>, Vec<f64>)> = forecast
         .bands
         .iter()
         .map(|b| {
             let (q_lo, q_hi) = (0.5 - b.level / 200.0, 0.5 + b.level / 200.0);
-            (0..forecast.point.len())
-                .map(|h| {
-                    // The band keeps the point inside it, as every band does: below 50 %
-                    // the mixture's central interval may lie wholly on the new level's side.
-                    let point = forecast.point[h];
-                    let m = Marginal::of(point, &forecast.bands, h);
-                    (clamp(mixture_quantile(&m, q_lo, level).min(point)), clamp(mixture_quantile(&m, q_hi, level).max(point)))
-                })
+            // The band keeps the point inside it, as every band does: below 50 % the
+            // mixture's central interval may lie wholly on the new level's side.
+            marginals
+                .iter()
+                .zip(&forecast.point)
+                .map(|(m, &point)| (clamp(mixture_quantile(m, q_lo, level).min(point)), clamp(mixture_quantile(m, q_hi, level).max(point))))
                 .unzip()
         })
         .collect();
