@@ -993,7 +993,8 @@ fn unchecked(series: &Series, settings: &ForecastSettings, full: &prepare::Prepa
         }
     };
     let bands = settings.levels.iter().map(|&level| gaussian_band(&raw, level)).collect();
-    let parts = Parts { model: kind.describe(&full.periods), periods: full.periods.clone(), ..Parts::default() };
+    let spec = models::Spec { kind, periods: full.periods.clone(), step_ms: series.step_ms, level_adjusted: false };
+    let parts = Parts { model: spec.describe(), periods: full.periods.clone(), ..Parts::default() };
     Ok(finish(series, raw, bands, parts, full, warnings))
 }
 
