@@ -70,7 +70,8 @@ pub struct Crossing {
     /// The threshold.
     pub threshold: Threshold,
     /// The median first-crossing time (UTC ms); `None`: half the paths or more never
-    /// reach it within the horizon.
+    /// reach it within the horizon. With the three dates, the forecast's first step when
+    /// history already stands at or past it ([`Crossing::already`]): its crossing is now.
     pub median_ms: Option<i64>,
     /// The (100 − level)/2 % quantile of the first-crossing time: the earliest plausible
     /// date.
@@ -80,9 +81,11 @@ pub struct Crossing {
     pub latest_ms: Option<i64>,
     /// The level the range comes from, in percent.
     pub level: f64,
-    /// Probability that the series reaches the threshold at some step within the
+    /// Probability that the forecast reaches the threshold at some step within the
     /// horizon: the share of sample paths that do, weighed by the evidence behind them
-    /// ([`crate::forecast::paths::prior_weight`]).
+    /// ([`crate::forecast::paths::prior_weight`]). What the breach bench measures against
+    /// the held-out values; where history already stands past the threshold, what is
+    /// shown is [`Crossing::chance`] (1), not this.
     pub probability: f64,
     /// The last value of history is already at or above it.
     pub already: bool,
@@ -119,11 +122,15 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
         .map(|(t, fp)| {
             let already = last_value.is_some_and(|v| v >= t.value);
             let fp = fp.with_prior(weight, prior_chance(already, t.value <= reached));
+            // Already past: crossed now, whatever the paths do after (a forecast that
+            // starts below the last value read 0.29 and a crossing hours away for a
+            // threshold the series stood past).
+            let quantile = |q: f64| if already { Some(0) } else { fp.quantile(q) };
             Crossing {
                 threshold: t.clone(),
-                median_ms: date(fp.quantile(0.5)),
-                earliest_ms: date(fp.quantile((100.0 - level) / 200.0)),
-                latest_ms: date(fp.quantile((100.0 + level) / 200.0)),
+                median_ms: date(quantile(0.5)),
+                earliest_ms: date(quantile((100.0 - level) / 200.0)),
+                latest_ms: date(quantile((100.0 + level) / 200.0)),
                 level,
                 probability: fp.probability(),
                 already,
@@ -221,6 +228,32 @@ mod tests {
         assert!(r[0].probability > 0.99);
         assert_eq!(r[1].median_ms, None, "never within the horizon is an answer");
         assert!(r[1].probability < 1e-6);
+    }
+
+    #[test]
+    fn a_threshold_history_stands_past_is_crossed_now() {
+        // History ends at 60; the forecast holds 40 with a ±10 band (95 %) for ten steps,
+        // so few paths reach 55. The last value is past 55: its crossing is the first
+        // step (1000 ms), and the chance is 1, in the CSV as in the window; the paths' own
+        // share stays what they say.
+        let point = vec![40.0; 10];
+        let band = Band { level: 95.0, lower: vec![30.0; 10], upper: vec![50.0; 10] };
+        let f = Forecast::from_parts("x", 1000, 10, point, vec![band], "flat");
+        let s = Series {
+            name: "cpu".into(),
+            labels: Default::default(),
+            unit: crate::series::Unit::Percent,
+            start_ms: 0,
+            step_ms: 10,
+            values: vec![40.0, 50.0, 60.0],
+        };
+        let r = runway(&s, &f, &thresholds_from_values(&[55.0]), 95.0);
+        assert!(r[0].already);
+        assert_eq!((r[0].earliest_ms, r[0].median_ms, r[0].latest_ms), (Some(1000), Some(1000), Some(1000)));
+        assert_eq!(r[0].chance(), 1.0);
+        assert!(r[0].probability < 0.5, "the paths stay below it: {}", r[0].probability);
+        let row = crate::export::csv::runway_row("cpu", &r[0]);
+        assert!(row.ends_with(",1.0000"), "{row}");
     }
 
     #[test]

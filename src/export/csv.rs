@@ -97,7 +97,9 @@ pub fn write_series_long<W: Write>(mut out: W, series: &[crate::series::Series])
 pub const RUNWAY_HEADER: &str = "series,threshold,median_crossing,earliest_crossing,latest_crossing,breach_probability";
 
 /// One runway row under [`RUNWAY_HEADER`], without its line end: `headroom runway` and the
-/// plan's runway.csv write the same numbers the same way.
+/// plan's runway.csv write the same numbers the same way. A threshold history already
+/// stands past reads 1, crossed now ([`crate::capacity::Crossing::chance`]), as the
+/// warning beside it says.
 pub fn runway_row(series: &str, c: &crate::capacity::Crossing) -> String {
     let date = |t: Option<i64>| t.map(crate::time::format_rfc3339).unwrap_or_default();
     format!(
@@ -107,7 +109,7 @@ pub fn runway_row(series: &str, c: &crate::capacity::Crossing) -> String {
         date(c.median_ms),
         date(c.earliest_ms),
         date(c.latest_ms),
-        c.probability
+        c.chance()
     )
 }
 

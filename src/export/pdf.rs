@@ -487,18 +487,17 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
                 if c.already { "already reached".into() } else { d(c.median_ms) },
                 d(c.earliest_ms),
                 d(c.latest_ms),
-                format!("{:.0} %", 100.0 * c.probability),
+                format!("{:.0} %", 100.0 * c.chance()),
             ]);
             if let Some(e) = c.earliest_ms {
+                let (name, level) = (ps.series.display_name(), ps.series.unit.format(c.threshold.value));
                 risks.push((
                     e,
-                    format!(
-                        "{} may reach {} ({}) as early as {}",
-                        ps.series.display_name(),
-                        ps.series.unit.format(c.threshold.value),
-                        c.threshold.label,
-                        format_short(e)
-                    ),
+                    if c.already {
+                        format!("{name} already stands at or past {level} ({})", c.threshold.label)
+                    } else {
+                        format!("{name} may reach {level} ({}) as early as {}", c.threshold.label, format_short(e))
+                    },
                 ));
             }
         }
