@@ -496,36 +496,38 @@ const LEVEL_STEP_POINTS: usize = 3;
 
 /// Most points at which the naive forecast's in-sample errors are taken for its spread
 /// on steps under an hour (evenly spread over the history; a root mean square of 512
-/// errors is good to about 3 %): each takes a median of an hour's values, and at every point a day of 1-second
-/// data took 61 s to forecast where the last-value forecast took 1.2 s (2.3 s now).
+/// errors is good to about 3 %): each takes a median of an hour's values, and at every
+/// point a day of 1-second data took 61 s to forecast where the last-value forecast took
+/// 1.2 s (2.3 s now).
 const MAX_LEVEL_CHECKS: usize = 512;
 
-/// The level at the end of `recent` (an hour's values, the last last): their median
-/// (of an even count, the middle value nearer the last value: a value the series took,
-/// where six values each of two gave their midpoint, which it never took), or, when its last values (at least
-/// [`LEVEL_STEP_POINTS`]) all lie beyond every value before them on one side, the median
-/// of those: a step within the hour is the level now. Without it a step twenty minutes
-/// before the end was forecast at the old level and a threshold the series already stood
-/// past got a chance of 0.6.
+/// Mann-Kendall score past which the hour's values rise or fall steadily: 3.29, a chance
+/// of 1 in 1,000 for values in no order (without the ties' correction, which only makes
+/// it stricter).
+const TREND_Z: f64 = 3.29;
+
+/// Most of the hour's values the trend test and line take (evenly spaced back from the
+/// last): both compare every pair.
+const MAX_TREND_POINTS: usize = 60;
+
+/// The level at the end of `recent` (an hour's values, the last last):
+/// - when its last values (at least [`LEVEL_STEP_POINTS`]) all lie beyond every value
+///   before them on one side, their median: a step within the hour is the level now
+///   (without it a step twenty minutes before the end was forecast at the old level, and
+///   a threshold the series already stood past got a chance of 0.6);
+/// - else, when the hour rises or falls steadily ([`TREND_Z`]), where its Theil-Sen line
+///   stands at the last value: the median lags a ramp by half an hour (a rise of 20 over
+///   the hour with noise of 1 was forecast 10 low);
+/// - else their median (of an even count, the middle value nearer the last value: a value
+///   the series took, where six values each of two gave their midpoint, which it never
+///   took).
 fn level_now(recent: &[f64]) -> f64 {
     let m = recent.len();
-    // The longest suffix wholly above (or below) what precedes it in the hour.
-    let mut prefix_max = Vec::with_capacity(m);
-    let mut prefix_min = Vec::with_capacity(m);
-    for (i, v) in recent.iter().enumerate() {
-        prefix_max.push(if i == 0 { *v } else { v.max(prefix_max[i - 1]) });
-        prefix_min.push(if i == 0 { *v } else { v.min(prefix_min[i - 1]) });
-    }
-    let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
-    let mut step = None;
-    for j in 1..m {
-        // The suffix is recent[m - j..]; what precedes it ends at m - j - 1.
-        let v = recent[m - j];
-        low = low.min(v);
-        high = high.max(v);
-        if j >= LEVEL_STEP_POINTS && (low > prefix_max[m - j - 1] || high < prefix_min[m - j - 1]) {
-            step = Some(j);
-        }
+    let step = step_within(recent);
+    if step.is_none()
+        && let Some(end) = trend_end(recent)
+    {
+        return end;
     }
     let mut level: Vec<f64> = recent[m - step.unwrap_or(m)..].to_vec();
     level.sort_by(f64::total_cmp);
@@ -539,6 +541,79 @@ fn level_now(recent: &[f64]) -> f64 {
         let (a, b) = (level[mid - 1], level[mid]);
         if (b - last).abs() <= (a - last).abs() { b } else { a }
     }
+}
+
+/// How many of the last values of `recent` are a step within it: the suffix (at least
+/// [`LEVEL_STEP_POINTS`], not all) wholly above or below every value before it with the
+/// widest gap between them, when that gap is wider than the suffix's own range and the
+/// range of as many values before it (two flat levels; on a ramp every suffix stands
+/// above what precedes it, by one step's rise, far less than its own range).
+fn step_within(recent: &[f64]) -> Option<usize> {
+    let m = recent.len();
+    let range = |r: &[f64]| r.iter().fold(f64::NEG_INFINITY, |a, v| a.max(*v)) - r.iter().fold(f64::INFINITY, |a, v| a.min(*v));
+    // The lowest and highest of recent[..=i].
+    let mut before: Vec<(f64, f64)> = Vec::with_capacity(m);
+    for (i, v) in recent.iter().enumerate() {
+        let (lo, hi) = if i == 0 { (*v, *v) } else { before[i - 1] };
+        before.push((lo.min(*v), hi.max(*v)));
+    }
+    let mut best: Option<(usize, f64)> = None;
+    let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+    for j in 1..m {
+        let v = recent[m - j];
+        low = low.min(v);
+        high = high.max(v);
+        if j < LEVEL_STEP_POINTS {
+            continue;
+        }
+        let (lo, hi) = before[m - j - 1];
+        let gap = (low - hi).max(lo - high);
+        if gap > 0.0 && best.is_none_or(|(_, g)| gap > g) {
+            best = Some((j, gap));
+        }
+    }
+    let (j, gap) = best?;
+    let level_before = &recent[(m - j).saturating_sub(j)..m - j];
+    (gap > range(&recent[m - j..]) && gap > range(level_before)).then_some(j)
+}
+
+/// Where the Theil-Sen line through `recent` stands at its last value, when the values
+/// rise or fall steadily (a Mann-Kendall score past [`TREND_Z`]); `None` otherwise. Up to
+/// [`MAX_TREND_POINTS`] values, evenly spaced back from the last.
+fn trend_end(recent: &[f64]) -> Option<f64> {
+    let m = recent.len();
+    let every = m.div_ceil(MAX_TREND_POINTS).max(1);
+    // (position, value), the last value at position 0 and the others behind it.
+    let points: Vec<(f64, f64)> = (0..m).rev().step_by(every).map(|i| ((i as f64) - (m - 1) as f64, recent[i])).collect();
+    let n = points.len();
+    if n < 4 {
+        return None;
+    }
+    let mut score = 0.0;
+    let mut slopes = Vec::with_capacity(n * (n - 1) / 2);
+    for (a, &(ta, va)) in points.iter().enumerate() {
+        for &(tb, vb) in &points[a + 1..] {
+            // `b` lies before `a`.
+            score += (va - vb).signum() * f64::from(u8::from(va != vb));
+            slopes.push((va - vb) / (ta - tb));
+        }
+    }
+    let k = n as f64;
+    let sd = (k * (k - 1.0) * (2.0 * k + 5.0) / 18.0).sqrt();
+    let z = (score.abs() - 1.0).max(0.0) / sd;
+    if z <= TREND_Z {
+        return None;
+    }
+    let slope = middle(&mut slopes);
+    let mut ends: Vec<f64> = points.iter().map(|(t, v)| v - slope * t).collect();
+    Some(middle(&mut ends))
+}
+
+/// The median of `values` (the mean of the middle two for an even count), reordering them.
+fn middle(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let m = values.len();
+    if m % 2 == 1 { values[m / 2] } else { 0.5 * (values[m / 2 - 1] + values[m / 2]) }
 }
 
 /// The level now, held ([`level_now`] of the last `k` values; the last value when `k` is
@@ -624,6 +699,13 @@ mod tests {
         // the last value, 161, lies nearer 101).
         let y: Vec<f64> = (0..48).map(|i| if i < 46 { 100.0 } else { 160.0 } + (i % 2) as f64).collect();
         assert_eq!(level_now(&y[36..]), 101.0);
+        // A ramp, 50 + 2i over twelve values: every suffix stands above what precedes it,
+        // but by one step's rise (2), less than its own range, so no step; the values
+        // rise in every pair (Mann-Kendall S = 66, z = 65 / sqrt(12·11·29/18) = 4.46), and
+        // the Theil-Sen line (slope 2) stands at 72 at the last value, not the median 61.
+        let ramp: Vec<f64> = (0..12).map(|i| 50.0 + 2.0 * i as f64).collect();
+        assert_eq!(step_within(&ramp), None);
+        assert_eq!(level_now(&ramp), 72.0);
         // Six 0.13s then six 0.07s: the last six lie below all before them, a step down.
         let mut y = vec![0.13; 6];
         y.extend([0.07; 6]);
