@@ -101,7 +101,7 @@ impl Spec {
     /// A description such as `MSTL(24, 168) + AutoETS`.
     pub fn describe(&self) -> String {
         let model = if self.kind == ModelKind::SeasonalNaive && self.periods.is_empty() && level_steps(self.step_ms) > 1 {
-            "naive (the last hour's median)".to_string()
+            "naive (the last hour's level)".to_string()
         } else {
             self.kind.describe(&self.periods)
         };
@@ -478,13 +478,13 @@ fn seasonal_naive(y: &[f64], period: usize, horizon: usize) -> RawForecast {
     RawForecast::symmetric(point, sigma)
 }
 
-/// The steps whose median is the level now for the naive forecast: an hour's (one step
-/// at least). A 5-minute CPU series that alternates 0.07 and 0.13 % by the sample, or
-/// idles with the odd burst, ends on whichever value its last sample happened to catch;
-/// repeated for two days, that one value missed the bulk of what came (95 % bands
+/// The steps the naive forecast reads the level now from ([`level_now`]): an hour's (one
+/// step at least). A 5-minute CPU series that alternates 0.07 and 0.13 % by the sample,
+/// or idles with the odd burst, ends on whichever value its last sample happened to
+/// catch; repeated for two days, that one value missed the bulk of what came (95 % bands
 /// covering 17–22 % of the next two days on four real CloudWatch series with three days
-/// of history). An hour's median is the level the series is at, and on hourly data it is
-/// the last value, as the naive forecast has always been.
+/// of history). An hour says where the series is; on hourly data it is the last value, as
+/// the naive forecast has always been.
 fn level_steps(step_ms: i64) -> usize {
     usize::try_from(crate::time::HOUR_MS / step_ms.max(1)).unwrap_or(1).max(1)
 }
@@ -683,7 +683,7 @@ mod tests {
         assert!((five_minutes.sigma_upper[3] - 2.0 * sd).abs() < 1e-9);
         let described =
             Spec { kind: ModelKind::SeasonalNaive, periods: vec![], step_ms: 5 * crate::time::MINUTE_MS, level_adjusted: false };
-        assert_eq!(described.describe(), "naive (the last hour's median)");
+        assert_eq!(described.describe(), "naive (the last hour's level)");
     }
 
     #[test]
