@@ -203,6 +203,11 @@ mod tests {
         Forecast::from_parts("x", 1000, 10, point, bands, "line")
     }
 
+    /// A percent series stepped every 10 ms from 0, as the forecasts here continue it.
+    fn cpu(values: Vec<f64>) -> Series {
+        Series { name: "cpu".into(), labels: Default::default(), unit: crate::series::Unit::Percent, start_ms: 0, step_ms: 10, values }
+    }
+
     #[test]
     fn crossings_come_as_a_range() {
         // A line rising 1 per step with a ±10 band (95 %) and errors fully persistent:
@@ -212,14 +217,7 @@ mod tests {
         // 0.031; step 20 has 0.020), the 97.5 % quantile step 41.
         let mut f = line_forecast();
         f.dependence = crate::forecast::paths::Dependence::persistent(1e15, true);
-        let s = Series {
-            name: "cpu".into(),
-            labels: Default::default(),
-            unit: crate::series::Unit::Percent,
-            start_ms: 0,
-            step_ms: 10,
-            values: vec![40.0; 10],
-        };
+        let s = cpu(vec![40.0; 10]);
         let r = runway(&s, &f, &thresholds_from_values(&[80.5, 500.0]), 95.0);
         let step = |t: Option<i64>| t.map(|t| (t - 1000) / 10);
         assert_eq!(step(r[0].median_ms), Some(31));
@@ -239,14 +237,7 @@ mod tests {
         let point = vec![40.0; 10];
         let band = Band { level: 95.0, lower: vec![30.0; 10], upper: vec![50.0; 10] };
         let f = Forecast::from_parts("x", 1000, 10, point, vec![band], "flat");
-        let s = Series {
-            name: "cpu".into(),
-            labels: Default::default(),
-            unit: crate::series::Unit::Percent,
-            start_ms: 0,
-            step_ms: 10,
-            values: vec![40.0, 50.0, 60.0],
-        };
+        let s = cpu(vec![40.0, 50.0, 60.0]);
         let r = runway(&s, &f, &thresholds_from_values(&[55.0]), 95.0);
         assert!(r[0].already);
         assert_eq!((r[0].earliest_ms, r[0].median_ms, r[0].latest_ms), (Some(1000), Some(1000), Some(1000)));
