@@ -498,7 +498,7 @@ const LEVEL_STEP_POINTS: usize = 3;
 /// on steps under an hour (evenly spread over the history; a root mean square of 512
 /// errors is good to about 3 %): each takes a median of an hour's values, and at every
 /// point a day of 1-second data took 61 s to forecast where the last-value forecast took
-/// 1.2 s (2.3 s now).
+/// 1.2 s (2.2 s now).
 const MAX_LEVEL_CHECKS: usize = 512;
 
 /// Mann-Kendall score past which the hour's values rise or fall steadily: 3.29, a chance
@@ -511,10 +511,10 @@ const TREND_Z: f64 = 3.29;
 const MAX_TREND_POINTS: usize = 60;
 
 /// The level at the end of `recent` (an hour's values, the last last):
-/// - when its last values (at least [`LEVEL_STEP_POINTS`]) all lie beyond every value
-///   before them on one side, their median: a step within the hour is the level now
-///   (without it a step twenty minutes before the end was forecast at the old level, and
-///   a threshold the series already stood past got a chance of 0.6);
+/// - when its last values are a step within the hour ([`step_within`]: at least
+///   [`LEVEL_STEP_POINTS`], all beyond every value before them, two flat levels), their
+///   median (without it a step twenty minutes before the end was forecast at the old
+///   level, and a threshold the series already stood past got a chance of 0.6);
 /// - else, when the hour rises or falls steadily ([`TREND_Z`]), where its Theil-Sen line
 ///   stands at the last value: the median lags a ramp by half an hour (a rise of 20 over
 ///   the hour with noise of 1 was forecast 10 low);
