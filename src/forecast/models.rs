@@ -9,7 +9,7 @@
 //!   fitted step by step on noisy 5-minute data, damps or drops);
 //! - AutoETS without seasonality;
 //! - seasonal naive (the last season repeated; without a season, the level now: the last
-//!   value, or on steps under an hour the median of the last hour's values);
+//!   value, or on steps under an hour the level read from the last hour's values);
 //! - linear trend (least squares over a recent window, as PromQL's `predict_linear`).
 //!
 //! Combinations of these are formed from backtest results in [`super::backtest`].
@@ -550,13 +550,19 @@ fn level_now(recent: &[f64]) -> f64 {
 /// above what precedes it, by one step's rise, far less than its own range).
 fn step_within(recent: &[f64]) -> Option<usize> {
     let m = recent.len();
-    let range = |r: &[f64]| r.iter().fold(f64::NEG_INFINITY, |a, v| a.max(*v)) - r.iter().fold(f64::INFINITY, |a, v| a.min(*v));
+    let widen = |(lo, hi): (f64, f64), v: &f64| (lo.min(*v), hi.max(*v));
+    let range = |r: &[f64]| {
+        let (lo, hi) = r.iter().fold((f64::INFINITY, f64::NEG_INFINITY), widen);
+        hi - lo
+    };
     // The lowest and highest of recent[..=i].
-    let mut before: Vec<(f64, f64)> = Vec::with_capacity(m);
-    for (i, v) in recent.iter().enumerate() {
-        let (lo, hi) = if i == 0 { (*v, *v) } else { before[i - 1] };
-        before.push((lo.min(*v), hi.max(*v)));
-    }
+    let before: Vec<(f64, f64)> = recent
+        .iter()
+        .scan((f64::INFINITY, f64::NEG_INFINITY), |span, v| {
+            *span = widen(*span, v);
+            Some(*span)
+        })
+        .collect();
     let mut best: Option<(usize, f64)> = None;
     let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
     for j in 1..m {
@@ -589,21 +595,18 @@ fn trend_end(recent: &[f64]) -> Option<f64> {
     if n < 4 {
         return None;
     }
-    let mut score = 0.0;
-    let mut slopes = Vec::with_capacity(n * (n - 1) / 2);
-    for (a, &(ta, va)) in points.iter().enumerate() {
-        for &(tb, vb) in &points[a + 1..] {
-            // `b` lies before `a`.
-            score += (va - vb).signum() * f64::from(u8::from(va != vb));
-            slopes.push((va - vb) / (ta - tb));
-        }
-    }
+    // Every pair, the later value first (`points` runs back in time).
+    let pairs = || points.iter().enumerate().flat_map(|(a, later)| points[a + 1..].iter().map(move |earlier| (later, earlier)));
+    // Mann-Kendall's S: pairs that rose less pairs that fell (ties count for neither).
+    let score: i64 = pairs().map(|((_, later), (_, earlier))| i64::from(later > earlier) - i64::from(later < earlier)).sum();
     let k = n as f64;
     let sd = (k * (k - 1.0) * (2.0 * k + 5.0) / 18.0).sqrt();
-    let z = (score.abs() - 1.0).max(0.0) / sd;
-    if z <= TREND_Z {
+    if (score.abs() as f64 - 1.0).max(0.0) / sd <= TREND_Z {
         return None;
     }
+    // The pairs' slopes only for a trend (most hours have none, and this is in every
+    // backtest window's fit).
+    let mut slopes: Vec<f64> = pairs().map(|((tl, vl), (te, ve))| (vl - ve) / (tl - te)).collect();
     let slope = middle(&mut slopes);
     let mut ends: Vec<f64> = points.iter().map(|(t, v)| v - slope * t).collect();
     Some(middle(&mut ends))
