@@ -105,7 +105,7 @@ impl Series {
             ));
         }
         let points = deduped;
-        let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        let (Some(_), Some(last)) = (points.first(), points.last()) else {
             return Err(Error::series(&shown, "has no rows"));
         };
         if points.len() < 2 {
@@ -147,8 +147,7 @@ impl Series {
                 ),
             ));
         }
-        let step_ms = median_step(&points);
-        let start_ms = first.0;
+        let Grid { step_ms, start_ms, median_ms } = Grid::of(&points);
         let span = last.0 - start_ms;
         let n = usize::try_from(span / step_ms).unwrap_or(usize::MAX).saturating_add(2);
         if n > MAX_SLOTS || n > points.len().saturating_mul(50).saturating_add(10_000) {
@@ -197,10 +196,15 @@ impl Series {
         values.truncate(used);
         filled.truncate(used);
         if off_grid > 0 {
+            let read_as = if median_ms == step_ms {
+                String::new()
+            } else {
+                format!(" (their median step, {}, read as the calendar's {})", format_duration(median_ms), format_duration(step_ms))
+            };
             warnings.push(Warning::new(
                 &shown,
                 format!(
-                    "{off_grid} timestamps were off the {} grid by up to {} and were aligned to it",
+                    "{off_grid} timestamps were off the {} grid{read_as} by up to {} and were aligned to it",
                     format_duration(step_ms),
                     format_duration(max_jitter)
                 ),
@@ -423,6 +427,104 @@ impl Series {
     }
 }
 
+/// Steps collectors use (ms), each dividing a day: a jittered series' median step is read
+/// as the nearest of them ([`Grid::of`]).
+const CALENDAR_STEPS_MS: [i64; 30] = {
+    use crate::time::{HOUR_MS as H, MINUTE_MS as M, SECOND_MS as S};
+    [
+        100,
+        200,
+        250,
+        500,
+        S,
+        2 * S,
+        5 * S,
+        10 * S,
+        15 * S,
+        20 * S,
+        30 * S,
+        M,
+        2 * M,
+        3 * M,
+        4 * M,
+        5 * M,
+        6 * M,
+        10 * M,
+        12 * M,
+        15 * M,
+        20 * M,
+        30 * M,
+        H,
+        2 * H,
+        3 * H,
+        4 * H,
+        6 * H,
+        8 * H,
+        12 * H,
+        crate::time::DAY_MS,
+    ]
+};
+
+/// How far (relative) a jittered series' median step may lie from a calendar step (or a
+/// whole number of days) and be read as it: 5m2s is 5 minutes, 7 minutes is no step of
+/// the list (14 % from 6 and 8) and stays 7 minutes.
+const STEP_SNAP: f64 = 0.1;
+
+/// The grid raw points are laid on.
+struct Grid {
+    /// The step (ms).
+    step_ms: i64,
+    /// The first slot (UTC ms).
+    start_ms: i64,
+    /// The timestamps' median step (ms), which `step_ms` may have been snapped from.
+    median_ms: i64,
+}
+
+impl Grid {
+    /// The grid of `points` (sorted, distinct times, at least two). Timestamps that all
+    /// lie on their median step from the first keep that step and start. Jittered ones (a
+    /// collector's latency, a loop that drifts) are read on the calendar step nearest
+    /// their median step, within [`STEP_SNAP`]: a day's season needs a step that divides
+    /// the day, and a 5-minute series jittered by a minute, whose median step came out at
+    /// 5m2s, lost its daily season (MASE 2.1 against seasonal naive's 1.2 on eight such
+    /// series). Their slots fall on the step's round times when the points sit within a
+    /// quarter step of them (latency), else from the first point.
+    fn of(points: &[(i64, f64)]) -> Grid {
+        let first = points[0].0;
+        let median_ms = median_step(points);
+        let exact = Grid { step_ms: median_ms, start_ms: first, median_ms };
+        if points.iter().all(|p| (p.0 - first) % median_ms == 0) {
+            return exact;
+        }
+        let Some(step_ms) = calendar_step(median_ms) else {
+            return exact;
+        };
+        // How far each point lies from the step's nearest round time.
+        let mut offsets: Vec<i64> = points
+            .iter()
+            .map(|p| {
+                let r = p.0.rem_euclid(step_ms);
+                r.min(step_ms - r)
+            })
+            .collect();
+        let mid = offsets.len() / 2;
+        let typical = *offsets.select_nth_unstable(mid).1;
+        let round = first - first.rem_euclid(step_ms) + if first.rem_euclid(step_ms) * 2 >= step_ms { step_ms } else { 0 };
+        let start_ms = if typical * 4 < step_ms && crate::time::in_range(round) { round } else { first };
+        Grid { step_ms, start_ms, median_ms }
+    }
+}
+
+/// The calendar step `median_ms` is read as: the nearest of [`CALENDAR_STEPS_MS`] or,
+/// past a day, the nearest whole number of days, when within [`STEP_SNAP`]; `None` when
+/// none is.
+fn calendar_step(median_ms: i64) -> Option<i64> {
+    let day = crate::time::DAY_MS;
+    let days = (median_ms + day / 2) / day * day;
+    let nearest = CALENDAR_STEPS_MS.into_iter().chain((days > 0).then_some(days)).min_by_key(|s| (s - median_ms).abs())?;
+    ((nearest - median_ms).abs() as f64 <= STEP_SNAP * median_ms as f64).then_some(nearest)
+}
+
 /// The median of the positive differences between consecutive timestamps.
 fn median_step(points: &[(i64, f64)]) -> i64 {
     let mut diffs: Vec<i64> = points.windows(2).map(|w| w[1].0.saturating_sub(w[0].0)).filter(|d| *d > 0).collect();
@@ -470,6 +572,36 @@ mod tests {
         let labels = BTreeMap::from([("instance".to_string(), "b".to_string())]);
         let (_, w) = Series::from_points("cpu", labels, Unit::Percent, pts(&[0, 5, 10, 30, 35, 20])).unwrap();
         assert!(!w.is_empty() && w.iter().all(|w| w.series == "cpu{instance=\"b\"}"), "{w:?}");
+    }
+
+    #[test]
+    fn jittered_timestamps_are_read_on_the_calendar_step_they_stand_for() {
+        use crate::time::{HOUR_MS, SECOND_MS};
+        // A collector every 5 minutes from 01:00 with 0–10 s of latency, every ninth
+        // sample lost: each point belongs to its own 5-minute slot, on round times.
+        let latency = |k: i64| (k * 7 % 11) * SECOND_MS;
+        let kept: Vec<i64> = (0..1000).filter(|k| k % 9 != 8).collect();
+        let p: Vec<(i64, f64)> = kept.iter().map(|&k| (HOUR_MS + k * 5 * MINUTE_MS + latency(k), k as f64)).collect();
+        let (s, _) = Series::from_points("rps", BTreeMap::new(), Unit::None, p).unwrap();
+        assert_eq!((s.step_ms, s.start_ms, s.len()), (5 * MINUTE_MS, HOUR_MS, 1000));
+        assert!((0..1000).all(|k| if k % 9 == 8 { s.values[k].is_nan() } else { s.values[k] == k as f64 }));
+
+        // A loop that sleeps 5 minutes and works 2–3 s: the timestamps' median step is
+        // 5m3s (302 s plus latency 1, 1, −2 in turn), which divides no day; read as 5
+        // minutes, a day is 288 slots. The points drift through the slots, so the grid
+        // starts at the first point; the 1,000 points span 301,698 s: slot 1,006 is the last.
+        let p: Vec<(i64, f64)> = (0..1000).map(|k| ((7 + 302 * k + k % 3) * SECOND_MS, k as f64)).collect();
+        let (s, w) = Series::from_points("rps", BTreeMap::new(), Unit::None, p).unwrap();
+        assert_eq!((s.step_ms, s.start_ms, s.len()), (5 * MINUTE_MS, 7 * SECOND_MS, 1007));
+        assert!(w.iter().any(|w| w.to_string().contains("their median step, 5m3s, read as the calendar's 5m")), "{w:?}");
+
+        // Exactly every 7 minutes: kept as it is. Jittered about 7 minutes: no calendar
+        // step lies within 10 % (6 and 8 minutes are 14 % away), so the median stays.
+        let (s, _) = Series::from_points("rps", BTreeMap::new(), Unit::None, pts(&[0, 7, 14, 21, 28])).unwrap();
+        assert_eq!((s.step_ms, s.len()), (7 * MINUTE_MS, 5));
+        let p: Vec<(i64, f64)> = (0..100).map(|k| (k * 7 * MINUTE_MS + (k % 2) * SECOND_MS, 1.0)).collect();
+        let (s, _) = Series::from_points("rps", BTreeMap::new(), Unit::None, p).unwrap();
+        assert_eq!(s.step_ms, 7 * MINUTE_MS + SECOND_MS, "the median of 50 steps of 421 s and 49 of 419 s");
     }
 
     #[test]
