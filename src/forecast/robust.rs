@@ -101,9 +101,15 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
     if outliers.len() as f64 > MAX_OUTLIER_SHARE * values.len() as f64 {
         return Masked { values: values.to_vec(), outliers: Vec::new(), heavy_tailed: true };
     }
+    // Within the range of the values kept: a baseline that dips below what the series
+    // ever took (−19 on an hourly count that never fell below 16, three days of history)
+    // is no value to fit, and a log scale cannot take it.
+    let mut kept = values.iter().enumerate().filter(|(i, _)| outliers.binary_search(i).is_err()).map(|(_, v)| *v);
+    let first = kept.next().unwrap_or(0.0);
+    let (low, high) = kept.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let mut cleaned = values.to_vec();
     for &i in &outliers {
-        cleaned[i] = decomposition.baseline[i];
+        cleaned[i] = decomposition.baseline[i].clamp(low, high);
     }
     Masked { values: cleaned, outliers, heavy_tailed: false }
 }
@@ -255,6 +261,23 @@ mod tests {
         gap[93..98].iter_mut().for_each(|r| *r = f64::NAN);
         assert_eq!(trailing_run(&[90, 92, 98, 99], &gap).map(|t| (t.from, t.observed)), Some((90, 5)));
         assert_eq!(trailing_run(&[90, 92, 98, 99], &residual).map(|t| t.from), Some(98));
+    }
+
+    #[test]
+    fn a_masked_value_stays_within_the_range_of_those_kept() {
+        // Values 16..=25 with a spike of 900 at 10, against a baseline that dips to −19
+        // there: the spike is masked and replaced by the lowest value kept, 16.
+        let values: Vec<f64> = (0..100).map(|i| if i == 10 { 900.0 } else { 16.0 + (i % 10) as f64 }).collect();
+        let mut baseline = vec![20.5; 100];
+        baseline[10] = -19.0;
+        let d = Decomposition { baseline, deseasonalised: values.clone() };
+        let m = mask_outliers(&values, &d);
+        assert_eq!(m.outliers, vec![10]);
+        assert_eq!(m.values[10], 16.0);
+        // Above the range: the highest kept, 25.
+        let mut d = d;
+        d.baseline[10] = 400.0;
+        assert_eq!(mask_outliers(&values, &d).values[10], 25.0);
     }
 
     #[test]
