@@ -885,13 +885,20 @@ pub fn describe_forecast(f: &Forecast) -> String {
         } else {
             String::new()
         };
-        if ev.left_out > 0 {
+        if ev.left_out + ev.unfitted > 0 {
+            let mut why = Vec::new();
+            if ev.left_out > 0 {
+                why.push(format!("{} scored after the level shift the final fit levelled at", ev.left_out));
+            }
+            if ev.unfitted > 0 {
+                why.push(format!("{} on which the chosen model could not be fitted", ev.unfitted));
+            }
             let _ = writeln!(
                 out,
-                "  calibrated on {} of the {} windows ({} scored after the level shift the final fit levelled at left out){source}",
-                ev.plan.folds.saturating_sub(ev.left_out),
+                "  calibrated on {} of the {} windows ({} left out){source}",
+                ev.plan.folds.saturating_sub(ev.left_out + ev.unfitted),
                 ev.plan.folds,
-                ev.left_out
+                why.join(", ")
             );
         } else {
             let _ = writeln!(out, "  calibrated on all {} windows{source}", ev.plan.folds);

@@ -237,6 +237,10 @@ pub struct Evidence {
     /// backtest, which the final fit levelled at.
     #[serde(default)]
     pub left_out: usize,
+    /// Older windows left out of the calibration because the chosen model could not be
+    /// fitted on their shorter history (the choice saw only the latest windows).
+    #[serde(default)]
+    pub unfitted: usize,
 }
 
 /// A forecast of one series.
@@ -728,7 +732,12 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // 4. The record calibration trusts: the windows before the selection forecast by the
     //    chosen model (the choice never saw them), then each selection window as its own
     //    past chose it where it has such a past, else by the chosen model.
-    let older = run_members(&chosen.members, &windows, 0..selection.start, variant).map_err(|m| Error::series(&name, m))?;
+    // A window the chosen model cannot be fitted on leaves the record, rather than the
+    // forecast failing: the choice saw only the selection windows, and on an older one,
+    // with less history, a log-scale MSTL on three days of hourly data gave NaN.
+    let older: Vec<Fold> =
+        (0..selection.start).filter_map(|k| run_members(&chosen.members, &windows, k..k + 1, variant).ok()).flatten().collect();
+    let unfitted = selection.start - older.len();
     // Which windows of the record were forecast by the model their own past chose.
     let mut nested_flags = vec![false; older.len()];
     nested_flags.extend(nested.iter().map(Option::is_some));
@@ -877,6 +886,7 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         nested_windows,
         rescaled,
         left_out,
+        unfitted,
     };
     let parts = Parts {
         model,

@@ -197,9 +197,16 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
                 crate::warning::plural(n, "window", "windows")
             ),
         };
+        let unfitted = match ev.unfitted {
+            0 => String::new(),
+            n => format!(
+                " {n} older {} the chosen model could not be fitted on left out of the calibration.",
+                crate::warning::plural(n, "window", "windows")
+            ),
+        };
         ui.label(
             egui::RichText::new(format!(
-                "{what}; checked window by window: {cov}.{widened}{left_out} Coverage columns are the models' own bands before calibration."
+                "{what}; checked window by window: {cov}.{widened}{left_out}{unfitted} Coverage columns are the models' own bands before calibration."
             ))
             .small()
             .color(theme::muted(ui)),
