@@ -87,6 +87,21 @@ fn short_history_falls_back_to_non_seasonal() {
     assert!(f.warnings.iter().any(|w| w.message.contains("without seasonality")), "{:?}", f.warnings);
 }
 
+/// Three days of a daily cycle, at 5 minutes: the windows' own past holds two days, so
+/// the seasonal models are candidates. (With windows spread over the whole history, none
+/// had two days behind it, and the day was lost: MASE 7.1 on such a series at 15 s.)
+#[test]
+fn three_days_of_a_daily_cycle_are_forecast_with_the_day() {
+    let s = series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS);
+    let f = forecast(&s, &ForecastSettings { horizon: 288, ..ForecastSettings::default() }).unwrap();
+    assert_eq!(f.periods, vec![288], "{}", f.model);
+    assert!(f.model.contains("288"), "{}", f.model);
+    // The cycle's next trough (sin at 3/4 of the day: 40 − 10 + trend) and peak (at 1/4).
+    let trough = f.point[216];
+    let peak = f.point[72];
+    assert!(peak - trough > 15.0, "peak {peak}, trough {trough}: {}", f.model);
+}
+
 #[test]
 fn given_periods_too_long_are_dropped_with_a_warning() {
     let s = series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS);
