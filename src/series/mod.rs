@@ -487,8 +487,9 @@ impl Grid {
     /// their median step, within [`STEP_SNAP`]: a day's season needs a step that divides
     /// the day, and a 5-minute series jittered by a minute, whose median step came out at
     /// 5m2s, lost its daily season (MASE 2.1 against seasonal naive's 1.2 on eight such
-    /// series). Their slots fall on the step's round times when the points sit within a
-    /// quarter step of them (latency), else from the first point.
+    /// series). Their slots fall on the step's round times when the step divides a day
+    /// and the points sit within a quarter step of them (latency), else from the first
+    /// point.
     fn of(points: &[(i64, f64)]) -> Grid {
         let first = points[0].0;
         let median_ms = median_step(points);
@@ -510,7 +511,10 @@ impl Grid {
         let mid = offsets.len() / 2;
         let typical = *offsets.select_nth_unstable(mid).1;
         let round = first - first.rem_euclid(step_ms) + if first.rem_euclid(step_ms) * 2 >= step_ms { step_ms } else { 0 };
-        let start_ms = if typical * 4 < step_ms && crate::time::in_range(round) { round } else { first };
+        // (Round times only for a step that divides a day: multiples of 31 days from 1970
+        // are no calendar's.)
+        let divides_day = crate::time::DAY_MS % step_ms == 0;
+        let start_ms = if divides_day && typical * 4 < step_ms && crate::time::in_range(round) { round } else { first };
         Grid { step_ms, start_ms, median_ms }
     }
 }
