@@ -142,6 +142,32 @@ fn selecting_a_series_shows_its_chart() {
     assert!(header.contains(" %"), "the value is shown with its unit: {header}");
 }
 
+/// A series with gaps (and a lone point between two of them) draws its chart: a gap's
+/// `NaN` on a line made egui panic in a debug build as the chart opened.
+#[test]
+fn a_series_with_gaps_draws_its_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gappy_cpu_percent.csv");
+    let mut csv = String::from("timestamp,value\n");
+    for i in 0..864i64 {
+        // Two hours missing on the first and the last day, a lone sample inside a gap, and
+        // two single missing samples (a lone `NaN` between values is what egui tripped on).
+        if (100..124).contains(&i) || (700..724).contains(&i) || ((780..810).contains(&i) && i != 795) || i == 840 || i == 850 {
+            continue;
+        }
+        csv.push_str(&format!("{},{}\n", 1_767_225_600 + i * 300, 40.0 + 10.0 * ((i % 288) as f64 / 288.0 * 6.283).sin()));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let mut h = open(vec![path]);
+    settle(&mut h);
+    click_in_series_list(&h, "gappy_cpu_percent");
+    for _ in 0..4 {
+        h.step();
+    }
+    assert_eq!(h.state().model.selected().unwrap().series.name, "gappy_cpu_percent");
+    assert!(h.state().model.selected().unwrap().series.values.iter().any(|v| v.is_nan()), "the gaps stay gaps");
+}
+
 #[test]
 fn a_failed_import_leaves_what_was_loaded_untouched() {
     let dir = tempfile::tempdir().unwrap();

@@ -153,6 +153,26 @@ fn log_grid(input: GridInput) -> Vec<GridMark> {
 
 /// What the chart opens on, in seconds: the last `history_days` of history (all of it
 /// for 0) and the whole forecast. The scenario chart opens on the same.
+/// `points` cut at every point that is not finite (a gap in history, `NaN`), into the runs
+/// a line can be drawn through: egui compares a line's screen positions, and a `NaN` among
+/// them panics in a debug build (a CSV with gaps crashed the window as its chart opened).
+/// A lone point between gaps is a run of one.
+pub fn finite_runs(points: &[[f64; 2]]) -> Vec<Vec<[f64; 2]>> {
+    points.split(|p| !(p[0].is_finite() && p[1].is_finite())).filter(|run| !run.is_empty()).map(<[[f64; 2]]>::to_vec).collect()
+}
+
+/// Draws `points` as one line named `name`, broken at its gaps ([`finite_runs`]): one item
+/// per run under the one legend entry, a lone point as a dot.
+pub fn broken_line(plot: &mut egui_plot::PlotUi<'_>, name: &str, points: &[[f64; 2]], colour: egui::Color32, width: f32) {
+    for run in finite_runs(points) {
+        if run.len() == 1 {
+            plot.add(Points::new(name, PlotPoints::new(run)).color(colour).radius(width.max(1.5)));
+        } else {
+            plot.line(Line::new(name, PlotPoints::new(run)).color(colour).width(width));
+        }
+    }
+}
+
 pub fn opening_window(series: &Series, forecast: Option<&Forecast>, history_days: u32) -> (f64, f64) {
     let end_x = series.end_ms() as f64 / 1000.0;
     let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
@@ -269,9 +289,9 @@ pub fn chart(
                 points.extend(fx.iter().zip(&f.point).map(|(x, y)| [*x, ty(*y)]));
                 // Solid: over a fortnight of daily cycles a dashed line broke into noise. Its
                 // colour and the "now" line already tell it from history.
-                plot.line(Line::new("Forecast", PlotPoints::new(points)).color(theme::FORECAST).width(1.5));
+                broken_line(plot, "Forecast", &points, theme::FORECAST, 1.5);
             }
-            plot.line(Line::new("History", PlotPoints::new(history)).color(theme::HISTORY).width(1.5));
+            broken_line(plot, "History", &history, theme::HISTORY, 1.5);
             // The whole history's extent, unseen, so that fitting the view (double-click)
             // takes in all of it, not only the part drawn.
             if let Some((min, max)) = extent {
@@ -349,6 +369,14 @@ pub fn chart(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_cut_at_its_gaps() {
+        let nan = f64::NAN;
+        let runs = finite_runs(&[[0.0, 1.0], [1.0, 2.0], [2.0, nan], [3.0, 4.0], [4.0, nan], [5.0, nan], [6.0, 7.0], [7.0, 8.0]]);
+        assert_eq!(runs, vec![vec![[0.0, 1.0], [1.0, 2.0]], vec![[3.0, 4.0]], vec![[6.0, 7.0], [7.0, 8.0]]]);
+        assert!(finite_runs(&[[0.0, nan], [f64::INFINITY, 1.0]]).is_empty());
+    }
 
     #[test]
     fn a_log_axis_is_marked_at_one_two_and_five_per_decade() {

@@ -5,7 +5,7 @@ use crate::gui::action::Action;
 use crate::gui::theme;
 use crate::simulate::{Outcome, ScenarioFile, Standing};
 use eframe::egui;
-use egui_plot::{Line, Plot, PlotPoints};
+use egui_plot::Plot;
 
 /// Transient state of the panel.
 #[derive(Debug, Default)]
@@ -200,14 +200,14 @@ fn instances_chart(ui: &mut egui::Ui, view: &ScenarioView, time: &crate::gui::pl
             if let Some(first) = view.outcomes.first() {
                 let per = first.capacity.per_instance * first.capacity.target_utilisation;
                 let pts: Vec<[f64; 2]> = first.steps.iter().skip(shown(first)).map(|s| [s.t_ms as f64 / 1000.0, s.demand / per]).collect();
-                plot.line(Line::new("demand (instances needed at target)", PlotPoints::new(pts)).color(theme::NOW).width(2.0));
+                crate::gui::plot::broken_line(plot, "demand (instances needed at target)", &pts, theme::NOW, 2.0);
             }
             for (i, o) in view.outcomes.iter().enumerate() {
                 if !view.shown.get(i).copied().unwrap_or(false) {
                     continue;
                 }
                 let pts: Vec<[f64; 2]> = o.steps.iter().skip(shown(o)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
-                plot.line(Line::new(o.name.clone(), PlotPoints::new(pts)).color(theme::series(i)));
+                crate::gui::plot::broken_line(plot, &o.name, &pts, theme::series(i), 1.0);
             }
         });
 }
