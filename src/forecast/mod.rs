@@ -634,7 +634,15 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
             ),
         ));
     }
-    let Some(plan) = backtest::plan(values.len(), horizon, settings.folds, &full.periods) else {
+    // A season that history holds fewer than four times lays out the windows only when
+    // the data shows it strongly (`backtest::holds_four`).
+    let laid_out: Vec<usize> = full
+        .periods
+        .iter()
+        .copied()
+        .filter(|&p| backtest::holds_four(values.len(), p) || seasonality::strong(&values, series.step_ms, p))
+        .collect();
+    let Some(plan) = backtest::plan(values.len(), horizon, settings.folds, &laid_out) else {
         return unchecked(series, settings, &full, warnings);
     };
     if plan.fold_len < horizon {

@@ -59,6 +59,15 @@ pub fn detect(values: &[f64], step_ms: i64) -> Vec<usize> {
     out
 }
 
+/// True when a profile of period `p` explains more than [`MIN_STRENGTH`] of `values`
+/// (detrended and averaged over [`PHASE_JITTER_MS`], as [`detect`] measures it): a season
+/// the data shows, not only a periodogram peak near the calendar's day, which noise and
+/// slow wander of a few days' history also give.
+pub fn strong(values: &[f64], step_ms: i64, p: usize) -> bool {
+    let jitter = usize::try_from(PHASE_JITTER_MS / step_ms.max(1)).unwrap_or(1).max(1);
+    profile_strength(&moving_average(&detrend(values, p), jitter), p) > MIN_STRENGTH
+}
+
 /// Adjusted R² of a profile model: each phase `i % period` predicted by its mean.
 pub fn profile_strength(values: &[f64], period: usize) -> f64 {
     let n = values.len();
