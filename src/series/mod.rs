@@ -489,9 +489,9 @@ impl Grid {
     /// 5m2s, lost its daily season (MASE 2.1 against seasonal naive's 1.2 on eight such
     /// series). Not when the calendar step would put more points on an already filled
     /// slot than the median step does ([`MAX_SNAP_COLLISIONS`]): a collector every 55 s
-    /// is no jittered minute. The slots sit at the points' median phase; at steps of an
-    /// hour or less, on the round times when that phase lies within a quarter step of
-    /// them (a collector's latency). Longer steps keep the phase: a day read from local
+    /// is no jittered minute. The slots sit on round times (steps of an hour or less), at
+    /// the points' median phase or at the first point, whichever puts the fewest points
+    /// on filled slots. Longer steps take no round times: a day read from local
     /// midnights is no UTC day.
     fn of(points: &[(i64, f64)]) -> Grid {
         let first = points[0].0;
@@ -513,17 +513,19 @@ impl Grid {
             .collect();
         let mid = offsets.len() / 2;
         let phased = first + *offsets.select_nth_unstable(mid).1;
-        let round = phased - phased.rem_euclid(step_ms) + if 2 * phased.rem_euclid(step_ms) >= step_ms { step_ms } else { 0 };
-        let mut start_ms = if step_ms <= crate::time::HOUR_MS && 4 * (round - phased).abs() < step_ms && crate::time::in_range(round) {
-            round
-        } else {
-            phased
+        // A grid of that phase whose slot 0 holds the first point.
+        let from_first = |start: i64| {
+            let slot = (first - start + step_ms / 2).div_euclid(step_ms);
+            Grid { step_ms, start_ms: start + slot * step_ms, median_ms }
         };
-        // The first point in slot 0, not before it.
-        while first - start_ms < -(step_ms / 2) {
-            start_ms -= step_ms;
-        }
-        let snapped = Grid { step_ms, start_ms, median_ms };
+        // Round times (steps of an hour or less), the median phase, the first point: the
+        // one that puts the fewest points on filled slots, the earlier on a tie. (The
+        // median of offsets that wrap around is no phase: symmetric jitter of ±2 minutes
+        // on 5 minutes put 359 points on filled slots at it and none on round times.)
+        let round = first - first.rem_euclid(step_ms);
+        let candidates = [(step_ms <= crate::time::HOUR_MS && crate::time::in_range(round)).then_some(round), Some(phased), Some(first)];
+        let snapped =
+            candidates.into_iter().flatten().map(from_first).min_by_key(|g| collisions(points, g)).unwrap_or_else(|| from_first(first));
         let allowed = collisions(points, &exact) + (MAX_SNAP_COLLISIONS * points.len() as f64) as usize;
         if collisions(points, &snapped) > allowed { exact } else { snapped }
     }
