@@ -114,6 +114,25 @@ fn given_periods_too_long_are_dropped_with_a_warning() {
     assert!(f.warnings.iter().any(|w| w.message.contains("[2016] dropped")), "{:?}", f.warnings);
 }
 
+/// A period given on a history no backtest window can check it on (a little over two
+/// days of a daily cycle): the forecast says it was made without it and how to fit it.
+#[test]
+fn a_given_period_no_window_can_check_is_named() {
+    let mut v = seasonal(2, 40.0);
+    v.extend(seasonal(1, 40.0).into_iter().take(14));
+    let settings = ForecastSettings { horizon: 288, periods: Periods::Given(vec![288]), ..ForecastSettings::default() };
+    let f = forecast(&series(Unit::Percent, v.clone(), 5 * MINUTE_MS), &settings).unwrap();
+    assert!(
+        f.warnings.iter().any(|w| w.message.contains("period 288 given: no backtest window has two of it in its own past")),
+        "{:?}",
+        f.warnings
+    );
+    // Three days: the windows hold it, and no such warning.
+    let f = forecast(&series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS), &settings).unwrap();
+    assert!(!f.warnings.iter().any(|w| w.message.contains("no backtest window has two")), "{:?}", f.warnings);
+    assert_eq!(f.periods, vec![288]);
+}
+
 #[test]
 fn gaps_are_interpolated_and_reported() {
     let mut v = seasonal(4, 40.0);

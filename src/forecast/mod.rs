@@ -640,7 +640,11 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         .periods
         .iter()
         .copied()
-        .filter(|&p| backtest::holds_four(values.len(), p) || seasonality::strong(&values, series.step_ms, p))
+        .filter(|&p| {
+            backtest::holds_four(values.len(), p)
+                || matches!(settings.periods, Periods::Given(_))
+                || seasonality::strong(&values, series.step_ms, p)
+        })
         .collect();
     let Some(plan) = backtest::plan(values.len(), horizon, settings.folds, &laid_out) else {
         return unchecked(series, settings, &full, warnings);
@@ -668,6 +672,24 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
         }
         _ => Spec::candidates(windows.periods(), series.step_ms, shapes::sawtooth(&full.fit_values, &full.periods).is_some()),
     };
+    // Periods the user gave that no window's past holds twice: no model with them could be
+    // checked, and the choice is made without them. Say so (they were dropped silently).
+    let unchecked: Vec<usize> = full.periods.iter().copied().filter(|p| !windows.periods().contains(p)).collect();
+    if matches!(settings.periods, Periods::Given(_)) && !matches!(settings.model, ModelChoice::Single(_)) && !unchecked.is_empty() {
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "{} {} given: no backtest window has two of {} in its own past, so no model with {} could be checked, and the forecast is made without {}; more history lets {} in (or name a model, e.g. --model mstl, to fit {} unchecked)",
+                plural(unchecked.len(), "period", "periods"),
+                unchecked.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                plural(unchecked.len(), "it", "each"),
+                plural(unchecked.len(), "it", "them"),
+                plural(unchecked.len(), "it", "them"),
+                plural(unchecked.len(), "it", "them"),
+                plural(unchecked.len(), "it", "them"),
+            ),
+        ));
+    }
     // A recent level shift (a launch, a deploy) with a block after it: each model that a
     // step distorts also fitted on history levelled at it, the backtest to tell which is
     // truer (fitting only after a shift needs two seasons after it; levelling, one block).
