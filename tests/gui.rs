@@ -155,7 +155,7 @@ fn a_series_with_gaps_draws_its_chart() {
         if (100..124).contains(&i) || (700..724).contains(&i) || ((780..810).contains(&i) && i != 795) || i == 840 || i == 850 {
             continue;
         }
-        csv.push_str(&format!("{},{}\n", 1_767_225_600 + i * 300, 40.0 + 10.0 * ((i % 288) as f64 / 288.0 * 6.283).sin()));
+        csv.push_str(&format!("{},{}\n", 1_767_225_600 + i * 300, 40.0 + 10.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin()));
     }
     std::fs::write(&path, csv).unwrap();
     let mut h = open(vec![path]);

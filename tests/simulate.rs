@@ -186,7 +186,11 @@ fn a_recommendation_over_the_risk_budget_says_so() {
     let csv = dir.path().join("rps.csv");
     let mut text = String::from("timestamp,value\n");
     for i in 0..(3 * 288) {
-        text.push_str(&format!("{},{}\n", 1_767_225_600i64 + i * 300, 500.0 + 100.0 * ((i % 288) as f64 / 288.0 * 6.283).sin()));
+        text.push_str(&format!(
+            "{},{}\n",
+            1_767_225_600i64 + i * 300,
+            500.0 + 100.0 * ((i % 288) as f64 / 288.0 * std::f64::consts::TAU).sin()
+        ));
     }
     std::fs::write(&csv, text).unwrap();
     let toml = dir.path().join("s.toml");
