@@ -207,7 +207,7 @@ fn instances_chart(ui: &mut egui::Ui, view: &ScenarioView, time: &crate::gui::pl
                     continue;
                 }
                 let pts: Vec<[f64; 2]> = o.steps.iter().skip(shown(o)).map(|s| [s.t_ms as f64 / 1000.0, s.instances]).collect();
-                crate::gui::plot::broken_line(plot, &o.name, &pts, theme::series(i), 1.0);
+                crate::gui::plot::broken_line(plot, &o.name, &pts, theme::series(i), 1.5);
             }
         });
 }
