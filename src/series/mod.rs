@@ -147,10 +147,10 @@ impl Series {
                 ),
             ));
         }
-        let Grid { step_ms, start_ms, median_ms } = Grid::of(&points);
+        let Grid { step_ms, start_ms, median_ms, refined_from } = Grid::of(&points);
         let span = last.0 - start_ms;
         let n = usize::try_from(span / step_ms).unwrap_or(usize::MAX).saturating_add(2);
-        if n > MAX_SLOTS || n > points.len().saturating_mul(50).saturating_add(10_000) {
+        if !slots_within_limits(span, step_ms, points.len()) {
             return Err(Error::series(
                 &shown,
                 format!(
@@ -195,8 +195,24 @@ impl Series {
         }
         values.truncate(used);
         filled.truncate(used);
+        if let Some((coarse, lost)) = refined_from {
+            warnings.push(Warning::new(
+                &shown,
+                format!(
+                    "read on a {} grid, finer than the timestamps' median step ({}): on a {} grid {lost} of {} points would have fallen on an \
+                     already filled slot and been lost; the {} slots between samples are missing, not lost data, and a period given in \
+                     steps counts {} steps",
+                    format_duration(step_ms),
+                    format_duration(median_ms),
+                    format_duration(coarse),
+                    points.len(),
+                    format_duration(step_ms),
+                    format_duration(step_ms)
+                ),
+            ));
+        }
         if off_grid > 0 {
-            let read_as = if median_ms == step_ms {
+            let read_as = if median_ms == step_ms || refined_from.is_some() {
                 String::new()
             } else {
                 format!(" (their median step, {}, read as the calendar's {})", format_duration(median_ms), format_duration(step_ms))
@@ -478,6 +494,9 @@ struct Grid {
     start_ms: i64,
     /// The timestamps' median step (ms), which `step_ms` may have been snapped from.
     median_ms: i64,
+    /// Read on a finer step than the median's ([`Grid::of`]): the median's (or its
+    /// calendar step's) own step and the points it would have put on filled slots.
+    refined_from: Option<(i64, usize)>,
 }
 
 impl Grid {
@@ -505,10 +524,17 @@ impl Grid {
         if lost as f64 <= MIN_REFINE * n {
             return grid;
         }
-        let fine_enough = |step: i64| step > 0 && step < grid.step_ms && step.saturating_mul(MAX_REFINE) >= grid.step_ms;
+        // Within the slots a series may have: a finer grid over a retention gap would
+        // otherwise turn a series the coarser one reads into an error.
+        let span = points[points.len() - 1].0 - points[0].0;
+        let coarse = grid.step_ms;
+        let fine_enough = |step: i64| {
+            step > 0 && step < coarse && step.saturating_mul(MAX_REFINE) >= coarse && slots_within_limits(span, step, points.len())
+        };
+        let refined = |g: Grid| Grid { refined_from: Some((coarse, lost)), ..g };
         let common = points.windows(2).map(|w| w[1].0 - w[0].0).fold(0, gcd);
         if fine_enough(common) {
-            return Grid { step_ms: common, start_ms: points[0].0, median_ms: grid.median_ms };
+            return refined(Grid { step_ms: common, start_ms: points[0].0, median_ms: grid.median_ms, refined_from: None });
         }
         CALENDAR_STEPS_MS
             .into_iter()
@@ -516,14 +542,14 @@ impl Grid {
             .filter(|&s| fine_enough(s))
             .map(|s| Grid::phased(points, s, grid.median_ms))
             .find(|g| collisions(points, g) as f64 <= MAX_SNAP_COLLISIONS * n)
-            .unwrap_or(grid)
+            .map_or(grid, refined)
     }
 
     /// The grid of the median step, or of the calendar step it stands for ([`Grid::of`]).
     fn nearest(points: &[(i64, f64)]) -> Grid {
         let first = points[0].0;
         let median_ms = median_step(points);
-        let exact = Grid { step_ms: median_ms, start_ms: first, median_ms };
+        let exact = Grid { step_ms: median_ms, start_ms: first, median_ms, refined_from: None };
         if points.iter().all(|p| (p.0 - first) % median_ms == 0) {
             return exact;
         }
@@ -554,7 +580,7 @@ impl Grid {
         let median_phase = first + *offsets.select_nth_unstable(mid).1;
         let from_first = |start: i64| {
             let slot = (first - start + step_ms / 2).div_euclid(step_ms);
-            Grid { step_ms, start_ms: start + slot * step_ms, median_ms }
+            Grid { step_ms, start_ms: start + slot * step_ms, median_ms, refined_from: None }
         };
         let round = first - first.rem_euclid(step_ms);
         let candidates =
@@ -572,6 +598,14 @@ const MIN_REFINE: f64 = 0.1;
 /// median step does: a collector a few percent slower than the calendar step (298 s for 5
 /// minutes) loses one sample in 150; one 8 % faster (55 s for a minute) lost one in 12.
 const MAX_SNAP_COLLISIONS: f64 = 0.02;
+
+/// True when `span_ms` of history at `step_ms` for `rows` rows needs a sane number of
+/// slots: at most [`MAX_SLOTS`], and at most 50 a row (and 10,000 more): more is a stray
+/// timestamp decades away, not a grid.
+fn slots_within_limits(span_ms: i64, step_ms: i64, rows: usize) -> bool {
+    let n = usize::try_from(span_ms / step_ms.max(1)).unwrap_or(usize::MAX).saturating_add(2);
+    n <= MAX_SLOTS && n <= rows.saturating_mul(50).saturating_add(10_000)
+}
 
 /// Most slots a step finer than the median one may make of each: eight (a series with
 /// seven in eight slots missing is still one to fit).
@@ -697,9 +731,19 @@ mod tests {
                 (at * MINUTE_MS, 1.0)
             })
             .collect();
-        let (s, _) = Series::from_points("events", BTreeMap::new(), Unit::None, p).unwrap();
+        let (s, w) = Series::from_points("events", BTreeMap::new(), Unit::None, p).unwrap();
         assert_eq!(s.step_ms, MINUTE_MS);
         assert_eq!(s.values.iter().filter(|v| !v.is_nan()).count(), 500);
+        assert!(w.iter().any(|w| w.to_string().contains("read on a 1m grid, finer than the timestamps' median step")), "{w:?}");
+        // The same 5-minute series with minute bursts, after a retention gap of two months:
+        // a minute's grid would need more slots than the rows allow, so the coarser grid
+        // reads it (and the bursts' extra samples are warned about), not an error.
+        let mut p: Vec<(i64, f64)> = (0..60).map(|k| (k * 5 * MINUTE_MS, 1.0)).collect();
+        let late = 60 * crate::time::DAY_MS;
+        p.extend((0..300).map(|k| (late + k * 5 * MINUTE_MS, 1.0)));
+        p.extend((0..100).map(|k| (late + 1000 * 5 * MINUTE_MS + k * MINUTE_MS, 1.0)));
+        let (s, _) = Series::from_points("bursty", BTreeMap::new(), Unit::None, p).unwrap();
+        assert_eq!(s.step_ms, 5 * MINUTE_MS);
 
         // Exactly every 7 minutes: kept as it is. Jittered about 7 minutes: no calendar
         // step lies within 10 % (6 and 8 minutes are 14 % away), so the median stays.
