@@ -166,6 +166,8 @@ fn a_series_with_gaps_draws_its_chart() {
     }
     assert_eq!(h.state().model.selected().unwrap().series.name, "gappy_cpu_percent");
     assert!(h.state().model.selected().unwrap().series.values.iter().any(|v| v.is_nan()), "the gaps stay gaps");
+    // 864 five-minute slots, 79 of them missing: the list counts the samples and the slots.
+    assert!(h.query_by_label_contains("785 points on 864 slots").is_some(), "the series list counts samples, not slots");
 }
 
 #[test]

@@ -815,12 +815,7 @@ impl HeadroomApp {
         self.model.entries = plan
             .series
             .iter()
-            .map(|p| super::model::Entry {
-                series: p.series.clone(),
-                source: super::model::Source::Plan,
-                forecast: Some(p.forecast.clone()),
-                runway_cache: Default::default(),
-            })
+            .map(|p| super::model::Entry::new(p.series.clone(), super::model::Source::Plan, Some(p.forecast.clone())))
             .collect();
         self.model.warnings = plan.warnings.clone();
         self.model.plan_sources = plan.inputs.sources.clone();

@@ -54,6 +54,8 @@ impl std::fmt::Display for Source {
 pub struct Entry {
     /// The series.
     pub series: Series,
+    /// Its observed values (slots less gaps), counted once: the series list shows them.
+    pub samples: usize,
     /// Where it came from.
     pub source: Source,
     /// The latest forecast, or the error that prevented one.
@@ -113,6 +115,12 @@ fn runway_for(series: &Series, f: &Forecast, thresholds_text: &str) -> Vec<crate
 }
 
 impl Entry {
+    /// An entry for `series` from `source`, with its forecast if there is one.
+    pub fn new(series: Series, source: Source, forecast: Option<Result<Forecast, String>>) -> Self {
+        let samples = series.values.iter().filter(|v| !v.is_nan()).count();
+        Entry { series, samples, source, forecast, runway_cache: Default::default() }
+    }
+
     /// The runway to the thresholds typed, computed here when it is not cached.
     pub fn crossings(&self, thresholds_text: &str) -> Vec<crate::capacity::Crossing> {
         if let Some(c) = self.cached_crossings(thresholds_text) {
@@ -208,7 +216,7 @@ impl Model {
     pub fn add_series(&mut self, series: Vec<(Series, Source)>, warnings: Vec<Warning>) {
         for (s, source) in series {
             let name = s.display_name();
-            let entry = Entry { series: s, source, forecast: None, runway_cache: Default::default() };
+            let entry = Entry::new(s, source, None);
             match self.entries.iter_mut().find(|e| e.series.display_name() == name) {
                 Some(existing) => *existing = entry,
                 None => self.entries.push(entry),

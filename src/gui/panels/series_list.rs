@@ -22,9 +22,11 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
             if r.clicked() {
                 actions.push(Action::Select(i));
             }
+            // Samples, and the slots when gaps or a finer grid than the samples' make more.
+            let points =
+                if e.samples == s.len() { format!("{} points", s.len()) } else { format!("{} points on {} slots", e.samples, s.len()) };
             let detail = format!(
-                "{} points · {} steps · {}",
-                s.len(),
+                "{points} · {} steps · {}",
                 format_duration(s.step_ms),
                 if s.unit.symbol().is_empty() { "no unit" } else { s.unit.symbol() }
             );
