@@ -315,7 +315,7 @@ pub struct ForecastArgs {
     /// Interval levels in percent, comma-separated, in output order.
     #[arg(long, default_value = "80,95")]
     pub level: String,
-    /// Seasonal periods in steps (`288,2016`), or `auto` to detect day and week.
+    /// Seasonal periods in steps (`288,2016`) or as durations (`1d,7d`), or `auto` to detect day and week.
     #[arg(long, default_value = "auto")]
     pub period: String,
     /// Model: auto (best by backtest), combination, mstl, mstl-linear (seasons and a
@@ -393,7 +393,7 @@ pub fn parse_levels(text: &str) -> anyhow::Result<Vec<f64>> {
     Ok(out)
 }
 
-/// Parses `auto` or `288,2016` into periods (see [`Periods::parse`]).
+/// Parses `auto`, `288,2016` or `1d,7d` into periods (see [`Periods::parse`]).
 ///
 /// # Errors
 /// A part that is not a whole number.

@@ -133,6 +133,28 @@ fn a_given_period_no_window_can_check_is_named() {
     assert_eq!(f.periods, vec![288]);
 }
 
+/// Periods as durations mean the same time on any grid: a day is 288 steps at 5 minutes;
+/// at 7 minutes it is 205.7 steps, read as 206 and said so.
+#[test]
+fn periods_given_as_durations_are_counted_in_each_series_steps() {
+    use headroom::time::DAY_MS;
+    assert_eq!(Periods::parse("1d, 7d").unwrap(), Periods::Durations(vec![DAY_MS, 7 * DAY_MS]));
+    assert_eq!(Periods::parse("288,2016").unwrap(), Periods::Given(vec![288, 2016]));
+    assert!(Periods::parse("288,1d").unwrap_err().contains("all periods in steps"));
+    assert!(Periods::parse("daily").unwrap_err().contains("neither a whole number of steps nor a duration"));
+    let day = ForecastSettings { horizon: 288, periods: Periods::Durations(vec![DAY_MS]), ..ForecastSettings::default() };
+    let f = forecast(&series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS), &day).unwrap();
+    assert_eq!(f.periods, vec![288]);
+    assert!(!f.warnings.iter().any(|w| w.message.contains("whole number")), "{:?}", f.warnings);
+    let seven: Vec<f64> = (0..3 * 206).map(|i| 40.0 + 10.0 * (i as f64 / 205.7 * std::f64::consts::TAU).sin()).collect();
+    let f = forecast(&series(Unit::Percent, seven, 7 * MINUTE_MS), &ForecastSettings { horizon: 100, ..day }).unwrap();
+    assert!(
+        f.warnings.iter().any(|w| w.message.contains("period 1d is not a whole number of 7m steps: read as 206 steps")),
+        "{:?}",
+        f.warnings
+    );
+}
+
 #[test]
 fn gaps_are_interpolated_and_reported() {
     let mut v = seasonal(4, 40.0);

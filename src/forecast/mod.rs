@@ -58,22 +58,63 @@ pub enum Periods {
     /// Use exactly these periods, in steps. Periods longer than half the history
     /// are dropped with a warning.
     Given(Vec<usize>),
+    /// Use exactly these periods, as durations in ms (`1d,7d`): each series counts them
+    /// in its own steps, so a period means the same time whatever grid a series is read
+    /// on (a scripted 288 is a day at 5 minutes and 4.8 hours at 1 minute).
+    Durations(Vec<i64>),
 }
 
 impl Periods {
-    /// Parses `auto` or periods in steps such as `288,2016`.
+    /// Parses `auto`, periods in steps such as `288,2016`, or durations such as `1d,7d`.
     ///
     /// # Errors
-    /// A part that is not a whole number, named in the message.
+    /// A part that is neither, or steps and durations mixed, named in the message.
     pub fn parse(text: &str) -> Result<Periods, String> {
         if text.trim().eq_ignore_ascii_case("auto") {
             return Ok(Periods::Auto);
         }
-        let p = text
-            .split(',')
-            .map(|p| p.trim().parse::<usize>().map_err(|_| format!("\"{}\" is not a whole number of steps (or use auto)", p.trim())))
+        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        if let Ok(steps) = parts.iter().map(|p| p.parse::<usize>()).collect::<Result<Vec<_>, _>>() {
+            return Ok(Periods::Given(steps));
+        }
+        let durations = parts
+            .iter()
+            .map(|p| match p.parse::<usize>() {
+                Ok(_) => Err(format!(
+                    "\"{p}\" is a number of steps among durations: give all periods in steps (288,2016) or all as durations (1d,7d)"
+                )),
+                Err(_) => crate::time::parse_duration(p)
+                    .map_err(|_| format!("\"{p}\" is neither a whole number of steps nor a duration such as 1d (or use auto)")),
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Periods::Given(p))
+        Ok(Periods::Durations(durations))
+    }
+
+    /// The periods in steps of `step_ms`: durations rounded to whole steps, with a note
+    /// for each that is not a whole number of them.
+    pub(crate) fn in_steps(&self, step_ms: i64) -> (Periods, Vec<String>) {
+        match self {
+            Periods::Durations(d) => {
+                let step = step_ms.max(1);
+                let mut notes = Vec::new();
+                let steps = d
+                    .iter()
+                    .map(|&ms| {
+                        let n = usize::try_from((ms + step / 2) / step).unwrap_or(usize::MAX);
+                        if ms % step != 0 {
+                            notes.push(format!(
+                                "period {} is not a whole number of {} steps: read as {n} steps",
+                                crate::time::format_duration(ms),
+                                crate::time::format_duration(step)
+                            ));
+                        }
+                        n
+                    })
+                    .collect();
+                (Periods::Given(steps), notes)
+            }
+            other => (other.clone(), Vec::new()),
+        }
     }
 }
 
@@ -191,6 +232,11 @@ impl ForecastSettings {
             && p.iter().any(|p| *p < 2 || *p > MAX_PERIOD)
         {
             return Err(Error::setting("period", format!("seasonal periods must be 2 to {MAX_PERIOD} steps")));
+        }
+        if let Periods::Durations(d) = &self.periods
+            && d.iter().any(|d| *d <= 0)
+        {
+            return Err(Error::setting("period", "seasonal periods must be longer than zero"));
         }
         if self.folds > MAX_FOLDS {
             return Err(Error::setting("folds", format!("at most {MAX_FOLDS} backtest windows")));
@@ -439,6 +485,15 @@ pub const MIN_POINTS: usize = 8;
 /// Invalid settings, too little data, or no model that fits, naming the series.
 pub fn forecast(series: &Series, settings: &ForecastSettings) -> Result<Forecast> {
     settings.validate()?;
+    if let Periods::Durations(_) = settings.periods {
+        let (periods, notes) = settings.periods.in_steps(series.step_ms);
+        let mut f = forecast(series, &ForecastSettings { periods, ..settings.clone() })?;
+        let name = series.display_name();
+        for (i, note) in notes.into_iter().enumerate() {
+            f.warnings.insert(i, Warning::new(&name, note));
+        }
+        return Ok(f);
+    }
     if let Some((cleaned, warning)) = without_sentinels(series) {
         let mut f = forecast(&cleaned, settings)?;
         f.warnings.insert(0, warning);

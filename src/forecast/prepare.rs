@@ -725,6 +725,9 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
             }
             ok
         }
+        // Resolved per series before the forecast starts (`forecast::forecast`); here for
+        // a caller that prepares directly.
+        Periods::Durations(_) => choose_periods(values, step_ms, &setting.in_steps(step_ms).0, name, warnings),
     }
 }
 

@@ -13,7 +13,7 @@ pub struct AppState {
     pub show_80: bool,
     /// Whether the 95 % band is shown and exported.
     pub show_95: bool,
-    /// Seasonal periods: `auto` or steps such as `288,2016`.
+    /// Seasonal periods: `auto`, steps such as `288,2016` or durations such as `1d,7d`.
     pub periods: String,
     /// Show the warnings panel.
     pub show_warnings: bool,

@@ -201,7 +201,7 @@ impl Series {
                 format!(
                     "read on a {} grid, finer than the timestamps' median step ({}): on a {} grid {lost} of {} points would have fallen on an \
                      already filled slot and been lost; the {} slots between samples are missing, not lost data, and a period given in \
-                     steps counts {} steps",
+                     steps counts {} steps (give it as a duration, e.g. 1d, to mean the same time on any grid)",
                     format_duration(step_ms),
                     format_duration(median_ms),
                     format_duration(coarse),

@@ -158,7 +158,7 @@ pub fn ui(
         let p = ui
             .add(egui::TextEdit::singleline(&mut state.periods).desired_width(80.0))
             .labelled_by(label.id)
-            .on_hover_text("auto (detect day and week) or periods in steps, e.g. 288,2016");
+            .on_hover_text("auto (detect day and week), periods in steps, e.g. 288,2016, or as durations, e.g. 1d,7d");
         if p.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             actions.push(Action::Refit);
         }
