@@ -323,8 +323,11 @@ fn save_export_and_reopen_a_plan_from_the_window() {
     let outcomes = h.state().scenarios.outcomes.len();
     let mut h2 = open(vec![sample_dir().join("jobs_queue_depth.csv")]);
     settle(&mut h2);
+    // The seasonality field comes back as the plan was made (auto), whatever it held.
+    h2.state_mut().state.periods = "1d,7d".into();
     h2.state_mut().apply(Action::OpenPlanFrom(plan_path));
     settle(&mut h2);
+    assert_eq!(h2.state().state.periods, "auto");
     let after: Vec<_> = h2.state().model.entries.iter().map(|e| (e.series.display_name(), e.forecast.clone())).collect();
     assert_eq!(before, after);
     assert_eq!(h2.state().scenarios.outcomes.len(), outcomes);
