@@ -90,6 +90,15 @@ impl Periods {
         Ok(Periods::Durations(durations))
     }
 
+    /// The text [`Periods::parse`] reads back: `auto`, `288,2016` or `1d,7d`.
+    pub fn text(&self) -> String {
+        match self {
+            Periods::Auto => "auto".into(),
+            Periods::Given(p) => p.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            Periods::Durations(d) => d.iter().map(|d| crate::time::format_duration(*d)).collect::<Vec<_>>().join(","),
+        }
+    }
+
     /// The periods in steps of `step_ms`: durations rounded to whole steps, with a note
     /// for each that is not a whole number of them.
     pub(crate) fn in_steps(&self, step_ms: i64) -> (Periods, Vec<String>) {
@@ -731,17 +740,13 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
     // checked, and the choice is made without them. Say so (they were dropped silently).
     let unchecked: Vec<usize> = full.periods.iter().copied().filter(|p| !windows.periods().contains(p)).collect();
     if matches!(settings.periods, Periods::Given(_)) && !matches!(settings.model, ModelChoice::Single(_)) && !unchecked.is_empty() {
+        let n = unchecked.len();
+        let (periods, each, them) = (plural(n, "period", "periods"), plural(n, "it", "each"), plural(n, "it", "them"));
+        let list = unchecked.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         warnings.push(Warning::new(
             &name,
             format!(
-                "{} {} given: no backtest window has two of {} in its own past, so no model with {} could be checked, and the forecast is made without {}; more history lets {} in (or name a model, e.g. --model mstl, to fit {} unchecked)",
-                plural(unchecked.len(), "period", "periods"),
-                unchecked.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-                plural(unchecked.len(), "it", "each"),
-                plural(unchecked.len(), "it", "them"),
-                plural(unchecked.len(), "it", "them"),
-                plural(unchecked.len(), "it", "them"),
-                plural(unchecked.len(), "it", "them"),
+                "{periods} {list} given: no backtest window has two of {each} in its own past, so no model with {them} could be checked, and the forecast is made without {them}; more history lets {them} in (or name a model, e.g. --model mstl, to fit {them} unchecked)"
             ),
         ));
     }

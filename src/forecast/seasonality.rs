@@ -44,9 +44,8 @@ pub fn detect(values: &[f64], step_ms: i64) -> Vec<usize> {
     let near_peak = |p: usize| peaks.iter().any(|&q| ((q as f64) - p as f64).abs() <= SNAP_TOLERANCE * p as f64);
     let mut out = Vec::new();
     let day = candidates.first().copied();
-    let jitter = usize::try_from(PHASE_JITTER_MS / step_ms.max(1)).unwrap_or(1).max(1);
     for &p in &candidates {
-        let residual = moving_average(&detrend(values, p), jitter);
+        let residual = phase_residual(values, step_ms, p);
         let strength = profile_strength(&residual, p);
         let keep = match day {
             Some(d) if d != p => strength > MIN_STRENGTH && strength > profile_strength(&residual, d) + WEEKLY_GAIN,
@@ -64,8 +63,14 @@ pub fn detect(values: &[f64], step_ms: i64) -> Vec<usize> {
 /// the data shows, not only a periodogram peak near the calendar's day, which noise and
 /// slow wander of a few days' history also give.
 pub fn strong(values: &[f64], step_ms: i64, p: usize) -> bool {
+    profile_strength(&phase_residual(values, step_ms, p), p) > MIN_STRENGTH
+}
+
+/// `values` detrended over `p` and averaged over [`PHASE_JITTER_MS`]: what a profile of
+/// period `p` is measured on.
+fn phase_residual(values: &[f64], step_ms: i64, p: usize) -> Vec<f64> {
     let jitter = usize::try_from(PHASE_JITTER_MS / step_ms.max(1)).unwrap_or(1).max(1);
-    profile_strength(&moving_average(&detrend(values, p), jitter), p) > MIN_STRENGTH
+    moving_average(&detrend(values, p), jitter)
 }
 
 /// Adjusted R² of a profile model: each phase `i % period` predicted by its mean.

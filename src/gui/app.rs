@@ -809,11 +809,7 @@ impl HeadroomApp {
             Horizon::Steps(n) => n.to_string(),
             Horizon::Duration(d) => crate::time::format_duration(d),
         };
-        self.state.periods = match &plan.inputs.settings.periods {
-            crate::forecast::Periods::Auto => "auto".into(),
-            crate::forecast::Periods::Given(p) => p.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
-            crate::forecast::Periods::Durations(d) => d.iter().map(|d| crate::time::format_duration(*d)).collect::<Vec<_>>().join(","),
-        };
+        self.state.periods = plan.inputs.settings.periods.text();
         self.state.show_80 = plan.inputs.settings.levels.contains(&80.0);
         self.state.show_95 = plan.inputs.settings.levels.contains(&95.0);
         self.model = Model::default();

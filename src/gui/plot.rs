@@ -151,8 +151,6 @@ fn log_grid(input: GridInput) -> Vec<GridMark> {
     marks
 }
 
-/// What the chart opens on, in seconds: the last `history_days` of history (all of it
-/// for 0) and the whole forecast. The scenario chart opens on the same.
 /// `points` cut at every point that is not finite (a gap in history, `NaN`), into the runs
 /// a line can be drawn through: egui compares a line's screen positions, and a `NaN` among
 /// them panics in a debug build (a CSV with gaps crashed the window as its chart opened).
@@ -173,6 +171,8 @@ pub fn broken_line(plot: &mut egui_plot::PlotUi<'_>, name: &str, points: &[[f64;
     }
 }
 
+/// What the chart opens on, in seconds: the last `history_days` of history (all of it
+/// for 0) and the whole forecast. The scenario chart opens on the same.
 pub fn opening_window(series: &Series, forecast: Option<&Forecast>, history_days: u32) -> (f64, f64) {
     let end_x = series.end_ms() as f64 / 1000.0;
     let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);

@@ -105,7 +105,7 @@ impl Series {
             ));
         }
         let points = deduped;
-        let (Some(_), Some(last)) = (points.first(), points.last()) else {
+        let Some(&last) = points.last() else {
             return Err(Error::series(&shown, "has no rows"));
         };
         if points.len() < 2 {
@@ -149,7 +149,7 @@ impl Series {
         }
         let Grid { step_ms, start_ms, median_ms, refined_from } = Grid::of(&points);
         let span = last.0 - start_ms;
-        let n = usize::try_from(span / step_ms).unwrap_or(usize::MAX).saturating_add(2);
+        let n = slots_needed(span, step_ms);
         if !slots_within_limits(span, step_ms, points.len()) {
             return Err(Error::series(
                 &shown,
@@ -196,18 +196,14 @@ impl Series {
         values.truncate(used);
         filled.truncate(used);
         if let Some((coarse, lost)) = refined_from {
+            let (step, median, coarse, rows) =
+                (format_duration(step_ms), format_duration(median_ms), format_duration(coarse), points.len());
             warnings.push(Warning::new(
                 &shown,
                 format!(
-                    "read on a {} grid, finer than the timestamps' median step ({}): on a {} grid {lost} of {} points would have fallen on an \
-                     already filled slot and been lost; the {} slots between samples are missing, not lost data, and a period given in \
-                     steps counts {} steps (give it as a duration, e.g. 1d, to mean the same time on any grid)",
-                    format_duration(step_ms),
-                    format_duration(median_ms),
-                    format_duration(coarse),
-                    points.len(),
-                    format_duration(step_ms),
-                    format_duration(step_ms)
+                    "read on a {step} grid, finer than the timestamps' median step ({median}): on a {coarse} grid {lost} of {rows} points would \
+                     have fallen on an already filled slot and been lost; the {step} slots between samples are missing, not lost data, and a \
+                     period given in steps counts {step} steps (give it as a duration, e.g. 1d, to mean the same time on any grid)"
                 ),
             ));
         }
@@ -500,18 +496,11 @@ struct Grid {
 }
 
 impl Grid {
-    /// The grid of `points` (sorted, distinct times, at least two). Timestamps that all
-    /// lie on their median step from the first keep that step and start. Jittered ones (a
-    /// collector's latency, a loop that drifts) are read on the calendar step nearest
-    /// their median step, within [`STEP_SNAP`]: a day's season needs a step that divides
-    /// the day, and a 5-minute series jittered by a minute, whose median step came out at
-    /// 5m2s, lost its daily season (MASE 2.1 against seasonal naive's 1.2 on eight such
-    /// series). Not when the calendar step would put more points on an already filled
-    /// slot than the median step does ([`MAX_SNAP_COLLISIONS`]): a collector every 55 s
-    /// is no jittered minute. The slots' phase is [`Grid::phased`]'s; longer steps than
-    /// an hour take no round times: a day read from local midnights is no UTC day.
+    /// The grid of `points` (sorted, distinct times, at least two): the median step or the
+    /// calendar step it stands for ([`Grid::nearest`]), or a finer one where that would
+    /// lose many of the points.
     fn of(points: &[(i64, f64)]) -> Grid {
-        let grid = Grid::nearest(points);
+        let (grid, lost) = Grid::nearest(points);
         // Timestamps on a finer step than their median one (a minute's samples with most
         // of them missing, events on minute boundaries, Thanos' 1-minute and 5-minute
         // resolutions together): when the median's grid puts more than [`MIN_REFINE`] of
@@ -520,7 +509,6 @@ impl Grid {
         // down to a [`MAX_REFINE`]th of it. Read every two minutes, a minute's samples
         // with 60 % missing lost 872 of 4,125 points.
         let n = points.len() as f64;
-        let lost = collisions(points, &grid);
         if lost as f64 <= MIN_REFINE * n {
             return grid;
         }
@@ -531,42 +519,54 @@ impl Grid {
         let fine_enough = |step: i64| {
             step > 0 && step < coarse && step.saturating_mul(MAX_REFINE) >= coarse && slots_within_limits(span, step, points.len())
         };
-        let refined = |g: Grid| Grid { refined_from: Some((coarse, lost)), ..g };
+        let refined = |(g, _): (Grid, usize)| Grid { refined_from: Some((coarse, lost)), ..g };
         let common = points.windows(2).map(|w| w[1].0 - w[0].0).fold(0, gcd);
         if fine_enough(common) {
-            return refined(Grid { step_ms: common, start_ms: points[0].0, median_ms: grid.median_ms, refined_from: None });
+            return refined((Grid { step_ms: common, start_ms: points[0].0, median_ms: grid.median_ms, refined_from: None }, 0));
         }
         CALENDAR_STEPS_MS
             .into_iter()
             .rev()
             .filter(|&s| fine_enough(s))
             .map(|s| Grid::phased(points, s, grid.median_ms))
-            .find(|g| collisions(points, g) as f64 <= MAX_SNAP_COLLISIONS * n)
+            .find(|(_, lost)| *lost as f64 <= MAX_SNAP_COLLISIONS * n)
             .map_or(grid, refined)
     }
 
-    /// The grid of the median step, or of the calendar step it stands for ([`Grid::of`]).
-    fn nearest(points: &[(i64, f64)]) -> Grid {
+    /// The grid of the median step, or of the calendar step it stands for, with the points
+    /// it puts on filled slots. Timestamps that
+    /// all lie on their median step from the first keep that step and start. Jittered ones
+    /// (a collector's latency, a loop that drifts) are read on the calendar step nearest
+    /// their median step, within [`STEP_SNAP`]: a day's season needs a step that divides
+    /// the day, and a 5-minute series jittered by a minute, whose median step came out at
+    /// 5m2s, lost its daily season (MASE 2.1 against seasonal naive's 1.2 on eight such
+    /// series). Not when the calendar step would put more points on an already filled
+    /// slot than the median step does ([`MAX_SNAP_COLLISIONS`]): a collector every 55 s
+    /// is no jittered minute. The slots' phase is [`Grid::phased`]'s.
+    fn nearest(points: &[(i64, f64)]) -> (Grid, usize) {
         let first = points[0].0;
         let median_ms = median_step(points);
         let exact = Grid { step_ms: median_ms, start_ms: first, median_ms, refined_from: None };
         if points.iter().all(|p| (p.0 - first) % median_ms == 0) {
-            return exact;
+            return (exact, 0);
         }
+        let exact_lost = collisions(points, &exact);
         let Some(step_ms) = calendar_step(median_ms) else {
-            return exact;
+            return (exact, exact_lost);
         };
-        let snapped = Grid::phased(points, step_ms, median_ms);
-        let allowed = collisions(points, &exact) + (MAX_SNAP_COLLISIONS * points.len() as f64) as usize;
-        if collisions(points, &snapped) > allowed { exact } else { snapped }
+        let (snapped, lost) = Grid::phased(points, step_ms, median_ms);
+        let allowed = exact_lost + (MAX_SNAP_COLLISIONS * points.len() as f64) as usize;
+        if lost > allowed { (exact, exact_lost) } else { (snapped, lost) }
     }
 
     /// The grid of `step_ms` for `points`: on round times (steps of an hour or less), at
     /// the points' median phase or at the first point, whichever puts the fewest points
     /// on filled slots (the earlier on a tie), its slot 0 holding the first point. (The
     /// median of offsets that wrap around is no phase: symmetric jitter of ±2 minutes on
-    /// 5 minutes put 359 points on filled slots at it and none on round times.)
-    fn phased(points: &[(i64, f64)], step_ms: i64, median_ms: i64) -> Grid {
+    /// 5 minutes put 359 points on filled slots at it and none on round times.) Longer
+    /// steps than an hour take no round times: a day read from local midnights is no UTC
+    /// day. With the points it puts on filled slots.
+    fn phased(points: &[(i64, f64)], step_ms: i64, median_ms: i64) -> (Grid, usize) {
         let first = points[0].0;
         // Each point's offset from the first point's grid, within half a step either way.
         let mut offsets: Vec<i64> = points
@@ -585,7 +585,16 @@ impl Grid {
         let round = first - first.rem_euclid(step_ms);
         let candidates =
             [(step_ms <= crate::time::HOUR_MS && crate::time::in_range(round)).then_some(round), Some(median_phase), Some(first)];
-        candidates.into_iter().flatten().map(from_first).min_by_key(|g| collisions(points, g)).unwrap_or_else(|| from_first(first))
+        candidates
+            .into_iter()
+            .flatten()
+            .map(|start| {
+                let g = from_first(start);
+                let lost = collisions(points, &g);
+                (g, lost)
+            })
+            .min_by_key(|(_, lost)| *lost)
+            .unwrap_or_else(|| (from_first(first), 0))
     }
 }
 
@@ -603,8 +612,13 @@ const MAX_SNAP_COLLISIONS: f64 = 0.02;
 /// slots: at most [`MAX_SLOTS`], and at most 50 a row (and 10,000 more): more is a stray
 /// timestamp decades away, not a grid.
 fn slots_within_limits(span_ms: i64, step_ms: i64, rows: usize) -> bool {
-    let n = usize::try_from(span_ms / step_ms.max(1)).unwrap_or(usize::MAX).saturating_add(2);
+    let n = slots_needed(span_ms, step_ms);
     n <= MAX_SLOTS && n <= rows.saturating_mul(50).saturating_add(10_000)
+}
+
+/// Slots `span_ms` of history takes at `step_ms` (one either end to spare).
+fn slots_needed(span_ms: i64, step_ms: i64) -> usize {
+    usize::try_from(span_ms / step_ms.max(1)).unwrap_or(usize::MAX).saturating_add(2)
 }
 
 /// Most slots a step finer than the median one may make of each: eight (a series with
