@@ -102,6 +102,29 @@ fn three_days_of_a_daily_cycle_are_forecast_with_the_day() {
     assert!(peak - trough > 15.0, "peak {peak}, trough {trough}: {}", f.model);
 }
 
+/// Two days and a little of a daily cycle (a "last 2 days" export): no window's past
+/// holds the day twice, as MSTL needs, but each holds it once, and the seasonal naive
+/// forecast repeats it. Before, AutoETS on the log scale carried the last rising half-day
+/// on and ran past three times the history's maximum.
+#[test]
+fn two_days_of_a_daily_cycle_are_forecast_with_the_day() {
+    let mut v = seasonal(2, 40.0);
+    v.extend(seasonal(1, 40.0).into_iter().take(14));
+    let s = series(Unit::Percent, v.clone(), 5 * MINUTE_MS);
+    let f = forecast(&s, &ForecastSettings { horizon: 288, ..ForecastSettings::default() }).unwrap();
+    assert_eq!(f.model, "seasonal naive (288)");
+    // The seasonal naive repeats the last day: step h is the value a day before it.
+    for h in [0, 72, 216, 287] {
+        assert_eq!(f.point[h], v[v.len() - 288 + h], "step {h}");
+    }
+    // The peak-to-trough of the sine (20) is kept, and nothing runs away.
+    let (lo, hi) = f.point.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(hi - lo > 18.0 && hi <= max, "{lo}..{hi}, history max {max}");
+    let upper = f.band(95.0).unwrap().upper.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(upper < 2.0 * max, "95 % band up to {upper}");
+}
+
 #[test]
 fn given_periods_too_long_are_dropped_with_a_warning() {
     let s = series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS);
@@ -115,22 +138,24 @@ fn given_periods_too_long_are_dropped_with_a_warning() {
 }
 
 /// A period given on a history no backtest window can check it on (a little over two
-/// days of a daily cycle): the forecast says it was made without it and how to fit it.
+/// weeks of hourly data, a week given beside the day): the forecast says it was made
+/// without it and how to fit it.
 #[test]
 fn a_given_period_no_window_can_check_is_named() {
-    let mut v = seasonal(2, 40.0);
-    v.extend(seasonal(1, 40.0).into_iter().take(14));
-    let settings = ForecastSettings { horizon: 288, periods: Periods::Given(vec![288]), ..ForecastSettings::default() };
-    let f = forecast(&series(Unit::Percent, v.clone(), 5 * MINUTE_MS), &settings).unwrap();
+    let hourly = |hours: usize| -> Vec<f64> { seasonal(hours * 12 / 288 + 1, 40.0).into_iter().step_by(12).take(hours).collect() };
+    let settings = ForecastSettings { horizon: 24, periods: Periods::Given(vec![24, 168]), ..ForecastSettings::default() };
+    let f = forecast(&series(Unit::Percent, hourly(2 * 168 + 4), HOUR_MS), &settings).unwrap();
     assert!(
-        f.warnings.iter().any(|w| w.message.contains("period 288 given: no backtest window has two of it in its own past")),
+        f.warnings.iter().any(|w| w.message.contains("period 168 given: no backtest window has two of it in its own past")),
         "{:?}",
         f.warnings
     );
-    // Three days: the windows hold it, and no such warning.
-    let f = forecast(&series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS), &settings).unwrap();
+    // The day, held twice by every window's past, is checked and not named.
+    assert!(!f.warnings.iter().any(|w| w.message.contains("period 24")), "{:?}", f.warnings);
+    // Four weeks: the windows hold the week too, and no such warning.
+    let f = forecast(&series(Unit::Percent, hourly(4 * 168 + 4), HOUR_MS), &settings).unwrap();
     assert!(!f.warnings.iter().any(|w| w.message.contains("no backtest window has two")), "{:?}", f.warnings);
-    assert_eq!(f.periods, vec![288]);
+    assert_eq!(f.periods, vec![24, 168]);
 }
 
 /// Periods as durations mean the same time on any grid: a day is 288 steps at 5 minutes;

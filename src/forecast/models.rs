@@ -192,7 +192,10 @@ pub fn trend_window(n: usize, horizon: usize, periods: &[usize]) -> usize {
 /// # Errors
 /// The model cannot be fitted (too little data, a numerical failure), as a message.
 pub fn fit_predict(kind: ModelKind, y: &[f64], periods: &[usize], horizon: usize, step_ms: i64) -> Result<RawForecast, String> {
-    let periods: Vec<usize> = periods.iter().copied().filter(|p| 2 * p <= y.len()).collect();
+    // A season is fitted where the history holds two of it; the seasonal naive forecast,
+    // which repeats the last season, needs it once and a point more.
+    let holds = |p: usize| if kind == ModelKind::SeasonalNaive { p < y.len() } else { 2 * p <= y.len() };
+    let periods: Vec<usize> = periods.iter().copied().filter(|&p| holds(p)).collect();
     let mut f =
         if kind == ModelKind::Prophet { prophet(y, step_ms, horizon)? } else { fit_unchecked(kind, y, &periods, horizon, step_ms)? };
     cap_spread(&mut f, y);
@@ -664,6 +667,17 @@ mod tests {
         let f = seasonal_naive(&y, 3, 5);
         assert_eq!(f.point, vec![1.0, 2.0, 3.0, 1.0, 2.0]);
         assert_eq!(f.sigma_upper[0], 0.0);
+    }
+
+    /// The seasonal naive keeps a season the history holds once and a point more; MSTL
+    /// needs two of it and is fitted without.
+    #[test]
+    fn a_season_held_once_is_enough_for_the_seasonal_naive() {
+        let y = [1.0, 2.0, 4.0, 1.0, 2.0];
+        let f = fit_predict(ModelKind::SeasonalNaive, &y, &[3], 4, crate::time::HOUR_MS).unwrap();
+        assert_eq!(f.point, vec![4.0, 1.0, 2.0, 4.0], "y[2..5] repeated");
+        let f = fit_predict(ModelKind::SeasonalNaive, &y[..3], &[3], 2, crate::time::HOUR_MS).unwrap();
+        assert_eq!(f.point, vec![4.0, 4.0], "the season not even once and a point: the naive");
     }
 
     #[test]
