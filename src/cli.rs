@@ -856,10 +856,12 @@ pub fn describe_forecast(f: &Forecast) -> String {
     };
     let _ = writeln!(
         out,
-        "  backtest: {} windows of {} steps, origins {} steps apart; the latest {} choose the model",
+        "  backtest: {} windows of {} {}, origins {} {} apart; the latest {} choose the model",
         ev.plan.folds,
         ev.plan.fold_len,
+        crate::warning::plural(ev.plan.fold_len, "step", "steps"),
         ev.plan.stride(),
+        crate::warning::plural(ev.plan.stride(), "step", "steps"),
         ev.plan.selection().len()
     );
     let levels: Vec<f64> = ev.chosen.coverage.iter().map(|c| c.level).collect();

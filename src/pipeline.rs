@@ -124,7 +124,18 @@ pub fn forecast_all(series: &[Series], horizon: Horizon, settings: &ForecastSett
         .map(|s| {
             progress.check()?;
             let settings = ForecastSettings { horizon: horizon.steps(s.step_ms), ..settings.clone() };
-            let f = forecast_series(s, &settings);
+            let mut f = forecast_series(s, &settings);
+            // A horizon given as a time that the series' grid holds once: a 14-day horizon
+            // on monthly values forecast one month, and said nothing.
+            if let (Ok(f), Horizon::Duration(d)) = (&mut f, horizon)
+                && d < 2 * s.step_ms
+            {
+                let (given, step) = (crate::time::format_duration(d), crate::time::format_duration(s.step_ms));
+                f.warnings.push(crate::warning::Warning::new(
+                    s.display_name(),
+                    format!("the {given} horizon is one step of this series' {step} grid: a longer horizon forecasts more than one value"),
+                ));
+            }
             progress.advance(1);
             f
         })
@@ -151,4 +162,26 @@ pub fn forecast_series(series: &Series, settings: &ForecastSettings) -> Result<F
 /// The output path for `input` under `out_dir`, keeping the file name.
 pub fn output_path(out_dir: &Path, input: &Path) -> PathBuf {
     out_dir.join(input.file_name().unwrap_or_else(|| std::ffi::OsStr::new("forecast.csv")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::Unit;
+    use crate::time::{DAY_MS, MONTH_MS};
+
+    /// A horizon of days on monthly values is one month: said so, where a horizon of
+    /// months is not.
+    #[test]
+    fn a_horizon_the_grid_holds_once_is_named() {
+        let values: Vec<f64> = (0..36).map(|k| 100.0 + f64::from(k)).collect();
+        let s = Series { name: "disk".into(), labels: Default::default(), unit: Unit::None, start_ms: 0, step_ms: MONTH_MS, values };
+        let run = |h: Horizon| {
+            let f = forecast_all(std::slice::from_ref(&s), h, &ForecastSettings::default(), &Progress::new()).remove(0).unwrap();
+            (f.point.len(), f.warnings.iter().any(|w| w.message.contains("horizon is one step of this series' 1mo grid")))
+        };
+        assert_eq!(run(Horizon::Duration(14 * DAY_MS)), (1, true));
+        assert_eq!(run(Horizon::Duration(365 * DAY_MS)), (12, false));
+        assert_eq!(run(Horizon::Steps(1)), (1, false), "one step asked for as a step");
+    }
 }

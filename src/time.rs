@@ -22,6 +22,44 @@ pub const EARLIEST_MS: i64 = -30_610_224_000_000;
 pub const LATEST_MS: i64 = 253_402_300_799_999;
 /// The longest grid step Headroom accepts: a year.
 pub const MAX_STEP_MS: i64 = 366 * DAY_MS;
+/// The step of a series read on calendar months: a month's mean length (the Gregorian
+/// year's 365.2425 days over twelve). Slots of such a grid lie on the calendar, each a
+/// month after the one before ([`slot_time`]); durations and horizons count this length.
+/// A 31-day step put monthly values up to 15 days off and the twelfth forecast month on
+/// the 23rd of the month before.
+pub const MONTH_MS: i64 = 2_629_746_000;
+
+/// The time of slot `i` of a grid from `start_ms` at `step_ms`: `i` steps on, or `i`
+/// calendar months on for a step of [`MONTH_MS`], at the same time of day and on the
+/// same day of the month (the month's last day where it is shorter), or on each month's
+/// last day when the grid starts on one: month-end values from the 30th of April fall on
+/// the 31st of May, not the 30th.
+pub fn slot_time(start_ms: i64, step_ms: i64, i: i64) -> i64 {
+    if step_ms != MONTH_MS {
+        return start_ms.saturating_add(i.saturating_mul(step_ms));
+    }
+    let (days, time) = (start_ms.div_euclid(DAY_MS), start_ms.rem_euclid(DAY_MS));
+    let (y, m, d) = civil_from_days(days);
+    let months = y.saturating_mul(12).saturating_add(m - 1).saturating_add(i);
+    let month_end = d == days_in_month(y, m);
+    let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+    let day = if month_end { days_in_month(y, m) } else { d.min(days_in_month(y, m)) };
+    days_from_civil(y, m, day).saturating_mul(DAY_MS).saturating_add(time)
+}
+
+/// The slot of a grid from `start_ms` at `step_ms` nearest to `t_ms` (it may be negative
+/// or past the grid's end): whole steps, or calendar months for [`MONTH_MS`].
+pub fn nearest_slot(start_ms: i64, step_ms: i64, t_ms: i64) -> i64 {
+    if step_ms != MONTH_MS {
+        return (t_ms - start_ms + step_ms / 2).div_euclid(step_ms);
+    }
+    let month_of = |ms: i64| {
+        let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
+        y * 12 + m - 1
+    };
+    let k = month_of(t_ms) - month_of(start_ms);
+    [k - 1, k, k + 1].into_iter().min_by_key(|&j| (slot_time(start_ms, step_ms, j) - t_ms).abs()).unwrap_or(k)
+}
 
 /// True when `ms` lies between [`EARLIEST_MS`] and [`LATEST_MS`].
 pub fn in_range(ms: i64) -> bool {
@@ -38,6 +76,8 @@ pub fn check_grid(start_ms: i64, step_ms: i64, len: usize) -> Result<(), String>
         return Err(format!("step_ms must be 1 ms to a year ({MAX_STEP_MS}), got {step_ms}"));
     }
     let end = i64::try_from(len).ok().and_then(|n| n.checked_mul(step_ms)).and_then(|d| start_ms.checked_add(d));
+    // Calendar months: the last slot's own time (months of 28 to 31 days).
+    let end = if step_ms == MONTH_MS { end.map(|_| slot_time(start_ms, step_ms, len as i64)) } else { end };
     if !in_range(start_ms) || !end.is_some_and(in_range) {
         return Err(format!("start_ms {start_ms} with {len} slots of {step_ms} ms lies outside the years 1000 to 9999"));
     }
@@ -425,6 +465,17 @@ pub fn format_duration(ms: i64) -> String {
     if ms < 0 {
         out.push('-');
     }
+    // Whole months (a monthly grid's steps, horizons and spans): months and years.
+    if rest % MONTH_MS == 0 {
+        let (years, months) = (rest / MONTH_MS / 12, rest / MONTH_MS % 12);
+        if years > 0 {
+            out.push_str(&format!("{years}y"));
+        }
+        if months > 0 {
+            out.push_str(&format!("{months}mo"));
+        }
+        return out;
+    }
     for (unit, name) in [(WEEK_MS, "w"), (DAY_MS, "d"), (HOUR_MS, "h"), (MINUTE_MS, "m"), (SECOND_MS, "s"), (1, "ms")] {
         if rest >= unit {
             out.push_str(&format!("{}{name}", rest / unit));
@@ -486,5 +537,43 @@ mod tests {
         assert!(parse_duration("2x").is_err());
         assert!(parse_duration("5").is_err());
         assert_eq!(format_duration(90 * MINUTE_MS), "1h30m");
+        assert_eq!(format_duration(MONTH_MS), "1mo");
+        assert_eq!(format_duration(12 * MONTH_MS), "1y", "twelve mean months are the Gregorian year, 365.2425 days");
+        assert_eq!(12 * MONTH_MS, 31_556_952_000);
+        assert_eq!(format_duration(18 * MONTH_MS), "1y6mo");
+    }
+
+    /// Calendar months, worked from the calendar: 2026 is no leap year, 2028 is.
+    #[test]
+    fn monthly_slots_lie_on_the_calendar() {
+        let at = |y, m, d, h| days_from_civil(y, m, d) * DAY_MS + h * HOUR_MS;
+        let jan1 = at(2026, 1, 1, 0);
+        assert_eq!(slot_time(jan1, MONTH_MS, 1), at(2026, 2, 1, 0));
+        assert_eq!(slot_time(jan1, MONTH_MS, 12), at(2027, 1, 1, 0));
+        assert_eq!(slot_time(jan1, MONTH_MS, -1), at(2025, 12, 1, 0));
+        let jan15 = at(2026, 1, 15, 10);
+        assert_eq!(slot_time(jan15, MONTH_MS, 13), at(2027, 2, 15, 10), "time of day and day of month kept");
+        // The 31st: the last day of each month; month ends stay month ends.
+        let jan31 = at(2026, 1, 31, 0);
+        assert_eq!(slot_time(jan31, MONTH_MS, 1), at(2026, 2, 28, 0));
+        assert_eq!(slot_time(jan31, MONTH_MS, 2), at(2026, 3, 31, 0));
+        assert_eq!(slot_time(jan31, MONTH_MS, 25), at(2028, 2, 29, 0));
+        let apr30 = at(2026, 4, 30, 0);
+        assert_eq!(slot_time(apr30, MONTH_MS, 1), at(2026, 5, 31, 0));
+        assert_eq!(slot_time(apr30, MONTH_MS, 2), at(2026, 6, 30, 0));
+        // The 29th of a month that is not its last day: kept on the 29th where it can be.
+        let jun29 = at(2026, 6, 29, 0);
+        assert_eq!(slot_time(jun29, MONTH_MS, 8), at(2027, 2, 28, 0), "clamped to February's length");
+        assert_eq!(slot_time(jun29, MONTH_MS, 9), at(2027, 3, 29, 0), "and back on the 29th");
+        // Nearest slots: the 14th of February is 13 days after the 1st, 15 before March's.
+        assert_eq!(nearest_slot(jan1, MONTH_MS, at(2026, 2, 14, 0)), 1);
+        assert_eq!(nearest_slot(jan1, MONTH_MS, at(2026, 2, 16, 0)), 2);
+        assert_eq!(nearest_slot(jan1, MONTH_MS, at(2026, 3, 2, 0)), 2);
+        assert_eq!(nearest_slot(jan1, MONTH_MS, at(2025, 12, 10, 0)), -1);
+        assert_eq!(nearest_slot(jan1, MONTH_MS, at(2025, 12, 30, 0)), 0, "two days before, not 29 after");
+        // Any other step: whole steps.
+        assert_eq!(slot_time(jan1, HOUR_MS, 5), jan1 + 5 * HOUR_MS);
+        assert_eq!(nearest_slot(jan1, HOUR_MS, jan1 + 5 * HOUR_MS + 29 * MINUTE_MS), 5);
+        assert!(check_grid(jan1, MONTH_MS, 36).is_ok());
     }
 }

@@ -125,6 +125,32 @@ fn two_days_of_a_daily_cycle_are_forecast_with_the_day() {
     assert!(upper < 2.0 * max, "95 % band up to {upper}");
 }
 
+/// Four years of monthly values with a yearly swing: read on calendar months, forecast
+/// with the year as its season, and each forecast month dated the 1st of its month.
+#[test]
+fn monthly_values_are_forecast_by_calendar_month_with_the_year() {
+    use headroom::time::{DAY_MS, MONTH_MS, days_from_civil, format_rfc3339};
+    let first_of = |k: i64| days_from_civil(2022 + k / 12, k % 12 + 1, 1) * DAY_MS;
+    let points: Vec<(i64, f64)> = (0..48)
+        .map(|k| {
+            let swing = 20.0 * (k as f64 / 12.0 * std::f64::consts::TAU).sin();
+            (first_of(k), 100.0 + 2.0 * k as f64 + swing + ((k * 7) % 5) as f64 * 0.5)
+        })
+        .collect();
+    let (s, w) = Series::from_points("storage_tb", BTreeMap::new(), Unit::None, points).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(s.step_ms, MONTH_MS);
+    let f = forecast(&s, &ForecastSettings { horizon: 12, ..ForecastSettings::default() }).unwrap();
+    assert_eq!(f.periods, vec![12], "{}", f.model);
+    let dates: Vec<String> = (0..12).map(|i| format_rfc3339(f.timestamp(i))).collect();
+    assert_eq!(dates[0], "2026-01-01T00:00:00Z");
+    assert_eq!(dates[1], "2026-02-01T00:00:00Z");
+    assert_eq!(dates[11], "2026-12-01T00:00:00Z");
+    // The swing peaks in April (k % 12 = 3) and bottoms in October (9): 40 apart, less
+    // the trend's 12 over the six months between.
+    assert!(f.point[3] - f.point[9] > 20.0, "April {} against October {}: {}", f.point[3], f.point[9], f.model);
+}
+
 #[test]
 fn given_periods_too_long_are_dropped_with_a_warning() {
     let s = series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS);

@@ -8,7 +8,7 @@ use crate::forecast::Forecast;
 use crate::plan::{Plan, PlanSeries};
 use crate::series::{Series, decimate};
 use crate::simulate::Standing;
-use crate::time::{DAY_MS, HOUR_MS, civil_from_days, format_short};
+use crate::time::{DAY_MS, HOUR_MS, civil_from_days, days_from_civil, format_short};
 use krilla::Document;
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point};
@@ -199,8 +199,35 @@ fn wrap_cell(text: &str, size: f32, width: f32) -> Vec<String> {
 /// (0.5 must not read as 0).
 fn date_tick(ms: i64) -> String {
     let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!("{} {d}", MONTHS[((m - 1).clamp(0, 11)) as usize])
+    format!("{} {d}", MONTH_NAMES[((m - 1).clamp(0, 11)) as usize])
+}
+
+const MONTH_NAMES: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// Days a chart spans past which its time axis is marked by months, not weeks: four
+/// months (about 17 weekly marks, every other one labelled).
+const MONTH_TICKS_AFTER_DAYS: i64 = 120;
+
+/// Most month marks on a chart's time axis: marks fall every 1, 2, 3, 6 or 12 months,
+/// the first that keeps to this many.
+const MAX_MONTH_TICKS: i64 = 12;
+
+/// The first of each month from `t0` to `t1` (UTC), every so many months that no more
+/// than [`MAX_MONTH_TICKS`] fall in the span, each labelled `Jan 2026`.
+fn month_ticks(t0: i64, t1: i64) -> Vec<(i64, String)> {
+    let month_of = |ms: i64| {
+        let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
+        y * 12 + m - 1
+    };
+    let (first, last) = (month_of(t0) + 1, month_of(t1));
+    let every = [1, 2, 3, 6, 12].into_iter().find(|e| (last - first) / e < MAX_MONTH_TICKS).unwrap_or(12);
+    (first..=last)
+        .filter(|k| k.rem_euclid(every) == 0)
+        .map(|k| {
+            let (y, m) = (k.div_euclid(12), k.rem_euclid(12) + 1);
+            (days_from_civil(y, m, 1) * DAY_MS, format!("{} {y}", MONTH_NAMES[(m - 1) as usize]))
+        })
+        .collect()
 }
 
 /// "Nice" tick values between lo and hi, about `n` of them.
@@ -220,12 +247,14 @@ fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     out
 }
 
-/// A chart of history (the last four weeks), forecast, 80/95 % bands, thresholds and
-/// breach markers, with axes, ticks, units and a legend.
+/// A chart of history (the last four weeks, or as long as the forecast where that is
+/// longer: a year of monthly values before a year's forecast), forecast, 80/95 % bands,
+/// thresholds and breach markers, with axes, ticks, units and a legend.
 fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
     let s: &Series = &ps.series;
     let (x0, y0, w, h) = (MARGIN + 45.0, l.y + 10.0, W - 2.0 * MARGIN - 55.0, 210.0);
-    let hist_from = s.len().saturating_sub((28 * DAY_MS / s.step_ms.max(1)) as usize);
+    let history_steps = usize::try_from(28 * DAY_MS / s.step_ms.max(1)).unwrap_or(usize::MAX).max(forecast.point.len());
+    let hist_from = s.len().saturating_sub(history_steps);
     let t0 = s.timestamp(hist_from);
     let t1 = forecast.timestamp(forecast.point.len().saturating_sub(1)).max(s.end_ms() + 1);
     let mut lo = f64::INFINITY;
@@ -262,17 +291,21 @@ fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
         let label = s.unit.format(v);
         l.text_at(x0 - 4.0 - text_width(&label, 7.0, false), y + 2.5, 7.0, false, MUTED, label);
     }
-    let mut day = (t0 / DAY_MS + 1) * DAY_MS;
     let span_days = (t1 - t0) / DAY_MS;
-    let every = if span_days > 35 { 14 } else { 7 };
-    while day <= t1 {
-        if (day / DAY_MS + 3).rem_euclid(7) == 0 && (day / DAY_MS / 7) % (every / 7) == 0 {
-            let x = px(day);
-            l.ops().push(Op::Line { pts: vec![(x, y0), (x, y0 + h)], width: 0.4, colour: GRID, dash: false });
-            let label = date_tick(day);
-            l.text_at(x - text_width(&label, 7.0, false) / 2.0, y0 + h + 10.0, 7.0, false, MUTED, label);
-        }
-        day += DAY_MS;
+    // Marked by months over a long span, else by Mondays (every other one past 35 days).
+    let marks: Vec<(i64, String)> = if span_days > MONTH_TICKS_AFTER_DAYS {
+        month_ticks(t0, t1)
+    } else {
+        let every = if span_days > 35 { 2 } else { 1 };
+        (t0 / DAY_MS + 1..=t1 / DAY_MS)
+            .filter(|d| (d + 3).rem_euclid(7) == 0 && (d / 7) % every == 0)
+            .map(|d| (d * DAY_MS, date_tick(d * DAY_MS)))
+            .collect()
+    };
+    for (t, label) in marks {
+        let x = px(t);
+        l.ops().push(Op::Line { pts: vec![(x, y0), (x, y0 + h)], width: 0.4, colour: GRID, dash: false });
+        l.text_at(x - text_width(&label, 7.0, false) / 2.0, y0 + h + 10.0, 7.0, false, MUTED, label);
     }
     l.ops().push(Op::Line { pts: vec![(x0, y0), (x0, y0 + h), (x0 + w, y0 + h)], width: 0.8, colour: INK, dash: false });
     // Bands, widest first.
@@ -542,7 +575,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
         match &ps.forecast {
             Ok(f) => {
                 l.para(
-                    &format!("Model: {}. Horizon {} at {} steps.", f.model, horizon_text(plan), crate::time::format_duration(f.step_ms)),
+                    &format!("Model: {}. Horizon {} at {} steps.", f.model, horizon_of(plan, f), crate::time::format_duration(f.step_ms)),
                     8.5,
                     false,
                     MUTED,
@@ -648,6 +681,15 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
         }
     }
     render(plan, l.pages)
+}
+
+/// The horizon as given, or on calendar months the months it came to (a year given as
+/// `1y` is 365 days, and twelve months).
+fn horizon_of(plan: &Plan, f: &Forecast) -> String {
+    if f.step_ms == crate::time::MONTH_MS {
+        return crate::time::format_duration(f.point.len() as i64 * f.step_ms);
+    }
+    horizon_text(plan)
 }
 
 fn horizon_text(plan: &Plan) -> String {

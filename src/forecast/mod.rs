@@ -469,7 +469,7 @@ impl Forecast {
 
     /// UTC milliseconds of forecast step `i`.
     pub fn timestamp(&self, i: usize) -> i64 {
-        self.start_ms + i as i64 * self.step_ms
+        crate::time::slot_time(self.start_ms, self.step_ms, i as i64)
     }
 
     /// The band at `level`, if it was requested.
@@ -1279,7 +1279,7 @@ fn finish(
     // as noise).
     let shift_noise = parts
         .level_shift_ms
-        .and_then(|ms| usize::try_from((ms - series.start_ms) / series.step_ms.max(1)).ok())
+        .and_then(|ms| series.slot_at(ms))
         .and_then(|at| prepared.fit_values.get(at..))
         .filter(|after| after.len() >= MIN_POINTS_FOR_NOISE)
         .map(|after| robust::median_mad(&after.windows(3).map(|w| w[2] - 2.0 * w[1] + w[0]).collect::<Vec<f64>>()).1 / 6f64.sqrt())
@@ -1321,7 +1321,7 @@ fn finish(
     }
     let mut forecast = Forecast {
         series: series.display_name(),
-        start_ms: series.end_ms() + series.step_ms,
+        start_ms: series.timestamp(series.len()),
         step_ms: series.step_ms,
         point,
         bands,

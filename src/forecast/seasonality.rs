@@ -2,7 +2,8 @@
 //!
 //! augurs' periodogram is imprecise at the lengths capacity data has (30 days at 5
 //! minutes gave 2047, 273 and 292 for a true 2016 and 288), so detected peaks are
-//! snapped to the calendar periods the step allows: one day and one week. A day is kept
+//! snapped to the calendar periods the step allows: one day and one week (a year on
+//! calendar months). A day is kept
 //! when the periodogram peaks near it or a daily profile explains enough of the
 //! detrended series; a week when a weekly profile explains clearly more than the daily
 //! one (adjusted R², so two weeks of history cannot fake it). Each needs two full seasons.
@@ -11,6 +12,9 @@
 
 use crate::time::{DAY_MS, WEEK_MS};
 use augurs::seasons::{Detector, PeriodogramDetector};
+
+/// A year of calendar months: the season of monthly values.
+const MONTHS_IN_YEAR: usize = 12;
 
 /// How close (relative) a periodogram peak must be to a calendar period to snap to it.
 const SNAP_TOLERANCE: f64 = 0.15;
@@ -28,8 +32,11 @@ const WEEKLY_GAIN: f64 = 0.05;
 const PHASE_JITTER_MS: i64 = crate::time::HOUR_MS;
 
 /// The calendar periods (day, week) expressed in steps of `step_ms`, when the step
-/// divides them and they are at least two steps long.
+/// divides them and they are at least two steps long; on calendar months, the year.
 pub fn calendar_periods(step_ms: i64) -> Vec<usize> {
+    if step_ms == crate::time::MONTH_MS {
+        return vec![MONTHS_IN_YEAR];
+    }
     [DAY_MS, WEEK_MS].into_iter().filter(|p| step_ms > 0 && p % step_ms == 0 && p / step_ms >= 2).map(|p| (p / step_ms) as usize).collect()
 }
 

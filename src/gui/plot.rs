@@ -39,7 +39,9 @@ impl TimeAxis {
             let shifted = GridInput { bounds: (input.bounds.0 + offset, input.bounds.1 + offset), ..input };
             time_grid(shifted).into_iter().map(|m| GridMark { value: m.value - offset, ..m }).collect()
         })
-        .x_axis_formatter(move |mark, _| format_tick(mark.value + offset, span_days))
+        .x_axis_formatter(move |mark, _| {
+            if mark.step_size >= MONTH_MARKS_FROM_S { month_tick(mark.value + offset) } else { format_tick(mark.value + offset, span_days) }
+        })
     }
 }
 
@@ -47,7 +49,7 @@ impl TimeAxis {
 /// own spacer, so fine lines fade and labels appear only where they fit. Weeks start on
 /// Monday (UTC).
 pub fn time_grid(input: GridInput) -> Vec<GridMark> {
-    const STEPS: [i64; 13] = [
+    const STEPS: [i64; 14] = [
         MINUTE_MS,
         5 * MINUTE_MS,
         15 * MINUTE_MS,
@@ -61,14 +63,33 @@ pub fn time_grid(input: GridInput) -> Vec<GridMark> {
         2 * WEEK_MS,
         4 * WEEK_MS,
         12 * WEEK_MS,
+        52 * WEEK_MS,
     ];
     let (lo, hi) = input.bounds;
-    let next = |min_ms: f64| STEPS.iter().copied().find(|s| *s as f64 >= min_ms).unwrap_or(12 * WEEK_MS);
+    let next = |min_ms: f64| STEPS.iter().copied().find(|s| *s as f64 >= min_ms).unwrap_or(52 * WEEK_MS);
     let s1 = next(input.base_step_size * 1000.0);
     let s2 = next(s1 as f64 * 4.0);
     let s3 = next(s2 as f64 * 4.0);
     let mut marks: Vec<GridMark> = Vec::new();
     for step in [s3, s2, s1] {
+        // Four weeks and more: the first of every month (or quarter, or year), as the
+        // calendar has them; twelve-week marks labelled "Mar 4" over years of monthly
+        // values told no year.
+        if step >= 4 * WEEK_MS {
+            let every = if step <= 4 * WEEK_MS {
+                1
+            } else if step <= 12 * WEEK_MS {
+                3
+            } else {
+                12
+            };
+            for t in month_starts(lo, hi, every) {
+                if !marks.iter().any(|m| (m.value - t).abs() < 1e-6) {
+                    marks.push(GridMark { value: t, step_size: (every * crate::time::MONTH_MS) as f64 / 1000.0 });
+                }
+            }
+            continue;
+        }
         let step_s = step as f64 / 1000.0;
         // 1970-01-05 was a Monday: weekly marks are offset by four days from the epoch.
         let offset = if step >= WEEK_MS { 4.0 * 86_400.0 } else { 0.0 };
@@ -83,6 +104,34 @@ pub fn time_grid(input: GridInput) -> Vec<GridMark> {
         }
     }
     marks
+}
+
+/// Grid steps (seconds) from which the time axis is marked and labelled by months.
+const MONTH_MARKS_FROM_S: f64 = (4 * WEEK_MS / 1000) as f64;
+
+/// The first of each month (UTC seconds) from `lo` to `hi` seconds whose month index is a
+/// multiple of `every` (1, 3 for quarters, 12 for years), at most 2,000.
+fn month_starts(lo: f64, hi: f64, every: i64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return Vec::new();
+    }
+    let month_of = |s: f64| {
+        let (y, m, _) = civil_from_days(((s * 1000.0) as i64).div_euclid(DAY_MS));
+        y * 12 + m - 1
+    };
+    (month_of(lo)..=month_of(hi) + 1)
+        .filter(|k| k.rem_euclid(every) == 0)
+        .map(|k| (crate::time::days_from_civil(k.div_euclid(12), k.rem_euclid(12) + 1, 1) * DAY_MS) as f64 / 1000.0)
+        .filter(|t| *t >= lo && *t <= hi)
+        .take(2000)
+        .collect()
+}
+
+/// A month's tick label: `Jan 2026`.
+pub fn month_tick(x: f64) -> String {
+    let (y, m, _) = civil_from_days(((x * 1000.0) as i64).div_euclid(DAY_MS));
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!("{} {y}", MONTHS[((m - 1).clamp(0, 11)) as usize])
 }
 
 /// A tick label: `Nov 23` when days are shown, else with the time.
@@ -177,9 +226,15 @@ pub fn opening_window(series: &Series, forecast: Option<&Forecast>, history_days
     let end_x = series.end_ms() as f64 / 1000.0;
     let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
     let first_x = series.start_ms as f64 / 1000.0;
-    let from = if history_days == 0 { first_x } else { (end_x - f64::from(history_days) * DAY_MS as f64 / 1000.0).max(first_x) };
+    // At least [`MIN_SHOWN_STEPS`] of history: 28 days of monthly values are one value.
+    let shown_s = (f64::from(history_days) * DAY_MS as f64).max(MIN_SHOWN_STEPS * series.step_ms as f64) / 1000.0;
+    let from = if history_days == 0 { first_x } else { (end_x - shown_s).max(first_x) };
     (from, last_x)
 }
+
+/// Fewest steps of history the chart opens on, whatever span of days is chosen: two
+/// years of monthly values (a day of hourly ones, where the days chosen show more).
+const MIN_SHOWN_STEPS: f64 = 24.0;
 
 /// A series' value range, for fitting the view and placing the log scale's floor.
 #[derive(Debug, Clone, Copy)]
@@ -307,7 +362,7 @@ pub fn chart(
                     .outliers
                     .iter()
                     .filter_map(|t| {
-                        let i = usize::try_from((t - series.start_ms) / series.step_ms).ok()?;
+                        let i = series.slot_at(*t)?;
                         Some([*t as f64 / 1000.0, ty(*series.values.get(i)?)])
                     })
                     .collect();
@@ -376,6 +431,27 @@ mod tests {
         let runs = finite_runs(&[[0.0, 1.0], [1.0, 2.0], [2.0, nan], [3.0, 4.0], [4.0, nan], [5.0, nan], [6.0, 7.0], [7.0, 8.0]]);
         assert_eq!(runs, vec![vec![[0.0, 1.0], [1.0, 2.0]], vec![[3.0, 4.0]], vec![[6.0, 7.0], [7.0, 8.0]]]);
         assert!(finite_runs(&[[0.0, nan], [f64::INFINITY, 1.0]]).is_empty());
+    }
+
+    /// Years of monthly values: the axis is marked on the first of months, quarters and
+    /// years (the calendar's, worked by hand), labelled with the year.
+    #[test]
+    fn a_long_time_axis_is_marked_by_months() {
+        use crate::time::days_from_civil;
+        let at = |y, m, d| (days_from_civil(y, m, d) * DAY_MS / 1000) as f64;
+        assert_eq!(
+            month_starts(at(2025, 1, 15), at(2026, 1, 15), 3),
+            vec![at(2025, 4, 1), at(2025, 7, 1), at(2025, 10, 1), at(2026, 1, 1)]
+        );
+        assert_eq!(month_starts(at(2025, 1, 1), at(2025, 3, 1), 1), vec![at(2025, 1, 1), at(2025, 2, 1), at(2025, 3, 1)]);
+        assert_eq!(month_tick(at(2026, 1, 1)), "Jan 2026");
+        // Four years on a chart whose finest grid step is ten days: marks of 4 weeks and
+        // more are month starts; the coarsest, years.
+        let marks = time_grid(GridInput { bounds: (at(2022, 1, 10), at(2026, 1, 10)), base_step_size: 10.0 * 86_400.0 });
+        let coarse: Vec<f64> = marks.iter().filter(|m| m.step_size >= MONTH_MARKS_FROM_S).map(|m| m.value).collect();
+        assert!(!coarse.is_empty());
+        assert!(coarse.iter().all(|t| civil_from_days((*t as i64 * 1000).div_euclid(DAY_MS)).2 == 1), "{coarse:?}");
+        assert!(coarse.contains(&at(2023, 1, 1)) && coarse.contains(&at(2025, 1, 1)));
     }
 
     #[test]

@@ -170,15 +170,13 @@ impl Series {
         let mut empty_cells = 0usize;
         let mut used = 0usize;
         for &(t, v) in &points {
-            let offset = t - start_ms;
-            let slot = (offset + step_ms / 2).div_euclid(step_ms);
-            let Ok(slot) = usize::try_from(slot) else {
+            let Ok(slot) = usize::try_from(crate::time::nearest_slot(start_ms, step_ms, t)) else {
                 continue;
             };
             let Some(cell) = values.get_mut(slot) else {
                 continue;
             };
-            let jitter = (offset - slot as i64 * step_ms).abs();
+            let jitter = (t - crate::time::slot_time(start_ms, step_ms, slot as i64)).abs();
             if jitter != 0 {
                 off_grid += 1;
                 max_jitter = max_jitter.max(jitter);
@@ -270,9 +268,15 @@ impl Series {
         self.values.is_empty()
     }
 
-    /// UTC milliseconds of slot `i`.
+    /// UTC milliseconds of slot `i` (calendar months for a step of
+    /// [`crate::time::MONTH_MS`]).
     pub fn timestamp(&self, i: usize) -> i64 {
-        self.start_ms + i as i64 * self.step_ms
+        crate::time::slot_time(self.start_ms, self.step_ms, i as i64)
+    }
+
+    /// The slot nearest to `t_ms`, when it lies within the series.
+    pub fn slot_at(&self, t_ms: i64) -> Option<usize> {
+        usize::try_from(crate::time::nearest_slot(self.start_ms, self.step_ms.max(1), t_ms)).ok().filter(|i| *i < self.len())
     }
 
     /// UTC milliseconds of the last slot.
@@ -434,8 +438,7 @@ impl Series {
         let index = |t: f64| (t - self.start_ms as f64) / self.step_ms as f64;
         let first = (index(from_ms).floor() - 1.0).clamp(0.0, (n - 1) as f64) as usize;
         let last = (index(to_ms).ceil() + 1.0).clamp(0.0, (n - 1) as f64) as usize;
-        let (start, step) = (self.start_ms as f64, self.step_ms as f64);
-        decimate_by(&self.values[first..=last], |i| (start + (first + i) as f64 * step) / 1000.0, 2 * columns.max(2))
+        decimate_by(&self.values[first..=last], |i| self.timestamp(first + i) as f64 / 1000.0, 2 * columns.max(2))
     }
 }
 
@@ -476,6 +479,9 @@ const CALENDAR_STEPS_MS: [i64; 30] = {
         crate::time::DAY_MS,
     ]
 };
+
+/// The median steps read as calendar months ([`Grid::nearest`]): 28 to 31 days.
+const MONTH_LENGTHS_MS: (i64, i64) = (28 * crate::time::DAY_MS, 31 * crate::time::DAY_MS);
 
 /// How far (relative) a jittered series' median step may lie from a calendar step (or a
 /// whole number of days) and be read as it: 5m2s is 5 minutes, 7 minutes is no step of
@@ -551,11 +557,19 @@ impl Grid {
             return (exact, 0);
         }
         let exact_lost = collisions(points, &exact);
+        let allowed = exact_lost + (MAX_SNAP_COLLISIONS * points.len() as f64) as usize;
+        // Monthly values (the first of each month, or its last day): calendar months.
+        if (MONTH_LENGTHS_MS.0..=MONTH_LENGTHS_MS.1).contains(&median_ms) {
+            let months = Grid { step_ms: crate::time::MONTH_MS, start_ms: first, median_ms, refined_from: None };
+            let lost = collisions(points, &months);
+            if lost <= allowed {
+                return (months, lost);
+            }
+        }
         let Some(step_ms) = calendar_step(median_ms) else {
             return (exact, exact_lost);
         };
         let (snapped, lost) = Grid::phased(points, step_ms, median_ms);
-        let allowed = exact_lost + (MAX_SNAP_COLLISIONS * points.len() as f64) as usize;
         if lost > allowed { (exact, exact_lost) } else { (snapped, lost) }
     }
 
@@ -632,7 +646,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 
 /// How many of `points` (sorted) fall on a slot of `grid` an earlier point already took.
 fn collisions(points: &[(i64, f64)], grid: &Grid) -> usize {
-    let slot = |t: i64| (t - grid.start_ms + grid.step_ms / 2).div_euclid(grid.step_ms);
+    let slot = |t: i64| crate::time::nearest_slot(grid.start_ms, grid.step_ms, t);
     points.windows(2).filter(|w| slot(w[0].0) == slot(w[1].0)).count()
 }
 
@@ -693,6 +707,47 @@ mod tests {
         let labels = BTreeMap::from([("instance".to_string(), "b".to_string())]);
         let (_, w) = Series::from_points("cpu", labels, Unit::Percent, pts(&[0, 5, 10, 30, 35, 20])).unwrap();
         assert!(!w.is_empty() && w.iter().all(|w| w.series == "cpu{instance=\"b\"}"), "{w:?}");
+    }
+
+    /// Monthly values are read on calendar months: every first of the month in its own
+    /// slot, exactly (a 31-day grid put them up to 15 days off); month ends on month
+    /// ends; values written a day or two late in their own month's slot.
+    #[test]
+    fn monthly_values_are_read_on_calendar_months() {
+        use crate::time::{DAY_MS, HOUR_MS, MONTH_MS, days_from_civil};
+        let at = |y: i64, m: i64, d: i64| days_from_civil(y, m, d) * DAY_MS;
+        let month = |k: i64| (2023 + k / 12, k % 12 + 1);
+        let firsts: Vec<(i64, f64)> = (0..36).map(|k| (at(month(k).0, month(k).1, 1), k as f64)).collect();
+        let (s, w) = Series::from_points("disk", BTreeMap::new(), Unit::None, firsts.clone()).unwrap();
+        assert_eq!((s.step_ms, s.len()), (MONTH_MS, 36));
+        assert!(w.is_empty(), "{w:?}");
+        assert!((0..36).all(|k| s.timestamp(k) == firsts[k].0 && s.values[k] == k as f64));
+        assert_eq!(s.timestamp(36), at(2026, 1, 1), "the slot after the last: where a forecast starts");
+
+        // Month ends from the 30th of April: the 31st of May, the 29th of February 2024.
+        let ends: Vec<(i64, f64)> = (3..27)
+            .map(|k| {
+                let (ny, nm) = month(k + 1);
+                (at(ny, nm, 1) - DAY_MS, k as f64)
+            })
+            .collect();
+        let (s, w) = Series::from_points("disk", BTreeMap::new(), Unit::None, ends.clone()).unwrap();
+        assert_eq!((s.step_ms, s.start_ms, s.len()), (MONTH_MS, at(2023, 4, 30), 24));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s.timestamp(10), at(2024, 2, 29));
+
+        // Written on the 1st to the 3rd, at 06:00: each in its own month, said so.
+        let late: Vec<(i64, f64)> = (0..24).map(|k| (at(month(k).0, month(k).1, 1 + k % 3) + 6 * HOUR_MS, k as f64)).collect();
+        let (s, w) = Series::from_points("disk", BTreeMap::new(), Unit::None, late).unwrap();
+        assert_eq!((s.step_ms, s.len()), (MONTH_MS, 24));
+        assert!(s.values.iter().enumerate().all(|(k, v)| *v == k as f64));
+        let said = |text: &str| w.iter().any(|w| w.to_string().contains(text));
+        assert!(said("16 timestamps were off the 1mo grid (their median step, 4w3d, read as the calendar's 1mo) by up to 2d"), "{w:?}");
+
+        // Every 30 days is no month: 30 days it stays (the 13th value would share a month).
+        let thirty: Vec<(i64, f64)> = (0..24).map(|k| (at(2023, 1, 1) + k * 30 * DAY_MS, 1.0)).collect();
+        let (s, _) = Series::from_points("disk", BTreeMap::new(), Unit::None, thirty).unwrap();
+        assert_eq!(s.step_ms, 30 * DAY_MS);
     }
 
     #[test]

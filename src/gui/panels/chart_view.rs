@@ -142,9 +142,10 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
         return;
     };
     egui::CollapsingHeader::new(format!(
-        "Backtest: {} windows of {} steps (the latest {} choose the model)",
+        "Backtest: {} windows of {} {} (the latest {} choose the model)",
         ev.plan.folds,
         ev.plan.fold_len,
+        crate::warning::plural(ev.plan.fold_len, "step", "steps"),
         ev.plan.selection().len()
     ))
     .id_salt("backtest")
