@@ -125,6 +125,25 @@ fn two_days_of_a_daily_cycle_are_forecast_with_the_day() {
     assert!(upper < 2.0 * max, "95 % band up to {upper}");
 }
 
+/// A daily profile that explains some of two days (hour-averaged adjusted R² between the
+/// detector's 0.2 and the 0.5 a season held twice needs) lays out no windows for the
+/// seasonal naive alone: on so little history, wander of a day or two shows as much.
+#[test]
+fn a_weak_season_on_two_days_lays_out_no_windows_of_its_own() {
+    let values: Vec<f64> = (0..634usize)
+        .map(|i| {
+            let d = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+            let noise = (((i * 2_654_435_761) % 1000) as f64 / 1000.0 - 0.5) * 3.0;
+            40.0 + 0.25 * d.sin() + 0.002 * i as f64 + noise
+        })
+        .collect();
+    let strength = headroom::forecast::seasonality::strength(&values, 5 * MINUTE_MS, 288);
+    assert!(strength > 0.2 && strength < headroom::forecast::seasonality::HELD_ONCE_STRENGTH, "{strength}");
+    let f =
+        forecast(&series(Unit::Percent, values, 5 * MINUTE_MS), &ForecastSettings { horizon: 288, ..ForecastSettings::default() }).unwrap();
+    assert!(!f.model.contains("seasonal naive"), "{}", f.model);
+}
+
 /// Four years of monthly values with a yearly swing: read on calendar months, forecast
 /// with the year as its season, and each forecast month dated the 1st of its month.
 #[test]

@@ -721,7 +721,10 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, once: bool) -
     let once = match settings.model {
         ModelChoice::Single(kind) if kind != ModelKind::SeasonalNaive => None,
         _ if !once => None,
-        _ => backtest::held_once(values.len(), settings.folds, &laid_out),
+        _ => backtest::held_once(values.len(), settings.folds, &laid_out).filter(|&p| {
+            matches!(settings.periods, Periods::Given(_))
+                || seasonality::strength(&values, series.step_ms, p) > seasonality::HELD_ONCE_STRENGTH
+        }),
     };
     let planned = match once {
         Some(p) => backtest::plan_once(values.len(), horizon, settings.folds, p),

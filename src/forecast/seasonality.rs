@@ -70,8 +70,23 @@ pub fn detect(values: &[f64], step_ms: i64) -> Vec<usize> {
 /// the data shows, not only a periodogram peak near the calendar's day, which noise and
 /// slow wander of a few days' history also give.
 pub fn strong(values: &[f64], step_ms: i64, p: usize) -> bool {
-    profile_strength(&phase_residual(values, step_ms, p), p) > MIN_STRENGTH
+    strength(values, step_ms, p) > MIN_STRENGTH
 }
+
+/// The share of `values` a profile of period `p` explains (adjusted R², detrended and
+/// averaged over [`PHASE_JITTER_MS`], as [`detect`] measures it).
+pub fn strength(values: &[f64], step_ms: i64, p: usize) -> f64 {
+    profile_strength(&phase_residual(values, step_ms, p), p)
+}
+
+/// The [`strength`] a season the history holds only about twice must show before the
+/// backtest lays out windows for it alone (`backtest::held_once`). Each phase's mean is
+/// then of two values, and wander of a day or two, averaged over an hour, fits them: on
+/// 2 to 2.5 days of an AR(1) whose correlation time is two days, 21 of 50 histories
+/// passed [`MIN_STRENGTH`] and 3 passed this; of a random walk 12 of 48 and 1; of noise
+/// 4 of 50 and none. Daily sines, cron spikes and a daily cycle whose amplitude trebles
+/// on the second day measure 0.5 to 0.99.
+pub const HELD_ONCE_STRENGTH: f64 = 0.5;
 
 /// `values` detrended over `p` and averaged over [`PHASE_JITTER_MS`]: what a profile of
 /// period `p` is measured on.
