@@ -128,6 +128,14 @@ fn reach(buckets: &[Vec<f64>], level: f64) -> Vec<f64> {
     out
 }
 
+/// The least share of the other side's reach a band's side keeps. Windows whose errors
+/// all fall on one side saw a shift between their past and their future (a Friday
+/// forecast from a Saturday, a cycle whose amplitude changed), not a series that cannot
+/// move the other way: calibrated as they came, the side they never erred on had no
+/// reach at all, and a band with its upper edge on the point covered 49 % of a quiet
+/// Sunday.
+const MIN_SIDE_SHARE: f64 = 0.25;
+
 /// The growth of a reach at step `h` past the `evidence_len` steps the windows covered,
 /// relative to the last bucket's (1 within them): `((h + 1) / evidence_len)^`[`GROWTH_EXPONENT`].
 fn beyond(h: usize, evidence_len: usize) -> f64 {
@@ -140,8 +148,15 @@ fn beyond(h: usize, evidence_len: usize) -> f64 {
 /// Calibrates `levels` on the record `folds`. `None` with fewer than ten observed values.
 pub fn calibrate(folds: &[Fold], levels: &[f64]) -> Option<Calibration> {
     let scores = Scores::of(folds)?;
-    let levels =
-        levels.iter().map(|&level| LevelReach { level, lower: reach(&scores.down, level), upper: reach(&scores.up, level) }).collect();
+    let levels = levels
+        .iter()
+        .map(|&level| {
+            let (lower, upper) = (reach(&scores.down, level), reach(&scores.up, level));
+            let floor =
+                |side: &[f64], other: &[f64]| -> Vec<f64> { side.iter().zip(other).map(|(s, o)| s.max(MIN_SIDE_SHARE * o)).collect() };
+            LevelReach { level, lower: floor(&lower, &upper), upper: floor(&upper, &lower) }
+        })
+        .collect();
     Some(Calibration { bucket_len: scores.bucket_len, evidence_len: scores.fold_len, levels })
 }
 
@@ -412,6 +427,17 @@ mod tests {
         let raw = RawForecast { point: vec![50.0; 3], sigma_lower: vec![9.0; 3], sigma_upper: vec![9.0; 3] };
         let (lo, hi) = cal.band(&raw, 80.0, 1.0).unwrap();
         assert_eq!((lo[0], hi[2]), (33.0, 66.0), "the model's own sigma plays no part");
+    }
+
+    /// Errors all below the point (-1 … -40): the 80 % lower reach is the 37th smallest
+    /// of the negated errors, 37, as in the two-sided case; the upper side, which no
+    /// window erred on, keeps a quarter of it (9.25) rather than none.
+    #[test]
+    fn a_side_no_window_erred_on_keeps_a_quarter_of_the_other() {
+        let errors: Vec<f64> = (1..=40).map(|e| -f64::from(e)).collect();
+        let cal = calibrate(&[fold(0, &errors)], &[80.0]).unwrap();
+        assert_eq!(cal.levels[0].lower, vec![37.0]);
+        assert_eq!(cal.levels[0].upper, vec![9.25]);
     }
 
     #[test]
