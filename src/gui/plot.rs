@@ -40,7 +40,7 @@ impl TimeAxis {
             time_grid(shifted).into_iter().map(|m| GridMark { value: m.value - offset, ..m }).collect()
         })
         .x_axis_formatter(move |mark, _| {
-            if mark.step_size >= MONTH_MARKS_FROM_S { month_tick(mark.value + offset) } else { format_tick(mark.value + offset, span_days) }
+            coarse_tick(mark.value + offset, mark.step_size).unwrap_or_else(|| format_tick(mark.value + offset, span_days))
         })
     }
 }
@@ -72,10 +72,11 @@ pub fn time_grid(input: GridInput) -> Vec<GridMark> {
     let s3 = next(s2 as f64 * 4.0);
     let mut marks: Vec<GridMark> = Vec::new();
     for step in [s3, s2, s1] {
-        // Four weeks and more: the first of every month (or quarter, or year), as the
-        // calendar has them; twelve-week marks labelled "Mar 4" over years of monthly
-        // values told no year.
-        if step >= 4 * WEEK_MS {
+        // When even the finest marks are four weeks or more apart: the first of every
+        // month (or quarter, or year), as the calendar has them; twelve-week marks
+        // labelled "Mar 4" over years of monthly values told no year. (Beside weekly
+        // marks, month starts off the Mondays crowded their labels.)
+        if s1 >= 4 * WEEK_MS {
             let every = if step <= 4 * WEEK_MS {
                 1
             } else if step <= 12 * WEEK_MS {
@@ -125,6 +126,21 @@ fn month_starts(lo: f64, hi: f64, every: i64) -> Vec<f64> {
         .filter(|t| *t >= lo && *t <= hi)
         .take(2000)
         .collect()
+}
+
+/// The label of a coarse mark, with its year: `Jan 2026` on a month start four weeks or
+/// more from the next ([`month_starts`]), `Oct 7 2024` on the Monday of a week-based mark
+/// twelve weeks or more from the next (a span of years). `None` for finer marks.
+fn coarse_tick(x: f64, step_s: f64) -> Option<String> {
+    let ms = (x * 1000.0) as i64;
+    let (y, _, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    if step_s >= MONTH_MARKS_FROM_S && d == 1 && ms.rem_euclid(DAY_MS) == 0 {
+        Some(month_tick(x))
+    } else if step_s >= 3.0 * MONTH_MARKS_FROM_S {
+        Some(format!("{} {y}", format_tick(x, f64::INFINITY)))
+    } else {
+        None
+    }
 }
 
 /// A month's tick label: `Jan 2026`.
@@ -445,13 +461,22 @@ mod tests {
         );
         assert_eq!(month_starts(at(2025, 1, 1), at(2025, 3, 1), 1), vec![at(2025, 1, 1), at(2025, 2, 1), at(2025, 3, 1)]);
         assert_eq!(month_tick(at(2026, 1, 1)), "Jan 2026");
-        // Four years on a chart whose finest grid step is ten days: marks of 4 weeks and
-        // more are month starts; the coarsest, years.
-        let marks = time_grid(GridInput { bounds: (at(2022, 1, 10), at(2026, 1, 10)), base_step_size: 10.0 * 86_400.0 });
-        let coarse: Vec<f64> = marks.iter().filter(|m| m.step_size >= MONTH_MARKS_FROM_S).map(|m| m.value).collect();
-        assert!(!coarse.is_empty());
-        assert!(coarse.iter().all(|t| civil_from_days((*t as i64 * 1000).div_euclid(DAY_MS)).2 == 1), "{coarse:?}");
-        assert!(coarse.contains(&at(2023, 1, 1)) && coarse.contains(&at(2025, 1, 1)));
+        let (month, quarter) = (crate::time::MONTH_MS as f64 / 1000.0, 12.0 * 7.0 * 86_400.0);
+        assert_eq!(coarse_tick(at(2026, 1, 1), month).as_deref(), Some("Jan 2026"));
+        assert_eq!(coarse_tick(at(2024, 10, 7), quarter).as_deref(), Some("Oct 7 2024"), "a Monday's twelve-week mark");
+        assert_eq!(coarse_tick(at(2024, 10, 7), 7.0 * 86_400.0), None);
+        assert_eq!(coarse_tick(at(2024, 10, 7), 4.0 * 7.0 * 86_400.0), None, "four weeks of Mondays: no year");
+        // Four years on a chart whose finest grid step is 20 days (marks four weeks apart
+        // at least): every mark is a month
+        // start (months, quarters, years).
+        let marks = time_grid(GridInput { bounds: (at(2022, 1, 10), at(2026, 1, 10)), base_step_size: 20.0 * 86_400.0 });
+        let starts: Vec<f64> = marks.iter().map(|m| m.value).collect();
+        assert!(starts.iter().all(|t| civil_from_days((*t as i64 * 1000).div_euclid(DAY_MS)).2 == 1), "{starts:?}");
+        assert!(starts.contains(&at(2023, 1, 1)) && starts.contains(&at(2025, 1, 1)) && starts.contains(&at(2024, 5, 1)));
+        // Finer marks of ten days: weeks, on Mondays, as before (month starts beside them
+        // crowded the labels).
+        let marks = time_grid(GridInput { bounds: (at(2025, 1, 1), at(2025, 6, 1)), base_step_size: 10.0 * 86_400.0 });
+        assert!(marks.iter().all(|m| ((m.value as i64) / 86_400 + 3).rem_euclid(7) == 0), "Mondays only");
     }
 
     #[test]
