@@ -203,6 +203,17 @@ fn a_given_period_no_window_can_check_is_named() {
     assert_eq!(f.periods, vec![24, 168]);
 }
 
+/// Periods given longest first are taken shortest first, as detection gives them: the
+/// windows of three days check MSTL(144) alone (two days and the windows do not fit),
+/// and the final fit is of what they checked (it was MSTL(288), never checked).
+#[test]
+fn given_periods_in_any_order_fit_what_the_windows_checked() {
+    let settings = ForecastSettings { horizon: 288, periods: Periods::Given(vec![288, 144]), ..ForecastSettings::default() };
+    let f = forecast(&series(Unit::Percent, seasonal(3, 40.0), 5 * MINUTE_MS), &settings).unwrap();
+    assert_eq!(f.periods, vec![144, 288]);
+    assert!(!f.model.contains("288"), "{}", f.model);
+}
+
 /// Periods as durations mean the same time on any grid: a day is 288 steps at 5 minutes;
 /// at 7 minutes it is 205.7 steps, read as 206 and said so.
 #[test]

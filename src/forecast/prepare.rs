@@ -716,6 +716,12 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
             found
         }
         Periods::Given(given) => {
+            // Shortest first, as detection gives them: a model of one period keeps the
+            // first (`with_periods`), and `1d,12h` had its windows check MSTL(144) while
+            // the final fit was MSTL(288).
+            let mut given = given.clone();
+            given.sort_unstable();
+            given.dedup();
             let (ok, dropped): (Vec<usize>, Vec<usize>) = given.iter().partition(|p| p.saturating_mul(2) <= values.len());
             if !dropped.is_empty() {
                 warnings.push(Warning::new(
