@@ -656,27 +656,39 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, once: bool) -
     if filled > 0 {
         warnings.push(Warning::new(&name, format!("{filled} missing slots were interpolated for fitting")));
     }
-    // Empty slots at the end are held at the last value: the forecast starts after them,
-    // from a level the series may have left hours ago.
+    // Empty slots at the end: the forecast starts after them, from a level the series may
+    // have left hours ago. One empty slot is the scrape still under way; more is data
+    // missing.
     let trailing = series.values.iter().rev().take_while(|v| v.is_nan()).count();
-    // One empty slot is the scrape still under way; more is data missing.
-    if trailing > 1 && trailing < series.len() {
-        warnings.push(Warning::new(
-            &name,
-            format!(
-                "the last {trailing} slots ({}) are empty: held at the last value ({}, {}) for fitting, and the forecast starts after them; \
-                 cut them from the export or give the data that is missing",
-                crate::time::format_duration(trailing as i64 * series.step_ms),
-                series.unit.format(values[series.len() - trailing - 1]),
-                format_short(series.timestamp(series.len() - trailing - 1))
-            ),
-        ));
-    }
     let horizon = settings.horizon;
 
     // 1. Prepare all history for the final fit.
-    let full =
+    let mut full =
         prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings).with_gaps(series.values.iter().map(|v| v.is_nan()));
+    if trailing > 1 && trailing < series.len() {
+        let last = series.len() - trailing - 1;
+        let how = match full.fill_trailing_from_season(trailing) {
+            Some(p) => format!(
+                "filled for fitting with the {} before them, moved to the last level ({}, {})",
+                crate::time::format_duration(p as i64 * series.step_ms),
+                series.unit.format(values[last]),
+                format_short(series.timestamp(last))
+            ),
+            None => format!(
+                "held at the last value ({}, {}) for fitting",
+                series.unit.format(values[last]),
+                format_short(series.timestamp(last))
+            ),
+        };
+        warnings.push(Warning::new(
+            &name,
+            format!(
+                "the last {trailing} slots ({}) are empty: {how}, and the forecast starts after them; \
+                 cut them from the export or give the data that is missing",
+                crate::time::format_duration(trailing as i64 * series.step_ms),
+            ),
+        ));
+    }
     report_outliers(series, &full, &name, &mut warnings);
     if let ModelChoice::Single(kind @ (ModelKind::Mstl | ModelKind::MstlLinear)) = settings.model
         && full.periods.is_empty()
@@ -1425,8 +1437,8 @@ mod tests {
         assert!(f.warnings[0].to_string().contains("fitted on the last 8w of history (80640 of 100000 points)"), "{}", f.warnings[0]);
     }
 
-    /// Empty slots at the end of an export are named with the value they were held at; a
-    /// single one (the scrape under way) is not.
+    /// Empty slots at the end of an export are named with what filled them (on this daily
+    /// cycle, the day before them); a single one (the scrape under way) is not.
     #[test]
     fn an_empty_tail_is_named() {
         let values = |tail: usize| -> Vec<f64> {
@@ -1444,7 +1456,11 @@ mod tests {
                 step_ms: 300_000,
                 values: values(tail),
             };
-            forecast(&s, &settings).unwrap().warnings.iter().any(|w| w.message.contains("are empty: held at the last value"))
+            forecast(&s, &settings)
+                .unwrap()
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("are empty: filled for fitting with the 1d before them, moved to the last level"))
         };
         assert!(said(12), "an hour empty at the end");
         assert!(!said(1), "one slot still being scraped");

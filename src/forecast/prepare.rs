@@ -52,6 +52,32 @@ pub fn prepare(values: &[f64], step_ms: i64, settings: &ForecastSettings, name: 
     }
 }
 
+impl Prepared {
+    /// Fills the last `trailing` slots of the values to fit (a gap that runs to the end,
+    /// which interpolation holds at the last value) with the shortest season before
+    /// them, moved to the level the series last had: the median difference from a season
+    /// earlier over the last hour observed. Held flat, three empty hours at the end of a
+    /// daily cycle were repeated flat by the seasonal naive a day on, its band narrow
+    /// around them (95 % coverage 0.26 to 0.66 over those hours). Nothing changes without
+    /// a season, or when the history before the gap holds less than one. The season used,
+    /// when one was.
+    pub fn fill_trailing_from_season(&mut self, trailing: usize) -> Option<usize> {
+        let n = self.fit_values.len();
+        let p = *self.periods.first()?;
+        let last = n.checked_sub(trailing + 1)?;
+        if trailing == 0 || last < p {
+            return None;
+        }
+        let hour = usize::try_from(crate::time::HOUR_MS / self.step_ms.max(1)).unwrap_or(1).clamp(1, last - p + 1);
+        let v = &self.fit_values;
+        let offset = robust::median(&(last + 1 - hour..=last).map(|j| v[j] - v[j - p]).collect::<Vec<f64>>());
+        for i in last + 1..n {
+            self.fit_values[i] = self.fit_values[i - p] + offset;
+        }
+        Some(p)
+    }
+}
+
 /// Fills each run of gaps (`NaN` in `observed`) in `values` again, linearly between the
 /// values either side of it (held from the one side where the run reaches an end). After
 /// levelling at a step inside a gap, the gap's first interpolation ran from the old level
@@ -740,6 +766,31 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Worked by hand: a season of 4 at hourly steps (an hour is one step), the last two
+    /// slots empty and held at 20. The level moved by 20 − 10 = 10 from the season
+    /// before, so they are the season before plus 10: 11 + 10 and 12 + 10. Without a
+    /// season, or with less than one before the gap, they stay held.
+    #[test]
+    fn an_empty_tail_is_filled_from_the_season_before() {
+        let prepared = |periods: Vec<usize>| Prepared {
+            periods,
+            fit_values: vec![0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0, 13.0, 20.0, 20.0, 20.0],
+            outliers: Vec::new(),
+            heavy_tailed: false,
+            decomposition: None,
+            step_ms: crate::time::HOUR_MS,
+            observed: Vec::new(),
+        };
+        let mut p = prepared(vec![4]);
+        assert_eq!(p.fill_trailing_from_season(2), Some(4));
+        assert_eq!(p.fit_values[8..], [20.0, 21.0, 22.0]);
+        let mut none = prepared(Vec::new());
+        assert_eq!(none.fill_trailing_from_season(2), None);
+        assert_eq!(none.fit_values[9..], [20.0, 20.0]);
+        let mut short = prepared(vec![9]);
+        assert_eq!(short.fill_trailing_from_season(2), None, "8 slots before the gap hold no season of 9");
+    }
 
     #[test]
     fn gaps_are_filled_again_between_their_levelled_neighbours() {
