@@ -35,9 +35,10 @@ pub const MONTH_MS: i64 = 2_629_746_000;
 /// last day when the grid starts on one: month-end values from the 30th of April fall on
 /// the 31st of May, not the 30th.
 pub fn slot_time(start_ms: i64, step_ms: i64, i: i64) -> i64 {
-    if step_ms != MONTH_MS {
+    let Some(per_step) = months_per_step(step_ms) else {
         return start_ms.saturating_add(i.saturating_mul(step_ms));
-    }
+    };
+    let i = i.saturating_mul(per_step);
     let (days, time) = (start_ms.div_euclid(DAY_MS), start_ms.rem_euclid(DAY_MS));
     let (y, m, d) = civil_from_days(days);
     let months = y.saturating_mul(12).saturating_add(m - 1).saturating_add(i);
@@ -50,16 +51,26 @@ pub fn slot_time(start_ms: i64, step_ms: i64, i: i64) -> i64 {
 /// The slot of a grid from `start_ms` at `step_ms` nearest to `t_ms` (it may be negative
 /// or past the grid's end): whole steps, or calendar months for [`MONTH_MS`].
 pub fn nearest_slot(start_ms: i64, step_ms: i64, t_ms: i64) -> i64 {
-    if step_ms != MONTH_MS {
+    let Some(per_step) = months_per_step(step_ms) else {
         return (t_ms - start_ms + step_ms / 2).div_euclid(step_ms);
-    }
+    };
     let month_of = |ms: i64| {
         let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
         y * 12 + m - 1
     };
-    let k = month_of(t_ms) - month_of(start_ms);
-    [k - 1, k, k + 1].into_iter().min_by_key(|&j| (slot_time(start_ms, step_ms, j) - t_ms).abs()).unwrap_or(k)
+    let k = (month_of(t_ms) - month_of(start_ms)).div_euclid(per_step);
+    [k - 1, k, k + 1, k + 2].into_iter().min_by_key(|&j| (slot_time(start_ms, step_ms, j) - t_ms).abs()).unwrap_or(k)
 }
+
+/// Calendar months a step of `step_ms` stands for: 1 for [`MONTH_MS`], 3 for quarters,
+/// 6 and 12 for half and whole years (their mean lengths); `None` for any other step.
+pub fn months_per_step(step_ms: i64) -> Option<i64> {
+    CALENDAR_MONTHS.into_iter().find(|m| step_ms == m * MONTH_MS)
+}
+
+/// The steps of whole months a grid may take ([`months_per_step`]): a month, a quarter,
+/// half a year, a year.
+pub const CALENDAR_MONTHS: [i64; 4] = [1, 3, 6, 12];
 
 /// True when `ms` lies between [`EARLIEST_MS`] and [`LATEST_MS`].
 pub fn in_range(ms: i64) -> bool {
@@ -77,7 +88,7 @@ pub fn check_grid(start_ms: i64, step_ms: i64, len: usize) -> Result<(), String>
     }
     let end = i64::try_from(len).ok().and_then(|n| n.checked_mul(step_ms)).and_then(|d| start_ms.checked_add(d));
     // Calendar months: the last slot's own time (months of 28 to 31 days).
-    let end = if step_ms == MONTH_MS { end.map(|_| slot_time(start_ms, step_ms, len as i64)) } else { end };
+    let end = if months_per_step(step_ms).is_some() { end.map(|_| slot_time(start_ms, step_ms, len as i64)) } else { end };
     if !in_range(start_ms) || !end.is_some_and(in_range) {
         return Err(format!("start_ms {start_ms} with {len} slots of {step_ms} ms lies outside the years 1000 to 9999"));
     }
@@ -575,5 +586,13 @@ mod tests {
         assert_eq!(slot_time(jan1, HOUR_MS, 5), jan1 + 5 * HOUR_MS);
         assert_eq!(nearest_slot(jan1, HOUR_MS, jan1 + 5 * HOUR_MS + 29 * MINUTE_MS), 5);
         assert!(check_grid(jan1, MONTH_MS, 36).is_ok());
+        // Quarters and years: three and twelve calendar months a step.
+        assert_eq!(slot_time(jan1, 3 * MONTH_MS, 3), at(2026, 10, 1, 0));
+        assert_eq!(slot_time(jan31, 3 * MONTH_MS, 1), at(2026, 4, 30, 0), "a month end stays one");
+        assert_eq!(slot_time(jan1, 12 * MONTH_MS, 2), at(2028, 1, 1, 0));
+        assert_eq!(nearest_slot(jan1, 3 * MONTH_MS, at(2026, 9, 28, 0)), 3, "three days before October");
+        assert_eq!(nearest_slot(jan1, 3 * MONTH_MS, at(2026, 5, 1, 0)), 1, "a month after April, two before July");
+        assert_eq!(months_per_step(3 * MONTH_MS), Some(3));
+        assert_eq!(months_per_step(91 * DAY_MS), None);
     }
 }

@@ -686,7 +686,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
 /// The horizon as given, or on calendar months the months it came to (a year given as
 /// `1y` is 365 days, and twelve months).
 fn horizon_of(plan: &Plan, f: &Forecast) -> String {
-    if f.step_ms == crate::time::MONTH_MS {
+    if crate::time::months_per_step(f.step_ms).is_some() {
         return crate::time::format_duration(f.point.len() as i64 * f.step_ms);
     }
     horizon_text(plan)

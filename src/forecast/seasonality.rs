@@ -32,10 +32,12 @@ const WEEKLY_GAIN: f64 = 0.05;
 const PHASE_JITTER_MS: i64 = crate::time::HOUR_MS;
 
 /// The calendar periods (day, week) expressed in steps of `step_ms`, when the step
-/// divides them and they are at least two steps long; on calendar months, the year.
+/// divides them and they are at least two steps long; on calendar months or quarters,
+/// the year.
 pub fn calendar_periods(step_ms: i64) -> Vec<usize> {
-    if step_ms == crate::time::MONTH_MS {
-        return vec![MONTHS_IN_YEAR];
+    if let Some(months) = crate::time::months_per_step(step_ms) {
+        let per_year = MONTHS_IN_YEAR / usize::try_from(months).unwrap_or(MONTHS_IN_YEAR);
+        return if per_year >= 2 { vec![per_year] } else { Vec::new() };
     }
     [DAY_MS, WEEK_MS].into_iter().filter(|p| step_ms > 0 && p % step_ms == 0 && p / step_ms >= 2).map(|p| (p / step_ms) as usize).collect()
 }

@@ -480,8 +480,15 @@ const CALENDAR_STEPS_MS: [i64; 30] = {
     ]
 };
 
-/// The median steps read as calendar months ([`Grid::nearest`]): 28 to 31 days.
-const MONTH_LENGTHS_MS: (i64, i64) = (28 * crate::time::DAY_MS, 31 * crate::time::DAY_MS);
+/// The calendar months a median step stands for ([`Grid::nearest`]): 28 to 31 days a
+/// month, 89 to 92 a quarter, 181 to 184 half a year, 365 or 366 a year.
+fn calendar_months(median_ms: i64) -> Option<i64> {
+    use crate::time::DAY_MS;
+    [(1, 28, 31), (3, 89, 92), (6, 181, 184), (12, 365, 366)]
+        .into_iter()
+        .find(|(_, lo, hi)| (lo * DAY_MS..=hi * DAY_MS).contains(&median_ms))
+        .map(|(months, _, _)| months)
+}
 
 /// How far (relative) a jittered series' median step may lie from a calendar step (or a
 /// whole number of days) and be read as it: 5m2s is 5 minutes, 7 minutes is no step of
@@ -558,9 +565,10 @@ impl Grid {
         }
         let exact_lost = collisions(points, &exact);
         let allowed = exact_lost + (MAX_SNAP_COLLISIONS * points.len() as f64) as usize;
-        // Monthly values (the first of each month, or its last day): calendar months.
-        if (MONTH_LENGTHS_MS.0..=MONTH_LENGTHS_MS.1).contains(&median_ms) {
-            let months = Grid { step_ms: crate::time::MONTH_MS, start_ms: first, median_ms, refined_from: None };
+        // Monthly, quarterly or yearly values (the first of each month, or its last day):
+        // calendar months, so many a step.
+        if let Some(per_step) = calendar_months(median_ms) {
+            let months = Grid { step_ms: per_step * crate::time::MONTH_MS, start_ms: first, median_ms, refined_from: None };
             let lost = collisions(points, &months);
             if lost <= allowed {
                 return (months, lost);
@@ -743,6 +751,14 @@ mod tests {
         assert!(s.values.iter().enumerate().all(|(k, v)| *v == k as f64));
         let said = |text: &str| w.iter().any(|w| w.to_string().contains(text));
         assert!(said("16 timestamps were off the 1mo grid (their median step, 4w3d, read as the calendar's 1mo) by up to 2d"), "{w:?}");
+
+        // Quarters from the 1st of January: three months a step, on the calendar.
+        let quarters: Vec<(i64, f64)> = (0..12).map(|k| (at(2020 + k / 4, 3 * (k % 4) + 1, 1), k as f64)).collect();
+        let (s, w) = Series::from_points("disk", BTreeMap::new(), Unit::None, quarters.clone()).unwrap();
+        assert_eq!((s.step_ms, s.len()), (3 * MONTH_MS, 12));
+        assert!(w.is_empty(), "{w:?}");
+        assert!((0..12).all(|k| s.timestamp(k) == quarters[k].0));
+        assert_eq!(s.timestamp(12), at(2023, 1, 1));
 
         // Every 30 days is no month: 30 days it stays (the 13th value would share a month).
         let thirty: Vec<(i64, f64)> = (0..24).map(|k| (at(2023, 1, 1) + k * 30 * DAY_MS, 1.0)).collect();
