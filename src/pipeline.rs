@@ -128,7 +128,7 @@ pub fn forecast_all(series: &[Series], horizon: Horizon, settings: &ForecastSett
             // A horizon given as a time that the series' grid holds once: a 14-day horizon
             // on monthly values forecast one month, and said nothing.
             if let (Ok(f), Horizon::Duration(d)) = (&mut f, horizon)
-                && d < 2 * s.step_ms
+                && settings.horizon == 1
             {
                 let (given, step) = (crate::time::format_duration(d), crate::time::format_duration(s.step_ms));
                 f.warnings.push(crate::warning::Warning::new(

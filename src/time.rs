@@ -408,12 +408,14 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
             "h" => HOUR_MS,
             "d" => DAY_MS,
             "w" => WEEK_MS,
-            // A month of a capacity plan: thirty days ("m" is a minute, as in Prometheus).
-            "mo" => 30 * DAY_MS,
+            // A month: the calendar's mean month ([`MONTH_MS`]), so that `18mo` is
+            // eighteen months of a monthly series ("m" is a minute, as in Prometheus).
+            // Thirty days made `70mo` 69 months.
+            "mo" => MONTH_MS,
             "y" => 365 * DAY_MS,
-            "" => return Err(format!("\"{s}\" needs a unit (ms, s, m, h, d, w, mo)")),
+            "" => return Err(format!("\"{s}\" needs a unit (ms, s, m, h, d, w, mo, y)")),
             other => {
-                return Err(format!("\"{other}\" in \"{s}\" is not a duration unit (ms, s, m for minutes, h, d, w, mo for 30 days)"));
+                return Err(format!("\"{other}\" in \"{s}\" is not a duration unit (ms, s, m for minutes, h, d, w, mo for months, y)"));
             }
         };
         total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(|| format!("\"{s}\" is too large"))?;
@@ -544,7 +546,8 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("2d"), Ok(2 * DAY_MS));
         assert_eq!(parse_duration("1h30m"), Ok(90 * MINUTE_MS));
-        assert_eq!(parse_duration("1mo"), Ok(30 * DAY_MS), "a month of thirty days; 1m is a minute");
+        assert_eq!(parse_duration("1mo"), Ok(MONTH_MS), "the mean month; 1m is a minute");
+        assert_eq!(parse_duration("120mo"), Ok(10 * 12 * MONTH_MS));
         assert!(parse_duration("2x").is_err());
         assert!(parse_duration("5").is_err());
         assert_eq!(format_duration(90 * MINUTE_MS), "1h30m");

@@ -736,7 +736,11 @@ fn choose_periods(values: &[f64], step_ms: i64, setting: &Periods, name: &str, w
             if found.is_empty() && day.is_some_and(|d| values.len() < 2 * d) {
                 warnings.push(Warning::new(
                     name,
-                    format!("less than two days of history at {} steps: fitted without seasonality", format_duration(step_ms)),
+                    format!(
+                        "less than two {} of history at {} steps: fitted without seasonality",
+                        if crate::time::months_per_step(step_ms).is_some() { "years" } else { "days" },
+                        format_duration(step_ms)
+                    ),
                 ));
             }
             found

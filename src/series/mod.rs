@@ -480,6 +480,13 @@ const CALENDAR_STEPS_MS: [i64; 30] = {
     ]
 };
 
+/// How far a value may lie from its calendar month's slot ([`Grid::months`]): four days
+/// (values written on the 1st to the 3rd, month ends of 28 to 31 days) ...
+const MAX_MONTH_OFFSET_MS: i64 = 4 * crate::time::DAY_MS;
+
+/// ... for all but this share of the values (a stray value mid-month).
+const MAX_MONTH_FAR: f64 = 0.1;
+
 /// The calendar months a median step stands for ([`Grid::nearest`]): 28 to 31 days a
 /// month, 89 to 92 a quarter, 181 to 184 half a year, 365 or 366 a year.
 fn calendar_months(median_ms: i64) -> Option<i64> {
@@ -566,19 +573,43 @@ impl Grid {
         let exact_lost = collisions(points, &exact);
         let allowed = exact_lost + (MAX_SNAP_COLLISIONS * points.len() as f64) as usize;
         // Monthly, quarterly or yearly values (the first of each month, or its last day):
-        // calendar months, so many a step.
-        if let Some(per_step) = calendar_months(median_ms) {
-            let months = Grid { step_ms: per_step * crate::time::MONTH_MS, start_ms: first, median_ms, refined_from: None };
-            let lost = collisions(points, &months);
-            if lost <= allowed {
-                return (months, lost);
-            }
+        // calendar months, so many a step ([`Grid::months`]).
+        if let Some(months) = calendar_months(median_ms).and_then(|m| Grid::months(points, m, median_ms, exact_lost)) {
+            return months;
         }
         let Some(step_ms) = calendar_step(median_ms) else {
             return (exact, exact_lost);
         };
         let (snapped, lost) = Grid::phased(points, step_ms, median_ms);
         if lost > allowed { (exact, exact_lost) } else { (snapped, lost) }
+    }
+
+    /// The grid of `per_step` calendar months for `points`, when it puts no more of them
+    /// on filled slots than their median step (`exact_lost`) and nearly all within
+    /// [`MAX_MONTH_OFFSET_MS`] of their slots: values every 30 days drift through the
+    /// months (by 9 days in two years) and are no monthly values. Anchored on the first
+    /// point or on the median point (the slot of the first point on the median point's
+    /// calendar), whichever loses fewer, leaves fewer far off, then fewer off their slots
+    /// at all: a first value on the 15th, or at 22:00 the day before the 1st, put every
+    /// slot on the 15th or at month ends at 22:00.
+    fn months(points: &[(i64, f64)], per_step: i64, median_ms: i64, exact_lost: usize) -> Option<(Grid, usize)> {
+        let step_ms = per_step * crate::time::MONTH_MS;
+        let first = points[0].0;
+        let median = points[points.len() / 2].0;
+        let on_median = crate::time::slot_time(median, step_ms, crate::time::nearest_slot(median, step_ms, first));
+        let fit = |start: i64| {
+            let grid = Grid { step_ms, start_ms: start, median_ms, refined_from: None };
+            let offset = |t: i64| (t - crate::time::slot_time(start, step_ms, crate::time::nearest_slot(start, step_ms, t))).abs();
+            let far = points.iter().filter(|p| offset(p.0) > MAX_MONTH_OFFSET_MS).count();
+            let off = points.iter().filter(|p| offset(p.0) != 0).count();
+            let lost = collisions(points, &grid);
+            (grid, lost, far, off)
+        };
+        [fit(first), fit(on_median)]
+            .into_iter()
+            .filter(|(_, lost, far, _)| *lost <= exact_lost && (*far as f64) <= MAX_MONTH_FAR * points.len() as f64)
+            .min_by_key(|(_, lost, far, off)| (*lost, *far, *off))
+            .map(|(grid, lost, _, _)| (grid, lost))
     }
 
     /// The grid of `step_ms` for `points`: on round times (steps of an hour or less), at
@@ -759,6 +790,22 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert!((0..12).all(|k| s.timestamp(k) == quarters[k].0));
         assert_eq!(s.timestamp(12), at(2023, 1, 1));
+
+        // A first value on the 15th, the rest on the 1st: the grid is on the 1st.
+        let mut stray: Vec<(i64, f64)> = firsts.clone();
+        stray[0].0 = at(2023, 1, 15);
+        let (s, _) = Series::from_points("disk", BTreeMap::new(), Unit::None, stray).unwrap();
+        assert_eq!((s.step_ms, s.timestamp(1), s.timestamp(36)), (MONTH_MS, at(2023, 2, 1), at(2026, 1, 1)));
+        // A first value at 22:00 the day before the 1st: the grid is on the 1st at 00:00.
+        let mut early: Vec<(i64, f64)> = firsts.clone();
+        early[0].0 = at(2022, 12, 31) + 22 * HOUR_MS;
+        let (s, _) = Series::from_points("disk", BTreeMap::new(), Unit::None, early).unwrap();
+        assert_eq!((s.timestamp(1), s.timestamp(36)), (at(2023, 2, 1), at(2026, 1, 1)));
+        // Every 30 days, jittered by up to two hours: no monthly values (they drift through
+        // the months), 30 days they stay.
+        let drift: Vec<(i64, f64)> = (0..60).map(|k| (at(2020, 1, 1) + k * 30 * DAY_MS + (k * 37 % 5) * 1_800_000, 1.0)).collect();
+        let (s, _) = Series::from_points("disk", BTreeMap::new(), Unit::None, drift).unwrap();
+        assert_ne!(s.step_ms, MONTH_MS);
 
         // Every 30 days is no month: 30 days it stays (the 13th value would share a month).
         let thirty: Vec<(i64, f64)> = (0..24).map(|k| (at(2023, 1, 1) + k * 30 * DAY_MS, 1.0)).collect();

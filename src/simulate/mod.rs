@@ -176,7 +176,7 @@ impl Overlay {
             }
         };
         for (i, v) in values.iter_mut().enumerate() {
-            let t = start_ms + i as i64 * step_ms;
+            let t = crate::time::slot_time(start_ms, step_ms, i as i64);
             if t >= from && t < to {
                 *v *= factor;
             }
@@ -430,7 +430,7 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
             o.apply(p, forecast.start_ms, step, &format!("overlay[{i}]"))?;
         }
     }
-    let warm_start = series.start_ms + (h - warm) as i64 * step;
+    let warm_start = crate::time::slot_time(series.start_ms, step, (h - warm) as i64);
     let risks: Vec<Totals> = paths_demand
         .par_iter()
         .map(|p| {

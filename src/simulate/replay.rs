@@ -203,7 +203,10 @@ fn clock_ms(policy: &Policy, step_ms: i64) -> i64 {
         Policy::Predictive(p) => p.dynamic.as_ref().map_or(60, |t| t.period_s.max(1)),
         Policy::Static { .. } | Policy::Schedule { .. } => 60,
     };
-    let tick = gcd(gcd(step_ms, i64::from(period_s) * 1000), SIM_STEP_MS);
+    // Calendar months have no whole tick in common with a sync period (the mean month
+    // is 2,629,746 s): their ticks are the period's, as if the step were whole.
+    let whole = if crate::time::months_per_step(step_ms).is_some() { 0 } else { step_ms };
+    let tick = gcd(gcd(whole, i64::from(period_s) * 1000), SIM_STEP_MS);
     if tick >= 1000 {
         return tick;
     }
@@ -313,8 +316,9 @@ fn replay_impl(
         let (mut inst_sum, mut ready_sum, mut served_sum, mut unserved_sum, mut util_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let mut k = 0;
         while k < sub {
-            let now = start_ms + i as i64 * step_ms + k as i64 * dt_ms;
-            let last = start_ms + i as i64 * step_ms + (sub as i64 - 1) * dt_ms;
+            let slot = crate::time::slot_time(start_ms, step_ms, i as i64);
+            let now = slot + k as i64 * dt_ms;
+            let last = slot + (sub as i64 - 1) * dt_ms;
             fleet.advance(now);
             // The AWS policies: predictive's hourly floor first, then the alarm policy.
             if let Policy::Predictive(p) = policy {
@@ -441,7 +445,7 @@ fn replay_impl(
         if record {
             let n = sub as f64;
             steps.push(StepRecord {
-                t_ms: start_ms + i as i64 * step_ms,
+                t_ms: crate::time::slot_time(start_ms, step_ms, i as i64),
                 demand: d,
                 instances: inst_sum / n,
                 ready: ready_sum / n,
