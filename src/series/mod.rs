@@ -487,11 +487,14 @@ const MAX_MONTH_OFFSET_MS: i64 = 4 * crate::time::DAY_MS;
 /// ... for all but this share of the values (a stray value mid-month).
 const MAX_MONTH_FAR: f64 = 0.1;
 
+/// The shortest and the longest calendar month, in days.
+const MONTH_DAYS: (i64, i64) = (28, 31);
+
 /// The calendar months a median step stands for ([`Grid::nearest`]): 28 to 31 days a
 /// month, 89 to 92 a quarter, 181 to 184 half a year, 365 or 366 a year.
 fn calendar_months(median_ms: i64) -> Option<i64> {
     use crate::time::DAY_MS;
-    [(1, 28, 31), (3, 89, 92), (6, 181, 184), (12, 365, 366)]
+    [(1, MONTH_DAYS.0, MONTH_DAYS.1), (3, 89, 92), (6, 181, 184), (12, 365, 366)]
         .into_iter()
         .find(|(_, lo, hi)| (lo * DAY_MS..=hi * DAY_MS).contains(&median_ms))
         .map(|(months, _, _)| months)
@@ -540,6 +543,14 @@ impl Grid {
             step > 0 && step < coarse && step.saturating_mul(MAX_REFINE) >= coarse && slots_within_limits(span, step, points.len())
         };
         let refined = |(g, _): (Grid, usize)| Grid { refined_from: Some((coarse, lost)), ..g };
+        // Monthly values with many months missing (a median of two months or more): on
+        // calendar months. Half the months of ten years, on the 1st, lost 11 of 51 to a
+        // 60-day grid, and the forecast fell on the 14th.
+        if (2 * MONTH_DAYS.0 * crate::time::DAY_MS..=MAX_REFINE * MONTH_DAYS.1 * crate::time::DAY_MS).contains(&grid.median_ms)
+            && let Some(months) = Grid::months(points, 1, grid.median_ms, lost)
+        {
+            return refined(months);
+        }
         let common = points.windows(2).map(|w| w[1].0 - w[0].0).fold(0, gcd);
         if fine_enough(common) {
             return refined((Grid { step_ms: common, start_ms: points[0].0, median_ms: grid.median_ms, refined_from: None }, 0));
@@ -796,6 +807,16 @@ mod tests {
         stray[0].0 = at(2023, 1, 15);
         let (s, _) = Series::from_points("disk", BTreeMap::new(), Unit::None, stray).unwrap();
         assert_eq!((s.step_ms, s.timestamp(1), s.timestamp(36)), (MONTH_MS, at(2023, 2, 1), at(2026, 1, 1)));
+        // Half the months missing (every other month and then some, on the 1st): the
+        // median step is two months, and a grid of it would drop values; calendar months
+        // keep every one in its own month, with a warning that the grid is finer.
+        let sparse: Vec<(i64, f64)> = firsts.iter().enumerate().filter(|(k, _)| k % 2 == 0 || k % 7 == 0).map(|(_, p)| *p).collect();
+        let (s, w) = Series::from_points("disk", BTreeMap::new(), Unit::None, sparse.clone()).unwrap();
+        assert_eq!(s.step_ms, MONTH_MS, "{w:?}");
+        assert!(sparse.iter().all(|p| s.slot_at(p.0).is_some_and(|i| s.timestamp(i) == p.0 && s.values[i] == p.1)));
+        assert!(!w.iter().any(|w| w.to_string().contains("fell on an already filled slot")), "{w:?}");
+        assert!(w.iter().any(|w| w.to_string().contains("read on a 1mo grid, finer than the timestamps' median step")), "{w:?}");
+
         // A first value at 22:00 the day before the 1st: the grid is on the 1st at 00:00.
         let mut early: Vec<(i64, f64)> = firsts.clone();
         early[0].0 = at(2022, 12, 31) + 22 * HOUR_MS;
@@ -855,7 +876,7 @@ mod tests {
         let (s, w) = Series::from_points("rps", BTreeMap::new(), Unit::None, p).unwrap();
         assert_eq!(s.step_ms, MINUTE_MS);
         assert!(minutes.iter().all(|&k| s.values[k as usize - minutes[0] as usize] == k as f64));
-        assert!(!w.iter().any(|w| w.to_string().contains("already filled")), "{w:?}");
+        assert!(!w.iter().any(|w| w.to_string().contains("fell on an already filled slot")), "{w:?}");
         let mut at = 0;
         let p: Vec<(i64, f64)> = (0..500i64)
             .map(|k| {
