@@ -54,23 +54,72 @@ pub fn nearest_slot(start_ms: i64, step_ms: i64, t_ms: i64) -> i64 {
     let Some(per_step) = months_per_step(step_ms) else {
         return (t_ms - start_ms + step_ms / 2).div_euclid(step_ms);
     };
-    let month_of = |ms: i64| {
-        let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
-        y * 12 + m - 1
-    };
-    let k = (month_of(t_ms) - month_of(start_ms)).div_euclid(per_step);
+    let k = (month_index(t_ms) - month_index(start_ms)).div_euclid(per_step);
     [k - 1, k, k + 1, k + 2].into_iter().min_by_key(|&j| (slot_time(start_ms, step_ms, j) - t_ms).abs()).unwrap_or(k)
 }
 
 /// Calendar months a step of `step_ms` stands for: 1 for [`MONTH_MS`], 3 for quarters,
 /// 6 and 12 for half and whole years (their mean lengths); `None` for any other step.
 pub fn months_per_step(step_ms: i64) -> Option<i64> {
-    CALENDAR_MONTHS.into_iter().find(|m| step_ms == m * MONTH_MS)
+    CALENDAR_MONTHS.into_iter().map(|c| c.months).find(|m| step_ms == m * MONTH_MS)
 }
 
-/// The steps of whole months a grid may take ([`months_per_step`]): a month, a quarter,
-/// half a year, a year.
-pub const CALENDAR_MONTHS: [i64; 4] = [1, 3, 6, 12];
+/// A step of whole calendar months and the days such a span can last.
+#[derive(Debug, Clone, Copy)]
+pub struct CalendarMonths {
+    /// Months a step.
+    pub months: i64,
+    /// The fewest days so many consecutive months last.
+    pub shortest_days: i64,
+    /// The most.
+    pub longest_days: i64,
+}
+
+/// The steps of whole months a grid may take ([`months_per_step`]): a month (28 to 31
+/// days), a quarter (89 to 92), half a year (181 to 184), a year (365 or 366).
+pub const CALENDAR_MONTHS: [CalendarMonths; 4] = [
+    CalendarMonths { months: 1, shortest_days: 28, longest_days: 31 },
+    CalendarMonths { months: 3, shortest_days: 89, longest_days: 92 },
+    CalendarMonths { months: 6, shortest_days: 181, longest_days: 184 },
+    CalendarMonths { months: 12, shortest_days: 365, longest_days: 366 },
+];
+
+/// Months since year 0 of the UTC month holding `ms` (January 1970 is 23,640).
+pub fn month_index(ms: i64) -> i64 {
+    let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
+    y * 12 + m - 1
+}
+
+/// UTC milliseconds of the 1st of month `index` ([`month_index`]) at 00:00.
+pub fn month_start(index: i64) -> i64 {
+    days_from_civil(index.div_euclid(12), index.rem_euclid(12) + 1, 1) * DAY_MS
+}
+
+/// The 1st of each month at 00:00 UTC from `from_ms` to `to_ms` (both included) whose
+/// month index is a multiple of `every` (1; 3 for quarters; 12 for years), at most 2,000:
+/// where a long time axis is marked.
+pub fn month_starts(from_ms: i64, to_ms: i64, every: i64) -> Vec<i64> {
+    let every = every.max(1);
+    (month_index(from_ms)..=month_index(to_ms))
+        .filter(|k| k.rem_euclid(every) == 0)
+        .map(month_start)
+        .filter(|t| (from_ms..=to_ms).contains(t))
+        .take(2000)
+        .collect()
+}
+
+/// Short English month names, January first: tick labels.
+pub const MONTH_NAMES: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// The short name of month `m` (1 to 12, clamped).
+pub fn month_name(m: i64) -> &'static str {
+    MONTH_NAMES[(m - 1).clamp(0, 11) as usize]
+}
+
+/// The greatest common divisor (of steps and ticks; 0 with 0 is 0).
+pub fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a.abs() } else { gcd(b, a % b) }
+}
 
 /// True when `ms` lies between [`EARLIEST_MS`] and [`LATEST_MS`].
 pub fn in_range(ms: i64) -> bool {

@@ -8,7 +8,7 @@ use crate::forecast::Forecast;
 use crate::plan::{Plan, PlanSeries};
 use crate::series::{Series, decimate};
 use crate::simulate::Standing;
-use crate::time::{DAY_MS, HOUR_MS, civil_from_days, days_from_civil, format_short};
+use crate::time::{DAY_MS, HOUR_MS, civil_from_days, format_short};
 use krilla::Document;
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point};
@@ -199,10 +199,8 @@ fn wrap_cell(text: &str, size: f32, width: f32) -> Vec<String> {
 /// (0.5 must not read as 0).
 fn date_tick(ms: i64) -> String {
     let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
-    format!("{} {d}", MONTH_NAMES[((m - 1).clamp(0, 11)) as usize])
+    format!("{} {d}", crate::time::month_name(m))
 }
-
-const MONTH_NAMES: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Days a chart spans past which its time axis is marked by months, not weeks: four
 /// months (about 17 weekly marks, every other one labelled).
@@ -215,17 +213,15 @@ const MAX_MONTH_TICKS: i64 = 12;
 /// The first of each month from `t0` to `t1` (UTC), every so many months that no more
 /// than [`MAX_MONTH_TICKS`] fall in the span, each labelled `Jan 2026`.
 fn month_ticks(t0: i64, t1: i64) -> Vec<(i64, String)> {
-    let month_of = |ms: i64| {
-        let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
-        y * 12 + m - 1
-    };
-    let (first, last) = (month_of(t0) + 1, month_of(t1));
-    let every = [1, 2, 3, 6, 12].into_iter().find(|e| (last - first) / e < MAX_MONTH_TICKS).unwrap_or(12);
-    (first..=last)
-        .filter(|k| k.rem_euclid(every) == 0)
-        .map(|k| {
-            let (y, m) = (k.div_euclid(12), k.rem_euclid(12) + 1);
-            (days_from_civil(y, m, 1) * DAY_MS, format!("{} {y}", MONTH_NAMES[(m - 1) as usize]))
+    use crate::time::{month_index, month_starts};
+    let months = month_index(t1) - month_index(t0) - 1;
+    let every = [1, 2, 3, 6, 12].into_iter().find(|e| months / e < MAX_MONTH_TICKS).unwrap_or(12);
+    // Not a mark on the chart's left edge (t0 itself on a month start).
+    month_starts(t0 + 1, t1, every)
+        .into_iter()
+        .map(|t| {
+            let (y, m, _) = civil_from_days(t.div_euclid(DAY_MS));
+            (t, format!("{} {y}", crate::time::month_name(m)))
         })
         .collect()
 }

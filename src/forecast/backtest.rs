@@ -99,9 +99,6 @@ const MIN_WINDOW_OF_SEASON: usize = 12;
 /// selection windows fit at full length, they are shortened. `None` when not even
 /// one-step windows fit (or `max_windows` is 0).
 pub fn plan(n: usize, horizon: usize, max_windows: usize, periods: &[usize]) -> Option<Plan> {
-    if max_windows == 0 || horizon == 0 {
-        return None;
-    }
     let selection = SELECTION_WINDOWS.min(max_windows);
     // Seasons longer than the data can hold do not count against the training minimum:
     // those that leave less than half the history to the windows, except the shortest
@@ -146,14 +143,14 @@ fn once_train(p: usize) -> usize {
 
 /// [`plan`] for a season [`held_once`]: windows whose own past holds `p` once.
 pub fn plan_once(n: usize, horizon: usize, max_windows: usize, p: usize) -> Option<Plan> {
-    if max_windows == 0 || horizon == 0 {
-        return None;
-    }
     lay_out(n, horizon, max_windows, once_train(p), Some(p))
 }
 
 /// The layout of [`plan`]: windows after `train` points, origins a `season` apart at most.
 fn lay_out(n: usize, horizon: usize, max_windows: usize, train: usize, season: Option<usize>) -> Option<Plan> {
+    if max_windows == 0 || horizon == 0 {
+        return None;
+    }
     let selection = SELECTION_WINDOWS.min(max_windows);
     let available = n.checked_sub(train)?;
     let season = season.unwrap_or(usize::MAX);

@@ -644,8 +644,8 @@ fn forecast_history(series: &Series, settings: &ForecastSettings) -> Result<Fore
 }
 
 /// [`forecast_history`], with windows laid out for a season their past holds once when
-/// `once` allows and the history has one (`backtest::held_once`).
-fn forecast_laid_out(series: &Series, settings: &ForecastSettings, once: bool) -> Result<Forecast> {
+/// `allow_once` and the history has one (`backtest::held_once`).
+fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: bool) -> Result<Forecast> {
     let name = series.display_name();
     let present = series.len() - series.missing();
     if present < MIN_POINTS {
@@ -667,18 +667,13 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, once: bool) -
         prepare::prepare(&values, series.step_ms, settings, &name, &mut warnings).with_gaps(series.values.iter().map(|v| v.is_nan()));
     if trailing > 1 && trailing < series.len() {
         let last = series.len() - trailing - 1;
+        let level = format!("{}, {}", series.unit.format(values[last]), format_short(series.timestamp(last)));
         let how = match full.fill_trailing_from_season(trailing) {
             Some(p) => format!(
-                "filled for fitting with the {} before them, moved to the last level ({}, {})",
-                crate::time::format_duration(p as i64 * series.step_ms),
-                series.unit.format(values[last]),
-                format_short(series.timestamp(last))
+                "filled for fitting with the {} before them, moved to the last level ({level})",
+                crate::time::format_duration(p as i64 * series.step_ms)
             ),
-            None => format!(
-                "held at the last value ({}, {}) for fitting",
-                series.unit.format(values[last]),
-                format_short(series.timestamp(last))
-            ),
+            None => format!("held at the last value ({level}) for fitting"),
         };
         warnings.push(Warning::new(
             &name,
@@ -718,25 +713,20 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, once: bool) -
     }
     // A season that history holds fewer than four times lays out the windows only when
     // the data shows it strongly (`backtest::holds_four`).
+    let given = matches!(settings.periods, Periods::Given(_));
     let laid_out: Vec<usize> = full
         .periods
         .iter()
         .copied()
-        .filter(|&p| {
-            backtest::holds_four(values.len(), p)
-                || matches!(settings.periods, Periods::Given(_))
-                || seasonality::strong(&values, series.step_ms, p)
-        })
+        .filter(|&p| backtest::holds_four(values.len(), p) || given || seasonality::strong(&values, series.step_ms, p))
         .collect();
     // A season the layout cannot count but each window's past holds once: the seasonal
     // naive forecast alone can check it (`backtest::held_once`).
     let once = match settings.model {
         ModelChoice::Single(kind) if kind != ModelKind::SeasonalNaive => None,
-        _ if !once => None,
-        _ => backtest::held_once(values.len(), settings.folds, &laid_out).filter(|&p| {
-            matches!(settings.periods, Periods::Given(_))
-                || seasonality::strength(&values, series.step_ms, p) > seasonality::HELD_ONCE_STRENGTH
-        }),
+        _ if !allow_once => None,
+        _ => backtest::held_once(values.len(), settings.folds, &laid_out)
+            .filter(|&p| given || seasonality::strength(&values, series.step_ms, p) > seasonality::HELD_ONCE_STRENGTH),
     };
     let planned = match once {
         Some(p) => backtest::plan_once(values.len(), horizon, settings.folds, p),
@@ -782,7 +772,7 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, once: bool) -
     // Periods the user gave that no window's past holds twice: no model with them could be
     // checked, and the choice is made without them. Say so (they were dropped silently).
     let unchecked: Vec<usize> = full.periods.iter().copied().filter(|p| !windows.periods().contains(p) && once != Some(*p)).collect();
-    if matches!(settings.periods, Periods::Given(_)) && !matches!(settings.model, ModelChoice::Single(_)) && !unchecked.is_empty() {
+    if given && !matches!(settings.model, ModelChoice::Single(_)) && !unchecked.is_empty() {
         let n = unchecked.len();
         let (periods, each, them) = (plural(n, "period", "periods"), plural(n, "it", "each"), plural(n, "it", "them"));
         let list = unchecked.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");

@@ -488,7 +488,7 @@ fn seasonal_naive(y: &[f64], period: usize, horizon: usize) -> RawForecast {
 /// covering 17–22 % of the next two days on four real CloudWatch series with three days
 /// of history). An hour says where the series is; on hourly data it is the last value, as
 /// the naive forecast has always been.
-fn level_steps(step_ms: i64) -> usize {
+pub(crate) fn level_steps(step_ms: i64) -> usize {
     usize::try_from(crate::time::HOUR_MS / step_ms.max(1)).unwrap_or(1).max(1)
 }
 

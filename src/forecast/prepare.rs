@@ -68,7 +68,7 @@ impl Prepared {
         if trailing == 0 || last < p {
             return None;
         }
-        let hour = usize::try_from(crate::time::HOUR_MS / self.step_ms.max(1)).unwrap_or(1).clamp(1, last - p + 1);
+        let hour = super::models::level_steps(self.step_ms).min(last - p + 1);
         let v = &self.fit_values;
         let offset = robust::median(&(last + 1 - hour..=last).map(|j| v[j] - v[j - p]).collect::<Vec<f64>>());
         for i in last + 1..n {

@@ -116,15 +116,9 @@ fn month_starts(lo: f64, hi: f64, every: i64) -> Vec<f64> {
     if !(lo.is_finite() && hi.is_finite()) || hi < lo {
         return Vec::new();
     }
-    let month_of = |s: f64| {
-        let (y, m, _) = civil_from_days(((s * 1000.0) as i64).div_euclid(DAY_MS));
-        y * 12 + m - 1
-    };
-    (month_of(lo)..=month_of(hi) + 1)
-        .filter(|k| k.rem_euclid(every) == 0)
-        .map(|k| (crate::time::days_from_civil(k.div_euclid(12), k.rem_euclid(12) + 1, 1) * DAY_MS) as f64 / 1000.0)
-        .filter(|t| *t >= lo && *t <= hi)
-        .take(2000)
+    crate::time::month_starts((lo * 1000.0).ceil() as i64, (hi * 1000.0).floor() as i64, every)
+        .into_iter()
+        .map(|t| t as f64 / 1000.0)
         .collect()
 }
 
@@ -146,8 +140,7 @@ fn coarse_tick(x: f64, step_s: f64) -> Option<String> {
 /// A month's tick label: `Jan 2026`.
 pub fn month_tick(x: f64) -> String {
     let (y, m, _) = civil_from_days(((x * 1000.0) as i64).div_euclid(DAY_MS));
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!("{} {y}", MONTHS[((m - 1).clamp(0, 11)) as usize])
+    format!("{} {y}", crate::time::month_name(m))
 }
 
 /// A tick label: `Nov 23` when days are shown, else with the time.
@@ -155,8 +148,7 @@ pub fn format_tick(x: f64, range_days: f64) -> String {
     let ms = (x * 1000.0) as i64;
     let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     let rem = ms.rem_euclid(DAY_MS);
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let mon = MONTHS[((m - 1).clamp(0, 11)) as usize];
+    let mon = crate::time::month_name(m);
     if range_days > 3.0 && rem == 0 {
         format!("{mon} {d}")
     } else {

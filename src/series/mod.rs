@@ -487,17 +487,14 @@ const MAX_MONTH_OFFSET_MS: i64 = 4 * crate::time::DAY_MS;
 /// ... for all but this share of the values (a stray value mid-month).
 const MAX_MONTH_FAR: f64 = 0.1;
 
-/// The shortest and the longest calendar month, in days.
-const MONTH_DAYS: (i64, i64) = (28, 31);
-
-/// The calendar months a median step stands for ([`Grid::nearest`]): 28 to 31 days a
-/// month, 89 to 92 a quarter, 181 to 184 half a year, 365 or 366 a year.
+/// The calendar months a median step stands for ([`Grid::nearest`]): the step of
+/// [`crate::time::CALENDAR_MONTHS`] whose span of days holds it.
 fn calendar_months(median_ms: i64) -> Option<i64> {
     use crate::time::DAY_MS;
-    [(1, MONTH_DAYS.0, MONTH_DAYS.1), (3, 89, 92), (6, 181, 184), (12, 365, 366)]
+    crate::time::CALENDAR_MONTHS
         .into_iter()
-        .find(|(_, lo, hi)| (lo * DAY_MS..=hi * DAY_MS).contains(&median_ms))
-        .map(|(months, _, _)| months)
+        .find(|c| (c.shortest_days * DAY_MS..=c.longest_days * DAY_MS).contains(&median_ms))
+        .map(|c| c.months)
 }
 
 /// How far (relative) a jittered series' median step may lie from a calendar step (or a
@@ -546,12 +543,13 @@ impl Grid {
         // Monthly values with many months missing (a median of two months or more): on
         // calendar months. Half the months of ten years, on the 1st, lost 11 of 51 to a
         // 60-day grid, and the forecast fell on the 14th.
-        if (2 * MONTH_DAYS.0 * crate::time::DAY_MS..=MAX_REFINE * MONTH_DAYS.1 * crate::time::DAY_MS).contains(&grid.median_ms)
+        let month = crate::time::CALENDAR_MONTHS[0];
+        if (2 * month.shortest_days * crate::time::DAY_MS..=MAX_REFINE * month.longest_days * crate::time::DAY_MS).contains(&grid.median_ms)
             && let Some(months) = Grid::months(points, 1, grid.median_ms, lost)
         {
             return refined(months);
         }
-        let common = points.windows(2).map(|w| w[1].0 - w[0].0).fold(0, gcd);
+        let common = points.windows(2).map(|w| w[1].0 - w[0].0).fold(0, crate::time::gcd);
         if fine_enough(common) {
             return refined((Grid { step_ms: common, start_ms: points[0].0, median_ms: grid.median_ms, refined_from: None }, 0));
         }
@@ -610,9 +608,12 @@ impl Grid {
         let on_median = crate::time::slot_time(median, step_ms, crate::time::nearest_slot(median, step_ms, first));
         let fit = |start: i64| {
             let grid = Grid { step_ms, start_ms: start, median_ms, refined_from: None };
-            let offset = |t: i64| (t - crate::time::slot_time(start, step_ms, crate::time::nearest_slot(start, step_ms, t))).abs();
-            let far = points.iter().filter(|p| offset(p.0) > MAX_MONTH_OFFSET_MS).count();
-            let off = points.iter().filter(|p| offset(p.0) != 0).count();
+            let offsets: Vec<i64> = points
+                .iter()
+                .map(|p| (p.0 - crate::time::slot_time(start, step_ms, crate::time::nearest_slot(start, step_ms, p.0))).abs())
+                .collect();
+            let far = offsets.iter().filter(|o| **o > MAX_MONTH_OFFSET_MS).count();
+            let off = offsets.iter().filter(|o| **o != 0).count();
             let lost = collisions(points, &grid);
             (grid, lost, far, off)
         };
@@ -688,11 +689,6 @@ fn slots_needed(span_ms: i64, step_ms: i64) -> usize {
 /// Most slots a step finer than the median one may make of each: eight (a series with
 /// seven in eight slots missing is still one to fit).
 const MAX_REFINE: i64 = 8;
-
-/// The greatest common divisor.
-fn gcd(a: i64, b: i64) -> i64 {
-    if b == 0 { a.abs() } else { gcd(b, a % b) }
-}
 
 /// How many of `points` (sorted) fall on a slot of `grid` an earlier point already took.
 fn collisions(points: &[(i64, f64)], grid: &Grid) -> usize {

@@ -206,16 +206,12 @@ fn clock_ms(policy: &Policy, step_ms: i64) -> i64 {
     // Calendar months have no whole tick in common with a sync period (the mean month
     // is 2,629,746 s): their ticks are the period's, as if the step were whole.
     let whole = if crate::time::months_per_step(step_ms).is_some() { 0 } else { step_ms };
-    let tick = gcd(gcd(whole, i64::from(period_s) * 1000), SIM_STEP_MS);
+    let tick = crate::time::gcd(crate::time::gcd(whole, i64::from(period_s) * 1000), SIM_STEP_MS);
     if tick >= 1000 {
         return tick;
     }
     let sub = (step_ms / SIM_STEP_MS).max(1);
     step_ms / sub
-}
-
-fn gcd(a: i64, b: i64) -> i64 {
-    if b == 0 { a.abs() } else { gcd(b, a % b) }
 }
 
 /// Instances needed for `demand` at utilisation `target`.
@@ -314,11 +310,13 @@ fn replay_impl(
         }
         let counted = i >= counted_from;
         let (mut inst_sum, mut ready_sum, mut served_sum, mut unserved_sum, mut util_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        // The slot's time once, not at each of its sub-steps (a calendar month's is a
+        // civil-date sum, and a month holds 43,830 one-minute ticks).
+        let slot = crate::time::slot_time(start_ms, step_ms, i as i64);
+        let last = slot + (sub as i64 - 1) * dt_ms;
         let mut k = 0;
         while k < sub {
-            let slot = crate::time::slot_time(start_ms, step_ms, i as i64);
             let now = slot + k as i64 * dt_ms;
-            let last = slot + (sub as i64 - 1) * dt_ms;
             fleet.advance(now);
             // The AWS policies: predictive's hourly floor first, then the alarm policy.
             if let Policy::Predictive(p) = policy {
@@ -445,7 +443,7 @@ fn replay_impl(
         if record {
             let n = sub as f64;
             steps.push(StepRecord {
-                t_ms: crate::time::slot_time(start_ms, step_ms, i as i64),
+                t_ms: slot,
                 demand: d,
                 instances: inst_sum / n,
                 ready: ready_sum / n,
