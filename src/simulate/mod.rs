@@ -631,3 +631,28 @@ pub fn search(
     let best = recommend(&outcomes, minutes, budget);
     Ok(Some((trials, best)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Overlays on monthly values fall on the calendar's months. From the 1st of January
+    /// 2021, slot 36 is 2024-01-01 00:00 and slot 38 is 2024-03-01 00:00. Growth from
+    /// noon on the 1st of January 2024 leaves slot 36 (midnight, before it) and grows
+    /// every later one; a zone lost on the 1st of March alone doubles slot 38 and no other.
+    /// (Steps of the mean month put slot 36 at 16:49 that day, grown, and slot 38 on the
+    /// 2nd of March at 14:25, past the loss.)
+    #[test]
+    fn overlays_apply_from_their_calendar_slot_on_monthly_values() {
+        use crate::time::{DAY_MS, MONTH_MS, days_from_civil};
+        let start = days_from_civil(2021, 1, 1) * DAY_MS;
+        let mut v = vec![1.0; 40];
+        Overlay::Growth { percent: 100.0, from: "2024-01-01T12:00:00Z".into() }.apply(&mut v, start, MONTH_MS, "o").unwrap();
+        assert!(v[..37].iter().all(|x| *x == 1.0) && v[37..].iter().all(|x| *x == 2.0), "{v:?}");
+        let mut v = vec![1.0; 40];
+        Overlay::ZoneLoss { zones: 2, lost: 1, from: "2024-03-01".into(), to: Some("2024-03-02".into()) }
+            .apply(&mut v, start, MONTH_MS, "o")
+            .unwrap();
+        assert_eq!(v.iter().enumerate().filter(|(_, x)| **x != 1.0).map(|(i, x)| (i, *x)).collect::<Vec<_>>(), vec![(38, 2.0)]);
+    }
+}
