@@ -29,6 +29,9 @@ pub const MAX_STEP_MS: i64 = 366 * DAY_MS;
 /// the 23rd of the month before.
 pub const MONTH_MS: i64 = 2_629_746_000;
 
+/// A year as a duration is read and written (`1y`): 365 days.
+pub const YEAR_DAYS_MS: i64 = 365 * DAY_MS;
+
 /// The time of slot `i` of a grid from `start_ms` at `step_ms`: `i` steps on, or `i`
 /// calendar months on for a step of [`MONTH_MS`], at the same time of day and on the
 /// same day of the month (the month's last day where it is shorter), or on each month's
@@ -461,7 +464,7 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
             // eighteen months of a monthly series ("m" is a minute, as in Prometheus).
             // Thirty days made `70mo` 69 months.
             "mo" => MONTH_MS,
-            "y" => 365 * DAY_MS,
+            "y" => YEAR_DAYS_MS,
             "" => return Err(format!("\"{s}\" needs a unit (ms, s, m, h, d, w, mo, y)")),
             other => {
                 return Err(format!("\"{other}\" in \"{s}\" is not a duration unit (ms, s, m for minutes, h, d, w, mo for months, y)"));
@@ -538,6 +541,10 @@ pub fn format_duration(ms: i64) -> String {
         }
         return out;
     }
+    // Whole years of 365 days, as `parse_duration` reads "1y": "1y", not "52w1d".
+    if rest % YEAR_DAYS_MS == 0 {
+        return format!("{out}{}y", rest / YEAR_DAYS_MS);
+    }
     for (unit, name) in [(WEEK_MS, "w"), (DAY_MS, "d"), (HOUR_MS, "h"), (MINUTE_MS, "m"), (SECOND_MS, "s"), (1, "ms")] {
         if rest >= unit {
             out.push_str(&format!("{}{name}", rest / unit));
@@ -604,6 +611,12 @@ mod tests {
         assert_eq!(format_duration(12 * MONTH_MS), "1y", "twelve mean months are the Gregorian year, 365.2425 days");
         assert_eq!(12 * MONTH_MS, 31_556_952_000);
         assert_eq!(format_duration(18 * MONTH_MS), "1y6mo");
+        // "1y" reads as 365 days and writes back the same way (a monthly plan's title page
+        // said "forecast horizon 52w1d").
+        assert_eq!(parse_duration("1y"), Ok(365 * DAY_MS));
+        assert_eq!(format_duration(365 * DAY_MS), "1y");
+        assert_eq!(format_duration(730 * DAY_MS), "2y");
+        assert_eq!(format_duration(366 * DAY_MS), "52w2d");
     }
 
     /// Calendar months, worked from the calendar: 2026 is no leap year, 2028 is.
