@@ -72,11 +72,13 @@ pub fn time_grid(input: GridInput) -> Vec<GridMark> {
     let s3 = next(s2 as f64 * 4.0);
     let mut marks: Vec<GridMark> = Vec::new();
     for step in [s3, s2, s1] {
-        // When even the finest marks are four weeks or more apart: the first of every
-        // month (or quarter, or year), as the calendar has them; twelve-week marks
-        // labelled "Mar 4" over years of monthly values told no year. (Beside weekly
-        // marks, month starts off the Mondays crowded their labels.)
-        if s1 >= 4 * WEEK_MS {
+        // When even the finest marks are a week or more apart: the first of every
+        // month (or quarter, or year), as the calendar has them, at every level;
+        // twelve-week marks labelled "Mar 4" over years of monthly values told no year,
+        // and 52-week Mondays ("Oct 31 2022") stood for the years of a two-year view.
+        // (Beside weekly marks, month starts off the Mondays crowded their labels, so it
+        // is months at every level or at none.)
+        if s1 >= WEEK_MS {
             let every = if step <= 4 * WEEK_MS {
                 1
             } else if step <= 12 * WEEK_MS {
@@ -458,17 +460,28 @@ mod tests {
         assert_eq!(coarse_tick(at(2024, 10, 7), quarter).as_deref(), Some("Oct 7 2024"), "a Monday's twelve-week mark");
         assert_eq!(coarse_tick(at(2024, 10, 7), 7.0 * 86_400.0), None);
         assert_eq!(coarse_tick(at(2024, 10, 7), 4.0 * 7.0 * 86_400.0), None, "four weeks of Mondays: no year");
-        // Four years on a chart whose finest grid step is 20 days (marks four weeks apart
-        // at least): every mark is a month
-        // start (months, quarters, years).
-        let marks = time_grid(GridInput { bounds: (at(2022, 1, 10), at(2026, 1, 10)), base_step_size: 20.0 * 86_400.0 });
-        let starts: Vec<f64> = marks.iter().map(|m| m.value).collect();
-        assert!(starts.iter().all(|t| civil_from_days((*t as i64 * 1000).div_euclid(DAY_MS)).2 == 1), "{starts:?}");
-        assert!(starts.contains(&at(2023, 1, 1)) && starts.contains(&at(2025, 1, 1)) && starts.contains(&at(2024, 5, 1)));
-        // Finer marks of ten days: weeks, on Mondays, as before (month starts beside them
-        // crowded the labels).
-        let marks = time_grid(GridInput { bounds: (at(2025, 1, 1), at(2025, 6, 1)), base_step_size: 10.0 * 86_400.0 });
-        assert!(marks.iter().all(|m| ((m.value as i64) / 86_400 + 3).rem_euclid(7) == 0), "Mondays only");
+        // Four years on a chart whose finest grid step is 20 days, and two years on one
+        // whose finest is 5 days (a year of history and one of forecast, 1,100 pixels
+        // wide, at egui_plot's 8 pixels): every mark is a month start (months, quarters,
+        // years), the coarsest are years.
+        for (from, to, base_days) in [(at(2022, 1, 10), at(2026, 1, 10), 20.0), (at(2024, 12, 5), at(2026, 12, 5), 5.0)] {
+            let marks = time_grid(GridInput { bounds: (from, to), base_step_size: base_days * 86_400.0 });
+            let starts: Vec<f64> = marks.iter().map(|m| m.value).collect();
+            assert!(starts.iter().all(|t| civil_from_days((*t as i64 * 1000).div_euclid(DAY_MS)).2 == 1), "{starts:?}");
+            assert!(starts.contains(&at(2025, 1, 1)) && starts.contains(&at(2025, 5, 1)) && starts.contains(&at(2026, 1, 1)));
+            let coarsest = marks.iter().map(|m| m.step_size).fold(0.0, f64::max);
+            assert_eq!(coarsest, 12.0 * crate::time::MONTH_MS as f64 / 1000.0);
+            let years: Vec<f64> = marks.iter().filter(|m| m.step_size == coarsest).map(|m| m.value).collect();
+            assert!(years.iter().all(|t| civil_from_days((*t as i64 * 1000).div_euclid(DAY_MS)).1 == 1), "year starts: {years:?}");
+        }
+        // Finer marks of a day and a half: weeks, on Mondays, as before (month starts
+        // beside them crowded the labels).
+        let marks = time_grid(GridInput { bounds: (at(2025, 1, 1), at(2025, 6, 1)), base_step_size: 1.5 * 86_400.0 });
+        assert!(marks.iter().any(|m| m.step_size >= 7.0 * 86_400.0));
+        assert!(
+            marks.iter().filter(|m| m.step_size >= 7.0 * 86_400.0).all(|m| ((m.value as i64) / 86_400 + 3).rem_euclid(7) == 0),
+            "Mondays only"
+        );
     }
 
     #[test]
