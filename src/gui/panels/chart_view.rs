@@ -82,12 +82,18 @@ pub fn ui(
     // keeps at least MIN_CHART_HEIGHT (or 70 % of a small panel), never a strip.
     let room = ui.available_height();
     let details = (room - MIN_CHART_HEIGHT).max(0.3 * room);
-    egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
-        if pending && forecast.is_some() {
-            ui.label(egui::RichText::new("Working out the runway from the sample paths…").color(theme::muted(ui)));
-        }
-        details_ui(ui, entry, forecast, &crossings, show_backtest, &time.clock);
+    // A solid scroll bar, and a line under the figures: cut off by the chart, the last
+    // row (the backtest's header) looked hidden under the legend rather than scrollable.
+    ui.scope(|ui| {
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        egui::ScrollArea::vertical().id_salt("chart_details").max_height(details).auto_shrink([false, true]).show(ui, |ui| {
+            if pending && forecast.is_some() {
+                ui.label(egui::RichText::new("Working out the runway from the sample paths…").color(theme::muted(ui)));
+            }
+            details_ui(ui, entry, forecast, &crossings, show_backtest, &time.clock);
+        });
     });
+    ui.separator();
     plot::chart(ui, s, forecast, levels, &crossings, *history_days, *log_scale, time);
     changed
 }
