@@ -185,6 +185,13 @@ struct Case {
     said: f64,
     happened: bool,
     base_rate: f64,
+    /// The weight the probability gave its prior ([`crate::forecast::paths::prior_weight`]).
+    weight: f64,
+    /// The highest value of training and of the point forecast, and the last training
+    /// value: what the prior's chance was read from.
+    history_max: f64,
+    point_max: f64,
+    last: f64,
 }
 
 /// Thresholds from the last 7 days of training: the 90th and 99th percentiles, the
@@ -226,6 +233,9 @@ fn cases_of(set: &'static str, series: &Series, horizon: usize, week: usize, ori
         let actual = &series.values[origin..origin + horizon];
         let (hist, _) = train.interpolated();
         let values = thresholds_of(&hist[hist.len().saturating_sub(week)..]);
+        let top = |v: &[f64]| v.iter().copied().filter(|x| x.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+        let (history_max, point_max) = (top(&hist), top(&f.point));
+        let last = hist.last().copied().unwrap_or(f64::NAN);
         for (c, kind) in runway(&train, &f, &thresholds_from_values(&values), 95.0).into_iter().zip(KINDS) {
             out.push(Case {
                 set,
@@ -236,6 +246,10 @@ fn cases_of(set: &'static str, series: &Series, horizon: usize, week: usize, ori
                 said: c.probability,
                 happened: actual.iter().any(|v| *v >= c.threshold.value),
                 base_rate: historical_frequency(&hist, horizon, c.threshold.value),
+                weight: f.dependence.evidence_weight(),
+                history_max,
+                point_max,
+                last,
             });
         }
     }
@@ -361,10 +375,10 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, origi
         report("both", &all)?;
     }
     if let Some(path) = cases_csv {
-        let mut text = String::from("set,series,back,kind,threshold,said,happened,historical_frequency\n");
+        let mut text = String::from("set,series,back,kind,threshold,said,happened,historical_frequency,prior_weight,history_max,point_max,last\n");
         for c in &all {
             text.push_str(&format!(
-                "{},{},{},{},{},{:.4},{},{:.4}\n",
+                "{},{},{},{},{},{:.6},{},{:.4},{:.6},{},{},{}\n",
                 c.set,
                 crate::export::csv::text_cell(&c.series),
                 c.back,
@@ -372,7 +386,11 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, origi
                 c.threshold,
                 c.said,
                 u8::from(c.happened),
-                c.base_rate
+                c.base_rate,
+                c.weight,
+                c.history_max,
+                c.point_max,
+                c.last
             ));
         }
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
