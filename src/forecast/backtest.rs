@@ -141,9 +141,29 @@ fn once_train(p: usize) -> usize {
     (p + p.div_ceil(MIN_WINDOW_OF_SEASON)).max(MIN_TRAIN_POINTS)
 }
 
-/// [`plan`] for a season [`held_once`]: windows whose own past holds `p` once.
-pub fn plan_once(n: usize, horizon: usize, max_windows: usize, p: usize) -> Option<Plan> {
-    lay_out(n, horizon, max_windows, once_train(p), Some(p))
+/// A season longer than the shortest that the usual layout's windows cannot check
+/// (their past holds it less than twice: `plan` gives no selection window two of it
+/// before its origin) but windows after one of it and a twelfth more can, as long as the
+/// usual ones and a shortest season apart: a weekly season in two to three weeks of
+/// history, whose weekend the daily models forecast as a weekday. `None` when there is
+/// no such season, or the usual windows check it. The longest such season when there are
+/// several.
+pub fn longer_held_once(n: usize, horizon: usize, max_windows: usize, periods: &[usize]) -> Option<usize> {
+    let shortest = periods.iter().copied().min()?;
+    let usual = plan(n, horizon, max_windows, periods)?;
+    let first_selection = usual.origin(usual.selection().start);
+    periods
+        .iter()
+        .copied()
+        .filter(|&p| p > shortest && first_selection < 2 * p)
+        .filter(|&p| plan_once(n, horizon, max_windows, p, shortest).is_some_and(|once| once.fold_len == usual.fold_len))
+        .max()
+}
+
+/// [`plan`] for a season `p` held once ([`held_once`], [`longer_held_once`]): windows
+/// whose own past holds `p` once, origins at most `season` apart (the shortest season).
+pub fn plan_once(n: usize, horizon: usize, max_windows: usize, p: usize, season: usize) -> Option<Plan> {
+    lay_out(n, horizon, max_windows, once_train(p), Some(season))
 }
 
 /// The layout of [`plan`]: windows after `train` points, origins a `season` apart at most.
@@ -559,8 +579,39 @@ mod tests {
         // Its windows: 576 − 312 = 264 points after the training minimum; six windows a
         // window apart (shorter than the day) need 6·L ≤ 264, and the layout shrinks L by
         // tenths from 264 (… 51, 45, 40): 40 steps, the first origin 576 − 240 = 336.
-        let p = plan_once(576, 288, 20, 288).unwrap();
+        let p = plan_once(576, 288, 20, 288, 288).unwrap();
         assert_eq!((p.folds, p.fold_len, p.stride(), p.first_origin), (6, 40, 40, 336), "{p:?}");
         assert!(p.first_origin >= 312);
+    }
+
+    #[test]
+    fn a_week_held_once_lays_out_windows_a_day_apart() {
+        // 17 days at 5 minutes (4,896 points), a day of 288 and a week of 2,016, a
+        // two-day horizon (576). The usual layout trains after two days and a step (577):
+        // 4,319 points, 13 windows a day apart, the first at 4,896 − (576 + 12·288) = 864;
+        // the six that choose start at 864 + 7·288 = 2,880, before two weeks (4,032), so
+        // no window that chooses can detect the week.
+        let usual = plan(4896, 576, 20, &[288, 2016]).unwrap();
+        assert_eq!((usual.folds, usual.first_origin, usual.origin(usual.selection().start)), (13, 864, 2880));
+        assert_eq!(longer_held_once(4896, 576, 20, &[288, 2016]), Some(2016));
+        // Held once: a week and a twelfth of it (2,016 + 168 = 2,184) before each window,
+        // 2,712 points after it: 1 + (2,712 − 576) / 288 = 8 windows, the first at
+        // 4,896 − (576 + 7·288) = 2,304.
+        let once = plan_once(4896, 576, 20, 2016, 288).unwrap();
+        assert_eq!((once.folds, once.fold_len, once.stride(), once.first_origin), (8, 576, 288, 2304), "{once:?}");
+        // Three weeks: the six that choose start at two weeks (864 + 11·288 = 4,032), which
+        // hold the week twice: the usual windows check it.
+        assert_eq!(longer_held_once(6048, 576, 20, &[288, 2016]), None);
+        // Fifteen days: 4,320 − 2,184 = 2,136 points hold six whole windows a day apart
+        // (576 + 5·288 = 2,016). Two weeks: only 1,848, and the six windows shrink by
+        // tenths until L + 5·288 fits (576, 518, 466, 419, 377): shorter than the usual
+        // windows, too little to choose a season on (a disk's writes over 14.4 days took
+        // the week on windows of 518 steps and doubled its error): none.
+        assert_eq!(longer_held_once(4320, 576, 20, &[288, 2016]), Some(2016));
+        assert_eq!(plan_once(4032, 576, 20, 2016, 288).map(|p| p.fold_len), Some(377));
+        assert_eq!(longer_held_once(4032, 576, 20, &[288, 2016]), None);
+        // No longer season, or none at all.
+        assert_eq!(longer_held_once(4896, 576, 20, &[288]), None);
+        assert_eq!(longer_held_once(4896, 576, 20, &[]), None);
     }
 }

@@ -726,10 +726,18 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
         ModelChoice::Single(kind) if kind != ModelKind::SeasonalNaive => None,
         _ if !allow_once => None,
         _ => backtest::held_once(values.len(), settings.folds, &laid_out)
-            .filter(|&p| given || seasonality::strength(&values, series.step_ms, p) > seasonality::HELD_ONCE_STRENGTH),
+            .filter(|&p| given || seasonality::strength(&values, series.step_ms, p) > seasonality::HELD_ONCE_STRENGTH)
+            // A longer season (the week), found in all of history, that no window which
+            // chooses has twice in its past: the seasonal naive checks it on windows
+            // after one of it. Its strength is not asked again: the detector found it
+            // against the day, and a weekly profile of two weeks and a half fits so many
+            // means that its strength tells little (0.05 for a weekend at 45 % of the
+            // weekdays, 0.16 for a disk's writes the week forecast worse).
+            .or_else(|| backtest::longer_held_once(values.len(), horizon, settings.folds, &laid_out)),
     };
+    let season = laid_out.iter().copied().min();
     let planned = match once {
-        Some(p) => backtest::plan_once(values.len(), horizon, settings.folds, p),
+        Some(p) => backtest::plan_once(values.len(), horizon, settings.folds, p, season.unwrap_or(p).min(p)),
         None => backtest::plan(values.len(), horizon, settings.folds, &laid_out),
     };
     let Some(plan) = planned else {
@@ -837,7 +845,9 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
     // forecast is made on the windows the history gives without that season (a CPU series
     // with two days and a quarter of history, forecast naive for two days, had its band's
     // top 11 times as high on them as on the usual windows).
-    if once.is_some() && !chosen.members.iter().any(|m| m.kind == ModelKind::SeasonalNaive && !m.periods.is_empty()) {
+    if let Some(p) = once
+        && !chosen.members.iter().any(|m| m.kind == ModelKind::SeasonalNaive && m.periods.contains(&p))
+    {
         return forecast_laid_out(series, settings, false);
     }
     let mut variant = Variant::default();

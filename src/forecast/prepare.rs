@@ -4,7 +4,7 @@
 //! before its first window and again before its first selection window ([`Stretch`]),
 //! so no window's preparation has seen the future it is scored on.
 
-use super::models::Spec;
+use super::models::{ModelKind, Spec};
 use super::{ForecastSettings, Periods, backtest, robust, seasonality};
 use crate::time::format_duration;
 use crate::warning::Warning;
@@ -717,11 +717,20 @@ impl Stretch {
 
 /// `spec` with the periods of another stretch of history: all of them, or the shortest
 /// alone when the spec used one period of several. A spec keeps its own periods when the
-/// other stretch found none (its backtest showed them).
+/// other stretch found none (its backtest showed them). A seasonal naive keeps its
+/// period when the other stretch has it too, or only shorter ones: a season held once
+/// (`backtest::longer_held_once`), which a window's past is too short to detect but
+/// holds once, all a seasonal naive needs (the weekly one became the daily one).
 pub fn with_periods(spec: &Spec, periods: &[usize]) -> Spec {
     let periods = match (spec.periods.len(), periods.first()) {
         (0, _) => Vec::new(),
         (_, None) => spec.periods.clone(),
+        (1, Some(_))
+            if spec.kind == ModelKind::SeasonalNaive
+                && (periods.contains(&spec.periods[0]) || periods.iter().all(|p| *p < spec.periods[0])) =>
+        {
+            spec.periods.clone()
+        }
         (1, Some(first)) => vec![*first],
         _ => periods.to_vec(),
     };
