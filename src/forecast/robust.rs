@@ -44,11 +44,18 @@ pub fn decompose(values: &[f64], periods: &[usize]) -> Decomposition {
     Decomposition { baseline, deseasonalised: values.to_vec() }
 }
 
+/// The median of the `2·half + 1` values around each point; near either end, of the
+/// first or last `2·half + 1`, so that every median is of a whole window. Cut short at
+/// the end, the window of the last point held six values, and a burst of three at the
+/// end of history (a tweet volume of 2 jumping to 178, 202, 102) was its own median: the
+/// burst was "masked" by itself and AutoETS forecast 92 for two days of values near 5.
 fn running_median(values: &[f64], half: usize) -> Vec<f64> {
     let n = values.len();
+    let width = (2 * half + 1).min(n);
     (0..n)
         .map(|i| {
-            let mut w: Vec<f64> = values[i.saturating_sub(half)..(i + half + 1).min(n)].to_vec();
+            let start = i.saturating_sub(half).min(n - width);
+            let mut w: Vec<f64> = values[start..start + width].to_vec();
             w.sort_by(f64::total_cmp);
             w[w.len() / 2]
         })
@@ -229,6 +236,27 @@ mod tests {
         assert!(m.values[250] < 11.0);
         let residual: Vec<f64> = v.iter().zip(&d.baseline).map(|(v, b)| v - b).collect();
         assert_eq!(trailing_run(&m.outliers, &residual), None, "a spike inside history is no run at the end");
+    }
+
+    /// A burst of three at the very end of a flat series without seasons: the running
+    /// median of the last points is of the last eleven values (eight of them flat), so
+    /// the burst stands out against it, is masked to the flat level and makes a run at
+    /// the end. Cut short to the last six, the median of the last point was the burst's
+    /// own 102 and nothing was masked there.
+    #[test]
+    fn a_burst_at_the_very_end_is_masked_against_the_level_before_it() {
+        let mut v: Vec<f64> = (0..500).map(|i| 2.0 + ((i * 7) % 5) as f64).collect();
+        v.extend([178.0, 202.0, 102.0]);
+        let d = decompose(&v, &[]);
+        assert!(d.baseline[500..].iter().all(|b| *b <= 6.0), "{:?}", &d.baseline[495..]);
+        let m = mask_outliers(&v, &d);
+        assert_eq!(m.outliers[m.outliers.len() - 3..], [500, 501, 502]);
+        assert!(m.values[500..].iter().all(|x| *x <= 6.0), "{:?}", &m.values[500..]);
+        let residual: Vec<f64> = v.iter().zip(&d.baseline).map(|(v, b)| v - b).collect();
+        assert_eq!(trailing_run(&m.outliers, &residual).map(|t| (t.from, t.observed)), Some((500, 3)));
+        // Eleven values or fewer: one window, one median.
+        let short = decompose(&[1.0, 9.0, 2.0], &[]);
+        assert_eq!(short.baseline, [2.0, 2.0, 2.0]);
     }
 
     /// Outliers at 90, 92, 96 and 99 of 100 points, all above the baseline by 10, 20, 30
