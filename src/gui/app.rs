@@ -766,8 +766,21 @@ impl HeadroomApp {
                         None => format!("Loaded {n} series from {}", describe_paths(&dedup(files))),
                     };
                     self.model.error = None;
-                    // Only what is new (or replaced) is fitted; the rest keeps its forecast.
-                    self.start_fit_of(true);
+                    // A horizon preset for minutes on daily or monthly values forecasts
+                    // a step or two: the step's own preset instead, said in the status.
+                    let coarsest = self.model.entries.iter().map(|e| e.series.step_ms).max();
+                    if let Some(h) = panels::controls::horizon_for_step(&self.state.horizon, coarsest) {
+                        let loaded = std::mem::take(&mut self.model.status);
+                        self.state.horizon = h.to_string();
+                        self.start_fit();
+                        self.model.status = format!(
+                            "{loaded}; horizon set to {h} for {} steps; forecasting…",
+                            crate::time::format_duration(coarsest.unwrap_or(0))
+                        );
+                    } else {
+                        // Only what is new (or replaced) is fitted; the rest keeps its forecast.
+                        self.start_fit_of(true);
+                    }
                 }
                 Err(e) => {
                     self.model.error = Some(format!("import failed, nothing changed: {e}"));
@@ -947,7 +960,8 @@ impl HeadroomApp {
         let busy = self.busy();
         egui::Panel::top("controls").show(ui, |ui| {
             let edit = (self.history.undo_label(), self.history.redo_label());
-            actions.extend(panels::controls::ui(ui, &mut self.state, busy, edit, &self.local_clock));
+            let coarsest = self.model.entries.iter().map(|e| e.series.step_ms).max();
+            actions.extend(panels::controls::ui(ui, &mut self.state, busy, edit, &self.local_clock, coarsest));
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             actions.extend(panels::status::ui(ui, &self.model));

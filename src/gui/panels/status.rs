@@ -19,7 +19,11 @@ pub fn ui(ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
         ui.label(&model.status);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let n = model.warnings.len();
-            let text = egui::RichText::new(format!("{n} {}", crate::warning::plural(n, "warning", "warnings"))).color(if n > 0 { theme::warning(ui) } else { theme::muted(ui) });
+            let text = egui::RichText::new(format!("{n} {}", crate::warning::plural(n, "warning", "warnings"))).color(if n > 0 {
+                theme::warning(ui)
+            } else {
+                theme::muted(ui)
+            });
             if ui.button(text).on_hover_text(Action::ToggleWarnings.tooltip()).clicked() {
                 actions.push(Action::ToggleWarnings);
             }
