@@ -375,7 +375,8 @@ pub fn breach(m4: Option<&Path>, nab: Option<&Path>, limit: Option<usize>, origi
         report("both", &all)?;
     }
     if let Some(path) = cases_csv {
-        let mut text = String::from("set,series,back,kind,threshold,said,happened,historical_frequency,prior_weight,history_max,point_max,last\n");
+        let mut text =
+            String::from("set,series,back,kind,threshold,said,happened,historical_frequency,prior_weight,history_max,point_max,last\n");
         for c in &all {
             text.push_str(&format!(
                 "{},{},{},{},{},{:.6},{},{:.4},{:.6},{},{},{}\n",
