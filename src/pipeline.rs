@@ -115,6 +115,30 @@ pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathB
         .collect()
 }
 
+/// The horizons to offer for series whose longest step is `coarsest_step_ms`: two days
+/// to a month for steps under a day; a month to a year for daily and weekly steps; half
+/// a year to three years for calendar months and longer (a 14-day horizon on monthly
+/// values was one step).
+pub fn horizon_presets(coarsest_step_ms: Option<i64>) -> &'static [&'static str] {
+    match coarsest_step_ms {
+        Some(step) if step >= 28 * crate::time::DAY_MS => &["6mo", "1y", "2y", "3y"],
+        Some(step) if step >= crate::time::DAY_MS => &["30d", "90d", "180d", "1y"],
+        _ => &["2d", "7d", "14d", "30d"],
+    }
+}
+
+/// The horizon to use instead of `horizon` (as typed) for series whose longest step is
+/// `coarsest_step_ms`, when `horizon` is one of the presets for shorter steps and holds
+/// fewer than two of these: the second preset for the step (90 days of daily values, a
+/// year of monthly ones). `None` to keep it: the user typed it, or it fits.
+pub fn horizon_for_step(horizon: &str, coarsest_step_ms: Option<i64>) -> Option<&'static str> {
+    let step = coarsest_step_ms?;
+    let presets = horizon_presets(Some(step));
+    let fine = horizon_presets(None);
+    let ms = crate::time::parse_duration(horizon).ok()?;
+    (fine.contains(&horizon) && !presets.contains(&horizon) && ms < 2 * step).then(|| presets[1])
+}
+
 /// Forecasts each series in parallel over `horizon`, reporting one unit of progress per
 /// series. Failures stay per series so one bad series does not sink the others.
 pub fn forecast_all(series: &[Series], horizon: Horizon, settings: &ForecastSettings, progress: &Progress) -> Vec<Result<Forecast>> {
@@ -131,9 +155,12 @@ pub fn forecast_all(series: &[Series], horizon: Horizon, settings: &ForecastSett
                 && settings.horizon == 1
             {
                 let (given, step) = (crate::time::format_duration(d), crate::time::format_duration(s.step_ms));
+                let longer = horizon_presets(Some(s.step_ms))[1];
                 f.warnings.push(crate::warning::Warning::new(
                     s.display_name(),
-                    format!("the {given} horizon is one step of this series' {step} grid: a longer horizon forecasts more than one value"),
+                    format!(
+                        "the {given} horizon is one step of this series' {step} grid: a longer horizon (e.g. {longer}) forecasts more than one value"
+                    ),
                 ));
             }
             progress.advance(1);
@@ -168,17 +195,42 @@ pub fn output_path(out_dir: &Path, input: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use crate::series::Unit;
-    use crate::time::{DAY_MS, MONTH_MS};
+    use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, MONTH_MS, WEEK_MS};
 
     /// A horizon of days on monthly values is one month: said so, where a horizon of
     /// months is not.
+    #[test]
+    fn horizon_presets_follow_the_step() {
+        assert_eq!(horizon_presets(None), ["2d", "7d", "14d", "30d"]);
+        assert_eq!(horizon_presets(Some(5 * MINUTE_MS)), ["2d", "7d", "14d", "30d"]);
+        assert_eq!(horizon_presets(Some(HOUR_MS)), ["2d", "7d", "14d", "30d"]);
+        assert_eq!(horizon_presets(Some(DAY_MS)), ["30d", "90d", "180d", "1y"]);
+        assert_eq!(horizon_presets(Some(MONTH_MS)), ["6mo", "1y", "2y", "3y"]);
+        assert_eq!(horizon_presets(Some(3 * MONTH_MS)), ["6mo", "1y", "2y", "3y"]);
+        // The default 14 days on monthly values is under one step: a year instead; on
+        // daily values it is 14 steps and stays; on weekly ones two, and stays.
+        assert_eq!(horizon_for_step("14d", Some(MONTH_MS)), Some("1y"));
+        assert_eq!(horizon_for_step("30d", Some(MONTH_MS)), Some("1y"), "30 days is under two months");
+        assert_eq!(horizon_for_step("14d", Some(DAY_MS)), None);
+        assert_eq!(horizon_for_step("14d", Some(WEEK_MS)), None);
+        assert_eq!(horizon_for_step("2d", Some(DAY_MS)), None, "two steps");
+        assert_eq!(horizon_for_step("7d", Some(WEEK_MS)), Some("90d"), "one step");
+        // What the user typed is kept, and so is a preset of the step.
+        assert_eq!(horizon_for_step("10d", Some(MONTH_MS)), None);
+        assert_eq!(horizon_for_step("1y", Some(MONTH_MS)), None);
+        assert_eq!(horizon_for_step("14d", None), None);
+    }
+
     #[test]
     fn a_horizon_the_grid_holds_once_is_named() {
         let values: Vec<f64> = (0..36).map(|k| 100.0 + f64::from(k)).collect();
         let s = Series { name: "disk".into(), labels: Default::default(), unit: Unit::None, start_ms: 0, step_ms: MONTH_MS, values };
         let run = |h: Horizon| {
             let f = forecast_all(std::slice::from_ref(&s), h, &ForecastSettings::default(), &Progress::new()).remove(0).unwrap();
-            (f.point.len(), f.warnings.iter().any(|w| w.message.contains("horizon is one step of this series' 1mo grid")))
+            (
+                f.point.len(),
+                f.warnings.iter().any(|w| w.message.contains("horizon is one step of this series' 1mo grid: a longer horizon (e.g. 1y)")),
+            )
         };
         assert_eq!(run(Horizon::Duration(14 * DAY_MS)), (1, true));
         assert_eq!(run(Horizon::Duration(365 * DAY_MS)), (12, false));

@@ -769,7 +769,7 @@ impl HeadroomApp {
                     // A horizon preset for minutes on daily or monthly values forecasts
                     // a step or two: the step's own preset instead, said in the status.
                     let coarsest = self.model.entries.iter().map(|e| e.series.step_ms).max();
-                    if let Some(h) = panels::controls::horizon_for_step(&self.state.horizon, coarsest) {
+                    if let Some(h) = crate::pipeline::horizon_for_step(&self.state.horizon, coarsest) {
                         let loaded = std::mem::take(&mut self.model.status);
                         self.state.horizon = h.to_string();
                         self.start_fit();

@@ -143,7 +143,7 @@ pub fn ui(
         if h.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             actions.push(Action::Refit);
         }
-        for &preset in horizon_presets(coarsest_step_ms) {
+        for &preset in crate::pipeline::horizon_presets(coarsest_step_ms) {
             if ui.selectable_label(state.horizon == preset, preset).clicked() {
                 state.horizon = preset.to_string();
                 actions.push(Action::Refit);
@@ -199,56 +199,4 @@ pub fn ui(
         }
     });
     actions
-}
-
-/// The horizon presets for series whose longest step is `coarsest_step_ms`: two days to
-/// a month for steps under a day; a month to a year for daily and weekly steps; half a
-/// year to three years for calendar months and longer (a 14-day horizon on monthly values
-/// was one step).
-pub fn horizon_presets(coarsest_step_ms: Option<i64>) -> &'static [&'static str] {
-    match coarsest_step_ms {
-        Some(step) if step >= 28 * crate::time::DAY_MS => &["6mo", "1y", "2y", "3y"],
-        Some(step) if step >= crate::time::DAY_MS => &["30d", "90d", "180d", "1y"],
-        _ => &["2d", "7d", "14d", "30d"],
-    }
-}
-
-/// The horizon to use instead of `horizon` (as typed) for series whose longest step is
-/// `coarsest_step_ms`, when `horizon` is one of the presets for shorter steps and holds
-/// fewer than two of these: the second preset for the step (90 days of daily values, a
-/// year of monthly ones). `None` to keep it: the user typed it, or it fits.
-pub fn horizon_for_step(horizon: &str, coarsest_step_ms: Option<i64>) -> Option<&'static str> {
-    let step = coarsest_step_ms?;
-    let presets = horizon_presets(Some(step));
-    let fine = horizon_presets(None);
-    let ms = crate::time::parse_duration(horizon).ok()?;
-    (fine.contains(&horizon) && !presets.contains(&horizon) && ms < 2 * step).then(|| presets[1])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, MONTH_MS, WEEK_MS};
-
-    #[test]
-    fn horizon_presets_follow_the_step() {
-        assert_eq!(horizon_presets(None), ["2d", "7d", "14d", "30d"]);
-        assert_eq!(horizon_presets(Some(5 * MINUTE_MS)), ["2d", "7d", "14d", "30d"]);
-        assert_eq!(horizon_presets(Some(HOUR_MS)), ["2d", "7d", "14d", "30d"]);
-        assert_eq!(horizon_presets(Some(DAY_MS)), ["30d", "90d", "180d", "1y"]);
-        assert_eq!(horizon_presets(Some(MONTH_MS)), ["6mo", "1y", "2y", "3y"]);
-        assert_eq!(horizon_presets(Some(3 * MONTH_MS)), ["6mo", "1y", "2y", "3y"]);
-        // The default 14 days on monthly values is under one step: a year instead; on
-        // daily values it is 14 steps and stays; on weekly ones two, and stays.
-        assert_eq!(horizon_for_step("14d", Some(MONTH_MS)), Some("1y"));
-        assert_eq!(horizon_for_step("30d", Some(MONTH_MS)), Some("1y"), "30 days is under two months");
-        assert_eq!(horizon_for_step("14d", Some(DAY_MS)), None);
-        assert_eq!(horizon_for_step("14d", Some(WEEK_MS)), None);
-        assert_eq!(horizon_for_step("2d", Some(DAY_MS)), None, "two steps");
-        assert_eq!(horizon_for_step("7d", Some(WEEK_MS)), Some("90d"), "one step");
-        // What the user typed is kept, and so is a preset of the step.
-        assert_eq!(horizon_for_step("10d", Some(MONTH_MS)), None);
-        assert_eq!(horizon_for_step("1y", Some(MONTH_MS)), None);
-        assert_eq!(horizon_for_step("14d", None), None);
-    }
 }
