@@ -44,23 +44,42 @@ pub fn decompose(values: &[f64], periods: &[usize]) -> Decomposition {
     Decomposition { baseline, deseasonalised: values.to_vec() }
 }
 
-/// The median of the `2·half + 1` values around each point; near either end, of the
-/// first or last `2·half + 1`, so that every median is of a whole window. Cut short at
-/// the end, the window of the last point held six values, and a burst of three at the
-/// end of history (a tweet volume of 2 jumping to 178, 202, 102) was its own median: the
-/// burst was "masked" by itself and AutoETS forecast 92 for two days of values near 5.
+/// The median of the `2·half + 1` values around each point, and of the first `2·half + 1`
+/// near the start; over the last [`END_RUN`] points, of the last `2·END_RUN + 1`. So a run
+/// at the very end of up to [`END_RUN`] points is read against the level before it,
+/// masked and handed to the tail (`trailing_run`) as a burst that will probably end, and
+/// what came back to normal after a burst is read as normal:
+/// - cut short at the end, the window of the last point held six values, so a burst of
+///   three at the very end was its own median and never masked (tweet volumes near 5
+///   ending 178, 202, 102 were forecast at 92 for two days);
+/// - a whole window of eleven ending there read a burst of six to ten points followed by
+///   four or five normal ones as the level, and masked the normal ones.
 fn running_median(values: &[f64], half: usize) -> Vec<f64> {
     let n = values.len();
+    let median_of = |from: usize, to: usize| {
+        let mut w: Vec<f64> = values[from..to].to_vec();
+        w.sort_by(f64::total_cmp);
+        w[w.len() / 2]
+    };
     let width = (2 * half + 1).min(n);
+    let end_zone = n.saturating_sub(END_RUN);
+    let end_median = (n > 0).then(|| median_of(n.saturating_sub(2 * END_RUN + 1), n));
     (0..n)
-        .map(|i| {
-            let start = i.saturating_sub(half).min(n - width);
-            let mut w: Vec<f64> = values[start..start + width].to_vec();
-            w.sort_by(f64::total_cmp);
-            w[w.len() / 2]
+        .map(|i| match end_median {
+            Some(m) if i >= end_zone => m,
+            _ => {
+                let start = i.saturating_sub(half).min(n - width);
+                median_of(start, start + width)
+            }
         })
         .collect()
 }
+
+/// The longest run at the end of history that the running median reads against the
+/// level before it ([`running_median`]): an hour at 5-minute steps. On real 5-minute
+/// series a run at the end that lasted up to an hour held as the new level 1-9 % of the
+/// time (`super::tail`); longer runs become the level the fit follows.
+const END_RUN: usize = 12;
 
 /// The median of the finite `values` (the upper of the middle two for an even count; 0
 /// when there are none): [`median_mad`]'s median without the spread.
@@ -238,22 +257,44 @@ mod tests {
         assert_eq!(trailing_run(&m.outliers, &residual), None, "a spike inside history is no run at the end");
     }
 
-    /// A burst of three at the very end of a flat series without seasons: the running
-    /// median of the last points is of the last eleven values (eight of them flat), so
-    /// the burst stands out against it, is masked to the flat level and makes a run at
-    /// the end. Cut short to the last six, the median of the last point was the burst's
-    /// own 102 and nothing was masked there.
+    /// Runs at the very end of a flat series without seasons (2 to 6, 1,000 points): read
+    /// against the level before them, bursts of 3 and of 12 points are masked to that
+    /// level and make a run at the end; after a burst of 8, five normal points are
+    /// normal, and the burst is masked. A run of 13 is the level. Before: a burst of
+    /// three was its own median (the last point's window was cut to six values), and a
+    /// whole window of eleven at the end read the burst of eight as the level and masked
+    /// the five normal points after it.
     #[test]
-    fn a_burst_at_the_very_end_is_masked_against_the_level_before_it() {
-        let mut v: Vec<f64> = (0..500).map(|i| 2.0 + ((i * 7) % 5) as f64).collect();
-        v.extend([178.0, 202.0, 102.0]);
-        let d = decompose(&v, &[]);
-        assert!(d.baseline[500..].iter().all(|b| *b <= 6.0), "{:?}", &d.baseline[495..]);
-        let m = mask_outliers(&v, &d);
-        assert_eq!(m.outliers[m.outliers.len() - 3..], [500, 501, 502]);
-        assert!(m.values[500..].iter().all(|x| *x <= 6.0), "{:?}", &m.values[500..]);
-        let residual: Vec<f64> = v.iter().zip(&d.baseline).map(|(v, b)| v - b).collect();
-        assert_eq!(trailing_run(&m.outliers, &residual).map(|t| (t.from, t.observed)), Some((500, 3)));
+    fn runs_at_the_very_end_are_read_against_the_level_before_them() {
+        let flat: Vec<f64> = (0..1000).map(|i| 2.0 + ((i * 7) % 5) as f64).collect();
+        let run = |tail: &[f64]| {
+            let v: Vec<f64> = flat.iter().chain(tail).copied().collect();
+            let d = decompose(&v, &[]);
+            let m = mask_outliers(&v, &d);
+            let residual: Vec<f64> = v.iter().zip(&d.baseline).map(|(v, b)| v - b).collect();
+            (d.baseline[v.len() - 1], m, trailing_run(&mask_outliers(&v, &d).outliers, &residual))
+        };
+        let (base, m, tail) = run(&[178.0, 202.0, 102.0]);
+        assert!(base <= 6.0, "{base}");
+        assert_eq!(m.outliers[m.outliers.len() - 3..], [1000, 1001, 1002]);
+        assert!(m.values[1000..].iter().all(|x| *x <= 6.0), "{:?}", &m.values[1000..]);
+        assert_eq!(tail.map(|t| (t.from, t.observed)), Some((1000, 3)));
+        let (base, m, tail) = run(&[150.0; 12]);
+        assert!(base <= 6.0, "{base}");
+        assert_eq!(m.outliers.len(), 12);
+        assert_eq!(tail.map(|t| (t.from, t.observed)), Some((1000, 12)));
+        // A burst of eight, then five normal points: normal at the end, no run there.
+        let mut back = vec![150.0; 8];
+        back.extend([3.0, 4.0, 2.0, 5.0, 3.0]);
+        let (base, m, tail) = run(&back);
+        assert!(base <= 6.0, "{base}");
+        assert!(m.outliers.iter().all(|i| *i < 1008), "{:?}", m.outliers);
+        assert!(m.values[1008..].iter().zip(&back[8..]).all(|(a, b)| a == b));
+        assert_eq!(tail, None);
+        // Thirteen: the level now.
+        let (base, m, _) = run(&[150.0; 13]);
+        assert_eq!(base, 150.0);
+        assert!(m.outliers.iter().all(|i| *i < 1000), "{:?}", m.outliers);
         // Eleven values or fewer: one window, one median.
         let short = decompose(&[1.0, 9.0, 2.0], &[]);
         assert_eq!(short.baseline, [2.0, 2.0, 2.0]);
