@@ -762,8 +762,10 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
     let selection = plan.selection();
     let once_spec = once.map(|p| Spec { kind: ModelKind::SeasonalNaive, periods: vec![p], step_ms: series.step_ms, level_adjusted: false });
     let mut specs: Vec<Spec> = match settings.model {
+        // A seasonal naive asked for is the one at the longest period (as `fit_predict`
+        // takes it): the season held once when there is one.
         ModelChoice::Single(kind) => match &once_spec {
-            Some(spec) if windows.periods().is_empty() => vec![spec.clone()],
+            Some(spec) if windows.periods().is_empty() || kind == ModelKind::SeasonalNaive => vec![spec.clone()],
             _ => vec![Spec { kind, periods: windows.periods().to_vec(), step_ms: series.step_ms, level_adjusted: false }],
         },
         _ => Spec::candidates(windows.periods(), series.step_ms, shapes::sawtooth(&full.fit_values, &full.periods).is_some()),
