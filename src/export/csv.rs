@@ -140,7 +140,13 @@ pub fn push_number(out: &mut String, v: f64) {
         let decimals = if a < 1e-3 { 10f64.powf(5.0 - a.log10().floor()) } else { 1e6 };
         let r = if a >= 1e15 || !decimals.is_finite() { v } else { (v * decimals).round() / decimals };
         let r = if r == 0.0 { 0.0 } else { r }; // no "-0"
-        let _ = write!(out, "{r}");
+        // Below 1e-12 in scientific notation: a band's edge at 5e-324 (a log scale's
+        // floor) was written as a 326-character decimal.
+        if r != 0.0 && r.abs() < 1e-12 {
+            let _ = write!(out, "{r:e}");
+        } else {
+            let _ = write!(out, "{r}");
+        }
     }
 }
 
@@ -180,6 +186,9 @@ mod tests {
         assert_eq!(cell(12.345_678_9), "12.345679");
         assert_eq!(cell(-0.000_000_1), "-0.0000001");
         assert_eq!(cell(3.2e-7), "0.00000032");
+        assert_eq!(cell(5e-324), "5e-324", "not 326 characters");
+        assert_eq!(cell(-1.234_567_8e-15), "-1.23457e-15");
+        assert_eq!(cell(1e-12), "0.000000000001");
         assert_eq!(cell(1234.0), "1234");
         // Passed through: an epoch-seconds metric keeps its milliseconds.
         assert_eq!(cell(1_767_225_600.123), "1767225600.123");
