@@ -10,6 +10,9 @@ use augurs::changepoint::{Detector, NormalGammaDetector};
 
 /// Robust z-score beyond which a point is an outlier.
 const OUTLIER_Z: f64 = 6.0;
+/// The mean absolute deviation of a normal variable times this is its standard
+/// deviation (√(π/2)).
+const MEAN_AD_TO_SD: f64 = 1.253_314_137_315_500_3;
 /// When more than this share of points looks extreme, the series is heavy-tailed, not
 /// disturbed by incidents: nothing is masked.
 const MAX_OUTLIER_SHARE: f64 = 0.02;
@@ -119,7 +122,17 @@ pub struct Masked {
 /// Masks incident outliers of `values` against `decomposition`'s baseline.
 pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
     let residual: Vec<f64> = values.iter().zip(&decomposition.baseline).map(|(v, b)| v - b).collect();
-    let (med, sd) = median_mad(&residual);
+    let (med, mad) = median_mad(&residual);
+    // Where most residuals are exactly zero (counts that are mostly 0, a gauge that rarely
+    // moves) the MAD is zero: the mean absolute deviation instead, scaled as the MAD is
+    // to a standard deviation. Without a spread nothing was masked, and error counts of
+    // about 0.05 per step ending 178, 202, 102 were forecast at 178 for two days.
+    let sd = if mad > 0.0 {
+        mad
+    } else {
+        let finite: Vec<f64> = residual.iter().filter(|r| r.is_finite()).map(|r| (r - med).abs()).collect();
+        MEAN_AD_TO_SD * finite.iter().sum::<f64>() / finite.len().max(1) as f64
+    };
     if sd <= 0.0 {
         return Masked { values: values.to_vec(), ..Masked::default() };
     }
@@ -298,6 +311,25 @@ mod tests {
         // Eleven values or fewer: one window, one median.
         let short = decompose(&[1.0, 9.0, 2.0], &[]);
         assert_eq!(short.baseline, [2.0, 2.0, 2.0]);
+    }
+
+    /// Error counts that are mostly zero (a 1 every 20 steps) ending 178, 202, 102: the
+    /// MAD of the residuals is zero, and the spread is read from their mean absolute
+    /// deviation (0.05 + 482 / 1,003, times 1.2533: 0.66), so the burst stands out and is
+    /// masked while the ones are not (1 / 0.66 is no 6). Before, a zero MAD masked
+    /// nothing and the counts were forecast at 178.
+    #[test]
+    fn a_burst_on_counts_that_are_mostly_zero_is_masked() {
+        let mut v: Vec<f64> = (0..1000).map(|i| if i % 20 == 7 { 1.0 } else { 0.0 }).collect();
+        v.extend([178.0, 202.0, 102.0]);
+        let d = decompose(&v, &[]);
+        assert_eq!(median_mad(&v.iter().zip(&d.baseline).map(|(v, b)| v - b).collect::<Vec<f64>>()).1, 0.0);
+        let m = mask_outliers(&v, &d);
+        assert_eq!(m.outliers, [1000, 1001, 1002]);
+        assert_eq!(m.values[1000..], [0.0, 0.0, 0.0]);
+        // All zeros and ones alike: no spread at all, nothing masked.
+        let flat = vec![3.0; 100];
+        assert!(mask_outliers(&flat, &decompose(&flat, &[])).outliers.is_empty());
     }
 
     /// Outliers at 90, 92, 96 and 99 of 100 points, all above the baseline by 10, 20, 30
