@@ -160,6 +160,30 @@ fn two_and_a_half_weeks_of_a_weekly_cycle_are_forecast_with_the_week() {
     assert!(covered as f64 / 576.0 > 0.9, "95 % band covered {covered} of 576");
 }
 
+/// Counts of about one per step (Poisson with mean 1, a week at 5 minutes): no lower
+/// edge lies between 0, which history took, and 1, the least count above it. Before, the
+/// edges sat at 5e-324 and 0.0004 and left out every zero that came (a third of them).
+#[test]
+fn a_count_band_that_reaches_below_one_reaches_zero() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let poisson = |u: f64| {
+        // Inversion: P(0) = P(1) = e^-1, P(k) = P(k-1) / k.
+        let (mut k, mut p, mut cdf) = (0.0, (-1f64).exp(), (-1f64).exp());
+        while u > cdf {
+            k += 1.0;
+            p /= k;
+            cdf += p;
+        }
+        k
+    };
+    let values: Vec<f64> = (0..7 * 288).map(|_| poisson(rng.random::<f64>())).collect();
+    let f = forecast(&series(Unit::None, values, 5 * MINUTE_MS), &ForecastSettings { horizon: 288, ..ForecastSettings::default() }).unwrap();
+    for b in &f.bands {
+        assert!(b.lower.iter().all(|l| *l == 0.0 || *l >= 1.0), "{} % band: {:?} ({})", b.level, &b.lower[..3], f.model);
+    }
+}
+
 /// A daily profile that explains some of two days (hour-averaged adjusted R² between the
 /// detector's 0.2 and the 0.5 a season held twice needs) lays out no windows for the
 /// seasonal naive alone: on so little history, wander of a day or two shows as much.

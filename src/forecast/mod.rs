@@ -1357,7 +1357,34 @@ fn finish(
     if let Some(l) = new_level {
         tail::apply(&mut forecast, l);
     }
+    floor_to_bound(series, &mut forecast);
     forecast
+}
+
+/// A band's lower edge between the lower bound (zero for a count or a utilisation), when
+/// history took it, and the least value history took above it is the bound: no value
+/// lies between, and the
+/// edge had only missed the bound by float noise or a log scale's floor. Error counts
+/// of about one per step had a 95 % band from 5e-324 and an 80 % band from 0.0004, and
+/// the zeros, a third of what came, fell outside both (95 % coverage 0.63). The sample
+/// paths keep the band as calibrated (`path_bands`).
+fn floor_to_bound(series: &Series, forecast: &mut Forecast) {
+    let bound = forecast.bounds.0;
+    let least_above = series.values.iter().copied().filter(|v| v.is_finite() && *v > bound).fold(f64::INFINITY, f64::min);
+    let at_bound = series.values.iter().any(|v| *v == bound);
+    if !bound.is_finite() || !least_above.is_finite() || !at_bound {
+        return;
+    }
+    if forecast.path_bands.is_empty() {
+        forecast.path_bands = forecast.bands.clone();
+    }
+    for b in &mut forecast.bands {
+        for v in &mut b.lower {
+            if *v > bound && *v < least_above {
+                *v = bound;
+            }
+        }
+    }
 }
 
 /// The warning for a run of outliers at the end of history ([`tail`]) of `observed`
