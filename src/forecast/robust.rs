@@ -10,9 +10,9 @@ use augurs::changepoint::{Detector, NormalGammaDetector};
 
 /// Robust z-score beyond which a point is an outlier.
 const OUTLIER_Z: f64 = 6.0;
-/// The mean absolute deviation of a normal variable times this is its standard
-/// deviation (√(π/2)).
-const MEAN_AD_TO_SD: f64 = 1.253_314_137_315_500_3;
+/// The median absolute deviation of a normal variable times this is its standard
+/// deviation (as [`median_mad`] scales it).
+const MAD_TO_SD: f64 = 1.4826;
 /// When more than this share of points looks extreme, the series is heavy-tailed, not
 /// disturbed by incidents: nothing is masked.
 const MAX_OUTLIER_SHARE: f64 = 0.02;
@@ -124,14 +124,16 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
     let residual: Vec<f64> = values.iter().zip(&decomposition.baseline).map(|(v, b)| v - b).collect();
     let (med, mad) = median_mad(&residual);
     // Where most residuals are exactly zero (counts that are mostly 0, a gauge that rarely
-    // moves) the MAD is zero: the mean absolute deviation instead, scaled as the MAD is
-    // to a standard deviation. Without a spread nothing was masked, and error counts of
-    // about 0.05 per step ending 178, 202, 102 were forecast at 178 for two days.
+    // moves) the MAD is zero: the MAD of the residuals that are not zero instead, the
+    // size of the series' usual moves. Without a spread nothing was masked, and error
+    // counts of about 0.05 per step ending 178, 202, 102 were forecast at 178 for two
+    // days. (The mean absolute deviation, tried first, masked every event of counts
+    // rarer than one in fifty steps, and a gauge's new level one step from its blips.)
     let sd = if mad > 0.0 {
         mad
     } else {
-        let finite: Vec<f64> = residual.iter().filter(|r| r.is_finite()).map(|r| (r - med).abs()).collect();
-        MEAN_AD_TO_SD * finite.iter().sum::<f64>() / finite.len().max(1) as f64
+        let moves: Vec<f64> = residual.iter().map(|r| r - med).filter(|r| r.is_finite() && *r != 0.0).collect();
+        median_mad(&moves.iter().map(|r| r.abs()).collect::<Vec<f64>>()).0 * MAD_TO_SD
     };
     if sd <= 0.0 {
         return Masked { values: values.to_vec(), ..Masked::default() };
@@ -314,10 +316,11 @@ mod tests {
     }
 
     /// Error counts that are mostly zero (a 1 every 20 steps) ending 178, 202, 102: the
-    /// MAD of the residuals is zero, and the spread is read from their mean absolute
-    /// deviation (0.05 + 482 / 1,003, times 1.2533: 0.66), so the burst stands out and is
-    /// masked while the ones are not (1 / 0.66 is no 6). Before, a zero MAD masked
-    /// nothing and the counts were forecast at 178.
+    /// MAD of the residuals is zero, and the spread is read from the residuals that are
+    /// not (fifty ones and the burst: median 1, times 1.4826), so the burst stands out
+    /// and is masked while the ones are not (1 / 1.48 is no 6). Before, a zero MAD masked
+    /// nothing and the counts were forecast at 178. Counts rarer still keep every event:
+    /// a 1 every 60 steps is the usual move.
     #[test]
     fn a_burst_on_counts_that_are_mostly_zero_is_masked() {
         let mut v: Vec<f64> = (0..1000).map(|i| if i % 20 == 7 { 1.0 } else { 0.0 }).collect();
@@ -327,7 +330,14 @@ mod tests {
         let m = mask_outliers(&v, &d);
         assert_eq!(m.outliers, [1000, 1001, 1002]);
         assert_eq!(m.values[1000..], [0.0, 0.0, 0.0]);
-        // All zeros and ones alike: no spread at all, nothing masked.
+        let rare: Vec<f64> = (0..1000).map(|i| if i % 60 == 7 { 1.0 } else { 0.0 }).collect();
+        assert!(mask_outliers(&rare, &decompose(&rare, &[])).outliers.is_empty());
+        // A gauge at 3 with blips to 4, at 5 for its last three points: a move of two
+        // against the usual one, no outlier.
+        let mut replicas: Vec<f64> = (0..1000).map(|i| if i % 100 == 50 { 4.0 } else { 3.0 }).collect();
+        replicas.extend([5.0; 3]);
+        assert!(mask_outliers(&replicas, &decompose(&replicas, &[])).outliers.is_empty());
+        // No spread at all: nothing masked.
         let flat = vec![3.0; 100];
         assert!(mask_outliers(&flat, &decompose(&flat, &[])).outliers.is_empty());
     }
