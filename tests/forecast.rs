@@ -178,7 +178,8 @@ fn a_count_band_that_reaches_below_one_reaches_zero() {
         k
     };
     let values: Vec<f64> = (0..7 * 288).map(|_| poisson(rng.random::<f64>())).collect();
-    let f = forecast(&series(Unit::None, values, 5 * MINUTE_MS), &ForecastSettings { horizon: 288, ..ForecastSettings::default() }).unwrap();
+    let f =
+        forecast(&series(Unit::None, values, 5 * MINUTE_MS), &ForecastSettings { horizon: 288, ..ForecastSettings::default() }).unwrap();
     for b in &f.bands {
         assert!(b.lower.iter().all(|l| *l == 0.0 || *l >= 1.0), "{} % band: {:?} ({})", b.level, &b.lower[..3], f.model);
     }
