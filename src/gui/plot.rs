@@ -244,7 +244,7 @@ pub fn opening_window(series: &Series, forecast: Option<&Forecast>, history_days
 
 /// Fewest steps of history the chart opens on, whatever span of days is chosen: two
 /// years of monthly values (a day of hourly ones, where the days chosen show more).
-const MIN_SHOWN_STEPS: f64 = 24.0;
+pub const MIN_SHOWN_STEPS: f64 = 24.0;
 
 /// A series' value range, for fitting the view and placing the log scale's floor.
 #[derive(Debug, Clone, Copy)]

@@ -66,8 +66,10 @@ pub fn ui(
         ui.label("History shown").on_hover_text(
             "How much history the chart opens on before the forecast; drag or zoom out for the rest, double-click to come back",
         );
-        for (days, label) in [(7, "7d"), (14, "14d"), (28, "28d"), (0, "all")] {
-            if ui.selectable_label(*history_days == days, label).clicked() {
+        let presets = history_presets(s.step_ms);
+        let shown = shown_preset(*history_days, s.step_ms, presets);
+        for &(days, label) in presets {
+            if ui.selectable_label(shown == days, label).clicked() {
                 *history_days = days;
             }
         }
@@ -96,6 +98,36 @@ pub fn ui(
     ui.separator();
     plot::chart(ui, s, forecast, levels, &crossings, *history_days, *log_scale, time);
     changed
+}
+
+/// The "History shown" choices (days, 0 for all) for a series at `step_ms`: a week to
+/// four weeks under a day's step; 90 days to two years for daily and weekly values; two to
+/// ten years for months and longer (the chart shows 24 steps at least, so on monthly
+/// values 7, 14 and 28 days were all the same two years).
+fn history_presets(step_ms: i64) -> &'static [(u32, &'static str)] {
+    if step_ms >= 28 * crate::time::DAY_MS {
+        &[(730, "2y"), (1826, "5y"), (3652, "10y"), (0, "all")]
+    } else if step_ms >= crate::time::DAY_MS {
+        &[(90, "90d"), (365, "1y"), (730, "2y"), (0, "all")]
+    } else {
+        &[(7, "7d"), (14, "14d"), (28, "28d"), (0, "all")]
+    }
+}
+
+/// The choice of `presets` to show selected: `history_days` itself, or else the one
+/// nearest what the chart shows (at least [`plot::MIN_SHOWN_STEPS`] steps): 28 days of
+/// monthly values open on two years.
+fn shown_preset(history_days: u32, step_ms: i64, presets: &[(u32, &str)]) -> u32 {
+    if history_days == 0 || presets.iter().any(|(d, _)| *d == history_days) {
+        return history_days;
+    }
+    let step_days = step_ms as f64 / crate::time::DAY_MS as f64;
+    let shown = f64::from(history_days).max(plot::MIN_SHOWN_STEPS * step_days);
+    presets
+        .iter()
+        .filter(|(d, _)| *d > 0)
+        .min_by(|a, b| (f64::from(a.0) - shown).abs().total_cmp(&(f64::from(b.0) - shown).abs()))
+        .map_or(history_days, |(d, _)| *d)
 }
 
 /// The chart keeps at least this height (points) when the figures above it are long.
@@ -168,7 +200,9 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
                 ui.strong("MSIS");
                 ui.end_row();
                 let chosen = std::iter::once((&ev.chosen, true));
-                for (s, is_chosen) in chosen.chain(ev.scores.iter().map(|s| (s, false))) {
+                // The chosen candidate's own row says what the chosen row already says.
+                let others = ev.scores.iter().filter(|s| **s != ev.chosen).map(|s| (s, false));
+                for (s, is_chosen) in chosen.chain(others) {
                     let text = |t: String| if is_chosen { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
                     ui.label(text(if is_chosen { format!("{} (chosen)", s.model) } else { s.model.clone() }));
                     ui.label(text(format!("{:.3}", s.mase)));
@@ -264,4 +298,23 @@ fn runway_table(
         "Quantiles of the first-crossing time over the forecast's sample paths ({} % of them between earliest and latest); — is beyond the horizon. The chance is the paths' share weighed by the backtest windows behind them",
         crossings.first().map_or("95".to_string(), |c| crate::export::csv::level_label(c.level))
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{DAY_MS, MINUTE_MS, MONTH_MS};
+
+    #[test]
+    fn history_choices_follow_the_step() {
+        assert_eq!(history_presets(5 * MINUTE_MS)[2], (28, "28d"));
+        assert_eq!(history_presets(DAY_MS)[1], (365, "1y"));
+        assert_eq!(history_presets(MONTH_MS)[0], (730, "2y"));
+        // 28 days of monthly values open on 24 months (730.5 days): "2y" shows selected.
+        assert_eq!(shown_preset(28, MONTH_MS, history_presets(MONTH_MS)), 730);
+        assert_eq!(shown_preset(28, 5 * MINUTE_MS, history_presets(5 * MINUTE_MS)), 28);
+        assert_eq!(shown_preset(0, MONTH_MS, history_presets(MONTH_MS)), 0);
+        // 28 days of daily values: nearest is 90 days.
+        assert_eq!(shown_preset(28, DAY_MS, history_presets(DAY_MS)), 90);
+    }
 }
