@@ -115,24 +115,25 @@ pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathB
         .collect()
 }
 
-/// The horizons to offer for series whose longest step is `coarsest_step_ms`: two days
+/// The horizons to offer for series whose shortest step is `step_ms`: two days
 /// to a month for steps under a day; a month to a year for daily and weekly steps; half
 /// a year to three years for calendar months and longer (a 14-day horizon on monthly
 /// values was one step).
-pub fn horizon_presets(coarsest_step_ms: Option<i64>) -> &'static [&'static str] {
-    match coarsest_step_ms {
+pub fn horizon_presets(step_ms: Option<i64>) -> &'static [&'static str] {
+    match step_ms {
         Some(step) if step >= 28 * crate::time::DAY_MS => &["6mo", "1y", "2y", "3y"],
         Some(step) if step >= crate::time::DAY_MS => &["30d", "90d", "180d", "1y"],
         _ => &["2d", "7d", "14d", "30d"],
     }
 }
 
-/// The horizon to use instead of `horizon` (as typed) for series whose longest step is
-/// `coarsest_step_ms`, when `horizon` is one of the presets for shorter steps and holds
+/// The horizon to use instead of `horizon` (as typed) for series whose shortest step is
+/// `step_ms` (not the longest: a year of 5-minute values loaded beside monthly ones
+/// would be 105,120 steps), when `horizon` is one of the presets for shorter steps and holds
 /// fewer than two of these: the second preset for the step (90 days of daily values, a
 /// year of monthly ones). `None` to keep it: the user typed it, or it fits.
-pub fn horizon_for_step(horizon: &str, coarsest_step_ms: Option<i64>) -> Option<&'static str> {
-    let step = coarsest_step_ms?;
+pub fn horizon_for_step(horizon: &str, step_ms: Option<i64>) -> Option<&'static str> {
+    let step = step_ms?;
     let presets = horizon_presets(Some(step));
     let fine = horizon_presets(None);
     let ms = crate::time::parse_duration(horizon).ok()?;

@@ -9,15 +9,16 @@ use eframe::egui;
 ///
 /// `edit` holds the labels of the next undo and redo ("Undo thresholds"), when there
 /// is something to undo or redo; `local` is the system's zone, looked up once by the app.
-/// `coarsest_step_ms` is the longest step of the series loaded (the horizon presets
-/// follow it: days for minutes and hours, months for days, years for months).
+/// `finest_step_ms` is the shortest step of the series loaded (the horizon presets
+/// follow it: days for minutes and hours, months for days, years for months; with
+/// minutes and months loaded together, days, which a 5-minute series can take).
 pub fn ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
     busy: Option<(&str, f32)>,
     edit: (Option<String>, Option<String>),
     local: &crate::time::Clock,
-    coarsest_step_ms: Option<i64>,
+    finest_step_ms: Option<i64>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
@@ -143,7 +144,7 @@ pub fn ui(
         if h.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             actions.push(Action::Refit);
         }
-        for &preset in crate::pipeline::horizon_presets(coarsest_step_ms) {
+        for &preset in crate::pipeline::horizon_presets(finest_step_ms) {
             if ui.selectable_label(state.horizon == preset, preset).clicked() {
                 state.horizon = preset.to_string();
                 actions.push(Action::Refit);
