@@ -1361,8 +1361,16 @@ fn finish(
     forecast
 }
 
+/// How far below a whole number a count band's upper edge may lie and still be that
+/// number ([`floor_to_bound`]): a twentieth of a count, the drift of a point forecast
+/// between the backtest windows and the final fit (Poisson(1) counts had their 80 %
+/// edge at 2.988 and left out every three). Widening every edge to whole numbers was
+/// tried: M4's 95 % coverage went to 0.9604 and nab-tweets' to 0.972.
+const COUNT_EDGE_SLACK: f64 = 0.05;
+
 /// A whole-number series that took zero: a band's lower edge between 0 and 1 is 0, as no
-/// count lies between. Error counts of about one per step had a 95 % band from 5e-324 (a
+/// count lies between, and an upper edge a hair below a count ([`COUNT_EDGE_SLACK`]) is
+/// that count. Error counts of about one per step had a 95 % band from 5e-324 (a
 /// log scale's floor) and an 80 % band from 0.0004, and the zeros, a third of what came,
 /// fell outside both (95 % coverage 0.63). The sample paths keep the band as calibrated
 /// (`path_bands`). (Any edge below the least value above zero was tried first: on a
@@ -1380,6 +1388,12 @@ fn floor_to_bound(series: &Series, forecast: &mut Forecast) {
         for v in &mut b.lower {
             if *v > 0.0 && *v < 1.0 {
                 *v = 0.0;
+            }
+        }
+        for v in &mut b.upper {
+            let whole = v.ceil();
+            if whole - *v < COUNT_EDGE_SLACK {
+                *v = whole.min(forecast.bounds.1);
             }
         }
     }
@@ -1447,6 +1461,29 @@ impl Bounds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The band of a count of about one as it came out of calibration (edges at 0.0004,
+    /// 2.988 and 3.6), read as counts: 0, 3 and 3.6 (no count lies between 0 and 1, or
+    /// between 2.988 and 3; 3.6 is no hair below 4). A series of values that are not all
+    /// whole, or that never took zero, keeps its edges.
+    #[test]
+    fn a_count_band_is_read_as_counts_at_its_edges() {
+        let band = |lower: f64, upper: f64| Band { level: 80.0, lower: vec![lower], upper: vec![upper] };
+        let run = |values: Vec<f64>, lower: f64, upper: f64| {
+            let s = Series { name: "c".into(), labels: Default::default(), unit: Unit::None, start_ms: 0, step_ms: 300_000, values };
+            let mut f = Forecast::from_parts("c", 0, 300_000, vec![1.0], vec![band(lower, upper)], "m");
+            f.bounds = (0.0, f64::INFINITY);
+            floor_to_bound(&s, &mut f);
+            assert_eq!(f.path_bands()[0].upper, [upper], "the paths keep the band as calibrated");
+            (f.bands[0].lower[0], f.bands[0].upper[0])
+        };
+        let counts = vec![0.0, 1.0, 2.0, 1.0, 0.0, 3.0];
+        assert_eq!(run(counts.clone(), 0.0004, 2.988), (0.0, 3.0));
+        assert_eq!(run(counts.clone(), 0.0004, 3.6), (0.0, 3.6));
+        assert_eq!(run(counts, 1.2, 2.94), (1.2, 2.94));
+        assert_eq!(run(vec![0.0, 1.5, 2.0], 0.0004, 2.988), (0.0004, 2.988), "not all whole");
+        assert_eq!(run(vec![1.0, 2.0, 3.0], 0.0004, 2.988), (0.0004, 2.988), "never zero");
+    }
 
     #[test]
     fn only_very_long_histories_are_cut() {
