@@ -115,15 +115,35 @@ pub fn load_files(inputs: &[PathBuf], options: &CsvOptions) -> Result<Vec<(PathB
         .collect()
 }
 
+/// The scale of a series' step, for the choices offered with it (horizons, history
+/// shown): under a day, days and weeks, or months and longer (28 days and up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepScale {
+    UnderADay,
+    Days,
+    Months,
+}
+
+impl StepScale {
+    /// The scale of `step_ms`; no step (nothing loaded) is under a day.
+    pub fn of(step_ms: Option<i64>) -> StepScale {
+        match step_ms {
+            Some(step) if step >= 28 * crate::time::DAY_MS => StepScale::Months,
+            Some(step) if step >= crate::time::DAY_MS => StepScale::Days,
+            _ => StepScale::UnderADay,
+        }
+    }
+}
+
 /// The horizons to offer for series whose shortest step is `step_ms`: two days
 /// to a month for steps under a day; a month to a year for daily and weekly steps; half
 /// a year to three years for calendar months and longer (a 14-day horizon on monthly
 /// values was one step).
 pub fn horizon_presets(step_ms: Option<i64>) -> &'static [&'static str] {
-    match step_ms {
-        Some(step) if step >= 28 * crate::time::DAY_MS => &["6mo", "1y", "2y", "3y"],
-        Some(step) if step >= crate::time::DAY_MS => &["30d", "90d", "180d", "1y"],
-        _ => &["2d", "7d", "14d", "30d"],
+    match StepScale::of(step_ms) {
+        StepScale::Months => &["6mo", "1y", "2y", "3y"],
+        StepScale::Days => &["30d", "90d", "180d", "1y"],
+        StepScale::UnderADay => &["2d", "7d", "14d", "30d"],
     }
 }
 

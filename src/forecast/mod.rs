@@ -735,9 +735,9 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
             // weekdays, 0.16 for a disk's writes the week forecast worse).
             .or_else(|| backtest::longer_held_once(values.len(), horizon, settings.folds, &laid_out)),
     };
-    let season = laid_out.iter().copied().min();
     let planned = match once {
-        Some(p) => backtest::plan_once(values.len(), horizon, settings.folds, p, season.unwrap_or(p).min(p)),
+        // Origins a shortest season apart: `p` itself, or the day below a week.
+        Some(p) => backtest::plan_once(values.len(), horizon, settings.folds, p, laid_out.iter().copied().min().unwrap_or(p)),
         None => backtest::plan(values.len(), horizon, settings.folds, &laid_out),
     };
     let Some(plan) = planned else {
@@ -1357,47 +1357,16 @@ fn finish(
     if let Some(l) = new_level {
         tail::apply(&mut forecast, l);
     }
-    floor_to_bound(series, &mut forecast);
+    bounds.read_as_counts(&mut forecast);
     forecast
 }
 
 /// How far below a whole number a count band's upper edge may lie and still be that
-/// number ([`floor_to_bound`]): a twentieth of a count, the drift of a point forecast
+/// number ([`Bounds::read_as_counts`]): a twentieth of a count, the drift of a point forecast
 /// between the backtest windows and the final fit (Poisson(1) counts had their 80 %
 /// edge at 2.988 and left out every three). Widening every edge to whole numbers was
 /// tried: M4's 95 % coverage went to 0.9604 and nab-tweets' to 0.972.
 const COUNT_EDGE_SLACK: f64 = 0.05;
-
-/// A whole-number series that took zero: a band's lower edge between 0 and 1 is 0, as no
-/// count lies between, and an upper edge a hair below a count ([`COUNT_EDGE_SLACK`]) is
-/// that count. Error counts of about one per step had a 95 % band from 5e-324 (a
-/// log scale's floor) and an 80 % band from 0.0004, and the zeros, a third of what came,
-/// fell outside both (95 % coverage 0.63). The sample paths keep the band as calibrated
-/// (`path_bands`). (Any edge below the least value above zero was tried first: on a
-/// gauge at 0 for a day and then about 100 it dropped edges of 58 to 0.)
-fn floor_to_bound(series: &Series, forecast: &mut Forecast) {
-    let finite = || series.values.iter().copied().filter(|v| v.is_finite());
-    let counts = finite().all(|v| v >= 0.0 && v.fract() == 0.0) && finite().any(|v| v == 0.0) && finite().any(|v| v > 0.0);
-    if !counts || forecast.bounds.0 != 0.0 {
-        return;
-    }
-    if forecast.path_bands.is_empty() {
-        forecast.path_bands = forecast.bands.clone();
-    }
-    for b in &mut forecast.bands {
-        for v in &mut b.lower {
-            if *v > 0.0 && *v < 1.0 {
-                *v = 0.0;
-            }
-        }
-        for v in &mut b.upper {
-            let whole = v.ceil();
-            if whole - *v < COUNT_EDGE_SLACK {
-                *v = whole.min(forecast.bounds.1);
-            }
-        }
-    }
-}
 
 /// The warning for a run of outliers at the end of history ([`tail`]) of `observed`
 /// slots with data.
@@ -1430,6 +1399,9 @@ const EVIDENCE_GROWTH_EXPONENT: f64 = 0.5;
 struct Bounds {
     lower: f64,
     upper: f64,
+    /// Every value of history a whole number, zero among them and something above it:
+    /// counts, whose band edges are read as counts ([`Bounds::read_as_counts`]).
+    counts: bool,
 }
 
 /// How far below zero, as a share of its largest value, a series of a non-negative unit
@@ -1450,11 +1422,42 @@ impl Bounds {
             Unit::Ratio => max.max(1.0),
             _ => f64::INFINITY,
         };
-        Bounds { lower, upper }
+        let finite = || series.values.iter().copied().filter(|v| v.is_finite());
+        let counts = finite().all(|v| v >= 0.0 && v.fract() == 0.0) && finite().any(|v| v == 0.0) && finite().any(|v| v > 0.0);
+        Bounds { lower, upper, counts }
     }
 
     fn clamp(self, v: f64) -> f64 {
         if v.is_nan() { v } else { v.clamp(self.lower, self.upper) }
+    }
+
+    /// For counts ([`Bounds::counts`]) held at zero: a band's lower edge between 0 and 1 is 0, as no
+    /// count lies between, and an upper edge a hair below a count ([`COUNT_EDGE_SLACK`]) is
+    /// that count. Error counts of about one per step had a 95 % band from 5e-324 (a
+    /// log scale's floor) and an 80 % band from 0.0004, and the zeros, a third of what came,
+    /// fell outside both (95 % coverage 0.63). The sample paths keep the band as calibrated
+    /// (`path_bands`). (Any edge below the least value above zero was tried first: on a
+    /// gauge at 0 for a day and then about 100 it dropped edges of 58 to 0.)
+    fn read_as_counts(self, forecast: &mut Forecast) {
+        if !self.counts || self.lower != 0.0 {
+            return;
+        }
+        if forecast.path_bands.is_empty() {
+            forecast.path_bands = forecast.bands.clone();
+        }
+        for b in &mut forecast.bands {
+            for v in &mut b.lower {
+                if *v > 0.0 && *v < 1.0 {
+                    *v = 0.0;
+                }
+            }
+            for v in &mut b.upper {
+                let whole = v.ceil();
+                if whole - *v < COUNT_EDGE_SLACK {
+                    *v = whole.min(self.upper);
+                }
+            }
+        }
     }
 }
 
@@ -1472,8 +1475,7 @@ mod tests {
         let run = |values: Vec<f64>, lower: f64, upper: f64| {
             let s = Series { name: "c".into(), labels: Default::default(), unit: Unit::None, start_ms: 0, step_ms: 300_000, values };
             let mut f = Forecast::from_parts("c", 0, 300_000, vec![1.0], vec![band(lower, upper)], "m");
-            f.bounds = (0.0, f64::INFINITY);
-            floor_to_bound(&s, &mut f);
+            Bounds::for_series(&s).read_as_counts(&mut f);
             assert_eq!(f.path_bands()[0].upper, [upper], "the paths keep the band as calibrated");
             (f.bands[0].lower[0], f.bands[0].upper[0])
         };

@@ -105,7 +105,7 @@ pub fn median_mad(values: &[f64]) -> (f64, f64) {
     let med = v[v.len() / 2];
     let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
     dev.sort_by(f64::total_cmp);
-    (med, 1.4826 * dev[dev.len() / 2])
+    (med, MAD_TO_SD * dev[dev.len() / 2])
 }
 
 /// What masking found.
@@ -133,7 +133,7 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
         mad
     } else {
         let moves: Vec<f64> = residual.iter().map(|r| r - med).filter(|r| r.is_finite() && *r != 0.0).collect();
-        median_mad(&moves.iter().map(|r| r.abs()).collect::<Vec<f64>>()).0 * MAD_TO_SD
+        MAD_TO_SD * median(&moves.iter().map(|r| r.abs()).collect::<Vec<f64>>())
     };
     if sd <= 0.0 {
         return Masked { values: values.to_vec(), ..Masked::default() };
@@ -287,7 +287,8 @@ mod tests {
             let d = decompose(&v, &[]);
             let m = mask_outliers(&v, &d);
             let residual: Vec<f64> = v.iter().zip(&d.baseline).map(|(v, b)| v - b).collect();
-            (d.baseline[v.len() - 1], m, trailing_run(&mask_outliers(&v, &d).outliers, &residual))
+            let tail = trailing_run(&m.outliers, &residual);
+            (d.baseline[v.len() - 1], m, tail)
         };
         let (base, m, tail) = run(&[178.0, 202.0, 102.0]);
         assert!(base <= 6.0, "{base}");

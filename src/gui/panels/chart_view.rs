@@ -105,12 +105,11 @@ pub fn ui(
 /// ten years for months and longer (the chart shows 24 steps at least, so on monthly
 /// values 7, 14 and 28 days were all the same two years).
 fn history_presets(step_ms: i64) -> &'static [(u32, &'static str)] {
-    if step_ms >= 28 * crate::time::DAY_MS {
-        &[(730, "2y"), (1826, "5y"), (3652, "10y"), (0, "all")]
-    } else if step_ms >= crate::time::DAY_MS {
-        &[(90, "90d"), (365, "1y"), (730, "2y"), (0, "all")]
-    } else {
-        &[(7, "7d"), (14, "14d"), (28, "28d"), (0, "all")]
+    use crate::pipeline::StepScale;
+    match StepScale::of(Some(step_ms)) {
+        StepScale::Months => &[(730, "2y"), (1826, "5y"), (3652, "10y"), (0, "all")],
+        StepScale::Days => &[(90, "90d"), (365, "1y"), (730, "2y"), (0, "all")],
+        StepScale::UnderADay => &[(7, "7d"), (14, "14d"), (28, "28d"), (0, "all")],
     }
 }
 
