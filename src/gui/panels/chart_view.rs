@@ -188,31 +188,31 @@ fn backtest_table(ui: &mut egui::Ui, f: &crate::forecast::Forecast) {
     .id_salt("backtest")
     .default_open(true)
     .show(ui, |ui| {
-        egui::ScrollArea::vertical().max_height(110.0).show(ui, |ui| {
-            egui::Grid::new("backtest_grid").striped(true).num_columns(4 + ev.chosen.coverage.len()).show(ui, |ui| {
-                ui.strong("Candidate");
-                ui.strong("MASE");
-                ui.strong("sMAPE");
-                for c in &ev.chosen.coverage {
-                    ui.strong(format!("Coverage {} %", crate::export::csv::level_label(c.level)));
+        // In the figures' own scroll area: a second one inside it, 110 points high,
+        // showed two rows of the table between two scroll bars.
+        egui::Grid::new("backtest_grid").striped(true).num_columns(4 + ev.chosen.coverage.len()).show(ui, |ui| {
+            ui.strong("Candidate");
+            ui.strong("MASE");
+            ui.strong("sMAPE");
+            for c in &ev.chosen.coverage {
+                ui.strong(format!("Coverage {} %", crate::export::csv::level_label(c.level)));
+            }
+            ui.strong("MSIS");
+            ui.end_row();
+            let chosen = std::iter::once((&ev.chosen, true));
+            // The chosen candidate's own row says what the chosen row already says.
+            let others = ev.scores.iter().filter(|s| **s != ev.chosen).map(|s| (s, false));
+            for (s, is_chosen) in chosen.chain(others) {
+                let text = |t: String| if is_chosen { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
+                ui.label(text(if is_chosen { format!("{} (chosen)", s.model) } else { s.model.clone() }));
+                ui.label(text(format!("{:.3}", s.mase)));
+                ui.label(text(format!("{:.2} %", s.smape)));
+                for c in &s.coverage {
+                    ui.label(text(format!("{:.1} %", 100.0 * c.value)));
                 }
-                ui.strong("MSIS");
+                ui.label(text(format!("{:.2}", s.msis)));
                 ui.end_row();
-                let chosen = std::iter::once((&ev.chosen, true));
-                // The chosen candidate's own row says what the chosen row already says.
-                let others = ev.scores.iter().filter(|s| **s != ev.chosen).map(|s| (s, false));
-                for (s, is_chosen) in chosen.chain(others) {
-                    let text = |t: String| if is_chosen { egui::RichText::new(t).strong() } else { egui::RichText::new(t) };
-                    ui.label(text(if is_chosen { format!("{} (chosen)", s.model) } else { s.model.clone() }));
-                    ui.label(text(format!("{:.3}", s.mase)));
-                    ui.label(text(format!("{:.2} %", s.smape)));
-                    for c in &s.coverage {
-                        ui.label(text(format!("{:.1} %", 100.0 * c.value)));
-                    }
-                    ui.label(text(format!("{:.2}", s.msis)));
-                    ui.end_row();
-                }
-            });
+            }
         });
         let cov = match &ev.calibrated_coverage {
             Some(cov) => cov
