@@ -155,6 +155,33 @@ fn a_step_hours_before_the_end_keeps_both_readings() {
     assert!(s.values.last().is_some_and(|v| *v > 50.0));
 }
 
+/// A deploy twelve hours before the end took CPU from 35 % to 55 % (a daily swing of ±5,
+/// noise 0.8). Too young for a backtest window to judge, yet twice as long as a burst's
+/// full chance (`tail::FULL_CHANCE_MS`): the fit follows the new level, and the return to
+/// the old one keeps its chance, worked from `prepare::young_return_chance`:
+/// ½ × (1 − (12 − 6) / (24 − 6)) = ⅓. The 95 % band's bottom is then the 2.5 % quantile x
+/// of ⅔F(x − p) + ⅓F(x − p + 20), where F(x − p) = 0, so F(x − p + 20) = 0.075 and
+/// x = p − 20 − 1.44σ: at or below p − 19 at every step. Before, a trend carried the step
+/// on past the new level.
+#[test]
+fn a_step_half_a_day_before_the_end_is_followed_and_may_still_return() {
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let noise = Normal::new(0.0, 0.8).unwrap();
+    let n = 14 * DAY;
+    let step = n - DAY / 2;
+    let v: Vec<f64> = (0..n).map(|i| if i < step { 35.0 } else { 55.0 } + 5.0 * daily(i) + noise.sample(&mut rng)).collect();
+    let (s, f, mean) = a_day_ahead("api_cpu_percent", Unit::Percent, v);
+    assert!((mean - 55.0).abs() < 2.0, "the fit follows the new level: {mean:.1} ({})", f.model);
+    let at = f.level_shift_ms.expect("the step is named");
+    assert!((at - s.timestamp(step)).abs() <= 3 * STEP, "named at {at}, came at {}", s.timestamp(step));
+    let back = f.new_level.expect("the return is given its chance");
+    assert!(back.returns && (back.chance - 1.0 / 3.0).abs() < 0.01 && (back.shift + 20.0).abs() < 1.5, "{back:?}");
+    assert!(f.warnings.iter().any(|w| w.message.contains("returns") && w.message.contains("33 % chance")), "{:?}", f.warnings);
+    let b95 = f.bands.iter().find(|b| b.level == 95.0).unwrap();
+    let short = (0..DAY).map(|h| (f.point[h] - 19.0) - b95.lower[h]).fold(f64::INFINITY, f64::min);
+    assert!(short >= 0.0, "the 95 % band's bottom falls {:.2} short of the old level", -short);
+}
+
 /// A launch that brings 35 % more traffic, 18 days before the end of eight weeks of
 /// weekly-shaped traffic, forecast two weeks ahead: no backtest window of two weeks can
 /// start two seasons after it, so only history levelled at the launch carries the new

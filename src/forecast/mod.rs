@@ -896,9 +896,28 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
     // late steps there) is the levelled twins' already: moved twice, history went to 300
     // for a step from 100 to 200.
     let same_step = |f: &prepare::Shift| recent_shift.is_some_and(|r| r.at + (values.len() - f.at.min(values.len())) >= f.at);
-    let fresh = full
-        .fresh_shift()
-        .filter(|s| settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log) && !same_step(s));
+    let fits_fresh = |s: &prepare::Shift| {
+        settings.robust && !matches!(settings.model, ModelChoice::Single(_)) && s.applies(variant.log) && !same_step(s)
+    };
+    let fresh = full.fresh_shift().filter(fits_fresh);
+    // Younger than a day (`prepare::young_shift`): levelled as a fresh one, and the return
+    // to the level before it given its chance in the bands and the paths.
+    let young = if fresh.is_none() { full.young_shift().filter(fits_fresh) } else { None };
+    let fresh = fresh.or(young);
+    if let Some(s) = young {
+        full.unmask_new_level(&s);
+        warnings.retain(|w| !w.message.contains(OUTLIERS_MASKED));
+        report_outliers(series, &full, &name, &mut warnings);
+    }
+    let returns = young.map(|s| {
+        let age_ms = (full.fit_values.len() - s.at.min(full.fit_values.len())) as i64 * series.step_ms;
+        tail::NewLevel {
+            from_ms: series.timestamp(s.at),
+            shift: s.before - s.after,
+            chance: prepare::young_return_chance(age_ms),
+            returns: true,
+        }
+    });
     let mut left_out = 0;
     if let Some(shift) = fresh {
         // Where the change began: windows scored after its first stage leave the record.
@@ -976,10 +995,22 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
     }
     if let Some(shift) = fresh {
         let age = crate::time::format_duration((full.fit_values.len() - shift.at.min(full.fit_values.len())) as i64 * series.step_ms);
-        warnings.push(levelled_warning(series, &shift, &format!(", {age} before the end: too recent for the backtest to check;")));
+        let returning = match returns {
+            Some(r) => format!(
+                ", and that the level before it returns (a burst that ends) has a {:.0} % chance in the bands and sample paths",
+                100.0 * r.chance
+            ),
+            None => String::new(),
+        };
+        warnings.push(levelled_warning(
+            series,
+            &shift,
+            &format!(", {age} before the end: too recent for the backtest to check{returning};"),
+        ));
     }
     // Every model fits history levelled at a fresh shift; the twins fit it levelled at
-    // their own shift first, as the windows did.
+    // their own shift first, as the windows did. After a young one, the points masked
+    // against the old level are read against the new one.
     let at_fresh = |values: Vec<f64>| match fresh {
         Some(s) => full.levelled(&s, &values, variant.log),
         None => values,
@@ -1043,6 +1074,7 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
         dependence: Some(dependence),
         evidence_reach,
         path_bands,
+        returns,
     };
     let f = finish(series, raw, bands, parts, &full, warnings);
     Ok(f)
@@ -1173,6 +1205,9 @@ fn run_members(
     })
 }
 
+/// The words of [`report_outliers`]' warning after its count.
+const OUTLIERS_MASKED: &str = "masked before fitting";
+
 /// Reports the outliers masked in all history.
 fn report_outliers(series: &Series, prepared: &prepare::Prepared, name: &str, warnings: &mut Vec<Warning>) {
     if prepared.heavy_tailed {
@@ -1182,7 +1217,10 @@ fn report_outliers(series: &Series, prepared: &prepare::Prepared, name: &str, wa
     if !outliers.is_empty() {
         let shown: Vec<String> = outliers.iter().take(3).map(|t| format_short(*t)).collect();
         let more = if outliers.len() > 3 { format!(" and {} more", outliers.len() - 3) } else { String::new() };
-        warnings.push(Warning::new(name, format!("{} outliers masked before fitting: {}{more}", outliers.len(), shown.join(", "))));
+        warnings.push(Warning::new(
+            name,
+            format!("{} {} {OUTLIERS_MASKED}: {}{more}", outliers.len(), plural(outliers.len(), "outlier", "outliers"), shown.join(", ")),
+        ));
     }
 }
 
@@ -1232,6 +1270,9 @@ struct Parts {
     evidence_reach: Option<(f64, f64)>,
     /// The calibrated bands before widening, for the sample paths (empty: none widened).
     path_bands: Vec<Band>,
+    /// A young level shift's return to the level before it, with its chance: given in
+    /// the bands and paths in place of a run at the end ([`tail`]).
+    returns: Option<tail::NewLevel>,
 }
 
 /// Fewest steps after a level shift from which its noise is read (an hour at 5 minutes).
@@ -1326,12 +1367,15 @@ fn finish(
     shape(&mut bands);
     let mut path_bands = parts.path_bands;
     shape(&mut path_bands);
-    let mut new_level = None;
-    if let Some(t) = prepared.tail() {
+    let mut new_level = parts.returns;
+    if new_level.is_some() {
+        // The run at the end is the young step the fit follows: no burst to give a chance.
+    } else if let Some(t) = prepared.tail() {
         let level = tail::NewLevel {
             from_ms: series.timestamp(t.from),
             shift: t.shift,
             chance: tail::chance(t.observed as i64 * series.step_ms, t.observed),
+            returns: false,
         };
         warnings.push(new_level_warning(series, t.observed, &level));
         new_level = Some(level);

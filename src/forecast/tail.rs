@@ -25,6 +25,11 @@ pub struct NewLevel {
     /// The chance it is the level from now on ([`chance`]): that share of the sample
     /// paths carries the shift from the first step, and the bands are the mixture's.
     pub chance: f64,
+    /// Read the other way: the run is a young level shift the fit follows, and `shift`
+    /// with its `chance` is the return to the level before it
+    /// (`prepare::young_return_chance`).
+    #[serde(default)]
+    pub returns: bool,
 }
 
 /// The chance a run at the end is the new level, once it has lasted [`FULL_CHANCE_MS`]:
@@ -162,7 +167,7 @@ mod tests {
     #[test]
     fn the_bands_are_the_mixtures_quantiles() {
         let mut f = flat(3);
-        apply(&mut f, NewLevel { from_ms: 0, shift: 100.0, chance: 0.5 });
+        apply(&mut f, NewLevel { from_ms: 0, shift: 100.0, chance: 0.5, returns: false });
         let (b80, b95) = (&f.bands[0], &f.bands[1]);
         for h in 0..3 {
             assert!((b95.upper[h] - 216.449).abs() < 0.01, "{}", b95.upper[h]);
@@ -174,7 +179,7 @@ mod tests {
         // below both, so the lower edge comes down to it.
         let mut narrow =
             Forecast::from_parts("s", 0, 300_000, vec![100.0], vec![Band { level: 20.0, lower: vec![97.47], upper: vec![102.53] }], "t");
-        apply(&mut narrow, NewLevel { from_ms: 0, shift: 100.0, chance: 0.5 });
+        apply(&mut narrow, NewLevel { from_ms: 0, shift: 100.0, chance: 0.5, returns: false });
         assert!(narrow.bands[0].lower[0] <= 100.0 && narrow.bands[0].upper[0] > 190.0, "{:?}", narrow.bands[0]);
         // The paths follow the bands as they were, with the shift on half of them.
         assert_eq!(f.path_bands[1].upper[0], 100.0 + 19.599640);
@@ -187,7 +192,7 @@ mod tests {
     #[test]
     fn a_small_chance_widens_a_little() {
         let mut f = flat(1);
-        apply(&mut f, NewLevel { from_ms: 0, shift: 100.0, chance: 0.01 });
+        apply(&mut f, NewLevel { from_ms: 0, shift: 100.0, chance: 0.01, returns: false });
         assert!((f.bands[1].upper[0] - 121.66).abs() < 0.02, "{}", f.bands[1].upper[0]);
         assert!((f.bands[1].lower[0] - (100.0 - 10.0 * 1.9599640 * 1.0)).abs() < 0.2, "{}", f.bands[1].lower[0]);
         // A band of no width is a point mass: at 5 % the new level lies past the 80 %
@@ -197,12 +202,12 @@ mod tests {
             b.lower = vec![100.0];
             b.upper = vec![100.0];
         }
-        apply(&mut f, NewLevel { from_ms: 0, shift: 50.0, chance: 0.05 });
+        apply(&mut f, NewLevel { from_ms: 0, shift: 50.0, chance: 0.05, returns: false });
         assert_eq!((f.bands[0].lower[0], f.bands[0].upper[0]), (100.0, 100.0));
         assert_eq!((f.bands[1].lower[0], f.bands[1].upper[0]), (100.0, 150.0));
         // A dip widens the lower edge instead.
         let mut f = flat(1);
-        apply(&mut f, NewLevel { from_ms: 0, shift: -100.0, chance: 0.5 });
+        apply(&mut f, NewLevel { from_ms: 0, shift: -100.0, chance: 0.5, returns: false });
         assert!((f.bands[1].lower[0] - (-16.449)).abs() < 0.01 && (f.bands[1].upper[0] - 116.449).abs() < 0.01, "{:?}", f.bands[1]);
     }
 }

@@ -181,7 +181,8 @@ fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, l
                 swatch(ui, theme::SHIFT, "Level shift");
             }
             if let Some(l) = f.new_level {
-                swatch(ui, theme::SHIFT, &format!("Possible new level ({:.0} %)", 100.0 * l.chance));
+                let what = if l.returns { "Possible return to the level before" } else { "Possible new level" };
+                swatch(ui, theme::SHIFT, &format!("{what} ({:.0} %)", 100.0 * l.chance));
             }
         }
         swatch(ui, theme::NOW, "Now");
@@ -388,7 +389,7 @@ pub fn chart(
                             .style(LineStyle::dashed_dense()),
                     );
                 }
-                if let Some(l) = f.new_level {
+                if let Some(l) = f.new_level.filter(|l| !l.returns) {
                     plot.add(
                         VLine::new(
                             format!(
