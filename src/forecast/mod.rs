@@ -904,8 +904,11 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
     // to the level before it given its chance in the bands and the paths.
     let young = if fresh.is_none() { full.young_shift().filter(fits_fresh) } else { None };
     let fresh = fresh.or(young);
-    if let Some(s) = young {
-        full.unmask_new_level(&s);
+    // The outlier warning names the outliers that remain (once: a heavy tail's warning
+    // is not repeated, as none were masked to leave).
+    if let Some(s) = young
+        && full.unmask_new_level(&s)
+    {
         warnings.retain(|w| !w.message.contains(OUTLIERS_MASKED));
         report_outliers(series, &full, &name, &mut warnings);
     }

@@ -141,9 +141,10 @@ impl Prepared {
     /// masking took the old level's baseline for a fresh level's points, and levelled
     /// history then ended in hours at the old level. A point nearer the new level than
     /// the old is no outlier, and is fitted as observed; one beyond (a burst on the new
-    /// level) stays masked, at the baseline moved by the step.
-    pub fn unmask_new_level(&mut self, shift: &Shift) {
-        let Some(d) = self.decomposition.as_ref() else { return };
+    /// level) stays masked, at the baseline moved by the step. True when an outlier left
+    /// the list.
+    pub fn unmask_new_level(&mut self, shift: &Shift) -> bool {
+        let Some(d) = self.decomposition.as_ref() else { return false };
         let moved = shift.after - shift.before;
         let (mut kept, mut unmasked) = (Vec::new(), Vec::new());
         for &i in &self.outliers {
@@ -159,10 +160,12 @@ impl Prepared {
                 kept.push(i);
             }
         }
+        let changed = !unmasked.is_empty();
         for i in unmasked {
             self.fit_values[i] = self.observed[i];
         }
         self.outliers = kept;
+        changed
     }
 
     /// True when the point at `i`, after a young step (`shift`), lies nearer its new level
