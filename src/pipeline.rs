@@ -128,7 +128,8 @@ impl StepScale {
     /// The scale of `step_ms`; no step (nothing loaded) is under a day.
     pub fn of(step_ms: Option<i64>) -> StepScale {
         match step_ms {
-            Some(step) if step >= 28 * crate::time::DAY_MS => StepScale::Months,
+            // The shortest calendar month.
+            Some(step) if step >= crate::time::CALENDAR_MONTHS[0].shortest_days * crate::time::DAY_MS => StepScale::Months,
             Some(step) if step >= crate::time::DAY_MS => StepScale::Days,
             _ => StepScale::UnderADay,
         }

@@ -112,11 +112,17 @@ pub fn month_starts(from_ms: i64, to_ms: i64, every: i64) -> Vec<i64> {
 }
 
 /// Short English month names, January first: tick labels.
-pub const MONTH_NAMES: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTH_NAMES: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// The short name of month `m` (1 to 12, clamped).
 pub fn month_name(m: i64) -> &'static str {
     MONTH_NAMES[(m - 1).clamp(0, 11) as usize]
+}
+
+/// The month of UTC time `ms` with its year, as a month mark reads it: `Mar 2026`.
+pub fn month_label(ms: i64) -> String {
+    let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
+    format!("{} {y}", month_name(m))
 }
 
 /// The greatest common divisor (of steps and ticks; 0 with 0 is 0).

@@ -4,7 +4,7 @@
 //! Both use the defaults a user gets ([`ForecastSettings::default`]) and print them.
 
 use super::m4::{HORIZON as M4_HORIZON, read_m4};
-use crate::capacity::{runway, thresholds_from_values};
+use crate::capacity::{PriorInputs, runway, thresholds_from_values};
 use crate::forecast::metrics::{coverage, mase, mase_scale, mean, msis};
 use crate::forecast::{ForecastSettings, forecast};
 use crate::import::csv::{CsvOptions, read_csv};
@@ -233,9 +233,9 @@ fn cases_of(set: &'static str, series: &Series, horizon: usize, week: usize, ori
         let actual = &series.values[origin..origin + horizon];
         let (hist, _) = train.interpolated();
         let values = thresholds_of(&hist[hist.len().saturating_sub(week)..]);
-        let top = |v: &[f64]| v.iter().copied().filter(|x| x.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-        let (history_max, point_max) = (top(&hist), top(&f.point));
-        let last = hist.last().copied().unwrap_or(f64::NAN);
+        // What the runway's prior was read from, once for every threshold.
+        let prior = PriorInputs::of(&train, &f);
+        let weight = f.dependence.evidence_weight();
         for (c, kind) in runway(&train, &f, &thresholds_from_values(&values), 95.0).into_iter().zip(KINDS) {
             out.push(Case {
                 set,
@@ -246,10 +246,10 @@ fn cases_of(set: &'static str, series: &Series, horizon: usize, week: usize, ori
                 said: c.probability,
                 happened: actual.iter().any(|v| *v >= c.threshold.value),
                 base_rate: historical_frequency(&hist, horizon, c.threshold.value),
-                weight: f.dependence.evidence_weight(),
-                history_max,
-                point_max,
-                last,
+                weight,
+                history_max: prior.history_max,
+                point_max: prior.point_max,
+                last: prior.last.unwrap_or(f64::NAN),
             });
         }
     }

@@ -110,10 +110,9 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
         }
     });
     let weight = forecast.dependence.evidence_weight();
-    // Sentinels are not levels the series reached (the forecast took them as missing).
-    let limit = crate::forecast::sentinel_limit(series).unwrap_or(f64::INFINITY);
-    let reached = reached_levels(series, forecast, limit);
-    let last_value = series.values.iter().rev().find(|v| !v.is_nan() && v.abs() <= limit).copied();
+    let prior = PriorInputs::of(series, forecast);
+    let reached = prior.history_max.max(prior.point_max);
+    let last_value = prior.last;
     let level = if level > 0.0 && level < 100.0 { level } else { 95.0 };
     let date = |step: Option<usize>| step.map(|i| forecast.timestamp(i));
     thresholds
@@ -139,12 +138,32 @@ pub fn runway(series: &Series, forecast: &Forecast, thresholds: &[Threshold], le
         .collect()
 }
 
-/// The highest level the series has been at (values past the sentinel `limit` aside) or
-/// its point forecast reaches: the prior gives a threshold up to here even odds
-/// ([`prior_chance`]).
-fn reached_levels(series: &Series, forecast: &Forecast, limit: f64) -> f64 {
-    let history = series.values.iter().copied().filter(|v| v.is_finite() && v.abs() <= limit).fold(f64::NEG_INFINITY, f64::max);
-    forecast.point.iter().copied().filter(|v| v.is_finite()).fold(history, f64::max)
+/// What [`runway`]'s prior reads of a series and its forecast: the prior gives a
+/// threshold up to the highest level the series has been at or its point forecast
+/// reaches even odds, and one the last value stands past is reached ([`prior_chance`]).
+/// Values past the sentinel limit aside: sentinels are not levels the series reached
+/// (the forecast took them as missing).
+#[derive(Debug, Clone, Copy)]
+pub struct PriorInputs {
+    /// The highest value of history (`-inf` when none).
+    pub history_max: f64,
+    /// The highest value of the point forecast (`-inf` when none).
+    pub point_max: f64,
+    /// The last value of history.
+    pub last: Option<f64>,
+}
+
+impl PriorInputs {
+    /// Read from `series` and its `forecast`.
+    pub fn of(series: &Series, forecast: &Forecast) -> Self {
+        let limit = crate::forecast::sentinel_limit(series).unwrap_or(f64::INFINITY);
+        let highest = |v: &[f64]| v.iter().copied().filter(|x| x.is_finite() && x.abs() <= limit).fold(f64::NEG_INFINITY, f64::max);
+        PriorInputs {
+            history_max: highest(&series.values),
+            point_max: forecast.point.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max),
+            last: series.values.iter().rev().find(|v| !v.is_nan() && v.abs() <= limit).copied(),
+        }
+    }
 }
 
 /// Peak forecast against a capacity.

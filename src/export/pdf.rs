@@ -217,13 +217,7 @@ fn month_ticks(t0: i64, t1: i64) -> Vec<(i64, String)> {
     let months = month_index(t1) - month_index(t0) - 1;
     let every = [1, 2, 3, 6, 12].into_iter().find(|e| months / e < MAX_MONTH_TICKS).unwrap_or(12);
     // Not a mark on the chart's left edge (t0 itself on a month start).
-    month_starts(t0 + 1, t1, every)
-        .into_iter()
-        .map(|t| {
-            let (y, m, _) = civil_from_days(t.div_euclid(DAY_MS));
-            (t, format!("{} {y}", crate::time::month_name(m)))
-        })
-        .collect()
+    month_starts(t0 + 1, t1, every).into_iter().map(|t| (t, crate::time::month_label(t))).collect()
 }
 
 /// "Nice" tick values between lo and hi, about `n` of them.

@@ -467,6 +467,15 @@ impl Forecast {
         if self.path_bands.is_empty() { &self.bands } else { &self.path_bands }
     }
 
+    /// Fixes the bands the sample paths follow ([`Forecast::path_bands`]) before the
+    /// shown bands change (a run's new level mixed in, a count's edges read as counts):
+    /// the paths keep the bands as calibrated.
+    pub fn keep_path_bands(&mut self) {
+        if self.path_bands.is_empty() {
+            self.path_bands = self.bands.clone();
+        }
+    }
+
     /// UTC milliseconds of forecast step `i`.
     pub fn timestamp(&self, i: usize) -> i64 {
         crate::time::slot_time(self.start_ms, self.step_ms, i as i64)
@@ -912,14 +921,13 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
         warnings.retain(|w| !w.message.contains(OUTLIERS_MASKED));
         report_outliers(series, &full, &name, &mut warnings);
     }
-    let returns = young.map(|s| {
-        let age_ms = (full.fit_values.len() - s.at.min(full.fit_values.len())) as i64 * series.step_ms;
-        tail::NewLevel {
-            from_ms: series.timestamp(s.at),
-            shift: s.before - s.after,
-            chance: prepare::young_return_chance(age_ms),
-            returns: true,
-        }
+    // How long before the end a shift came.
+    let age_ms = |s: &prepare::Shift| (full.fit_values.len() - s.at.min(full.fit_values.len())) as i64 * series.step_ms;
+    let returns = young.map(|s| tail::NewLevel {
+        from_ms: series.timestamp(s.at),
+        shift: s.before - s.after,
+        chance: prepare::young_return_chance(age_ms(&s)),
+        returns: true,
     });
     let mut left_out = 0;
     if let Some(shift) = fresh {
@@ -997,7 +1005,7 @@ fn forecast_laid_out(series: &Series, settings: &ForecastSettings, allow_once: b
         warnings.push(levelled_warning(series, &shift, ""));
     }
     if let Some(shift) = fresh {
-        let age = crate::time::format_duration((full.fit_values.len() - shift.at.min(full.fit_values.len())) as i64 * series.step_ms);
+        let age = crate::time::format_duration(age_ms(&shift));
         let returning = match returns {
             Some(r) => format!(
                 ", and that the level before it returns (a burst that ends) has a {:.0} % chance in the bands and sample paths",
@@ -1370,10 +1378,10 @@ fn finish(
     shape(&mut bands);
     let mut path_bands = parts.path_bands;
     shape(&mut path_bands);
-    let mut new_level = parts.returns;
-    if new_level.is_some() {
-        // The run at the end is the young step the fit follows: no burst to give a chance.
-    } else if let Some(t) = prepared.tail() {
+    // A young step's return, else a run at the end read as a burst (with a young step,
+    // that run is the step the fit follows: no burst to give a chance).
+    let new_level = parts.returns.or_else(|| {
+        let t = prepared.tail()?;
         let level = tail::NewLevel {
             from_ms: series.timestamp(t.from),
             shift: t.shift,
@@ -1381,8 +1389,8 @@ fn finish(
             returns: false,
         };
         warnings.push(new_level_warning(series, t.observed, &level));
-        new_level = Some(level);
-    }
+        Some(level)
+    });
     let mut forecast = Forecast {
         series: series.display_name(),
         start_ms: series.timestamp(series.len()),
@@ -1489,9 +1497,7 @@ impl Bounds {
         if !self.counts || self.lower != 0.0 {
             return;
         }
-        if forecast.path_bands.is_empty() {
-            forecast.path_bands = forecast.bands.clone();
-        }
+        forecast.keep_path_bands();
         for b in &mut forecast.bands {
             for v in &mut b.lower {
                 if *v > 0.0 && *v < 1.0 {

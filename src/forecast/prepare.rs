@@ -144,33 +144,31 @@ impl Prepared {
     /// level) stays masked, at the baseline moved by the step. True when an outlier left
     /// the list.
     pub fn unmask_new_level(&mut self, shift: &Shift) -> bool {
-        let Some(d) = self.decomposition.as_ref() else { return false };
+        if self.decomposition.is_none() {
+            return false;
+        }
         let moved = shift.after - shift.before;
-        let (mut kept, mut unmasked) = (Vec::new(), Vec::new());
-        for &i in &self.outliers {
+        let masked = std::mem::take(&mut self.outliers);
+        let count = masked.len();
+        for i in masked {
             if self.on_new_level(shift, i) {
-                unmasked.push(i);
-            } else {
-                if i >= shift.at
-                    && let (Some(o), Some(b)) = (self.observed.get(i), d.baseline.get(i))
-                    && o.is_finite()
-                {
-                    self.fit_values[i] = b + moved;
-                }
-                kept.push(i);
+                self.fit_values[i] = self.observed[i];
+                continue;
             }
+            if i >= shift.at
+                && let (Some(o), Some(b)) = (self.observed.get(i), self.decomposition.as_ref().and_then(|d| d.baseline.get(i)))
+                && o.is_finite()
+            {
+                self.fit_values[i] = b + moved;
+            }
+            self.outliers.push(i);
         }
-        let changed = !unmasked.is_empty();
-        for i in unmasked {
-            self.fit_values[i] = self.observed[i];
-        }
-        self.outliers = kept;
-        changed
+        self.outliers.len() < count
     }
 
     /// True when the point at `i`, after a young step (`shift`), lies nearer its new level
-    /// than the old ([`Prepared::unmasked_after`]): no outlier of the level it is on.
-    pub fn on_new_level(&self, shift: &Shift, i: usize) -> bool {
+    /// than the old ([`Prepared::unmask_new_level`]): no outlier of the level it is on.
+    fn on_new_level(&self, shift: &Shift, i: usize) -> bool {
         let (Some(d), Some(o)) = (self.decomposition.as_ref(), self.observed.get(i)) else { return false };
         let Some(x) = d.deseasonalised.get(i) else { return false };
         i >= shift.at && o.is_finite() && (x - shift.after).abs() < (x - shift.before).abs()
@@ -330,14 +328,7 @@ fn fresh_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
         return None; // less than a day after it yet; or recent_shift's to judge, with windows after it
     }
     let mut shift = levels_at(deseasonalised, periods, block, at, first);
-    // A season that went with the step (a drained group loses its daily shape too) leaves
-    // the deseasonalised level after it where the values never were (−5 % for a CPU at
-    // 0.3 %): the values' own median is the level then.
-    let observed = &values[at.min(values.len())..];
-    let (low, high) = observed.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
-    if !(low..=high).contains(&shift.after) {
-        shift.after = robust::median(observed);
-    }
+    shift.after = level_the_values_show(shift.after, &values[at.min(values.len())..]);
     shift.scales = swing_scales(values, &shift, block, periods);
     (shift.moves() && is_fresh_step(deseasonalised, &shift, block)).then_some(shift)
 }
@@ -373,10 +364,12 @@ fn young_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
     // half raised its daily swing by half, and less the old swing added, its halves after
     // the step read 10 apart.
     let cycle = periods.iter().copied().max().unwrap_or(0);
+    // A whole cycle of seasons before it to repeat.
+    let seasons = cycle > 0 && cycle <= at && values.len() >= n;
     let before = robust::median(&deseasonalised[at.saturating_sub(longest_season(periods, block))..at]);
     let read = |scaled: bool| -> Vec<f64> {
         let mut d = deseasonalised.to_vec();
-        if cycle > 0 && cycle <= at && values.len() >= n {
+        if seasons {
             for i in at..n {
                 let j = at - cycle + (i - at) % cycle;
                 let season = values[j] - deseasonalised[j];
@@ -390,17 +383,13 @@ fn young_shift(values: &[f64], deseasonalised: &[f64], periods: &[usize], step_m
         (robust::median(&d[mid..n]) - robust::median(&d[at..mid])).abs()
     };
     let added = read(false);
-    let scaled = (cycle > 0 && before > 0.0 && (at - cycle..at).all(|j| before + values[j] - deseasonalised[j] > 0.0)).then(|| read(true));
+    let scaled = (seasons && before > 0.0 && (at - cycle..at).all(|j| before + values[j] - deseasonalised[j] > 0.0)).then(|| read(true));
     let (deseasonalised, scales) = match scaled {
         Some(m) if halves_apart(&m) < halves_apart(&added) => (m, true),
         _ => (added, false),
     };
     let mut shift = levels_at(&deseasonalised, periods, block, at, None);
-    let observed = &values[at.min(values.len())..];
-    let (low, high) = observed.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
-    if !(low..=high).contains(&shift.after) {
-        shift.after = robust::median(observed);
-    }
+    shift.after = level_the_values_show(shift.after, &values[at.min(values.len())..]);
     shift.scales = scales;
     (shift.moves() && is_young_step(&deseasonalised, &shift, block)).then_some(shift)
 }
@@ -465,6 +454,15 @@ fn is_young_step(deseasonalised: &[f64], shift: &Shift, block: usize) -> bool {
     let nearer_new = |m: f64| (m - shift.after).abs() < (m - shift.before).abs();
     let held = nearer_new(first) && nearer_new(second) && (second - first).abs() <= FRESH_FLAT_SHARE * moved;
     clear && flat && new && held
+}
+
+/// `level` (after a step, read on the deseasonalised series) when `observed` (the values
+/// after it) reach it, else their median. A season that went with the step (a drained
+/// group loses its daily shape too) leaves the deseasonalised level after it where the
+/// values never were (−5 % for a CPU at 0.3 %): the values' own median is the level then.
+fn level_the_values_show(level: f64, observed: &[f64]) -> f64 {
+    let (low, high) = observed.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    if (low..=high).contains(&level) { level } else { robust::median(observed) }
 }
 
 /// True when the swing of `values` (10th to 90th percentile), from the block before

@@ -132,8 +132,8 @@ pub fn mask_outliers(values: &[f64], decomposition: &Decomposition) -> Masked {
     let sd = if mad > 0.0 {
         mad
     } else {
-        let moves: Vec<f64> = residual.iter().map(|r| r - med).filter(|r| r.is_finite() && *r != 0.0).collect();
-        MAD_TO_SD * median(&moves.iter().map(|r| r.abs()).collect::<Vec<f64>>())
+        let moves: Vec<f64> = residual.iter().map(|r| (r - med).abs()).filter(|r| r.is_finite() && *r != 0.0).collect();
+        MAD_TO_SD * median(&moves)
     };
     if sd <= 0.0 {
         return Masked { values: values.to_vec(), ..Masked::default() };

@@ -64,9 +64,7 @@ pub fn apply(forecast: &mut Forecast, level: NewLevel) {
     if !(level.shift.is_finite() && level.chance > 0.0 && level.chance <= 1.0) {
         return;
     }
-    if forecast.path_bands.is_empty() {
-        forecast.path_bands = forecast.bands.clone();
-    }
+    forecast.keep_path_bands();
     let (lo, hi) = forecast.bounds;
     let clamp = |v: f64| if lo <= hi { v.clamp(lo, hi) } else { v };
     // Each step's distribution as the bands give it, once for every band.

@@ -768,15 +768,15 @@ impl HeadroomApp {
                     self.model.error = None;
                     // A horizon preset for minutes on daily or monthly values forecasts
                     // a step or two: the step's own preset instead, said in the status.
-                    let finest = self.model.entries.iter().map(|e| e.series.step_ms).min();
-                    if let Some(h) = crate::pipeline::horizon_for_step(&self.state.horizon, finest) {
+                    let finest = self.model.finest_step_ms();
+                    if let Some(step) = finest
+                        && let Some(h) = crate::pipeline::horizon_for_step(&self.state.horizon, finest)
+                    {
                         let loaded = std::mem::take(&mut self.model.status);
                         self.state.horizon = h.to_string();
                         self.start_fit();
-                        self.model.status = format!(
-                            "{loaded}; horizon set to {h} for {} steps; forecasting…",
-                            crate::time::format_duration(finest.unwrap_or(0))
-                        );
+                        self.model.status =
+                            format!("{loaded}; horizon set to {h} for {} steps; forecasting…", crate::time::format_duration(step));
                     } else {
                         // Only what is new (or replaced) is fitted; the rest keeps its forecast.
                         self.start_fit_of(true);
@@ -960,8 +960,7 @@ impl HeadroomApp {
         let busy = self.busy();
         egui::Panel::top("controls").show(ui, |ui| {
             let edit = (self.history.undo_label(), self.history.redo_label());
-            let finest = self.model.entries.iter().map(|e| e.series.step_ms).min();
-            actions.extend(panels::controls::ui(ui, &mut self.state, busy, edit, &self.local_clock, finest));
+            actions.extend(panels::controls::ui(ui, &mut self.state, busy, edit, &self.local_clock, self.model.finest_step_ms()));
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             actions.extend(panels::status::ui(ui, &self.model));

@@ -186,6 +186,12 @@ pub struct Model {
 }
 
 impl Model {
+    /// The shortest step of the series loaded (`None` when none is): the horizon and
+    /// history presets follow it (`pipeline::horizon_presets`).
+    pub fn finest_step_ms(&self) -> Option<i64> {
+        self.entries.iter().map(|e| e.series.step_ms).min()
+    }
+
     /// The runways the window needs and has not worked out: each series' at the
     /// thresholds typed for it (`thresholds`, by display name).
     pub fn runway_requests(&self, thresholds: &std::collections::BTreeMap<String, String>) -> Vec<RunwayRequest> {

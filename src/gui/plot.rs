@@ -141,8 +141,7 @@ fn coarse_tick(x: f64, step_s: f64) -> Option<String> {
 
 /// A month's tick label: `Jan 2026`.
 pub fn month_tick(x: f64) -> String {
-    let (y, m, _) = civil_from_days(((x * 1000.0) as i64).div_euclid(DAY_MS));
-    format!("{} {y}", crate::time::month_name(m))
+    crate::time::month_label((x * 1000.0) as i64)
 }
 
 /// A tick label: `Nov 23` when days are shown, else with the time.
@@ -237,15 +236,21 @@ pub fn opening_window(series: &Series, forecast: Option<&Forecast>, history_days
     let end_x = series.end_ms() as f64 / 1000.0;
     let last_x = forecast.map_or(end_x, |f| f.timestamp(f.point.len().saturating_sub(1)) as f64 / 1000.0);
     let first_x = series.start_ms as f64 / 1000.0;
-    // At least [`MIN_SHOWN_STEPS`] of history: 28 days of monthly values are one value.
-    let shown_s = (f64::from(history_days) * DAY_MS as f64).max(MIN_SHOWN_STEPS * series.step_ms as f64) / 1000.0;
+    let shown_s = shown_history_ms(history_days, series.step_ms) / 1000.0;
     let from = if history_days == 0 { first_x } else { (end_x - shown_s).max(first_x) };
     (from, last_x)
 }
 
+/// The span of history (ms) the chart opens on for `history_days` of a series stepped
+/// every `step_ms`: at least [`MIN_SHOWN_STEPS`] steps, as 28 days of monthly values are
+/// one value.
+pub fn shown_history_ms(history_days: u32, step_ms: i64) -> f64 {
+    (f64::from(history_days) * DAY_MS as f64).max(MIN_SHOWN_STEPS * step_ms as f64)
+}
+
 /// Fewest steps of history the chart opens on, whatever span of days is chosen: two
 /// years of monthly values (a day of hourly ones, where the days chosen show more).
-pub const MIN_SHOWN_STEPS: f64 = 24.0;
+const MIN_SHOWN_STEPS: f64 = 24.0;
 
 /// A series' value range, for fitting the view and placing the log scale's floor.
 #[derive(Debug, Clone, Copy)]

@@ -114,14 +114,13 @@ fn history_presets(step_ms: i64) -> &'static [(u32, &'static str)] {
 }
 
 /// The choice of `presets` to show selected: `history_days` itself, or else the one
-/// nearest what the chart shows (at least [`plot::MIN_SHOWN_STEPS`] steps): 28 days of
-/// monthly values open on two years.
+/// nearest what the chart shows ([`plot::shown_history_ms`]): 28 days of monthly values
+/// open on two years.
 fn shown_preset(history_days: u32, step_ms: i64, presets: &[(u32, &str)]) -> u32 {
     if history_days == 0 || presets.iter().any(|(d, _)| *d == history_days) {
         return history_days;
     }
-    let step_days = step_ms as f64 / crate::time::DAY_MS as f64;
-    let shown = f64::from(history_days).max(plot::MIN_SHOWN_STEPS * step_days);
+    let shown = plot::shown_history_ms(history_days, step_ms) / crate::time::DAY_MS as f64;
     presets
         .iter()
         .filter(|(d, _)| *d > 0)
