@@ -176,12 +176,16 @@ fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, l
             if !f.outliers.is_empty() {
                 swatch(ui, theme::OUTLIER, "Masked outliers");
             }
+            // A young shift's return has no line of its own: it is said on the shift's.
             if f.level_shift_ms.is_some() {
-                swatch(ui, theme::SHIFT, "Level shift");
+                let label = match f.new_level.filter(|l| l.returns) {
+                    Some(l) => format!("Level shift ({:.0} % it returns)", 100.0 * l.chance),
+                    None => "Level shift".to_string(),
+                };
+                swatch(ui, theme::SHIFT, &label);
             }
-            if let Some(l) = f.new_level {
-                let what = if l.returns { "Possible return to the level before" } else { "Possible new level" };
-                swatch(ui, theme::SHIFT, &format!("{what} ({:.0} %)", 100.0 * l.chance));
+            if let Some(l) = f.new_level.filter(|l| !l.returns) {
+                swatch(ui, theme::SHIFT, &format!("Possible new level ({:.0} %)", 100.0 * l.chance));
             }
         }
         swatch(ui, theme::NOW, "Now");
@@ -388,11 +392,14 @@ pub fn chart(
                     );
                 }
                 if let Some(t) = f.level_shift_ms {
-                    plot.add(
-                        VLine::new("Level shift (the fit follows the level after it)", t as f64 / 1000.0)
-                            .color(theme::SHIFT)
-                            .style(LineStyle::dashed_dense()),
-                    );
+                    let name = match f.new_level.filter(|l| l.returns) {
+                        Some(l) => format!(
+                            "Level shift (the fit follows the level after it; a return to the level before given {:.0} % in the bands)",
+                            100.0 * l.chance
+                        ),
+                        None => "Level shift (the fit follows the level after it)".to_string(),
+                    };
+                    plot.add(VLine::new(name, t as f64 / 1000.0).color(theme::SHIFT).style(LineStyle::dashed_dense()));
                 }
                 if let Some(l) = f.new_level.filter(|l| !l.returns) {
                     plot.add(
