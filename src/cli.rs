@@ -120,8 +120,10 @@ pub struct PlanArgs {
     /// Kubernetes name).
     #[arg(long, requires = "hpa")]
     pub target: Option<String>,
-    /// Write an AWS predictive scaling policy (JSON) from the recommended scenario when
-    /// it is predictive, else the first predictive one.
+    /// Write an AWS CloudFormation template (JSON) of the replayed Auto Scaling policy:
+    /// target tracking, step scaling with its alarms, predictive, or a schedule as
+    /// scheduled actions; from the recommended scenario when AWS has its policy, else the
+    /// first such scenario.
     #[arg(long)]
     pub aws: Option<PathBuf>,
 }
@@ -466,8 +468,10 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             if args.hpa.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Hpa(_))) {
                 bail!("--hpa: no scenario has an HPA policy (give a scenario file with kind = \"hpa\")");
             }
-            if args.aws.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Predictive(_))) {
-                bail!("--aws: no scenario has a predictive policy (give a scenario file with kind = \"predictive\")");
+            if args.aws.is_some() && !has(crate::export::aws::exportable) {
+                bail!(
+                    "--aws: no scenario has an AWS policy (give a scenario file with kind = \"target_tracking\", \"step\", \"predictive\" or \"schedule\")"
+                );
             }
             let time_zone = time_zone_arg(&args.timezone)?;
             let import = pipeline::load(&args.inputs, &CsvOptions { time_zone, ..CsvOptions::default() })?;
@@ -549,7 +553,7 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
             eprintln!("note: --aws: {w}");
         }
         crate::files::atomic_write(path, policy.json.as_bytes())?;
-        eprintln!("AWS scaling policy written to {}", path.display());
+        eprintln!("AWS CloudFormation template written to {}", path.display());
     }
     Ok(())
 }

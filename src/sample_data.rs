@@ -120,8 +120,15 @@ price = { instance_hour = 0.192 }
 name = "target tracking at 60 %"
 series = "api_requests_per_second"
 capacity = { per_instance = 250.0, target_utilisation = 0.7 }
-policy = { kind = "target_tracking", min = 3, max = 40, target = 0.6 }
 price = { instance_hour = 0.192 }
+# AWS tracks ALBRequestCountPerTarget on the target group (an example label, as below).
+[scenario.policy]
+kind = "target_tracking"
+min = 3
+max = 40
+target = 0.6
+metric = "alb_request_count"
+resource_label = "app/checkout-alb/50dc6c495c0c9188/targetgroup/checkout-api/73e2d6bc24d8a067"
 
 [[scenario]]
 name = "step scaling, gradual"
@@ -137,6 +144,9 @@ alarm_low = 0.4
 out = [{ lower = 0.0, upper = 0.1, change = 1.0 }, { lower = 0.1, change = 2.0 }]
 in = [{ upper = 0.0, change = -1.0 }]
 datapoints = 3
+# The alarms watch RequestCountPerTarget on the target group (an example label).
+metric = "alb_request_count"
+resource_label = "app/checkout-alb/50dc6c495c0c9188/targetgroup/checkout-api/73e2d6bc24d8a067"
 
 [[scenario]]
 name = "predictive on the 80 % band"

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use headroom::simulate::aws::percent_adjustment;
-use headroom::simulate::policy::{AdjustmentType, Predictive, PredictiveMode, StepAdjustment, StepScaling, TargetTracking};
+use headroom::simulate::policy::{AdjustmentType, AwsMetric, Predictive, PredictiveMode, StepAdjustment, StepScaling, TargetTracking};
 use headroom::simulate::{CapacityModel, Policy, replay};
 
 /// One instance serves 100 at 100 %.
@@ -136,6 +136,8 @@ fn doc_step() -> StepScaling {
         startup_s: 0,
         period_s: 60,
         datapoints: 1,
+        metric: AwsMetric::Cpu,
+        resource_label: None,
     }
 }
 
@@ -315,4 +317,357 @@ fn exact_capacity_sets_the_count_it_names_whichever_way() {
     };
     let n = counts(&Policy::Step(s), &trace(&[(400.0, 2), (600.0, 1), (320.0, 5)]));
     assert_eq!(n, vec![10, 10, 10, 8, 8, 8, 8, 8]);
+}
+
+// ---------------------------------------------------------------------------------------
+// The exported CloudFormation template scales on what was replayed. Each template is read
+// back by the reader below, written from the CloudFormation template reference
+// (AWS::AutoScaling::ScalingPolicy, AWS::CloudWatch::Alarm, AWS::AutoScaling::ScheduledAction)
+// and the metrics' units (ASGAverageCPUUtilization and CPUUtilization in percent;
+// ALBRequestCountPerTarget a one-minute count per target; RequestCountPerTarget a count
+// per target over the alarm's Period), never from Headroom's writer.
+// ---------------------------------------------------------------------------------------
+
+mod template {
+    use super::*;
+    use headroom::export::aws::{Replayed, template};
+    use headroom::simulate::policy::ScheduleRule;
+    use serde_json::Value;
+
+    const LABEL: &str = "app/checkout-alb/50dc6c495c0c9188/targetgroup/checkout-api/73e2d6bc24d8a067";
+    const PER: f64 = 250.0;
+
+    fn export(policy: &Policy) -> (Value, Vec<String>) {
+        let t = template(Replayed { name: "s", series: "api_requests_per_second", per_instance: PER, utilisation_series: false }, policy)
+            .unwrap();
+        (serde_json::from_str(&t.json).expect("valid JSON"), t.warnings)
+    }
+
+    fn resource<'a>(doc: &'a Value, id: &str, kind: &str) -> &'a Value {
+        let r = &doc["Resources"][id];
+        assert_eq!(r["Type"], kind, "{id}");
+        assert_eq!(r["Properties"]["AutoScalingGroupName"]["Ref"], "AutoScalingGroupName", "every resource acts on the parameter's group");
+        &r["Properties"]
+    }
+
+    /// A utilisation from a target tracking TargetValue.
+    fn tracked(spec: &Value) -> (f64, AwsMetric, Option<String>) {
+        let value = spec["TargetValue"].as_f64().unwrap();
+        let m = &spec["PredefinedMetricSpecification"];
+        match m["PredefinedMetricType"].as_str().unwrap() {
+            "ASGAverageCPUUtilization" => (value / 100.0, AwsMetric::Cpu, None),
+            "ALBRequestCountPerTarget" => (value / 60.0 / PER, AwsMetric::AlbRequestCount, m["ResourceLabel"].as_str().map(String::from)),
+            other => panic!("unexpected metric {other}"),
+        }
+    }
+
+    fn read_tracking(p: &Value, like: &TargetTracking) -> TargetTracking {
+        assert_eq!(p["PolicyType"], "TargetTrackingScaling");
+        let c = &p["TargetTrackingConfiguration"];
+        let (target, metric, resource_label) = tracked(c);
+        TargetTracking {
+            target,
+            warmup_s: p["EstimatedInstanceWarmup"].as_u64().unwrap() as u32,
+            disable_scale_in: c["DisableScaleIn"].as_bool().unwrap(),
+            metric,
+            resource_label,
+            // What the template cannot carry: the group's size, start-up and AWS's own alarms.
+            ..like.clone()
+        }
+    }
+
+    /// The step policy a template's two alarms and their policies describe.
+    fn read_step(doc: &Value, like: &StepScaling) -> StepScaling {
+        let mut read = like.clone();
+        for (alarm_id, policy_id) in [("HighAlarm", "ScaleOutPolicy"), ("LowAlarm", "ScaleInPolicy")] {
+            let alarm = &doc["Resources"][alarm_id]["Properties"];
+            assert_eq!(doc["Resources"][alarm_id]["Type"], "AWS::CloudWatch::Alarm");
+            assert_eq!(alarm["AlarmActions"][0]["Ref"], policy_id);
+            let period = alarm["Period"].as_u64().unwrap() as u32;
+            let scale = match (alarm["Namespace"].as_str().unwrap(), alarm["MetricName"].as_str().unwrap()) {
+                ("AWS/EC2", "CPUUtilization") => {
+                    assert_eq!(alarm["Statistic"], "Average");
+                    assert_eq!(alarm["Dimensions"][0]["Name"], "AutoScalingGroupName");
+                    read.metric = AwsMetric::Cpu;
+                    100.0
+                }
+                ("AWS/ApplicationELB", "RequestCountPerTarget") => {
+                    assert_eq!(alarm["Statistic"], "Sum", "RequestCountPerTarget's one valid statistic");
+                    assert_eq!(alarm["Dimensions"][0]["Name"], "TargetGroup");
+                    assert!(LABEL.ends_with(alarm["Dimensions"][0]["Value"].as_str().unwrap()));
+                    read.metric = AwsMetric::AlbRequestCount;
+                    PER * f64::from(period)
+                }
+                other => panic!("unexpected alarm metric {other:?}"),
+            };
+            read.period_s = period;
+            let n = alarm["EvaluationPeriods"].as_u64().unwrap() as u32;
+            assert_eq!(alarm["DatapointsToAlarm"].as_u64().unwrap() as u32, n, "N of N datapoints");
+            read.datapoints = n;
+            let threshold = alarm["Threshold"].as_f64().unwrap() / scale;
+            let p = resource(doc, policy_id, "AWS::AutoScaling::ScalingPolicy");
+            assert_eq!(p["PolicyType"], "StepScaling");
+            let kind = match p["AdjustmentType"].as_str().unwrap() {
+                "ChangeInCapacity" => AdjustmentType::ChangeInCapacity,
+                "ExactCapacity" => AdjustmentType::ExactCapacity,
+                "PercentChangeInCapacity" => AdjustmentType::PercentChangeInCapacity,
+                other => panic!("{other}"),
+            };
+            let steps: Vec<StepAdjustment> = p["StepAdjustments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| StepAdjustment {
+                    lower: a["MetricIntervalLowerBound"].as_f64().map(|v| v / scale),
+                    upper: a["MetricIntervalUpperBound"].as_f64().map(|v| v / scale),
+                    change: a["ScalingAdjustment"].as_i64().unwrap() as f64,
+                })
+                .collect();
+            read.warmup_s = p["EstimatedInstanceWarmup"].as_u64().unwrap() as u32;
+            if let Some(m) = p["MinAdjustmentMagnitude"].as_u64() {
+                read.min_adjustment_magnitude = Some(m as u32);
+            }
+            match alarm["ComparisonOperator"].as_str().unwrap() {
+                "GreaterThanThreshold" => (read.alarm_high, read.out, read.out_type) = (threshold, steps, kind),
+                "LessThanThreshold" => (read.alarm_low, read.scale_in, read.in_type) = (threshold, steps, kind),
+                other => panic!("{other}"),
+            }
+        }
+        read.resource_label = (read.metric == AwsMetric::AlbRequestCount).then(|| LABEL.to_string());
+        read
+    }
+
+    /// The same counts minute by minute on demand that crosses every step both ways.
+    fn same_replay(a: &Policy, b: &Policy) {
+        let cap = CapacityModel { per_instance: PER, target_utilisation: 0.7 };
+        let demand: Vec<f64> =
+            (0..600).map(|i| 1500.0 + 1400.0 * ((i as f64) / 40.0).sin() + if i % 97 < 10 { 1200.0 } else { 0.0 }).collect();
+        let run = |p: &Policy| -> Vec<f64> { replay(p, &cap, &demand, 0, MINUTE, None, true).steps.iter().map(|s| s.instances).collect() };
+        let (ra, rb) = (run(a), run(b));
+        assert!(ra.iter().zip(&ra[1..]).any(|(x, y)| x != y), "the trace makes the policy scale");
+        assert_eq!(ra, rb);
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+    }
+
+    #[test]
+    fn target_tracking_is_written_on_the_metric_and_target_replayed() {
+        // CPU: TargetValue is the utilisation in percent (60 % → 60).
+        let cpu = TargetTracking { min: 2, max: 30, target: 0.6, warmup_s: 120, startup_s: 30, ..TargetTracking::default() };
+        let (doc, warnings) = export(&Policy::TargetTracking(cpu.clone()));
+        let p = resource(&doc, "TargetTrackingPolicy", "AWS::AutoScaling::ScalingPolicy");
+        assert_eq!(p["TargetTrackingConfiguration"]["TargetValue"].as_f64(), Some(60.0));
+        let read = read_tracking(p, &cpu);
+        assert_eq!(read, cpu);
+        same_replay(&Policy::TargetTracking(cpu.clone()), &Policy::TargetTracking(read));
+        assert!(warnings.iter().any(|w| w.contains("MinSize 2 and MaxSize 30")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("average CPU")), "requests exported as CPU are said: {warnings:?}");
+        // Requests: 250 req/s per instance at 60 % is 150 req/s, 9,000 requests per
+        // target per minute, the unit of ALBRequestCountPerTarget.
+        let alb = TargetTracking {
+            disable_scale_in: true,
+            metric: AwsMetric::AlbRequestCount,
+            resource_label: Some(LABEL.into()),
+            ..cpu.clone()
+        };
+        let (doc, _) = export(&Policy::TargetTracking(alb.clone()));
+        let p = resource(&doc, "TargetTrackingPolicy", "AWS::AutoScaling::ScalingPolicy");
+        assert_eq!(p["TargetTrackingConfiguration"]["TargetValue"].as_f64(), Some(9000.0));
+        assert_eq!(p["TargetTrackingConfiguration"]["DisableScaleIn"], true);
+        let read = read_tracking(p, &alb);
+        assert!(close(read.target, 0.6));
+        same_replay(&Policy::TargetTracking(alb), &Policy::TargetTracking(read));
+        // What a policy cannot set is warned about where it differs from AWS.
+        let odd = TargetTracking { period_s: 300, low_datapoints: 10, ..cpu };
+        let (_, w) = export(&Policy::TargetTracking(odd));
+        assert!(w.iter().any(|w| w.contains("every 300 s")) && w.iter().any(|w| w.contains("a policy cannot set them")), "{w:?}");
+    }
+
+    #[test]
+    fn step_scaling_is_written_as_two_alarms_and_their_policies() {
+        // The user guide's step example (alarms at 50 %, percent changes) with a magnitude,
+        // 3 of 3 datapoints, and the high alarm moved to 70 %.
+        let s = StepScaling {
+            alarm_high: 0.7,
+            alarm_low: 0.3,
+            min: 2,
+            max: 60,
+            datapoints: 3,
+            min_adjustment_magnitude: Some(2),
+            ..doc_step()
+        };
+        let (doc, _) = export(&Policy::Step(s.clone()));
+        // By hand: thresholds 70 and 30 percent, bounds in points: 0–10, 10–20, 20–.
+        assert_eq!(doc["Resources"]["HighAlarm"]["Properties"]["Threshold"].as_f64(), Some(70.0));
+        assert_eq!(doc["Resources"]["LowAlarm"]["Properties"]["Threshold"].as_f64(), Some(30.0));
+        let out = &doc["Resources"]["ScaleOutPolicy"]["Properties"]["StepAdjustments"];
+        assert_eq!(out[1]["MetricIntervalLowerBound"].as_f64(), Some(10.0));
+        assert_eq!(out[1]["MetricIntervalUpperBound"].as_f64(), Some(20.0));
+        assert_eq!(out[2]["ScalingAdjustment"], 30);
+        assert!(out[2]["MetricIntervalUpperBound"].is_null(), "open above");
+        let read = read_step(&doc, &s);
+        assert_eq!(read, s);
+        same_replay(&Policy::Step(s), &Policy::Step(read));
+        // On requests per target: the alarm counts requests per target per 300-s period,
+        // 0.7 × 250 × 300 = 52,500; a step bound of 0.1 is 7,500 requests.
+        let a = |lower: Option<f64>, upper: Option<f64>, change: f64| StepAdjustment { lower, upper, change };
+        let alb = StepScaling {
+            alarm_high: 0.7,
+            alarm_low: 0.4,
+            min: 2,
+            max: 60,
+            out: vec![a(Some(0.0), Some(0.1), 1.0), a(Some(0.1), None, 3.0)],
+            scale_in: vec![a(None, Some(0.0), 4.0)],
+            out_type: AdjustmentType::ChangeInCapacity,
+            in_type: AdjustmentType::ExactCapacity,
+            metric: AwsMetric::AlbRequestCount,
+            resource_label: Some(LABEL.into()),
+            period_s: 300,
+            ..doc_step()
+        };
+        let (doc, _) = export(&Policy::Step(alb.clone()));
+        assert_eq!(doc["Resources"]["HighAlarm"]["Properties"]["Threshold"].as_f64(), Some(52500.0));
+        assert_eq!(doc["Resources"]["HighAlarm"]["Properties"]["Period"], 300);
+        assert_eq!(
+            doc["Resources"]["ScaleOutPolicy"]["Properties"]["StepAdjustments"][0]["MetricIntervalUpperBound"].as_f64(),
+            Some(7500.0)
+        );
+        assert!(doc["Resources"]["ScaleOutPolicy"]["Properties"]["MinAdjustmentMagnitude"].is_null(), "only with percent changes");
+        let read = read_step(&doc, &alb);
+        assert!(close(read.alarm_high, 0.7) && close(read.alarm_low, 0.4));
+        same_replay(&Policy::Step(alb), &Policy::Step(read));
+    }
+
+    #[test]
+    fn predictive_is_written_with_the_target_tracking_it_was_replayed_with() {
+        let p = Predictive {
+            min: 3,
+            max: 40,
+            target: 0.6,
+            lead_s: 600,
+            band: Some(80.0),
+            metric: AwsMetric::AlbRequestCount,
+            resource_label: Some(LABEL.into()),
+            dynamic: Some(TargetTracking { target: 0.5, warmup_s: 120, ..TargetTracking::default() }),
+            ..Predictive::default()
+        };
+        let (doc, warnings) = export(&Policy::Predictive(p.clone()));
+        let c = &resource(&doc, "PredictivePolicy", "AWS::AutoScaling::ScalingPolicy")["PredictiveScalingConfiguration"];
+        assert_eq!(c["Mode"], "ForecastAndScale");
+        assert_eq!(c["SchedulingBufferTime"], 600);
+        assert_eq!(c["MaxCapacityBreachBehavior"], "HonorMaxCapacity");
+        // ALBRequestCount's TargetValue: requests per instance per minute, 0.6 × 250 × 60.
+        let pair = &c["MetricSpecifications"][0]["PredefinedMetricPairSpecification"];
+        assert_eq!(pair["PredefinedMetricType"], "ALBRequestCount");
+        assert_eq!(pair["ResourceLabel"], LABEL);
+        assert_eq!(c["MetricSpecifications"][0]["TargetValue"].as_f64(), Some(9000.0));
+        // The dynamic policy tracks requests per target too: 0.5 × 250 × 60 = 7,500.
+        let tt = resource(&doc, "TargetTrackingPolicy", "AWS::AutoScaling::ScalingPolicy");
+        let dynamic = p.dynamic.clone().unwrap();
+        let read_dynamic = read_tracking(tt, &dynamic);
+        assert_eq!(tt["TargetTrackingConfiguration"]["TargetValue"].as_f64(), Some(7500.0));
+        assert!(close(read_dynamic.target, 0.5) && read_dynamic.warmup_s == 120);
+        let read = Predictive {
+            target: c["MetricSpecifications"][0]["TargetValue"].as_f64().unwrap() / 60.0 / PER,
+            lead_s: c["SchedulingBufferTime"].as_u64().unwrap() as u32,
+            dynamic: Some(TargetTracking { metric: dynamic.metric, resource_label: None, ..read_dynamic }),
+            ..p.clone()
+        };
+        // Replayed over the same forecast signal, the read-back policy gives the same counts.
+        let cap = CapacityModel { per_instance: PER, target_utilisation: 0.7 };
+        let demand: Vec<f64> = (0..900).map(|i| 2000.0 + 1500.0 * ((i as f64) / 90.0).sin()).collect();
+        let run = |q: &Predictive| replay(&Policy::Predictive(q.clone()), &cap, &demand, 0, MINUTE, Some(&demand), true).steps;
+        let counts = |q: &Predictive| run(q).iter().map(|s| s.instances).collect::<Vec<f64>>();
+        assert_eq!(counts(&p), counts(&read));
+        assert!(warnings.iter().any(|w| w.contains("80 % band")), "{warnings:?}");
+        assert!(!warnings.iter().any(|w| w.contains("create that policy")), "the dynamic policy is in the template");
+        // ForecastOnly, on CPU: percent, no resource label.
+        let only = Predictive { mode: PredictiveMode::ForecastOnly, ..Predictive::default() };
+        let (doc, _) = export(&Policy::Predictive(only));
+        let c = &doc["Resources"]["PredictivePolicy"]["Properties"]["PredictiveScalingConfiguration"];
+        assert_eq!(c["Mode"], "ForecastOnly");
+        assert_eq!(c["MetricSpecifications"][0]["PredefinedMetricPairSpecification"]["PredefinedMetricType"], "ASGCPUUtilization");
+        assert_eq!(c["MetricSpecifications"][0]["TargetValue"].as_f64(), Some(70.0));
+        assert!(c["MetricSpecifications"][0]["PredefinedMetricPairSpecification"]["ResourceLabel"].is_null());
+        assert!(doc["Resources"]["TargetTrackingPolicy"].is_null());
+    }
+
+    /// The hour of the week a cron `Recurrence` ("0 H * * D,D…", days from Sunday = 0)
+    /// fires at, as (Monday-based day, hour) pairs.
+    fn fires(recurrence: &str) -> Vec<(u8, u8)> {
+        let f: Vec<&str> = recurrence.split(' ').collect();
+        assert_eq!((f.len(), f[0], f[2], f[3]), (5, "0", "*", "*"), "{recurrence}");
+        let hour: u8 = f[1].parse().unwrap();
+        f[4].split(',').map(|d| ((d.parse::<u8>().unwrap() + 6) % 7, hour)).collect()
+    }
+
+    #[test]
+    fn a_schedule_becomes_actions_that_give_the_replayed_count_every_hour() {
+        // Friday 21:00 to Saturday 09:00: 3; every day 08–18: 10; otherwise 4. The first
+        // matching rule wins, so Saturday 08:00 is still 3 and 09:00 is 10.
+        let rules = vec![
+            ScheduleRule { days: vec![4], from_hour: 21, to_hour: 9, count: 3 },
+            ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 10 },
+        ];
+        let policy = Policy::Schedule { default: 4, rules };
+        let (doc, warnings) = export(&policy);
+        let mut actions: Vec<((u8, u8), u64)> = Vec::new();
+        for (_, r) in doc["Resources"].as_object().unwrap() {
+            assert_eq!(r["Type"], "AWS::AutoScaling::ScheduledAction");
+            let p = &r["Properties"];
+            assert_eq!(p["TimeZone"], "Etc/UTC", "the rules are read in UTC");
+            for at in fires(p["Recurrence"].as_str().unwrap()) {
+                actions.push((at, p["DesiredCapacity"].as_u64().unwrap()));
+            }
+        }
+        // By hand: 8:00 → 10 on six days (Saturday's 8:00 is in the overnight rule),
+        // 18:00 → 4 on all seven, Friday 21:00 → 3, Saturday 9:00 → 10: 15 firings.
+        assert_eq!(actions.len(), 15, "{actions:?}");
+        // Two weeks hour by hour from Monday 2026-01-05 00:00 UTC: the count the actions
+        // leave (the last one fired, looking back round the week) is the replay's.
+        let monday = 1_767_571_200_000_i64;
+        let hour = 3_600_000_i64;
+        let cap = CapacityModel { per_instance: PER, target_utilisation: 0.7 };
+        let steps = replay(&policy, &cap, &vec![100.0; 2 * 168], monday, hour, None, true).steps;
+        for (i, s) in steps.iter().enumerate() {
+            let at = |k: usize| ((((i + 336 - k) % 168) / 24) as u8, ((i + 336 - k) % 24) as u8);
+            let left = (0..168).find_map(|k| actions.iter().find(|(a, _)| *a == at(k)).map(|(_, n)| *n)).unwrap();
+            assert_eq!(s.instances, left as f64, "hour {i} of the fortnight");
+        }
+        assert!(warnings.iter().any(|w| w.contains("MinSize at or below 3") && w.contains("MaxSize at or above 10")), "{warnings:?}");
+    }
+
+    #[test]
+    fn what_aws_cannot_hold_is_refused_by_name() {
+        let r = |p: &Policy| template(Replayed { name: "s", series: "x", per_instance: PER, utilisation_series: true }, p).unwrap_err();
+        assert!(r(&Policy::Static { count: 3 }).contains("no AWS Auto Scaling counterpart"));
+        let unlabelled = TargetTracking { metric: AwsMetric::AlbRequestCount, ..TargetTracking::default() };
+        assert!(r(&Policy::TargetTracking(unlabelled)).contains("resource_label"));
+        let on_cpu = Predictive { resource_label: Some(LABEL.into()), ..Predictive::default() };
+        assert!(r(&Policy::Predictive(on_cpu)).contains("alb_request_count"));
+        let bad_label = StepScaling { metric: AwsMetric::AlbRequestCount, resource_label: Some("my-group".into()), ..doc_step() };
+        assert!(r(&Policy::Step(bad_label)).contains("targetgroup"));
+        // A different count at every hour of the week: 168 changes, past the 125 actions
+        // a group may hold.
+        let rules: Vec<ScheduleRule> = (0..7u8)
+            .flat_map(|d| {
+                (0..24u8).map(move |h| ScheduleRule {
+                    days: vec![d],
+                    from_hour: h,
+                    to_hour: h + 1,
+                    count: u32::from(d) * 24 + u32::from(h) + 1,
+                })
+            })
+            .collect();
+        assert!(r(&Policy::Schedule { default: 0, rules }).contains("at most 125 scheduled actions"));
+        // A CPU series exported on CPU needs no word on how it was read.
+        let t = template(
+            Replayed { name: "s", series: "cpu", per_instance: 100.0, utilisation_series: true },
+            &Policy::TargetTracking(TargetTracking::default()),
+        )
+        .unwrap();
+        assert!(!t.warnings.iter().any(|w| w.contains("average CPU")), "{:?}", t.warnings);
+    }
 }

@@ -155,7 +155,7 @@ fn storage_orders_come_a_lead_time_ahead() {
     assert_eq!(first[3], "1100");
 }
 
-/// Flags are checked before any work or file: an AWS export with no predictive scenario
+/// Flags are checked before any work or file: an AWS export with no AWS scenario
 /// fails before the PDF beside it is written; a storage increment far too small for the
 /// growth is an error, not a thousand rows cut short; non-finite or repeated numbers are
 /// refused by flag.
@@ -175,7 +175,7 @@ fn flags_fail_before_the_work_and_name_themselves() {
         .output()
         .unwrap();
     let e = String::from_utf8_lossy(&run.stderr);
-    assert!(!run.status.success() && e.contains("--aws: no scenario has a predictive policy"), "{e}");
+    assert!(!run.status.success() && e.contains("--aws: no scenario has an AWS policy"), "{e}");
     assert!(!pdf.exists(), "nothing written before the error");
     let storage = |size: &str, increment: &str| {
         let run = headroom()

@@ -293,50 +293,6 @@ fn values_the_api_rejects_are_refused_by_name() {
     assert!(e.contains("namespace"), "{e}");
 }
 
-#[test]
-fn the_aws_policy_uses_the_documented_names_and_mode() {
-    use headroom::export::code::{aws, aws_predictive_policy};
-    use headroom::simulate::policy::{Predictive, PredictiveMetric, PredictiveMode};
-    let policy = aws_predictive_policy(&Predictive { target: 0.6, lead_s: 600, ..Predictive::default() }, 250.0).unwrap();
-    let parsed: aws::PredictiveScalingConfiguration = serde_json::from_str(&policy.json).expect("documented field names only");
-    assert_eq!(parsed.mode, "ForecastAndScale");
-    assert_eq!(parsed.scheduling_buffer_time, 600);
-    assert_eq!(parsed.metric_specifications[0].target_value, 60.0);
-    assert_eq!(parsed.metric_specifications[0].predefined_metric_pair_specification.predefined_metric_type, "ASGCPUUtilization");
-    assert_eq!(parsed.max_capacity_breach_behavior, "HonorMaxCapacity");
-    assert!(!policy.json.contains("ResourceLabel"), "only ALBRequestCount takes a resource label");
-    let only = aws_predictive_policy(&Predictive { mode: PredictiveMode::ForecastOnly, ..Predictive::default() }, 250.0).unwrap();
-    assert!(only.json.contains("\"Mode\": \"ForecastOnly\""));
-    // Requests per second, 250 per instance at 60 %: each instance should take 150 req/s,
-    // which is 9,000 requests per instance per minute, the unit of ALBRequestCount's
-    // TargetValue ("as close to 1000 requests per minute as possible",
-    // PredictiveScalingMetricSpecification), with the target group's label.
-    let label = "app/my-alb/778d41231b141a0f/targetgroup/my-alb-target-group/943f017f100becff";
-    let alb =
-        Predictive { target: 0.6, metric: PredictiveMetric::AlbRequestCount, resource_label: Some(label.into()), ..Predictive::default() };
-    let parsed: aws::PredictiveScalingConfiguration = serde_json::from_str(&aws_predictive_policy(&alb, 250.0).unwrap().json).unwrap();
-    let pair = &parsed.metric_specifications[0].predefined_metric_pair_specification;
-    assert_eq!(pair.predefined_metric_type, "ALBRequestCount");
-    assert_eq!(pair.resource_label.as_deref(), Some(label));
-    assert_eq!(parsed.metric_specifications[0].target_value, 9000.0);
-    let bad_label = Predictive { resource_label: Some("my-target-group".into()), ..alb.clone() };
-    assert!(Policy::Predictive(bad_label).validate().unwrap_err().contains("targetgroup"));
-    let label_on_cpu = Predictive { metric: PredictiveMetric::Cpu, ..alb.clone() };
-    assert!(Policy::Predictive(label_on_cpu).validate().unwrap_err().contains("alb_request_count"));
-    assert!(Policy::Predictive(alb.clone()).validate().is_ok());
-    let unlabelled = Predictive { resource_label: None, ..alb };
-    assert!(aws_predictive_policy(&unlabelled, 250.0).unwrap_err().contains("resource_label"));
-    // What the policy cannot carry is said.
-    let combined = Predictive { band: Some(80.0), dynamic: Some(Default::default()), ..Predictive::default() };
-    let w = aws_predictive_policy(&combined, 250.0).unwrap().warnings;
-    assert!(
-        w.iter().any(|w| w.contains("MinSize"))
-            && w.iter().any(|w| w.contains("80 % band"))
-            && w.iter().any(|w| w.contains("TargetTrackingScaling")),
-        "{w:?}"
-    );
-}
-
 /// Quantities as the API reads them (`resource.Quantity`): exact where a float allows,
 /// so that the controller reads the number the replay used. Tolerance 0.0505 was written
 /// "51m" (read 0.051) and 0.0004 as "0" (from the export review).

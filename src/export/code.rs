@@ -1,14 +1,11 @@
-//! The plan as code: Prometheus alerting rules, a Kubernetes HPA, an AWS predictive
-//! scaling policy. YAML and JSON are written by hand (the shapes are small and fixed)
-//! with every string quoted, so that names with odd characters stay valid.
+//! The plan as code: Prometheus alerting rules and a Kubernetes HPA (the AWS template is
+//! [`super::aws`]). YAML is written by hand (the shapes are small and fixed) with every
+//! string quoted, so that names with odd characters stay valid.
 
 use crate::plan::Plan;
 use crate::series::Series;
 use crate::series::unit::plain_number;
-use crate::simulate::policy::{
-    DEFAULT_SYNC_S, DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMetric,
-    PredictiveMode, QUANTITY_NOISE, RatePolicy, Select,
-};
+use crate::simulate::policy::{DEFAULT_SYNC_S, DEFAULT_TOLERANCE, EffectiveRules, Hpa, HpaMetric, QUANTITY_NOISE, RatePolicy, Select};
 use crate::time::format_short;
 use std::fmt::Write as _;
 
@@ -422,120 +419,6 @@ pub fn k8s_name(s: &str) -> String {
     let out = out.trim_matches('-').chars().take(63).collect::<String>();
     let out = out.trim_end_matches('-').to_string();
     if out.is_empty() { "headroom".into() } else { out }
-}
-
-/// An AWS predictive scaling policy and what it cannot carry of the replay.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AwsPolicy {
-    /// The `PredictiveScalingConfiguration` as JSON.
-    pub json: String,
-    /// What the replay assumed that the policy does not set (the group's size limits, the
-    /// dynamic policy beside it, the band planned on).
-    pub warnings: Vec<String>,
-}
-
-/// An AWS Auto Scaling predictive scaling policy, the `PredictiveScalingConfiguration`
-/// of `aws autoscaling put-scaling-policy --policy-type PredictiveScaling
-/// --predictive-scaling-configuration file://…` (field names and enumerations as in the
-/// EC2 Auto Scaling API reference), on the metric that was simulated: `ASGCPUUtilization`
-/// at `target × 100`, or `ALBRequestCount` at `per_instance × target × 60` requests per
-/// instance per minute ("the average number of requests received by each instance is as
-/// close to 1000 requests per minute as possible", `PredictiveScalingMetricSpecification`)
-/// with the target group's `ResourceLabel`.
-///
-/// # Errors
-/// `ALBRequestCount` without a resource label, or a target value that is not a positive
-/// number, naming the setting.
-pub fn aws_predictive_policy(p: &Predictive, per_instance: f64) -> Result<AwsPolicy, String> {
-    let round = |v: f64| (v * 1000.0).round() / 1000.0;
-    let (metric_type, target_value, resource_label) = match p.metric {
-        PredictiveMetric::Cpu => ("ASGCPUUtilization", round(p.target * 100.0), None),
-        PredictiveMetric::AlbRequestCount => {
-            let label = p.resource_label.clone().ok_or(
-                "policy.resource_label: ALBRequestCount needs the target group's resource label (app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>)",
-            )?;
-            ("ALBRequestCount", round(per_instance * p.target * 60.0), Some(label))
-        }
-    };
-    if !(target_value.is_finite() && target_value > 0.0) {
-        return Err(format!("the policy's TargetValue {target_value} is not a positive number (per_instance × target)"));
-    }
-    let config = aws::PredictiveScalingConfiguration {
-        metric_specifications: vec![aws::MetricSpecification {
-            target_value,
-            predefined_metric_pair_specification: aws::PredefinedMetricPair { predefined_metric_type: metric_type.into(), resource_label },
-        }],
-        mode: match p.mode {
-            PredictiveMode::ForecastAndScale => "ForecastAndScale".into(),
-            PredictiveMode::ForecastOnly => "ForecastOnly".into(),
-        },
-        scheduling_buffer_time: p.lead_s.min(MAX_SCHEDULING_BUFFER_S - 1),
-        max_capacity_breach_behavior: "HonorMaxCapacity".into(),
-    };
-    let mut json = serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?;
-    json.push('\n');
-    let mut warnings =
-        vec![format!("the group's MinSize {} and MaxSize {} are set on the Auto Scaling group, not in this policy", p.min, p.max)];
-    if p.metric == PredictiveMetric::AlbRequestCount {
-        warnings.push(format!(
-            "TargetValue {target_value} requests per instance per minute reads the series as requests per second ({per_instance} per instance at {} %, × 60)",
-            round(p.target * 100.0)
-        ));
-    }
-    if let Some(level) = p.band.filter(|b| *b > 50.0) {
-        warnings.push(format!(
-            "the replay planned on the upper edge of the forecast's {level} % band; AWS plans on its own forecast of the load, so it provisions less unless TargetValue is lowered"
-        ));
-    }
-    if let Some(d) = &p.dynamic {
-        warnings.push(format!(
-            "the replay combined this with target tracking at {} % (scale-in comes from it): create that policy too (--policy-type TargetTrackingScaling, EstimatedInstanceWarmup {} s{})",
-            round(d.target * 100.0),
-            d.warmup_s,
-            if d.disable_scale_in { ", DisableScaleIn" } else { "" }
-        ));
-    }
-    Ok(AwsPolicy { json, warnings })
-}
-
-/// The shapes of AWS's API, serialised with its field names.
-pub mod aws {
-    use serde::{Deserialize, Serialize};
-
-    /// `PredictiveScalingConfiguration`.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-    pub struct PredictiveScalingConfiguration {
-        /// `MetricSpecifications`.
-        pub metric_specifications: Vec<MetricSpecification>,
-        /// `Mode`: `ForecastAndScale` or `ForecastOnly`.
-        pub mode: String,
-        /// `SchedulingBufferTime`, seconds.
-        pub scheduling_buffer_time: u32,
-        /// `MaxCapacityBreachBehavior`: `HonorMaxCapacity` or `IncreaseMaxCapacity`.
-        pub max_capacity_breach_behavior: String,
-    }
-
-    /// `PredictiveScalingMetricSpecification`.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-    pub struct MetricSpecification {
-        /// `TargetValue`.
-        pub target_value: f64,
-        /// `PredefinedMetricPairSpecification`.
-        pub predefined_metric_pair_specification: PredefinedMetricPair,
-    }
-
-    /// `PredictiveScalingPredefinedMetricPair`.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-    pub struct PredefinedMetricPair {
-        /// `ASGCPUUtilization`, `ASGNetworkIn`, `ASGNetworkOut` or `ALBRequestCount`.
-        pub predefined_metric_type: String,
-        /// `ResourceLabel`: the target group, for `ALBRequestCount` only.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub resource_label: Option<String>,
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Writing results out. Every writer takes `impl Write`, so the same code serves files,
 //! the GUI's save dialogs and tests. Output is deterministic: same input, same bytes.
 
+pub mod aws;
 pub mod code;
 pub mod csv;
 pub mod pdf;
@@ -80,14 +81,21 @@ pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) 
         .map_err(|m| Error::setting("hpa", format!("scenario \"{}\": {m}", s.name)))
 }
 
-/// The AWS predictive scaling policy of a plan: from the recommended scenario when it is
-/// predictive, else from the first predictive scenario.
+/// The AWS CloudFormation template of a plan ([`aws`]): from the recommended scenario
+/// when AWS has its policy (target tracking, step, predictive, schedule), else from the
+/// first such scenario.
 ///
 /// # Errors
-/// The plan has no predictive scenario, or its policy cannot be written (named).
-pub fn aws_for_plan(plan: &Plan) -> Result<code::AwsPolicy> {
-    let none = || Error::setting("aws", "no scenario has a predictive policy (give a scenario file with kind = \"predictive\")");
-    let s = export_scenario(plan, |p| matches!(p, Policy::Predictive(_))).ok_or_else(none)?;
-    let Policy::Predictive(p) = &s.policy else { return Err(none()) };
-    code::aws_predictive_policy(p, s.capacity.per_instance).map_err(|m| Error::setting("aws", format!("scenario \"{}\": {m}", s.name)))
+/// The plan has no such scenario, or its policy cannot be written (named).
+pub fn aws_for_plan(plan: &Plan) -> Result<aws::AwsTemplate> {
+    let none = || {
+        Error::setting(
+            "aws",
+            "no scenario has an AWS policy (give a scenario file with kind = \"target_tracking\", \"step\", \"predictive\" or \"schedule\")",
+        )
+    };
+    let s = export_scenario(plan, aws::exportable).ok_or_else(none)?;
+    let utilisation_series = plan.series.iter().find(|p| p.series.name == s.series).is_some_and(|p| p.series.unit.is_percent_like());
+    let replayed = aws::Replayed { name: &s.name, series: &s.series, per_instance: s.capacity.per_instance, utilisation_series };
+    aws::template(replayed, &s.policy).map_err(|m| Error::setting("aws", format!("scenario \"{}\": {m}", s.name)))
 }

@@ -18,7 +18,7 @@ pub enum ExportKind {
     Rules,
     /// A Kubernetes HPA manifest.
     Hpa,
-    /// The AWS predictive scaling policy (`PredictiveScalingConfiguration` JSON).
+    /// The AWS Auto Scaling policy as a CloudFormation template (JSON).
     Aws,
 }
 
@@ -31,7 +31,7 @@ impl ExportKind {
             ExportKind::Csv => "Export CSV…",
             ExportKind::Rules => "Export Rules…",
             ExportKind::Hpa => "Export HPA…",
-            ExportKind::Aws => "Export AWS Policy…",
+            ExportKind::Aws => "Export AWS Template…",
         }
     }
 
@@ -43,7 +43,7 @@ impl ExportKind {
             ExportKind::Csv => "capacity-csv",
             ExportKind::Rules => "capacity-rules.yml",
             ExportKind::Hpa => "hpa.yml",
-            ExportKind::Aws => "aws-predictive-policy.json",
+            ExportKind::Aws => "aws-scaling.template.json",
         }
     }
 }

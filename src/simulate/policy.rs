@@ -78,21 +78,7 @@ impl Policy {
                 if let Some(d) = &p.dynamic {
                     d.validate("policy.dynamic.")?;
                 }
-                if let Some(label) = &p.resource_label {
-                    if p.metric != PredictiveMetric::AlbRequestCount {
-                        return Err("policy.resource_label names an ALB target group: it goes with metric = \"alb_request_count\"".into());
-                    }
-                    // PredictiveScalingPredefinedMetricPair.ResourceLabel: the final parts
-                    // of the load balancer's and the target group's ARNs, 1 to 1023 characters.
-                    let parts: Vec<&str> = label.split('/').collect();
-                    let shaped = parts.len() == 6 && parts[0] == "app" && parts[3] == "targetgroup" && parts.iter().all(|p| !p.is_empty());
-                    if !shaped || label.len() > 1023 || label.chars().any(|c| c.is_control() || c.is_whitespace()) {
-                        return Err(format!(
-                            "policy.resource_label \"{}\" is not a target group label: app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>",
-                            label.chars().take(80).collect::<String>()
-                        ));
-                    }
-                }
+                check_resource_label(p.metric, p.resource_label.as_deref(), "policy.")?;
                 check_target(p.target, "policy.target")
             }
         }
@@ -425,6 +411,14 @@ pub struct TargetTracking {
     pub low_ratio: f64,
     /// DisableScaleIn: the policy never removes instances.
     pub disable_scale_in: bool,
+    /// What the exported policy tracks (CPU unless said). Inside a predictive policy the
+    /// predictive policy's own metric is used.
+    #[serde(skip_serializing_if = "AwsMetric::is_cpu")]
+    pub metric: AwsMetric,
+    /// With `alb_request_count`: the target group's resource label
+    /// (`app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_label: Option<String>,
 }
 
 impl Default for TargetTracking {
@@ -440,6 +434,8 @@ impl Default for TargetTracking {
             low_datapoints: 15,
             low_ratio: 0.9,
             disable_scale_in: false,
+            metric: AwsMetric::Cpu,
+            resource_label: None,
         }
     }
 }
@@ -460,7 +456,7 @@ impl TargetTracking {
         if !(self.low_ratio > 0.0 && self.low_ratio <= 1.0) {
             return Err(format!("{prefix}low_ratio must be in (0, 1], got {}", self.low_ratio));
         }
-        Ok(())
+        check_resource_label(self.metric, self.resource_label.as_deref(), prefix)
     }
 }
 
@@ -575,6 +571,13 @@ pub struct StepScaling {
     /// and DatapointsToAlarm both; default 1).
     #[serde(default = "default_datapoints")]
     pub datapoints: u32,
+    /// What the exported alarms watch (CPU unless said).
+    #[serde(default, skip_serializing_if = "AwsMetric::is_cpu")]
+    pub metric: AwsMetric,
+    /// With `alb_request_count`: the target group's resource label
+    /// (`app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_label: Option<String>,
 }
 
 fn default_warmup() -> u32 {
@@ -611,6 +614,8 @@ impl StepScaling {
             startup_s: 60,
             period_s: 60,
             datapoints: 3,
+            metric: AwsMetric::Cpu,
+            resource_label: None,
         };
         match name {
             "gradual" => Some(base(
@@ -669,7 +674,7 @@ impl StepScaling {
         for (key, steps, kind) in [("out", &self.out, self.out_type), ("in", &self.scale_in, self.in_type)] {
             validate_steps(steps, kind, &format!("policy.{key}"))?;
         }
-        Ok(())
+        check_resource_label(self.metric, self.resource_label.as_deref(), "policy.")
     }
 }
 
@@ -738,19 +743,48 @@ pub enum PredictiveMode {
     ForecastOnly,
 }
 
-/// The metric pair a predictive policy forecasts and scales on
-/// (`PredictiveScalingPredefinedMetricPair.PredefinedMetricType`).
+/// The metric an AWS policy is exported on: what the replay's utilisation (the series over
+/// `per_instance` per instance) stands for in CloudWatch. The replay is the same for both;
+/// only the exported template differs ([`crate::export::aws`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum PredictiveMetric {
-    /// `ASGCPUUtilization`: the series is the group's CPU load; `target` is the average
-    /// CPU utilisation to plan for (TargetValue = target × 100).
+pub enum AwsMetric {
+    /// The group's average CPU utilisation (`ASGAverageCPUUtilization` for target
+    /// tracking, `ASGCPUUtilization` for predictive, `AWS/EC2 CPUUtilization` for step
+    /// alarms): a utilisation `u` is `u × 100` percent.
     #[default]
     Cpu,
-    /// `ALBRequestCount`: the series is requests per second through the target group;
-    /// each instance should take `per_instance × target` of them (TargetValue, in
-    /// requests per instance per minute, is that × 60). Needs `resource_label`.
+    /// Requests through an Application Load Balancer's target group: the series is
+    /// requests per second, and a utilisation `u` is `u × per_instance` of them per
+    /// instance (`ALBRequestCountPerTarget`, `ALBRequestCount`, `RequestCountPerTarget`:
+    /// counts per target per period, so × 60 a minute). Needs `resource_label`.
     AlbRequestCount,
+}
+
+impl AwsMetric {
+    /// The default, left out when a policy is written back.
+    pub fn is_cpu(&self) -> bool {
+        *self == AwsMetric::Cpu
+    }
+}
+
+/// A resource label goes with `alb_request_count` only, and has the target group's shape
+/// (`PredictiveScalingPredefinedMetricPair.ResourceLabel`: the final parts of the load
+/// balancer's and the target group's ARNs, 1 to 1023 characters).
+fn check_resource_label(metric: AwsMetric, label: Option<&str>, prefix: &str) -> Result<(), String> {
+    let Some(label) = label else { return Ok(()) };
+    if metric != AwsMetric::AlbRequestCount {
+        return Err(format!("{prefix}resource_label names an ALB target group: it goes with metric = \"alb_request_count\""));
+    }
+    let parts: Vec<&str> = label.split('/').collect();
+    let shaped = parts.len() == 6 && parts[0] == "app" && parts[3] == "targetgroup" && parts.iter().all(|p| !p.is_empty());
+    if !shaped || label.len() > 1023 || label.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "{prefix}resource_label \"{}\" is not a target group label: app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>",
+            label.chars().take(80).collect::<String>()
+        ));
+    }
+    Ok(())
 }
 
 /// AWS predictive scaling (EC2 Auto Scaling user guide, "Predictive scaling for Amazon
@@ -783,7 +817,7 @@ pub struct Predictive {
     /// Seconds before a new instance serves load.
     pub startup_s: u32,
     /// What AWS forecasts and scales on, for the exported policy.
-    pub metric: PredictiveMetric,
+    pub metric: AwsMetric,
     /// With `alb_request_count`: the target group's resource label
     /// (`app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -804,7 +838,7 @@ impl Default for Predictive {
             mode: PredictiveMode::ForecastAndScale,
             dynamic: None,
             startup_s: 60,
-            metric: PredictiveMetric::Cpu,
+            metric: AwsMetric::Cpu,
             resource_label: None,
         }
     }

@@ -1,0 +1,441 @@
+//! The AWS policy that was replayed, as a CloudFormation template one `aws cloudformation
+//! deploy` puts on an Auto Scaling group: target tracking; step scaling with its two
+//! CloudWatch alarms; predictive scaling with the target tracking it was combined with;
+//! a schedule as scheduled actions. Resource types, property names and values as the
+//! CloudFormation template reference gives them (`AWS::AutoScaling::ScalingPolicy`,
+//! `AWS::CloudWatch::Alarm`, `AWS::AutoScaling::ScheduledAction`); the group is the
+//! template's one parameter. What the replay assumed that a template cannot set (the
+//! group's size, instance start-up, the alarms target tracking manages) is written in the
+//! template's `Metadata` and returned as warnings where the user must act on it.
+
+use crate::simulate::Policy;
+use crate::simulate::policy::{
+    AdjustmentType, AwsMetric, MAX_SCHEDULING_BUFFER_S, Predictive, PredictiveMode, ScheduleRule, StepAdjustment, StepScaling,
+    TargetTracking,
+};
+use serde_json::{Map, Value, json};
+
+/// A CloudFormation template and what it cannot carry of the replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsTemplate {
+    /// The template, as JSON.
+    pub json: String,
+    /// What the user must see to before or after deploying it (the group's size limits,
+    /// settings AWS decides, how a metric was read).
+    pub warnings: Vec<String>,
+}
+
+/// Scheduled actions an Auto Scaling group may hold (EC2 Auto Scaling quotas: 125).
+pub const MAX_SCHEDULED_ACTIONS: usize = 125;
+
+/// The template's parameter: the group every resource acts on.
+const GROUP: &str = "AutoScalingGroupName";
+
+/// The policy kinds an AWS template is written for.
+pub fn exportable(policy: &Policy) -> bool {
+    matches!(policy, Policy::TargetTracking(_) | Policy::Step(_) | Policy::Predictive(_) | Policy::Schedule { .. })
+}
+
+/// The replayed scenario the template is written from.
+#[derive(Debug, Clone, Copy)]
+pub struct Replayed<'a> {
+    /// The scenario's name.
+    pub name: &'a str,
+    /// The demand series' name.
+    pub series: &'a str,
+    /// Demand one instance serves at 100 % (`capacity.per_instance`).
+    pub per_instance: f64,
+    /// The series is itself a utilisation (percent or a 0–1 ratio), so CPU is what it
+    /// measures; otherwise exporting on CPU assumes CPU rises in proportion to it.
+    pub utilisation_series: bool,
+}
+
+/// The CloudFormation template of `policy` as it was replayed in `scenario`.
+///
+/// # Errors
+/// A policy kind AWS has no counterpart for (static, HPA), an `alb_request_count` metric
+/// without its target group's label, a target that comes to no positive number, or more
+/// schedule changes than a group may hold, naming the setting.
+pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, String> {
+    policy.validate()?;
+    let mut t = Template::default();
+    match policy {
+        Policy::TargetTracking(tt) => {
+            let metric = Metric::of(tt.metric, tt.resource_label.as_deref(), scenario, "policy.")?;
+            t.group_size(tt.min, tt.max);
+            t.tracking("TargetTrackingPolicy", tt, &metric)?;
+            t.startup(tt.startup_s);
+        }
+        Policy::Step(s) => {
+            let metric = Metric::of(s.metric, s.resource_label.as_deref(), scenario, "policy.")?;
+            t.group_size(s.min, s.max);
+            t.step(s, &metric)?;
+            t.startup(s.startup_s);
+        }
+        Policy::Predictive(p) => {
+            let metric = Metric::of(p.metric, p.resource_label.as_deref(), scenario, "policy.")?;
+            t.group_size(p.min, p.max);
+            t.predictive(p, &metric)?;
+            t.startup(p.startup_s);
+        }
+        Policy::Schedule { default, rules } => t.schedule(*default, rules)?,
+        Policy::Static { .. } | Policy::Hpa(_) => {
+            return Err(format!("a {} policy has no AWS Auto Scaling counterpart to export", policy.kind()));
+        }
+    }
+    if let Some(m) = &t.metric_note {
+        t.warn(m.clone());
+    }
+    let description: String =
+        format!("From a Headroom capacity plan: the {} policy replayed in scenario \"{}\"", policy.kind(), scenario.name)
+            .chars()
+            .take(1024)
+            .collect();
+    let doc = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description,
+        "Metadata": { "Headroom": { "Scenario": scenario.name, "Series": scenario.series, "ReplayedWith": t.notes } },
+        "Parameters": { GROUP: { "Type": "String", "Description": "The Auto Scaling group to scale" } },
+        "Resources": t.resources,
+    });
+    let mut json = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+    json.push('\n');
+    Ok(AwsTemplate { json, warnings: t.warnings })
+}
+
+/// A number as the template writes it: twelve significant digits, so that 0.7 × 100 is
+/// 70, not 70.00000000000001 (equal inputs stay equal, so steps that meet still meet).
+fn clean(v: f64) -> f64 {
+    format!("{v:.11e}").parse().unwrap_or(v)
+}
+
+/// What the replay's utilisation is in the exported metric ([`AwsMetric`]).
+struct Metric {
+    kind: AwsMetric,
+    /// `app/<alb>/<id>/targetgroup/<group>/<id>` for the ALB metrics.
+    label: Option<String>,
+    per_instance: f64,
+    /// Said once per template: how the series was read.
+    note: Option<String>,
+}
+
+impl Metric {
+    fn of(kind: AwsMetric, label: Option<&str>, scenario: Replayed<'_>, prefix: &str) -> Result<Metric, String> {
+        let note = match kind {
+            AwsMetric::Cpu if !scenario.utilisation_series => Some(format!(
+                "the replay's utilisation is {} over {} per instance; the template scales on the group's average CPU, which is the same only where CPU rises in proportion to {} (metric = \"alb_request_count\" with the target group's resource_label scales on requests)",
+                scenario.series, scenario.per_instance, scenario.series
+            )),
+            AwsMetric::Cpu => None,
+            AwsMetric::AlbRequestCount => {
+                if label.is_none() {
+                    return Err(format!(
+                        "{prefix}resource_label: alb_request_count needs the target group's resource label (app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>)"
+                    ));
+                }
+                if !(scenario.per_instance.is_finite() && scenario.per_instance > 0.0) {
+                    return Err(format!("capacity.per_instance {} is not a positive number of requests per second", scenario.per_instance));
+                }
+                Some(format!(
+                    "request counts read the series {} as requests per second, {} per instance at 100 %",
+                    scenario.series, scenario.per_instance
+                ))
+            }
+        };
+        Ok(Metric { kind, label: label.map(str::to_string), per_instance: scenario.per_instance, note })
+    }
+
+    /// A utilisation `u` as the metric's count over `seconds` (CPU: percent, whatever the
+    /// period).
+    fn value(&self, u: f64, seconds: u32) -> f64 {
+        clean(match self.kind {
+            AwsMetric::Cpu => u * 100.0,
+            AwsMetric::AlbRequestCount => u * self.per_instance * f64::from(seconds),
+        })
+    }
+
+    /// `PredefinedMetricSpecification` of target tracking.
+    fn tracked(&self) -> Value {
+        match (&self.kind, &self.label) {
+            (AwsMetric::AlbRequestCount, Some(l)) => json!({ "PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": l }),
+            _ => json!({ "PredefinedMetricType": "ASGAverageCPUUtilization" }),
+        }
+    }
+
+    /// An alarm's metric: namespace, name, dimensions and the one statistic it takes.
+    fn alarmed(&self, alarm: &mut Map<String, Value>) {
+        let (namespace, name, dimension, statistic) = match (&self.kind, &self.label) {
+            (AwsMetric::AlbRequestCount, Some(l)) => {
+                // RequestCountPerTarget's dimension is the target group, the label's
+                // `targetgroup/<name>/<id>` ("The only valid statistic is Sum").
+                let group = l.find("targetgroup/").map_or(l.as_str(), |i| &l[i..]);
+                ("AWS/ApplicationELB", "RequestCountPerTarget", json!({ "Name": "TargetGroup", "Value": group }), "Sum")
+            }
+            _ => ("AWS/EC2", "CPUUtilization", json!({ "Name": GROUP, "Value": { "Ref": GROUP } }), "Average"),
+        };
+        alarm.insert("Namespace".into(), namespace.into());
+        alarm.insert("MetricName".into(), name.into());
+        alarm.insert("Dimensions".into(), json!([dimension]));
+        alarm.insert("Statistic".into(), statistic.into());
+    }
+}
+
+/// The template as it is built.
+#[derive(Default)]
+struct Template {
+    resources: Map<String, Value>,
+    /// What the replay assumed, for `Metadata`.
+    notes: Vec<String>,
+    warnings: Vec<String>,
+    metric_note: Option<String>,
+}
+
+impl Template {
+    fn warn(&mut self, w: String) {
+        self.notes.push(w.clone());
+        self.warnings.push(w);
+    }
+
+    fn group_size(&mut self, min: u32, max: u32) {
+        self.warn(format!(
+            "the replay held the group between MinSize {min} and MaxSize {max}: set those on the Auto Scaling group, not in this template"
+        ));
+    }
+
+    fn startup(&mut self, startup_s: u32) {
+        self.notes.push(format!("instances serve load {startup_s} s after launch (the launch template's start-up, not this template)"));
+    }
+
+    fn metric(&mut self, m: &Metric) {
+        if self.metric_note.is_none() {
+            self.metric_note.clone_from(&m.note);
+        }
+    }
+
+    fn resource(&mut self, id: &str, kind: &str, properties: Value) {
+        self.resources.insert(id.into(), json!({ "Type": kind, "Properties": properties }));
+    }
+
+    /// `TargetTrackingScaling` (target tracking scaling policies): the tracked metric and
+    /// its target, `DisableScaleIn`, `EstimatedInstanceWarmup`.
+    fn tracking(&mut self, id: &str, tt: &TargetTracking, m: &Metric) -> Result<(), String> {
+        self.metric(m);
+        // Target tracking's predefined metrics are one-minute figures (ALBRequestCountPerTarget
+        // a one-minute sum): the target is per minute whatever the replay's period.
+        let value = m.value(tt.target, 60);
+        if !(value.is_finite() && value > 0.0) {
+            return Err(format!("the target tracking TargetValue {value} is not a positive number"));
+        }
+        self.resource(
+            id,
+            "AWS::AutoScaling::ScalingPolicy",
+            json!({
+                "AutoScalingGroupName": { "Ref": GROUP },
+                "PolicyType": "TargetTrackingScaling",
+                "EstimatedInstanceWarmup": tt.warmup_s,
+                "TargetTrackingConfiguration": {
+                    "PredefinedMetricSpecification": m.tracked(),
+                    "TargetValue": value,
+                    "DisableScaleIn": tt.disable_scale_in,
+                },
+            }),
+        );
+        let d = TargetTracking::default();
+        self.notes.push(format!(
+            "target tracking's alarms, which AWS creates and manages: a datapoint every {} s, out after {} above the target, in after {} below {} × the target",
+            tt.period_s, tt.high_datapoints, tt.low_datapoints, tt.low_ratio
+        ));
+        if tt.period_s != 60 {
+            self.warn(format!(
+                "the replay read a datapoint every {} s; target tracking's metrics come every 60 s with the group's detailed monitoring (300 s with basic), which decides it",
+                tt.period_s
+            ));
+        }
+        if (tt.high_datapoints, tt.low_datapoints) != (d.high_datapoints, d.low_datapoints) || tt.low_ratio != d.low_ratio {
+            self.warn(format!(
+                "the replay's target tracking alarms ({} datapoints out, {} in, low alarm at {} × the target) are not AWS's observed {}, {} and {}: a policy cannot set them",
+                tt.high_datapoints, tt.low_datapoints, tt.low_ratio, d.high_datapoints, d.low_datapoints, d.low_ratio
+            ));
+        }
+        Ok(())
+    }
+
+    /// Two `StepScaling` policies, each run by its CloudWatch alarm: the high alarm above
+    /// `alarm_high`, the low one below `alarm_low`, each `datapoints` of `datapoints`
+    /// periods (the step adjustments' bounds are relative to the alarm's threshold, as
+    /// the replay's are).
+    fn step(&mut self, s: &StepScaling, m: &Metric) -> Result<(), String> {
+        self.metric(m);
+        let p = s.period_s;
+        let steps = |list: &[StepAdjustment]| -> Value {
+            list.iter()
+                .map(|a| {
+                    let mut o = Map::new();
+                    if let Some(l) = a.lower {
+                        o.insert("MetricIntervalLowerBound".into(), m.value(l, p).into());
+                    }
+                    if let Some(u) = a.upper {
+                        o.insert("MetricIntervalUpperBound".into(), m.value(u, p).into());
+                    }
+                    // A whole number within i32 (`validate_steps`).
+                    o.insert("ScalingAdjustment".into(), (a.change as i64).into());
+                    Value::Object(o)
+                })
+                .collect()
+        };
+        for (id, alarm_id, list, kind, threshold, operator, which) in [
+            ("ScaleOutPolicy", "HighAlarm", &s.out, s.out_type, s.alarm_high, "GreaterThanThreshold", "above"),
+            ("ScaleInPolicy", "LowAlarm", &s.scale_in, s.in_type, s.alarm_low, "LessThanThreshold", "below"),
+        ] {
+            let mut policy = json!({
+                "AutoScalingGroupName": { "Ref": GROUP },
+                "PolicyType": "StepScaling",
+                "AdjustmentType": adjustment_type(kind),
+                "MetricAggregationType": "Average",
+                "EstimatedInstanceWarmup": s.warmup_s,
+                "StepAdjustments": steps(list),
+            });
+            // MinAdjustmentMagnitude is only valid with PercentChangeInCapacity.
+            if let (Some(n), AdjustmentType::PercentChangeInCapacity) = (s.min_adjustment_magnitude, kind) {
+                policy["MinAdjustmentMagnitude"] = n.into();
+            }
+            self.resource(id, "AWS::AutoScaling::ScalingPolicy", policy);
+            let mut alarm = Map::new();
+            alarm.insert(
+                "AlarmDescription".into(),
+                format!("Runs {id} while the metric is {which} {} for {} of {} periods", m.value(threshold, p), s.datapoints, s.datapoints)
+                    .into(),
+            );
+            m.alarmed(&mut alarm);
+            alarm.insert("Period".into(), p.into());
+            alarm.insert("EvaluationPeriods".into(), s.datapoints.into());
+            alarm.insert("DatapointsToAlarm".into(), s.datapoints.into());
+            alarm.insert("Threshold".into(), m.value(threshold, p).into());
+            alarm.insert("ComparisonOperator".into(), operator.into());
+            alarm.insert("AlarmActions".into(), json!([{ "Ref": id }]));
+            self.resource(alarm_id, "AWS::CloudWatch::Alarm", Value::Object(alarm));
+        }
+        if p < 60 {
+            self.warn(format!(
+                "the alarms' period is {p} s; CPUUtilization and RequestCountPerTarget come every 60 s at best, so a {p}-s alarm finds no datapoint in most periods (INSUFFICIENT_DATA) unless the metric is published at high resolution"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `PredictiveScaling` on the metric pair, and the target tracking policy it was
+    /// replayed with, on the same group and metric.
+    fn predictive(&mut self, p: &Predictive, m: &Metric) -> Result<(), String> {
+        self.metric(m);
+        let (metric_type, value) = match m.kind {
+            AwsMetric::Cpu => ("ASGCPUUtilization", m.value(p.target, 60)),
+            // ALBRequestCount's TargetValue is requests per instance per minute ("as close to
+            // 1000 requests per minute as possible", PredictiveScalingMetricSpecification).
+            AwsMetric::AlbRequestCount => ("ALBRequestCount", m.value(p.target, 60)),
+        };
+        if !(value.is_finite() && value > 0.0) {
+            return Err(format!("the predictive TargetValue {value} is not a positive number"));
+        }
+        let mut pair = json!({ "PredefinedMetricType": metric_type });
+        if let (AwsMetric::AlbRequestCount, Some(l)) = (m.kind, &m.label) {
+            pair["ResourceLabel"] = l.clone().into();
+        }
+        self.resource(
+            "PredictivePolicy",
+            "AWS::AutoScaling::ScalingPolicy",
+            json!({
+                "AutoScalingGroupName": { "Ref": GROUP },
+                "PolicyType": "PredictiveScaling",
+                "PredictiveScalingConfiguration": {
+                    "MetricSpecifications": [{ "TargetValue": value, "PredefinedMetricPairSpecification": pair }],
+                    "Mode": match p.mode {
+                        PredictiveMode::ForecastAndScale => "ForecastAndScale",
+                        PredictiveMode::ForecastOnly => "ForecastOnly",
+                    },
+                    "SchedulingBufferTime": p.lead_s.min(MAX_SCHEDULING_BUFFER_S - 1),
+                    "MaxCapacityBreachBehavior": "HonorMaxCapacity",
+                },
+            }),
+        );
+        if let Some(level) = p.band.filter(|b| *b > 50.0) {
+            self.warn(format!(
+                "the replay planned on the upper edge of the forecast's {level} % band; AWS plans on its own forecast of the load, so it provisions less unless TargetValue is lowered"
+            ));
+        }
+        if let Some(d) = &p.dynamic {
+            // One group, one metric: the dynamic policy tracks what the predictive one plans on.
+            let tt = TargetTracking { metric: p.metric, resource_label: p.resource_label.clone(), ..d.clone() };
+            self.tracking("TargetTrackingPolicy", &tt, m)?;
+        }
+        Ok(())
+    }
+
+    /// Scheduled actions at every hour of the week where the replayed count changes, one
+    /// action per hour and count with the days it falls on (`Recurrence` in cron, UTC as
+    /// the replay reads the rules). Each sets `DesiredCapacity`, which holds as replayed
+    /// while the group's size limits take it in and no other policy scales the group.
+    fn schedule(&mut self, default: u32, rules: &[ScheduleRule]) -> Result<(), String> {
+        let count = |dow: u8, hour: u8| rules.iter().find(|r| r.covers(dow, hour)).map_or(default, |r| r.count);
+        // (hour, count) → the days (0 = Monday) the count changes to it at that hour.
+        let mut changes: Vec<((u8, u32), Vec<u8>)> = Vec::new();
+        let (mut lowest, mut highest) = (u32::MAX, 0);
+        for dow in 0..7u8 {
+            for hour in 0..24u8 {
+                let now = count(dow, hour);
+                lowest = lowest.min(now);
+                highest = highest.max(now);
+                let before = if hour == 0 { count((dow + 6) % 7, 23) } else { count(dow, hour - 1) };
+                if now != before {
+                    match changes.iter_mut().find(|(k, _)| *k == (hour, now)) {
+                        Some((_, days)) => days.push(dow),
+                        None => changes.push(((hour, now), vec![dow])),
+                    }
+                }
+            }
+        }
+        if changes.len() > MAX_SCHEDULED_ACTIONS {
+            return Err(format!(
+                "the schedule changes the count {} different ways a week; an Auto Scaling group holds at most {MAX_SCHEDULED_ACTIONS} scheduled actions",
+                changes.len()
+            ));
+        }
+        if changes.is_empty() {
+            self.warn(format!(
+                "the schedule holds {default} instances all week: no scheduled action is needed; set the group's DesiredCapacity to {default}"
+            ));
+        }
+        changes.sort_by_key(|((hour, count), days)| (days[0], *hour, *count));
+        for (i, ((hour, n), days)) in changes.iter().enumerate() {
+            // cron's day of week counts from Sunday (0); the rules from Monday.
+            let mut cron: Vec<u8> = days.iter().map(|d| (d + 1) % 7).collect();
+            cron.sort_unstable();
+            let list: Vec<String> = cron.iter().map(u8::to_string).collect();
+            self.resource(
+                &format!("ScheduledAction{:03}", i + 1),
+                "AWS::AutoScaling::ScheduledAction",
+                json!({
+                    "AutoScalingGroupName": { "Ref": GROUP },
+                    "DesiredCapacity": n,
+                    "Recurrence": format!("0 {hour} * * {}", list.join(",")),
+                    "TimeZone": "Etc/UTC",
+                }),
+            );
+        }
+        if !changes.is_empty() {
+            self.warn(format!(
+                "the scheduled actions set DesiredCapacity only: keep the group's MinSize at or below {lowest} and MaxSize at or above {highest}, with no other scaling policy on it, and set today's count by hand until the first action runs"
+            ));
+        }
+        self.notes.push("the schedule's instances were replayed as serving from the hour they are scheduled".into());
+        Ok(())
+    }
+}
+
+/// `AdjustmentType`'s value.
+fn adjustment_type(kind: AdjustmentType) -> &'static str {
+    match kind {
+        AdjustmentType::ChangeInCapacity => "ChangeInCapacity",
+        AdjustmentType::ExactCapacity => "ExactCapacity",
+        AdjustmentType::PercentChangeInCapacity => "PercentChangeInCapacity",
+    }
+}
