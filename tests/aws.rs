@@ -611,7 +611,7 @@ mod template {
             ScheduleRule { days: vec![4], from_hour: 21, to_hour: 9, count: 3 },
             ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 10 },
         ];
-        let policy = Policy::Schedule { default: 4, rules };
+        let policy = Policy::Schedule { default: 4, rules, time_zone: None };
         let (doc, warnings) = export(&policy);
         let mut actions: Vec<((u8, u8), u64)> = Vec::new();
         for (_, r) in doc["Resources"].as_object().unwrap() {
@@ -640,6 +640,48 @@ mod template {
     }
 
     #[test]
+    fn a_schedule_in_a_time_zone_is_written_in_it_and_holds_across_daylight_saving() {
+        // Weekdays 09–17 and Saturdays 10–14 in Berlin; the fortnight from Monday
+        // 2026-03-23 spans the change to summer time (Sunday 2026-03-29, 01:00 UTC), so
+        // 09:00 is 08:00 UTC in the first week and 07:00 UTC in the second.
+        let rules = vec![
+            ScheduleRule { days: vec![0, 1, 2, 3, 4], from_hour: 9, to_hour: 17, count: 10 },
+            ScheduleRule { days: vec![5], from_hour: 10, to_hour: 14, count: 5 },
+        ];
+        let policy = Policy::Schedule { default: 2, rules, time_zone: Some("Europe/Berlin".into()) };
+        let (doc, _) = export(&policy);
+        let mut actions: Vec<((u8, u8), u64)> = Vec::new();
+        for (_, r) in doc["Resources"].as_object().unwrap() {
+            let p = &r["Properties"];
+            assert_eq!(p["TimeZone"], "Europe/Berlin");
+            for at in fires(p["Recurrence"].as_str().unwrap()) {
+                actions.push((at, p["DesiredCapacity"].as_u64().unwrap()));
+            }
+        }
+        // By hand: 09:00 → 10 and 17:00 → 2 on five days, Saturday 10:00 → 5 and 14:00 → 2.
+        assert_eq!(actions.len(), 12, "{actions:?}");
+        let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let local = |ms: i64| {
+            let z = jiff::Timestamp::from_millisecond(ms).unwrap().to_zoned_datetime(zone.clone());
+            (z.weekday().to_monday_zero_offset() as u8, z.hour() as u8)
+        };
+        let monday = 1_774_224_000_000_i64; // 2026-03-23 00:00 UTC
+        let hour = 3_600_000_i64;
+        assert_eq!(local(monday + 8 * hour), (0, 9), "09:00 in Berlin is 08:00 UTC in winter");
+        let cap = CapacityModel { per_instance: PER, target_utilisation: 0.7 };
+        let steps = replay(&policy, &cap, &vec![100.0; 2 * 168], monday, hour, None, true).steps;
+        for (i, s) in steps.iter().enumerate() {
+            let t = monday + i as i64 * hour;
+            // The last action fired at or before t, by the zone's own clock.
+            let left = (0..168).find_map(|k| actions.iter().find(|(a, _)| *a == local(t - k * hour)).map(|(_, n)| *n)).unwrap();
+            assert_eq!(s.instances, left as f64, "hour {i}: {:?} in Berlin", local(t));
+        }
+        // The second Monday opens at 07:00 UTC, an hour earlier than the first.
+        assert_eq!(steps[168 + 7].instances, 10.0);
+        assert_eq!(steps[7].instances, 2.0);
+    }
+
+    #[test]
     fn what_aws_cannot_hold_is_refused_by_name() {
         let r = |p: &Policy| template(Replayed { name: "s", series: "x", per_instance: PER, utilisation_series: true }, p).unwrap_err();
         assert!(r(&Policy::Static { count: 3 }).contains("no AWS Auto Scaling counterpart"));
@@ -661,7 +703,7 @@ mod template {
                 })
             })
             .collect();
-        assert!(r(&Policy::Schedule { default: 0, rules }).contains("at most 125 scheduled actions"));
+        assert!(r(&Policy::Schedule { default: 0, rules, time_zone: None }).contains("at most 125 scheduled actions"));
         // A CPU series exported on CPU needs no word on how it was read.
         let t = template(
             Replayed { name: "s", series: "cpu", per_instance: 100.0, utilisation_series: true },

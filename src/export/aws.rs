@@ -78,7 +78,7 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
             t.predictive(p, &metric)?;
             t.startup(p.startup_s);
         }
-        Policy::Schedule { default, rules } => t.schedule(*default, rules)?,
+        Policy::Schedule { default, rules, time_zone } => t.schedule(*default, rules, time_zone.as_deref())?,
         Policy::Static { .. } | Policy::Hpa(_) => {
             return Err(format!("a {} policy has no AWS Auto Scaling counterpart to export", policy.kind()));
         }
@@ -371,10 +371,17 @@ impl Template {
     }
 
     /// Scheduled actions at every hour of the week where the replayed count changes, one
-    /// action per hour and count with the days it falls on (`Recurrence` in cron, UTC as
-    /// the replay reads the rules). Each sets `DesiredCapacity`, which holds as replayed
-    /// while the group's size limits take it in and no other policy scales the group.
-    fn schedule(&mut self, default: u32, rules: &[ScheduleRule]) -> Result<(), String> {
+    /// action per hour and count with the days it falls on (`Recurrence` in cron, read in
+    /// the schedule's `TimeZone` as the replay reads the rules, daylight saving included).
+    /// Each sets `DesiredCapacity`, which holds as replayed while the group's size limits
+    /// take it in and no other policy scales the group.
+    fn schedule(&mut self, default: u32, rules: &[ScheduleRule], time_zone: Option<&str>) -> Result<(), String> {
+        // The IANA name as given ("UTC" itself is one; AWS's examples write Etc/UTC).
+        let zone = match time_zone {
+            None => "Etc/UTC",
+            Some(z) if z.eq_ignore_ascii_case("utc") || z == "Z" => "Etc/UTC",
+            Some(z) => z,
+        };
         let count = |dow: u8, hour: u8| rules.iter().find(|r| r.covers(dow, hour)).map_or(default, |r| r.count);
         // (hour, count) → the days (0 = Monday) the count changes to it at that hour.
         let mut changes: Vec<((u8, u32), Vec<u8>)> = Vec::new();
@@ -417,7 +424,7 @@ impl Template {
                     "AutoScalingGroupName": { "Ref": GROUP },
                     "DesiredCapacity": n,
                     "Recurrence": format!("0 {hour} * * {}", list.join(",")),
-                    "TimeZone": "Etc/UTC",
+                    "TimeZone": zone,
                 }),
             );
         }

@@ -11,13 +11,18 @@ pub enum Policy {
         /// Instances.
         count: u32,
     },
-    /// Counts by hour of day and day of week (UTC); the first matching rule wins.
+    /// Counts by hour of day and day of week, in `time_zone`; the first matching rule wins.
     Schedule {
         /// Instances when no rule matches.
         default: u32,
         /// The rules.
         #[serde(default)]
         rules: Vec<ScheduleRule>,
+        /// The IANA time zone the rules' hours and days are read in, with its
+        /// daylight-saving changes (`Europe/Berlin`: 09:00 is 08:00 UTC in winter and
+        /// 07:00 in summer), as an AWS scheduled action reads its `TimeZone`. None: UTC.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time_zone: Option<String>,
     },
     /// Kubernetes HorizontalPodAutoscaler (autoscaling/v2) on utilisation.
     Hpa(Hpa),
@@ -49,21 +54,26 @@ impl Policy {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             Policy::Static { .. } => Ok(()),
-            Policy::Schedule { rules, .. } => rules.iter().enumerate().try_for_each(|(i, r)| {
-                if r.from_hour >= 24 || r.to_hour > 24 {
-                    return Err(format!("policy.rules[{i}]: from_hour must lie within 0..23 and to_hour within 0..24"));
+            Policy::Schedule { rules, time_zone, .. } => {
+                if let Some(name) = time_zone {
+                    crate::time::zone(name).map_err(|m| format!("policy.time_zone: {m} (an IANA name such as Europe/Berlin)"))?;
                 }
-                if r.from_hour == r.to_hour {
-                    return Err(format!(
-                        "policy.rules[{i}]: from_hour and to_hour are both {}: the rule covers no hour (0..24 covers the whole day)",
-                        r.from_hour
-                    ));
-                }
-                if r.days.iter().any(|d| *d > 6) {
-                    return Err(format!("policy.rules[{i}].days: 0 (Monday) to 6 (Sunday)"));
-                }
-                Ok(())
-            }),
+                rules.iter().enumerate().try_for_each(|(i, r)| {
+                    if r.from_hour >= 24 || r.to_hour > 24 {
+                        return Err(format!("policy.rules[{i}]: from_hour must lie within 0..23 and to_hour within 0..24"));
+                    }
+                    if r.from_hour == r.to_hour {
+                        return Err(format!(
+                            "policy.rules[{i}]: from_hour and to_hour are both {}: the rule covers no hour (0..24 covers the whole day)",
+                            r.from_hour
+                        ));
+                    }
+                    if r.days.iter().any(|d| *d > 6) {
+                        return Err(format!("policy.rules[{i}].days: 0 (Monday) to 6 (Sunday)"));
+                    }
+                    Ok(())
+                })
+            }
             Policy::Hpa(h) => h.validate(),
             Policy::TargetTracking(t) => t.validate("policy."),
             Policy::Step(s) => s.validate(),
@@ -92,9 +102,9 @@ pub struct ScheduleRule {
     /// Days it applies to, 0 = Monday … 6 = Sunday (empty: every day).
     #[serde(default)]
     pub days: Vec<u8>,
-    /// First hour (UTC), inclusive.
+    /// First hour (in the schedule's time zone), inclusive.
     pub from_hour: u8,
-    /// Last hour (UTC), exclusive. Before `from_hour`, the rule runs overnight: from
+    /// Last hour, exclusive. Before `from_hour`, the rule runs overnight: from
     /// `from_hour` on each of its days to `to_hour` the morning after.
     pub to_hour: u8,
     /// Instances.
@@ -102,7 +112,8 @@ pub struct ScheduleRule {
 }
 
 impl ScheduleRule {
-    /// True when the rule covers `hour` (UTC) of weekday `dow` (0 = Monday). An overnight
+    /// True when the rule covers `hour` of weekday `dow` (0 = Monday), both in the
+    /// schedule's time zone. An overnight
     /// rule's morning hours belong to the day before: `days = [4]` (Friday) with 21..9
     /// covers Friday 21:00 to Saturday 09:00.
     pub fn covers(&self, dow: u8, hour: u8) -> bool {

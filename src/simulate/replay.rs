@@ -10,7 +10,7 @@
 use super::aws::{self, Action, Alarms, Datapoint, Floors, Group};
 use super::hpa::{Controller, Pods};
 use super::policy::{Policy, TargetTracking};
-use crate::time::{DAY_MS, HOUR_MS};
+use crate::time::{Clock, DAY_MS, HOUR_MS};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -272,9 +272,10 @@ fn replay_impl(
     let dt_min = dt_ms as f64 / 60_000.0;
     let first = demand.iter().copied().find(|d| d.is_finite()).unwrap_or(0.0);
     let (lo, hi) = bounds(policy);
+    let clock = schedule_clock(policy);
     let initial = match policy {
         Policy::Static { count } => *count,
-        Policy::Schedule { .. } => scheduled(policy, start_ms),
+        Policy::Schedule { .. } => scheduled(policy, start_ms, &clock),
         Policy::Hpa(h) => needed(first, per, h.target),
         Policy::TargetTracking(t) => needed(first, per, t.target),
         Policy::Step(s) => needed(first, per, (s.alarm_high + s.alarm_low) / 2.0),
@@ -333,7 +334,7 @@ fn replay_impl(
             if now >= next_eval {
                 match policy {
                     Policy::Static { .. } => {}
-                    Policy::Schedule { .. } => fleet.set(scheduled(policy, now), now, 0, 0),
+                    Policy::Schedule { .. } => fleet.set(scheduled(policy, now, &clock), now, 0, 0),
                     Policy::Hpa(h) => {
                         let pods = Pods { current: fleet.total, ready: fleet.ready() };
                         let target = hpa.sync(h, now, pods, d);
@@ -401,7 +402,7 @@ fn replay_impl(
                     }
                     None => 1,
                 }
-            } else if steady(policy, &fleet, now, last, &floors) {
+            } else if steady(policy, &fleet, now, last, &floors, &clock) {
                 sub - k
             } else {
                 1
@@ -463,11 +464,11 @@ fn replay_impl(
 /// rules cannot change that, since they only ever block a change). Alarm policies are
 /// run ahead period by period instead ([`aws::run_ahead`]).
 #[allow(clippy::too_many_arguments)]
-fn steady(policy: &Policy, fleet: &Fleet, now: i64, last: i64, floors: &Floors) -> bool {
+fn steady(policy: &Policy, fleet: &Fleet, now: i64, last: i64, floors: &Floors, clock: &Clock) -> bool {
     let total = fleet.total;
     match policy {
         Policy::Static { .. } => true,
-        Policy::Schedule { .. } => scheduled(policy, now) == total && scheduled(policy, last) == total,
+        Policy::Schedule { .. } => scheduled(policy, now, clock) == total && scheduled(policy, last, clock) == total,
         // Predictive alone: no floor from now to `last` above the count.
         Policy::Predictive(_) => {
             let mut t = now;
@@ -553,10 +554,21 @@ fn bounds(policy: &Policy) -> (u32, u32) {
     }
 }
 
-fn scheduled(policy: &Policy, now: i64) -> u32 {
-    let Policy::Schedule { default, rules } = policy else { return 0 };
-    let hour = (now.rem_euclid(DAY_MS) / HOUR_MS) as u8;
-    let dow = ((now.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8; // 1970-01-01 was a Thursday
+/// The clock a schedule's rules are read on: its time zone, UTC when it names none (or,
+/// not validated, a name that is no zone).
+fn schedule_clock(policy: &Policy) -> Clock {
+    match policy {
+        Policy::Schedule { time_zone: Some(name), .. } => crate::time::zone(name).map(Clock::Zone).unwrap_or_default(),
+        _ => Clock::Utc,
+    }
+}
+
+/// The count a schedule gives at `now`: the first rule covering its local hour and day.
+fn scheduled(policy: &Policy, now: i64, clock: &Clock) -> u32 {
+    let Policy::Schedule { default, rules, .. } = policy else { return 0 };
+    let local = now + clock.offset_ms(now);
+    let hour = (local.rem_euclid(DAY_MS) / HOUR_MS) as u8;
+    let dow = ((local.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8; // 1970-01-01 was a Thursday
     rules.iter().find(|r| r.covers(dow, hour)).map_or(*default, |r| r.count)
 }
 
@@ -569,8 +581,8 @@ mod tests {
     fn an_overnight_rule_runs_from_its_day_into_the_next_morning() {
         // Friday (4) 21:00 to Saturday 09:00 at 3; otherwise 10. 1970-01-02 was a Friday.
         let rule = crate::simulate::policy::ScheduleRule { days: vec![4], from_hour: 21, to_hour: 9, count: 3 };
-        let policy = Policy::Schedule { default: 10, rules: vec![rule] };
-        let at = |day: i64, hour: i64| scheduled(&policy, day * DAY_MS + hour * HOUR_MS);
+        let policy = Policy::Schedule { default: 10, rules: vec![rule], time_zone: None };
+        let at = |day: i64, hour: i64| scheduled(&policy, day * DAY_MS + hour * HOUR_MS, &Clock::Utc);
         assert_eq!([at(1, 20), at(1, 21), at(1, 23), at(2, 0), at(2, 8), at(2, 9)], [10, 3, 3, 3, 3, 10]);
         // Thursday night is not Friday's, nor is Saturday night.
         assert_eq!([at(0, 22), at(1, 3), at(2, 22), at(3, 3)], [10, 10, 10, 10]);
@@ -578,8 +590,42 @@ mod tests {
         let empty = Policy::Schedule {
             default: 1,
             rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 5, to_hour: 5, count: 3 }],
+            time_zone: None,
         };
         assert!(empty.validate().unwrap_err().contains("covers no hour"));
+    }
+
+    #[test]
+    fn a_schedule_in_a_time_zone_follows_its_daylight_saving_changes() {
+        // Weekdays 09:00–17:00 in Berlin: 10, else 2. Central European Time is UTC+1 until
+        // the last Sunday of March (2026-03-29) at 01:00 UTC, then UTC+2 (EU summer time).
+        let rule = crate::simulate::policy::ScheduleRule { days: vec![0, 1, 2, 3, 4], from_hour: 9, to_hour: 17, count: 10 };
+        let zoned = |name: &str| Policy::Schedule { default: 2, rules: vec![rule.clone()], time_zone: Some(name.into()) };
+        let policy = zoned("Europe/Berlin");
+        assert!(policy.validate().is_ok());
+        let clock = schedule_clock(&policy);
+        // 2026-03-27 (a Friday) 00:00 UTC is day 20,539 since 1970-01-01.
+        let friday = 20_539 * DAY_MS;
+        let at = |ms: i64| scheduled(&policy, ms, &clock);
+        // Friday: 09:00 CET is 08:00 UTC; 17:00 CET is 16:00 UTC.
+        assert_eq!(
+            [at(friday + 8 * HOUR_MS - 60_000), at(friday + 8 * HOUR_MS), at(friday + 16 * HOUR_MS - 60_000), at(friday + 16 * HOUR_MS)],
+            [2, 10, 10, 2]
+        );
+        // Monday 2026-03-30: 09:00 CEST is 07:00 UTC.
+        let monday = friday + 3 * DAY_MS;
+        assert_eq!(
+            [at(monday + 7 * HOUR_MS - 60_000), at(monday + 7 * HOUR_MS), at(monday + 15 * HOUR_MS - 60_000), at(monday + 15 * HOUR_MS)],
+            [2, 10, 10, 2]
+        );
+        // Half-hour offsets: India is UTC+5:30 all year, so 09:00 there is 03:30 UTC.
+        let kolkata = zoned("Asia/Kolkata");
+        let k = schedule_clock(&kolkata);
+        assert_eq!(
+            [scheduled(&kolkata, friday + 3 * HOUR_MS + 29 * 60_000, &k), scheduled(&kolkata, friday + 3 * HOUR_MS + 30 * 60_000, &k)],
+            [2, 10]
+        );
+        assert!(zoned("Mars/Olympus").validate().unwrap_err().contains("policy.time_zone"));
     }
 
     #[test]
@@ -591,6 +637,12 @@ mod tests {
             Policy::Schedule {
                 default: 5,
                 rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 30 }],
+                time_zone: None,
+            },
+            Policy::Schedule {
+                default: 5,
+                rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 30 }],
+                time_zone: Some("Asia/Kolkata".into()),
             },
             Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, ..Hpa::default() }),
             Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, sync_s: 30, ..Hpa::default() }),
