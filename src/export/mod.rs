@@ -58,16 +58,27 @@ pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<
     crate::files::atomic_write(&dir.join("summary.csv"), &buf)
 }
 
-/// The scenario an export is written from: the recommended one when `kind` accepts its
-/// policy, else the first whose policy it accepts.
-fn export_scenario<'a>(plan: &'a Plan, kind: impl Fn(&Policy) -> bool) -> Option<&'a crate::simulate::Scenario> {
+/// The scenario an export is written from: the recommendation among the scenarios whose
+/// policy `kind` accepts, by the plan's own rule ([`crate::simulate::recommend`]: the
+/// cheapest within the risk budget, else the least risky), so the recommended scenario
+/// itself when it is one; the first such scenario when the plan has no outcomes for them.
+/// (The first of the kind, whatever its risk, was written before: an AWS export of the
+/// sample was the business-hours schedule, 74 % likely to saturate.)
+fn export_scenario(plan: &Plan, kind: impl Fn(&Policy) -> bool) -> Option<&crate::simulate::Scenario> {
     let sc = plan.scenarios.as_ref()?;
     let list = &sc.file.scenario;
-    sc.recommended.and_then(|i| list.get(i)).filter(|s| kind(&s.policy)).or_else(|| list.iter().find(|s| kind(&s.policy)))
+    let of_kind: Vec<usize> = (0..list.len()).filter(|&i| kind(&list[i].policy)).collect();
+    let best = (sc.outcomes.len() == list.len())
+        .then(|| {
+            let outcomes: Vec<crate::simulate::Outcome> = of_kind.iter().map(|&i| sc.outcomes[i].clone()).collect();
+            crate::simulate::recommend(&outcomes, plan.horizon_minutes(), sc.file.risk_budget)
+        })
+        .flatten();
+    best.and_then(|j| of_kind.get(j)).or(of_kind.first()).map(|&i| &list[i])
 }
 
 /// The HPA manifest of a plan: from the recommended scenario when it is an HPA, else
-/// from the first HPA scenario.
+/// from the recommendation among the HPA scenarios ([`export_scenario`]).
 ///
 /// # Errors
 /// The plan has no HPA scenario.
@@ -83,7 +94,7 @@ pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) 
 
 /// The AWS CloudFormation template of a plan ([`aws`]): from the recommended scenario
 /// when AWS has its policy (target tracking, step, predictive, schedule), else from the
-/// first such scenario.
+/// recommendation among those scenarios ([`export_scenario`]).
 ///
 /// # Errors
 /// The plan has no such scenario, or its policy cannot be written (named).
