@@ -189,6 +189,31 @@ fn a_failed_import_leaves_what_was_loaded_untouched() {
     h.get_by_label_contains("bad.csv:3:2");
 }
 
+/// A load that switches the horizon to the step's preset (monthly values under a 14-day
+/// horizon) says so, and claims no forecasting when a setting stops the fit.
+#[test]
+fn a_horizon_switch_on_load_claims_no_forecast_a_bad_setting_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let monthly = dir.path().join("monthly_orders.csv");
+    let mut text = String::from("timestamp,value\n");
+    for m in 0..36 {
+        text.push_str(&format!("{}-{:02}-01T00:00:00Z,{}\n", 2023 + m / 12, m % 12 + 1, 100 + m));
+    }
+    std::fs::write(&monthly, &text).unwrap();
+    let again = dir.path().join("monthly_refunds.csv");
+    std::fs::write(&again, text).unwrap();
+    let mut h = open(vec![monthly]);
+    settle(&mut h);
+    assert!(h.state().model.error.is_none() && h.state().model.entries[0].forecast.is_some());
+    h.state_mut().state.horizon = "14d".into();
+    h.state_mut().state.periods = "bogus".into();
+    h.state_mut().apply(Action::Load(vec![again]));
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.model.status.contains("horizon set to") && !app.model.status.contains("forecasting"), "{}", app.model.status);
+    assert!(app.model.error.clone().unwrap().starts_with("Seasonality"), "{:?}", app.model.error);
+}
+
 #[test]
 fn a_bad_horizon_is_an_error_not_a_crash() {
     let mut h = open(vec![sample_dir().join("jobs_queue_depth.csv")]);

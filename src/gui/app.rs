@@ -775,8 +775,11 @@ impl HeadroomApp {
                         let loaded = std::mem::take(&mut self.model.status);
                         self.state.horizon = h.to_string();
                         self.start_fit();
+                        // A setting that does not parse stops the fit and says so in the
+                        // error line: the status then claims no forecasting.
+                        let fitting = if self.fit_job.is_some() { "; forecasting…" } else { "" };
                         self.model.status =
-                            format!("{loaded}; horizon set to {h} for {} steps; forecasting…", crate::time::format_duration(step));
+                            format!("{loaded}; horizon set to {h} for {} steps{fitting}", crate::time::format_duration(step));
                     } else {
                         // Only what is new (or replaced) is fitted; the rest keeps its forecast.
                         self.start_fit_of(true);
