@@ -100,6 +100,25 @@ fn target_tracking_counts_warming_instances_toward_the_next_scale_out_and_blocks
     assert_eq!(n[21], 2);
 }
 
+/// An empty group (MinSize 0) has no instance to report CPU, so a CPU policy never sees a
+/// datapoint and never scales out from zero (TT › Considerations: "cannot scale your group
+/// until new data points are found"); requests through a load balancer still arrive, so a
+/// request-count policy does: 500 requests per minute-step at 100 per instance are 5
+/// instances' load, ceil(5 / 0.5) = 10 after three datapoints (minutes 1–3).
+#[test]
+fn an_empty_group_scales_out_on_requests_but_never_on_cpu() {
+    let cpu = TargetTracking { min: 0, ..tracking() };
+    let demand = trace(&[(0.0, 1), (500.0, 10)]);
+    let n = counts(&Policy::TargetTracking(cpu.clone()), &demand);
+    assert!(n.iter().all(|&c| c == 0), "no CPU datapoint from no instance: {n:?}");
+    let alb = TargetTracking { metric: AwsMetric::AlbRequestCount, resource_label: Some("app/a/1/targetgroup/b/2".into()), ..cpu };
+    let n = counts(&Policy::TargetTracking(alb), &demand);
+    assert_eq!(&n[..4], &[0, 0, 0, 0]);
+    assert_eq!(n[4], 10, "{n:?}");
+    let step = StepScaling { min: 0, ..doc_step() };
+    assert!(counts(&Policy::Step(step), &demand).iter().all(|&c| c == 0));
+}
+
 #[test]
 fn instances_still_booting_do_not_count_in_the_metric_even_without_a_warm_up() {
     // Step and simple scaling › "Current capacity – The number of instances … that have
@@ -679,6 +698,59 @@ mod template {
         // The second Monday opens at 07:00 UTC, an hour earlier than the first.
         assert_eq!(steps[168 + 7].instances, 10.0);
         assert_eq!(steps[7].instances, 2.0);
+    }
+
+    /// Edges found by a hostile run against the CloudFormation reference: each is written
+    /// so that AWS does what was replayed, or is said.
+    #[test]
+    fn edges_aws_would_trip_on_are_written_or_said() {
+        // A load balancer named like a target group: RequestCountPerTarget's TargetGroup
+        // dimension is the label's last three parts.
+        let label = "app/orders-targetgroup/50dc6c495c0c9188/targetgroup/orders/73e2d6bc24d8a067";
+        let s = StepScaling { metric: AwsMetric::AlbRequestCount, resource_label: Some(label.into()), ..doc_step() };
+        let (doc, _) = export(&Policy::Step(s));
+        let high = &doc["Resources"]["HighAlarm"]["Properties"];
+        assert_eq!(high["Dimensions"][0]["Value"], "targetgroup/orders/73e2d6bc24d8a067");
+        // No requests, no datapoint ("If there are no requests … not reported"): a period
+        // of none is below the low alarm and not above the high one, as the replay reads 0.
+        assert_eq!(high["TreatMissingData"], "notBreaching");
+        assert_eq!(doc["Resources"]["LowAlarm"]["Properties"]["TreatMissingData"], "breaching");
+        // One count all week from a rule over every hour (not the default): one daily
+        // action of it, so the template holds a resource as CloudFormation requires.
+        let rule = ScheduleRule { days: vec![], from_hour: 0, to_hour: 24, count: 8 };
+        let (doc, w) = export(&Policy::Schedule { default: 2, rules: vec![rule], time_zone: None });
+        let resources = doc["Resources"].as_object().unwrap();
+        assert_eq!(resources.len(), 1);
+        let only = &resources.values().next().unwrap()["Properties"];
+        assert_eq!((only["DesiredCapacity"].as_u64(), only["Recurrence"].as_str()), (Some(8), Some("0 0 * * 0,1,2,3,4,5,6")));
+        assert!(w.iter().any(|w| w.contains("at or below 8")), "{w:?}");
+        // The Description is at most 1,024 bytes, cut at a character's edge.
+        let long = "容".repeat(1000);
+        let t = template(
+            Replayed { name: &long, series: "x", per_instance: PER, utilisation_series: true },
+            &Policy::TargetTracking(tracking()),
+        )
+        .unwrap();
+        let d: Value = serde_json::from_str(&t.json).unwrap();
+        let text = d["Description"].as_str().unwrap();
+        assert!(text.len() <= 1024 && text.len() > 1000 && text.ends_with('容'), "{}", text.len());
+        // MinSize 0 on CPU: an empty group never scales out again, as replayed; said.
+        let (_, w) = export(&Policy::TargetTracking(TargetTracking { min: 0, ..tracking() }));
+        assert!(w.iter().any(|w| w.contains("MinSize 0") && w.contains("no CPU")), "{w:?}");
+        // Numbers a template cannot hold, or bounds its digits cannot tell apart, are refused by name.
+        let r = |p: &Policy, per: f64| {
+            template(Replayed { name: "s", series: "x", per_instance: per, utilisation_series: false }, p).unwrap_err()
+        };
+        let alb = StepScaling { metric: AwsMetric::AlbRequestCount, resource_label: Some(LABEL.into()), ..doc_step() };
+        assert!(r(&Policy::Step(alb), 1e307).contains("capacity.per_instance (1e307)"));
+        let a = |lower: Option<f64>, upper: Option<f64>, change: f64| StepAdjustment { lower, upper, change };
+        let close = StepScaling {
+            out: vec![a(Some(0.0), Some(0.1), 1.0), a(Some(0.1), Some(0.1000000000001), 2.0), a(Some(0.1000000000001), None, 3.0)],
+            ..doc_step()
+        };
+        assert!(r(&Policy::Step(close), PER).contains("policy.out[1]"));
+        // CloudFormation's alarm schema takes no 20-s period (PutMetricAlarm does).
+        assert!(r(&Policy::Step(StepScaling { period_s: 20, ..doc_step() }), PER).contains("policy.period_s 20"));
     }
 
     #[test]

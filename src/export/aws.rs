@@ -28,6 +28,9 @@ pub struct AwsTemplate {
 /// Scheduled actions an Auto Scaling group may hold (EC2 Auto Scaling quotas: 125).
 pub const MAX_SCHEDULED_ACTIONS: usize = 125;
 
+/// CloudFormation's longest template `Description`, in bytes.
+const MAX_DESCRIPTION_BYTES: usize = 1024;
+
 /// The template's parameter: the group every resource acts on.
 const GROUP: &str = "AutoScalingGroupName";
 
@@ -64,6 +67,7 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
             let metric = Metric::of(tt.metric, tt.resource_label.as_deref(), scenario, "policy.")?;
             t.group_size(tt.min, tt.max);
             t.tracking("TargetTrackingPolicy", tt, &metric)?;
+            t.empty_group(tt.min, &metric);
             t.startup(tt.startup_s);
         }
         Policy::Step(s) => {
@@ -86,11 +90,13 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
     if let Some(m) = &t.metric_note {
         t.warn(m.clone());
     }
-    let description: String =
-        format!("From a Headroom capacity plan: the {} policy replayed in scenario \"{}\"", policy.kind(), scenario.name)
-            .chars()
-            .take(1024)
-            .collect();
+    // CloudFormation's Description is at most 1,024 bytes: cut at a character's edge.
+    let mut description = format!("From a Headroom capacity plan: the {} policy replayed in scenario \"{}\"", policy.kind(), scenario.name);
+    let mut end = description.len().min(MAX_DESCRIPTION_BYTES);
+    while !description.is_char_boundary(end) {
+        end -= 1;
+    }
+    description.truncate(end);
     let doc = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": description,
@@ -146,12 +152,18 @@ impl Metric {
     }
 
     /// A utilisation `u` as the metric's count over `seconds` (CPU: percent, whatever the
-    /// period).
-    fn value(&self, u: f64, seconds: u32) -> f64 {
-        clean(match self.kind {
+    /// period); `key` names the setting `u` comes from, should that be no finite number.
+    fn value(&self, u: f64, seconds: u32, key: &str) -> Result<f64, String> {
+        let v = clean(match self.kind {
             AwsMetric::Cpu => u * 100.0,
             AwsMetric::AlbRequestCount => u * self.per_instance * f64::from(seconds),
-        })
+        });
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            let per = if self.per_instance.abs() >= 1e15 { format!("{:e}", self.per_instance) } else { self.per_instance.to_string() };
+            Err(format!("{key} × capacity.per_instance ({per}) is past the largest number a template holds"))
+        }
     }
 
     /// `PredefinedMetricSpecification` of target tracking.
@@ -166,9 +178,11 @@ impl Metric {
     fn alarmed(&self, alarm: &mut Map<String, Value>) {
         let (namespace, name, dimension, statistic) = match (&self.kind, &self.label) {
             (AwsMetric::AlbRequestCount, Some(l)) => {
-                // RequestCountPerTarget's dimension is the target group, the label's
-                // `targetgroup/<name>/<id>` ("The only valid statistic is Sum").
-                let group = l.find("targetgroup/").map_or(l.as_str(), |i| &l[i..]);
+                // RequestCountPerTarget's dimension is the target group: the label's last
+                // three parts, `targetgroup/<name>/<id>` (a load balancer may itself be
+                // named "…targetgroup…"); "The only valid statistic is Sum".
+                let parts: Vec<&str> = l.split('/').collect();
+                let group = parts.get(3..).map_or_else(|| l.clone(), |p| p.join("/"));
                 ("AWS/ApplicationELB", "RequestCountPerTarget", json!({ "Name": "TargetGroup", "Value": group }), "Sum")
             }
             _ => ("AWS/EC2", "CPUUtilization", json!({ "Name": GROUP, "Value": { "Ref": GROUP } }), "Average"),
@@ -222,9 +236,9 @@ impl Template {
         self.metric(m);
         // Target tracking's predefined metrics are one-minute figures (ALBRequestCountPerTarget
         // a one-minute sum): the target is per minute whatever the replay's period.
-        let value = m.value(tt.target, 60);
-        if !(value.is_finite() && value > 0.0) {
-            return Err(format!("the target tracking TargetValue {value} is not a positive number"));
+        let value = m.value(tt.target, 60, "policy.target")?;
+        if value <= 0.0 {
+            return Err(format!("policy.target {} gives TargetValue {value}, not a positive number", tt.target));
         }
         self.resource(
             id,
@@ -267,25 +281,52 @@ impl Template {
     fn step(&mut self, s: &StepScaling, m: &Metric) -> Result<(), String> {
         self.metric(m);
         let p = s.period_s;
-        let steps = |list: &[StepAdjustment]| -> Value {
-            list.iter()
-                .map(|a| {
-                    let mut o = Map::new();
-                    if let Some(l) = a.lower {
-                        o.insert("MetricIntervalLowerBound".into(), m.value(l, p).into());
-                    }
-                    if let Some(u) = a.upper {
-                        o.insert("MetricIntervalUpperBound".into(), m.value(u, p).into());
-                    }
-                    // A whole number within i32 (`validate_steps`).
-                    o.insert("ScalingAdjustment".into(), (a.change as i64).into());
-                    Value::Object(o)
-                })
-                .collect()
+        if p == 20 {
+            // PutMetricAlarm takes 20 s, CloudFormation's schema does not (cfn-lint E3615).
+            return Err(
+                "policy.period_s 20: CloudFormation's AWS::CloudWatch::Alarm takes a Period of 10, 30 or a multiple of 60 s; replay with one of those to export".into(),
+            );
+        }
+        // Bounds in the metric's unit, each step's checked to stay above its lower one
+        // once written (bounds 1e-13 apart would meet at twelve digits).
+        let steps = |list: &[StepAdjustment], key: &str| -> Result<Value, String> {
+            let mut out = Vec::with_capacity(list.len());
+            for (i, a) in list.iter().enumerate() {
+                let k = format!("{key}[{i}]");
+                let lower = a.lower.map(|l| m.value(l, p, &format!("{k}.lower"))).transpose()?;
+                let upper = a.upper.map(|u| m.value(u, p, &format!("{k}.upper"))).transpose()?;
+                if let (Some(l), Some(u)) = (lower, upper)
+                    && u <= l
+                {
+                    return Err(format!("{k}: its bounds are both {l} in the template's twelve digits: widen the step"));
+                }
+                let mut o = Map::new();
+                if let Some(l) = lower {
+                    o.insert("MetricIntervalLowerBound".into(), l.into());
+                }
+                if let Some(u) = upper {
+                    o.insert("MetricIntervalUpperBound".into(), u.into());
+                }
+                // A whole number within i32 (`validate_steps`).
+                o.insert("ScalingAdjustment".into(), (a.change as i64).into());
+                out.push(Value::Object(o));
+            }
+            Ok(Value::Array(out))
         };
-        for (id, alarm_id, list, kind, threshold, operator, which) in [
-            ("ScaleOutPolicy", "HighAlarm", &s.out, s.out_type, s.alarm_high, "GreaterThanThreshold", "above"),
-            ("ScaleInPolicy", "LowAlarm", &s.scale_in, s.in_type, s.alarm_low, "LessThanThreshold", "below"),
+        let alb = m.kind == AwsMetric::AlbRequestCount;
+        for (id, alarm_id, key, list, kind, threshold, operator, which, missing) in [
+            (
+                "ScaleOutPolicy",
+                "HighAlarm",
+                "policy.out",
+                &s.out,
+                s.out_type,
+                s.alarm_high,
+                "GreaterThanThreshold",
+                "above",
+                "notBreaching",
+            ),
+            ("ScaleInPolicy", "LowAlarm", "policy.in", &s.scale_in, s.in_type, s.alarm_low, "LessThanThreshold", "below", "breaching"),
         ] {
             let mut policy = json!({
                 "AutoScalingGroupName": { "Ref": GROUP },
@@ -293,34 +334,65 @@ impl Template {
                 "AdjustmentType": adjustment_type(kind),
                 "MetricAggregationType": "Average",
                 "EstimatedInstanceWarmup": s.warmup_s,
-                "StepAdjustments": steps(list),
+                "StepAdjustments": steps(list, key)?,
             });
             // MinAdjustmentMagnitude is only valid with PercentChangeInCapacity.
             if let (Some(n), AdjustmentType::PercentChangeInCapacity) = (s.min_adjustment_magnitude, kind) {
                 policy["MinAdjustmentMagnitude"] = n.into();
             }
             self.resource(id, "AWS::AutoScaling::ScalingPolicy", policy);
+            let level = m.value(threshold, p, if which == "above" { "policy.alarm_high" } else { "policy.alarm_low" })?;
             let mut alarm = Map::new();
             alarm.insert(
                 "AlarmDescription".into(),
-                format!("Runs {id} while the metric is {which} {} for {} of {} periods", m.value(threshold, p), s.datapoints, s.datapoints)
-                    .into(),
+                format!("Runs {id} while the metric is {which} {level} for {} of {} periods", s.datapoints, s.datapoints).into(),
             );
             m.alarmed(&mut alarm);
             alarm.insert("Period".into(), p.into());
             alarm.insert("EvaluationPeriods".into(), s.datapoints.into());
             alarm.insert("DatapointsToAlarm".into(), s.datapoints.into());
-            alarm.insert("Threshold".into(), m.value(threshold, p).into());
+            alarm.insert("Threshold".into(), level.into());
             alarm.insert("ComparisonOperator".into(), operator.into());
             alarm.insert("AlarmActions".into(), json!([{ "Ref": id }]));
+            // No requests, no RequestCountPerTarget datapoint ("If there are no requests
+            // … the metric is not reported"): a period without one is one of none, below
+            // the low alarm and not above the high one, as the replay reads a load of 0.
+            if alb {
+                alarm.insert("TreatMissingData".into(), missing.into());
+            }
             self.resource(alarm_id, "AWS::CloudWatch::Alarm", Value::Object(alarm));
+        }
+        if !s.out.iter().any(|a| a.upper.is_none_or(|u| u > 0.0)) {
+            self.warn("policy.out has no step above the high alarm's threshold, where the alarm runs it: it never adds an instance".into());
+        }
+        if !s.scale_in.iter().any(|a| a.lower.is_none_or(|l| l < 0.0)) {
+            self.warn(
+                "policy.in has no step below the low alarm's threshold, where the alarm runs it: it never removes an instance".into(),
+            );
         }
         if p < 60 {
             self.warn(format!(
                 "the alarms' period is {p} s; CPUUtilization and RequestCountPerTarget come every 60 s at best, so a {p}-s alarm finds no datapoint in most periods (INSUFFICIENT_DATA) unless the metric is published at high resolution"
             ));
+        } else if p < 300 && !alb {
+            self.warn(format!(
+                "the alarms read CPUUtilization every {p} s: that needs the group's detailed monitoring (basic monitoring reports every 300 s)"
+            ));
         }
+        self.empty_group(s.min, m);
         Ok(())
+    }
+
+    /// What an empty group does (MinSize 0): on CPU it reports nothing and never scales
+    /// out again, as replayed; on requests the replay scaled out from zero on them.
+    fn empty_group(&mut self, min: u32, m: &Metric) {
+        if min > 0 {
+            return;
+        }
+        self.warn(match m.kind {
+            AwsMetric::Cpu => "MinSize 0: an empty group reports no CPU, so the policy never scales it out again (the replay too); keep MinSize at 1 or more".into(),
+            AwsMetric::AlbRequestCount => "MinSize 0: the replay scaled out from zero on the requests; AWS does not document RequestCountPerTarget for a target group with no targets, so check that the group does".into(),
+        });
     }
 
     /// `PredictiveScaling` on the metric pair, and the target tracking policy it was
@@ -328,13 +400,13 @@ impl Template {
     fn predictive(&mut self, p: &Predictive, m: &Metric) -> Result<(), String> {
         self.metric(m);
         let (metric_type, value) = match m.kind {
-            AwsMetric::Cpu => ("ASGCPUUtilization", m.value(p.target, 60)),
+            AwsMetric::Cpu => ("ASGCPUUtilization", m.value(p.target, 60, "policy.target")?),
             // ALBRequestCount's TargetValue is requests per instance per minute ("as close to
             // 1000 requests per minute as possible", PredictiveScalingMetricSpecification).
-            AwsMetric::AlbRequestCount => ("ALBRequestCount", m.value(p.target, 60)),
+            AwsMetric::AlbRequestCount => ("ALBRequestCount", m.value(p.target, 60, "policy.target")?),
         };
-        if !(value.is_finite() && value > 0.0) {
-            return Err(format!("the predictive TargetValue {value} is not a positive number"));
+        if value <= 0.0 {
+            return Err(format!("policy.target {} gives TargetValue {value}, not a positive number", p.target));
         }
         let mut pair = json!({ "PredefinedMetricType": metric_type });
         if let (AwsMetric::AlbRequestCount, Some(l)) = (m.kind, &m.label) {
@@ -363,6 +435,11 @@ impl Template {
             ));
         }
         if let Some(d) = &p.dynamic {
+            if d.metric != p.metric || d.resource_label.as_ref().is_some_and(|l| Some(l) != p.resource_label.as_ref()) {
+                self.warn(
+                    "policy.dynamic's metric and resource_label are not used: one group has one metric, the predictive policy's".into(),
+                );
+            }
             // One group, one metric: the dynamic policy tracks what the predictive one plans on.
             let tt = TargetTracking { metric: p.metric, resource_label: p.resource_label.clone(), ..d.clone() };
             self.tracking("TargetTrackingPolicy", &tt, m)?;
@@ -402,14 +479,15 @@ impl Template {
         }
         if changes.len() > MAX_SCHEDULED_ACTIONS {
             return Err(format!(
-                "the schedule changes the count {} different ways a week; an Auto Scaling group holds at most {MAX_SCHEDULED_ACTIONS} scheduled actions",
+                "policy.rules: the schedule changes the count {} different ways a week; an Auto Scaling group holds at most {MAX_SCHEDULED_ACTIONS} scheduled actions",
                 changes.len()
             ));
         }
         if changes.is_empty() {
-            self.warn(format!(
-                "the schedule holds {default} instances all week: no scheduled action is needed; set the group's DesiredCapacity to {default}"
-            ));
+            // The same count all week (whatever `default` says, a rule may cover every
+            // hour): one daily action sets it, so that the template holds a resource
+            // (CloudFormation needs one) and the group keeps the count.
+            changes.push(((0, lowest), (0..7).collect()));
         }
         changes.sort_by_key(|((hour, count), days)| (days[0], *hour, *count));
         for (i, ((hour, n), days)) in changes.iter().enumerate() {
@@ -428,11 +506,9 @@ impl Template {
                 }),
             );
         }
-        if !changes.is_empty() {
-            self.warn(format!(
-                "the scheduled actions set DesiredCapacity only: keep the group's MinSize at or below {lowest} and MaxSize at or above {highest}, with no other scaling policy on it, and set today's count by hand until the first action runs"
-            ));
-        }
+        self.warn(format!(
+            "the scheduled actions set DesiredCapacity only: keep the group's MinSize at or below {lowest} and MaxSize at or above {highest}, with no other scaling policy on it, and set today's count by hand until the first action runs"
+        ));
         self.notes.push("the schedule's instances were replayed as serving from the hour they are scheduled".into());
         Ok(())
     }

@@ -22,7 +22,7 @@
 //! target, it is not capped at 100 %). Each datapoint is the average over its period of
 //! the simulation's 15-second steps.
 
-use super::policy::{AdjustmentType, Predictive, PredictiveMode, StepAdjustment, StepScaling, TargetTracking};
+use super::policy::{AdjustmentType, AwsMetric, Predictive, PredictiveMode, StepAdjustment, StepScaling, TargetTracking};
 use crate::time::HOUR_MS;
 
 /// One period's datapoint: the metric, and the load it implies in instances at 100 %
@@ -39,10 +39,14 @@ pub struct Datapoint {
 /// What one sub-step contributes to the period's datapoint: `None` while no instance is
 /// past its warm-up (no data: the alarm is INSUFFICIENT_DATA and "Amazon EC2 Auto
 /// Scaling cannot scale your group until new data points are found", TT › Considerations).
-pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32) -> Option<Datapoint> {
+/// An empty group has no CPU to report, so on CPU it never scales out from zero; on
+/// requests through a load balancer the requests still come, and the group is plainly
+/// short.
+pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, metric: AwsMetric) -> Option<Datapoint> {
     if total == 0 {
-        // No instance reports; with demand the group is plainly short (the policy scales
-        // from zero on the load itself, as a request-count metric would).
+        if metric == AwsMetric::Cpu {
+            return None;
+        }
         return Some(if demand > 0.0 {
             Datapoint { metric: f64::INFINITY, load: demand / per }
         } else {
