@@ -74,6 +74,7 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
             let metric = Metric::of(s.metric, s.resource_label.as_deref(), scenario, "policy.")?;
             t.group_size(s.min, s.max);
             t.step(s, &metric)?;
+            t.empty_group(s.min, &metric);
             t.startup(s.startup_s);
         }
         Policy::Predictive(p) => {
@@ -379,7 +380,6 @@ impl Template {
                 "the alarms read CPUUtilization every {p} s: that needs the group's detailed monitoring (basic monitoring reports every 300 s)"
             ));
         }
-        self.empty_group(s.min, m);
         Ok(())
     }
 
