@@ -630,7 +630,7 @@ mod template {
             ScheduleRule { days: vec![4], from_hour: 21, to_hour: 9, count: 3 },
             ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 10 },
         ];
-        let policy = Policy::Schedule { default: 4, rules, time_zone: None };
+        let policy = Policy::Schedule { default: 4, rules, time_zone: None, startup_s: 60 };
         let (doc, warnings) = export(&policy);
         let mut actions: Vec<((u8, u8), u64)> = Vec::new();
         for (_, r) in doc["Resources"].as_object().unwrap() {
@@ -658,6 +658,25 @@ mod template {
         assert!(warnings.iter().any(|w| w.contains("MinSize at or below 3") && w.contains("MaxSize at or above 10")), "{warnings:?}");
     }
 
+    /// A scheduled scale-out launches at the hour and serves `startup_s` later (AWS sets
+    /// DesiredCapacity; the instances boot): weekdays from 09:00, 10 instances, 2 else,
+    /// start-up 120 s, minute by minute from Monday 2026-01-05 08:58 UTC.
+    #[test]
+    fn scheduled_instances_serve_after_their_start_up() {
+        let rule = ScheduleRule { days: vec![0, 1, 2, 3, 4], from_hour: 9, to_hour: 17, count: 10 };
+        let policy = Policy::Schedule { default: 2, rules: vec![rule], time_zone: None, startup_s: 120 };
+        let start = 1_767_571_200_000_i64 + (8 * 60 + 58) * MINUTE;
+        let cap = CapacityModel { per_instance: PER, target_utilisation: 0.7 };
+        let steps = replay(&policy, &cap, &[100.0; 6], start, MINUTE, None, true).steps;
+        let launched: Vec<f64> = steps.iter().map(|s| s.instances).collect();
+        let ready: Vec<f64> = steps.iter().map(|s| s.ready).collect();
+        assert_eq!(launched, [2.0, 2.0, 10.0, 10.0, 10.0, 10.0]);
+        assert_eq!(ready, [2.0, 2.0, 2.0, 2.0, 10.0, 10.0], "09:00 and 09:01 still boot");
+        let (doc, _) = export(&policy);
+        let notes = doc["Metadata"]["Headroom"]["ReplayedWith"].as_array().unwrap();
+        assert!(notes.iter().any(|n| n.as_str().unwrap().contains("120 s after launch")), "{notes:?}");
+    }
+
     #[test]
     fn a_schedule_in_a_time_zone_is_written_in_it_and_holds_across_daylight_saving() {
         // Weekdays 09–17 and Saturdays 10–14 in Berlin; the fortnight from Monday
@@ -667,7 +686,7 @@ mod template {
             ScheduleRule { days: vec![0, 1, 2, 3, 4], from_hour: 9, to_hour: 17, count: 10 },
             ScheduleRule { days: vec![5], from_hour: 10, to_hour: 14, count: 5 },
         ];
-        let policy = Policy::Schedule { default: 2, rules, time_zone: Some("Europe/Berlin".into()) };
+        let policy = Policy::Schedule { default: 2, rules, time_zone: Some("Europe/Berlin".into()), startup_s: 60 };
         let (doc, _) = export(&policy);
         let mut actions: Vec<((u8, u8), u64)> = Vec::new();
         for (_, r) in doc["Resources"].as_object().unwrap() {
@@ -718,7 +737,7 @@ mod template {
         // One count all week from a rule over every hour (not the default): one daily
         // action of it, so the template holds a resource as CloudFormation requires.
         let rule = ScheduleRule { days: vec![], from_hour: 0, to_hour: 24, count: 8 };
-        let (doc, w) = export(&Policy::Schedule { default: 2, rules: vec![rule], time_zone: None });
+        let (doc, w) = export(&Policy::Schedule { default: 2, rules: vec![rule], time_zone: None, startup_s: 60 });
         let resources = doc["Resources"].as_object().unwrap();
         assert_eq!(resources.len(), 1);
         let only = &resources.values().next().unwrap()["Properties"];
@@ -775,7 +794,7 @@ mod template {
                 })
             })
             .collect();
-        assert!(r(&Policy::Schedule { default: 0, rules, time_zone: None }).contains("at most 125 scheduled actions"));
+        assert!(r(&Policy::Schedule { default: 0, rules, time_zone: None, startup_s: 60 }).contains("at most 125 scheduled actions"));
         // A CPU series exported on CPU needs no word on how it was read.
         let t = template(
             Replayed { name: "s", series: "cpu", per_instance: 100.0, utilisation_series: true },

@@ -83,7 +83,10 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
             t.predictive(p, &metric)?;
             t.startup(p.startup_s);
         }
-        Policy::Schedule { default, rules, time_zone } => t.schedule(*default, rules, time_zone.as_deref())?,
+        Policy::Schedule { default, rules, time_zone, startup_s } => {
+            t.schedule(*default, rules, time_zone.as_deref())?;
+            t.startup(*startup_s);
+        }
         Policy::Static { .. } | Policy::Hpa(_) => {
             return Err(format!("a {} policy has no AWS Auto Scaling counterpart to export", policy.kind()));
         }
@@ -509,7 +512,6 @@ impl Template {
         self.warn(format!(
             "the scheduled actions set DesiredCapacity only: keep the group's MinSize at or below {lowest} and MaxSize at or above {highest}, with no other scaling policy on it, and set today's count by hand until the first action runs"
         ));
-        self.notes.push("the schedule's instances were replayed as serving from the hour they are scheduled".into());
         Ok(())
     }
 }

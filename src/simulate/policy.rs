@@ -23,6 +23,10 @@ pub enum Policy {
         /// 07:00 in summer), as an AWS scheduled action reads its `TimeZone`. None: UTC.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         time_zone: Option<String>,
+        /// Seconds from a scheduled scale-out until the new instances serve load (boot
+        /// and health checks; 60 by default, as for the other AWS policies).
+        #[serde(default = "default_startup")]
+        startup_s: u32,
     },
     /// Kubernetes HorizontalPodAutoscaler (autoscaling/v2) on utilisation.
     Hpa(Hpa),
@@ -54,7 +58,8 @@ impl Policy {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             Policy::Static { .. } => Ok(()),
-            Policy::Schedule { rules, time_zone, .. } => {
+            Policy::Schedule { rules, time_zone, startup_s, .. } => {
+                check_warmup(*startup_s, "policy.startup_s")?;
                 if let Some(name) = time_zone {
                     crate::time::zone(name).map_err(|m| format!("policy.time_zone: {m} (an IANA name such as Europe/Berlin)"))?;
                 }

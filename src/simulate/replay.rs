@@ -334,7 +334,7 @@ fn replay_impl(
             if now >= next_eval {
                 match policy {
                     Policy::Static { .. } => {}
-                    Policy::Schedule { .. } => fleet.set(scheduled(policy, now, &clock), now, 0, 0),
+                    Policy::Schedule { startup_s, .. } => fleet.set(scheduled(policy, now, &clock), now, i64::from(*startup_s) * 1000, 0),
                     Policy::Hpa(h) => {
                         let pods = Pods { current: fleet.total, ready: fleet.ready() };
                         let target = hpa.sync(h, now, pods, d);
@@ -587,7 +587,7 @@ mod tests {
     fn an_overnight_rule_runs_from_its_day_into_the_next_morning() {
         // Friday (4) 21:00 to Saturday 09:00 at 3; otherwise 10. 1970-01-02 was a Friday.
         let rule = crate::simulate::policy::ScheduleRule { days: vec![4], from_hour: 21, to_hour: 9, count: 3 };
-        let policy = Policy::Schedule { default: 10, rules: vec![rule], time_zone: None };
+        let policy = Policy::Schedule { default: 10, rules: vec![rule], time_zone: None, startup_s: 60 };
         let at = |day: i64, hour: i64| scheduled(&policy, day * DAY_MS + hour * HOUR_MS, &Clock::Utc);
         assert_eq!([at(1, 20), at(1, 21), at(1, 23), at(2, 0), at(2, 8), at(2, 9)], [10, 3, 3, 3, 3, 10]);
         // Thursday night is not Friday's, nor is Saturday night.
@@ -597,6 +597,7 @@ mod tests {
             default: 1,
             rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 5, to_hour: 5, count: 3 }],
             time_zone: None,
+            startup_s: 60,
         };
         assert!(empty.validate().unwrap_err().contains("covers no hour"));
     }
@@ -606,7 +607,7 @@ mod tests {
         // Weekdays 09:00–17:00 in Berlin: 10, else 2. Central European Time is UTC+1 until
         // the last Sunday of March (2026-03-29) at 01:00 UTC, then UTC+2 (EU summer time).
         let rule = crate::simulate::policy::ScheduleRule { days: vec![0, 1, 2, 3, 4], from_hour: 9, to_hour: 17, count: 10 };
-        let zoned = |name: &str| Policy::Schedule { default: 2, rules: vec![rule.clone()], time_zone: Some(name.into()) };
+        let zoned = |name: &str| Policy::Schedule { default: 2, rules: vec![rule.clone()], time_zone: Some(name.into()), startup_s: 60 };
         let policy = zoned("Europe/Berlin");
         assert!(policy.validate().is_ok());
         let clock = schedule_clock(&policy);
@@ -644,11 +645,13 @@ mod tests {
                 default: 5,
                 rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 30 }],
                 time_zone: None,
+                startup_s: 60,
             },
             Policy::Schedule {
                 default: 5,
                 rules: vec![crate::simulate::policy::ScheduleRule { days: vec![], from_hour: 8, to_hour: 18, count: 30 }],
                 time_zone: Some("Asia/Kolkata".into()),
+                startup_s: 300,
             },
             Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, ..Hpa::default() }),
             Policy::Hpa(Hpa { min: 2, max: 80, target: 0.6, sync_s: 30, ..Hpa::default() }),
