@@ -602,6 +602,7 @@ mod template {
         assert_eq!(counts(&p), counts(&read));
         assert!(warnings.iter().any(|w| w.contains("80 % band")), "{warnings:?}");
         assert!(!warnings.iter().any(|w| w.contains("create that policy")), "the dynamic policy is in the template");
+        assert!(!warnings.iter().any(|w| w.contains("not used")), "the dynamic policy names no metric of its own: {warnings:?}");
         // ForecastOnly, on CPU: percent, no resource label.
         let only = Predictive { mode: PredictiveMode::ForecastOnly, ..Predictive::default() };
         let (doc, _) = export(&Policy::Predictive(only));
@@ -675,6 +676,44 @@ mod template {
         let (doc, _) = export(&policy);
         let notes = doc["Metadata"]["Headroom"]["ReplayedWith"].as_array().unwrap();
         assert!(notes.iter().any(|n| n.as_str().unwrap().contains("120 s after launch")), "{notes:?}");
+    }
+
+    /// A rule that starts and ends inside one data step still runs: 09–17 at 10, else 2,
+    /// over three days of daily values is 8 h × 10 + 16 h × 2 = 112 instance-hours a day;
+    /// in Kolkata (UTC+5:30) a 14–15 rule over 2-hour values runs 08:30–09:30 UTC, inside
+    /// the 08:00–10:00 step: 1 h × 10 + 23 h × 2 = 56 a day.
+    #[test]
+    fn a_rule_inside_one_data_step_still_runs() {
+        let cap = CapacityModel { per_instance: PER, target_utilisation: 0.7 };
+        let day = 24 * 60 * MINUTE;
+        let rule = ScheduleRule { days: vec![], from_hour: 9, to_hour: 17, count: 10 };
+        let daily = Policy::Schedule { default: 2, rules: vec![rule], time_zone: None, startup_s: 0 };
+        let hours = replay(&daily, &cap, &[100.0; 3], 1_767_571_200_000, day, None, false).totals.instance_hours;
+        assert!((hours - 3.0 * 112.0).abs() < 1e-6, "{hours}");
+        let rule = ScheduleRule { days: vec![], from_hour: 14, to_hour: 15, count: 10 };
+        let kolkata = Policy::Schedule { default: 2, rules: vec![rule], time_zone: Some("Asia/Kolkata".into()), startup_s: 0 };
+        let hours = replay(&kolkata, &cap, &[100.0; 12], 1_767_571_200_000, 120 * MINUTE, None, false).totals.instance_hours;
+        assert!((hours - 56.0).abs() < 1e-6, "{hours}");
+    }
+
+    /// The exported TimeZone is the canonical IANA name AWS asks for; names of no place
+    /// are refused; an old-style name is said.
+    #[test]
+    fn a_schedule_zone_is_written_by_its_canonical_name() {
+        let rule = ScheduleRule { days: vec![], from_hour: 9, to_hour: 17, count: 10 };
+        let zoned = |z: &str| Policy::Schedule { default: 2, rules: vec![rule.clone()], time_zone: Some(z.into()), startup_s: 60 };
+        let (doc, _) = export(&zoned("europe/berlin"));
+        assert!(doc["Resources"].as_object().unwrap().values().all(|r| r["Properties"]["TimeZone"] == "Europe/Berlin"));
+        let notes = doc["Metadata"]["Headroom"]["ReplayedWith"].as_array().unwrap();
+        assert!(notes.iter().any(|n| n.as_str().unwrap().contains("daylight saving")), "{notes:?}");
+        let (doc, _) = export(&zoned("UTC"));
+        assert!(doc["Resources"].as_object().unwrap().values().all(|r| r["Properties"]["TimeZone"] == "Etc/UTC"));
+        for bad in ["localtime", "Factory", "posixrules"] {
+            let e = zoned(bad).validate().unwrap_err();
+            assert!(e.contains("policy.time_zone"), "{bad}: {e}");
+        }
+        let (_, w) = export(&zoned("EST5EDT"));
+        assert!(w.iter().any(|w| w.contains("old-style")), "{w:?}");
     }
 
     #[test]

@@ -438,7 +438,9 @@ impl Template {
             ));
         }
         if let Some(d) = &p.dynamic {
-            if d.metric != p.metric || d.resource_label.as_ref().is_some_and(|l| Some(l) != p.resource_label.as_ref()) {
+            // Said only where the dynamic policy names a metric or label of its own.
+            let own_metric = d.metric != AwsMetric::Cpu && d.metric != p.metric;
+            if own_metric || d.resource_label.as_ref().is_some_and(|l| Some(l) != p.resource_label.as_ref()) {
                 self.warn(
                     "policy.dynamic's metric and resource_label are not used: one group has one metric, the predictive policy's".into(),
                 );
@@ -456,12 +458,28 @@ impl Template {
     /// Each sets `DesiredCapacity`, which holds as replayed while the group's size limits
     /// take it in and no other policy scales the group.
     fn schedule(&mut self, default: u32, rules: &[ScheduleRule], time_zone: Option<&str>) -> Result<(), String> {
-        // The IANA name as given ("UTC" itself is one; AWS's examples write Etc/UTC).
-        let zone = match time_zone {
-            None => "Etc/UTC",
-            Some(z) if z.eq_ignore_ascii_case("utc") || z == "Z" => "Etc/UTC",
-            Some(z) => z,
+        // The canonical IANA name ("the canonical names of the IANA time zones", AWS's
+        // TimeZone): `europe/berlin` is written Europe/Berlin, UTC as Etc/UTC.
+        let (zone, name) = match time_zone {
+            None => (jiff::tz::TimeZone::UTC, "Etc/UTC".to_string()),
+            Some(z) => crate::simulate::policy::schedule_zone(z)?,
         };
+        if !name.contains('/') {
+            self.warn(format!(
+                "TimeZone {name} is an old-style name; AWS takes the canonical Area/Location names of the IANA database, so give that of the place (such as America/New_York for EST5EDT)"
+            ));
+        }
+        // At a daylight-saving change an hour is skipped or repeated: AWS says only that
+        // an action "automatically adjusts for DST"; the replay reads the rules at each
+        // local instant, so an action in such an hour may run otherwise in AWS.
+        let year = 365 * crate::time::DAY_MS;
+        let now = jiff::Timestamp::now();
+        let offset = |ms: i64| jiff::Timestamp::from_millisecond(now.as_millisecond() + ms).map_or(0, |t| zone.to_offset(t).seconds());
+        if (0..12).any(|k| offset(k * year / 12) != offset(0)) {
+            self.notes.push(format!(
+                "{name} changes its offset for daylight saving: an action in the hour skipped or repeated runs as AWS's scheduler decides, which the replay (the rules read at each local instant) may not match"
+            ));
+        }
         let count = |dow: u8, hour: u8| rules.iter().find(|r| r.covers(dow, hour)).map_or(default, |r| r.count);
         // (hour, count) → the days (0 = Monday) the count changes to it at that hour.
         let mut changes: Vec<((u8, u32), Vec<u8>)> = Vec::new();
@@ -505,7 +523,7 @@ impl Template {
                     "AutoScalingGroupName": { "Ref": GROUP },
                     "DesiredCapacity": n,
                     "Recurrence": format!("0 {hour} * * {}", list.join(",")),
-                    "TimeZone": zone,
+                    "TimeZone": name,
                 }),
             );
         }

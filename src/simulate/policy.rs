@@ -20,7 +20,9 @@ pub enum Policy {
         rules: Vec<ScheduleRule>,
         /// The IANA time zone the rules' hours and days are read in, with its
         /// daylight-saving changes (`Europe/Berlin`: 09:00 is 08:00 UTC in winter and
-        /// 07:00 in summer), as an AWS scheduled action reads its `TimeZone`. None: UTC.
+        /// 07:00 in summer), as an AWS scheduled action's `TimeZone` reads its cron hours
+        /// (in the hour a change skips or repeats, AWS's own handling is undocumented).
+        /// None: UTC.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         time_zone: Option<String>,
         /// Seconds from a scheduled scale-out until the new instances serve load (boot
@@ -61,7 +63,7 @@ impl Policy {
             Policy::Schedule { rules, time_zone, startup_s, .. } => {
                 check_warmup(*startup_s, "policy.startup_s")?;
                 if let Some(name) = time_zone {
-                    crate::time::zone(name).map_err(|m| format!("policy.time_zone: {m} (an IANA name such as Europe/Berlin)"))?;
+                    schedule_zone(name)?;
                 }
                 rules.iter().enumerate().try_for_each(|(i, r)| {
                     if r.from_hour >= 24 || r.to_hour > 24 {
@@ -98,6 +100,30 @@ impl Policy {
             }
         }
     }
+}
+
+/// A schedule's time zone by its IANA name, and the canonical spelling of that name
+/// (`europe/berlin` is `Europe/Berlin`), as an AWS scheduled action's `TimeZone` must be
+/// written. Names that stand for no fixed place are refused: `localtime` is whatever zone
+/// the machine has, `Factory` and `Etc/Unknown` are placeholders, `posixrules`, `posix/…`
+/// and `right/…` are the database's own files.
+///
+/// # Errors
+/// An unknown or refused name, naming `policy.time_zone`.
+pub fn schedule_zone(name: &str) -> Result<(jiff::tz::TimeZone, String), String> {
+    let zone = crate::time::zone(name).map_err(|m| format!("policy.time_zone: {m} (an IANA name such as Europe/Berlin)"))?;
+    if name.eq_ignore_ascii_case("utc") || name == "Z" {
+        return Ok((zone, "Etc/UTC".into()));
+    }
+    let canonical = zone.iana_name().unwrap_or(name).to_string();
+    let lower = canonical.to_ascii_lowercase();
+    let placeholder = ["localtime", "factory", "etc/unknown", "posixrules"].contains(&lower.as_str())
+        || lower.starts_with("posix/")
+        || lower.starts_with("right/");
+    if placeholder {
+        return Err(format!("policy.time_zone \"{name}\" names no fixed place: give the IANA name of one, such as Europe/Berlin"));
+    }
+    Ok((zone, canonical))
 }
 
 /// One schedule rule.

@@ -10,7 +10,7 @@
 use super::aws::{self, Action, Alarms, Datapoint, Floors, Group};
 use super::hpa::{Controller, Pods};
 use super::policy::{AwsMetric, Policy, TargetTracking};
-use crate::time::{Clock, DAY_MS, HOUR_MS};
+use crate::time::{Clock, DAY_MS, HOUR_MS, MINUTE_MS};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -468,7 +468,19 @@ fn steady(policy: &Policy, fleet: &Fleet, now: i64, last: i64, floors: &Floors, 
     let total = fleet.total;
     match policy {
         Policy::Static { .. } => true,
-        Policy::Schedule { .. } => scheduled(policy, now, clock) == total && scheduled(policy, last, clock) == total,
+        // The count changes only where a local hour starts, and every zone's offset and
+        // change of offset falls on a quarter hour: each quarter hour of the span is
+        // checked (its ends alone missed an 09–17 rule inside a day-long step).
+        Policy::Schedule { .. } => {
+            let quarter = 15 * MINUTE_MS;
+            let mut t = (now.div_euclid(quarter) + 1) * quarter;
+            let mut same = scheduled(policy, now, clock) == total;
+            while same && t <= last {
+                same = scheduled(policy, t, clock) == total;
+                t += quarter;
+            }
+            same
+        }
         // Predictive alone: no floor from now to `last` above the count.
         Policy::Predictive(_) => {
             let mut t = now;
@@ -564,7 +576,9 @@ fn bounds(policy: &Policy) -> (u32, u32) {
 /// not validated, a name that is no zone).
 fn schedule_clock(policy: &Policy) -> Clock {
     match policy {
-        Policy::Schedule { time_zone: Some(name), .. } => crate::time::zone(name).map(Clock::Zone).unwrap_or_default(),
+        Policy::Schedule { time_zone: Some(name), .. } => {
+            super::policy::schedule_zone(name).map(|(z, _)| Clock::Zone(z)).unwrap_or_default()
+        }
         _ => Clock::Utc,
     }
 }
