@@ -110,7 +110,8 @@ pub struct PlanArgs {
     /// Write Prometheus alerting rules (YAML) here.
     #[arg(long)]
     pub rules: Option<PathBuf>,
-    /// Write a Kubernetes HPA manifest (from the recommended or first HPA scenario).
+    /// Write a Kubernetes HPA manifest, from the recommendation among the HPA scenarios
+    /// (the recommended scenario itself when it is one).
     #[arg(long)]
     pub hpa: Option<PathBuf>,
     /// Namespace of the exported HPA (default `default`).
@@ -122,8 +123,8 @@ pub struct PlanArgs {
     pub target: Option<String>,
     /// Write an AWS CloudFormation template (JSON) of the replayed Auto Scaling policy:
     /// target tracking, step scaling with its alarms, predictive, or a schedule as
-    /// scheduled actions; from the recommended scenario when AWS has its policy, else the
-    /// first such scenario.
+    /// scheduled actions; from the recommendation among the scenarios AWS has a policy
+    /// for (the recommended scenario itself when it is one).
     #[arg(long)]
     pub aws: Option<PathBuf>,
 }

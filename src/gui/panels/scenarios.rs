@@ -297,9 +297,11 @@ fn form(ui: &mut egui::Ui, view: &mut ScenarioView, file: &mut ScenarioFile) -> 
                 changed |= ui.add(egui::Slider::new(&mut p.target, 0.1..=1.0)).labelled_by(l.id).changed();
                 ui.end_row();
             }
-            Policy::Schedule { .. } => {
+            Policy::Schedule { time_zone, .. } => {
                 ui.label("Schedule rules");
-                ui.label(egui::RichText::new("edit them in the TOML").color(theme::muted(ui)));
+                // Which clock the rules' hours are on, so that 9–17 is not read in the wrong one.
+                let clock = time_zone.as_deref().unwrap_or("UTC");
+                ui.label(egui::RichText::new(format!("edit them in the TOML (hours in {clock})")).color(theme::muted(ui)));
                 ui.end_row();
             }
         }
