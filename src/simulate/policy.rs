@@ -144,9 +144,8 @@ pub struct ScheduleRule {
 
 impl ScheduleRule {
     /// True when the rule covers `hour` of weekday `dow` (0 = Monday), both in the
-    /// schedule's time zone. An overnight
-    /// rule's morning hours belong to the day before: `days = [4]` (Friday) with 21..9
-    /// covers Friday 21:00 to Saturday 09:00.
+    /// schedule's time zone. An overnight rule's morning hours belong to the day before:
+    /// `days = [4]` (Friday) with 21..9 covers Friday 21:00 to Saturday 09:00.
     pub fn covers(&self, dow: u8, hour: u8) -> bool {
         let on = |d: u8| self.days.is_empty() || self.days.contains(&d);
         if self.from_hour < self.to_hour {
