@@ -101,6 +101,8 @@ name = "schedule: business hours"
 series = "api_requests_per_second"
 capacity = { per_instance = 250.0, target_utilisation = 0.7 }
 price = { instance_hour = 0.192 }
+# Hours in UTC, as the sample's traffic is; time_zone = "Europe/Berlin" would read them
+# on Berlin's clock, daylight saving included. New instances serve startup_s (60) later.
 [scenario.policy]
 kind = "schedule"
 default = 6
