@@ -119,24 +119,6 @@ fn an_empty_group_scales_out_on_requests_but_never_on_cpu() {
     assert!(counts(&Policy::Step(step), &demand).iter().all(|&c| c == 0));
 }
 
-/// When requests stop, a load balancer reports no RequestCountPerTarget ("If there are no
-/// requests flowing through the load balancer … the metric is not reported", ALB guide),
-/// and target tracking "cannot scale your group until new data points are found" (TT ›
-/// Considerations): 10 instances stay 10 through half an hour of nothing. On CPU the
-/// instances still report 0 %: fifteen low datapoints (minutes 1–15), then
-/// ceil(10 × 0 / 0.5) = 0, held at the minimum of 1 from minute 16.
-#[test]
-fn target_tracking_on_requests_holds_when_requests_stop_and_on_cpu_scales_in() {
-    let demand = trace(&[(500.0, 1), (0.0, 30)]);
-    let cpu = tracking();
-    let n = counts(&Policy::TargetTracking(cpu.clone()), &demand);
-    assert!(n[..16].iter().all(|&c| c == 10), "{n:?}");
-    assert_eq!(n[16], 1);
-    let alb = TargetTracking { metric: AwsMetric::AlbRequestCount, resource_label: Some("app/a/1/targetgroup/b/2".into()), ..cpu };
-    let n = counts(&Policy::TargetTracking(alb), &demand);
-    assert!(n.iter().all(|&c| c == 10), "no datapoint, no scaling: {n:?}");
-}
-
 #[test]
 fn instances_still_booting_do_not_count_in_the_metric_even_without_a_warm_up() {
     // Step and simple scaling › "Current capacity – The number of instances … that have

@@ -263,11 +263,6 @@ impl Template {
             "target tracking's alarms, which AWS creates and manages: a datapoint every {} s, out after {} above the target, in after {} below {} × the target",
             tt.period_s, tt.high_datapoints, tt.low_datapoints, tt.low_ratio
         ));
-        if m.kind == AwsMetric::AlbRequestCount {
-            self.notes.push(
-                "with no requests the load balancer reports no RequestCountPerTarget, so target tracking holds the group's count until requests come (the replay too)".into(),
-            );
-        }
         if tt.period_s != 60 {
             self.warn(format!(
                 "the replay read a datapoint every {} s; target tracking's metrics come every 60 s with the group's detailed monitoring (300 s with basic), which decides it",

@@ -36,45 +36,15 @@ pub struct Datapoint {
     pub load: f64,
 }
 
-/// Where an alarm policy's datapoints come from, as far as that changes what they say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// The instances' CPU: an empty group has none to report.
-    Cpu,
-    /// Requests through a load balancer per target, a period with none read as 0: step
-    /// scaling's alarms are exported with `TreatMissingData` to read them so.
-    Requests,
-    /// Requests per target as target tracking's own alarms see them: "If there are no
-    /// requests flowing through the load balancer … the metric is not reported" (ALB
-    /// guide, CloudWatch metrics), and without datapoints the group "cannot scale … until
-    /// new data points are found" (TT › Considerations).
-    RequestsUnreportedWhenIdle,
-}
-
-impl Source {
-    /// The source of a policy's alarms on `metric`; `managed`: alarms AWS creates for
-    /// target tracking, whose handling of missing data cannot be set.
-    pub fn of(metric: AwsMetric, managed: bool) -> Source {
-        match (metric, managed) {
-            (AwsMetric::Cpu, _) => Source::Cpu,
-            (AwsMetric::AlbRequestCount, false) => Source::Requests,
-            (AwsMetric::AlbRequestCount, true) => Source::RequestsUnreportedWhenIdle,
-        }
-    }
-}
-
 /// What one sub-step contributes to the period's datapoint: `None` while no instance is
 /// past its warm-up (no data: the alarm is INSUFFICIENT_DATA and "Amazon EC2 Auto
 /// Scaling cannot scale your group until new data points are found", TT › Considerations).
 /// An empty group has no CPU to report, so on CPU it never scales out from zero; on
 /// requests through a load balancer the requests still come, and the group is plainly
-/// short. With no requests at all, target tracking's alarms get nothing ([`Source`]).
-pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, source: Source) -> Option<Datapoint> {
-    if source == Source::RequestsUnreportedWhenIdle && demand <= 0.0 {
-        return None;
-    }
+/// short.
+pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, metric: AwsMetric) -> Option<Datapoint> {
     if total == 0 {
-        if source == Source::Cpu {
+        if metric == AwsMetric::Cpu {
             return None;
         }
         return Some(if demand > 0.0 {

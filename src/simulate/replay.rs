@@ -9,7 +9,7 @@
 
 use super::aws::{self, Action, Alarms, Datapoint, Floors, Group};
 use super::hpa::{Controller, Pods};
-use super::policy::{Policy, TargetTracking};
+use super::policy::{AwsMetric, Policy, TargetTracking};
 use crate::time::{Clock, DAY_MS, HOUR_MS, MINUTE_MS};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -183,8 +183,8 @@ impl Fleet {
         Group { desired: self.total, current: self.counted(), warming: self.warming.count > 0 }
     }
 
-    fn sample(&self, demand: f64, per: f64, source: aws::Source) -> Option<Datapoint> {
-        aws::sample(demand, per, self.total, self.ready(), self.counted(), source)
+    fn sample(&self, demand: f64, per: f64, metric: AwsMetric) -> Option<Datapoint> {
+        aws::sample(demand, per, self.total, self.ready(), self.counted(), metric)
     }
 }
 
@@ -375,7 +375,7 @@ fn replay_impl(
                     &mut next_eval,
                     a.period_ms,
                     alarm_q,
-                    fleet.sample(d, per, a.source),
+                    fleet.sample(d, per, a.metric),
                     now,
                     remaining,
                     dt_ms,
@@ -408,7 +408,7 @@ fn replay_impl(
                 1
             };
             if alarm.is_some() && !observed {
-                alarms.observe(alarm.as_ref().and_then(|a| fleet.sample(d, per, a.source)), repeat as u32);
+                alarms.observe(alarm.as_ref().and_then(|a| fleet.sample(d, per, a.metric)), repeat as u32);
             }
             let times = repeat as f64;
             let ready = fleet.ready();
@@ -501,8 +501,8 @@ fn steady(policy: &Policy, fleet: &Fleet, now: i64, last: i64, floors: &Floors, 
 #[derive(Clone, Copy)]
 struct AlarmPolicy<'a> {
     kind: AlarmKind<'a>,
-    /// What the alarms' datapoints come from ([`aws::Source`]).
-    source: aws::Source,
+    /// What the alarms watch: CPU reports nothing from an empty group.
+    metric: AwsMetric,
     period_ms: i64,
     startup_ms: i64,
     warm_ms: i64,
@@ -532,14 +532,14 @@ fn alarm_policy<'a>(policy: &'a Policy, floors: &Floors, now: i64) -> Option<Ala
     match policy {
         Policy::TargetTracking(t) => Some(AlarmPolicy {
             kind: AlarmKind::Tracking { t, lo: t.min, hi: t.max },
-            source: aws::Source::of(t.metric, true),
+            metric: t.metric,
             period_ms: ms(t.period_s.max(1)),
             startup_ms: ms(t.startup_s),
             warm_ms: ms(t.warmup_s),
         }),
         Policy::Step(s) => Some(AlarmPolicy {
             kind: AlarmKind::Step(s),
-            source: aws::Source::of(s.metric, false),
+            metric: s.metric,
             period_ms: ms(s.period_s.max(1)),
             startup_ms: ms(s.startup_s),
             warm_ms: ms(s.warmup_s),
@@ -551,7 +551,7 @@ fn alarm_policy<'a>(policy: &'a Policy, floors: &Floors, now: i64) -> Option<Ala
                 // (the predictive policy's) min and max, never below the hour's floor.
                 kind: AlarmKind::Tracking { t, lo: p.min.max(floor).min(p.max.max(floor)), hi: p.max.max(floor) },
                 // The group's one metric, the predictive policy's (as exported).
-                source: aws::Source::of(p.metric, true),
+                metric: p.metric,
                 period_ms: ms(t.period_s.max(1)),
                 startup_ms: ms(p.startup_s),
                 warm_ms: ms(t.warmup_s),
