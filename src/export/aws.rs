@@ -81,6 +81,10 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
             let metric = Metric::of(p.metric, p.resource_label.as_deref(), scenario, "policy.")?;
             t.group_size(p.min, p.max);
             t.predictive(p, &metric)?;
+            // ForecastOnly launches nothing: an empty group is left to the dynamic policy.
+            if p.mode == PredictiveMode::ForecastOnly {
+                t.empty_group(p.min, &metric);
+            }
             t.startup(p.startup_s);
         }
         Policy::Schedule { default, rules, time_zone, startup_s } => {
@@ -458,15 +462,16 @@ impl Template {
     /// Each sets `DesiredCapacity`, which holds as replayed while the group's size limits
     /// take it in and no other policy scales the group.
     fn schedule(&mut self, default: u32, rules: &[ScheduleRule], time_zone: Option<&str>) -> Result<(), String> {
-        // The canonical IANA name ("the canonical names of the IANA time zones", AWS's
-        // TimeZone): `europe/berlin` is written Europe/Berlin, UTC as Etc/UTC.
+        // The name as the time zone database spells it (AWS's TimeZone takes "the
+        // canonical names of the IANA time zones"): `europe/berlin` is written
+        // Europe/Berlin, UTC as Etc/UTC; an alias (US/Eastern) is written as given.
         let (zone, name) = match time_zone {
             None => (jiff::tz::TimeZone::UTC, "Etc/UTC".to_string()),
             Some(z) => crate::simulate::policy::schedule_zone(z)?,
         };
         if !name.contains('/') {
             self.warn(format!(
-                "TimeZone {name} is an old-style name; AWS takes the canonical Area/Location names of the IANA database, so give that of the place (such as America/New_York for EST5EDT)"
+                "TimeZone {name} is an old-style name; AWS takes the canonical Area/Location names of the IANA database: give the place's (America/New_York, say, rather than EST5EDT)"
             ));
         }
         // At a daylight-saving change an hour is skipped or repeated: AWS says only that

@@ -102,9 +102,9 @@ impl Policy {
     }
 }
 
-/// A schedule's time zone by its IANA name, and the canonical spelling of that name
-/// (`europe/berlin` is `Europe/Berlin`), as an AWS scheduled action's `TimeZone` must be
-/// written. Names that stand for no fixed place are refused: `localtime` is whatever zone
+/// A schedule's time zone by its IANA name, and that name as the time zone database
+/// spells it (`europe/berlin` is `Europe/Berlin`; an alias such as `US/Eastern` stays
+/// one, not resolved to America/New_York). Names that stand for no fixed place are refused: `localtime` is whatever zone
 /// the machine has, `Factory` and `Etc/Unknown` are placeholders, `posixrules`, `posix/…`
 /// and `right/…` are the database's own files.
 ///
@@ -452,7 +452,8 @@ pub struct TargetTracking {
     pub low_ratio: f64,
     /// DisableScaleIn: the policy never removes instances.
     pub disable_scale_in: bool,
-    /// What the exported policy tracks (CPU unless said). Inside a predictive policy the
+    /// What the policy tracks (CPU unless said): the exported metric, and in the replay
+    /// whether an empty group reports anything. Inside a predictive policy the
     /// predictive policy's own metric is used.
     #[serde(skip_serializing_if = "AwsMetric::is_cpu")]
     pub metric: AwsMetric,
@@ -612,7 +613,8 @@ pub struct StepScaling {
     /// and DatapointsToAlarm both; default 1).
     #[serde(default = "default_datapoints")]
     pub datapoints: u32,
-    /// What the exported alarms watch (CPU unless said).
+    /// What the alarms watch (CPU unless said): the exported metric, and in the replay
+    /// whether an empty group reports anything.
     #[serde(default, skip_serializing_if = "AwsMetric::is_cpu")]
     pub metric: AwsMetric,
     /// With `alb_request_count`: the target group's resource label
@@ -784,9 +786,11 @@ pub enum PredictiveMode {
     ForecastOnly,
 }
 
-/// The metric an AWS policy is exported on: what the replay's utilisation (the series over
-/// `per_instance` per instance) stands for in CloudWatch. The replay is the same for both;
-/// only the exported template differs ([`crate::export::aws`]).
+/// The metric an AWS policy scales on: what the replay's utilisation (the series over
+/// `per_instance` per instance) stands for in CloudWatch. The replay differs in one
+/// place, an empty group (no CPU to report, but requests still come:
+/// [`crate::simulate::aws::sample`]); the exported template in its metric
+/// ([`crate::export::aws`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum AwsMetric {
