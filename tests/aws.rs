@@ -816,6 +816,24 @@ mod template {
         assert!(r(&Policy::Step(StepScaling { period_s: 20, ..doc_step() }), PER).contains("policy.period_s 20"));
     }
 
+    /// The README's figures for the sample's step policy: a high alarm at 0.7 × 250 req/s ×
+    /// 60 s = 10,500 requests per target per period, its first step's upper bound 0.1 ×
+    /// 250 × 60 = 1,500 over it.
+    #[test]
+    fn the_sample_step_policy_is_written_as_the_readme_says() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/scenarios.toml")).unwrap();
+        let file = headroom::simulate::ScenarioFile::parse(&text, "scenarios.toml").unwrap();
+        let s = file.scenario.iter().find(|s| s.name == "step scaling, gradual").expect("the sample's step scenario");
+        let replayed = Replayed { name: &s.name, series: &s.series, per_instance: s.capacity.per_instance, utilisation_series: false };
+        let doc: Value = serde_json::from_str(&template(replayed, &s.policy).unwrap().json).unwrap();
+        assert_eq!(doc["Resources"]["HighAlarm"]["Properties"]["Threshold"].as_f64(), Some(10_500.0));
+        assert_eq!(doc["Resources"]["HighAlarm"]["Properties"]["MetricName"], "RequestCountPerTarget");
+        assert_eq!(
+            doc["Resources"]["ScaleOutPolicy"]["Properties"]["StepAdjustments"][0]["MetricIntervalUpperBound"].as_f64(),
+            Some(1_500.0)
+        );
+    }
+
     #[test]
     fn what_aws_cannot_hold_is_refused_by_name() {
         let r = |p: &Policy| template(Replayed { name: "s", series: "x", per_instance: PER, utilisation_series: true }, p).unwrap_err();
