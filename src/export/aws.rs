@@ -64,28 +64,18 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
     let mut t = Template::default();
     match policy {
         Policy::TargetTracking(tt) => {
-            let metric = Metric::of(tt.metric, tt.resource_label.as_deref(), scenario, "policy.")?;
-            t.group_size(tt.min, tt.max);
-            t.tracking("TargetTrackingPolicy", tt, &metric)?;
-            t.empty_group(tt.min, &metric);
-            t.startup(tt.startup_s);
+            let m = Metric::of(tt.metric, tt.resource_label.as_deref(), scenario)?;
+            t.on_metric(m, (tt.min, tt.max, tt.startup_s), true, |t, m| t.tracking("TargetTrackingPolicy", tt, m))?;
         }
         Policy::Step(s) => {
-            let metric = Metric::of(s.metric, s.resource_label.as_deref(), scenario, "policy.")?;
-            t.group_size(s.min, s.max);
-            t.step(s, &metric)?;
-            t.empty_group(s.min, &metric);
-            t.startup(s.startup_s);
+            let m = Metric::of(s.metric, s.resource_label.as_deref(), scenario)?;
+            t.on_metric(m, (s.min, s.max, s.startup_s), true, |t, m| t.step(s, m))?;
         }
         Policy::Predictive(p) => {
-            let metric = Metric::of(p.metric, p.resource_label.as_deref(), scenario, "policy.")?;
-            t.group_size(p.min, p.max);
-            t.predictive(p, &metric)?;
+            let m = Metric::of(p.metric, p.resource_label.as_deref(), scenario)?;
             // ForecastOnly launches nothing: an empty group is left to the dynamic policy.
-            if p.mode == PredictiveMode::ForecastOnly {
-                t.empty_group(p.min, &metric);
-            }
-            t.startup(p.startup_s);
+            let empty = p.mode == PredictiveMode::ForecastOnly;
+            t.on_metric(m, (p.min, p.max, p.startup_s), empty, |t, m| t.predictive(p, m))?;
         }
         Policy::Schedule { default, rules, time_zone, startup_s } => {
             t.schedule(*default, rules, time_zone.as_deref())?;
@@ -94,9 +84,6 @@ pub fn template(scenario: Replayed<'_>, policy: &Policy) -> Result<AwsTemplate, 
         Policy::Static { .. } | Policy::Hpa(_) => {
             return Err(format!("a {} policy has no AWS Auto Scaling counterpart to export", policy.kind()));
         }
-    }
-    if let Some(m) = &t.metric_note {
-        t.warn(m.clone());
     }
     // CloudFormation's Description is at most 1,024 bytes: cut at a character's edge.
     let mut description = format!("From a Headroom capacity plan: the {} policy replayed in scenario \"{}\"", policy.kind(), scenario.name);
@@ -134,7 +121,7 @@ struct Metric {
 }
 
 impl Metric {
-    fn of(kind: AwsMetric, label: Option<&str>, scenario: Replayed<'_>, prefix: &str) -> Result<Metric, String> {
+    fn of(kind: AwsMetric, label: Option<&str>, scenario: Replayed<'_>) -> Result<Metric, String> {
         let note = match kind {
             AwsMetric::Cpu if !scenario.utilisation_series => Some(format!(
                 "the replay's utilisation is {} over {} per instance; the template scales on the group's average CPU, which is the same only where CPU rises in proportion to {} (metric = \"alb_request_count\" with the target group's resource_label scales on requests)",
@@ -144,7 +131,7 @@ impl Metric {
             AwsMetric::AlbRequestCount => {
                 if label.is_none() {
                     return Err(format!(
-                        "{prefix}resource_label: alb_request_count needs the target group's resource label (app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>)"
+                        "policy.resource_label: alb_request_count needs the target group's resource label (app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>)"
                     ));
                 }
                 if !(scenario.per_instance.is_finite() && scenario.per_instance > 0.0) {
@@ -209,7 +196,6 @@ struct Template {
     /// What the replay assumed, for `Metadata`.
     notes: Vec<String>,
     warnings: Vec<String>,
-    metric_note: Option<String>,
 }
 
 impl Template {
@@ -228,10 +214,26 @@ impl Template {
         self.notes.push(format!("instances serve load {startup_s} s after launch (the launch template's start-up, not this template)"));
     }
 
-    fn metric(&mut self, m: &Metric) {
-        if self.metric_note.is_none() {
-            self.metric_note.clone_from(&m.note);
+    /// A policy on metric `m` over a group of `min` to `max` instances that serve
+    /// `startup_s` after launch: the group's size, what `write` adds, what an empty group
+    /// does (when `empty` applies), the start-up, and how the series was read.
+    fn on_metric(
+        &mut self,
+        m: Metric,
+        (min, max, startup_s): (u32, u32, u32),
+        empty: bool,
+        write: impl FnOnce(&mut Self, &Metric) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.group_size(min, max);
+        write(self, &m)?;
+        if empty {
+            self.empty_group(min, &m);
         }
+        self.startup(startup_s);
+        if let Some(note) = m.note {
+            self.warn(note);
+        }
+        Ok(())
     }
 
     fn resource(&mut self, id: &str, kind: &str, properties: Value) {
@@ -241,7 +243,6 @@ impl Template {
     /// `TargetTrackingScaling` (target tracking scaling policies): the tracked metric and
     /// its target, `DisableScaleIn`, `EstimatedInstanceWarmup`.
     fn tracking(&mut self, id: &str, tt: &TargetTracking, m: &Metric) -> Result<(), String> {
-        self.metric(m);
         // Target tracking's predefined metrics are one-minute figures (ALBRequestCountPerTarget
         // a one-minute sum): the target is per minute whatever the replay's period.
         let value = m.value(tt.target, 60, "policy.target")?;
@@ -287,7 +288,6 @@ impl Template {
     /// periods (the step adjustments' bounds are relative to the alarm's threshold, as
     /// the replay's are).
     fn step(&mut self, s: &StepScaling, m: &Metric) -> Result<(), String> {
-        self.metric(m);
         let p = s.period_s;
         if p == 20 {
             // PutMetricAlarm takes 20 s, CloudFormation's schema does not (cfn-lint E3615).
@@ -405,7 +405,6 @@ impl Template {
     /// `PredictiveScaling` on the metric pair, and the target tracking policy it was
     /// replayed with, on the same group and metric.
     fn predictive(&mut self, p: &Predictive, m: &Metric) -> Result<(), String> {
-        self.metric(m);
         let (metric_type, value) = match m.kind {
             AwsMetric::Cpu => ("ASGCPUUtilization", m.value(p.target, 60, "policy.target")?),
             // ALBRequestCount's TargetValue is requests per instance per minute ("as close to
@@ -485,7 +484,7 @@ impl Template {
                 "{name} changes its offset for daylight saving: an action in the hour skipped or repeated runs as AWS's scheduler decides, which the replay (the rules read at each local instant) may not match"
             ));
         }
-        let count = |dow: u8, hour: u8| rules.iter().find(|r| r.covers(dow, hour)).map_or(default, |r| r.count);
+        let count = |dow: u8, hour: u8| ScheduleRule::count_at(rules, default, dow, hour);
         // (hour, count) → the days (0 = Monday) the count changes to it at that hour.
         let mut changes: Vec<((u8, u32), Vec<u8>)> = Vec::new();
         let (mut lowest, mut highest) = (u32::MAX, 0);

@@ -67,14 +67,12 @@ pub fn write_outcomes_csv(dir: &Path, outcomes: &[Outcome], recommended: Option<
 fn export_scenario(plan: &Plan, kind: impl Fn(&Policy) -> bool) -> Option<&crate::simulate::Scenario> {
     let sc = plan.scenarios.as_ref()?;
     let list = &sc.file.scenario;
-    let of_kind: Vec<usize> = (0..list.len()).filter(|&i| kind(&list[i].policy)).collect();
+    let of_kind = |i: &usize| list.get(*i).is_some_and(|s| kind(&s.policy));
+    let outcomes = sc.outcomes.iter().enumerate().filter(|(i, _)| of_kind(i));
     let best = (sc.outcomes.len() == list.len())
-        .then(|| {
-            let outcomes: Vec<crate::simulate::Outcome> = of_kind.iter().map(|&i| sc.outcomes[i].clone()).collect();
-            crate::simulate::recommend(&outcomes, plan.horizon_minutes(), sc.file.risk_budget)
-        })
+        .then(|| crate::simulate::recommend_among(outcomes, plan.horizon_minutes(), sc.file.risk_budget))
         .flatten();
-    best.and_then(|j| of_kind.get(j)).or(of_kind.first()).map(|&i| &list[i])
+    best.or_else(|| (0..list.len()).find(of_kind)).and_then(|i| list.get(i))
 }
 
 /// The HPA manifest of a plan: from the recommended scenario when it is an HPA, else

@@ -484,13 +484,21 @@ fn saturation_probability(risks: &[Totals], forecast: &Forecast, short_now: bool
 /// The recommendation: the cheapest scenario whose expected minutes over target stay
 /// within `budget` (a share of the horizon's minutes); when none does, the least risky.
 pub fn recommend(outcomes: &[Outcome], horizon_minutes: f64, budget: f64) -> Option<usize> {
+    recommend_among(outcomes.iter().enumerate(), horizon_minutes, budget)
+}
+
+/// [`recommend`] among some outcomes, each with its index: the index of the one chosen.
+pub fn recommend_among<'a>(
+    outcomes: impl Iterator<Item = (usize, &'a Outcome)> + Clone,
+    horizon_minutes: f64,
+    budget: f64,
+) -> Option<usize> {
     let share = |o: &Outcome| over_target_share(o, horizon_minutes);
     let within = outcomes
-        .iter()
-        .enumerate()
+        .clone()
         .filter(|(_, o)| within_budget(o, horizon_minutes, budget))
         .min_by(|a, b| a.1.cost_per_month.total_cmp(&b.1.cost_per_month));
-    within.or_else(|| outcomes.iter().enumerate().min_by(|a, b| share(a.1).total_cmp(&share(b.1)))).map(|(i, _)| i)
+    within.or_else(|| outcomes.min_by(|a, b| share(a.1).total_cmp(&share(b.1)))).map(|(i, _)| i)
 }
 
 /// The share of the horizon's minutes a scenario is expected to spend over target.

@@ -143,6 +143,12 @@ pub struct ScheduleRule {
 }
 
 impl ScheduleRule {
+    /// The count `rules` give at `hour` of weekday `dow` (the schedule's clock): the first
+    /// rule covering it, else `default`. The replay and the exported actions both read it.
+    pub fn count_at(rules: &[ScheduleRule], default: u32, dow: u8, hour: u8) -> u32 {
+        rules.iter().find(|r| r.covers(dow, hour)).map_or(default, |r| r.count)
+    }
+
     /// True when the rule covers `hour` of weekday `dow` (0 = Monday), both in the
     /// schedule's time zone. An overnight rule's morning hours belong to the day before:
     /// `days = [4]` (Friday) with 21..9 covers Friday 21:00 to Saturday 09:00.

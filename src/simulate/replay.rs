@@ -589,7 +589,7 @@ fn scheduled(policy: &Policy, now: i64, clock: &Clock) -> u32 {
     let local = now + clock.offset_ms(now);
     let hour = (local.rem_euclid(DAY_MS) / HOUR_MS) as u8;
     let dow = ((local.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8; // 1970-01-01 was a Thursday
-    rules.iter().find(|r| r.covers(dow, hour)).map_or(*default, |r| r.count)
+    super::policy::ScheduleRule::count_at(rules, *default, dow, hour)
 }
 
 #[cfg(test)]
