@@ -130,9 +130,9 @@ impl Metric {
             AwsMetric::Cpu => None,
             AwsMetric::AlbRequestCount => {
                 if label.is_none() {
-                    return Err(format!(
+                    return Err(
                         "policy.resource_label: alb_request_count needs the target group's resource label (app/<alb-name>/<alb-id>/targetgroup/<group-name>/<group-id>)"
-                    ));
+                        .into());
                 }
                 if !(scenario.per_instance.is_finite() && scenario.per_instance > 0.0) {
                     return Err(format!("capacity.per_instance {} is not a positive number of requests per second", scenario.per_instance));
