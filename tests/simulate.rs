@@ -125,10 +125,11 @@ fn simulate_on_the_sample_is_deterministic_and_complete() {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
     }
     assert_eq!(rows[1..].iter().filter(|r| r.ends_with(",yes")).count(), 1, "one recommendation");
-    // The static scenario by hand: 20 instances × 14 days × 24 h at 0.192/h, per 30 days.
+    // The static scenario by hand: 20 instances × 14 days × 24 h at 0.192/h, per month of
+    // 730 hours (8,760 / 12, the cloud price calculators' month): 2,803.20.
     let static_row = fields(rows[1]);
     assert_eq!(static_row[3], "6720");
-    assert!((static_row[2].parse::<f64>().unwrap() - 20.0 * 0.192 * 24.0 * 30.0).abs() < 1e-6);
+    assert!((static_row[2].parse::<f64>().unwrap() - 2803.2).abs() < 1e-6, "{}", static_row[2]);
     // Every scenario's summary is its own rows: instance-hours are the forecast rows'
     // instances × 5 minutes (before, the summary came from a second replay that started
     // cold at the forecast's start and disagreed with the rows by up to 7.6 hours).

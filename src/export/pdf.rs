@@ -619,7 +619,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
         };
         l.para(
             &format!(
-                "Cost per 30 days over the forecast horizon on the median demand; risk over {} seeded sample paths (seed {}). {rule}",
+                "Cost per month of 730 hours at the forecast horizon's rate on the median demand; risk over {} seeded sample paths (seed {}). {rule}",
                 sc.file.paths, sc.file.seed
             ),
             8.0,

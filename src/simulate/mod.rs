@@ -18,7 +18,7 @@ pub use replay::{CapacityModel, Replay, StepRecord, Totals, replay, replay_count
 use crate::error::{Error, Result};
 use crate::forecast::Forecast;
 use crate::series::Series;
-use crate::time::{DAY_MS, HOUR_MS};
+use crate::time::HOUR_MS;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -322,6 +322,12 @@ impl ScenarioFile {
 }
 
 /// A scenario's figures.
+/// Hours in the month a cost per month is given for: 8,760 / 12, the average month,
+/// which AWS's, Azure's and Google Cloud's price calculators all use ("730 hours in a
+/// month"), so that a scenario's cost reads against their estimates and twelve months
+/// make the year. (A 30-day month read 1.4 % under every calculator.)
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The scenario's name.
@@ -330,7 +336,7 @@ pub struct Outcome {
     pub policy: String,
     /// The capacity model it ran with.
     pub capacity: CapacityModel,
-    /// Cost per 30 days over the forecast horizon.
+    /// Cost per month ([`HOURS_PER_MONTH`]) at the forecast horizon's rate.
     pub cost_per_month: f64,
     /// Instance-hours over the forecast horizon (median demand).
     pub instance_hours: f64,
@@ -420,7 +426,6 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
     let step_hours = step as f64 / HOUR_MS as f64;
     let horizon_hours = (demand.len() - h) as f64 * step_hours;
     let cost = scenario.price.cost(&run.steps[h.min(run.steps.len())..], step_hours, run.totals.instance_hours);
-    let month_hours = 30.0 * DAY_MS as f64 / HOUR_MS as f64;
     // Risk over sample paths of the forecast part, each after the last WARM_UP_MS of
     // history (joined per path as it is replayed, not held for all of them), so that it
     // too starts where history left the policy.
@@ -446,7 +451,7 @@ pub fn run_scenario(scenario: &Scenario, series: &Series, forecast: &Forecast, p
         name: scenario.name.clone(),
         policy: scenario.policy.kind().into(),
         capacity: scenario.capacity,
-        cost_per_month: if horizon_hours > 0.0 { cost * month_hours / horizon_hours } else { 0.0 },
+        cost_per_month: if horizon_hours > 0.0 { cost * HOURS_PER_MONTH / horizon_hours } else { 0.0 },
         instance_hours: run.totals.instance_hours,
         minutes_over_target: run.totals.minutes_over_target,
         minutes_over_capacity: run.totals.minutes_over_capacity,
