@@ -88,6 +88,26 @@ fn unready_pods_are_left_out_as_group_pods_does() {
     assert_eq!(counts(&h, &demand), vec![20, 20, 28, 28, 28, 28, 23, 23, 23]);
 }
 
+/// The same with a `pods` metric (`calcPlainMetricReplicas`, target 50 per pod): at
+/// t = 45 s the 8 pods launched at 30 s are still starting (Pending, or no sample of a
+/// rate yet), so `groupPods` sets them apart. The 20 ready pods carry 1150: 57.5 each,
+/// ratio 1.15, a scale-up with unready pods; counted in at 0 the ratio is
+/// 1150 / 28 / 50 = 0.82, the direction reverses, and 28 is kept. At 90 s all 28 are
+/// ready: 41,071 milli per pod (truncated) / 50,000 = 0.82142, ceil(0.82142 × 28 = 22.9998) = 23.
+/// (Before, starting pods counted among the pods at 0 and 5 of the 8 went at 45 s.)
+#[test]
+fn a_pods_metric_sets_starting_pods_apart_as_group_pods_does() {
+    let h = Hpa {
+        metric: HpaMetric::Pods,
+        readiness_s: 60,
+        scale_down: Some(Rules { stabilization_s: Some(0), select: None, policies: None }),
+        ..base(0.5)
+    };
+    let mut demand = vec![1000.0, 1000.0, 1400.0];
+    demand.extend(vec![1150.0; 8]);
+    assert_eq!(counts(&h, &demand), vec![20, 20, 28, 28, 28, 28, 23, 23, 23, 23, 23]);
+}
+
 /// A `pods` metric: average value per pod in milli-units against `per_instance × target`.
 /// 2400/s over 10 pods is 240 per pod against 150: ceil(1.6 × 10) = 16 (the README's case).
 #[test]

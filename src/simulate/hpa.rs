@@ -12,10 +12,14 @@
 //! - A CPU sample of a newly ready pod counts at once; upstream `groupPods` still
 //!   leaves it out until one metric window (metrics-server's, 15–30 s) has passed
 //!   since the pod turned ready, within `--horizontal-pod-autoscaler-cpu-initialization-period`.
-//! - Every pod reports a sample: upstream's missing pods (no sample yet, counted at
-//!   100 % on scale-down and 0 % on scale-up) do not arise.
-//! - A `pods` metric: pods not yet ready report 0 and count among the pods; upstream
-//!   sets Pending pods apart as unready, with the resource path's reversal check.
+//! - Every ready pod reports a sample: upstream's missing pods (no sample yet, counted
+//!   at max(100 %, target) of their request, or at the target value, on a scale-down
+//!   and at 0 on a scale-up) do not arise.
+//! - A `pods` metric: a pod not yet ready is read as upstream reads a Pending one (set
+//!   apart, counted at 0 only when scaling up, with the reversal check), which is what
+//!   a pod still starting is: Pending, or running with no sample of a rate yet
+//!   (upstream's missing pods take the same 0 on a scale-up). A pod running but not
+//!   ready whose adapter already reports 0 would instead count among the ready at 0.
 //! - Per-pod values: the demand is taken to milli-units once and the mean truncated
 //!   (`GetMetricUsageRatio`); how an adapter rounds each pod's value is not modelled,
 //!   so a mean exactly on a replica boundary (200 over 12 pods) may land one pod apart.
@@ -159,54 +163,51 @@ impl Controller {
         None
     }
 
+    /// The usage ratio of `demand` spread over `pods` pods (at least one) against the
+    /// target, as the controller computes it from their samples.
+    fn usage_ratio(&self, h: &Hpa, demand: f64, pods: i64) -> f64 {
+        match h.metric {
+            HpaMetric::Resource => {
+                // Usage in milli-cores of a one-core request: `per_instance` of the
+                // series' unit is one pod at 100 %, whatever that unit is.
+                let total = milli(demand / self.per_instance);
+                // `GetResourceUtilizationRatio`: int percent of Σusage / Σrequest.
+                let percent = match (total.checked_mul(100), REQUEST_MILLI.checked_mul(pods)) {
+                    (Some(n), Some(d)) => (n / d).min(i64::from(i32::MAX)),
+                    _ => ((i128::from(total) * 100) / (i128::from(REQUEST_MILLI) * i128::from(pods))).min(i128::from(i32::MAX)) as i64,
+                };
+                percent as f64 / h.target_percent().max(1) as f64
+            }
+            // `GetMetricUsageRatio`: the mean in milli-units, truncated.
+            HpaMetric::Pods => (milli(demand) / pods) as f64 / self.target_milli as f64,
+        }
+    }
+
     /// The per-metric proposal (`computeReplicasForMetrics` for one metric), or `None`
     /// when no pod has a usable metric (the controller then leaves the count alone).
+    ///
+    /// Both metrics take the same road (`GetResourceReplicas` and
+    /// `calcPlainMetricReplicas` are one algorithm): the ready pods carry all the demand
+    /// and give the usage ratio; pods not yet ready are set apart (`groupPods`: a CPU
+    /// sample of a pod not ready, or a Pending pod for any metric), and only when scaling
+    /// up are they counted in at 0, with no reversal of direction.
     pub fn proposal(&self, h: &Hpa, pods: Pods, demand: f64) -> Option<i64> {
         let current = i64::from(pods.current);
         let ready = i64::from(pods.ready);
         let unready = current - ready;
-        let total = milli(demand);
-        match h.metric {
-            HpaMetric::Resource => {
-                // `groupPods` (CPU): unready pods' samples are left out; the ready pods
-                // carry all the demand.
-                if ready == 0 {
-                    return None;
-                }
-                // Usage in milli-cores of a one-core request: `per_instance` of the
-                // series' unit is one pod at 100 %, whatever that unit is.
-                let total = milli(demand / self.per_instance);
-                let request = REQUEST_MILLI;
-                let target = h.target_percent().max(1);
-                // `GetResourceUtilizationRatio`: int percent of Σusage / Σrequest.
-                let utilisation = |pods: i64| match (total.checked_mul(100), request.checked_mul(pods)) {
-                    (Some(n), Some(d)) => (n / d).min(i64::from(i32::MAX)),
-                    _ => ((i128::from(total) * 100) / (i128::from(request) * i128::from(pods))).min(i128::from(i32::MAX)) as i64,
-                };
-                let ratio = utilisation(ready) as f64 / target as f64;
-                // `GetResourceReplicas`: the slow path only when scaling up with unready pods.
-                let scale_up_with_unready = unready > 0 && ratio > 1.0;
-                if !scale_up_with_unready {
-                    return Some(if within(ratio, h.tolerance) { current } else { ceil_count(ratio, ready) });
-                }
-                // Unready pods count at 0 %, then no reversal of direction.
-                let new_ratio = utilisation(current) as f64 / target as f64;
-                Some(reversal_guard(ratio, new_ratio, current, h.tolerance))
-            }
-            HpaMetric::Pods => {
-                // `groupPods` with no resource: only Pending pods are set apart; a pod not
-                // yet ready reports 0 (it receives no traffic) and counts.
-                if current == 0 {
-                    return None;
-                }
-                let target = self.target_milli;
-                // `GetMetricUsageRatio`: truncated mean in milli-units.
-                let usage = total / current;
-                let ratio = usage as f64 / target as f64;
-                // `calcPlainMetricReplicas` fast path (no missing, none unready).
-                Some(if within(ratio, h.tolerance) { current } else { ceil_count(ratio, current) })
-            }
+        // "did not receive metrics for targeted pods (pods might be unready)".
+        if ready == 0 {
+            return None;
         }
+        let ratio = |pods: i64| self.usage_ratio(h, demand, pods);
+        let usage_ratio = ratio(ready);
+        // The slow path only when scaling up with unready pods.
+        let scale_up_with_unready = unready > 0 && usage_ratio > 1.0;
+        if !scale_up_with_unready {
+            return Some(if within(usage_ratio, h.tolerance) { current } else { ceil_count(usage_ratio, ready) });
+        }
+        // Unready pods count at 0, then no reversal of direction.
+        Some(reversal_guard(usage_ratio, ratio(current), current, h.tolerance))
     }
 
     /// One sync (`reconcileAutoscaler`): the new replica count for `pods` and `demand`

@@ -166,7 +166,8 @@ impl ScheduleRule {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RatePolicy {
-    /// At most this percent of the current replicas per period.
+    /// At most this percent of the replicas at the period's start per period
+    /// (`periodStartReplicas`: the current count with the period's scale events undone).
     Percent {
         /// Percent.
         value: f64,
@@ -264,12 +265,13 @@ pub struct Hpa {
     /// `per_instance` each pod should carry for `pods`.
     pub target: f64,
     /// No change while the usage ratio is within 1 ± tolerance (the cluster's default
-    /// 0.1; another value is exported as `behavior.*.tolerance`, Kubernetes 1.33+).
+    /// 0.1; another value is exported as `behavior.*.tolerance`, which Kubernetes
+    /// 1.33+ reads with the HPAConfigurableTolerance feature gate, on by default from 1.35).
     pub tolerance: f64,
     /// Seconds between syncs (default 15).
     pub sync_s: u32,
     /// Seconds before a new pod is ready: until then it takes no load and its metric is
-    /// left out as `groupPods` leaves out unready pods.
+    /// set apart as `groupPods` sets apart unready (CPU) and Pending (any metric) pods.
     pub readiness_s: u32,
     /// behavior.scaleUp. With neither direction given (and the default tolerance) the
     /// HPA has no `behavior` and the controller's older path runs.
