@@ -188,6 +188,27 @@ fn step_scaling_warm_up_gives_one_activity_per_step_as_the_guide_works_it() {
     assert_eq!(n, vec![10, 10, 11, 11, 13]);
 }
 
+/// EC2 `CPUUtilization` is "the percentage of allocated EC2 compute units that are
+/// currently in use": no instance reads over 100 %. Steps above a 50 % alarm: +1 from 0
+/// to 30 points over, +3 from 30 to 60, +10 from 60 on (ChangeInCapacity). 10 instances
+/// at a demand of 1,300 (130 % of what they can do) read 100 %, 50 points over: +3 → 13
+/// after the first minute's datapoint. Requests through a load balancer are not capped:
+/// the same demand as RequestCountPerTarget reads 130 %, 80 points over: +10 → 20.
+#[test]
+fn cpu_reads_at_most_all_of_it_where_requests_read_what_comes() {
+    let a = |lower: Option<f64>, upper: Option<f64>, change: f64| StepAdjustment { lower, upper, change };
+    let cpu = StepScaling {
+        out: vec![a(Some(0.0), Some(0.3), 1.0), a(Some(0.3), Some(0.6), 3.0), a(Some(0.6), None, 10.0)],
+        scale_in: vec![],
+        out_type: AdjustmentType::ChangeInCapacity,
+        ..doc_step()
+    };
+    let demand = trace(&[(500.0, 1), (1300.0, 2)]);
+    assert_eq!(counts(&Policy::Step(cpu.clone()), &demand), vec![10, 10, 13]);
+    let alb = StepScaling { metric: AwsMetric::AlbRequestCount, resource_label: Some("app/a/1/targetgroup/b/2".into()), ..cpu };
+    assert_eq!(counts(&Policy::Step(alb), &demand), vec![10, 10, 20]);
+}
+
 #[test]
 fn percent_changes_round_as_documented() {
     // "Step and simple scaling policies" › Scaling adjustment types: 12.7 → 12, .67 → 1,

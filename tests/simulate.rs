@@ -284,10 +284,15 @@ fn predictive_and_dynamic_scaling_take_the_larger_capacity() {
     // the forecast's floor wins.
     let r = replay(&policy, &CAP, &[100.0; 10], 0, 60_000, Some(&[1000.0; 10]), true);
     assert_eq!(r.steps[9].instances, 20.0);
-    // The forecast says 100, the demand jumps to 2000 (40): target tracking scales out.
+    // The forecast says 100, the demand jumps to 2000 (40) at 180 s: target tracking
+    // scales out. The CPU of 2 instances reads 100 %, not 1000 % (no instance is busier
+    // than all of its CPU), so each alarm asks for ceil(current × 1.0 / 0.5), double:
+    // three datapoints above 50 % close at 240, 300, 360 s → 4 at 360 s; with no
+    // warm-up each further minute in ALARM doubles again while the CPU stays full: 8,
+    // 16, 32; 32 instances read 2000 / 3200 = 62.5 %, and ceil(32 × 0.625 / 0.5) = 40.
     let mut demand = vec![100.0; 3];
-    demand.extend(vec![2000.0; 7]);
-    let r = replay(&policy, &CAP, &demand, 0, 60_000, Some(&[100.0; 10]), true);
-    assert_eq!(r.steps[2].instances, 2.0);
-    assert_eq!(r.steps[9].instances, 40.0);
+    demand.extend(vec![2000.0; 8]);
+    let r = replay(&policy, &CAP, &demand, 0, 60_000, Some(&[100.0; 11]), true);
+    let n: Vec<f64> = r.steps.iter().map(|s| s.instances).collect();
+    assert_eq!(n, vec![2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0, 8.0, 16.0, 32.0, 40.0]);
 }

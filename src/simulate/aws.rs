@@ -18,9 +18,12 @@
 //! instance serves `startup_s` after launch and counts in the group's metric once it is
 //! past its warm-up ("Until its specified warmup time has expired, an instance is not
 //! counted toward the aggregated EC2 instance metrics", TT › instance warmup). The
-//! metric is utilisation of `per_instance` (like `ALBRequestCountPerTarget` over its
-//! target, it is not capped at 100 %). Each datapoint is the average over its period of
-//! the simulation's 15-second steps.
+//! metric is utilisation of `per_instance`: on requests (`ALBRequestCountPerTarget`,
+//! `RequestCountPerTarget`) the requests that come, over 100 % when the group is short;
+//! on CPU what the instances can do, at most 100 % ("The percentage of allocated EC2
+//! compute units that are currently in use", EC2 `CPUUtilization`), so a group three
+//! times short reads 100 %, not 300 %, and scales out by at most target⁻¹ at a time.
+//! Each datapoint is the average over its period of the simulation's 15-second steps.
 
 use super::policy::{AdjustmentType, AwsMetric, Predictive, PredictiveMode, StepAdjustment, StepScaling, TargetTracking};
 use crate::time::HOUR_MS;
@@ -42,9 +45,9 @@ pub struct Datapoint {
 /// An empty group has no CPU to report, so on CPU it never scales out from zero; on
 /// requests through a load balancer the requests still come, and the group is plainly
 /// short.
-pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, metric: AwsMetric) -> Option<Datapoint> {
+pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, metric_kind: AwsMetric) -> Option<Datapoint> {
     if total == 0 {
-        if metric == AwsMetric::Cpu {
+        if metric_kind == AwsMetric::Cpu {
             return None;
         }
         return Some(if demand > 0.0 {
@@ -56,7 +59,11 @@ pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, met
     if counted == 0 || serving == 0 {
         return None;
     }
-    let metric = demand / (f64::from(serving) * per);
+    let mut metric = demand / (f64::from(serving) * per);
+    if metric_kind == AwsMetric::Cpu {
+        // No instance is busier than all of its CPU.
+        metric = metric.min(1.0);
+    }
     Some(Datapoint { metric, load: f64::from(counted) * metric })
 }
 
