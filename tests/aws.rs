@@ -209,6 +209,58 @@ fn cpu_reads_at_most_all_of_it_where_requests_read_what_comes() {
     assert_eq!(counts(&Policy::Step(alb), &demand), vec![10, 10, 20]);
 }
 
+/// A step policy of +1 above 60 % and −1 below 40 % (ChangeInCapacity, one datapoint,
+/// no warm-up or start-up); 10 instances, one serving 100.
+fn one_at_a_time(period_s: u32) -> StepScaling {
+    let a = |lower: Option<f64>, upper: Option<f64>, change: f64| StepAdjustment { lower, upper, change };
+    StepScaling {
+        alarm_high: 0.6,
+        alarm_low: 0.4,
+        out: vec![a(Some(0.0), None, 1.0)],
+        scale_in: vec![a(None, Some(0.0), -1.0)],
+        out_type: AdjustmentType::ChangeInCapacity,
+        in_type: AdjustmentType::ChangeInCapacity,
+        period_s,
+        ..doc_step()
+    }
+}
+
+/// CloudWatch runs an Auto Scaling action "once each minute when the alarm remains in
+/// a new state, regardless of the configured time period" (AWS re:Post,
+/// autoscaling-policy-cloudwatch-alarm; "Alarm actions": "Except for Auto Scaling
+/// actions, the actions happen only on state transitions"). A 5-minute alarm: demand
+/// 1,000 from 00:10 reads 100 % on 10; the period closing at 00:15 sends the alarm to
+/// ALARM: 11. Each minute after, the policy runs again on that datapoint: 12 at 00:16 …
+/// 15 at 00:19. The period closing at 00:20 held 11, 12, 13, 14, 15 a minute each:
+/// (90.9 + 83.3 + 76.9 + 71.4 + 66.7) / 5 = 77.9 % > 60 %, still ALARM: 16 at 00:20 …
+/// 20 at 00:24. The period closing at 00:25 held 16 … 20: (62.5 + 58.8 + 55.6 + 52.6 +
+/// 50) / 5 = 55.9 %: OK, and 20 stays (50 % is not under 40 %).
+#[test]
+fn an_alarm_in_alarm_runs_its_policy_each_minute_whatever_its_period() {
+    let n = counts(&Policy::Step(one_at_a_time(300)), &trace(&[(500.0, 10), (1000.0, 25)]));
+    let mut want = vec![10; 15];
+    want.extend(11..=20);
+    want.extend(vec![20; 10]);
+    assert_eq!(n, want);
+}
+
+/// The same rule on a 10-second alarm: it goes to ALARM at the first close after the
+/// demand doubles (00:10:10) and its policy runs then and once a minute after, not at
+/// every 10-s close: 11 from 00:10:10, 12 from 00:11:10, … 15 from 00:14:10. Minute
+/// 10's mean count is (10 × 10 s + 11 × 50 s) / 60 s. At 500 from 00:15, 15 read 33 %:
+/// the low alarm goes to ALARM at 00:15:10 (14), then 13 at 00:16:10 and 12 at 00:17:10;
+/// 12 read 41.7 %, not under 40 %, and stay.
+#[test]
+fn a_high_resolution_alarm_still_runs_its_policy_once_a_minute() {
+    let r = replay(&Policy::Step(one_at_a_time(10)), &CAP, &trace(&[(500.0, 10), (1000.0, 5), (500.0, 5)]), 0, MINUTE, None, true);
+    let n: Vec<f64> = r.steps.iter().map(|s| (s.instances * 6.0).round() / 6.0).collect();
+    let mean = |before: f64, after: f64| ((before * 10.0 + after * 50.0) / 60.0 * 6.0).round() / 6.0;
+    let mut want = vec![10.0; 10];
+    want.extend([mean(10.0, 11.0), mean(11.0, 12.0), mean(12.0, 13.0), mean(13.0, 14.0), mean(14.0, 15.0)]);
+    want.extend([mean(15.0, 14.0), mean(14.0, 13.0), mean(13.0, 12.0), 12.0, 12.0]);
+    assert_eq!(n, want);
+}
+
 #[test]
 fn percent_changes_round_as_documented() {
     // "Step and simple scaling policies" › Scaling adjustment types: 12.7 → 12, .67 → 1,

@@ -71,6 +71,15 @@ pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, met
 pub const EPS: f64 = 1e-9;
 
 /// The alarms' memory and the period being aggregated.
+///
+/// An alarm changes state only when a period closes, but "an alarm invokes an Auto
+/// Scaling action once each minute when the alarm remains in a new state, regardless of
+/// the configured time period" (AWS re:Post, autoscaling-policy-cloudwatch-alarm;
+/// CloudWatch's "Alarm actions": "Except for Auto Scaling actions, the actions happen
+/// only on state transitions"): on entering ALARM the policy runs at once, then every
+/// minute while the alarm stays there, on its latest datapoint. A 5-minute alarm thus
+/// runs its policy five times a period; a 10-second one at its transition and then once
+/// a minute, not every 10 s.
 #[derive(Debug, Clone, Default)]
 pub struct Alarms {
     metric_sum: f64,
@@ -81,7 +90,25 @@ pub struct Alarms {
     high_run: u32,
     /// Consecutive datapoints breaching the low alarm (up to its threshold).
     low_run: u32,
+    /// Datapoints to alarm: (high, low).
+    needed: (u32, u32),
+    /// The alarm in ALARM, if one is.
+    state: Option<Side>,
+    /// The datapoint of the last closed period.
+    last: Option<Datapoint>,
+    /// When the policy last ran while `state`'s alarm has been in ALARM.
+    invoked_at: i64,
 }
+
+/// Which of the two alarms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    High,
+    Low,
+}
+
+/// How often an alarm in ALARM runs its policy again.
+pub const INVOKE_EVERY_MS: i64 = crate::time::MINUTE_MS;
 
 /// What an evaluation decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +120,12 @@ pub enum Action {
 }
 
 impl Alarms {
+    /// The alarms of a policy whose high alarm needs `high` breaching datapoints and
+    /// whose low alarm `low`.
+    pub fn new(high: u32, low: u32) -> Self {
+        Alarms { needed: (high.max(1), low.max(1)), ..Alarms::default() }
+    }
+
     /// Adds `times` sub-steps of `s` to the period.
     pub fn observe(&mut self, s: Option<Datapoint>, times: u32) {
         match s {
@@ -113,15 +146,68 @@ impl Alarms {
         })
     }
 
-    fn close(&mut self, high_run: u32, low_run: u32) {
-        *self = Alarms { high_run, low_run, ..Alarms::default() };
+    /// Closes the period at `now` with datapoint `dp` and the runs it leaves: true when
+    /// the policy runs now (its alarm has just gone to ALARM, or has stayed there a
+    /// minute since it last ran).
+    fn close(&mut self, now: i64, dp: Option<Datapoint>, high_run: u32, low_run: u32) -> bool {
+        let state = if high_run >= self.needed.0 {
+            Some(Side::High)
+        } else if low_run >= self.needed.1 {
+            Some(Side::Low)
+        } else {
+            None
+        };
+        let runs = state.is_some() && (state != self.state || now - self.invoked_at >= INVOKE_EVERY_MS);
+        *self = Alarms {
+            high_run,
+            low_run,
+            needed: self.needed,
+            state,
+            last: dp,
+            invoked_at: if runs { now } else { self.invoked_at },
+            ..Alarms::default()
+        };
+        runs
     }
 
-    /// Runs `decide` on the closed period: applies its alarm counts and returns its action.
-    pub fn evaluate(&mut self, decide: impl Fn(Option<Datapoint>, u32, u32) -> (u32, u32, Action)) -> Action {
-        let (h, l, a) = decide(self.datapoint(), self.high_run, self.low_run);
-        self.close(h, l);
-        a
+    /// Runs `decide` on the closed period: applies its alarm counts and returns its
+    /// action when the policy runs now (else [`Action::Hold`]).
+    pub fn evaluate(&mut self, now: i64, decide: impl Fn(Option<Datapoint>, u32, u32) -> (u32, u32, Action)) -> Action {
+        let dp = self.datapoint();
+        let (h, l, a) = decide(dp, self.high_run, self.low_run);
+        if self.close(now, dp, h, l) { a } else { Action::Hold }
+    }
+
+    /// When the policy next runs between closes: a minute after it last ran while its
+    /// alarm stays in ALARM (`i64::MAX` while no alarm is).
+    pub fn next_invocation(&self) -> i64 {
+        if self.state.is_some() { self.invoked_at.saturating_add(INVOKE_EVERY_MS) } else { i64::MAX }
+    }
+
+    /// What the policy decides when it runs again at `now` between closes, on the last
+    /// datapoint (its alarm counts, at their thresholds, stay as they are).
+    pub fn reinvoke(&mut self, now: i64, decide: impl Fn(Option<Datapoint>, u32, u32) -> (u32, u32, Action)) -> Action {
+        if now < self.next_invocation() {
+            return Action::Hold;
+        }
+        self.invoked_at = now;
+        decide(self.last, self.high_run, self.low_run).2
+    }
+
+    /// What the policy would decide if it ran again now, without running it.
+    fn would_reinvoke(&self, decide: impl Fn(Option<Datapoint>, u32, u32) -> (u32, u32, Action)) -> Action {
+        if self.state.is_none() {
+            return Action::Hold;
+        }
+        decide(self.last, self.high_run, self.low_run).2
+    }
+
+    /// Counts the runs between closes up to `until` that kept the capacity: each minute
+    /// after the last while the alarm stays in ALARM.
+    fn held_runs_until(&mut self, until: i64) {
+        if self.state.is_some() && until - self.invoked_at >= INVOKE_EVERY_MS {
+            self.invoked_at += (until - self.invoked_at) / INVOKE_EVERY_MS * INVOKE_EVERY_MS;
+        }
     }
 }
 
@@ -239,7 +325,8 @@ pub fn step_scaling(s: &StepScaling, g: Group, dp: Option<Datapoint>, high_run: 
     let high = if d.metric > s.alarm_high + EPS { high_run.saturating_add(1).min(s.datapoints) } else { 0 };
     let low = if d.metric < s.alarm_low - EPS { low_run.saturating_add(1).min(s.datapoints) } else { 0 };
     // "The adjustments can continue for additional alarm breaches until the alarm state
-    // returns to OK" (SS › How step scaling policies work): every period in ALARM runs it.
+    // returns to OK" (SS › How step scaling policies work): it runs on entering ALARM and
+    // each minute while there ([`Alarms`]).
     if high >= s.datapoints {
         let Some(a) = find_step(&s.out, d.metric - s.alarm_high, true) else { return (high, low, Action::Hold) };
         // "The scaling policy calculates the new desired capacity based on the current
@@ -341,11 +428,11 @@ impl Floors {
 /// Runs an alarm policy ahead over sub-steps whose datapoint sample is fixed (`s`, for
 /// the `remaining` sub-steps from `now`, `dt` apart; a period is `q` sub-steps): adds
 /// them to the period and closes every period that ends within them, as long as its
-/// evaluation holds the capacity. Returns how many sub-steps were counted (the one at
-/// `now` first); it stops before the first sub-step whose evaluation would act, so the
-/// loop runs that one itself. Alarm counts stop at their thresholds, so once a whole
-/// period of `s` leaves them as they were, every further period does too and they are
-/// counted at once.
+/// evaluation holds the capacity, and so do the minute runs between closes. Returns how
+/// many sub-steps were counted (the one at `now` first); it stops before the first
+/// sub-step whose evaluation or run would act, so the loop runs that one itself. Alarm
+/// counts stop at their thresholds, so once a whole period of `s` leaves them as they
+/// were, every further period does too and they are counted at once.
 #[allow(clippy::too_many_arguments)]
 pub fn run_ahead(
     alarms: &mut Alarms,
@@ -360,6 +447,15 @@ pub fn run_ahead(
 ) -> usize {
     let (dt, q) = (dt.max(1), q.max(1));
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    // The time of sub-step `n` (0 is `now`).
+    let time = |n: i64| now + n * dt;
+    let mut remaining = remaining;
+    // A minute's run on the last closed datapoint that would act (the group changed
+    // since it closed): stop before it. Runs on a datapoint closed within the span
+    // decide as its close did, which held.
+    if alarms.would_reinvoke(&decide) != Action::Hold {
+        remaining = remaining.min((alarms.next_invocation() - now + dt - 1).div_euclid(dt));
+    }
     if remaining <= 0 {
         return 0;
     }
@@ -368,30 +464,37 @@ pub fn run_ahead(
     let first = ((*next_eval - now).max(1) + dt - 1) / dt;
     if first >= remaining {
         alarms.observe(s, count(remaining));
+        alarms.held_runs_until(time(remaining - 1));
         return remaining as usize;
     }
     alarms.observe(s, count(first));
-    let (h, l, a) = decide(alarms.datapoint(), alarms.high_run, alarms.low_run);
+    alarms.held_runs_until(time(first - 1));
+    let dp = alarms.datapoint();
+    let (h, l, a) = decide(dp, alarms.high_run, alarms.low_run);
     if a != Action::Hold {
         return first as usize;
     }
-    alarms.close(h, l);
+    alarms.close(time(first), dp, h, l);
     let mut at = first;
-    *next_eval = now + at * dt + period_ms;
+    *next_eval = time(at) + period_ms;
     // Whole periods of `s` alone.
     loop {
         if at + q >= remaining {
             alarms.observe(s, count(remaining - at));
+            alarms.held_runs_until(time(remaining - 1));
             return remaining as usize;
         }
         let (h, l, a) = decide(s, alarms.high_run, alarms.low_run);
         if a != Action::Hold {
             alarms.observe(s, count(q));
+            alarms.held_runs_until(time(at + q - 1));
             return (at + q) as usize;
         }
         let whole = if (h, l) == (alarms.high_run, alarms.low_run) { (remaining - 1 - at) / q } else { 1 };
-        alarms.close(h, l);
         at += whole * q;
-        *next_eval = now + at * dt + period_ms;
+        // The runs of the skipped periods, closes and minutes between, all held.
+        alarms.held_runs_until(time(at - 1));
+        alarms.close(time(at), s, h, l);
+        *next_eval = time(at) + period_ms;
     }
 }

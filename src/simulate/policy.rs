@@ -578,7 +578,8 @@ pub struct StepAdjustment {
 /// AWS step scaling (user guide, "Step and simple scaling policies",
 /// as-scaling-simple-step.html): two CloudWatch alarms on average utilisation, each with
 /// a step policy whose adjustments are chosen by how far the metric is from the alarm's
-/// threshold. While an alarm stays in ALARM its policy runs again every period; instances
+/// threshold. While an alarm stays in ALARM its policy runs again each minute, whatever the
+/// alarm's period (CloudWatch runs Auto Scaling actions so); instances
 /// still warming up count toward the desired capacity, so repeated breaches in the same
 /// step give a single scaling activity; scale-in waits until no instance warms up. Step
 /// policies have no cooldown in EC2 Auto Scaling.

@@ -288,7 +288,6 @@ fn replay_impl(
         _ => Controller::default(),
     };
     let mut next_eval = start_ms;
-    let mut alarms = Alarms::default();
     let signal = signal.unwrap_or(demand);
     let floors = match policy {
         Policy::Predictive(p) => Floors::new(p, signal, start_ms, step_ms, per),
@@ -298,6 +297,10 @@ fn replay_impl(
     // moves hour by hour: only then is it worked out again at each sub-step.
     let fixed_alarm = alarm_policy(policy, &floors, start_ms);
     let floor_moves = matches!(policy, Policy::Predictive(p) if p.dynamic.is_some());
+    let mut alarms = fixed_alarm.map_or_else(Alarms::default, |a| {
+        let (high, low) = a.datapoints();
+        Alarms::new(high, low)
+    });
     // Sub-steps per alarm period.
     let alarm_q = fixed_alarm.map_or(1, |a| (a.period_ms + dt_ms - 1) / dt_ms.max(1));
     let mut totals = Totals::default();
@@ -344,7 +347,7 @@ fn replay_impl(
                     Policy::TargetTracking(_) | Policy::Step(_) | Policy::Predictive(_) => {
                         if let Some(a) = &alarm {
                             let g = fleet.group();
-                            if let Action::Set(n) = alarms.evaluate(|dp, h, l| a.decide(g, dp, h, l)) {
+                            if let Action::Set(n) = alarms.evaluate(now, |dp, h, l| a.decide(g, dp, h, l)) {
                                 fleet.set(n, now, a.startup_ms, a.warm_ms);
                             }
                             next_eval = now + a.period_ms;
@@ -352,6 +355,14 @@ fn replay_impl(
                             next_eval = i64::MAX;
                         }
                     }
+                }
+            } else if let Some(a) = &alarm
+                && now >= alarms.next_invocation()
+            {
+                // An alarm in ALARM runs its policy again each minute between closes.
+                let g = fleet.group();
+                if let Action::Set(n) = alarms.reinvoke(now, |dp, h, l| a.decide(g, dp, h, l)) {
+                    fleet.set(n, now, a.startup_ms, a.warm_ms);
                 }
             }
             // With demand constant for the rest of this demand step, a policy at a fixed
@@ -515,6 +526,14 @@ enum AlarmKind<'a> {
 }
 
 impl AlarmPolicy<'_> {
+    /// Datapoints to alarm: (high, low).
+    fn datapoints(&self) -> (u32, u32) {
+        match self.kind {
+            AlarmKind::Tracking { t, .. } => (t.high_datapoints, t.low_datapoints),
+            AlarmKind::Step(s) => (s.datapoints, s.datapoints),
+        }
+    }
+
     fn decide(&self, g: Group, dp: Option<Datapoint>, high_run: u32, low_run: u32) -> (u32, u32, Action) {
         match self.kind {
             AlarmKind::Tracking { t, lo, hi } => aws::target_tracking(t, g, lo, hi, dp, high_run, low_run),
@@ -682,6 +701,20 @@ mod tests {
             Policy::Predictive(Predictive { min: 2, max: 80, target: 0.6, ..Predictive::default() }),
             Policy::Step(StepScaling::preset("gradual", 2, 80).unwrap()),
             Policy::Step(StepScaling::preset("conservative", 2, 80).unwrap()),
+            // Alarms whose policy runs each minute in ALARM: between 5-minute closes, and
+            // once a minute among 10-s closes.
+            Policy::Step(StepScaling { period_s: 300, warmup_s: 0, startup_s: 0, ..StepScaling::preset("gradual", 2, 80).unwrap() }),
+            Policy::Step(StepScaling { period_s: 300, warmup_s: 120, ..StepScaling::preset("aggressive", 2, 80).unwrap() }),
+            Policy::Step(StepScaling { period_s: 10, warmup_s: 0, startup_s: 30, ..StepScaling::preset("gradual", 2, 80).unwrap() }),
+            Policy::TargetTracking(TargetTracking {
+                min: 2,
+                max: 80,
+                target: 0.6,
+                period_s: 10,
+                warmup_s: 30,
+                startup_s: 30,
+                ..TargetTracking::default()
+            }),
             Policy::TargetTracking(TargetTracking { min: 2, max: 80, target: 0.6, warmup_s: 0, startup_s: 0, ..TargetTracking::default() }),
             Policy::Predictive(Predictive {
                 min: 2,
