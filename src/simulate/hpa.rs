@@ -24,6 +24,11 @@
 //!   (`GetMetricUsageRatio`); how an adapter rounds each pod's value is not modelled,
 //!   so a mean exactly on a replica boundary (200 over 12 pods) may land one pod apart.
 //! - The target is read as `MilliValue()` reads it, rounded up to a milli-unit.
+//! - A `resource` metric's usage is what the demand asks of the ready pods, over 100 %
+//!   of their request when they are short: a pod without a CPU limit bursts so; one with
+//!   a limit reads at most limit ÷ request, which the replay does not know, so it may
+//!   scale out faster than such a cluster (on EC2, where CPU cannot pass 100 %, the
+//!   AWS replay caps it).
 //!
 //! An independent audit (20 scenarios worked from upstream by hand, and 5,000 random
 //! configurations against a line-by-line transcription of upstream) found no difference
