@@ -244,6 +244,21 @@ fn an_alarm_in_alarm_runs_its_policy_each_minute_whatever_its_period() {
     assert_eq!(n, want);
 }
 
+/// Target tracking's minute runs on a 5-minute datapoint do not compound a scale-in:
+/// 20 instances at 1,200 (60 %, the target) see 600 from 00:10 (30 %, under the low
+/// alarm's 0.9 × 60 % = 54 %; one datapoint here). The period closing at 00:15 asks for
+/// what the load needs at the target, ceil(6 / 0.6) = 10; the minute runs after it, on
+/// the same datapoint, ask for 10 again, and the period closing at 00:20 reads 60 %.
+/// (Reading the old datapoint's 30 % against the halved group went 10, 5, 3, 2, 1.)
+#[test]
+fn minute_runs_on_an_old_datapoint_do_not_scale_in_again() {
+    let t = TargetTracking { min: 1, max: 40, target: 0.6, period_s: 300, low_datapoints: 1, ..tracking() };
+    let n = counts(&Policy::TargetTracking(t), &trace(&[(1200.0, 10), (600.0, 20)]));
+    let mut want = vec![20; 15];
+    want.extend(vec![10; 15]);
+    assert_eq!(n, want);
+}
+
 /// The same rule on a 10-second alarm: it goes to ALARM at the first close after the
 /// demand doubles (00:10:10) and its policy runs then and once a minute after, not at
 /// every 10-s close: 11 from 00:10:10, 12 from 00:11:10, … 15 from 00:14:10. Minute

@@ -37,6 +37,10 @@ pub struct Datapoint {
     pub metric: f64,
     /// `current × metric`: the load in instances at 100 %.
     pub load: f64,
+    /// `serving × metric`: the load on every instance that served, those still warming
+    /// included (each carries the same share) — what the instances kept after a
+    /// scale-in will carry.
+    pub served: f64,
 }
 
 /// What one sub-step contributes to the period's datapoint: `None` while no instance is
@@ -51,9 +55,9 @@ pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, met
             return None;
         }
         return Some(if demand > 0.0 {
-            Datapoint { metric: f64::INFINITY, load: demand / per }
+            Datapoint { metric: f64::INFINITY, load: demand / per, served: demand / per }
         } else {
-            Datapoint { metric: 0.0, load: 0.0 }
+            Datapoint { metric: 0.0, load: 0.0, served: 0.0 }
         });
     }
     if counted == 0 || serving == 0 {
@@ -64,7 +68,7 @@ pub fn sample(demand: f64, per: f64, total: u32, serving: u32, counted: u32, met
         // No instance is busier than all of its CPU.
         metric = metric.min(1.0);
     }
-    Some(Datapoint { metric, load: f64::from(counted) * metric })
+    Some(Datapoint { metric, load: f64::from(counted) * metric, served: f64::from(serving) * metric })
 }
 
 /// How close to a threshold or bound counts as on it (utilisation as a fraction).
@@ -84,6 +88,7 @@ pub const EPS: f64 = 1e-9;
 pub struct Alarms {
     metric_sum: f64,
     load_sum: f64,
+    served_sum: f64,
     samples: u32,
     missing: u32,
     /// Consecutive datapoints breaching the high alarm (up to its threshold).
@@ -132,6 +137,7 @@ impl Alarms {
             Some(d) => {
                 self.metric_sum += d.metric * f64::from(times);
                 self.load_sum += d.load * f64::from(times);
+                self.served_sum += d.served * f64::from(times);
                 self.samples += times;
             }
             None => self.missing += times,
@@ -142,7 +148,7 @@ impl Alarms {
     fn datapoint(&self) -> Option<Datapoint> {
         (self.samples > 0).then(|| {
             let n = f64::from(self.samples);
-            Datapoint { metric: self.metric_sum / n, load: self.load_sum / n }
+            Datapoint { metric: self.metric_sum / n, load: self.load_sum / n, served: self.served_sum / n }
         })
     }
 
@@ -190,7 +196,8 @@ impl Alarms {
         if now < self.next_invocation() {
             return Action::Hold;
         }
-        self.invoked_at = now;
+        // On the minute: a tick that does not divide one lands late, not the next run.
+        self.held_runs_until(now);
         decide(self.last, self.high_run, self.low_run).2
     }
 
@@ -258,12 +265,15 @@ pub fn target_tracking(
     // scaling policies are blocked until the instances finish warming up" (TT › instance
     // warmup); DisableScaleIn keeps every instance (API `TargetTrackingConfiguration`).
     if low >= t.low_datapoints && !g.warming && !t.disable_scale_in {
-        // On the capacity counted now: the datapoint may come from a period in which
-        // some of these instances were still warming, and its load (counted then ×
-        // metric) left their share out. 12 instances at 30 % just past a warm-up asked
-        // for ceil(10 × 0.3 / 0.5) = 6, putting the metric back above the target; the
-        // docs remove "just one instance" rather than go above it. 12 × 0.3 / 0.5 → 8.
-        let want = proportional(f64::from(g.current) * d.metric, t.target).clamp(lo, hi);
+        // On the load of every instance that served: the datapoint may come from a
+        // period in which some of these instances were still warming, and its load
+        // (counted then × metric) left their share out. 12 instances at 30 % just past a
+        // warm-up asked for ceil(10 × 0.3 / 0.5) = 6, putting the metric back above the
+        // target; the docs remove "just one instance" rather than go above it.
+        // 12 × 0.3 / 0.5 → 8. Nor does a minute's run on the same datapoint after a
+        // scale-in remove again (the capacity it would count is already smaller: 20 at
+        // 30 % for a 60 % target went 10, 5, 3, 2, 1 on a 5-minute datapoint).
+        let want = proportional(d.served, t.target).clamp(lo, hi);
         return (high, low, if want < g.desired { Action::Set(want) } else { Action::Hold });
     }
     (high, low, Action::Hold)

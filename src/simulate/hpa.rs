@@ -17,9 +17,10 @@
 //!   and at 0 on a scale-up) do not arise.
 //! - A `pods` metric: a pod not yet ready is read as upstream reads a Pending one (set
 //!   apart, counted at 0 only when scaling up, with the reversal check), which is what
-//!   a pod still starting is: Pending, or running with no sample of a rate yet
-//!   (upstream's missing pods take the same 0 on a scale-up). A pod running but not
-//!   ready whose adapter already reports 0 would instead count among the ready at 0.
+//!   a pod still being scheduled or pulling its image is. A pod running with no sample
+//!   yet is upstream's missing pod: 0 on a scale-up as here, but the target value on a
+//!   scale-down, where the replay, leaving it out, removes more pods. A pod running but
+//!   not ready whose adapter already reports 0 would count among the ready at 0.
 //! - Per-pod values: the demand is taken to milli-units once and the mean truncated
 //!   (`GetMetricUsageRatio`); how an adapter rounds each pod's value is not modelled,
 //!   so a mean exactly on a replica boundary (200 over 12 pods) may land one pod apart.

@@ -321,13 +321,13 @@ impl ScenarioFile {
     }
 }
 
-/// A scenario's figures.
 /// Hours in the month a cost per month is given for: 8,760 / 12, the average month,
 /// which AWS's, Azure's and Google Cloud's price calculators all use ("730 hours in a
 /// month"), so that a scenario's cost reads against their estimates and twelve months
 /// make the year. (A 30-day month read 1.4 % under every calculator.)
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
+/// A scenario's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The scenario's name.

@@ -724,9 +724,30 @@ mod tests {
                 ..Predictive::default()
             }),
         ];
-        for p in &policies {
-            let slow = replay_impl(p, &cap, &demand, 0, 300_000, None, true, false, 0);
-            let fast = replay_impl(p, &cap, &demand, 0, 300_000, None, true, true, 0);
+        // 300-s data, and alarms over 37.3-s data whose ticks (18.65 s) do not divide a
+        // minute: their minute runs land on the first tick after each minute.
+        let odd = [
+            Policy::Step(StepScaling {
+                period_s: 120,
+                datapoints: 2,
+                warmup_s: 0,
+                startup_s: 300,
+                ..StepScaling::preset("gradual", 2, 80).unwrap()
+            }),
+            Policy::Step(StepScaling { period_s: 300, warmup_s: 0, startup_s: 0, ..StepScaling::preset("aggressive", 2, 80).unwrap() }),
+            Policy::TargetTracking(TargetTracking {
+                min: 2,
+                max: 80,
+                target: 0.6,
+                period_s: 300,
+                low_datapoints: 1,
+                ..TargetTracking::default()
+            }),
+        ];
+        let runs = policies.iter().map(|p| (p, 300_000)).chain(odd.iter().map(|p| (p, 37_300)));
+        for (p, step) in runs {
+            let slow = replay_impl(p, &cap, &demand, 0, step, None, true, false, 0);
+            let fast = replay_impl(p, &cap, &demand, 0, step, None, true, true, 0);
             assert_eq!(slow.totals.scaling_events, fast.totals.scaling_events, "{}", p.kind());
             assert!(p.kind() == "static" || slow.totals.scaling_events > 2, "{} must scale on this trace", p.kind());
             assert!((slow.totals.instance_hours - fast.totals.instance_hours).abs() < 1e-6, "{}", p.kind());
