@@ -114,12 +114,16 @@ pub struct PlanArgs {
     /// (the recommended scenario itself when it is one).
     #[arg(long)]
     pub hpa: Option<PathBuf>,
-    /// Namespace of the exported HPA (default `default`).
-    #[arg(long, requires = "hpa")]
+    /// Write a KEDA ScaledObject of the replayed schedule (cron triggers at the same local
+    /// hours and counts), from the recommendation among the schedule scenarios.
+    #[arg(long)]
+    pub keda: Option<PathBuf>,
+    /// Namespace of the exported HPA or ScaledObject (default `default`).
+    #[arg(long)]
     pub namespace: Option<String>,
-    /// The Deployment the exported HPA scales (default: the series' name as a
-    /// Kubernetes name).
-    #[arg(long, requires = "hpa")]
+    /// The Deployment the exported HPA or ScaledObject scales (default: the series' name
+    /// as a Kubernetes name).
+    #[arg(long)]
     pub target: Option<String>,
     /// Write an AWS CloudFormation template (JSON) of the replayed Auto Scaling policy:
     /// target tracking, step scaling with its alarms, predictive, or a schedule as
@@ -433,7 +437,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     use crate::plan::{Plan, PlanInputs};
     // Every output is checked before the work: a read-only place fails in a moment.
-    for path in [&args.save, &args.pdf, &args.rules, &args.hpa, &args.aws].into_iter().flatten() {
+    if (args.namespace.is_some() || args.target.is_some()) && args.hpa.is_none() && args.keda.is_none() {
+        bail!("--namespace and --target name where an exported HPA or ScaledObject goes: give --hpa or --keda");
+    }
+    for path in [&args.save, &args.pdf, &args.rules, &args.hpa, &args.aws, &args.keda].into_iter().flatten() {
         crate::files::ensure_writable(path)?;
     }
     if let Some(dir) = &args.csv {
@@ -468,6 +475,9 @@ fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
                 |kind: fn(&crate::simulate::Policy) -> bool| scenarios.as_ref().is_some_and(|f| f.scenario.iter().any(|s| kind(&s.policy)));
             if args.hpa.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Hpa(_))) {
                 bail!("--hpa: no scenario has an HPA policy (give a scenario file with kind = \"hpa\")");
+            }
+            if args.keda.is_some() && !has(|p| matches!(p, crate::simulate::Policy::Schedule { .. })) {
+                bail!("--keda: no scenario has a schedule policy (give a scenario file with kind = \"schedule\")");
             }
             if args.aws.is_some() && !has(crate::export::aws::exportable) {
                 bail!(
@@ -526,6 +536,12 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
         .transpose()
         .map_err(|e| anyhow::anyhow!("--{e}"))?;
     let policy = args.aws.as_ref().map(|_| crate::export::aws_for_plan(plan)).transpose().map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let keda = args
+        .keda
+        .as_ref()
+        .map(|_| crate::export::keda_for_plan(plan, args.namespace.as_deref(), args.target.as_deref()))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
     if let Some(path) = &args.save {
         plan.save(path)?;
         eprintln!("plan saved to {}", path.display());
@@ -555,6 +571,13 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
         }
         crate::files::atomic_write(path, policy.json.as_bytes())?;
         eprintln!("AWS CloudFormation template written to {}", path.display());
+    }
+    if let (Some(path), Some(keda)) = (&args.keda, keda) {
+        for w in &keda.warnings {
+            eprintln!("note: --keda: {w}");
+        }
+        crate::files::atomic_write(path, keda.yaml.as_bytes())?;
+        eprintln!("KEDA ScaledObject written to {}", path.display());
     }
     Ok(())
 }

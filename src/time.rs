@@ -51,6 +51,15 @@ pub fn slot_time(start_ms: i64, step_ms: i64, i: i64) -> i64 {
     days_from_civil(y, m, day).saturating_mul(DAY_MS).saturating_add(time)
 }
 
+/// True when `zone` changes its offset within the coming year (daylight saving): a
+/// month-by-month look from now.
+pub fn changes_offset(zone: &jiff::tz::TimeZone) -> bool {
+    let year = 365 * DAY_MS;
+    let now = jiff::Timestamp::now();
+    let offset = |ms: i64| jiff::Timestamp::from_millisecond(now.as_millisecond() + ms).map_or(0, |t| zone.to_offset(t).seconds());
+    (0..12).any(|k| offset(k * year / 12) != offset(0))
+}
+
 /// The slot of a grid from `start_ms` at `step_ms` nearest to `t_ms` (it may be negative
 /// or past the grid's end): whole steps, or calendar months for [`MONTH_MS`].
 pub fn nearest_slot(start_ms: i64, step_ms: i64, t_ms: i64) -> i64 {

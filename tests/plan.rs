@@ -33,6 +33,8 @@ fn exported() -> &'static Path {
             .arg(d.join("hpa.yml"))
             .arg("--aws")
             .arg(d.join("aws.json"))
+            .arg("--keda")
+            .arg(d.join("keda.yml"))
             .output()
             .unwrap();
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
@@ -278,6 +280,30 @@ fn the_hpa_manifest_is_an_autoscaling_v2_hpa() {
     let tracking = &aws["Resources"]["TargetTrackingPolicy"]["Properties"]["TargetTrackingConfiguration"];
     assert_eq!(tracking["PredefinedMetricSpecification"]["PredefinedMetricType"], "ALBRequestCountPerTarget");
     assert_eq!(tracking["TargetValue"].as_f64(), Some(9000.0));
+}
+
+#[test]
+fn the_keda_export_is_the_sample_schedule_on_its_hours() {
+    // The one schedule scenario: weekdays 09–21 UTC at 20, weekends 10–20 at 12, else 6.
+    let text = std::fs::read_to_string(exported().join("keda.yml")).unwrap();
+    let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+    assert_eq!(doc["kind"].as_str(), Some("ScaledObject"));
+    assert_eq!(doc["metadata"]["name"].as_str(), Some("schedule-business-hours"));
+    let spec = &doc["spec"];
+    assert_eq!(spec["scaleTargetRef"]["name"].as_str(), Some("api-requests-per-second"));
+    assert_eq!((spec["minReplicaCount"].as_i64(), spec["maxReplicaCount"].as_i64()), (Some(6), Some(20)));
+    let triggers: Vec<(String, String, String)> = spec["triggers"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let m = &t["metadata"];
+            assert_eq!(m["timezone"].as_str(), Some("Etc/UTC"));
+            (m["start"].as_str().unwrap().into(), m["end"].as_str().unwrap().into(), m["desiredReplicas"].as_str().unwrap().into())
+        })
+        .collect();
+    let t = |a: &str, b: &str, n: &str| (a.to_string(), b.to_string(), n.to_string());
+    assert_eq!(triggers, vec![t("0 9 * * 1,2,3,4,5", "0 21 * * 1,2,3,4,5", "20"), t("0 10 * * 0,6", "0 20 * * 0,6", "12")]);
 }
 
 /// A series too short to forecast is named in the warnings every export carries (stderr

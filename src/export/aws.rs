@@ -476,10 +476,7 @@ impl Template {
         // At a daylight-saving change an hour is skipped or repeated: AWS says only that
         // an action "automatically adjusts for DST"; the replay reads the rules at each
         // local instant, so an action in such an hour may run otherwise in AWS.
-        let year = 365 * crate::time::DAY_MS;
-        let now = jiff::Timestamp::now();
-        let offset = |ms: i64| jiff::Timestamp::from_millisecond(now.as_millisecond() + ms).map_or(0, |t| zone.to_offset(t).seconds());
-        if (0..12).any(|k| offset(k * year / 12) != offset(0)) {
+        if crate::time::changes_offset(&zone) {
             self.notes.push(format!(
                 "{name} changes its offset for daylight saving: an action in the hour skipped or repeated runs as AWS's scheduler decides, which the replay (the rules read at each local instant) may not match"
             ));

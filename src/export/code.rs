@@ -292,6 +292,22 @@ fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
+/// Checks the names an exported object carries as the Kubernetes API would.
+///
+/// # Errors
+/// The namespace, target or name it would refuse, named.
+pub(super) fn check_names(target: &HpaTarget) -> Result<(), String> {
+    if !is_dns_label(&target.namespace) {
+        return Err(format!("namespace \"{}\" is not a DNS label (lower-case letters, digits and '-', at most 63)", target.namespace));
+    }
+    for (what, v) in [("target", &target.deployment), ("name", &target.name)] {
+        if !is_dns_subdomain(v) {
+            return Err(format!("{what} \"{v}\" is not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most 253)"));
+        }
+    }
+    Ok(())
+}
+
 /// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2) that scales on what was
 /// simulated: a `Resource` metric with a `Utilization` target, or a `Pods` metric with
 /// an `AverageValue` of `per_instance × target` named after `series` (or
@@ -304,14 +320,7 @@ fn is_dns_subdomain(s: &str) -> bool {
 /// names), naming it.
 pub fn hpa_manifest(target: &HpaTarget, hpa: &Hpa, per_instance: f64, series: &str) -> Result<HpaManifest, String> {
     hpa.validate()?;
-    if !is_dns_label(&target.namespace) {
-        return Err(format!("namespace \"{}\" is not a DNS label (lower-case letters, digits and '-', at most 63)", target.namespace));
-    }
-    for (what, v) in [("target", &target.deployment), ("name", &target.name)] {
-        if !is_dns_subdomain(v) {
-            return Err(format!("{what} \"{v}\" is not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most 253)"));
-        }
-    }
+    check_names(target)?;
     let mut warnings = Vec::new();
     let mut y = String::from("# From a Headroom capacity plan: the HPA that was simulated.\n");
     let tolerance = (hpa.tolerance != DEFAULT_TOLERANCE).then_some(hpa.tolerance);

@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod code;
 pub mod csv;
+pub mod keda;
 pub mod pdf;
 
 use crate::error::{Error, Result};
@@ -88,6 +89,22 @@ pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) 
     let to = code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment };
     code::hpa_manifest(&to, h, s.capacity.per_instance, &s.series)
         .map_err(|m| Error::setting("hpa", format!("scenario \"{}\": {m}", s.name)))
+}
+
+/// The KEDA `ScaledObject` of a plan ([`keda`]): from the recommendation among the
+/// schedule scenarios ([`export_scenario`]), the recommended scenario itself when it is
+/// one.
+///
+/// # Errors
+/// The plan has no schedule scenario, or a name or zone Kubernetes or KEDA would refuse.
+pub fn keda_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) -> Result<keda::KedaManifest> {
+    let none = || Error::setting("keda", "no scenario has a schedule policy (give a scenario file with kind = \"schedule\")");
+    let s = export_scenario(plan, |p| matches!(p, Policy::Schedule { .. })).ok_or_else(none)?;
+    let Policy::Schedule { default, rules, time_zone, .. } = &s.policy else { return Err(none()) };
+    let deployment = target.map_or_else(|| code::k8s_name(&s.series), str::to_string);
+    let to = code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment };
+    keda::scaled_object(&to, *default, rules, time_zone.as_deref())
+        .map_err(|m| Error::setting("keda", format!("scenario \"{}\": {m}", s.name)))
 }
 
 /// The AWS CloudFormation template of a plan ([`aws`]): from the recommended scenario

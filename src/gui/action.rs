@@ -20,6 +20,8 @@ pub enum ExportKind {
     Hpa,
     /// The AWS Auto Scaling policy as a CloudFormation template (JSON).
     Aws,
+    /// A schedule as a KEDA ScaledObject.
+    Keda,
 }
 
 impl ExportKind {
@@ -32,6 +34,7 @@ impl ExportKind {
             ExportKind::Rules => "Export Rules…",
             ExportKind::Hpa => "Export HPA…",
             ExportKind::Aws => "Export AWS Template…",
+            ExportKind::Keda => "Export KEDA Schedule…",
         }
     }
 
@@ -44,6 +47,7 @@ impl ExportKind {
             ExportKind::Rules => "capacity-rules.yml",
             ExportKind::Hpa => "hpa.yml",
             ExportKind::Aws => "aws-scaling.template.json",
+            ExportKind::Keda => "keda-scaledobject.yml",
         }
     }
 }

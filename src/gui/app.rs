@@ -554,6 +554,11 @@ impl HeadroomApp {
                     write(&path, policy.json.as_bytes())?;
                     policy.warnings
                 }
+                ExportKind::Keda => {
+                    let keda = crate::export::keda_for_plan(&plan, None, None).map_err(|e| e.to_string())?;
+                    write(&path, keda.yaml.as_bytes())?;
+                    keda.warnings
+                }
             };
             let status = match notes.len() {
                 0 => format!("Saved to {}", path.display()),

@@ -47,7 +47,7 @@ pub fn ui(
                 }
             });
             ui.separator();
-            for kind in [ExportKind::Plan, ExportKind::Pdf, ExportKind::Csv, ExportKind::Rules, ExportKind::Hpa, ExportKind::Aws] {
+            for kind in [ExportKind::Plan, ExportKind::Pdf, ExportKind::Csv, ExportKind::Rules, ExportKind::Hpa, ExportKind::Aws, ExportKind::Keda] {
                 let a = Action::Export(kind);
                 let shortcut = a.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
                 if ui.add(egui::Button::new(a.label()).shortcut_text(shortcut)).on_hover_text(a.tooltip()).clicked() {
