@@ -120,7 +120,11 @@ pub fn assemble(
     for (s, r) in forecasts {
         let own = inputs.series_thresholds.get(&s.display_name()).filter(|v| !v.is_empty());
         let thresholds = match own.or(inputs.thresholds.as_ref()) {
-            Some(v) => crate::capacity::thresholds_for(&s, v),
+            Some(v) => {
+                let t = crate::capacity::thresholds_for(&s, v);
+                warnings.extend(crate::capacity::threshold_warnings(&s, &t));
+                t
+            }
             None => default_thresholds(&s),
         };
         let (forecast, runway) = match r {

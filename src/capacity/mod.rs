@@ -63,6 +63,29 @@ pub fn thresholds_for(series: &Series, values: &[f64]) -> Vec<Threshold> {
         .collect()
 }
 
+/// What a user typing `thresholds` for `series` may not expect: on a series whose
+/// values all lie in 0–1 but whose name does not say it is a ratio (so its thresholds
+/// are read in its own unit), a threshold over 1 can never be reached — `80` typed for
+/// 80 % of a `disk_usage` series at 0.32–0.57 said a probability of 0 and nothing more.
+pub fn threshold_warnings(series: &Series, thresholds: &[Threshold]) -> Vec<crate::warning::Warning> {
+    if series.unit == crate::series::Unit::Ratio {
+        return Vec::new();
+    }
+    let finite = || series.values.iter().copied().filter(|v| v.is_finite());
+    let in_unit_interval = finite().next().is_some() && finite().all(|v| (0.0..=1.0).contains(&v));
+    let past: Vec<&str> = thresholds.iter().filter(|t| t.value > 1.0).map(|t| t.label.as_str()).collect();
+    if !in_unit_interval || past.is_empty() {
+        return Vec::new();
+    }
+    vec![crate::warning::Warning::new(
+        series.display_name(),
+        format!(
+            "its values all lie between 0 and 1, but its name does not say it is a ratio, so thresholds are read in its own unit and {} can never be reached; for 80 % give 0.8",
+            past.join(", ")
+        ),
+    )]
+}
+
 /// When a threshold is crossed, read from the forecast's sample paths: the quantiles of
 /// the first-crossing time and the probability of a crossing within the horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,6 +237,26 @@ pub fn round_up(required: f64, increment: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::forecast::Band;
+
+    #[test]
+    fn thresholds_a_unit_interval_series_cannot_reach_are_said() {
+        let series = |name: &str, unit: crate::series::Unit, values: Vec<f64>| Series {
+            name: name.into(),
+            labels: Default::default(),
+            unit,
+            start_ms: 0,
+            step_ms: 3_600_000,
+            values,
+        };
+        let t = thresholds_from_values(&[60.0, 0.8]);
+        // A disk usage at 0.32–0.57 read as percent: 60 can never be reached, 0.8 can.
+        let w = threshold_warnings(&series("disk_usage", crate::series::Unit::Percent, vec![0.32, 0.57, f64::NAN]), &t);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].message.contains("60 can never") && w[0].message.contains("give 0.8"), "{}", w[0].message);
+        // A ratio series reads 60 as 60 %; a series past 1 has no such doubt.
+        assert!(threshold_warnings(&series("cpu_ratio", crate::series::Unit::Ratio, vec![0.3, 0.5]), &t).is_empty());
+        assert!(threshold_warnings(&series("disk", crate::series::Unit::Percent, vec![30.0, 57.0]), &t).is_empty());
+    }
 
     fn line_forecast() -> Forecast {
         let point: Vec<f64> = (0..100).map(|i| 50.0 + i as f64).collect();
