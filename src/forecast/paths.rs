@@ -791,7 +791,7 @@ impl FirstPassage {
             return None;
         }
         let probability = self.probability();
-        if !(probability >= q) {
+        if probability.is_nan() || probability < q {
             return None;
         }
         // The smallest step s with P(T ≤ s) = probability × (paths crossed by s) / crossed ≥ q.
