@@ -725,6 +725,31 @@ fn storage(args: &StorageArgs) -> anyhow::Result<ExitCode> {
                 args.increment
             );
         }
+        if s.unit.is_percent_like() {
+            eprintln!(
+                "warning: {}: a percent series is forecast no higher than 100 %, so no order past the disk's current size is listed: give its used bytes and --size in bytes",
+                s.display_name()
+            );
+        }
+        // An order already due: said, not left as a date in the past.
+        let last = s.values.iter().rev().find(|v| v.is_finite()).copied();
+        if let Some(v) = last.filter(|v| *v > args.target * args.size) {
+            eprintln!(
+                "warning: {}: the last value, {}, is already past --target × --size ({}): the first order is late",
+                s.display_name(),
+                s.unit.format(v),
+                s.unit.format(args.target * args.size)
+            );
+        }
+        for o in orders.iter().filter(|o| o.order_by_ms < f.start_ms) {
+            eprintln!(
+                "warning: {}: the order needed by {} should have been placed by {}, before the forecast starts ({}): order now",
+                s.display_name(),
+                crate::time::format_rfc3339(o.needed_by_ms),
+                crate::time::format_rfc3339(o.order_by_ms),
+                crate::time::format_rfc3339(f.start_ms)
+            );
+        }
         for o in orders {
             let mut line = format!(
                 "{},{},{},",

@@ -155,6 +155,30 @@ fn storage_orders_come_a_lead_time_ahead() {
     assert_eq!(first[3], "1100");
 }
 
+#[test]
+fn storage_says_when_an_order_is_already_late() {
+    // The same +1/h line, 400 to 699: with --size 800 at 0.8 (640), it passed the
+    // target at hour 240, before the data ends; the first order, needed at the
+    // forecast's first step, should have been placed two days before it.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("disk.csv");
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..300 {
+        text.push_str(&format!("{},{}\n", 1_767_225_600 + i * 3600, 400.0 + i as f64));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = headroom()
+        .arg("storage")
+        .arg(&csv)
+        .args(["--size", "800", "--increment", "100", "--lead", "2d", "--target", "0.8", "--horizon", "2d"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("the last value, 699, is already past --target × --size (640): the first order is late"), "{stderr}");
+    assert!(stderr.contains("should have been placed by") && stderr.contains("order now"), "{stderr}");
+}
+
 /// Flags are checked before any work or file: an AWS export with no AWS scenario
 /// fails before the PDF beside it is written; a storage increment far too small for the
 /// growth is an error, not a thousand rows cut short; non-finite or repeated numbers are
