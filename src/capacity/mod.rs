@@ -16,6 +16,15 @@ pub struct Threshold {
     pub value: f64,
 }
 
+impl Threshold {
+    /// The threshold as a reader sees it: its name and level ("warning 65.0 %"), or the
+    /// level alone where the name is the number typed ("165", not "165 165").
+    pub fn text(&self, unit: crate::series::Unit) -> String {
+        let level = unit.format(self.value);
+        if self.label.trim().parse::<f64>().is_ok() { level } else { format!("{} {level}", self.label) }
+    }
+}
+
 /// Default thresholds by kind: CPU 65/80/90 %, memory 70/85/95 %, disk 75/85/92 %
 /// (percent series); other series have none until the user gives them.
 pub fn default_thresholds(series: &Series) -> Vec<Threshold> {
@@ -237,6 +246,14 @@ pub fn round_up(required: f64, increment: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::forecast::Band;
+
+    #[test]
+    fn a_threshold_reads_as_its_name_and_level_or_its_level_alone() {
+        let named = Threshold { label: "warning".into(), value: 65.0 };
+        assert_eq!(named.text(crate::series::Unit::Percent), "warning 65.0 %");
+        let typed = Threshold { label: "165".into(), value: 165.0 };
+        assert_eq!(typed.text(crate::series::Unit::None), "165");
+    }
 
     #[test]
     fn thresholds_a_unit_interval_series_cannot_reach_are_said() {

@@ -340,7 +340,7 @@ fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
         l.ops().push(Op::Line { pts: vec![(x0, y), (x0 + w, y)], width: 0.7, colour, dash: true });
         // Labelled at the left, over history: the breach bar and the median marker are
         // drawn in the forecast, at the right, and ran through a label there.
-        l.text_at(x0 + 4.0, y - 3.0, 7.0, false, colour, format!("{} {}", c.threshold.label, s.unit.format(c.threshold.value)));
+        l.text_at(x0 + 4.0, y - 3.0, 7.0, false, colour, c.threshold.text(s.unit));
         if let Some(early) = c.earliest_ms {
             let late = c.latest_ms.unwrap_or(t1);
             l.ops().push(Op::Area {
@@ -506,11 +506,11 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
             let d = |t: Option<i64>| t.map_or("not within horizon".to_string(), |t| format_short(t).trim_end_matches(" UTC").to_string());
             rows.push(vec![
                 ps.series.display_name(),
-                format!("{} {}", c.threshold.label, ps.series.unit.format(c.threshold.value)),
+                c.threshold.text(ps.series.unit),
                 if c.already { "already reached".into() } else { d(c.median_ms) },
                 d(c.earliest_ms),
                 d(c.latest_ms),
-                format!("{:.0} %", 100.0 * c.chance()),
+                chance_text(c.chance()),
             ]);
             if let Some(e) = c.earliest_ms {
                 let (name, level) = (ps.series.display_name(), ps.series.unit.format(c.threshold.value));
@@ -773,6 +773,18 @@ fn render(plan: &Plan, pages: Vec<Vec<Op>>) -> crate::Result<Vec<u8>> {
     doc.finish().map_err(|e| err(format!("{e:?}")))
 }
 
+/// A probability in whole percent, never rounded to a certainty it is not: "<1 %" for a
+/// chance under one in a hundred (0.3 % printed "0 %"), ">99 %" for one short of 1.
+fn chance_text(p: f64) -> String {
+    if p > 0.0 && p < 0.005 {
+        "<1 %".into()
+    } else if p < 1.0 && p > 0.995 {
+        ">99 %".into()
+    } else {
+        format!("{:.0} %", 100.0 * p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -784,5 +796,13 @@ mod tests {
         let cut = fit_text(long, 7.5, 200.0);
         assert!(cut.ends_with('…') && text_width(&cut, 7.5, false) <= 200.0, "{cut}");
         assert!(long.starts_with(cut.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn a_chance_is_never_rounded_to_a_certainty_it_is_not() {
+        assert_eq!(
+            [chance_text(0.0), chance_text(0.003), chance_text(0.93), chance_text(0.996), chance_text(1.0)],
+            ["0 %", "<1 %", "93 %", ">99 %", "100 %"]
+        );
     }
 }

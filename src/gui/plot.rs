@@ -190,7 +190,7 @@ fn legend_row(ui: &mut egui::Ui, series: &Series, forecast: Option<&Forecast>, l
         }
         swatch(ui, theme::NOW, "Now");
         for (i, c) in crossings.iter().enumerate() {
-            swatch(ui, theme::threshold(i), &format!("{} {}", c.threshold.label, series.unit.format(c.threshold.value)));
+            swatch(ui, theme::threshold(i), &c.threshold.text(series.unit));
         }
     });
 }
@@ -418,7 +418,7 @@ pub fn chart(
             plot.add(VLine::new("Now (end of history)", end_x).color(theme::NOW).style(LineStyle::dotted_dense()));
             for (i, c) in crossings.iter().enumerate() {
                 let colour = theme::threshold(i);
-                let name = format!("{} {}", c.threshold.label, unit.format(c.threshold.value));
+                let name = c.threshold.text(unit);
                 plot.add(HLine::new(name.clone(), ty(c.threshold.value)).color(colour).style(LineStyle::dashed_loose()).width(1.0));
                 // Labelled on its line rather than in a legend, each a step further right
                 // than the one before, so labels of close thresholds never overlap.

@@ -274,7 +274,7 @@ fn runway_table(
             ui.horizontal(|ui| {
                 let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
                 ui.painter().rect_filled(rect, 2.0, colour);
-                ui.label(egui::RichText::new(format!("{} {}", c.threshold.label, s.unit.format(c.threshold.value))).color(colour));
+                ui.label(egui::RichText::new(c.threshold.text(s.unit)).color(colour));
             });
             if c.already {
                 ui.label(egui::RichText::new("already reached").color(colour).strong());

@@ -137,7 +137,7 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
     for k in 0..thresholds {
         match row.crossings.get(k) {
             Some(c) => {
-                let head = format!("{} {}", c.threshold.label, row.unit.format(c.threshold.value));
+                let head = c.threshold.text(row.unit);
                 let (chance, dates) = if c.already {
                     ("already past".to_string(), String::new())
                 } else {
