@@ -127,15 +127,21 @@ fn jiff_utc() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::UTC
 }
 
-#[test]
-fn storage_orders_come_a_lead_time_ahead() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("disk.csv");
+/// A disk at 400 + 1 per hour for 300 hours from 2026-01-01, in `dir`.
+fn disk_line(dir: &std::path::Path) -> std::path::PathBuf {
+    let csv = dir.join("disk.csv");
     let mut text = String::from("timestamp,value\n");
     for i in 0..300 {
         text.push_str(&format!("{},{}\n", 1_767_225_600 + i * 3600, 400.0 + i as f64));
     }
     std::fs::write(&csv, text).unwrap();
+    csv
+}
+
+#[test]
+fn storage_orders_come_a_lead_time_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = disk_line(dir.path());
     let run = headroom()
         .arg("storage")
         .arg(&csv)
@@ -161,12 +167,7 @@ fn storage_says_when_an_order_is_already_late() {
     // target at hour 240, before the data ends; the first order, needed at the
     // forecast's first step, should have been placed two days before it.
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("disk.csv");
-    let mut text = String::from("timestamp,value\n");
-    for i in 0..300 {
-        text.push_str(&format!("{},{}\n", 1_767_225_600 + i * 3600, 400.0 + i as f64));
-    }
-    std::fs::write(&csv, text).unwrap();
+    let csv = disk_line(dir.path());
     let run = headroom()
         .arg("storage")
         .arg(&csv)
