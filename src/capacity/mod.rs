@@ -72,12 +72,28 @@ pub fn thresholds_for(series: &Series, values: &[f64]) -> Vec<Threshold> {
         .collect()
 }
 
-/// What a user typing `thresholds` for `series` may not expect: on a series whose
-/// values all lie in 0–1 but whose name does not say it is a ratio (so its thresholds
-/// are read in its own unit), a threshold over 1 can never be reached — `80` typed for
+/// A probability in whole percent, never rounded to a certainty it is not: "<1 %" for a
+/// chance that would round to 0 (0.3 % printed "0 %"), ">99 %" for one that would round
+/// to 100. The window and the PDF both print it.
+pub fn chance_text(p: f64) -> String {
+    let percent = (100.0 * p).round();
+    if p > 0.0 && percent < 1.0 {
+        "<1 %".into()
+    } else if p < 1.0 && percent > 99.0 {
+        ">99 %".into()
+    } else {
+        format!("{percent:.0} %")
+    }
+}
+
+/// What a user typing `thresholds` for `series` may not expect: on a percent series
+/// whose values all lie in 0–1 (a ratio its name does not say is one, so its thresholds
+/// are read as percent of its own unit), a threshold over 1 can never be reached — `80` typed for
 /// 80 % of a `disk_usage` series at 0.32–0.57 said a probability of 0 and nothing more.
 pub fn threshold_warnings(series: &Series, thresholds: &[Threshold]) -> Vec<crate::warning::Warning> {
-    if series.unit == crate::series::Unit::Ratio {
+    // Only a series read as percent of something in 0–1 cannot pass 1: a rate or a
+    // count at 0.05–0.95 may well reach 1.2.
+    if series.unit == crate::series::Unit::Ratio || !series.unit.is_percent_like() {
         return Vec::new();
     }
     let finite = || series.values.iter().copied().filter(|v| v.is_finite());
@@ -89,7 +105,7 @@ pub fn threshold_warnings(series: &Series, thresholds: &[Threshold]) -> Vec<crat
     vec![crate::warning::Warning::new(
         series.display_name(),
         format!(
-            "its values all lie between 0 and 1, but its name does not say it is a ratio, so thresholds are read in its own unit and {} can never be reached; for 80 % give 0.8",
+            "its values all lie between 0 and 1, but its name does not say it is a ratio, so thresholds are read as percent and {} can never be reached; for 80 % give 0.8",
             past.join(", ")
         ),
     )]
@@ -270,7 +286,9 @@ mod tests {
         let w = threshold_warnings(&series("disk_usage", crate::series::Unit::Percent, vec![0.32, 0.57, f64::NAN]), &t);
         assert_eq!(w.len(), 1);
         assert!(w[0].message.contains("60 can never") && w[0].message.contains("give 0.8"), "{}", w[0].message);
-        // A ratio series reads 60 as 60 %; a series past 1 has no such doubt.
+        // A ratio series reads 60 as 60 %; a series past 1 has no such doubt; a rate in
+        // 0–1 may pass 1.
+        assert!(threshold_warnings(&series("jobs_per_second", crate::series::Unit::None, vec![0.05, 0.95]), &t).is_empty());
         assert!(threshold_warnings(&series("cpu_ratio", crate::series::Unit::Ratio, vec![0.3, 0.5]), &t).is_empty());
         assert!(threshold_warnings(&series("disk", crate::series::Unit::Percent, vec![30.0, 57.0]), &t).is_empty());
     }

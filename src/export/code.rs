@@ -179,8 +179,7 @@ pub fn prometheus_rules(plan: &Plan) -> String {
                 let _ = writeln!(y, "          {}: {}", q(k), q(v));
             }
             y.push_str("        annotations:\n");
-            let _ =
-                writeln!(y, "          summary: {}", q(&format!("{name} above {} ({})", unit.format(t.value), template_text(&t.label))));
+            let _ = writeln!(y, "          summary: {}", q(&format!("{name} above {}", template_text(&t.text(unit)))));
             let _ = writeln!(y, "          description: {}", q(&format!("{name} is at {{{{ $value }}}}. {forecast_note}")));
         }
         if let Some(top) = thresholds.last() {

@@ -510,16 +510,16 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
                 if c.already { "already reached".into() } else { d(c.median_ms) },
                 d(c.earliest_ms),
                 d(c.latest_ms),
-                chance_text(c.chance()),
+                crate::capacity::chance_text(c.chance()),
             ]);
             if let Some(e) = c.earliest_ms {
-                let (name, level) = (ps.series.display_name(), ps.series.unit.format(c.threshold.value));
+                let (name, level) = (ps.series.display_name(), c.threshold.text(ps.series.unit));
                 risks.push((
                     e,
                     if c.already {
-                        format!("{name} already stands at or past {level} ({})", c.threshold.label)
+                        format!("{name} already stands at or past {level}")
                     } else {
-                        format!("{name} may reach {level} ({}) as early as {}", c.threshold.label, format_short(e))
+                        format!("{name} may reach {level} as early as {}", format_short(e))
                     },
                 ));
             }
@@ -773,18 +773,6 @@ fn render(plan: &Plan, pages: Vec<Vec<Op>>) -> crate::Result<Vec<u8>> {
     doc.finish().map_err(|e| err(format!("{e:?}")))
 }
 
-/// A probability in whole percent, never rounded to a certainty it is not: "<1 %" for a
-/// chance under one in a hundred (0.3 % printed "0 %"), ">99 %" for one short of 1.
-fn chance_text(p: f64) -> String {
-    if p > 0.0 && p < 0.005 {
-        "<1 %".into()
-    } else if p < 1.0 && p > 0.995 {
-        ">99 %".into()
-    } else {
-        format!("{:.0} %", 100.0 * p)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,9 +788,20 @@ mod tests {
 
     #[test]
     fn a_chance_is_never_rounded_to_a_certainty_it_is_not() {
+        use crate::capacity::chance_text;
+        // 0.005 is one in two hundred, "1 %"; 0.995 is short of certain, ">99 %" (printed
+        // plainly, half to even, they read "0 %" and "100 %").
         assert_eq!(
-            [chance_text(0.0), chance_text(0.003), chance_text(0.93), chance_text(0.996), chance_text(1.0)],
-            ["0 %", "<1 %", "93 %", ">99 %", "100 %"]
+            [
+                chance_text(0.0),
+                chance_text(0.003),
+                chance_text(0.005),
+                chance_text(0.93),
+                chance_text(0.995),
+                chance_text(0.996),
+                chance_text(1.0)
+            ],
+            ["0 %", "<1 %", "1 %", "93 %", ">99 %", ">99 %", "100 %"]
         );
     }
 }

@@ -282,7 +282,7 @@ fn runway_table(
                 ui.label("");
                 ui.label("");
             } else {
-                let p = egui::RichText::new(format!("{:.0} %", 100.0 * c.probability));
+                let p = egui::RichText::new(crate::capacity::chance_text(c.probability));
                 ui.label(if c.probability >= 0.5 { p.color(colour).strong() } else { p });
                 ui.label(d(c.earliest_ms));
                 ui.label(d(c.median_ms));

@@ -146,7 +146,7 @@ fn row_ui(ui: &mut egui::Ui, row: &OverviewRow, thresholds: usize, clock: &crate
                         (Some(e), None) => format!("from {}", clock.short(e)),
                         _ => String::new(),
                     };
-                    (format!("{:.0} %", 100.0 * c.probability), dates)
+                    (crate::capacity::chance_text(c.probability), dates)
                 };
                 let colour = urgency_colour(ui, c.chance()).unwrap_or_else(|| ui.visuals().weak_text_color());
                 ui.vertical(|ui| {
