@@ -19,6 +19,11 @@
 //! or none is, and the HPA lands on the replayed count. The scale-down window and rate
 //! limits are written out (none and one sync) so that the count moves at the first
 //! sync after the hour, as the replay has it move at the hour.
+//!
+//! Where the cluster would not, the export says so by name: a count within the HPA's
+//! tolerance of the replicas it holds (run over the week as the HPA runs it), and a
+//! start or end at an hour the zone's clocks skip or repeat, which robfig/cron, stepping
+//! through absolute hours (`SpecSchedule.Next`), misses for a week or fires an hour late.
 
 use super::code::HpaTarget;
 use crate::simulate::policy::{ScheduleRule, schedule_zone};
@@ -89,28 +94,70 @@ pub fn scaled_object(target: &HpaTarget, default: u32, rules: &[ScheduleRule], t
             None => windows.push(Window { start_hour, hours, count, days: vec![day] }),
         }
     }
+    if highest == 0 {
+        return Err("policy: the schedule is at 0 all week: KEDA's cron trigger needs a desiredReplicas above 0 and the HPA a maxReplicas of at least 1".into());
+    }
     let mut warnings = Vec::new();
-    // A change to a count within the HPA's tolerance of the count before it does not
-    // happen: the trigger's proposal is the current count. (To the lowest, every
-    // trigger reports 1, far from any count above 1, and the minimum takes it.)
+    // The HPA KEDA drives compares each trigger's count with the replicas it has, not
+    // with the schedule's last count, and keeps them when the ratio lies within its
+    // tolerance (`Tolerances.isWithin`, 0.9 ≤ r ≤ 1.1 from Kubernetes 1.33; before, an
+    // exact 10 % moved): run the week twice from the lowest and note every hour where the
+    // replicas it holds are not the schedule's. (To the lowest, every trigger reports 1,
+    // far from any count above 1, and the minimum takes it.)
     let mut held: Vec<String> = Vec::new();
-    for h in 0..WEEK_HOURS {
-        let (before, now) = (at(h + WEEK_HOURS - 1), at(h));
-        if now != before && now != lowest && (f64::from(now) / f64::from(before.max(1)) - 1.0).abs() <= HPA_TOLERANCE {
-            held.push(format!("{before} → {now} at {:02}:00 on day {} (0 = Monday)", h % 24, h / 24));
+    let mut replicas = lowest;
+    for pass in 0..2 {
+        for h in 0..WEEK_HOURS {
+            let want = at(h);
+            if want == lowest {
+                replicas = lowest;
+            } else {
+                let ratio = f64::from(want) / f64::from(replicas.max(1));
+                if !((1.0 - HPA_TOLERANCE..=1.0 + HPA_TOLERANCE).contains(&ratio)) {
+                    replicas = want;
+                }
+            }
+            if pass == 1 && replicas != want {
+                held.push(format!("{replicas} kept for {want} at {:02}:00 on day {} (0 = Monday)", h % 24, h / 24));
+            }
         }
     }
     if !held.is_empty() {
+        let shown = held.len().min(6);
         warnings.push(format!(
-            "{} within the HPA's 10 % tolerance, so the HPA KEDA drives keeps the count before ({}); on Kubernetes 1.33+ with the HPAConfigurableTolerance feature gate, behavior.scaleUp/scaleDown.tolerance: 0 makes it move",
-            if held.len() == 1 { "this change is" } else { "these changes are" },
-            held.join("; ")
+            "the HPA KEDA drives keeps its replicas where the scheduled count is within its 10 % tolerance of them: {}{}; on Kubernetes 1.33+ with the HPAConfigurableTolerance feature gate, behavior.scaleUp/scaleDown.tolerance: 0 makes it move",
+            held[..shown].join("; "),
+            if held.len() > shown { format!(" and {} more hours", held.len() - shown) } else { String::new() }
         ));
     }
-    if crate::time::changes_offset(&tz) {
-        warnings.push(format!(
-            "{zone} changes its offset for daylight saving: a start or end in the hour skipped or repeated runs as KEDA's cron library decides, which the replay (the rules read at each local instant) may not match"
-        ));
+    // KEDA's cron library (robfig/cron) finds the next start or end by stepping through
+    // absolute hours: a local hour the clocks skip is never found, so that week's start
+    // or end is missed until the next week's; one they repeat may fire an hour late.
+    let (skipped, repeated) = daylight_saving_hours(&tz);
+    for w in &windows {
+        let end = w.start_hour + w.hours;
+        let bounds = [("start", w.start_hour, 0), ("end", end % 24, end / 24)];
+        for (what, hour, shift) in bounds {
+            let days: Vec<usize> = w.days.iter().map(|d| (d + shift) % 7).collect();
+            let hits = |set: &[WeekHour]| days.iter().any(|d| set.contains(&(*d, hour)));
+            if hits(&skipped) {
+                warnings.push(format!(
+                    "the trigger at {} has its {what} at {hour:02}:00, an hour {zone} skips once a year: KEDA's cron library steps over it, so {}",
+                    w.count,
+                    if what == "start" {
+                        "in the week before that day its next end comes before its next start and it counts as active from its previous end: up to a week at this count where the schedule has fewer"
+                    } else {
+                        "the run that ends in it does not happen that week: from its start, its next end lies a week past its next start and it counts as inactive"
+                    }
+                ));
+            }
+            if hits(&repeated) {
+                warnings.push(format!(
+                    "the trigger at {} has its {what} at {hour:02}:00, an hour {zone} repeats once a year: on that day it may come an hour late",
+                    w.count
+                ));
+            }
+        }
     }
     if lowest == 0 {
         warnings.push(
@@ -164,4 +211,45 @@ pub fn scaled_object(target: &HpaTarget, default: u32, rules: &[ScheduleRule], t
         );
     }
     Ok(KedaManifest { yaml: y, warnings })
+}
+
+/// A local hour of the week: (weekday, 0 = Monday; hour).
+type WeekHour = (usize, usize);
+
+/// The local (weekday, hour) pairs, 0 = Monday, whose whole hour `zone` skips or repeats
+/// at a daylight-saving change in the two years from 2026: (skipped, repeated).
+fn daylight_saving_hours(zone: &jiff::tz::TimeZone) -> (Vec<WeekHour>, Vec<WeekHour>) {
+    let (mut skipped, mut repeated) = (Vec::new(), Vec::new());
+    // 2026-01-01 00:00 UTC, fixed so that the same schedule writes the same bytes.
+    let from = 20_454 * crate::time::DAY_MS;
+    let offset = |ms: i64| jiff::Timestamp::from_millisecond(ms).map_or(0, |t| i64::from(zone.to_offset(t).seconds()) * 1000);
+    let step = 15 * crate::time::MINUTE_MS;
+    for k in 0..(2 * 365 * 96) {
+        let t = from + k * step;
+        let (before, after) = (offset(t), offset(t + step));
+        if before == after {
+            continue;
+        }
+        // The change falls within (t, t + step]: find its minute.
+        let change = (1..=15).map(|m| t + m * crate::time::MINUTE_MS).find(|&c| offset(c) == after).unwrap_or(t + step);
+        // Wall clock just before and at the change; the hours between are skipped
+        // (forward) or repeated (back).
+        let (wall_before, wall_after) = (change + before, change + after);
+        let (lo, hi, set) = if after > before { (wall_before, wall_after, &mut skipped) } else { (wall_after, wall_before, &mut repeated) };
+        let mut hour = lo.div_euclid(crate::time::HOUR_MS) * crate::time::HOUR_MS;
+        if hour < lo {
+            hour += crate::time::HOUR_MS;
+        }
+        while hour < hi {
+            let day = hour.div_euclid(crate::time::DAY_MS);
+            // 1970-01-01 was a Thursday (3 with Monday 0).
+            let weekday = usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0);
+            let h = usize::try_from(hour.rem_euclid(crate::time::DAY_MS) / crate::time::HOUR_MS).unwrap_or(0);
+            if !set.contains(&(weekday, h)) {
+                set.push((weekday, h));
+            }
+            hour += crate::time::HOUR_MS;
+        }
+    }
+    (skipped, repeated)
 }
