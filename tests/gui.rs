@@ -320,6 +320,7 @@ fn save_export_and_reopen_a_plan_from_the_window() {
     h.run_steps(2);
     h.get_by_label_contains("Save Plan…");
     h.get_by_label_contains("Export PDF…");
+    h.get_by_label_contains("Export KEDA Schedule…");
     let plan_path = dir.path().join("review.headroom.ron");
     h.state_mut().apply(Action::ExportTo(ExportKind::Plan, plan_path.clone()));
     settle(&mut h);
@@ -339,6 +340,11 @@ fn save_export_and_reopen_a_plan_from_the_window() {
     assert!(status.contains("aws.json") && status.contains("warnings panel") && status.len() < 160, "{status}");
     let notes: Vec<String> = h.state().model.warnings[before..].iter().map(ToString::to_string).collect();
     assert!(notes.iter().any(|n| n.starts_with("aws.json: ") && n.contains("MinSize")), "{notes:?}");
+    // The schedule as KEDA triggers, from the same window.
+    h.state_mut().apply(Action::ExportTo(ExportKind::Keda, dir.path().join("keda.yml")));
+    settle(&mut h);
+    let keda = std::fs::read_to_string(dir.path().join("keda.yml")).unwrap();
+    assert!(keda.contains("kind: ScaledObject") && keda.contains("start: 0 9 * * 1,2,3,4,5"), "{keda}");
     // A failed export says so and writes nothing.
     h.state_mut().apply(Action::ExportTo(ExportKind::Pdf, dir.path().join("no/such/dir/x.pdf")));
     settle(&mut h);
