@@ -309,6 +309,12 @@ fn values_the_api_rejects_are_refused_by_name() {
     let zero = Some(Rules { policies: Some(vec![RatePolicy::Pods { value: 0, period_s: 15 }]), ..Rules::default() });
     assert!(bad(Hpa { scale_up: zero, ..Hpa::default() }).contains("above 0"));
     assert!(bad(Hpa { min: 5, max: 4, ..Hpa::default() }).contains("above policy.max"));
+    // A tolerance is a non-negative quantity (`validateScalingRules`): 1.5 is allowed
+    // (it never scales down: a ratio of 0.1 lies within 1 ± 1.5), −0.1 is not.
+    assert!(bad(Hpa { tolerance: -0.1, ..Hpa::default() }).contains("policy.tolerance"));
+    let wide = Hpa { tolerance: 1.5, ..base(0.5) };
+    assert!(hpa_manifest(&target(), &wide, 100.0, "x").is_ok());
+    assert!(counts(&wide, &[2000.0, 200.0, 200.0, 200.0]).iter().all(|&n| n == 40));
     let e = hpa_manifest(&HpaTarget { namespace: "Not_A_Label".into(), ..target() }, &Hpa::default(), 100.0, "x").unwrap_err();
     assert!(e.contains("namespace"), "{e}");
 }

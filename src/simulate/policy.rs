@@ -369,8 +369,10 @@ impl Hpa {
         if self.metric == HpaMetric::Resource && self.target_percent() < 1 {
             return Err(format!("policy.target {} is under 1 %: averageUtilization is a whole percent of at least 1", self.target));
         }
-        if !(self.tolerance >= 0.0 && self.tolerance < 1.0) {
-            return Err(format!("policy.tolerance must be in [0, 1), got {}", self.tolerance));
+        // `validateScalingRules`: a tolerance is a quantity of at least 0 (1 or more
+        // never scales down, which the API allows).
+        if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
+            return Err(format!("policy.tolerance must be 0 or more, got {}", self.tolerance));
         }
         if self.sync_s == 0 || self.sync_s > 3600 {
             return Err(format!("policy.sync_s must be 1 to 3600 seconds, got {}", self.sync_s));
