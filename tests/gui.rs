@@ -117,11 +117,15 @@ fn choosing_a_preset_horizon_refits() {
     settle(&mut h);
     let f = h.state().model.entries[0].forecast.clone().unwrap().unwrap();
     assert_eq!(f.point.len(), 576, "2 days at 5 minutes");
+    // Unticking a band is a display choice: the chart shows the 80 % band alone, the
+    // forecast (and so its paths, runway and risk) stays as it was, both bands in it.
     h.get_all_by_label("95 % band").next().unwrap().click();
     h.step();
     settle(&mut h);
-    let f = h.state().model.entries[0].forecast.clone().unwrap().unwrap();
-    assert_eq!(f.bands.len(), 1, "only the 80 % band is asked for");
+    assert_eq!(h.state().levels(), vec![80.0]);
+    let g = h.state().model.entries[0].forecast.clone().unwrap().unwrap();
+    assert_eq!(g.bands.len(), 2);
+    assert!(g == f, "no refit for a band shown or hidden");
 }
 
 #[test]

@@ -598,7 +598,8 @@ impl HeadroomApp {
                 return;
             }
         };
-        let settings = ForecastSettings { horizon: 1, levels: self.state.levels(), periods, model, ..ForecastSettings::default() };
+        // Always the plan's 80 and 95 % bands, whichever the chart shows (the paths follow them).
+        let settings = ForecastSettings { horizon: 1, periods, model, ..ForecastSettings::default() };
         if let Err(e) = settings.validate() {
             self.model.error = Some(e.to_string());
             return;

@@ -56,11 +56,8 @@ impl Edits {
 
     /// Whether going from `self` to `other` changes how the forecasts are fitted.
     fn refits(&self, other: &Edits) -> bool {
-        self.horizon != other.horizon
-            || self.show_80 != other.show_80
-            || self.show_95 != other.show_95
-            || self.periods != other.periods
-            || self.model != other.model
+        // The bands shown are a display choice: the fit carries both.
+        self.horizon != other.horizon || self.periods != other.periods || self.model != other.model
     }
 
     /// What differs between the two, for the menu ("threshold", "horizon", …).

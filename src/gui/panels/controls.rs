@@ -151,12 +151,11 @@ pub fn ui(
             }
         }
         ui.separator();
-        if ui.checkbox(&mut state.show_80, "80 % band").changed() {
-            actions.push(Action::Refit);
-        }
-        if ui.checkbox(&mut state.show_95, "95 % band").changed() {
-            actions.push(Action::Refit);
-        }
+        // Which bands the chart shows: the forecasts carry both whatever is ticked, so the
+        // sample paths, the runway and the scenarios' risk never move with a display
+        // choice (fitted with the 95 % band alone, the paths had other knots).
+        ui.checkbox(&mut state.show_80, "80 % band");
+        ui.checkbox(&mut state.show_95, "95 % band");
         ui.separator();
         let label = ui.label("Seasonality");
         let p = ui
