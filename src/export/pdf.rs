@@ -240,7 +240,10 @@ fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 /// A chart of history (the last four weeks, or as long as the forecast where that is
 /// longer: a year of monthly values before a year's forecast), forecast, 80/95 % bands,
 /// thresholds and breach markers, with axes, ticks, units and a legend.
-fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
+/// `shown`: the band levels the plan shows (the window's ticked bands; the forecast
+/// carries 80 and 95 % whatever they are).
+fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast, shown: &[f64]) {
+    let is_shown = |b: &&crate::forecast::Band| shown.is_empty() || shown.iter().any(|l| (l - b.level).abs() < 1e-9);
     let s: &Series = &ps.series;
     let (x0, y0, w, h) = (MARGIN + 45.0, l.y + 10.0, W - 2.0 * MARGIN - 55.0, 210.0);
     let history_steps = usize::try_from(28 * DAY_MS / s.step_ms.max(1)).unwrap_or(usize::MAX).max(forecast.point.len());
@@ -253,7 +256,7 @@ fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
         lo = lo.min(*v);
         hi = hi.max(*v);
     }
-    for b in &forecast.bands {
+    for b in forecast.bands.iter().filter(is_shown) {
         for v in b.lower.iter().chain(&b.upper).filter(|v| v.is_finite()) {
             lo = lo.min(*v);
             hi = hi.max(*v);
@@ -299,7 +302,7 @@ fn series_chart(l: &mut Layout, ps: &PlanSeries, forecast: &Forecast) {
     }
     l.ops().push(Op::Line { pts: vec![(x0, y0), (x0, y0 + h), (x0 + w, y0 + h)], width: 0.8, colour: INK, dash: false });
     // Bands, widest first.
-    let mut bands: Vec<_> = forecast.bands.iter().collect();
+    let mut bands: Vec<_> = forecast.bands.iter().filter(is_shown).collect();
     bands.sort_by(|a, b| b.level.total_cmp(&a.level));
     let step = (forecast.point.len() / 400).max(1);
     for b in bands {
@@ -570,7 +573,7 @@ pub fn write_pdf(plan: &Plan) -> crate::Result<Vec<u8>> {
                     false,
                     MUTED,
                 );
-                series_chart(&mut l, ps, f);
+                series_chart(&mut l, ps, f, &plan.inputs.settings.levels);
             }
             Err(e) => l.para(&format!("No forecast: {e}"), 9.0, false, (200, 40, 40)),
         }
