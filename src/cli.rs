@@ -526,8 +526,8 @@ fn print_warnings(warnings: &[crate::warning::Warning]) {
     }
 }
 
-/// Writes every export the arguments ask for. The HPA manifest and the AWS policy are
-/// worked out first: one that cannot be written fails before any file is.
+/// Writes every export the arguments ask for. The HPA manifest, the AWS policy and the
+/// KEDA object are worked out first: one that cannot be written fails before any file is.
 fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> {
     use crate::export::code;
     print_warnings(&plan.warnings);
@@ -560,26 +560,20 @@ fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> 
         crate::files::atomic_write(path, code::prometheus_rules(plan).as_bytes())?;
         eprintln!("Prometheus rules written to {}", path.display());
     }
-    if let (Some(path), Some(manifest)) = (&args.hpa, manifest) {
-        for w in &manifest.warnings {
-            eprintln!("warning: --hpa: {w}");
+    // The policy exports: what each cannot carry said first, then the file written.
+    let policies = [
+        (&args.hpa, manifest.map(|m| (m.yaml, m.warnings)), "warning: --hpa", "HPA manifest"),
+        (&args.aws, policy.map(|p| (p.json, p.warnings)), "note: --aws", "AWS CloudFormation template"),
+        (&args.keda, keda.map(|k| (k.yaml, k.warnings)), "note: --keda", "KEDA ScaledObject"),
+    ];
+    for (path, written, prefix, what) in policies {
+        if let (Some(path), Some((text, notes))) = (path, written) {
+            for w in &notes {
+                eprintln!("{prefix}: {w}");
+            }
+            crate::files::atomic_write(path, text.as_bytes())?;
+            eprintln!("{what} written to {}", path.display());
         }
-        crate::files::atomic_write(path, manifest.yaml.as_bytes())?;
-        eprintln!("HPA manifest written to {}", path.display());
-    }
-    if let (Some(path), Some(policy)) = (&args.aws, policy) {
-        for w in &policy.warnings {
-            eprintln!("note: --aws: {w}");
-        }
-        crate::files::atomic_write(path, policy.json.as_bytes())?;
-        eprintln!("AWS CloudFormation template written to {}", path.display());
-    }
-    if let (Some(path), Some(keda)) = (&args.keda, keda) {
-        for w in &keda.warnings {
-            eprintln!("note: --keda: {w}");
-        }
-        crate::files::atomic_write(path, keda.yaml.as_bytes())?;
-        eprintln!("KEDA ScaledObject written to {}", path.display());
     }
     Ok(())
 }
@@ -779,7 +773,7 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
     // only picks which quantiles of the crossing time are the earliest and latest dates,
     // so the median and the probability are the plan's at every level (a 99 % band among
     // the paths' knots moved them: 0.54 at 95, 0.53 at 99).
-    let settings = ForecastSettings { horizon: 1, levels: vec![80.0, 95.0], model, ..ForecastSettings::default() };
+    let settings = ForecastSettings { horizon: 1, model, ..ForecastSettings::default() };
     settings.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
     let time_zone = time_zone_arg(&args.timezone)?;
     let import = pipeline::load(std::slice::from_ref(&args.input), &CsvOptions { series: args.series.clone(), time_zone })?;
@@ -791,8 +785,8 @@ fn runway(args: &RunwayArgs) -> anyhow::Result<ExitCode> {
         print_warnings(&f.warnings);
         let thresholds = match &given {
             Some(v) => {
-                let t = crate::capacity::thresholds_for(series, v);
-                print_warnings(&crate::capacity::threshold_warnings(series, &t));
+                let (t, warnings) = crate::capacity::typed_thresholds(series, v);
+                print_warnings(&warnings);
                 t
             }
             None => default_thresholds(series),

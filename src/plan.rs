@@ -121,8 +121,8 @@ pub fn assemble(
         let own = inputs.series_thresholds.get(&s.display_name()).filter(|v| !v.is_empty());
         let thresholds = match own.or(inputs.thresholds.as_ref()) {
             Some(v) => {
-                let t = crate::capacity::thresholds_for(&s, v);
-                warnings.extend(crate::capacity::threshold_warnings(&s, &t));
+                let (t, doubts) = crate::capacity::typed_thresholds(&s, v);
+                warnings.extend(doubts);
                 t
             }
             None => default_thresholds(&s),

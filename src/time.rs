@@ -51,6 +51,12 @@ pub fn slot_time(start_ms: i64, step_ms: i64, i: i64) -> i64 {
     days_from_civil(y, m, day).saturating_mul(DAY_MS).saturating_add(time)
 }
 
+/// The weekday (0 = Monday) of the day that holds `ms` (UTC, or a wall clock read as
+/// UTC): 1970-01-01 was a Thursday.
+pub fn weekday(ms: i64) -> u8 {
+    ((ms.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8
+}
+
 /// True when `zone` changes its offset within the coming year (daylight saving): a
 /// month-by-month look from now.
 pub fn changes_offset(zone: &jiff::tz::TimeZone) -> bool {

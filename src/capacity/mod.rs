@@ -86,6 +86,14 @@ pub fn chance_text(p: f64) -> String {
     }
 }
 
+/// Thresholds typed for `series` ([`thresholds_for`]) and what the user may not expect
+/// of them ([`threshold_warnings`]): what the plan and `runway` read from `--thresholds`.
+pub fn typed_thresholds(series: &Series, values: &[f64]) -> (Vec<Threshold>, Vec<crate::warning::Warning>) {
+    let thresholds = thresholds_for(series, values);
+    let warnings = threshold_warnings(series, &thresholds);
+    (thresholds, warnings)
+}
+
 /// What a user typing `thresholds` for `series` may not expect: on a percent series
 /// whose values all lie in 0–1 (a ratio its name does not say is one, so its thresholds
 /// are read as percent of its own unit), a threshold over 1 can never be reached — `80` typed for

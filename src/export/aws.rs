@@ -481,21 +481,17 @@ impl Template {
                 "{name} changes its offset for daylight saving: an action in the hour skipped or repeated runs as AWS's scheduler decides, which the replay (the rules read at each local instant) may not match"
             ));
         }
-        let count = |dow: u8, hour: u8| ScheduleRule::count_at(rules, default, dow, hour);
+        let week = ScheduleRule::week(rules, default);
+        let (lowest, highest) = (week.iter().copied().min().unwrap_or(default), week.iter().copied().max().unwrap_or(default));
         // (hour, count) → the days (0 = Monday) the count changes to it at that hour.
-        let mut changes: Vec<((u8, u32), Vec<u8>)> = Vec::new();
-        let (mut lowest, mut highest) = (u32::MAX, 0);
-        for dow in 0..7u8 {
-            for hour in 0..24u8 {
-                let now = count(dow, hour);
-                lowest = lowest.min(now);
-                highest = highest.max(now);
-                let before = if hour == 0 { count((dow + 6) % 7, 23) } else { count(dow, hour - 1) };
-                if now != before {
-                    match changes.iter_mut().find(|(k, _)| *k == (hour, now)) {
-                        Some((_, days)) => days.push(dow),
-                        None => changes.push(((hour, now), vec![dow])),
-                    }
+        let mut changes: Vec<((usize, u32), Vec<usize>)> = Vec::new();
+        for (h, &now) in week.iter().enumerate() {
+            let before = week[(h + week.len() - 1) % week.len()];
+            if now != before {
+                let (dow, hour) = (h / 24, h % 24);
+                match changes.iter_mut().find(|(k, _)| *k == (hour, now)) {
+                    Some((_, days)) => days.push(dow),
+                    None => changes.push(((hour, now), vec![dow])),
                 }
             }
         }
@@ -513,17 +509,13 @@ impl Template {
         }
         changes.sort_by_key(|((hour, count), days)| (days[0], *hour, *count));
         for (i, ((hour, n), days)) in changes.iter().enumerate() {
-            // cron's day of week counts from Sunday (0); the rules from Monday.
-            let mut cron: Vec<u8> = days.iter().map(|d| (d + 1) % 7).collect();
-            cron.sort_unstable();
-            let list: Vec<String> = cron.iter().map(u8::to_string).collect();
             self.resource(
                 &format!("ScheduledAction{:03}", i + 1),
                 "AWS::AutoScaling::ScheduledAction",
                 json!({
                     "AutoScalingGroupName": { "Ref": GROUP },
                     "DesiredCapacity": n,
-                    "Recurrence": format!("0 {hour} * * {}", list.join(",")),
+                    "Recurrence": format!("0 {hour} * * {}", super::cron_days(days.iter().copied())),
                     "TimeZone": name,
                 }),
             );

@@ -26,12 +26,9 @@
 //! through absolute hours (`SpecSchedule.Next`), misses for a week or fires an hour late.
 
 use super::code::HpaTarget;
-use crate::simulate::policy::{ScheduleRule, schedule_zone};
+use crate::simulate::hpa::within;
+use crate::simulate::policy::{DEFAULT_TOLERANCE, ScheduleRule, schedule_zone};
 use std::fmt::Write as _;
-
-/// The HPA's default tolerance (`--horizontal-pod-autoscaler-tolerance`): a proposal
-/// within 10 % of the current count keeps the count.
-const HPA_TOLERANCE: f64 = 0.1;
 
 /// Hours in a week.
 const WEEK_HOURS: usize = 7 * 24;
@@ -55,15 +52,6 @@ struct Window {
     days: Vec<usize>,
 }
 
-/// cron's day-of-week list (0 = Sunday) for `days` (0 = Monday), each shifted by `shift`
-/// days.
-fn cron_days(days: &[usize], shift: usize) -> String {
-    let mut cron: Vec<usize> = days.iter().map(|d| (d + shift + 1) % 7).collect();
-    cron.sort_unstable();
-    cron.dedup();
-    cron.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
-}
-
 /// The KEDA `ScaledObject` of a schedule (`default` and `rules`, read in `time_zone`,
 /// UTC when none) for `target` (its name, namespace and the Deployment it scales).
 ///
@@ -76,7 +64,7 @@ pub fn scaled_object(target: &HpaTarget, default: u32, rules: &[ScheduleRule], t
         Some(z) => schedule_zone(z)?,
     };
     // The count at each hour of the week, Monday 00:00 first, as the replay reads it.
-    let counts: Vec<u32> = (0..WEEK_HOURS).map(|h| ScheduleRule::count_at(rules, default, (h / 24) as u8, (h % 24) as u8)).collect();
+    let counts = ScheduleRule::week(rules, default);
     let lowest = counts.iter().copied().min().unwrap_or(default);
     let highest = counts.iter().copied().max().unwrap_or(default);
     let at = |h: usize| counts[h % WEEK_HOURS];
@@ -112,8 +100,7 @@ pub fn scaled_object(target: &HpaTarget, default: u32, rules: &[ScheduleRule], t
             if want == lowest {
                 replicas = lowest;
             } else {
-                let ratio = f64::from(want) / f64::from(replicas.max(1));
-                if !((1.0 - HPA_TOLERANCE..=1.0 + HPA_TOLERANCE).contains(&ratio)) {
+                if !within(f64::from(want) / f64::from(replicas.max(1)), DEFAULT_TOLERANCE) {
                     replicas = want;
                 }
             }
@@ -204,9 +191,9 @@ pub fn scaled_object(target: &HpaTarget, default: u32, rules: &[ScheduleRule], t
             y,
             "    - type: cron\n      metadata:\n        timezone: {zone}\n        start: 0 {} * * {}\n        end: 0 {} * * {}\n        desiredReplicas: \"{}\"",
             w.start_hour,
-            cron_days(&w.days, 0),
+            super::cron_days(w.days.iter().copied()),
             end % 24,
-            cron_days(&w.days, end / 24),
+            super::cron_days(w.days.iter().map(|d| d + end / 24)),
             w.count
         );
     }
@@ -221,7 +208,7 @@ type WeekHour = (usize, usize);
 fn daylight_saving_hours(zone: &jiff::tz::TimeZone) -> (Vec<WeekHour>, Vec<WeekHour>) {
     let (mut skipped, mut repeated) = (Vec::new(), Vec::new());
     // 2026-01-01 00:00 UTC, fixed so that the same schedule writes the same bytes.
-    let from = 20_454 * crate::time::DAY_MS;
+    let from = crate::time::days_from_civil(2026, 1, 1) * crate::time::DAY_MS;
     let offset = |ms: i64| jiff::Timestamp::from_millisecond(ms).map_or(0, |t| i64::from(zone.to_offset(t).seconds()) * 1000);
     let step = 15 * crate::time::MINUTE_MS;
     for k in 0..(2 * 365 * 96) {
@@ -241,9 +228,7 @@ fn daylight_saving_hours(zone: &jiff::tz::TimeZone) -> (Vec<WeekHour>, Vec<WeekH
             hour += crate::time::HOUR_MS;
         }
         while hour < hi {
-            let day = hour.div_euclid(crate::time::DAY_MS);
-            // 1970-01-01 was a Thursday (3 with Monday 0).
-            let weekday = usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0);
+            let weekday = usize::from(crate::time::weekday(hour));
             let h = usize::try_from(hour.rem_euclid(crate::time::DAY_MS) / crate::time::HOUR_MS).unwrap_or(0);
             if !set.contains(&(weekday, h)) {
                 set.push((weekday, h));

@@ -76,6 +76,22 @@ fn export_scenario(plan: &Plan, kind: impl Fn(&Policy) -> bool) -> Option<&crate
     best.or_else(|| (0..list.len()).find(of_kind)).and_then(|i| list.get(i))
 }
 
+/// cron's day-of-week list (0 = Sunday, ascending, each once) of `days` counted from
+/// Monday (0): the AWS scheduled actions and the KEDA triggers both write it.
+pub(crate) fn cron_days(days: impl IntoIterator<Item = usize>) -> String {
+    let mut cron: Vec<usize> = days.into_iter().map(|d| (d + 1) % 7).collect();
+    cron.sort_unstable();
+    cron.dedup();
+    cron.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Where a Kubernetes export of scenario `s` points: named after the scenario, in
+/// `namespace` (default `default`), scaling `target` (default: the series' name).
+fn k8s_target(s: &crate::simulate::Scenario, namespace: Option<&str>, target: Option<&str>) -> code::HpaTarget {
+    let deployment = target.map_or_else(|| code::k8s_name(&s.series), str::to_string);
+    code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment }
+}
+
 /// The HPA manifest of a plan: from the recommended scenario when it is an HPA, else
 /// from the recommendation among the HPA scenarios ([`export_scenario`]).
 ///
@@ -85,9 +101,7 @@ pub fn hpa_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>) 
     let none = || Error::setting("hpa", "no scenario has an HPA policy (give a scenario file with kind = \"hpa\")");
     let s = export_scenario(plan, |p| matches!(p, Policy::Hpa(_))).ok_or_else(none)?;
     let Policy::Hpa(h) = &s.policy else { return Err(none()) };
-    let deployment = target.map_or_else(|| code::k8s_name(&s.series), str::to_string);
-    let to = code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment };
-    code::hpa_manifest(&to, h, s.capacity.per_instance, &s.series)
+    code::hpa_manifest(&k8s_target(s, namespace, target), h, s.capacity.per_instance, &s.series)
         .map_err(|m| Error::setting("hpa", format!("scenario \"{}\": {m}", s.name)))
 }
 
@@ -101,9 +115,7 @@ pub fn keda_for_plan(plan: &Plan, namespace: Option<&str>, target: Option<&str>)
     let none = || Error::setting("keda", "no scenario has a schedule policy (give a scenario file with kind = \"schedule\")");
     let s = export_scenario(plan, |p| matches!(p, Policy::Schedule { .. })).ok_or_else(none)?;
     let Policy::Schedule { default, rules, time_zone, .. } = &s.policy else { return Err(none()) };
-    let deployment = target.map_or_else(|| code::k8s_name(&s.series), str::to_string);
-    let to = code::HpaTarget { name: code::k8s_name(&s.name), namespace: namespace.unwrap_or("default").to_string(), deployment };
-    keda::scaled_object(&to, *default, rules, time_zone.as_deref())
+    keda::scaled_object(&k8s_target(s, namespace, target), *default, rules, time_zone.as_deref())
         .map_err(|m| Error::setting("keda", format!("scenario \"{}\": {m}", s.name)))
 }
 

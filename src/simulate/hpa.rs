@@ -106,7 +106,7 @@ fn milli_ceil(v: f64) -> i64 {
 const REQUEST_MILLI: i64 = 1000;
 
 /// `Tolerances.isWithin` (replica_calculator.go): `(1 − down) ≤ ratio ≤ (1 + up)`.
-fn within(ratio: f64, tolerance: f64) -> bool {
+pub(crate) fn within(ratio: f64, tolerance: f64) -> bool {
     (1.0 - tolerance) <= ratio && ratio <= (1.0 + tolerance)
 }
 

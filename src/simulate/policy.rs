@@ -149,6 +149,12 @@ impl ScheduleRule {
         rules.iter().find(|r| r.covers(dow, hour)).map_or(default, |r| r.count)
     }
 
+    /// The count at every hour of the week ([`count_at`](Self::count_at)), Monday 00:00
+    /// first, the schedule's clock: what the AWS and KEDA exports write out.
+    pub fn week(rules: &[ScheduleRule], default: u32) -> Vec<u32> {
+        (0..7u8).flat_map(|dow| (0..24u8).map(move |hour| ScheduleRule::count_at(rules, default, dow, hour))).collect()
+    }
+
     /// True when the rule covers `hour` of weekday `dow` (0 = Monday), both in the
     /// schedule's time zone. An overnight rule's morning hours belong to the day before:
     /// `days = [4]` (Friday) with 21..9 covers Friday 21:00 to Saturday 09:00.

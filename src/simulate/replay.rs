@@ -607,7 +607,7 @@ fn scheduled(policy: &Policy, now: i64, clock: &Clock) -> u32 {
     let Policy::Schedule { default, rules, .. } = policy else { return 0 };
     let local = now + clock.offset_ms(now);
     let hour = (local.rem_euclid(DAY_MS) / HOUR_MS) as u8;
-    let dow = ((local.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u8; // 1970-01-01 was a Thursday
+    let dow = crate::time::weekday(local);
     super::policy::ScheduleRule::count_at(rules, *default, dow, hour)
 }
 
