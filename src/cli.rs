@@ -531,19 +531,14 @@ fn print_warnings(warnings: &[crate::warning::Warning]) {
 fn export_plan(plan: &crate::plan::Plan, args: &PlanArgs) -> anyhow::Result<()> {
     use crate::export::code;
     print_warnings(&plan.warnings);
-    let manifest = args
-        .hpa
-        .as_ref()
-        .map(|_| crate::export::hpa_for_plan(plan, args.namespace.as_deref(), args.target.as_deref()))
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let policy = args.aws.as_ref().map(|_| crate::export::aws_for_plan(plan)).transpose().map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let keda = args
-        .keda
-        .as_ref()
-        .map(|_| crate::export::keda_for_plan(plan, args.namespace.as_deref(), args.target.as_deref()))
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--{e}"))?;
+    // Worked out only when asked for; an error names its flag (`--hpa: …`).
+    fn asked<T>(flag: &Option<PathBuf>, make: impl FnOnce() -> crate::error::Result<T>) -> anyhow::Result<Option<T>> {
+        flag.as_ref().map(|_| make()).transpose().map_err(|e| anyhow::anyhow!("--{e}"))
+    }
+    let (namespace, target) = (args.namespace.as_deref(), args.target.as_deref());
+    let manifest = asked(&args.hpa, || crate::export::hpa_for_plan(plan, namespace, target))?;
+    let policy = asked(&args.aws, || crate::export::aws_for_plan(plan))?;
+    let keda = asked(&args.keda, || crate::export::keda_for_plan(plan, namespace, target))?;
     if let Some(path) = &args.save {
         plan.save(path)?;
         eprintln!("plan saved to {}", path.display());
