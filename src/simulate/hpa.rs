@@ -5,13 +5,20 @@
 //!
 //! The model of the cluster: demand is spread evenly over the *ready* pods; a pod is
 //! unready (no load, no usable CPU sample) for `readiness_s` after it is created; one
-//! sync reads the demand of its own instant (metrics-server's sample window is not
-//! modelled); syncs are exactly `sync_s` apart, so "exactly one window old" is exact.
+//! sync reads the demand of its own instant (the metric's timestamp is the sync's);
+//! syncs are exactly `sync_s` apart, so "exactly one window old" is exact.
+//!
+//! - A CPU sample of a newly ready pod is set apart as `groupPods` sets it apart within
+//!   `--horizontal-pod-autoscaler-cpu-initialization-period` (5 min from the pod's
+//!   start): until one metric window ([`METRIC_WINDOW_S`], metrics-server's 15-s
+//!   resolution) has passed since the pod turned ready. The pod serves its share all the
+//!   while; the controller reads the others' samples, and on a scale-down proposes from
+//!   them alone (upstream's known dip after a scale-up with no scale-down window).
 //!
 //! What the model leaves to the cluster, and how it reads it instead:
-//! - A CPU sample of a newly ready pod counts at once; upstream `groupPods` still
-//!   leaves it out until one metric window (metrics-server's, 15–30 s) has passed
-//!   since the pod turned ready, within `--horizontal-pod-autoscaler-cpu-initialization-period`.
+//! - The metric's timestamp lags the sync in a cluster (the last scrape, up to one
+//!   resolution earlier), so there a newly ready pod's sample may be set apart one sync
+//!   longer than here.
 //! - Every ready pod reports a sample: upstream's missing pods (no sample yet, counted
 //!   at max(100 %, target) of their request, or at the target value, on a scale-down
 //!   and at 0 on a scale-up) do not arise.
@@ -77,6 +84,34 @@ pub struct Pods {
     pub current: u32,
     /// Of those, ready and serving.
     pub ready: u32,
+    /// Of the ready, those whose samples the controller uses: for a `resource` metric,
+    /// ready at least one metric window or past the CPU initialization period (see
+    /// [`sample_delay_ms`]); for a `pods` metric, every ready pod.
+    pub counted: u32,
+}
+
+/// metrics-server's default `--metric-resolution`: a CPU sample is the usage between two
+/// scrapes this far apart, and `groupPods` wants one whole window after the pod turned
+/// ready (`metric.Timestamp.Before(condition.LastTransitionTime.Add(metric.Window))`).
+pub const METRIC_WINDOW_S: u32 = 15;
+
+/// `--horizontal-pod-autoscaler-cpu-initialization-period`'s default (5 min): past it
+/// from the pod's start, a ready pod's CPU sample counts at once.
+pub const CPU_INITIALIZATION_PERIOD_S: u32 = 300;
+
+/// When, after its creation, a new pod's sample first counts for `h`'s metric (ms): for
+/// CPU, one metric window after it turns ready but no later than the end of the CPU
+/// initialization period, and never before it is ready (`groupPods`); for a `pods`
+/// metric, as soon as it is ready.
+pub fn sample_delay_ms(h: &Hpa) -> i64 {
+    let ready = i64::from(h.readiness_s) * 1000;
+    match h.metric {
+        HpaMetric::Resource => {
+            let windowed = ready + i64::from(METRIC_WINDOW_S) * 1000;
+            ready.max(windowed.min(i64::from(CPU_INITIALIZATION_PERIOD_S) * 1000))
+        }
+        HpaMetric::Pods => ready,
+    }
 }
 
 /// A quantity in milli-units, as the metrics API reports it (`MilliValue()`).
@@ -193,24 +228,31 @@ impl Controller {
     /// when no pod has a usable metric (the controller then leaves the count alone).
     ///
     /// Both metrics take the same road (`GetResourceReplicas` and
-    /// `calcPlainMetricReplicas` are one algorithm): the ready pods carry all the demand
-    /// and give the usage ratio; pods not yet ready are set apart (`groupPods`: a CPU
-    /// sample of a pod not ready, or a Pending pod for any metric), and only when scaling
-    /// up are they counted in at 0, with no reversal of direction.
+    /// `calcPlainMetricReplicas` are one algorithm): the pods whose samples count give
+    /// the usage ratio, each carrying the share of the demand every ready pod serves;
+    /// the others are set apart (`groupPods`: a CPU sample of a pod not ready or not one
+    /// window past turning ready, or a Pending pod for any metric), ignored on a
+    /// scale-down and, only when scaling up, counted in at 0 with no reversal of direction.
     pub fn proposal(&self, h: &Hpa, pods: Pods, demand: f64) -> Option<i64> {
         let current = i64::from(pods.current);
         let ready = i64::from(pods.ready);
-        let unready = current - ready;
+        let counted = match h.metric {
+            HpaMetric::Resource => i64::from(pods.counted).min(ready),
+            HpaMetric::Pods => ready,
+        };
+        let unready = current - counted;
         // "did not receive metrics for targeted pods (pods might be unready)".
-        if ready == 0 {
+        if counted == 0 {
             return None;
         }
-        let ratio = |pods: i64| self.usage_ratio(h, demand, pods);
-        let usage_ratio = ratio(ready);
+        // The demand on the counted pods: all of it unless newly ready pods serve too.
+        let sampled = if counted == ready { demand } else { demand * counted as f64 / ready as f64 };
+        let ratio = |pods: i64| self.usage_ratio(h, sampled, pods);
+        let usage_ratio = ratio(counted);
         // The slow path only when scaling up with unready pods.
         let scale_up_with_unready = unready > 0 && usage_ratio > 1.0;
         if !scale_up_with_unready {
-            return Some(if within(usage_ratio, h.tolerance) { current } else { ceil_count(usage_ratio, ready) });
+            return Some(if within(usage_ratio, h.tolerance) { current } else { ceil_count(usage_ratio, counted) });
         }
         // Unready pods count at 0, then no reversal of direction.
         Some(reversal_guard(usage_ratio, ratio(current), current, h.tolerance))

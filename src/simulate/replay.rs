@@ -8,7 +8,7 @@
 //! capacity and scaling events.
 
 use super::aws::{self, Action, Alarms, Datapoint, Floors, Group};
-use super::hpa::{Controller, Pods};
+use super::hpa::{self, Controller, Pods};
 use super::policy::{AwsMetric, Policy, TargetTracking};
 use crate::time::{Clock, DAY_MS, HOUR_MS, MINUTE_MS};
 use serde::{Deserialize, Serialize};
@@ -116,12 +116,13 @@ impl Waiting {
     }
 }
 
-/// Launched and ready instances, and (for AWS policies) those still warming up.
+/// Launched and ready instances, and those whose metric does not count yet (an AWS
+/// instance warming up, a pod whose CPU sample the HPA still sets apart).
 struct Fleet {
     total: u32,
     /// Launched, not yet serving.
     pending: Waiting,
-    /// Launched, not yet counted in the group's metric (AWS warm-up).
+    /// Launched, not yet counted in the metric (AWS warm-up; HPA: see `hpa::sample_delay_ms`).
     warming: Waiting,
     events: u32,
 }
@@ -339,9 +340,10 @@ fn replay_impl(
                     Policy::Static { .. } => {}
                     Policy::Schedule { startup_s, .. } => fleet.set(scheduled(policy, now, &clock), now, i64::from(*startup_s) * 1000, 0),
                     Policy::Hpa(h) => {
-                        let pods = Pods { current: fleet.total, ready: fleet.ready() };
+                        let pods = Pods { current: fleet.total, ready: fleet.ready(), counted: fleet.counted() };
                         let target = hpa.sync(h, now, pods, d);
-                        fleet.set(target, now, i64::from(h.readiness_s) * 1000, 0);
+                        // `warming` holds the pods whose samples do not count yet.
+                        fleet.set(target, now, i64::from(h.readiness_s) * 1000, hpa::sample_delay_ms(h));
                         next_eval = now + i64::from(h.sync_s.max(1)) * 1000;
                     }
                     Policy::TargetTracking(_) | Policy::Step(_) | Policy::Predictive(_) => {
@@ -394,12 +396,13 @@ fn replay_impl(
                 );
                 observed = n > 0;
                 n.max(1)
-            } else if fleet.pending.count > 0 {
+            } else if fleet.warming.count > 0 {
+                // A launch not yet serving, or (HPA) a pod whose sample does not count yet.
                 1
             } else if let Policy::Hpa(h) = policy {
-                // With every pod ready, a fixed demand proposes the same at each sync; the
-                // controller says when such syncs keep the count.
-                let pods = Pods { current: fleet.total, ready: fleet.ready() };
+                // With every pod ready and counted, a fixed demand proposes the same at
+                // each sync; the controller says when such syncs keep the count.
+                let pods = Pods { current: fleet.total, ready: fleet.ready(), counted: fleet.counted() };
                 match hpa.steady_proposal(h, pods, d, last) {
                     Some(p) => {
                         // The skipped syncs would all recommend `p` and keep the count.
