@@ -119,6 +119,28 @@ fn an_empty_group_scales_out_on_requests_but_never_on_cpu() {
     assert!(counts(&Policy::Step(step), &demand).iter().all(|&c| c == 0));
 }
 
+/// A minute with no request through the load balancer has no `RequestCountPerTarget`
+/// datapoint ("If there are no requests flowing through the load balancer … the metric is
+/// not reported", ELB user guide › CloudWatch metrics), so target tracking's alarms are
+/// INSUFFICIENT_DATA and it "cannot scale your group until new data points are found"
+/// (TT › Considerations). 20 instances at the target (1000 at 100 each, 50 %), then 30
+/// idle minutes: CPU reads 0 % for 15 minutes and minute 16 goes to the minimum (1);
+/// on requests the group stays at 20. When 200 requests a minute come back (minute 31),
+/// the low alarm needs 15 datapoints afresh (minutes 31–45): minute 46 has
+/// ceil(200 / 100 / 0.5) = 4.
+#[test]
+fn target_tracking_on_requests_does_not_scale_an_idle_group_in() {
+    let demand = trace(&[(1000.0, 1), (0.0, 30), (200.0, 20)]);
+    let cpu = TargetTracking { min: 1, ..tracking() };
+    let n = counts(&Policy::TargetTracking(cpu.clone()), &demand);
+    assert!(n[..16].iter().all(|&c| c == 20), "{n:?}");
+    assert_eq!(n[16], 1, "CPU reads 0 %: {n:?}");
+    let alb = TargetTracking { metric: AwsMetric::AlbRequestCount, resource_label: Some("app/a/1/targetgroup/b/2".into()), ..cpu };
+    let n = counts(&Policy::TargetTracking(alb), &demand);
+    assert!(n[..46].iter().all(|&c| c == 20), "no datapoint, no scale-in: {n:?}");
+    assert_eq!(n[46], 4, "{n:?}");
+}
+
 #[test]
 fn instances_still_booting_do_not_count_in_the_metric_even_without_a_warm_up() {
     // Step and simple scaling › "Current capacity – The number of instances … that have

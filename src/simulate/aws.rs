@@ -247,7 +247,14 @@ pub fn target_tracking(
     high_run: u32,
     low_run: u32,
 ) -> (u32, u32, Action) {
-    // Missing data: the alarms are INSUFFICIENT_DATA (TT › Considerations).
+    // Missing data: the alarms are INSUFFICIENT_DATA (TT › Considerations: "Amazon EC2
+    // Auto Scaling cannot scale your group until new data points are found"). A period
+    // with no request through the load balancer has none: "If there are no requests
+    // flowing through the load balancer … the metric is not reported" (ELB user guide,
+    // CloudWatch metrics for your Application Load Balancer), so an idle group is not
+    // scaled in on requests. (A step policy's own alarms read such a period as 0, as the
+    // export's TreatMissingData says.)
+    let dp = dp.filter(|d| !(t.metric == AwsMetric::AlbRequestCount && d.metric <= 0.0));
     let Some(d) = dp else { return (0, 0, Action::Hold) };
     // Scale out only above the target (TT › Considerations: "it should scale out … when
     // the specified metric is above the target value"); scale in below the low alarm.
