@@ -95,6 +95,65 @@ fn unready_pods_are_left_out_as_group_pods_does() {
     assert_eq!(counts(&h, &demand), vec![20, 20, 28, 28, 28, 28, 17, 23, 23]);
 }
 
+/// Scale-down stabilisation 0, the rest of `behavior` at its defaults.
+fn no_down_window(h: Hpa) -> Hpa {
+    Hpa { scale_down: Some(Rules { stabilization_s: Some(0), ..Rules::default() }), ..h }
+}
+
+/// Mean pods per data step, to 4 decimals (syncs that do not fall on the steps).
+fn mean_counts(h: &Hpa, demand: &[f64], step_ms: i64) -> Vec<f64> {
+    replay(&Policy::Hpa(h.clone()), &CAP, demand, 0, step_ms, None, true).steps.iter().map(|s| (s.instances * 1e4).round() / 1e4).collect()
+}
+
+/// `groupPods` sets a ready pod's CPU sample apart until one metric window (15 s) has
+/// passed since it turned ready (`metric.Timestamp.Before(LastTransitionTime +
+/// Window)`), within the 5-minute CPU initialization period; a scale-down then proposes
+/// from the other pods alone. Readiness 30, no scale-down window; 10 pods at 50 %, then
+/// 1400 (t = 30: 2.8 → 28, capped at 20; t = 45: 28, the 8 Ready at 75), then 1100 from
+/// t = 75. At 75 all 28 are ready but the 8 of t = 45 are set apart: the 20 counted
+/// carry 1100 × 20 / 28 = 7.857 cores, 39 %, ratio 0.78, ceil(0.78 × 20 = 15.6) = 16
+/// (with every sample counted, ceil(0.78 × 28) = 22). At 90 the 16 left all count:
+/// 1100 / 16 = 68 %, ratio 1.36, ceil(21.76) = 22. At 105 the 6 new are starting: 0-fill
+/// 1100 over 22 = 50 %, within. Upstream's dip after a scale-up: 28 → 16 → 22.
+/// A `pods` metric has no such rule (`calcPlainMetricReplicas` with resource ""): at 75,
+/// 1,100,000m / 28 = 39,285m, ratio 0.7857, ceil(22.0) = 22.
+#[test]
+fn a_newly_ready_pods_cpu_sample_waits_one_metric_window() {
+    let h = no_down_window(Hpa { readiness_s: 30, ..base(0.5) });
+    let mut demand = vec![500.0, 500.0, 1400.0, 1400.0, 1400.0];
+    demand.extend(vec![1100.0; 9]);
+    assert_eq!(counts(&h, &demand), vec![10, 10, 20, 28, 28, 16, 22, 22, 22, 22, 22, 22, 22, 22]);
+    let pods = Hpa { metric: HpaMetric::Pods, ..h };
+    assert_eq!(counts(&pods, &demand), vec![10, 10, 20, 28, 28, 22, 22, 22, 22, 22, 22, 22, 22, 22]);
+}
+
+/// The edges of that rule. Readiness 0: pods of t = 30 are ready at once and count at
+/// 45 exactly (`Before` is strict): 800 over 20 is 40 %, ceil(0.8 × 20) = 16 (not
+/// ceil(0.8 × 10) = 8). Readiness 290, syncs every 10 s (5-s ticks): the 10 pods of
+/// t = 30 are ready at 320, inside their initialization period (start + 300 = 330 is
+/// after 320) and inside their window, so at 320 only the 10 first count: 800 × 10 / 20
+/// is 40 %, ceil(0.8 × 10) = 8 (the step of t = 315–329 averages (28 + 8 + 8) / 3); at
+/// 330 the 8 alone read 100 %: 16. With the fall at 330 instead, the period is over
+/// (start + 300 is not after 330), the sample counts at once: ceil(0.8 × 20) = 16.
+#[test]
+fn a_sample_counts_at_the_end_of_its_window_or_of_the_initialization_period() {
+    let h = no_down_window(base(0.5));
+    let mut demand = vec![500.0, 500.0, 1400.0];
+    demand.extend(vec![800.0; 11]);
+    assert_eq!(counts(&h, &demand), [vec![10, 10, 20], vec![16; 11]].concat());
+    let slow = no_down_window(Hpa { readiness_s: 290, sync_s: 10, ..base(0.5) });
+    let mut early = vec![500.0, 500.0];
+    early.extend(vec![1400.0; 19]);
+    early.extend(vec![800.0; 7]);
+    let expected = [vec![10.0, 10.0, 20.0, 25.3333], vec![28.0; 17], vec![14.6667], vec![16.0; 6]].concat();
+    assert_eq!(mean_counts(&slow, &early, 15_000), expected);
+    let mut late = vec![500.0, 500.0];
+    late.extend(vec![1400.0; 20]);
+    late.extend(vec![800.0; 6]);
+    let expected = [vec![10.0, 10.0, 20.0, 25.3333], vec![28.0; 18], vec![16.0; 6]].concat();
+    assert_eq!(mean_counts(&slow, &late, 15_000), expected);
+}
+
 /// The same with a `pods` metric (`calcPlainMetricReplicas`, target 50 per pod): at
 /// t = 45 s the 8 pods launched at 30 s are still starting (Pending, or no sample of a
 /// rate yet), so `groupPods` sets them apart. The 20 ready pods carry 1150: 57.5 each,

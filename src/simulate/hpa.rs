@@ -38,9 +38,10 @@
 //!   scale out faster than such a cluster (on EC2, where CPU cannot pass 100 %, the
 //!   AWS replay caps it).
 //!
-//! An independent audit (20 scenarios worked from upstream by hand, and 5,000 random
-//! configurations against a line-by-line transcription of upstream) found no difference
-//! in the per-sync counts outside these choices.
+//! Independent audits (scenarios worked from upstream by hand, and some 16,000 random
+//! configurations against a line-by-line transcription of upstream, 11,000 of them with
+//! the CPU initialization rule) found no difference in the per-sync counts outside these
+//! choices.
 
 use super::policy::{EffectiveRules, Hpa, HpaMetric, RatePolicy, Select};
 
@@ -90,9 +91,10 @@ pub struct Pods {
     pub counted: u32,
 }
 
-/// metrics-server's default `--metric-resolution`: a CPU sample is the usage between two
-/// scrapes this far apart, and `groupPods` wants one whole window after the pod turned
-/// ready (`metric.Timestamp.Before(condition.LastTransitionTime.Add(metric.Window))`).
+/// metrics-server's `--metric-resolution` as its shipped manifest sets it (the binary's own
+/// default is 60 s): a CPU sample is the usage between two scrapes this far apart, and
+/// `groupPods` wants one whole window after the pod turned ready
+/// (`metric.Timestamp.Before(condition.LastTransitionTime.Add(metric.Window))`).
 pub const METRIC_WINDOW_S: u32 = 15;
 
 /// `--horizontal-pod-autoscaler-cpu-initialization-period`'s default (5 min): past it
