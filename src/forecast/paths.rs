@@ -1197,6 +1197,12 @@ mod tests {
         let closed = 1.0 - normal_cdf(3.0).powi(48);
         assert!((replays - own).abs() < 0.015, "replays {replays}, windows {own}");
         assert!((replays - closed).abs() < 0.03, "replays {replays}, closed form {closed}");
+        // The fitted paths, past the band's edge, go as far as the errors do at the same
+        // rank: about the closed form too (they read the errors' three-step median as
+        // persistence, which only lowers it). With the raw excess of their two-part sum
+        // they crossed 0.16 of the time.
+        let fitted = FirstPassage::of(paths.iter().step_by(2).map(Vec::as_slice), 53.0).probability();
+        assert!((fitted - closed).abs() < 0.03, "fitted {fitted}, closed form {closed}");
     }
 
     /// A replayed burst keeps its hour: turned by whole seasons round the interior's whole
