@@ -445,6 +445,14 @@ struct RankTable {
 }
 
 impl RankTable {
+    /// The error whose score is `z` (the table read backwards).
+    fn error_at(&self, z: f64) -> f64 {
+        let j = self.z.partition_point(|v| *v < z).clamp(1, RANK_TABLE - 1);
+        let (z0, z1) = (self.z[j - 1], self.z[j]);
+        let t = if z1 > z0 { ((z - z0) / (z1 - z0)).clamp(0.0, 1.0) } else { 0.0 };
+        self.lo + (j as f64 - 1.0 + t) * self.dx
+    }
+
     /// `fast`: a thinned sample of all fast values, sorted.
     fn new(persistent_sd: f64, fast: &[f64]) -> Option<Self> {
         let (&first, &last) = (fast.first()?, fast.last()?);
@@ -487,7 +495,7 @@ pub fn sample(forecast: &Forecast, paths: usize, seed: u64) -> Vec<Vec<f64>> {
 /// `visit`: first passages over long horizons without holding every path in memory.
 pub fn for_each_path(forecast: &Forecast, paths: usize, seed: u64, mut visit: impl FnMut(&[f64])) {
     let marginals: Vec<Marginal> = (0..forecast.point.len()).map(|h| Marginal::at(forecast, h)).collect();
-    let model = ErrorProcess::new(&forecast.dependence, forecast.step_ms);
+    let model = ErrorProcess::new(&forecast.dependence, forecast.step_ms, &marginals);
     let season = forecast.periods.first().copied().unwrap_or(1).max(1);
     let replayed: Vec<Replayed> = forecast.dependence.replayed().map(|w| Replayed::split(w, forecast.step_ms, season)).collect();
     let share = replay_share(replayed.len());
@@ -540,29 +548,26 @@ struct ErrorProcess<'a> {
     rho: f64,
     innovation: f64,
     tables: Vec<RankTable>,
-    /// Per bucket, the record's errors sorted: past the widest band's edges a path's value
-    /// is the edge plus the errors' own excess at the draw's rank ([`Self::beyond`]).
-    errors: Vec<Vec<f64>>,
-}
-
-/// The `u` quantile (0 to 1) of `sorted`, interpolated between order statistics.
-fn empirical_quantile(sorted: &[f64], u: f64) -> f64 {
-    let at = u.clamp(0.0, 1.0) * (sorted.len().saturating_sub(1)) as f64;
-    let (i, t) = (at.floor() as usize, at.fract());
-    match (sorted.get(i), sorted.get(i + 1)) {
-        (Some(a), Some(b)) => a + t * (b - a),
-        (Some(a), None) => *a,
-        _ => 0.0,
-    }
+    /// Per table, where its sums cross the widest band's edges ([`Self::value`]).
+    edges: Vec<(f64, f64)>,
+    /// Per table, how far from 0 a fast part is a burst ([`BURST_MADS`] robust deviations
+    /// of the bucket's errors; infinite without the record's errors).
+    burst: Vec<f64>,
 }
 
 impl<'a> ErrorProcess<'a> {
-    fn new(dep: &'a Dependence, step_ms: i64) -> Self {
+    fn new(dep: &'a Dependence, step_ms: i64, marginals: &[Marginal]) -> Self {
         let rho = dep.rho(step_ms as f64);
         let innovation = (1.0 - rho * rho).max(0.0).sqrt();
         let pool = thin(dep.fast.iter().flatten().copied().collect());
         let tables: Vec<RankTable> = dep.persistent_sd.iter().filter_map(|sd| RankTable::new(*sd, &pool)).collect();
         let tables = if tables.len() == dep.persistent_sd.len() { tables } else { Vec::new() };
+        let edges: Vec<(f64, f64)> = match marginals.first().map(Marginal::edges) {
+            Some(((z_lo, _), (z_hi, _))) if z_hi > 0.0 && z_lo < 0.0 => {
+                tables.iter().map(|t| (t.error_at(z_lo), t.error_at(z_hi))).collect()
+            }
+            _ => Vec::new(),
+        };
         let mut errors = vec![Vec::new(); tables.len()];
         let bucket_len = dep.bucket_len.max(1);
         for w in &dep.windows {
@@ -572,27 +577,27 @@ impl<'a> ErrorProcess<'a> {
                 }
             }
         }
-        errors.iter_mut().for_each(|v| v.sort_by(f64::total_cmp));
-        ErrorProcess { dep, rho, innovation, tables, errors }
+        let burst = errors.iter().map(|e| if e.len() < 2 { f64::INFINITY } else { BURST_MADS * super::robust::median_mad(e).1 }).collect();
+        ErrorProcess { dep, rho, innovation, tables, edges, burst }
     }
 
-    /// The value at normal score `z` of step marginal `m`, bucket `b`: the band's own
-    /// quantile function within its widest band; beyond it the edge plus how far the
-    /// record's errors reach past their own quantile at that edge, at the same rank. So a
-    /// burst comes as large and as often as the errors had it, and noise with a normal
-    /// tail keeps one. (The raw excess of the drawn sum `x` was heavier than the errors':
-    /// the two parts are drawn apart; on white noise it went past the 97.5 % point by
-    /// over 1 sd four times as often.)
-    fn beyond(&self, m: &Marginal, b: usize, z: f64) -> f64 {
-        let ((z_lo, v_lo), (z_hi, v_hi)) = m.edges();
-        let Some(errors) = self.errors.get(b).filter(|e| e.len() >= 2) else { return m.value(z) };
-        let q = |z: f64| empirical_quantile(errors, normal_cdf(z));
-        if z > z_hi && z_hi > 0.0 {
-            v_hi + (q(z) - q(z_hi)).max(0.0)
-        } else if z < z_lo && z_lo < 0.0 {
-            v_lo - (q(z_lo) - q(z)).max(0.0)
+    /// The value of step marginal `m` for the sum `x` of bucket `b`'s persistent draw and
+    /// borrowed fast part `fast`: `x` through its rank to the band's quantile function,
+    /// except that a burst past the widest band's edge goes as far beyond it as `x` does,
+    /// so it comes as large as the record had it, and as clustered as its window. Other
+    /// sums keep the band's distribution beyond the edge too: their raw excess is not an
+    /// error's (the two parts are drawn apart, so on white noise `x` went past its 97.5 %
+    /// point by over 1 sd four times as often as the errors did).
+    fn value(&self, m: &Marginal, b: usize, x: f64, fast: f64) -> f64 {
+        let Some(t) = self.tables.get(b) else { return m.value(0.0) };
+        let (Some(&(x_lo, x_hi)), Some(&limit)) = (self.edges.get(b), self.burst.get(b)) else { return m.value(t.score(x)) };
+        let ((_, v_lo), (_, v_hi)) = m.edges();
+        if fast.abs() > limit && x > x_hi {
+            v_hi + (x - x_hi)
+        } else if fast.abs() > limit && x < x_lo {
+            v_lo - (x_lo - x)
         } else {
-            m.value(z)
+            m.value(t.score(x))
         }
     }
 
@@ -618,8 +623,11 @@ impl<'a> ErrorProcess<'a> {
             persistent = Some(s);
             let b = (h / bucket_len).min(self.tables.len().saturating_sub(1));
             *slot = match self.tables.get(b) {
-                // The persistent draw plus the borrowed fast error, through its rank.
-                Some(t) => self.beyond(m, b, t.score(t.persistent_sd * s + fast[(offset + h) % fast.len()])),
+                // The persistent draw plus the borrowed fast error.
+                Some(t) => {
+                    let f = fast[(offset + h) % fast.len()];
+                    self.value(m, b, t.persistent_sd * s + f, f)
+                }
                 None => m.value(s),
             };
         }
@@ -1093,7 +1101,7 @@ mod tests {
         // Without the record's errors (a plan file from before they were kept) every
         // step keeps the band's distribution beyond its edges too: 56 lies 5.4 sd past
         // the point, where the band's normal tail holds nothing. A borrowed burst only
-        // ranks high (with the errors, it reaches as far as they did: the test below).
+        // ranks high (with them, a burst goes past the edge by its own size: the test below).
         let fp = FirstPassage::of(paths.iter().map(Vec::as_slice), 56.0);
         assert!(fp.probability() < 0.01, "{}", fp.probability());
         for (p, z) in [(0.001, -3.09), (0.999, 3.09)] {
@@ -1165,8 +1173,8 @@ mod tests {
             assert!((q - edge).abs() < 0.12, "step 0, {p}: {q} vs {edge}");
         }
         // 57 is reached only by a burst: a replay meets one with the windows' 1 in 10, and
-        // the fitted process, past the band's edge, reaches as far as the record's errors
-        // do at the same rank, so it meets them as often.
+        // the fitted process borrows the bursts as often and takes them past the band's
+        // edge by their own size.
         let fp = FirstPassage::of(paths.iter().map(Vec::as_slice), 57.0);
         assert!((fp.probability() - 0.1).abs() < 0.02, "{}", fp.probability());
         // The replays meet the windows' bursts as often as the windows did, on no fixed
@@ -1197,8 +1205,8 @@ mod tests {
         let closed = 1.0 - normal_cdf(3.0).powi(48);
         assert!((replays - own).abs() < 0.015, "replays {replays}, windows {own}");
         assert!((replays - closed).abs() < 0.03, "replays {replays}, closed form {closed}");
-        // The fitted paths, past the band's edge, go as far as the errors do at the same
-        // rank: about the closed form too (they read the errors' three-step median as
+        // The fitted paths keep the band's distribution past its edge (white noise has no
+        // burst): about the closed form too (they read the errors' three-step median as
         // persistence, which only lowers it). With the raw excess of their two-part sum
         // they crossed 0.16 of the time.
         let fitted = FirstPassage::of(paths.iter().step_by(2).map(Vec::as_slice), 53.0).probability();
@@ -1275,7 +1283,7 @@ mod tests {
             let mut f = Forecast::from_parts("rw", 0, 60_000, vec![0.0; steps], vec![band(80.0), band(95.0)], "rw");
             f.dependence = Dependence { windows, ..Dependence::persistent(1e15, true) };
             let marginals: Vec<Marginal> = (0..steps).map(|h| Marginal::at(&f, h)).collect();
-            let process = ErrorProcess::new(&f.dependence, f.step_ms);
+            let process = ErrorProcess::new(&f.dependence, f.step_ms, &marginals);
             let mut rng = ChaCha8Rng::seed_from_u64(1);
             let mut buf = vec![0.0; steps];
             let mut fp = FirstPassage::default();
