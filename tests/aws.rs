@@ -136,9 +136,18 @@ fn target_tracking_on_requests_does_not_scale_an_idle_group_in() {
     assert!(n[..16].iter().all(|&c| c == 20), "{n:?}");
     assert_eq!(n[16], 1, "CPU reads 0 %: {n:?}");
     let alb = TargetTracking { metric: AwsMetric::AlbRequestCount, resource_label: Some("app/a/1/targetgroup/b/2".into()), ..cpu };
-    let n = counts(&Policy::TargetTracking(alb), &demand);
+    let n = counts(&Policy::TargetTracking(alb.clone()), &demand);
     assert!(n[..46].iter().all(|&c| c == 20), "no datapoint, no scale-in: {n:?}");
     assert_eq!(n[46], 4, "{n:?}");
+    // The alarms do not consider a missing datapoint ("missing": TreatMissingData's
+    // default): with 0 and 50 requests a minute in turn from minute 1, the 50s (2.5 % of
+    // 20 instances, under the low alarm) at minutes 2, 4, …, 30 are 15 low datapoints in a
+    // row, so minute 31 has ceil(20 × 0.025 / 0.5) = 1.
+    let mut sparse = trace(&[(1000.0, 1)]);
+    sparse.extend([0.0, 50.0].repeat(20));
+    let n = counts(&Policy::TargetTracking(alb), &sparse);
+    assert!(n[..31].iter().all(|&c| c == 20), "{n:?}");
+    assert_eq!(n[31], 1, "{n:?}");
 }
 
 #[test]

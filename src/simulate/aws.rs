@@ -252,9 +252,15 @@ pub fn target_tracking(
     // with no request through the load balancer has none: "If there are no requests
     // flowing through the load balancer … the metric is not reported" (ELB user guide,
     // CloudWatch metrics for your Application Load Balancer), so an idle group is not
-    // scaled in on requests. (A step policy's own alarms read such a period as 0, as the
-    // export's TreatMissingData says.)
-    let dp = dp.filter(|d| !(t.metric == AwsMetric::AlbRequestCount && d.metric <= 0.0));
+    // scaled in on requests. Target tracking's alarms treat missing data as missing: "the
+    // alarm does not consider missing data points when evaluating whether to change
+    // state" (CloudWatch › Configuring how alarms treat missing data), so the runs of
+    // datapoints either side of an idle minute go on as if it were not there (traffic
+    // at 0 and 50 a minute in turn still scales in after 15 low datapoints). (A step
+    // policy's own alarms read such a period as 0, as the export's TreatMissingData says.)
+    if t.metric == AwsMetric::AlbRequestCount && dp.is_some_and(|d| d.metric <= 0.0) {
+        return (high_run, low_run, Action::Hold);
+    }
     let Some(d) = dp else { return (0, 0, Action::Hold) };
     // Scale out only above the target (TT › Considerations: "it should scale out … when
     // the specified metric is above the target value"); scale in below the low alarm.
