@@ -258,10 +258,10 @@ pub fn target_tracking(
     // datapoints either side of an idle minute go on as if it were not there (traffic
     // at 0 and 50 a minute in turn still scales in after 15 low datapoints). (A step
     // policy's own alarms read such a period as 0, as the export's TreatMissingData says.)
-    if t.metric == AwsMetric::AlbRequestCount && dp.is_some_and(|d| d.metric <= 0.0) {
-        return (high_run, low_run, Action::Hold);
-    }
-    let Some(d) = dp else { return (0, 0, Action::Hold) };
+    // The same holds for a period with no instance to report (all still starting or
+    // warming up, or none at all).
+    let dp = dp.filter(|d| !(t.metric == AwsMetric::AlbRequestCount && d.metric <= 0.0));
+    let Some(d) = dp else { return (high_run, low_run, Action::Hold) };
     // Scale out only above the target (TT › Considerations: "it should scale out … when
     // the specified metric is above the target value"); scale in below the low alarm.
     let high = if d.metric > t.target + EPS { high_run.saturating_add(1).min(t.high_datapoints) } else { 0 };
@@ -344,7 +344,10 @@ fn adjusted(current: u32, a: &StepAdjustment, kind: AdjustmentType, min_magnitud
 
 /// Step scaling's decision on one datapoint. Returns the new alarm counts and the action.
 pub fn step_scaling(s: &StepScaling, g: Group, dp: Option<Datapoint>, high_run: u32, low_run: u32) -> (u32, u32, Action) {
-    let Some(d) = dp else { return (0, 0, Action::Hold) };
+    // No datapoint (no instance to report CPU): the alarms' default treatment of missing
+    // data does not consider it, so their runs go on (an ALB alarm's period with no
+    // request is read as 0 instead, as its exported TreatMissingData says).
+    let Some(d) = dp else { return (high_run, low_run, Action::Hold) };
     let high = if d.metric > s.alarm_high + EPS { high_run.saturating_add(1).min(s.datapoints) } else { 0 };
     let low = if d.metric < s.alarm_low - EPS { low_run.saturating_add(1).min(s.datapoints) } else { 0 };
     // "The adjustments can continue for additional alarm breaches until the alarm state
