@@ -569,11 +569,10 @@ impl<'a> ErrorProcess<'a> {
             _ => Vec::new(),
         };
         let mut errors = vec![Vec::new(); tables.len()];
-        let bucket_len = dep.bucket_len.max(1);
-        for w in &dep.windows {
-            for (h, e) in w.iter().enumerate().filter(|(_, e)| e.is_finite()) {
-                if let Some(b) = errors.len().checked_sub(1).map(|last| (h / bucket_len).min(last)) {
-                    errors[b].push(*e);
+        if !errors.is_empty() {
+            for w in &dep.windows {
+                for (h, e) in w.iter().enumerate().filter(|(_, e)| e.is_finite()) {
+                    errors[bucket_of(h, dep.bucket_len, tables.len())].push(*e);
                 }
             }
         }
@@ -588,8 +587,7 @@ impl<'a> ErrorProcess<'a> {
     /// sums keep the band's distribution beyond the edge too: their raw excess is not an
     /// error's (the two parts are drawn apart, so on white noise `x` went past its 97.5 %
     /// point by over 1 sd four times as often as the errors did).
-    fn value(&self, m: &Marginal, b: usize, x: f64, fast: f64) -> f64 {
-        let Some(t) = self.tables.get(b) else { return m.value(0.0) };
+    fn value(&self, m: &Marginal, b: usize, t: &RankTable, x: f64, fast: f64) -> f64 {
         let (Some(&(x_lo, x_hi)), Some(&limit)) = (self.edges.get(b), self.burst.get(b)) else { return m.value(t.score(x)) };
         let ((_, v_lo), (_, v_hi)) = m.edges();
         if fast.abs() > limit && x > x_hi {
@@ -616,17 +614,16 @@ impl<'a> ErrorProcess<'a> {
         // The window whose fast errors this path borrows, from a random point in it.
         let fast: &[f64] = if self.tables.is_empty() { &[] } else { &dep.fast[rng.random_range(0..dep.fast.len())] };
         let offset = if fast.is_empty() { 0 } else { rng.random_range(0..fast.len()) };
-        let bucket_len = dep.bucket_len.max(1);
         let mut persistent = None;
         for (h, (m, slot)) in marginals.iter().zip(out.iter_mut()).enumerate() {
             let s = self.next(persistent, rng);
             persistent = Some(s);
-            let b = (h / bucket_len).min(self.tables.len().saturating_sub(1));
+            let b = bucket_of(h, dep.bucket_len, self.tables.len());
             *slot = match self.tables.get(b) {
                 // The persistent draw plus the borrowed fast error.
                 Some(t) => {
                     let f = fast[(offset + h) % fast.len()];
-                    self.value(m, b, t.persistent_sd * s + f, f)
+                    self.value(m, b, t, t.persistent_sd * s + f, f)
                 }
                 None => m.value(s),
             };
@@ -690,6 +687,12 @@ struct Replayed {
     fast: Vec<f64>,
     /// Where the fast part is a burst ([`BURST_MADS`]): the only values a replay moves.
     burst: Vec<bool>,
+}
+
+/// The horizon bucket of step `h`, `bucket_len` steps each, of `buckets` (the last
+/// holds every step past them; 0 when there are none).
+fn bucket_of(h: usize, bucket_len: usize, buckets: usize) -> usize {
+    (h / bucket_len.max(1)).min(buckets.saturating_sub(1))
 }
 
 /// A fast part further from 0 than this many robust deviations of the window's errors
@@ -1123,9 +1126,7 @@ mod tests {
         let fp = FirstPassage::of(paths.iter().map(Vec::as_slice), 56.0);
         assert!(fp.probability() < 0.01, "{}", fp.probability());
         for (p, z) in [(0.001, -3.09), (0.999, 3.09)] {
-            let mut h50: Vec<f64> = paths.iter().map(|x| x[50]).collect();
-            h50.sort_by(f64::total_cmp);
-            let q = h50[(p * h50.len() as f64) as usize];
+            let q = step_quantile(&paths, 50, p);
             assert!((q - (50.0 + z * 1.25f64.sqrt())).abs() < 0.35, "{p}: {q}");
         }
         // The fast part's bursts still rank at the top: with them, the band's 99.9 %

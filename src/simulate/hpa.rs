@@ -238,10 +238,9 @@ impl Controller {
     pub fn proposal(&self, h: &Hpa, pods: Pods, demand: f64) -> Option<i64> {
         let current = i64::from(pods.current);
         let ready = i64::from(pods.ready);
-        let counted = match h.metric {
-            HpaMetric::Resource => i64::from(pods.counted).min(ready),
-            HpaMetric::Pods => ready,
-        };
+        // Which pods count for the metric is `sample_delay_ms`'s to say (every ready pod
+        // for a `pods` metric).
+        let counted = i64::from(pods.counted).min(ready);
         let unready = current - counted;
         // "did not receive metrics for targeted pods (pods might be unready)".
         if counted == 0 {

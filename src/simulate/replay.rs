@@ -180,6 +180,11 @@ impl Fleet {
         first(&self.pending).min(first(&self.warming))
     }
 
+    /// The pods as the HPA controller sees them at a sync.
+    fn pods(&self) -> Pods {
+        Pods { current: self.total, ready: self.ready(), counted: self.counted() }
+    }
+
     fn group(&self) -> Group {
         Group { desired: self.total, current: self.counted(), warming: self.warming.count > 0 }
     }
@@ -340,8 +345,7 @@ fn replay_impl(
                     Policy::Static { .. } => {}
                     Policy::Schedule { startup_s, .. } => fleet.set(scheduled(policy, now, &clock), now, i64::from(*startup_s) * 1000, 0),
                     Policy::Hpa(h) => {
-                        let pods = Pods { current: fleet.total, ready: fleet.ready(), counted: fleet.counted() };
-                        let target = hpa.sync(h, now, pods, d);
+                        let target = hpa.sync(h, now, fleet.pods(), d);
                         // `warming` holds the pods whose samples do not count yet.
                         fleet.set(target, now, i64::from(h.readiness_s) * 1000, hpa::sample_delay_ms(h));
                         next_eval = now + i64::from(h.sync_s.max(1)) * 1000;
@@ -402,8 +406,7 @@ fn replay_impl(
             } else if let Policy::Hpa(h) = policy {
                 // With every pod ready and counted, a fixed demand proposes the same at
                 // each sync; the controller says when such syncs keep the count.
-                let pods = Pods { current: fleet.total, ready: fleet.ready(), counted: fleet.counted() };
-                match hpa.steady_proposal(h, pods, d, last) {
+                match hpa.steady_proposal(h, fleet.pods(), d, last) {
                     Some(p) => {
                         // The skipped syncs would all recommend `p` and keep the count.
                         let sync = i64::from(h.sync_s.max(1)) * 1000;
